@@ -1,0 +1,135 @@
+//! Reads the BCN API's JSON (`{"data": [{…}, …]}`, or a bare array of objects)
+//! into a `RawTable`, so that stages read JSON and CSV extracts alike.
+//!
+//! Field names become headers (matched case-insensitively, so the API's
+//! lower-case names find the CSV exports' upper-case columns). Strings stay
+//! strings, numbers are written as in the file, `null` is empty.
+
+use std::path::Path;
+
+use csv::StringRecord;
+use serde_json::Value;
+
+use crate::error::{Error, Result};
+use crate::input::encoding;
+use crate::input::table::{Format, FormatKind, RawRow, RawTable};
+
+pub fn read_json(path: &Path, bytes: &[u8]) -> Result<RawTable> {
+    let (text, encoding) = encoding::decode(path, bytes)?;
+    if text.trim().is_empty() {
+        return Err(Error::file(
+            path,
+            "empty file: expected a JSON object {\"data\": [...]}",
+        ));
+    }
+    let value: Value = serde_json::from_str(&text).map_err(|e| {
+        Error::file(
+            path,
+            format!(
+                "invalid JSON at line {} column {}: {e}",
+                e.line(),
+                e.column()
+            ),
+        )
+    })?;
+    let records = match value {
+        Value::Array(items) => items,
+        Value::Object(mut map) => match map.remove("data") {
+            Some(Value::Array(items)) => items,
+            _ => {
+                return Err(Error::file(
+                    path,
+                    "expected {\"data\": [...]} (the BCN API format) or an array of objects",
+                ))
+            }
+        },
+        _ => {
+            return Err(Error::file(
+                path,
+                "expected {\"data\": [...]} (the BCN API format) or an array of objects",
+            ))
+        }
+    };
+
+    // Headers: every field name, in order of first appearance.
+    let mut headers: Vec<String> = Vec::new();
+    let mut index_of = std::collections::HashMap::new();
+    for (i, record) in records.iter().enumerate() {
+        let Value::Object(map) = record else {
+            return Err(Error::file(
+                path,
+                format!("record {} is not an object", i + 1),
+            ));
+        };
+        for key in map.keys() {
+            if !index_of.contains_key(key) {
+                index_of.insert(key.clone(), headers.len());
+                headers.push(key.clone());
+            }
+        }
+    }
+    let mut rows = Vec::with_capacity(records.len());
+    for (i, record) in records.iter().enumerate() {
+        let mut fields = vec![String::new(); headers.len()];
+        if let Value::Object(map) = record {
+            for (key, value) in map {
+                fields[index_of[key]] = scalar_text(value);
+            }
+        }
+        rows.push(RawRow {
+            position: i as u64 + 1,
+            fields: StringRecord::from(fields),
+        });
+    }
+    let format = Format {
+        kind: FormatKind::Json,
+        encoding,
+        delimiter: None,
+        quoting: false,
+        crlf: false,
+    };
+    Ok(RawTable::new(path, format, headers, rows))
+}
+
+fn scalar_text(value: &Value) -> String {
+    match value {
+        Value::Null => String::new(),
+        Value::String(s) => s.clone(),
+        Value::Bool(b) => b.to_string(),
+        Value::Number(n) => n.to_string(),
+        other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_bcn_api_format() {
+        let t = read_json(
+            Path::new("N_MEF.json"),
+            br#"{"data":[{"mef":"2473121131","duree_dispositif":"3","annee_dispositif":1,"date_fermeture":null,"date_ouverture":"2021-11-08 00:00:00"}]}"#,
+        )
+        .unwrap();
+        let [mef, annee, fermeture] = t
+            .columns(["MEF", "ANNEE_DISPOSITIF", "DATE_FERMETURE"])
+            .unwrap();
+        let row = t.rows().next().unwrap();
+        assert_eq!(row.get(&mef), "2473121131");
+        assert_eq!(row.get(&annee), "1");
+        assert_eq!(row.opt(&fermeture), None);
+        assert_eq!(
+            row.error(&mef, "bad").to_string(),
+            "N_MEF.json: record 1, field mef: bad"
+        );
+    }
+
+    #[test]
+    fn refuses_other_shapes() {
+        let e = read_json(Path::new("x.json"), br#"{"rows":[]}"#).unwrap_err();
+        assert!(e.to_string().contains("{\"data\": [...]}"));
+        let e = read_json(Path::new("x.json"), br#"{"data":[1"#).unwrap_err();
+        assert!(e.to_string().contains("invalid JSON"));
+    }
+}

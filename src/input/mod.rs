@@ -1,0 +1,36 @@
+//! The input layer: every stage reads its files through here.
+//!
+//! - `encoding`: UTF-8, UTF-8 with BOM, Windows-1252, detected per file;
+//! - `delimited`: `;`, `|`, tab, `,`; CRLF or LF; RFC 4180 quoting or none;
+//! - `json`: the BCN API format;
+//! - `table`: the `RawTable` they all produce, with case-insensitive columns
+//!   and row positions for error messages;
+//! - `folder`: finding a BCN table in a folder by its name.
+
+pub mod delimited;
+pub mod encoding;
+pub mod folder;
+pub mod json;
+pub mod table;
+
+use std::path::Path;
+
+use crate::error::{Error, Result};
+pub use delimited::DelimitedOptions;
+pub use table::{Col, RawTable, Row};
+
+/// Reads a delimited or JSON extract, by its extension (`.json` is JSON).
+pub fn read_table(path: &Path, options: &DelimitedOptions) -> Result<RawTable> {
+    let bytes = std::fs::read(path).map_err(|source| Error::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let is_json = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"));
+    if is_json {
+        json::read_json(path, &bytes)
+    } else {
+        delimited::read_delimited(path, &bytes, options)
+    }
+}

@@ -1,0 +1,192 @@
+//! `RawTable`: what every reader in `input/` produces, and every stage consumes.
+//!
+//! A raw table is the file's header and its rows as strings, with each row's
+//! position in the file, so that a stage can say exactly where a bad value
+//! was. Columns are looked up by name, case-insensitively; columns a stage does
+//! not ask for are ignored, and a missing required column is an error naming
+//! the file and the column.
+
+use std::path::{Path, PathBuf};
+
+use csv::StringRecord;
+
+use crate::error::{Error, Location, Result};
+use crate::input::encoding::Encoding;
+
+/// How the file was read, as detected (reported in summaries and manifests).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Format {
+    pub kind: FormatKind,
+    pub encoding: Encoding,
+    /// The field separator of a delimited file.
+    pub delimiter: Option<char>,
+    /// Whether `"` quotes fields (RFC 4180) or is an ordinary character.
+    pub quoting: bool,
+    pub crlf: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FormatKind {
+    Csv,
+    Json,
+}
+
+/// A column found in a table's header.
+#[derive(Debug, Clone)]
+pub struct Col {
+    index: usize,
+    name: String,
+}
+
+impl Col {
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+#[derive(Debug)]
+pub struct RawRow {
+    /// Line of a delimited file (header = 1) or 1-based record of a JSON array.
+    pub position: u64,
+    pub fields: StringRecord,
+}
+
+#[derive(Debug)]
+pub struct RawTable {
+    pub path: PathBuf,
+    pub format: Format,
+    pub headers: Vec<String>,
+    keys: Vec<String>,
+    pub rows: Vec<RawRow>,
+}
+
+/// The key a header is matched by: trimmed, lower-case, inner white space folded.
+pub fn header_key(name: &str) -> String {
+    name.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
+}
+
+impl RawTable {
+    pub fn new(path: &Path, format: Format, headers: Vec<String>, rows: Vec<RawRow>) -> RawTable {
+        let keys = headers.iter().map(|h| header_key(h)).collect();
+        RawTable {
+            path: path.to_path_buf(),
+            format,
+            headers,
+            keys,
+            rows,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// A column the caller needs: its absence is an error naming the file.
+    pub fn column(&self, name: &str) -> Result<Col> {
+        self.optional_column(name).ok_or_else(|| {
+            Error::file(
+                &self.path,
+                format!(
+                    "missing required column {name} (columns found: {}); check that this is the right file",
+                    self.headers_preview()
+                ),
+            )
+        })
+    }
+
+    /// A column that may be absent; the first of several with the same name wins.
+    pub fn optional_column(&self, name: &str) -> Option<Col> {
+        let key = header_key(name);
+        self.keys.iter().position(|k| *k == key).map(|index| Col {
+            index,
+            name: self.headers[index].clone(),
+        })
+    }
+
+    /// Several required columns at once, in the order asked.
+    pub fn columns<const N: usize>(&self, names: [&str; N]) -> Result<[Col; N]> {
+        let mut cols = Vec::with_capacity(N);
+        for name in names {
+            cols.push(self.column(name)?);
+        }
+        Ok(cols.try_into().expect("N columns were pushed"))
+    }
+
+    pub fn rows(&self) -> impl Iterator<Item = Row<'_>> {
+        self.rows.iter().map(move |raw| Row { table: self, raw })
+    }
+
+    fn headers_preview(&self) -> String {
+        const MAX: usize = 12;
+        let mut s = self
+            .headers
+            .iter()
+            .take(MAX)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(", ");
+        if self.headers.len() > MAX {
+            s.push_str(&format!(", … {} more", self.headers.len() - MAX));
+        }
+        s
+    }
+}
+
+/// One row of a raw table, able to locate its errors.
+#[derive(Clone, Copy)]
+pub struct Row<'a> {
+    table: &'a RawTable,
+    raw: &'a RawRow,
+}
+
+impl<'a> Row<'a> {
+    /// The value of a column, trimmed; empty when the source has none.
+    pub fn get(&self, col: &Col) -> &'a str {
+        self.raw.fields.get(col.index).unwrap_or("").trim()
+    }
+
+    /// The value, or `None` when it is empty.
+    pub fn opt(&self, col: &Col) -> Option<&'a str> {
+        Some(self.get(col)).filter(|v| !v.is_empty())
+    }
+
+    pub fn position(&self) -> u64 {
+        self.raw.position
+    }
+
+    pub fn path(&self) -> &'a Path {
+        &self.table.path
+    }
+
+    pub fn location(&self, col: Option<&Col>) -> Location {
+        match self.table.format.kind {
+            FormatKind::Csv => Location::Line {
+                line: self.raw.position,
+                column: col.map(|c| (c.index + 1, c.name.clone())),
+            },
+            FormatKind::Json => Location::Record {
+                index: self.raw.position,
+                field: col.map(|c| c.name.clone()),
+            },
+        }
+    }
+
+    /// An error about the value of `col` in this row.
+    pub fn error(&self, col: &Col, message: impl Into<String>) -> Error {
+        Error::at(&self.table.path, self.location(Some(col)), message)
+    }
+
+    /// The row as it was read, for a rejects file.
+    pub fn raw_text(&self) -> String {
+        let sep = self.table.format.delimiter.unwrap_or(';').to_string();
+        self.raw.fields.iter().collect::<Vec<_>>().join(&sep)
+    }
+}

@@ -1,0 +1,21 @@
+//! `ij`: the InserJeunes / InserSup indicators pipeline, as a library.
+//!
+//! Where things are:
+//! - `input/`: reading raw extracts (encodings, delimiters, quoting, JSON);
+//! - `staging/`: one loader per source table, typed rows, no joins;
+//! - `rules/`: the domain rules as small pure functions;
+//! - `stages/`: one module per pipeline stage (`bcn`, `continuum`, …);
+//! - `output/`: typed tables written as CSV and Parquet, atomically;
+//! - `pipeline`: pipeline files and the runner; `cli`: the command line.
+
+pub mod cli;
+pub mod error;
+pub mod input;
+pub mod output;
+pub mod pipeline;
+pub mod progress;
+pub mod rules;
+pub mod stages;
+pub mod staging;
+
+pub use error::{Error, Result};

@@ -1,0 +1,202 @@
+//! `OutTable`: an output table as named, typed columns, in the order they are
+//! published, written to CSV and Parquet through polars.
+//!
+//! Codes are strings, counts integers, dates dates, flags booleans: the
+//! Parquet file carries those types, and the CSV writes them plainly (ISO
+//! dates, `.` decimals, empty for missing, `\n` line ends, RFC 4180 quoting).
+
+use std::fs::File;
+use std::io::BufWriter;
+use std::path::Path;
+
+use chrono::NaiveDate;
+use polars::prelude::*;
+
+use crate::error::{Error, Result};
+
+/// The values of one column.
+#[derive(Debug, Clone)]
+pub enum Values {
+    Str(Vec<Option<String>>),
+    Int(Vec<Option<i64>>),
+    Float(Vec<Option<f64>>),
+    Bool(Vec<Option<bool>>),
+    Date(Vec<Option<NaiveDate>>),
+}
+
+impl Values {
+    fn len(&self) -> usize {
+        match self {
+            Values::Str(v) => v.len(),
+            Values::Int(v) => v.len(),
+            Values::Float(v) => v.len(),
+            Values::Bool(v) => v.len(),
+            Values::Date(v) => v.len(),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Column {
+    pub name: String,
+    pub values: Values,
+}
+
+/// CSV settings of a release (a pipeline can ask for `;`).
+#[derive(Debug, Clone)]
+pub struct CsvOptions {
+    pub separator: u8,
+}
+
+impl Default for CsvOptions {
+    fn default() -> Self {
+        CsvOptions { separator: b',' }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct OutTable {
+    pub name: String,
+    pub columns: Vec<Column>,
+}
+
+impl OutTable {
+    pub fn new(name: &str) -> OutTable {
+        OutTable {
+            name: name.to_string(),
+            columns: Vec::new(),
+        }
+    }
+
+    pub fn rows(&self) -> usize {
+        self.columns.first().map_or(0, |c| c.values.len())
+    }
+
+    fn push(&mut self, name: &str, values: Values) {
+        if let Some(first) = self.columns.first() {
+            assert_eq!(
+                first.values.len(),
+                values.len(),
+                "column {name} of {} has another length than {}",
+                self.name,
+                first.name
+            );
+        }
+        self.columns.push(Column {
+            name: name.to_string(),
+            values,
+        });
+    }
+
+    /// A text column; empty strings are written as missing.
+    pub fn str<S: AsRef<str>>(&mut self, name: &str, values: impl Iterator<Item = S>) -> &mut Self {
+        let v = values
+            .map(|s| {
+                Some(s.as_ref())
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_string)
+            })
+            .collect();
+        self.push(name, Values::Str(v));
+        self
+    }
+
+    pub fn int<I: Into<i64>>(
+        &mut self,
+        name: &str,
+        values: impl Iterator<Item = Option<I>>,
+    ) -> &mut Self {
+        self.push(
+            name,
+            Values::Int(values.map(|v| v.map(Into::into)).collect()),
+        );
+        self
+    }
+
+    pub fn float(&mut self, name: &str, values: impl Iterator<Item = Option<f64>>) -> &mut Self {
+        self.push(name, Values::Float(values.collect()));
+        self
+    }
+
+    pub fn bool(&mut self, name: &str, values: impl Iterator<Item = bool>) -> &mut Self {
+        self.push(name, Values::Bool(values.map(Some).collect()));
+        self
+    }
+
+    pub fn date(
+        &mut self,
+        name: &str,
+        values: impl Iterator<Item = Option<NaiveDate>>,
+    ) -> &mut Self {
+        self.push(name, Values::Date(values.collect()));
+        self
+    }
+
+    pub fn to_dataframe(&self) -> Result<DataFrame> {
+        let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid date");
+        let mut columns = Vec::with_capacity(self.columns.len());
+        for c in &self.columns {
+            let name = PlSmallStr::from(c.name.as_str());
+            let series = match &c.values {
+                Values::Str(v) => Series::new(name, v),
+                Values::Int(v) => Series::new(name, v),
+                Values::Float(v) => Series::new(name, v),
+                Values::Bool(v) => Series::new(name, v),
+                Values::Date(v) => {
+                    let days: Vec<Option<i32>> = v
+                        .iter()
+                        .map(|d| d.map(|d| (d - epoch).num_days() as i32))
+                        .collect();
+                    Series::new(name, days)
+                        .cast(&DataType::Date)
+                        .map_err(|e| self.polars_error(e))?
+                }
+            };
+            columns.push(series.into_column());
+        }
+        DataFrame::new_infer_height(columns).map_err(|e| self.polars_error(e))
+    }
+
+    fn polars_error(&self, e: PolarsError) -> Error {
+        Error::Output {
+            path: self.name.clone().into(),
+            message: e.to_string(),
+        }
+    }
+
+    /// Writes `<dir>/<name>.csv` and `<dir>/<name>.parquet`.
+    pub fn write(&self, dir: &Path, csv: &CsvOptions) -> Result<()> {
+        let mut df = self.to_dataframe()?;
+        let csv_path = dir.join(format!("{}.csv", self.name));
+        let file = create(&csv_path)?;
+        CsvWriter::new(BufWriter::new(file))
+            .include_header(true)
+            .with_separator(csv.separator)
+            .with_line_terminator("\n".into())
+            .with_date_format(Some("%Y-%m-%d".into()))
+            .with_null_value("".into())
+            .finish(&mut df)
+            .map_err(|e| Error::Output {
+                path: csv_path.clone(),
+                message: e.to_string(),
+            })?;
+        let parquet_path = dir.join(format!("{}.parquet", self.name));
+        let file = create(&parquet_path)?;
+        ParquetWriter::new(BufWriter::new(file))
+            .with_compression(ParquetCompression::Zstd(None))
+            .with_statistics(StatisticsOptions::default())
+            .finish(&mut df)
+            .map_err(|e| Error::Output {
+                path: parquet_path.clone(),
+                message: e.to_string(),
+            })?;
+        Ok(())
+    }
+}
+
+fn create(path: &Path) -> Result<File> {
+    File::create(path).map_err(|source| Error::Write {
+        path: path.to_path_buf(),
+        source,
+    })
+}

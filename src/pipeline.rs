@@ -1,0 +1,205 @@
+//! Pipeline files and the runner behind `ij run`.
+//!
+//! A pipeline file (TOML) names its inputs, its settings and the stages to
+//! run, in order; each stage writes under `<out>/<stage>/` and later stages
+//! read what earlier ones wrote there. Paths are relative to `root`, itself
+//! relative to the pipeline file (`root = ".."` for files in `pipelines/`).
+//!
+//! ```toml
+//! name = "sample"
+//! root = ".."
+//! out = "dist/sample"
+//! stages = ["bcn", "continuum"]
+//!
+//! [inputs]
+//! bcn = "fixtures/bcn"
+//! ```
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::error::{Error, Result};
+use crate::output::CsvOptions;
+use crate::stages::{self, StageContext, StageReport};
+
+/// The stages a pipeline can list, in the order they must run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Stage {
+    Bcn,
+    Continuum,
+}
+
+impl Stage {
+    pub fn name(self) -> &'static str {
+        match self {
+            Stage::Bcn => "bcn",
+            Stage::Continuum => "continuum",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PipelineFile {
+    pub name: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default = "default_root")]
+    pub root: PathBuf,
+    pub out: PathBuf,
+    pub stages: Vec<Stage>,
+    #[serde(default)]
+    pub inputs: Inputs,
+    #[serde(default)]
+    pub settings: Settings,
+}
+
+fn default_root() -> PathBuf {
+    PathBuf::from(".")
+}
+
+/// Where the raw extracts are.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Inputs {
+    /// The folder of BCN tables.
+    pub bcn: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// The CSV separator of outputs: "," (default) or ";".
+    pub csv_separator: Option<String>,
+}
+
+/// A pipeline file, read and checked, with its paths resolved.
+#[derive(Debug, Clone)]
+pub struct Pipeline {
+    pub path: PathBuf,
+    pub name: String,
+    pub out: PathBuf,
+    pub stages: Vec<Stage>,
+    pub bcn: Option<PathBuf>,
+    pub csv: CsvOptions,
+}
+
+impl Pipeline {
+    pub fn load(path: &Path) -> Result<Pipeline> {
+        let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let file: PipelineFile = toml::from_str(&text).map_err(|e| {
+            let line = e
+                .span()
+                .map(|s| text[..s.start].lines().count().max(1))
+                .unwrap_or(0);
+            Error::usage(format!("{}:{line}: {}", path.display(), e.message().trim()))
+        })?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        let root = base.join(&file.root);
+        let resolve = |p: &PathBuf| root.join(p);
+        let csv = match file.settings.csv_separator.as_deref() {
+            None | Some(",") => CsvOptions { separator: b',' },
+            Some(";") => CsvOptions { separator: b';' },
+            Some(other) => {
+                return Err(Error::usage(format!(
+                    "{}: settings.csv_separator is \"{other}\"; expected \",\" or \";\"",
+                    path.display()
+                )))
+            }
+        };
+        let pipeline = Pipeline {
+            path: path.to_path_buf(),
+            name: file.name,
+            out: resolve(&file.out),
+            stages: file.stages,
+            bcn: file.inputs.bcn.as_ref().map(resolve),
+            csv,
+        };
+        pipeline.check()?;
+        Ok(pipeline)
+    }
+
+    fn check(&self) -> Result<()> {
+        let path = self.path.display();
+        if self.stages.is_empty() {
+            return Err(Error::usage(format!("{path}: `stages` lists no stage")));
+        }
+        if self.stages.windows(2).any(|w| w[0] >= w[1]) {
+            return Err(Error::usage(format!(
+                "{path}: stages must be listed once each, in pipeline order: bcn, continuum"
+            )));
+        }
+        if self.bcn.is_none() {
+            return Err(Error::usage(format!(
+                "{path}: stages {} need `inputs.bcn`, the folder of BCN tables",
+                self.stages
+                    .iter()
+                    .map(|s| s.name())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )));
+        }
+        Ok(())
+    }
+
+    /// The folder a stage writes into.
+    pub fn stage_dir(&self, stage: Stage) -> PathBuf {
+        self.out.join(stage.name())
+    }
+
+    /// Runs one stage of the pipeline.
+    pub fn run_stage(&self, stage: Stage) -> Result<StageReport> {
+        let ctx = StageContext {
+            out_dir: self.stage_dir(stage),
+            csv: self.csv.clone(),
+        };
+        let bcn = self.bcn.as_deref().expect("checked on load");
+        match stage {
+            Stage::Bcn => stages::bcn::run(bcn, &ctx),
+            Stage::Continuum => stages::continuum::run(bcn, &ctx),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(text: &str) -> Result<Pipeline> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.toml");
+        std::fs::write(&path, text).unwrap();
+        Pipeline::load(&path)
+    }
+
+    #[test]
+    fn resolves_paths_against_root() {
+        let p = load(
+            "name='t'\nroot='..'\nout='dist/t'\nstages=['bcn','continuum']\n[inputs]\nbcn='fixtures/bcn'\n",
+        )
+        .unwrap();
+        assert!(p.bcn.unwrap().ends_with("../fixtures/bcn"));
+        assert!(p.out.ends_with("../dist/t"));
+    }
+
+    #[test]
+    fn rejects_unknown_keys_stages_and_order() {
+        let e = load("name='t'\nout='o'\nstages=['bcn']\nbcm='x'\n").unwrap_err();
+        assert!(
+            e.to_string().contains("p.toml:4: unknown field `bcm`"),
+            "{e}"
+        );
+        let e = load("name='t'\nout='o'\nstages=['bnc']\n[inputs]\nbcn='x'\n").unwrap_err();
+        assert!(e.to_string().contains("unknown variant `bnc`"), "{e}");
+        let e =
+            load("name='t'\nout='o'\nstages=['continuum','bcn']\n[inputs]\nbcn='x'\n").unwrap_err();
+        assert!(e.to_string().contains("pipeline order"), "{e}");
+        let e = load("name='t'\nout='o'\nstages=['bcn']\n").unwrap_err();
+        assert!(e.to_string().contains("inputs.bcn"), "{e}");
+    }
+}

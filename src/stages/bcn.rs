@@ -1,0 +1,560 @@
+//! Stage `bcn`: the formation referential, one row per code.
+//!
+//! Input: the staged BCN tables. Output: `formations_referentiel`, one row per
+//! `code_certification` (CFD, MEF_STAT_11 or SISE code) with its CFD, labels,
+//! niveau, diploma level, dates, the MEF's duration and year, and its famille
+//! de métiers when the BCN groupes are given.
+//!
+//! Merging: CFDs come from N_FORMATION_DIPLOME first, then the V_ view (which
+//! adds apprenticeship-only diplomas) and N_FORMATION_DIPLOME_ENQUETE_51 for
+//! codes N_ lacks. A code seen twice keeps one row (see `pick_mef`) and the
+//! other goes to the rejects with its reason: rows read = written + merged +
+//! rejected, per table.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+use std::time::Instant;
+
+use chrono::NaiveDate;
+
+use crate::error::{Error, Result};
+use crate::output::{OutTable, StagedDir};
+use crate::rules::codes::{niveau_diplome, CodeType};
+use crate::stages::{OutputFile, StageContext, StageReport};
+use crate::staging::bcn::{load_bcn, Bcn, BcnNeeds, BcnTable, FormationDiplome, Mef};
+
+/// Group type of a famille de métiers in N_GROUPE_FORMATION.
+pub const TYPE_GROUPE_FAMILLE_METIERS: &str = "TG01";
+
+/// One row of `formations_referentiel`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FormationReferentiel {
+    pub code_certification: String,
+    pub code_certification_type: CodeType,
+    pub code_formation_diplome: String,
+    pub mef: String,
+    pub dispositif_formation: String,
+    pub libelle: String,
+    pub libelle_long: String,
+    pub niveau_formation_diplome: String,
+    pub libelle_niveau_formation_diplome: String,
+    pub type_diplome: String,
+    pub niveau_diplome: String,
+    pub libelle_niveau_diplome: String,
+    pub date_ouverture: Option<NaiveDate>,
+    pub date_fermeture: Option<NaiveDate>,
+    pub date_premiere_session: Option<i32>,
+    pub date_derniere_session: Option<i32>,
+    pub duree_dispositif: Option<u32>,
+    pub annee_dispositif: Option<u32>,
+    pub famille_metiers_code: String,
+    pub famille_metiers_libelle: String,
+    pub source_table: &'static str,
+}
+
+/// A row that did not make it into the referential, and why.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Reject {
+    pub table: String,
+    pub line: u64,
+    pub code: String,
+    pub reason: String,
+}
+
+/// Rows read, written, merged into another table's row, and rejected, per table.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct TableAccount {
+    pub table: String,
+    pub rows_read: usize,
+    pub rows_written: usize,
+    pub rows_merged: usize,
+    pub rows_rejected: usize,
+    /// Lookup tables (niveaux, groupes) add columns, not rows.
+    pub rows_used_as_lookup: usize,
+}
+
+impl TableAccount {
+    pub fn balances(&self) -> bool {
+        self.rows_read
+            == self.rows_written + self.rows_merged + self.rows_rejected + self.rows_used_as_lookup
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct BcnSummary {
+    pub codes: usize,
+    pub codes_cfd: usize,
+    pub codes_mef_stat_11: usize,
+    pub codes_sise: usize,
+    pub codes_with_famille_metiers: usize,
+    pub rows_rejected: usize,
+    pub tables: Vec<TableAccount>,
+}
+
+pub struct Referentiel {
+    pub formations: Vec<FormationReferentiel>,
+    pub rejects: Vec<Reject>,
+    pub summary: BcnSummary,
+}
+
+/// Builds the formation referential from the staged BCN.
+pub fn build_referentiel(bcn: &Bcn) -> Referentiel {
+    let mut rejects = Vec::new();
+    let mut accounts = Vec::new();
+
+    // CFDs: N_ first, then the tables that only add codes N_ lacks.
+    let mut cfds: BTreeMap<&str, &FormationDiplome> = BTreeMap::new();
+    for (table, rows) in [
+        (BcnTable::NFormationDiplome, &bcn.formations_n),
+        (BcnTable::VFormationDiplome, &bcn.formations_v),
+        (
+            BcnTable::NFormationDiplomeEnquete51,
+            &bcn.formations_enquete_51,
+        ),
+    ] {
+        if !bcn.inputs.iter().any(|i| i.table == table.name()) {
+            continue;
+        }
+        let mut account = TableAccount {
+            table: table.name().to_string(),
+            rows_read: rows.len(),
+            ..TableAccount::default()
+        };
+        let mut seen_here: HashMap<&str, u64> = HashMap::new();
+        for f in rows {
+            if let Some(first) = seen_here.get(f.cfd.as_str()) {
+                account.rows_rejected += 1;
+                rejects.push(Reject {
+                    table: table.name().to_string(),
+                    line: f.position,
+                    code: f.cfd.clone(),
+                    reason: format!("duplicate FORMATION_DIPLOME: line {first} kept"),
+                });
+                continue;
+            }
+            seen_here.insert(&f.cfd, f.position);
+            if cfds.contains_key(f.cfd.as_str()) {
+                account.rows_merged += 1;
+            } else {
+                cfds.insert(&f.cfd, f);
+                account.rows_written += 1;
+            }
+        }
+        accounts.push(account);
+    }
+
+    let niveaux: HashMap<&str, (&str, &str)> = bcn
+        .niveaux
+        .iter()
+        .map(|n| {
+            (
+                n.niveau_formation_diplome.as_str(),
+                (n.libelle_court.as_str(), n.libelle_long.as_str()),
+            )
+        })
+        .collect();
+    let familles = familles_metiers(bcn);
+
+    let mut formations = Vec::new();
+    for f in cfds.values() {
+        let (type_diplome, libelle_niveau) = niveaux
+            .get(f.niveau_formation_diplome.as_str())
+            .copied()
+            .unwrap_or(("", ""));
+        let (niveau, libelle_niveau_diplome) = niveau_diplome(&f.cfd).unwrap_or(("", ""));
+        let (famille_code, famille_libelle) =
+            familles.get(f.cfd.as_str()).copied().unwrap_or(("", ""));
+        formations.push(FormationReferentiel {
+            code_certification: f.cfd.clone(),
+            code_certification_type: CodeType::Cfd,
+            code_formation_diplome: f.cfd.clone(),
+            mef: String::new(),
+            dispositif_formation: String::new(),
+            libelle: libelle_cfd(f),
+            libelle_long: f.libelle_long.clone(),
+            niveau_formation_diplome: f.niveau_formation_diplome.clone(),
+            libelle_niveau_formation_diplome: libelle_niveau.to_string(),
+            type_diplome: type_diplome.to_string(),
+            niveau_diplome: niveau.to_string(),
+            libelle_niveau_diplome: libelle_niveau_diplome.to_string(),
+            date_ouverture: f.date_ouverture,
+            date_fermeture: f.date_fermeture,
+            date_premiere_session: f.date_premiere_session,
+            date_derniere_session: f.date_derniere_session,
+            duree_dispositif: None,
+            annee_dispositif: None,
+            famille_metiers_code: famille_code.to_string(),
+            famille_metiers_libelle: famille_libelle.to_string(),
+            source_table: f.table.name(),
+        });
+    }
+
+    // MEF_STAT_11: one row per code; a code on several N_MEF rows keeps one.
+    if bcn.inputs.iter().any(|i| i.table == BcnTable::NMef.name()) {
+        let mut account = TableAccount {
+            table: BcnTable::NMef.name().to_string(),
+            rows_read: bcn.mefs.len(),
+            ..TableAccount::default()
+        };
+        let mut by_code: BTreeMap<&str, Vec<&Mef>> = BTreeMap::new();
+        for m in &bcn.mefs {
+            by_code.entry(&m.mef_stat_11).or_default().push(m);
+        }
+        for (code, candidates) in by_code {
+            let kept = pick_mef(&candidates);
+            for other in candidates.iter().filter(|m| m.position != kept.position) {
+                account.rows_rejected += 1;
+                rejects.push(Reject {
+                    table: BcnTable::NMef.name().to_string(),
+                    line: other.position,
+                    code: code.to_string(),
+                    reason: format!(
+                        "duplicate MEF_STAT_11: line {} (MEF {}) kept, being open or opened later",
+                        kept.position, kept.mef
+                    ),
+                });
+            }
+            account.rows_written += 1;
+            let cfd = cfds.get(kept.cfd.as_str()).copied();
+            let niveau_code = cfd
+                .map(|f| f.niveau_formation_diplome.clone())
+                .unwrap_or_else(|| kept.cfd[..3].to_string());
+            let (type_diplome, libelle_niveau) = niveaux
+                .get(niveau_code.as_str())
+                .copied()
+                .unwrap_or(("", ""));
+            let (niveau, libelle_niveau_diplome) = niveau_diplome(&kept.cfd).unwrap_or(("", ""));
+            let (famille_code, famille_libelle) =
+                familles.get(kept.cfd.as_str()).copied().unwrap_or(("", ""));
+            formations.push(FormationReferentiel {
+                code_certification: code.to_string(),
+                code_certification_type: CodeType::MefStat11,
+                code_formation_diplome: kept.cfd.clone(),
+                mef: kept.mef.clone(),
+                dispositif_formation: kept.dispositif_formation.clone(),
+                libelle: kept.libelle_long.clone(),
+                libelle_long: cfd.map(|f| f.libelle_long.clone()).unwrap_or_default(),
+                niveau_formation_diplome: niveau_code,
+                libelle_niveau_formation_diplome: libelle_niveau.to_string(),
+                type_diplome: type_diplome.to_string(),
+                niveau_diplome: niveau.to_string(),
+                libelle_niveau_diplome: libelle_niveau_diplome.to_string(),
+                date_ouverture: kept.date_ouverture,
+                date_fermeture: kept.date_fermeture,
+                date_premiere_session: cfd.and_then(|f| f.date_premiere_session),
+                date_derniere_session: cfd.and_then(|f| f.date_derniere_session),
+                duree_dispositif: kept.duree_dispositif,
+                annee_dispositif: kept.annee_dispositif,
+                famille_metiers_code: famille_code.to_string(),
+                famille_metiers_libelle: famille_libelle.to_string(),
+                source_table: BcnTable::NMef.name(),
+            });
+        }
+        accounts.push(account);
+    }
+
+    // SISE codes (higher education), when N_DIPLOME_SISE is given.
+    if bcn
+        .inputs
+        .iter()
+        .any(|i| i.table == BcnTable::NDiplomeSise.name())
+    {
+        let types: HashMap<&str, (&str, &str)> = bcn
+            .types_diplome_sise
+            .iter()
+            .map(|t| {
+                (
+                    t.type_diplome_sise.as_str(),
+                    (t.libelle_court.as_str(), t.libelle_long.as_str()),
+                )
+            })
+            .collect();
+        let mut account = TableAccount {
+            table: BcnTable::NDiplomeSise.name().to_string(),
+            rows_read: bcn.diplomes_sise.len(),
+            ..TableAccount::default()
+        };
+        let mut seen: HashMap<&str, u64> = HashMap::new();
+        for d in &bcn.diplomes_sise {
+            if let Some(first) = seen.get(d.sise.as_str()) {
+                account.rows_rejected += 1;
+                rejects.push(Reject {
+                    table: BcnTable::NDiplomeSise.name().to_string(),
+                    line: d.position,
+                    code: d.sise.clone(),
+                    reason: format!("duplicate DIPLOME_SISE: line {first} kept"),
+                });
+                continue;
+            }
+            seen.insert(&d.sise, d.position);
+            account.rows_written += 1;
+            let (court, long) = types
+                .get(d.type_diplome_sise.as_str())
+                .copied()
+                .unwrap_or(("", ""));
+            formations.push(FormationReferentiel {
+                code_certification: d.sise.clone(),
+                code_certification_type: CodeType::Sise,
+                code_formation_diplome: String::new(),
+                mef: String::new(),
+                dispositif_formation: String::new(),
+                libelle: d.libelle.clone(),
+                libelle_long: d.libelle.clone(),
+                niveau_formation_diplome: d.type_diplome_sise.clone(),
+                libelle_niveau_formation_diplome: long.to_string(),
+                type_diplome: court.to_string(),
+                niveau_diplome: String::new(),
+                libelle_niveau_diplome: String::new(),
+                date_ouverture: d.date_ouverture,
+                date_fermeture: d.date_fermeture,
+                date_premiere_session: None,
+                date_derniere_session: None,
+                duree_dispositif: None,
+                annee_dispositif: None,
+                famille_metiers_code: String::new(),
+                famille_metiers_libelle: String::new(),
+                source_table: BcnTable::NDiplomeSise.name(),
+            });
+        }
+        accounts.push(account);
+    }
+
+    for (table, rows) in [
+        (BcnTable::NNiveauFormationDiplome, bcn.niveaux.len()),
+        (BcnTable::NTypeDiplomeSise, bcn.types_diplome_sise.len()),
+        (BcnTable::NGroupeFormation, bcn.groupes.len()),
+        (BcnTable::NLienFormationGroupe, bcn.liens_groupe.len()),
+    ] {
+        if bcn.inputs.iter().any(|i| i.table == table.name()) {
+            accounts.push(TableAccount {
+                table: table.name().to_string(),
+                rows_read: rows,
+                rows_used_as_lookup: rows,
+                ..TableAccount::default()
+            });
+        }
+    }
+
+    formations.sort_by(|a, b| {
+        (a.code_certification_type, &a.code_certification)
+            .cmp(&(b.code_certification_type, &b.code_certification))
+    });
+    rejects.sort_by(|a, b| (&a.table, a.line).cmp(&(&b.table, b.line)));
+    let count = |t: CodeType| {
+        formations
+            .iter()
+            .filter(|f| f.code_certification_type == t)
+            .count()
+    };
+    let summary = BcnSummary {
+        codes: formations.len(),
+        codes_cfd: count(CodeType::Cfd),
+        codes_mef_stat_11: count(CodeType::MefStat11),
+        codes_sise: count(CodeType::Sise),
+        codes_with_famille_metiers: formations
+            .iter()
+            .filter(|f| !f.famille_metiers_code.is_empty())
+            .count(),
+        rows_rejected: rejects.len(),
+        tables: accounts,
+    };
+    Referentiel {
+        formations,
+        rejects,
+        summary,
+    }
+}
+
+/// `LIBELLE_COURT LIBELLE_STAT_33`, as the reference system labels a diploma
+/// (e.g. "BAC PRO BOULANGER PATISSIER").
+pub fn libelle_cfd(f: &FormationDiplome) -> String {
+    format!("{} {}", f.libelle_court, f.libelle_stat_33)
+        .trim()
+        .to_string()
+}
+
+/// Of several N_MEF rows with the same MEF_STAT_11, the one to keep: an open
+/// one before a closed one, then the latest closed, then the latest opened,
+/// then the first in the file. Never depends on anything but the rows.
+pub fn pick_mef<'a>(candidates: &[&'a Mef]) -> &'a Mef {
+    candidates
+        .iter()
+        .copied()
+        .max_by_key(|m| {
+            (
+                m.date_fermeture.is_none(),
+                m.date_fermeture,
+                m.date_ouverture,
+                std::cmp::Reverse(m.position),
+            )
+        })
+        .expect("at least one candidate")
+}
+
+/// CFD → (code, label) of its famille de métiers (N_GROUPE_FORMATION of type
+/// TG01, linked by N_LIEN_FORMATION_GROUPE). A CFD in several families keeps
+/// the smallest code (issue 6 handles several).
+fn familles_metiers(bcn: &Bcn) -> HashMap<&str, (&str, &str)> {
+    let groupes: HashMap<&str, &str> = bcn
+        .groupes
+        .iter()
+        .filter(|g| g.type_groupe_formation == TYPE_GROUPE_FAMILLE_METIERS)
+        .map(|g| (g.groupe_formation.as_str(), g.libelle.as_str()))
+        .collect();
+    let mut out: HashMap<&str, (&str, &str)> = HashMap::new();
+    for lien in &bcn.liens_groupe {
+        if let Some(libelle) = groupes.get(lien.groupe_formation.as_str()) {
+            let entry = out
+                .entry(lien.cfd.as_str())
+                .or_insert((lien.groupe_formation.as_str(), libelle));
+            if lien.groupe_formation.as_str() < entry.0 {
+                *entry = (lien.groupe_formation.as_str(), libelle);
+            }
+        }
+    }
+    out
+}
+
+/// The `formations_referentiel` output table.
+pub fn referentiel_table(formations: &[FormationReferentiel]) -> OutTable {
+    let mut t = OutTable::new("formations_referentiel");
+    let f = formations;
+    t.str(
+        "code_certification",
+        f.iter().map(|r| &r.code_certification),
+    )
+    .str(
+        "code_certification_type",
+        f.iter().map(|r| r.code_certification_type.as_str()),
+    )
+    .str(
+        "code_formation_diplome",
+        f.iter().map(|r| &r.code_formation_diplome),
+    )
+    .str("mef", f.iter().map(|r| &r.mef))
+    .str(
+        "dispositif_formation",
+        f.iter().map(|r| &r.dispositif_formation),
+    )
+    .str("libelle", f.iter().map(|r| &r.libelle))
+    .str("libelle_long", f.iter().map(|r| &r.libelle_long))
+    .str(
+        "niveau_formation_diplome",
+        f.iter().map(|r| &r.niveau_formation_diplome),
+    )
+    .str(
+        "libelle_niveau_formation_diplome",
+        f.iter().map(|r| &r.libelle_niveau_formation_diplome),
+    )
+    .str("type_diplome", f.iter().map(|r| &r.type_diplome))
+    .str("niveau_diplome", f.iter().map(|r| &r.niveau_diplome))
+    .str(
+        "libelle_niveau_diplome",
+        f.iter().map(|r| &r.libelle_niveau_diplome),
+    )
+    .date("date_ouverture", f.iter().map(|r| r.date_ouverture))
+    .date("date_fermeture", f.iter().map(|r| r.date_fermeture))
+    .int(
+        "date_premiere_session",
+        f.iter().map(|r| r.date_premiere_session),
+    )
+    .int(
+        "date_derniere_session",
+        f.iter().map(|r| r.date_derniere_session),
+    )
+    .int("duree_dispositif", f.iter().map(|r| r.duree_dispositif))
+    .int("annee_dispositif", f.iter().map(|r| r.annee_dispositif))
+    .str(
+        "famille_metiers_code",
+        f.iter().map(|r| &r.famille_metiers_code),
+    )
+    .str(
+        "famille_metiers_libelle",
+        f.iter().map(|r| &r.famille_metiers_libelle),
+    )
+    .str("source_table", f.iter().map(|r| r.source_table));
+    t
+}
+
+/// The `bcn_rejects` output table.
+pub fn rejects_table(rejects: &[Reject]) -> OutTable {
+    let mut t = OutTable::new("bcn_rejects");
+    t.str("table", rejects.iter().map(|r| &r.table))
+        .int("line", rejects.iter().map(|r| Some(r.line as i64)))
+        .str("code", rejects.iter().map(|r| &r.code))
+        .str("reason", rejects.iter().map(|r| &r.reason));
+    t
+}
+
+// ---- Running the stage -------------------------------------------------------
+
+/// `ij bcn`: reads the BCN folder and writes `formations_referentiel`,
+/// `bcn_rejects` and `bcn_summary.json` into the context's folder.
+pub fn run(bcn_dir: &Path, ctx: &StageContext) -> Result<StageReport> {
+    let start = Instant::now();
+    let bcn = load_bcn(
+        bcn_dir,
+        BcnNeeds {
+            n_formation_diplome: false,
+        },
+    )?;
+    let referentiel = build_referentiel(&bcn);
+    if let Some(account) = referentiel.summary.tables.iter().find(|a| !a.balances()) {
+        return Err(Error::file(
+            bcn_dir,
+            format!(
+                "internal error: rows of {} do not add up: {account:?}",
+                account.table
+            ),
+        ));
+    }
+
+    let mut staged = StagedDir::new(&ctx.out_dir)?;
+    let table = referentiel_table(&referentiel.formations);
+    staged.write_table(&table, &ctx.csv)?;
+    let rejects = rejects_table(&referentiel.rejects);
+    staged.write_table(&rejects, &ctx.csv)?;
+    staged.write_json("bcn_summary.json", &referentiel.summary)?;
+    staged.commit()?;
+
+    let s = &referentiel.summary;
+    let mut details = vec![format!(
+        "formations_referentiel: {} codes ({} CFD, {} MEF_STAT_11, {} SISE), {} with a famille de métiers",
+        s.codes, s.codes_cfd, s.codes_mef_stat_11, s.codes_sise, s.codes_with_famille_metiers
+    )];
+    for a in &s.tables {
+        details.push(if a.rows_used_as_lookup > 0 {
+            format!("{}: {} rows read, used as a lookup", a.table, a.rows_read)
+        } else {
+            format!(
+                "{}: {} rows read = {} written + {} already in another table + {} rejected",
+                a.table, a.rows_read, a.rows_written, a.rows_merged, a.rows_rejected
+            )
+        });
+    }
+    if s.rows_rejected > 0 {
+        details.push(format!(
+            "{} rows rejected, with their reason, in bcn_rejects.csv",
+            s.rows_rejected
+        ));
+    }
+    Ok(StageReport {
+        stage: "bcn",
+        inputs: bcn.inputs.clone(),
+        outputs: vec![
+            OutputFile::table(&ctx.out_dir, &table),
+            OutputFile::table(&ctx.out_dir, &rejects),
+            OutputFile::file(&ctx.out_dir, "bcn_summary.json"),
+        ],
+        rows_read: s.tables.iter().map(|a| a.rows_read).sum(),
+        rows_written: s.tables.iter().map(|a| a.rows_written).sum(),
+        rows_merged: s
+            .tables
+            .iter()
+            .map(|a| a.rows_merged + a.rows_used_as_lookup)
+            .sum(),
+        rows_rejected: s.rows_rejected,
+        details,
+        elapsed: start.elapsed(),
+    })
+}

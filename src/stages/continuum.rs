@@ -1,0 +1,828 @@
+//! Stage `continuum`: the lineage graph of revised trainings.
+//!
+//! The ministry revises a diploma by giving it a new code; N_FORMATION_DIPLOME
+//! records the revision in `ANCIEN_DIPLOME_1..7` (the codes this one replaces)
+//! and `NOUVEAU_DIPLOME_1..7` (the codes replacing it). This stage turns those
+//! declarations into a directed graph old → new and describes it:
+//! - `continuum_links`: every distinct link, who declared it, and its kind
+//!   (`one_to_one`, `split`, `merge`, `many_to_many`);
+//! - `continuum_lineage`: for every code of a lineage, each ancestor and
+//!   descendant with the hop count and whether the path is strictly one-to-one;
+//! - MEF links, projected from their CFDs' links (voie scolaire data is keyed
+//!   by MEF_STAT_11);
+//! - `continuum_summary.json`.
+//!
+//! Declarations are often one-sided (a code names its successor, which does
+//! not name it back): a link declared by either end counts. Self-links are
+//! dropped. Links to codes absent from the table are kept and flagged. Nothing
+//! here depends on row order: lineage ids are the smallest code of the lineage.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::path::Path;
+use std::time::Instant;
+
+use crate::error::Result;
+use crate::output::{OutTable, StagedDir};
+use crate::rules::codes::CodeType;
+use crate::stages::{OutputFile, StageContext, StageReport};
+use crate::staging::bcn::{load_bcn, Bcn, BcnNeeds, BcnTable, Mef};
+
+/// How a link relates its two ends to the rest of the graph.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LinkType {
+    /// The old code has one successor and the new code one predecessor.
+    OneToOne,
+    /// The old code has several successors; the new code one predecessor.
+    Split,
+    /// The new code has several predecessors; the old code one successor.
+    Merge,
+    ManyToMany,
+}
+
+impl LinkType {
+    pub fn classify(successors_of_old: usize, predecessors_of_new: usize) -> LinkType {
+        match (successors_of_old > 1, predecessors_of_new > 1) {
+            (false, false) => LinkType::OneToOne,
+            (true, false) => LinkType::Split,
+            (false, true) => LinkType::Merge,
+            (true, true) => LinkType::ManyToMany,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LinkType::OneToOne => "one_to_one",
+            LinkType::Split => "split",
+            LinkType::Merge => "merge",
+            LinkType::ManyToMany => "many_to_many",
+        }
+    }
+}
+
+/// Who declared a link.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Declaration {
+    /// The old code lists the new one in its NOUVEAU_DIPLOME_n.
+    pub by_ancien: bool,
+    /// The new code lists the old one in its ANCIEN_DIPLOME_n.
+    pub by_nouveau: bool,
+}
+
+impl Declaration {
+    pub fn declared_by(self) -> &'static str {
+        match (self.by_ancien, self.by_nouveau) {
+            (true, true) => "both",
+            (true, false) => "ancien",
+            (false, true) => "nouveau",
+            (false, false) => "projected",
+        }
+    }
+
+    pub fn is_one_sided(self) -> bool {
+        self.by_ancien != self.by_nouveau
+    }
+}
+
+/// A MEF link's reason to exist.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MefRule {
+    /// Each CFD of the link has a single MEF_STAT_11.
+    SingleMef,
+    /// Same DISPOSITIF_FORMATION and same first 4 characters of MEF_STAT_11.
+    SameDispositif,
+}
+
+impl MefRule {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MefRule::SingleMef => "single_mef",
+            MefRule::SameDispositif => "same_dispositif_and_prefix",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Link {
+    pub code_type: CodeType,
+    pub ancien: String,
+    pub nouveau: String,
+    pub declaration: Declaration,
+    pub link_type: LinkType,
+    pub ancien_in_bcn: bool,
+    pub nouveau_in_bcn: bool,
+    /// One end is not a well-formed code (the real file has truncated ones).
+    pub malformed_code: bool,
+    pub lineage_id: String,
+    /// For a MEF link: the CFD link it was projected from, and the rule used.
+    pub via_cfd: Option<(String, String, MefRule)>,
+}
+
+/// One ancestor or descendant of a code.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Relative {
+    pub code_type: CodeType,
+    pub code: String,
+    pub lineage_id: String,
+    pub relation: Relation,
+    pub related_code: String,
+    /// Revisions between the two codes, along the shortest path.
+    pub hops: u32,
+    /// The path is made of one-to-one links only (the reference system's
+    /// strict continuum follows only these).
+    pub one_to_one_path: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Relation {
+    /// The related code is older (a predecessor, or one of its predecessors).
+    Ancestor,
+    /// The related code is newer.
+    Descendant,
+}
+
+impl Relation {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Relation::Ancestor => "ancetre",
+            Relation::Descendant => "descendant",
+        }
+    }
+}
+
+/// `continuum_summary.json`: exactly these keys (issue 2).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ContinuumSummary {
+    pub codes: usize,
+    pub links: usize,
+    pub one_sided_declarations: usize,
+    pub one_to_one_links: usize,
+    pub codes_with_several_successors: usize,
+    pub codes_with_several_predecessors: usize,
+    pub dangling_codes: usize,
+    pub lineage_components: usize,
+    pub largest_component: usize,
+    pub mef_links: usize,
+    pub mef_links_unresolved: usize,
+}
+
+/// What the summary's keys leave out, printed for the user.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct ContinuumNotes {
+    pub self_links_dropped: usize,
+    pub malformed_codes: Vec<String>,
+    pub links_by_type: BTreeMap<String, usize>,
+    pub mef_links_by_type: BTreeMap<String, usize>,
+}
+
+pub struct Continuum {
+    pub links: Vec<Link>,
+    pub lineage: Vec<Relative>,
+    pub summary: ContinuumSummary,
+    pub notes: ContinuumNotes,
+}
+
+/// Builds the lineage graph from the staged BCN (N_FORMATION_DIPLOME, its
+/// ENQUETE_51 variant when present, and N_MEF for the MEF projection).
+pub fn build_continuum(bcn: &Bcn) -> Continuum {
+    let mut notes = ContinuumNotes::default();
+    let rows = bcn.formations_n.iter().chain(&bcn.formations_enquete_51);
+
+    let codes: BTreeSet<&str> = rows.clone().map(|f| f.cfd.as_str()).collect();
+    let mut declarations: BTreeMap<(String, String), Declaration> = BTreeMap::new();
+    for f in rows {
+        for ancien in &f.anciens {
+            if *ancien == f.cfd {
+                notes.self_links_dropped += 1;
+                continue;
+            }
+            declarations
+                .entry((ancien.clone(), f.cfd.clone()))
+                .or_default()
+                .by_nouveau = true;
+        }
+        for nouveau in &f.nouveaux {
+            if *nouveau == f.cfd {
+                notes.self_links_dropped += 1;
+                continue;
+            }
+            declarations
+                .entry((f.cfd.clone(), nouveau.clone()))
+                .or_default()
+                .by_ancien = true;
+        }
+    }
+
+    let cfd_graph = Graph::new(declarations.keys().cloned());
+    let mut links: Vec<Link> = declarations
+        .iter()
+        .map(|((ancien, nouveau), declaration)| {
+            let malformed = !CodeType::Cfd.is_valid(ancien) || !CodeType::Cfd.is_valid(nouveau);
+            Link {
+                code_type: CodeType::Cfd,
+                ancien: ancien.clone(),
+                nouveau: nouveau.clone(),
+                declaration: *declaration,
+                link_type: cfd_graph.link_type(ancien, nouveau),
+                ancien_in_bcn: codes.contains(ancien.as_str()),
+                nouveau_in_bcn: codes.contains(nouveau.as_str()),
+                malformed_code: malformed,
+                lineage_id: cfd_graph.lineage_id(ancien).to_string(),
+                via_cfd: None,
+            }
+        })
+        .collect();
+    notes.malformed_codes = cfd_graph
+        .nodes()
+        .filter(|c| !CodeType::Cfd.is_valid(c))
+        .map(str::to_string)
+        .collect();
+
+    // MEF projection of every CFD link.
+    let (mef_pairs, mef_links_unresolved) = project_mefs(&links, &bcn.mefs);
+    let mef_graph = Graph::new(mef_pairs.keys().cloned());
+    let mef_codes: BTreeSet<&str> = bcn.mefs.iter().map(|m| m.mef_stat_11.as_str()).collect();
+    let mef_links: Vec<Link> = mef_pairs
+        .iter()
+        .map(
+            |((ancien, nouveau), (cfd_ancien, cfd_nouveau, rule))| Link {
+                code_type: CodeType::MefStat11,
+                ancien: ancien.clone(),
+                nouveau: nouveau.clone(),
+                declaration: Declaration::default(),
+                link_type: mef_graph.link_type(ancien, nouveau),
+                ancien_in_bcn: mef_codes.contains(ancien.as_str()),
+                nouveau_in_bcn: mef_codes.contains(nouveau.as_str()),
+                malformed_code: false,
+                lineage_id: mef_graph.lineage_id(ancien).to_string(),
+                via_cfd: Some((cfd_ancien.clone(), cfd_nouveau.clone(), *rule)),
+            },
+        )
+        .collect();
+
+    let mut lineage = cfd_graph.relatives(CodeType::Cfd);
+    lineage.extend(mef_graph.relatives(CodeType::MefStat11));
+
+    let count_types = |links: &[Link]| {
+        let mut m = BTreeMap::new();
+        for l in links {
+            *m.entry(l.link_type.as_str().to_string()).or_insert(0) += 1;
+        }
+        m
+    };
+    notes.links_by_type = count_types(&links);
+    notes.mef_links_by_type = count_types(&mef_links);
+
+    let summary = ContinuumSummary {
+        codes: codes.len(),
+        links: links.len(),
+        one_sided_declarations: links
+            .iter()
+            .filter(|l| l.declaration.is_one_sided())
+            .count(),
+        one_to_one_links: links
+            .iter()
+            .filter(|l| l.link_type == LinkType::OneToOne)
+            .count(),
+        codes_with_several_successors: cfd_graph
+            .successors
+            .values()
+            .filter(|s| s.len() > 1)
+            .count(),
+        codes_with_several_predecessors: cfd_graph
+            .predecessors
+            .values()
+            .filter(|p| p.len() > 1)
+            .count(),
+        dangling_codes: cfd_graph.nodes().filter(|c| !codes.contains(c)).count(),
+        lineage_components: cfd_graph.component_sizes.len(),
+        largest_component: cfd_graph
+            .component_sizes
+            .values()
+            .copied()
+            .max()
+            .unwrap_or(0),
+        mef_links: mef_links.len(),
+        mef_links_unresolved,
+    };
+    links.extend(mef_links);
+    Continuum {
+        links,
+        lineage,
+        summary,
+        notes,
+    }
+}
+
+/// The MEF links projected from CFD links, keyed (old MEF_STAT_11, new
+/// MEF_STAT_11) → (old CFD, new CFD, rule), and the count of old MEFs left
+/// without a counterpart.
+///
+/// For a CFD link whose two CFDs both have MEFs in N_MEF: when each has a
+/// single MEF_STAT_11, those two are linked; otherwise each old MEF is linked
+/// to the new MEFs of the same DISPOSITIF_FORMATION and the same first 4
+/// characters of MEF_STAT_11 (DOMAIN.md). An old MEF matching none is counted
+/// in `mef_links_unresolved`.
+type MefPairs = BTreeMap<(String, String), (String, String, MefRule)>;
+
+fn project_mefs(cfd_links: &[Link], mefs: &[Mef]) -> (MefPairs, usize) {
+    // CFD → its distinct (MEF_STAT_11, DISPOSITIF_FORMATION).
+    let mut by_cfd: HashMap<&str, BTreeSet<(&str, &str)>> = HashMap::new();
+    for m in mefs {
+        by_cfd
+            .entry(m.cfd.as_str())
+            .or_default()
+            .insert((m.mef_stat_11.as_str(), m.dispositif_formation.as_str()));
+    }
+    let mut pairs = MefPairs::new();
+    let mut unresolved = 0;
+    for link in cfd_links {
+        let (Some(olds), Some(news)) = (
+            by_cfd.get(link.ancien.as_str()),
+            by_cfd.get(link.nouveau.as_str()),
+        ) else {
+            continue;
+        };
+        let mut add = |old: &str, new: &str, rule| {
+            if old != new {
+                pairs.entry((old.to_string(), new.to_string())).or_insert((
+                    link.ancien.clone(),
+                    link.nouveau.clone(),
+                    rule,
+                ));
+            }
+        };
+        let old_codes: BTreeSet<&str> = olds.iter().map(|m| m.0).collect();
+        let new_codes: BTreeSet<&str> = news.iter().map(|m| m.0).collect();
+        if old_codes.len() == 1 && new_codes.len() == 1 {
+            let old = old_codes.first().expect("one code");
+            let new = new_codes.first().expect("one code");
+            add(old, new, MefRule::SingleMef);
+            continue;
+        }
+        for (old, dispositif) in olds {
+            let mut matched = false;
+            for (new, new_dispositif) in news {
+                if new_dispositif == dispositif && old.get(..4) == new.get(..4) {
+                    add(old, new, MefRule::SameDispositif);
+                    matched = true;
+                }
+            }
+            if !matched {
+                unresolved += 1;
+            }
+        }
+    }
+    (pairs, unresolved)
+}
+
+/// A directed graph of codes, with its weakly connected components.
+struct Graph {
+    successors: BTreeMap<String, BTreeSet<String>>,
+    predecessors: BTreeMap<String, BTreeSet<String>>,
+    /// Code → lineage id (the smallest code of its component).
+    component_of: BTreeMap<String, String>,
+    component_sizes: BTreeMap<String, usize>,
+}
+
+impl Graph {
+    fn new(edges: impl Iterator<Item = (String, String)>) -> Graph {
+        let mut successors: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        let mut predecessors: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        for (old, new) in edges {
+            successors
+                .entry(old.clone())
+                .or_default()
+                .insert(new.clone());
+            predecessors.entry(new).or_default().insert(old);
+        }
+        let mut graph = Graph {
+            successors,
+            predecessors,
+            component_of: BTreeMap::new(),
+            component_sizes: BTreeMap::new(),
+        };
+        graph.find_components();
+        graph
+    }
+
+    fn nodes(&self) -> impl Iterator<Item = &str> {
+        self.successors
+            .keys()
+            .chain(self.predecessors.keys())
+            .map(String::as_str)
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+    }
+
+    fn neighbours<'a>(&'a self, code: &str) -> impl Iterator<Item = &'a String> {
+        self.successors
+            .get(code)
+            .into_iter()
+            .flatten()
+            .chain(self.predecessors.get(code).into_iter().flatten())
+    }
+
+    /// Weakly connected components; nodes are visited in sorted order, so the
+    /// first node reached of a component is its smallest code: its id.
+    fn find_components(&mut self) {
+        let nodes: Vec<String> = self.nodes().map(str::to_string).collect();
+        let mut component_of = BTreeMap::new();
+        let mut sizes = BTreeMap::new();
+        for start in &nodes {
+            if component_of.contains_key(start) {
+                continue;
+            }
+            let id = format!("L-{start}");
+            let mut queue = VecDeque::from([start.clone()]);
+            component_of.insert(start.clone(), id.clone());
+            let mut size = 0;
+            while let Some(code) = queue.pop_front() {
+                size += 1;
+                for next in self.neighbours(&code) {
+                    if !component_of.contains_key(next) {
+                        component_of.insert(next.clone(), id.clone());
+                        queue.push_back(next.clone());
+                    }
+                }
+            }
+            sizes.insert(id, size);
+        }
+        self.component_of = component_of;
+        self.component_sizes = sizes;
+    }
+
+    fn lineage_id(&self, code: &str) -> &str {
+        self.component_of
+            .get(code)
+            .map(String::as_str)
+            .expect("every linked code has a component")
+    }
+
+    fn link_type(&self, old: &str, new: &str) -> LinkType {
+        let out = self.successors.get(old).map_or(0, BTreeSet::len);
+        let inn = self.predecessors.get(new).map_or(0, BTreeSet::len);
+        LinkType::classify(out, inn)
+    }
+
+    fn is_one_to_one(&self, old: &str, new: &str) -> bool {
+        self.link_type(old, new) == LinkType::OneToOne
+    }
+
+    /// Every (code, relative) pair, by breadth-first search in each direction.
+    fn relatives(&self, code_type: CodeType) -> Vec<Relative> {
+        let mut out = Vec::new();
+        for code in self.nodes() {
+            let lineage_id = self.lineage_id(code).to_string();
+            for relation in [Relation::Ancestor, Relation::Descendant] {
+                let step = |c: &str| -> Vec<String> {
+                    let next = match relation {
+                        Relation::Ancestor => self.predecessors.get(c),
+                        Relation::Descendant => self.successors.get(c),
+                    };
+                    next.into_iter().flatten().cloned().collect()
+                };
+                // hops and whether the code was reached through one-to-one links only.
+                let mut seen: BTreeMap<String, (u32, bool)> = BTreeMap::new();
+                let mut queue = VecDeque::from([(code.to_string(), 0u32, true)]);
+                while let Some((current, hops, strict)) = queue.pop_front() {
+                    for next in step(&current) {
+                        if next == code || seen.contains_key(&next) {
+                            continue;
+                        }
+                        let one_to_one = match relation {
+                            Relation::Ancestor => self.is_one_to_one(&next, &current),
+                            Relation::Descendant => self.is_one_to_one(&current, &next),
+                        };
+                        let strict_next = strict && one_to_one;
+                        seen.insert(next.clone(), (hops + 1, strict_next));
+                        queue.push_back((next, hops + 1, strict_next));
+                    }
+                }
+                for (related, (hops, strict)) in seen {
+                    out.push(Relative {
+                        code_type,
+                        code: code.to_string(),
+                        lineage_id: lineage_id.clone(),
+                        relation,
+                        related_code: related,
+                        hops,
+                        one_to_one_path: strict,
+                    });
+                }
+            }
+        }
+        out
+    }
+}
+
+/// The `continuum_links` output table.
+pub fn links_table(links: &[Link]) -> OutTable {
+    let mut t = OutTable::new("continuum_links");
+    let l = links;
+    let via = |f: fn(&(String, String, MefRule)) -> String| {
+        l.iter()
+            .map(move |x| x.via_cfd.as_ref().map(f).unwrap_or_default())
+    };
+    t.str(
+        "code_certification_type",
+        l.iter().map(|x| x.code_type.as_str()),
+    )
+    .str("ancien_code", l.iter().map(|x| &x.ancien))
+    .str("nouveau_code", l.iter().map(|x| &x.nouveau))
+    .str("link_type", l.iter().map(|x| x.link_type.as_str()))
+    .str("declared_by", l.iter().map(|x| x.declaration.declared_by()))
+    .bool("ancien_in_bcn", l.iter().map(|x| x.ancien_in_bcn))
+    .bool("nouveau_in_bcn", l.iter().map(|x| x.nouveau_in_bcn))
+    .bool("malformed_code", l.iter().map(|x| x.malformed_code))
+    .str("lineage_id", l.iter().map(|x| &x.lineage_id))
+    .str("via_cfd_ancien", via(|v| v.0.clone()))
+    .str("via_cfd_nouveau", via(|v| v.1.clone()))
+    .str("mef_rule", via(|v| v.2.as_str().to_string()));
+    t
+}
+
+/// The `continuum_lineage` output table.
+pub fn lineage_table(lineage: &[Relative]) -> OutTable {
+    let mut t = OutTable::new("continuum_lineage");
+    let r = lineage;
+    t.str(
+        "code_certification_type",
+        r.iter().map(|x| x.code_type.as_str()),
+    )
+    .str("code_certification", r.iter().map(|x| &x.code))
+    .str("lineage_id", r.iter().map(|x| &x.lineage_id))
+    .str("relation", r.iter().map(|x| x.relation.as_str()))
+    .str("related_code", r.iter().map(|x| &x.related_code))
+    .int("hops", r.iter().map(|x| Some(x.hops)))
+    .bool("one_to_one_path", r.iter().map(|x| x.one_to_one_path));
+    t
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::staging::bcn::FormationDiplome;
+
+    fn formation(cfd: &str, anciens: &[&str], nouveaux: &[&str]) -> FormationDiplome {
+        FormationDiplome {
+            cfd: cfd.into(),
+            niveau_formation_diplome: cfd[..3].into(),
+            libelle_court: String::new(),
+            libelle_stat_33: String::new(),
+            libelle_long: String::new(),
+            date_ouverture: None,
+            date_fermeture: None,
+            date_premiere_session: None,
+            date_derniere_session: None,
+            anciens: anciens.iter().map(|s| s.to_string()).collect(),
+            nouveaux: nouveaux.iter().map(|s| s.to_string()).collect(),
+            table: BcnTable::NFormationDiplome,
+            position: 0,
+        }
+    }
+
+    fn mef(ms11: &str, cfd: &str, dispositif: &str) -> Mef {
+        Mef {
+            mef: String::new(),
+            dispositif_formation: dispositif.into(),
+            cfd: cfd.into(),
+            duree_dispositif: None,
+            annee_dispositif: None,
+            libelle_court: String::new(),
+            libelle_long: String::new(),
+            date_ouverture: None,
+            date_fermeture: None,
+            mef_stat_11: ms11.into(),
+            mef_stat_9: String::new(),
+            position: 0,
+        }
+    }
+
+    fn bcn(formations: Vec<FormationDiplome>, mefs: Vec<Mef>) -> Bcn {
+        Bcn {
+            formations_n: formations,
+            mefs,
+            ..Bcn::default()
+        }
+    }
+
+    #[test]
+    fn classifies_links_by_the_degrees_of_their_ends() {
+        assert_eq!(LinkType::classify(1, 1), LinkType::OneToOne);
+        assert_eq!(LinkType::classify(2, 1), LinkType::Split);
+        assert_eq!(LinkType::classify(1, 3), LinkType::Merge);
+        assert_eq!(LinkType::classify(2, 2), LinkType::ManyToMany);
+    }
+
+    #[test]
+    fn one_sided_declarations_count_and_self_links_are_dropped() {
+        // A → B declared by A only; B → C declared by both ends; C lists itself.
+        let c = build_continuum(&bcn(
+            vec![
+                formation("50000001", &[], &["50000002"]),
+                formation("50000002", &[], &["50000003"]),
+                formation("50000003", &["50000002", "50000003"], &[]),
+            ],
+            vec![],
+        ));
+        assert_eq!(c.summary.links, 2);
+        assert_eq!(c.summary.one_sided_declarations, 1);
+        assert_eq!(c.summary.one_to_one_links, 2);
+        assert_eq!(c.notes.self_links_dropped, 1);
+        assert_eq!(c.summary.lineage_components, 1);
+        assert_eq!(c.summary.largest_component, 3);
+        let strict_chain = c
+            .lineage
+            .iter()
+            .find(|r| r.code == "50000001" && r.related_code == "50000003")
+            .unwrap();
+        assert_eq!((strict_chain.hops, strict_chain.one_to_one_path), (2, true));
+        assert_eq!(strict_chain.relation, Relation::Descendant);
+    }
+
+    #[test]
+    fn splits_merges_and_dangling_codes() {
+        // A splits into B and C; B and D merge into E; E names F, absent from the table.
+        let c = build_continuum(&bcn(
+            vec![
+                formation("40000001", &[], &["40000002", "40000003"]),
+                formation("40000002", &[], &[]),
+                formation("40000003", &[], &[]),
+                formation("40000004", &[], &[]),
+                formation("40000005", &["40000002", "40000004"], &["4000006"]),
+            ],
+            vec![],
+        ));
+        let kind = |a: &str, n: &str| {
+            c.links
+                .iter()
+                .find(|l| l.ancien == a && l.nouveau == n)
+                .map(|l| l.link_type)
+                .unwrap()
+        };
+        assert_eq!(kind("40000001", "40000002"), LinkType::ManyToMany);
+        assert_eq!(kind("40000001", "40000003"), LinkType::Split);
+        assert_eq!(kind("40000004", "40000005"), LinkType::Merge);
+        assert_eq!(kind("40000005", "4000006"), LinkType::OneToOne);
+        assert_eq!(c.summary.dangling_codes, 1);
+        assert_eq!(c.summary.codes_with_several_successors, 1);
+        assert_eq!(c.summary.codes_with_several_predecessors, 1);
+        assert_eq!(c.notes.malformed_codes, vec!["4000006".to_string()]);
+        let dangling = c.links.iter().find(|l| l.nouveau == "4000006").unwrap();
+        assert!(!dangling.nouveau_in_bcn && dangling.malformed_code);
+        // Everything is one lineage, named after its smallest code.
+        assert!(c.links.iter().all(|l| l.lineage_id == "L-40000001"));
+        // A to E goes through a split: not a strict path.
+        let a_e = c
+            .lineage
+            .iter()
+            .find(|r| r.code == "40000001" && r.related_code == "40000005")
+            .unwrap();
+        assert_eq!((a_e.hops, a_e.one_to_one_path), (2, false));
+    }
+
+    #[test]
+    fn the_result_does_not_depend_on_row_order() {
+        let rows = vec![
+            formation("50000001", &[], &["50000002"]),
+            formation("50000002", &[], &[]),
+            formation("50000009", &["50000002"], &[]),
+        ];
+        let mut reversed = rows.clone();
+        reversed.reverse();
+        let a = build_continuum(&bcn(rows, vec![]));
+        let b = build_continuum(&bcn(reversed, vec![]));
+        assert_eq!(a.links, b.links);
+        assert_eq!(a.lineage, b.lineage);
+        assert_eq!(a.summary, b.summary);
+    }
+
+    #[test]
+    fn mefs_follow_their_cfds() {
+        let formations = vec![
+            formation("40000001", &[], &["40000002"]),
+            formation("40000002", &[], &[]),
+            formation("50000001", &[], &["50000002"]),
+            formation("50000002", &[], &[]),
+        ];
+        let mefs = vec![
+            // Single MEF on each side.
+            mef("24000000001", "40000001", "247"),
+            mef("24000000002", "40000002", "247"),
+            // Three years each, matched by dispositif and prefix; the third
+            // old year has no counterpart.
+            mef("24710050001", "50000001", "247"),
+            mef("24720050001", "50000001", "247"),
+            mef("24730050001", "50000001", "247"),
+            mef("24710050002", "50000002", "247"),
+            mef("24720050002", "50000002", "247"),
+        ];
+        let c = build_continuum(&bcn(formations, mefs));
+        let mef_links: Vec<_> = c
+            .links
+            .iter()
+            .filter(|l| l.code_type == CodeType::MefStat11)
+            .map(|l| (l.ancien.as_str(), l.nouveau.as_str()))
+            .collect();
+        assert_eq!(
+            mef_links,
+            vec![
+                ("24000000001", "24000000002"),
+                ("24710050001", "24710050002"),
+                ("24720050001", "24720050002"),
+            ]
+        );
+        assert_eq!(c.summary.mef_links, 3);
+        assert_eq!(c.summary.mef_links_unresolved, 1);
+    }
+}
+
+// ---- Running the stage -------------------------------------------------------
+
+/// `ij continuum`: reads the BCN folder and writes `continuum_links`,
+/// `continuum_lineage` and `continuum_summary.json`.
+pub fn run(bcn_dir: &Path, ctx: &StageContext) -> Result<StageReport> {
+    let start = Instant::now();
+    let bcn = load_bcn(
+        bcn_dir,
+        BcnNeeds {
+            n_formation_diplome: true,
+        },
+    )?;
+    let continuum = build_continuum(&bcn);
+
+    let mut staged = StagedDir::new(&ctx.out_dir)?;
+    let links = links_table(&continuum.links);
+    staged.write_table(&links, &ctx.csv)?;
+    let lineage = lineage_table(&continuum.lineage);
+    staged.write_table(&lineage, &ctx.csv)?;
+    staged.write_json("continuum_summary.json", &continuum.summary)?;
+    staged.commit()?;
+
+    let s = &continuum.summary;
+    let n = &continuum.notes;
+    let by_type = |m: &BTreeMap<String, usize>| {
+        m.iter()
+            .map(|(k, v)| format!("{v} {k}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut details = vec![
+        format!(
+            "{} codes, {} CFD links ({}), {} declared by one end only",
+            s.codes,
+            s.links,
+            by_type(&n.links_by_type),
+            s.one_sided_declarations
+        ),
+        format!(
+            "{} lineages, the largest of {} codes; {} codes referenced but absent from N_FORMATION_DIPLOME",
+            s.lineage_components, s.largest_component, s.dangling_codes
+        ),
+        format!(
+            "{} MEF links projected ({}), {} old MEFs without a counterpart",
+            s.mef_links,
+            by_type(&n.mef_links_by_type),
+            s.mef_links_unresolved
+        ),
+    ];
+    if n.self_links_dropped > 0 {
+        details.push(format!("{} self-links dropped", n.self_links_dropped));
+    }
+    if !n.malformed_codes.is_empty() {
+        details.push(format!(
+            "{} malformed codes referenced by links, kept and flagged (malformed_code): {}",
+            n.malformed_codes.len(),
+            n.malformed_codes.join(", ")
+        ));
+    }
+    let rows_read = bcn.formations_n.len() + bcn.formations_enquete_51.len() + bcn.mefs.len();
+    Ok(StageReport {
+        stage: "continuum",
+        inputs: bcn
+            .inputs
+            .iter()
+            .filter(|i| {
+                [
+                    BcnTable::NFormationDiplome.name(),
+                    BcnTable::NFormationDiplomeEnquete51.name(),
+                    BcnTable::NMef.name(),
+                ]
+                .contains(&i.table.as_str())
+            })
+            .cloned()
+            .collect(),
+        outputs: vec![
+            OutputFile::table(&ctx.out_dir, &links),
+            OutputFile::table(&ctx.out_dir, &lineage),
+            OutputFile::file(&ctx.out_dir, "continuum_summary.json"),
+        ],
+        rows_read,
+        rows_written: links.rows() + lineage.rows(),
+        rows_merged: 0,
+        rows_rejected: 0,
+        details,
+        elapsed: start.elapsed(),
+    })
+}

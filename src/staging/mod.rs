@@ -1,0 +1,17 @@
+//! Staging: one loader per source extract. A loader finds its file, checks its
+//! columns, renames them to the domain's words and casts them (codes stay
+//! strings, dates become dates), and does nothing else: no joins, no rules.
+//! Stages build on the typed rows these loaders return.
+
+pub mod bcn;
+pub mod fields;
+
+/// A file a stage read, with how it was read and how many rows it held:
+/// the first half of every stage's "rows read = rows written + rows rejected".
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct InputFile {
+    pub table: String,
+    pub path: std::path::PathBuf,
+    pub format: crate::input::table::Format,
+    pub rows: usize,
+}
