@@ -7,7 +7,7 @@ use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 
 use crate::output::CsvOptions;
-use crate::pipeline::{Pipeline, Stage};
+use crate::pipeline::Pipeline;
 use crate::progress::StageProgress;
 use crate::stages::{self, StageContext, StageReport};
 
@@ -135,7 +135,7 @@ fn run_pipeline(args: &RunArgs, quiet: bool) -> anyhow::Result<()> {
     }
     let started = std::time::Instant::now();
     for &stage in &pipeline.stages {
-        let progress = StageProgress::start(format!("{}", stage.name()), quiet);
+        let progress = StageProgress::start(stage.name().to_string(), quiet);
         let report = pipeline.run_stage(stage);
         progress.finish();
         let report = report.with_context(|| {
@@ -183,10 +183,4 @@ fn print_report(report: &StageReport, out_dir: &std::path::Path) {
     for line in &report.details {
         eprintln!("  {line}");
     }
-}
-
-/// Keeps `Stage` reachable from the CLI module's docs.
-#[allow(dead_code)]
-fn _stage_names() -> [&'static str; 2] {
-    [Stage::Bcn.name(), Stage::Continuum.name()]
 }

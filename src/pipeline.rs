@@ -95,13 +95,13 @@ impl Pipeline {
         let file: PipelineFile = toml::from_str(&text).map_err(|e| {
             let line = e
                 .span()
-                .map(|s| text[..s.start].lines().count().max(1))
+                .map(|s| text[..s.start].matches('\n').count() + 1)
                 .unwrap_or(0);
             Error::usage(format!("{}:{line}: {}", path.display(), e.message().trim()))
         })?;
         let base = path.parent().unwrap_or(Path::new("."));
         let root = base.join(&file.root);
-        let resolve = |p: &PathBuf| root.join(p);
+        let resolve = |p: &PathBuf| normalize(&root.join(p));
         let csv = match file.settings.csv_separator.as_deref() {
             None | Some(",") => CsvOptions { separator: b',' },
             Some(";") => CsvOptions { separator: b';' },
@@ -166,6 +166,27 @@ impl Pipeline {
     }
 }
 
+/// Removes `.` and `name/..` from a path without touching the file system,
+/// so messages show `fixtures/bcn` rather than `pipelines/../fixtures/bcn`.
+pub fn normalize(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out: Vec<Component> = Vec::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir if matches!(out.last(), Some(Component::Normal(_))) => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    if out.is_empty() {
+        PathBuf::from(".")
+    } else {
+        out.iter().collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -183,8 +204,23 @@ mod tests {
             "name='t'\nroot='..'\nout='dist/t'\nstages=['bcn','continuum']\n[inputs]\nbcn='fixtures/bcn'\n",
         )
         .unwrap();
-        assert!(p.bcn.unwrap().ends_with("../fixtures/bcn"));
-        assert!(p.out.ends_with("../dist/t"));
+        let dir = p.path.parent().unwrap().parent().unwrap();
+        assert_eq!(p.bcn.unwrap(), dir.join("fixtures/bcn"));
+        assert_eq!(p.out, dir.join("dist/t"));
+    }
+
+    #[test]
+    fn normalizes_paths_lexically() {
+        assert_eq!(
+            normalize(Path::new("pipelines/../fixtures/bcn")),
+            PathBuf::from("fixtures/bcn")
+        );
+        assert_eq!(
+            normalize(Path::new("pipelines/../../shared")),
+            PathBuf::from("../shared")
+        );
+        assert_eq!(normalize(Path::new("./a/./b")), PathBuf::from("a/b"));
+        assert_eq!(normalize(Path::new("a/..")), PathBuf::from("."));
     }
 
     #[test]

@@ -1,1 +1,8 @@
+//! Integration tests: they run the built `ij` binary on fixtures in fresh
+//! temporary folders. One test binary keeps compile times short.
 
+mod common;
+
+mod bad_input;
+mod bcn_continuum;
+mod real_data;

@@ -43,7 +43,8 @@ pub fn read_delimited(path: &Path, bytes: &[u8], options: &DelimitedOptions) -> 
             "empty file: expected a header line and rows; the extract may have failed",
         ));
     }
-    let first_line = text.lines().next().unwrap_or("");
+    // `lines()` would strip the `\r` of a CRLF line end: split on `\n` only.
+    let first_line = text.split('\n').next().unwrap_or("");
     let delimiter = detect_delimiter(first_line);
     let quoting = uses_quoting(text.as_bytes(), delimiter);
     let format = Format {

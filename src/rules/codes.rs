@@ -20,7 +20,7 @@ impl CodeType {
         }
     }
 
-    pub fn len(self) -> usize {
+    pub fn code_len(self) -> usize {
         match self {
             CodeType::Cfd => 8,
             CodeType::MefStat11 => 11,
@@ -38,7 +38,7 @@ impl CodeType {
     }
 
     pub fn is_valid(self, code: &str) -> bool {
-        code.len() == self.len() && is_code_chars(code)
+        code.len() == self.code_len() && is_code_chars(code)
     }
 }
 

@@ -559,6 +559,95 @@ pub fn lineage_table(lineage: &[Relative]) -> OutTable {
     t
 }
 
+// ---- Running the stage -------------------------------------------------------
+
+/// `ij continuum`: reads the BCN folder and writes `continuum_links`,
+/// `continuum_lineage` and `continuum_summary.json`.
+pub fn run(bcn_dir: &Path, ctx: &StageContext) -> Result<StageReport> {
+    let start = Instant::now();
+    let bcn = load_bcn(
+        bcn_dir,
+        BcnNeeds {
+            n_formation_diplome: true,
+        },
+    )?;
+    let continuum = build_continuum(&bcn);
+
+    let mut staged = StagedDir::new(&ctx.out_dir)?;
+    let links = links_table(&continuum.links);
+    staged.write_table(&links, &ctx.csv)?;
+    let lineage = lineage_table(&continuum.lineage);
+    staged.write_table(&lineage, &ctx.csv)?;
+    staged.write_json("continuum_summary.json", &continuum.summary)?;
+    staged.commit()?;
+
+    let s = &continuum.summary;
+    let n = &continuum.notes;
+    let by_type = |m: &BTreeMap<String, usize>| {
+        m.iter()
+            .map(|(k, v)| format!("{v} {k}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut details = vec![
+        format!(
+            "{} codes, {} CFD links ({}), {} declared by one end only",
+            s.codes,
+            s.links,
+            by_type(&n.links_by_type),
+            s.one_sided_declarations
+        ),
+        format!(
+            "{} lineages, the largest of {} codes; {} codes referenced but absent from N_FORMATION_DIPLOME",
+            s.lineage_components, s.largest_component, s.dangling_codes
+        ),
+        format!(
+            "{} MEF links projected ({}), {} old MEFs without a counterpart",
+            s.mef_links,
+            by_type(&n.mef_links_by_type),
+            s.mef_links_unresolved
+        ),
+    ];
+    if n.self_links_dropped > 0 {
+        details.push(format!("{} self-links dropped", n.self_links_dropped));
+    }
+    if !n.malformed_codes.is_empty() {
+        details.push(format!(
+            "{} malformed codes referenced by links, kept and flagged (malformed_code): {}",
+            n.malformed_codes.len(),
+            n.malformed_codes.join(", ")
+        ));
+    }
+    let rows_read = bcn.formations_n.len() + bcn.formations_enquete_51.len() + bcn.mefs.len();
+    Ok(StageReport {
+        stage: "continuum",
+        inputs: bcn
+            .inputs
+            .iter()
+            .filter(|i| {
+                [
+                    BcnTable::NFormationDiplome.name(),
+                    BcnTable::NFormationDiplomeEnquete51.name(),
+                    BcnTable::NMef.name(),
+                ]
+                .contains(&i.table.as_str())
+            })
+            .cloned()
+            .collect(),
+        outputs: vec![
+            OutputFile::table(&ctx.out_dir, &links),
+            OutputFile::table(&ctx.out_dir, &lineage),
+            OutputFile::file(&ctx.out_dir, "continuum_summary.json"),
+        ],
+        rows_read,
+        rows_written: links.rows() + lineage.rows(),
+        rows_merged: 0,
+        rows_rejected: 0,
+        details,
+        elapsed: start.elapsed(),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -661,8 +750,9 @@ mod tests {
                 .map(|l| l.link_type)
                 .unwrap()
         };
-        assert_eq!(kind("40000001", "40000002"), LinkType::ManyToMany);
+        assert_eq!(kind("40000001", "40000002"), LinkType::Split);
         assert_eq!(kind("40000001", "40000003"), LinkType::Split);
+        assert_eq!(kind("40000002", "40000005"), LinkType::Merge);
         assert_eq!(kind("40000004", "40000005"), LinkType::Merge);
         assert_eq!(kind("40000005", "4000006"), LinkType::OneToOne);
         assert_eq!(c.summary.dangling_codes, 1);
@@ -736,93 +826,4 @@ mod tests {
         assert_eq!(c.summary.mef_links, 3);
         assert_eq!(c.summary.mef_links_unresolved, 1);
     }
-}
-
-// ---- Running the stage -------------------------------------------------------
-
-/// `ij continuum`: reads the BCN folder and writes `continuum_links`,
-/// `continuum_lineage` and `continuum_summary.json`.
-pub fn run(bcn_dir: &Path, ctx: &StageContext) -> Result<StageReport> {
-    let start = Instant::now();
-    let bcn = load_bcn(
-        bcn_dir,
-        BcnNeeds {
-            n_formation_diplome: true,
-        },
-    )?;
-    let continuum = build_continuum(&bcn);
-
-    let mut staged = StagedDir::new(&ctx.out_dir)?;
-    let links = links_table(&continuum.links);
-    staged.write_table(&links, &ctx.csv)?;
-    let lineage = lineage_table(&continuum.lineage);
-    staged.write_table(&lineage, &ctx.csv)?;
-    staged.write_json("continuum_summary.json", &continuum.summary)?;
-    staged.commit()?;
-
-    let s = &continuum.summary;
-    let n = &continuum.notes;
-    let by_type = |m: &BTreeMap<String, usize>| {
-        m.iter()
-            .map(|(k, v)| format!("{v} {k}"))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    let mut details = vec![
-        format!(
-            "{} codes, {} CFD links ({}), {} declared by one end only",
-            s.codes,
-            s.links,
-            by_type(&n.links_by_type),
-            s.one_sided_declarations
-        ),
-        format!(
-            "{} lineages, the largest of {} codes; {} codes referenced but absent from N_FORMATION_DIPLOME",
-            s.lineage_components, s.largest_component, s.dangling_codes
-        ),
-        format!(
-            "{} MEF links projected ({}), {} old MEFs without a counterpart",
-            s.mef_links,
-            by_type(&n.mef_links_by_type),
-            s.mef_links_unresolved
-        ),
-    ];
-    if n.self_links_dropped > 0 {
-        details.push(format!("{} self-links dropped", n.self_links_dropped));
-    }
-    if !n.malformed_codes.is_empty() {
-        details.push(format!(
-            "{} malformed codes referenced by links, kept and flagged (malformed_code): {}",
-            n.malformed_codes.len(),
-            n.malformed_codes.join(", ")
-        ));
-    }
-    let rows_read = bcn.formations_n.len() + bcn.formations_enquete_51.len() + bcn.mefs.len();
-    Ok(StageReport {
-        stage: "continuum",
-        inputs: bcn
-            .inputs
-            .iter()
-            .filter(|i| {
-                [
-                    BcnTable::NFormationDiplome.name(),
-                    BcnTable::NFormationDiplomeEnquete51.name(),
-                    BcnTable::NMef.name(),
-                ]
-                .contains(&i.table.as_str())
-            })
-            .cloned()
-            .collect(),
-        outputs: vec![
-            OutputFile::table(&ctx.out_dir, &links),
-            OutputFile::table(&ctx.out_dir, &lineage),
-            OutputFile::file(&ctx.out_dir, "continuum_summary.json"),
-        ],
-        rows_read,
-        rows_written: links.rows() + lineage.rows(),
-        rows_merged: 0,
-        rows_rejected: 0,
-        details,
-        elapsed: start.elapsed(),
-    })
 }

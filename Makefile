@@ -1,0 +1,44 @@
+# ij — the InserJeunes / InserSup indicators pipeline.
+# On a fresh clone: `make run` then `make test`. Only the Rust toolchain is needed.
+
+CARGO ?= cargo
+IJ_DEBUG = $(or $(CARGO_TARGET_DIR),target)/debug/ij
+IJ_RELEASE = $(or $(CARGO_TARGET_DIR),target)/release/ij
+
+.PHONY: run run-real test test-real bench fmt lint clean help
+
+help:
+	@echo "make run        build, then run the default pipeline on the embedded sample (dist/sample/)"
+	@echo "make test       unit, integration and real-data tests (real data skipped if ../shared is absent)"
+	@echo "make run-real   run pipelines/real.toml on ../shared/data/real (release build)"
+	@echo "make test-real  the real-data suite alone, in release"
+	@echo "make bench      time the stages on the real files (release build)"
+	@echo "make lint       rustfmt check and clippy with warnings denied"
+
+run:
+	$(CARGO) build --quiet
+	$(IJ_DEBUG) run pipelines/default.toml
+
+run-real:
+	$(CARGO) build --release --quiet
+	$(IJ_RELEASE) run pipelines/real.toml
+
+test:
+	$(CARGO) test --quiet
+
+test-real:
+	$(CARGO) test --release --quiet --test main real_data
+
+bench:
+	$(CARGO) build --release --quiet
+	IJ=$(IJ_RELEASE) bash scripts/bench.sh
+
+fmt:
+	$(CARGO) fmt
+
+lint:
+	$(CARGO) fmt --check
+	$(CARGO) clippy --all-targets --quiet -- -D warnings
+
+clean:
+	rm -rf dist

@@ -1,0 +1,278 @@
+//! The real-data suite: the stages on the real public extracts of
+//! `../shared/data/real` (or `$IJ_REAL_DATA`), checked against figures each
+//! test computes by itself from the raw files, with code independent of the
+//! stages' (plain string splitting, a union-find instead of a search).
+//!
+//! When the folder is absent (a user's fresh clone) the suite says so and
+//! passes; under `CI=true` its absence is a failure.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::path::PathBuf;
+
+use crate::common::*;
+
+/// The real-data folder, or `None` (with a message) when it is absent.
+pub fn real_data() -> Option<PathBuf> {
+    let dir = std::env::var_os("IJ_REAL_DATA")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo().join("../shared/data/real"));
+    if dir.is_dir() {
+        return Some(dir);
+    }
+    if std::env::var("CI").as_deref() == Ok("true") {
+        panic!(
+            "real-data suite: {} is missing, and CI=true requires it",
+            dir.display()
+        );
+    }
+    eprintln!(
+        "real-data suite skipped: {} is absent (set IJ_REAL_DATA to run it)",
+        dir.display()
+    );
+    None
+}
+
+/// A raw BCN export as header → index and rows of fields: `;`-separated, no
+/// quoting, Windows-1252 or UTF-8 (with or without BOM).
+fn raw_table(path: &std::path::Path) -> (HashMap<String, usize>, Vec<Vec<String>>) {
+    let bytes = std::fs::read(path).unwrap();
+    let text = match std::str::from_utf8(&bytes) {
+        Ok(t) => t.trim_start_matches('\u{feff}').to_string(),
+        Err(_) => encoding_rs::WINDOWS_1252.decode(&bytes).0.into_owned(),
+    };
+    let mut lines = text.lines().filter(|l| !l.is_empty());
+    let header: HashMap<String, usize> = lines
+        .next()
+        .unwrap()
+        .split(';')
+        .enumerate()
+        .map(|(i, h)| (h.trim().to_string(), i))
+        .collect();
+    let rows = lines
+        .map(|l| {
+            l.trim_end_matches('\r')
+                .split(';')
+                .map(|f| f.trim().to_string())
+                .collect()
+        })
+        .collect();
+    (header, rows)
+}
+
+fn find(parent: &UnionFind, x: usize) -> usize {
+    let mut x = x;
+    while parent.0[x] != x {
+        x = parent.0[x];
+    }
+    x
+}
+
+struct UnionFind(Vec<usize>);
+
+#[test]
+fn continuum_summary_matches_an_independent_count() {
+    let Some(real) = real_data() else { return };
+    let bcn = real.join("bcn");
+    let out = tempfile::tempdir().unwrap();
+    ij_ok(&[
+        "continuum",
+        "--bcn",
+        s(&bcn),
+        "--out",
+        s(out.path()),
+        "--quiet",
+    ]);
+    let summary = read_json(&out.path().join("continuum_summary.json"));
+
+    let (h, rows) = raw_table(&bcn.join("nFormationDiplome_.csv"));
+    let code_of = |r: &Vec<String>| r[h["FORMATION_DIPLOME"]].clone();
+    let codes: HashSet<String> = rows.iter().map(code_of).collect();
+    // (old, new) → (declared by old, declared by new)
+    let mut links: BTreeMap<(String, String), (bool, bool)> = BTreeMap::new();
+    for r in &rows {
+        let me = code_of(r);
+        for i in 1..=7 {
+            let a = &r[h[&format!("ANCIEN_DIPLOME_{i}")]];
+            if !a.is_empty() && *a != me {
+                links.entry((a.clone(), me.clone())).or_default().1 = true;
+            }
+            let n = &r[h[&format!("NOUVEAU_DIPLOME_{i}")]];
+            if !n.is_empty() && *n != me {
+                links.entry((me.clone(), n.clone())).or_default().0 = true;
+            }
+        }
+    }
+    let mut out_degree: HashMap<&str, usize> = HashMap::new();
+    let mut in_degree: HashMap<&str, usize> = HashMap::new();
+    for (a, n) in links.keys() {
+        *out_degree.entry(a).or_default() += 1;
+        *in_degree.entry(n).or_default() += 1;
+    }
+    let nodes: BTreeSet<&str> = links
+        .keys()
+        .flat_map(|(a, n)| [a.as_str(), n.as_str()])
+        .collect();
+    let index: HashMap<&str, usize> = nodes.iter().enumerate().map(|(i, c)| (*c, i)).collect();
+    let mut uf = UnionFind((0..nodes.len()).collect());
+    for (a, n) in links.keys() {
+        let (ra, rn) = (find(&uf, index[a.as_str()]), find(&uf, index[n.as_str()]));
+        uf.0[ra] = rn;
+    }
+    let mut sizes: HashMap<usize, usize> = HashMap::new();
+    for i in 0..nodes.len() {
+        *sizes.entry(find(&uf, i)).or_default() += 1;
+    }
+
+    // MEF projection, recomputed from N_MEF.
+    let (mh, mrows) = raw_table(&bcn.join("nMef.csv"));
+    let mut mefs: HashMap<String, BTreeSet<(String, String)>> = HashMap::new();
+    for r in &mrows {
+        mefs.entry(r[mh["FORMATION_DIPLOME"]].clone())
+            .or_default()
+            .insert((
+                r[mh["MEF_STAT_11"]].clone(),
+                r[mh["DISPOSITIF_FORMATION"]].clone(),
+            ));
+    }
+    let mut mef_links: BTreeSet<(String, String)> = BTreeSet::new();
+    let mut unresolved = 0;
+    for (a, n) in links.keys() {
+        let (Some(olds), Some(news)) = (mefs.get(a), mefs.get(n)) else {
+            continue;
+        };
+        let old_codes: BTreeSet<&String> = olds.iter().map(|m| &m.0).collect();
+        let new_codes: BTreeSet<&String> = news.iter().map(|m| &m.0).collect();
+        if old_codes.len() == 1 && new_codes.len() == 1 {
+            let (o, n) = (old_codes.first().unwrap(), new_codes.first().unwrap());
+            if o != n {
+                mef_links.insert(((*o).clone(), (*n).clone()));
+            }
+            continue;
+        }
+        for (o, od) in olds {
+            let matches: Vec<&String> = news
+                .iter()
+                .filter(|(n, nd)| nd == od && n[..4] == o[..4])
+                .map(|(n, _)| n)
+                .collect();
+            if matches.is_empty() {
+                unresolved += 1;
+            }
+            for n in matches {
+                if n != o {
+                    mef_links.insert((o.clone(), n.clone()));
+                }
+            }
+        }
+    }
+
+    let expected = serde_json::json!({
+        "codes": codes.len(),
+        "links": links.len(),
+        "one_sided_declarations": links.values().filter(|(o, n)| o != n).count(),
+        "one_to_one_links": links.keys().filter(|(a, n)| out_degree[a.as_str()] == 1 && in_degree[n.as_str()] == 1).count(),
+        "codes_with_several_successors": out_degree.values().filter(|d| **d > 1).count(),
+        "codes_with_several_predecessors": in_degree.values().filter(|d| **d > 1).count(),
+        "dangling_codes": nodes.iter().filter(|c| !codes.contains(**c)).count(),
+        "lineage_components": sizes.len(),
+        "largest_component": sizes.values().max().copied().unwrap_or(0),
+        "mef_links": mef_links.len(),
+        "mef_links_unresolved": unresolved,
+    });
+    assert_eq!(summary, expected);
+    // The real file is known to hold links (SOURCES.md): guard against an empty read.
+    assert!(links.len() > 1000, "{} links", links.len());
+}
+
+#[test]
+fn bcn_referentiel_holds_every_real_code_once() {
+    let Some(real) = real_data() else { return };
+    let bcn = real.join("bcn");
+    let out = tempfile::tempdir().unwrap();
+    ij_ok(&["bcn", "--bcn", s(&bcn), "--out", s(out.path()), "--quiet"]);
+    let rows = read_csv(&out.path().join("formations_referentiel.csv"));
+
+    let (nh, n) = raw_table(&bcn.join("nFormationDiplome_.csv"));
+    let (vh, v) = raw_table(&bcn.join("vFormationDiplome_.csv"));
+    let (mh, m) = raw_table(&bcn.join("nMef.csv"));
+    let mut cfds: BTreeSet<String> = n
+        .iter()
+        .map(|r| r[nh["FORMATION_DIPLOME"]].clone())
+        .collect();
+    cfds.extend(v.iter().map(|r| r[vh["FORMATION_DIPLOME"]].clone()));
+    let mefs: BTreeSet<String> = m.iter().map(|r| r[mh["MEF_STAT_11"]].clone()).collect();
+
+    let of_type = |t: &str| -> BTreeSet<String> {
+        rows.iter()
+            .filter(|r| r["code_certification_type"] == t)
+            .map(|r| r["code_certification"].clone())
+            .collect()
+    };
+    assert_eq!(of_type("cfd"), cfds);
+    assert_eq!(of_type("mef_stat_11"), mefs);
+    assert_eq!(rows.len(), cfds.len() + mefs.len(), "one row per code");
+
+    // Labels: LIBELLE_COURT + " " + LIBELLE_STAT_33 of N_ for a CFD of N_.
+    let first = &n[0];
+    let cfd = &first[nh["FORMATION_DIPLOME"]];
+    let expected = format!(
+        "{} {}",
+        first[nh["LIBELLE_COURT"]], first[nh["LIBELLE_STAT_33"]]
+    );
+    let row = rows
+        .iter()
+        .find(|r| &r["code_certification"] == cfd)
+        .unwrap();
+    assert_eq!(row["libelle"], expected.trim());
+
+    // Rows read = written + merged + rejected, per table.
+    let summary = read_json(&out.path().join("bcn_summary.json"));
+    for table in summary["tables"].as_array().unwrap() {
+        let k = |key: &str| table[key].as_u64().unwrap();
+        assert_eq!(
+            k("rows_read"),
+            k("rows_written") + k("rows_merged") + k("rows_rejected") + k("rows_used_as_lookup")
+        );
+    }
+}
+
+#[test]
+fn the_bcn_api_json_folder_reads_like_the_csv_exports() {
+    let Some(real) = real_data() else { return };
+    let out = tempfile::tempdir().unwrap();
+    ij_ok(&[
+        "bcn",
+        "--bcn",
+        s(&real.join("bcn/bcn_api_json")),
+        "--out",
+        s(out.path()),
+        "--quiet",
+    ]);
+    let rows = read_csv(&out.path().join("formations_referentiel.csv"));
+    // One record in each of N_FORMATION_DIPLOME, V_FORMATION_DIPLOME, N_MEF and
+    // N_DIPLOME_SISE (SOURCES.md), with different codes.
+    assert_eq!(rows.len(), 4);
+    let niveau = rows
+        .iter()
+        .find(|r| r["code_certification"] == "14545678")
+        .unwrap();
+    assert_eq!(niveau["niveau_formation_diplome"], "463");
+    assert_eq!(niveau["date_ouverture"], "2022-07-31");
+}
+
+#[test]
+fn the_real_pipeline_runs_end_to_end() {
+    let Some(_) = real_data() else { return };
+    let out = tempfile::tempdir().unwrap();
+    ij_ok(&[
+        "run",
+        "pipelines/real.toml",
+        "--out",
+        s(out.path()),
+        "--quiet",
+    ]);
+    assert!(out
+        .path()
+        .join("continuum/continuum_links.parquet")
+        .is_file());
+}
