@@ -16,3 +16,6 @@
 
 pub mod codes;
 pub mod dates;
+pub mod filiere;
+pub mod millesime;
+pub mod rates;

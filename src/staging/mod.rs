@@ -5,6 +5,7 @@
 
 pub mod bcn;
 pub mod fields;
+pub mod mesures;
 
 /// A file a stage read, with how it was read and how many rows it held:
 /// the first half of every stage's "rows read = rows written + rows rejected".

@@ -1,0 +1,98 @@
+//! Millésimes: the cohort a figure describes.
+//!
+//! National InserJeunes data use one year (`2024`); regional and establishment
+//! data a cumulated pair (`2023_2024`); the open-data CFA file writes
+//! `cumul 2023-2024`; InserSup writes academic years (`2020-2021`), a cumulated
+//! promotion as several years (`2020,2021`), and flags cumulated figures with
+//! `*` or `**`. All become one canonical form: the year, or the two years
+//! joined by `_`, in ascending order (as the reference API normalises them).
+
+use std::fmt;
+
+/// A normalised millésime: one year, or the first and last year of a cumulation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Millesime {
+    pub first: u16,
+    pub last: u16,
+}
+
+impl Millesime {
+    pub fn year(year: u16) -> Millesime {
+        Millesime {
+            first: year,
+            last: year,
+        }
+    }
+
+    pub fn is_cumulated(self) -> bool {
+        self.first != self.last
+    }
+
+    /// Parses any of the sources' forms; the error says what was expected.
+    pub fn parse(value: &str) -> Result<Millesime, String> {
+        let cleaned = value
+            .trim()
+            .trim_end_matches('*')
+            .trim()
+            .to_lowercase();
+        let cleaned = cleaned.strip_prefix("cumul").unwrap_or(&cleaned).trim();
+        let years: Result<Vec<u16>, _> = cleaned
+            .split(['_', '-', ',', '/', ' '])
+            .filter(|p| !p.is_empty())
+            .map(|p| p.parse::<u16>())
+            .collect();
+        let expected = || {
+            format!(
+                "\"{value}\" is not a millésime (expected 2023, 2022_2023, 2022-2023 or cumul 2022-2023)"
+            )
+        };
+        let mut years = years.map_err(|_| expected())?;
+        if years.is_empty() || years.iter().any(|y| !(1990..=2100).contains(y)) {
+            return Err(expected());
+        }
+        years.sort_unstable();
+        let (first, last) = (years[0], years[years.len() - 1]);
+        if last - first > 3 {
+            return Err(format!("{}: the years are too far apart", expected()));
+        }
+        Ok(Millesime { first, last })
+    }
+}
+
+impl fmt::Display for Millesime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.is_cumulated() {
+            write!(f, "{}_{}", self.first, self.last)
+        } else {
+            write!(f, "{}", self.first)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_source_form_has_one_canonical_form() {
+        for (input, canonical) in [
+            ("2023", "2023"),
+            ("2022_2023", "2022_2023"),
+            ("2022-2023", "2022_2023"),
+            ("cumul 2022-2023", "2022_2023"),
+            ("Cumul 2023-2022", "2022_2023"),
+            ("2020-2021*", "2020_2021"),
+            ("2021,2022", "2021_2022"),
+            (" 2019_2020 ", "2019_2020"),
+        ] {
+            assert_eq!(Millesime::parse(input).unwrap().to_string(), canonical, "{input}");
+        }
+    }
+
+    #[test]
+    fn refuses_what_is_not_a_millesime() {
+        for input in ["", "cumul", "20233", "2023_abc", "1850", "2010_2023"] {
+            assert!(Millesime::parse(input).is_err(), "{input}");
+        }
+    }
+}

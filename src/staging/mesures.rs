@@ -1,0 +1,145 @@
+//! The staged model every statistical extract is read into: one row of
+//! measures for a certification at a level (national, région, establishment),
+//! with the source's own published rates kept beside the counts.
+//!
+//! Loaders (`inserjeunes.rs`, `insersup.rs`) produce `MesureRow`s for figures
+//! about a certification, `EtablissementRow`s for establishment-wide figures
+//! (the CFA open data and the DEPP "valeur ajoutée" files), and `Reject`s for
+//! rows they cannot use, with the reason. Every row read is one of the three.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crate::rules::codes::CodeType;
+use crate::rules::filiere::Filiere;
+use crate::rules::millesime::Millesime;
+
+/// Where a staged row came from, for rejects and for errors.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin {
+    pub file: Arc<PathBuf>,
+    /// Line of a delimited file (header = 1), or 1-based record of a JSON array.
+    pub line: u64,
+}
+
+/// The level a row of measures describes.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Niveau {
+    National,
+    /// A région, by its INSEE code (`84`), whatever code the source used.
+    Region(String),
+    /// An establishment, by its UAI.
+    Etablissement(String),
+}
+
+/// The counts of an InserJeunes / InserSup row. Missing is `None`, never 0.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub nb_annee_term: Option<i64>,
+    pub nb_poursuite_etudes: Option<i64>,
+    pub nb_sortant: Option<i64>,
+    pub nb_en_emploi_6_mois: Option<i64>,
+    pub nb_en_emploi_12_mois: Option<i64>,
+    pub nb_en_emploi_18_mois: Option<i64>,
+    pub nb_en_emploi_24_mois: Option<i64>,
+    /// Graduates, where the source has them (InserSup).
+    pub nb_diplome: Option<i64>,
+}
+
+impl Counts {
+    pub fn is_empty(&self) -> bool {
+        *self == Counts::default()
+    }
+}
+
+/// Rates as the source published them (percentages), kept to check ours
+/// against, and used as such when a source gives rates without counts.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct SourceRates {
+    pub taux_en_emploi_6_mois: Option<f64>,
+    pub taux_en_emploi_12_mois: Option<f64>,
+    pub taux_en_emploi_18_mois: Option<f64>,
+    pub taux_en_emploi_24_mois: Option<f64>,
+    pub taux_poursuite_etudes: Option<f64>,
+    pub part_en_emploi_6_mois: Option<f64>,
+    pub part_poursuite_etudes: Option<f64>,
+    pub part_autres_situations_6_mois: Option<f64>,
+}
+
+impl SourceRates {
+    pub fn is_empty(&self) -> bool {
+        *self == SourceRates::default()
+    }
+}
+
+/// Salary quartiles (net monthly, euros) 12 months after leaving, where the
+/// source has them.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Salaires {
+    pub salaire_12_mois_q1: Option<f64>,
+    pub salaire_12_mois_q2: Option<f64>,
+    pub salaire_12_mois_q3: Option<f64>,
+}
+
+/// One row of measures about a certification.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MesureRow {
+    pub millesime: Millesime,
+    pub filiere: Filiere,
+    pub code_certification: String,
+    pub code_certification_type: CodeType,
+    pub niveau: Niveau,
+    pub counts: Counts,
+    pub source_rates: SourceRates,
+    pub salaires: Salaires,
+    /// A label the source gives for the establishment, if any.
+    pub libelle_etablissement: Option<String>,
+    pub origin: Origin,
+}
+
+/// Establishment-wide figures (no certification): CFA open data, DEPP files.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EtablissementRow {
+    pub millesime: Millesime,
+    pub filiere: Filiere,
+    pub uai: String,
+    pub libelle: String,
+    /// The région as the source names it (`AUVERGNE-RHONE-ALPES`).
+    pub region_libelle: String,
+    pub rates: SourceRates,
+    pub taux_en_emploi_6_mois_attendu: Option<f64>,
+    pub valeur_ajoutee_6_mois: Option<f64>,
+    pub origin: Origin,
+}
+
+/// A row a loader could not use, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reject {
+    pub file: Arc<PathBuf>,
+    pub line: u64,
+    pub reason: String,
+    /// The row as read, fields joined with the file's delimiter.
+    pub raw: String,
+}
+
+/// What a loader read from one file: rows read = rows + etablissements + rejects + skipped.
+#[derive(Debug, Default)]
+pub struct Staged {
+    pub rows: Vec<MesureRow>,
+    pub etablissements: Vec<EtablissementRow>,
+    pub rejects: Vec<Reject>,
+    /// Rows read but deliberately not used, with the reason (e.g. InserSup
+    /// breakdown rows that are not the headline `ensemble` row), counted by reason.
+    pub skipped: std::collections::BTreeMap<String, usize>,
+    pub rows_read: usize,
+}
+
+impl Staged {
+    pub fn balances(&self) -> bool {
+        self.rows_read
+            == self.rows.len()
+                + self.etablissements.len()
+                + self.rejects.len()
+                + self.skipped.values().sum::<usize>()
+    }
+}
