@@ -6,6 +6,7 @@
 pub mod bcn;
 pub mod fields;
 pub mod mesures;
+pub mod reference;
 
 /// A file a stage read, with how it was read and how many rows it held:
 /// the first half of every stage's "rows read = rows written + rows rejected".
