@@ -9,6 +9,8 @@ use clap::{Args, Parser, Subcommand};
 use crate::output::CsvOptions;
 use crate::pipeline::Pipeline;
 use crate::progress::StageProgress;
+use crate::rules::continuum::ContinuumPolicy;
+use crate::stages::indicators::{IndicatorsOptions, SourceFiles, SourceKind};
 use crate::stages::{self, StageContext, StageReport};
 
 #[derive(Debug, Parser)]
@@ -50,6 +52,57 @@ bcn_rejects.{csv,parquet} and bcn_summary.json."
 continuum_links.{csv,parquet}, continuum_lineage.{csv,parquet} and continuum_summary.json."
     )]
     Continuum(BcnArgs),
+    /// Build the indicator tables (national, regional, per establishment) from InserJeunes and InserSup extracts.
+    #[command(
+        after_help = "Examples:\n  ij indicators --bcn-out dist/sample/bcn --continuum-out dist/sample/continuum \\\n      --regional fixtures/inserjeunes/ij_region_data.csv --out out/indicators\n  ij indicators --bcn-out out/bcn --continuum-out out/continuum --insersup fr-esr-insersup.csv --seuil 20 --policy lineage --out out/ind\n\nReads the outputs of `ij bcn` and `ij continuum`. Writes certifications, regionales, formations, etablissements, \
+certifications_terminales and indicators_rejects (CSV and Parquet) and indicators_summary.json. Rates are integer percentages rounded half to even; \
+under the threshold (--seuil) only nb_annee_term is published and `masked` says why."
+    )]
+    Indicators(IndicatorsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct IndicatorsArgs {
+    /// The output folder of the `bcn` stage.
+    #[arg(long, value_name = "DIR")]
+    pub bcn_out: PathBuf,
+    /// The output folder of the `continuum` stage.
+    #[arg(long, value_name = "DIR")]
+    pub continuum_out: PathBuf,
+    /// InserJeunes by région (layout of ij_region_data.csv); repeatable.
+    #[arg(long, value_name = "FILE")]
+    pub regional: Vec<PathBuf>,
+    /// InserJeunes national by certification; repeatable.
+    #[arg(long, value_name = "FILE")]
+    pub national: Vec<PathBuf>,
+    /// InserJeunes by establishment and formation ("formation fine"); repeatable.
+    #[arg(long, value_name = "FILE")]
+    pub formations: Vec<PathBuf>,
+    /// Establishment-wide figures (CFA open data, DEPP files); repeatable.
+    #[arg(long, value_name = "FILE")]
+    pub etablissements: Vec<PathBuf>,
+    /// InserSup extracts (open-data CSV or API JSON); repeatable.
+    #[arg(long, value_name = "FILE")]
+    pub insersup: Vec<PathBuf>,
+    /// The folder to write into.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Diffusion threshold on nb_annee_term.
+    #[arg(long, default_value_t = crate::rules::rates::SEUIL_DEFAUT)]
+    pub seuil: i64,
+    /// Continuum policy: strict (one-to-one chains) or lineage (also merges and splits).
+    #[arg(long, default_value = "strict", value_parser = ContinuumPolicy::parse)]
+    pub policy: ContinuumPolicy,
+    /// The date formation_fermee is judged at (YYYY-MM-DD).
+    #[arg(long, value_parser = parse_iso_date)]
+    pub date_reference: Option<chrono::NaiveDate>,
+    /// CSV separator of the outputs.
+    #[arg(long, default_value = ",", value_parser = parse_separator)]
+    pub csv_separator: u8,
+}
+
+fn parse_iso_date(s: &str) -> Result<chrono::NaiveDate, String> {
+    crate::rules::dates::parse_date(s)?.ok_or_else(|| "empty date".to_string())
 }
 
 #[derive(Debug, Args)]
@@ -89,7 +142,43 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Run(args) => run_pipeline(&args, quiet),
         Command::Bcn(args) => run_single("bcn", &args, quiet, stages::bcn::run),
         Command::Continuum(args) => run_single("continuum", &args, quiet, stages::continuum::run),
+        Command::Indicators(args) => run_indicators(&args, quiet),
     }
+}
+
+fn run_indicators(args: &IndicatorsArgs, quiet: bool) -> anyhow::Result<()> {
+    let mut sources = SourceFiles::default();
+    for (kind, files) in [
+        (SourceKind::InserjeunesRegional, &args.regional),
+        (SourceKind::InserjeunesNational, &args.national),
+        (SourceKind::InserjeunesFormations, &args.formations),
+        (SourceKind::InserjeunesEtablissements, &args.etablissements),
+        (SourceKind::Insersup, &args.insersup),
+    ] {
+        sources
+            .files
+            .extend(files.iter().map(|f| (kind, f.clone())));
+    }
+    let options = IndicatorsOptions {
+        seuil: args.seuil,
+        policy: args.policy,
+        date_reference: args.date_reference,
+    };
+    let ctx = StageContext {
+        out_dir: args.out.clone(),
+        csv: CsvOptions {
+            separator: args.csv_separator,
+        },
+    };
+    let progress = StageProgress::start("indicators".to_string(), quiet);
+    let report =
+        stages::indicators::run(&sources, &args.bcn_out, &args.continuum_out, &options, &ctx);
+    progress.finish();
+    let report = report.context("stage indicators failed; no output was changed")?;
+    if !quiet {
+        print_report(&report, &ctx.out_dir);
+    }
+    Ok(())
 }
 
 fn run_single(
@@ -168,16 +257,20 @@ fn print_report(report: &StageReport, out_dir: &std::path::Path) {
         out_dir.display()
     );
     for input in &report.inputs {
+        let format = match &input.format {
+            Some(f) => format!(
+                ", {}{}",
+                f.encoding.name(),
+                f.delimiter
+                    .map(|d| format!(", '{}'-separated", d.escape_default()))
+                    .unwrap_or_else(|| ", JSON".to_string())
+            ),
+            None => String::new(),
+        };
         eprintln!(
-            "  read {} ({} rows, {}{})",
+            "  read {} ({} rows{format})",
             input.path.display(),
-            input.rows,
-            input.format.encoding.name(),
-            input
-                .format
-                .delimiter
-                .map(|d| format!(", '{}'-separated", d.escape_default()))
-                .unwrap_or_else(|| ", JSON".to_string())
+            input.rows
         );
     }
     for line in &report.details {

@@ -21,6 +21,8 @@ use serde::Deserialize;
 
 use crate::error::{Error, Result};
 use crate::output::CsvOptions;
+use crate::rules::continuum::ContinuumPolicy;
+use crate::stages::indicators::{IndicatorsOptions, SourceFiles, SourceKind};
 use crate::stages::{self, StageContext, StageReport};
 
 /// The stages a pipeline can list, in the order they must run.
@@ -29,6 +31,7 @@ use crate::stages::{self, StageContext, StageReport};
 pub enum Stage {
     Bcn,
     Continuum,
+    Indicators,
 }
 
 impl Stage {
@@ -36,6 +39,7 @@ impl Stage {
         match self {
             Stage::Bcn => "bcn",
             Stage::Continuum => "continuum",
+            Stage::Indicators => "indicators",
         }
     }
 }
@@ -66,6 +70,41 @@ fn default_root() -> PathBuf {
 pub struct Inputs {
     /// The folder of BCN tables.
     pub bcn: Option<PathBuf>,
+    /// InserJeunes by région (layout of `ij_region_data.csv`).
+    #[serde(default)]
+    pub inserjeunes_regional: Paths,
+    /// InserJeunes national by certification.
+    #[serde(default)]
+    pub inserjeunes_national: Paths,
+    /// InserJeunes by establishment and formation ("formation fine").
+    #[serde(default)]
+    pub inserjeunes_formations: Paths,
+    /// Establishment-wide InserJeunes figures (CFA open data, DEPP files).
+    #[serde(default)]
+    pub inserjeunes_etablissements: Paths,
+    /// InserSup (higher education), CSV open data or API JSON.
+    #[serde(default)]
+    pub insersup: Paths,
+}
+
+/// One path or a list; a folder stands for the `.csv` and `.json` files in it.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(untagged)]
+pub enum Paths {
+    #[default]
+    None,
+    One(PathBuf),
+    Many(Vec<PathBuf>),
+}
+
+impl Paths {
+    fn list(&self) -> Vec<PathBuf> {
+        match self {
+            Paths::None => Vec::new(),
+            Paths::One(p) => vec![p.clone()],
+            Paths::Many(v) => v.clone(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -73,6 +112,13 @@ pub struct Inputs {
 pub struct Settings {
     /// The CSV separator of outputs: "," (default) or ";".
     pub csv_separator: Option<String>,
+    /// The diffusion threshold on `nb_annee_term` (default 20).
+    pub seuil: Option<i64>,
+    /// `strict` (default: one-to-one chains only) or `lineage`.
+    pub continuum_policy: Option<String>,
+    /// The date `formation_fermee` is judged at (YYYY-MM-DD); by default the
+    /// 1st of September after the latest millésime.
+    pub date_reference: Option<String>,
 }
 
 /// A pipeline file, read and checked, with its paths resolved.
@@ -83,6 +129,8 @@ pub struct Pipeline {
     pub out: PathBuf,
     pub stages: Vec<Stage>,
     pub bcn: Option<PathBuf>,
+    pub sources: SourceFiles,
+    pub indicators: IndicatorsOptions,
     pub csv: CsvOptions,
 }
 
@@ -112,12 +160,63 @@ impl Pipeline {
                 )))
             }
         };
+        let mut sources = SourceFiles::default();
+        for (kind, paths) in [
+            (
+                SourceKind::InserjeunesRegional,
+                &file.inputs.inserjeunes_regional,
+            ),
+            (
+                SourceKind::InserjeunesNational,
+                &file.inputs.inserjeunes_national,
+            ),
+            (
+                SourceKind::InserjeunesFormations,
+                &file.inputs.inserjeunes_formations,
+            ),
+            (
+                SourceKind::InserjeunesEtablissements,
+                &file.inputs.inserjeunes_etablissements,
+            ),
+            (SourceKind::Insersup, &file.inputs.insersup),
+        ] {
+            for p in paths.list() {
+                for f in expand(&resolve(&p))? {
+                    sources.files.push((kind, f));
+                }
+            }
+        }
+        let usage = |m: String| Error::usage(format!("{}: {m}", path.display()));
+        let indicators = IndicatorsOptions {
+            seuil: file
+                .settings
+                .seuil
+                .unwrap_or(crate::rules::rates::SEUIL_DEFAUT),
+            policy: match &file.settings.continuum_policy {
+                Some(p) => ContinuumPolicy::parse(p)
+                    .map_err(|m| usage(format!("settings.continuum_policy: {m}")))?,
+                None => ContinuumPolicy::Strict,
+            },
+            date_reference: match &file.settings.date_reference {
+                Some(d) => Some(
+                    crate::rules::dates::parse_date(d)
+                        .map_err(|m| usage(format!("settings.date_reference: {m}")))?
+                        .ok_or_else(|| usage("settings.date_reference is empty".into()))?,
+                ),
+                None => None,
+            },
+        };
+        if indicators.seuil < 0 {
+            return Err(usage("settings.seuil must be 0 or more".into()));
+        }
         let pipeline = Pipeline {
             path: path.to_path_buf(),
             name: file.name,
             out: resolve(&file.out),
             stages: file.stages,
             bcn: file.inputs.bcn.as_ref().map(resolve),
+            sources,
+            indicators,
             csv,
         };
         pipeline.check()?;
@@ -131,8 +230,23 @@ impl Pipeline {
         }
         if self.stages.windows(2).any(|w| w[0] >= w[1]) {
             return Err(Error::usage(format!(
-                "{path}: stages must be listed once each, in pipeline order: bcn, continuum"
+                "{path}: stages must be listed once each, in pipeline order: bcn, continuum, indicators"
             )));
+        }
+        if self.stages.contains(&Stage::Indicators) {
+            for needed in [Stage::Bcn, Stage::Continuum] {
+                if !self.stages.contains(&needed) {
+                    return Err(Error::usage(format!(
+                        "{path}: the indicators stage reads the outputs of {}: list it before",
+                        needed.name()
+                    )));
+                }
+            }
+            if self.sources.files.is_empty() {
+                return Err(Error::usage(format!(
+                    "{path}: the indicators stage needs statistical files: inputs.inserjeunes_regional, inserjeunes_national, inserjeunes_formations, inserjeunes_etablissements or insersup"
+                )));
+            }
         }
         if self.bcn.is_none() {
             return Err(Error::usage(format!(
@@ -162,8 +276,50 @@ impl Pipeline {
         match stage {
             Stage::Bcn => stages::bcn::run(bcn, &ctx),
             Stage::Continuum => stages::continuum::run(bcn, &ctx),
+            Stage::Indicators => stages::indicators::run(
+                &self.sources,
+                &self.stage_dir(Stage::Bcn),
+                &self.stage_dir(Stage::Continuum),
+                &self.indicators,
+                &ctx,
+            ),
         }
     }
+}
+
+/// A file stands for itself; a folder for its `.csv` and `.json` files, sorted.
+fn expand(path: &Path) -> Result<Vec<PathBuf>> {
+    if !path.is_dir() {
+        if !path.is_file() {
+            return Err(Error::usage(format!(
+                "{}: no such file or folder",
+                path.display()
+            )));
+        }
+        return Ok(vec![path.to_path_buf()]);
+    }
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(path).map_err(|source| Error::Read {
+        path: path.to_path_buf(),
+        source,
+    })? {
+        let p = entry
+            .map_err(|source| Error::Read {
+                path: path.to_path_buf(),
+                source,
+            })?
+            .path();
+        let ext = p
+            .extension()
+            .and_then(|e| e.to_str())
+            .unwrap_or("")
+            .to_lowercase();
+        if p.is_file() && (ext == "csv" || ext == "json") {
+            files.push(p);
+        }
+    }
+    files.sort();
+    Ok(files)
 }
 
 /// Removes `.` and `name/..` from a path without touching the file system,

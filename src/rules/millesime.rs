@@ -30,11 +30,7 @@ impl Millesime {
 
     /// Parses any of the sources' forms; the error says what was expected.
     pub fn parse(value: &str) -> Result<Millesime, String> {
-        let cleaned = value
-            .trim()
-            .trim_end_matches('*')
-            .trim()
-            .to_lowercase();
+        let cleaned = value.trim().trim_end_matches('*').trim().to_lowercase();
         let cleaned = cleaned.strip_prefix("cumul").unwrap_or(&cleaned).trim();
         let years: Result<Vec<u16>, _> = cleaned
             .split(['_', '-', ',', '/', ' '])
@@ -85,7 +81,11 @@ mod tests {
             ("2021,2022", "2021_2022"),
             (" 2019_2020 ", "2019_2020"),
         ] {
-            assert_eq!(Millesime::parse(input).unwrap().to_string(), canonical, "{input}");
+            assert_eq!(
+                Millesime::parse(input).unwrap().to_string(),
+                canonical,
+                "{input}"
+            );
         }
     }
 

@@ -15,6 +15,7 @@
 //! - **seuil**: the diffusion threshold (no rate under 20 students).
 
 pub mod codes;
+pub mod continuum;
 pub mod dates;
 pub mod filiere;
 pub mod millesime;

@@ -46,7 +46,10 @@ pub fn sortants(
 }
 
 /// The share of other situations, so the three "devenir" shares sum to 100.
-pub fn part_autres_situations(part_emploi: Option<i64>, part_poursuite: Option<i64>) -> Option<i64> {
+pub fn part_autres_situations(
+    part_emploi: Option<i64>,
+    part_poursuite: Option<i64>,
+) -> Option<i64> {
     Some((100 - part_emploi? - part_poursuite?).max(0))
 }
 
@@ -62,10 +65,10 @@ mod tests {
     #[test]
     fn percentages_round_half_to_even() {
         for (n, d, expected) in [
-            (1, 8, Some(12)),  // 12.5 → 12
-            (3, 8, Some(38)),  // 37.5 → 38
-            (1, 3, Some(33)),  // 33.3
-            (2, 3, Some(67)),  // 66.7
+            (1, 8, Some(12)),   // 12.5 → 12
+            (3, 8, Some(38)),   // 37.5 → 38
+            (1, 3, Some(33)),   // 33.3
+            (2, 3, Some(67)),   // 66.7
             (57, 89, Some(64)), // real row: 64.04
             (0, 5, Some(0)),
             (5, 5, Some(100)),

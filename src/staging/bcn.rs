@@ -166,7 +166,7 @@ pub fn load_bcn(dir: &Path, needs: BcnNeeds) -> Result<Bcn> {
         bcn.inputs.push(InputFile {
             table: table.name().to_string(),
             path: path.clone(),
-            format: raw.format.clone(),
+            format: Some(raw.format.clone()),
             rows: raw.len(),
         });
         Ok(Some(raw))

@@ -5,6 +5,8 @@
 
 pub mod bcn;
 pub mod fields;
+pub mod inserjeunes;
+pub mod insersup;
 pub mod mesures;
 pub mod reference;
 
@@ -14,6 +16,7 @@ pub mod reference;
 pub struct InputFile {
     pub table: String,
     pub path: std::path::PathBuf,
-    pub format: crate::input::table::Format,
+    /// How the file was read (absent for loaders that do not report it).
+    pub format: Option<crate::input::table::Format>,
     pub rows: usize,
 }

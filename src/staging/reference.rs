@@ -78,7 +78,8 @@ pub fn name_key(name: &str) -> String {
                 'ç' | 'Ç' => 'C',
                 c => c,
             };
-            base.is_ascii_alphanumeric().then(|| base.to_ascii_uppercase())
+            base.is_ascii_alphanumeric()
+                .then(|| base.to_ascii_uppercase())
         })
         .collect()
 }
@@ -100,7 +101,8 @@ impl Reference {
 
     pub fn from_texts(regions: &str, academies: &str, departements: &str) -> Result<Reference> {
         let t = parse("reference/regions.csv", regions)?;
-        let [code, libelle, code_ij] = t.columns(["region_code", "region_libelle", "region_code_ij"])?;
+        let [code, libelle, code_ij] =
+            t.columns(["region_code", "region_libelle", "region_code_ij"])?;
         let regions: Vec<Region> = t
             .rows()
             .map(|r| Region {
@@ -110,7 +112,8 @@ impl Reference {
             })
             .collect();
         let t = parse("reference/academies.csv", academies)?;
-        let [code, libelle, region] = t.columns(["academie_code", "academie_libelle", "region_code"])?;
+        let [code, libelle, region] =
+            t.columns(["academie_code", "academie_libelle", "region_code"])?;
         let academies: Vec<Academie> = t
             .rows()
             .map(|r| Academie {
@@ -157,7 +160,9 @@ impl Reference {
     }
 
     pub fn region(&self, insee_code: &str) -> Option<&Region> {
-        self.region_by_code.get(insee_code).map(|&i| &self.regions[i])
+        self.region_by_code
+            .get(insee_code)
+            .map(|&i| &self.regions[i])
     }
 
     pub fn region_by_ij(&self, code_ij: &str) -> Option<&Region> {
@@ -166,26 +171,47 @@ impl Reference {
 
     /// A région by its name, however accented or cased.
     pub fn region_by_name(&self, name: &str) -> Option<&Region> {
-        self.region_by_name.get(&name_key(name)).map(|&i| &self.regions[i])
+        self.region_by_name
+            .get(&name_key(name))
+            .map(|&i| &self.regions[i])
     }
 
     pub fn academie(&self, code: &str) -> Option<&Academie> {
         self.academie_by_code.get(code).map(|&i| &self.academies[i])
     }
 
-    /// An académie by its name (`Aix-Marseille`, `AIX-MARSEILLE`). The
-    /// académies of Caen and Rouen, merged in 2020, are Normandie's.
+    /// An académie by its name, as catalogues write it (`Aix-Marseille`,
+    /// `AIX-MARSEILLE`, `Orleans` for Orléans-Tours, `Nancy` for Nancy-Metz,
+    /// `Reunion` for La Réunion). The académies of Caen and Rouen, merged in
+    /// 2020, are Normandie's.
     pub fn academie_by_name(&self, name: &str) -> Option<&Academie> {
         let key = name_key(name);
         let key = match key.as_str() {
             "CAEN" | "ROUEN" => "NORMANDIE".to_string(),
+            "REUNION" => "LAREUNION".to_string(),
             _ => key,
         };
-        self.academie_by_name.get(&key).map(|&i| &self.academies[i])
+        if key.is_empty() {
+            return None;
+        }
+        if let Some(&i) = self.academie_by_name.get(&key) {
+            return Some(&self.academies[i]);
+        }
+        // A shortened name: the one académie whose name starts with it.
+        let mut matches = self
+            .academies
+            .iter()
+            .filter(|a| name_key(&a.libelle).starts_with(&key));
+        match (matches.next(), matches.next()) {
+            (Some(a), None) => Some(a),
+            _ => None,
+        }
     }
 
     pub fn departement(&self, code: &str) -> Option<&Departement> {
-        self.departement_by_code.get(code).map(|&i| &self.departements[i])
+        self.departement_by_code
+            .get(code)
+            .map(|&i| &self.departements[i])
     }
 
     /// The territory of a UAI, from its first three characters.
@@ -213,7 +239,9 @@ mod tests {
         let r = Reference::embedded();
         assert_eq!(r.regions().len(), 18);
         for d in &r.departements {
-            let a = r.academie(&d.academie_code).unwrap_or_else(|| panic!("{d:?}"));
+            let a = r
+                .academie(&d.academie_code)
+                .unwrap_or_else(|| panic!("{d:?}"));
             assert_eq!(a.region_code, d.region_code, "{d:?}");
             assert!(r.region(&d.region_code).is_some(), "{d:?}");
         }
@@ -226,12 +254,34 @@ mod tests {
         assert_eq!(r.region_by_ij("10").unwrap().code, "11");
         assert_eq!(r.region_by_ij("01").unwrap().code, "84");
         assert_eq!(r.region_by_name("AUVERGNE-RHONE-ALPES").unwrap().code, "84");
-        assert_eq!(r.region_by_name("Provence-Alpes-Côte d'Azur").unwrap().code, "93");
+        assert_eq!(
+            r.region_by_name("Provence-Alpes-Côte d'Azur").unwrap().code,
+            "93"
+        );
         assert_eq!(r.academie_by_name("AIX-MARSEILLE").unwrap().code, "02");
         assert_eq!(r.academie_by_name("Caen").unwrap().code, "70");
+        // Affelnet's spellings.
+        for (name, code) in [
+            ("Orleans", "18"),
+            ("Nancy", "12"),
+            ("Reunion", "28"),
+            ("Creteil", "24"),
+            ("Besancon", "03"),
+        ] {
+            assert_eq!(
+                r.academie_by_name(name).map(|a| a.code.as_str()),
+                Some(code),
+                "{name}"
+            );
+        }
+        assert!(r.academie_by_name("Nvelle-Caledonie").is_none());
         let t = r.territoire_of_uai("0630003L").unwrap();
         assert_eq!(
-            (t.departement_code.as_str(), t.academie_code.as_str(), t.region_code.as_str()),
+            (
+                t.departement_code.as_str(),
+                t.academie_code.as_str(),
+                t.region_code.as_str()
+            ),
             ("063", "06", "84")
         );
         assert_eq!(r.territoire_of_uai("9710001A").unwrap().region_code, "01");

@@ -1,0 +1,184 @@
+//! Continuum: codes without figures of their own take their lineage's, under
+//! the pipeline's policy (see `rules::continuum` for the policy and the
+//! tie-break). Only rows with figures of their own are sources, so the
+//! result is the same whatever the order rows were read in.
+
+use std::collections::{BTreeMap, HashMap};
+
+use crate::rules::codes::CodeType;
+use crate::rules::continuum::{choose, Candidate, ContinuumPolicy, Direction, Via};
+use crate::stages::indicators::model::{publish, sum_counts, DonneeSource, Indicateur, Key, Taux};
+use crate::stages::indicators::upstream::{LinkRow, Relative};
+use crate::staging::mesures::{Counts, Salaires};
+
+/// How many rows each kind of link added.
+pub type Added = BTreeMap<&'static str, usize>;
+
+/// Adds the rows the continuum gives to `rows` (rows of one level), and says
+/// how many of each kind it added.
+pub fn fill(
+    rows: &mut Vec<Indicateur>,
+    lineage: &HashMap<String, Vec<Relative>>,
+    links: &[LinkRow],
+    policy: ContinuumPolicy,
+    seuil: i64,
+) -> Added {
+    let own: HashMap<Key, usize> = rows.iter().enumerate().map(|(i, r)| (r.key(), i)).collect();
+    let mut candidates: BTreeMap<Key, Vec<Candidate>> = BTreeMap::new();
+    let with_code =
+        |key: &Key, code: &str| -> Key { (key.0, key.1, key.2.clone(), code.to_string()) };
+
+    // Strict chains, both directions, any length.
+    for row in rows.iter() {
+        let Some(relatives) = lineage.get(&row.code_certification) else {
+            continue;
+        };
+        for rel in relatives {
+            if !rel.one_to_one_path
+                || rel.code_type != row.code_certification_type
+                || !rel.code_type.is_valid(&rel.related_code)
+            {
+                continue;
+            }
+            let key = with_code(&row.key(), &rel.related_code);
+            if own.contains_key(&key) {
+                continue;
+            }
+            candidates.entry(key).or_default().push(Candidate {
+                hops: rel.hops,
+                // A descendant receives its ancestor's data: `ancienne`.
+                direction: if rel.related_is_descendant {
+                    Direction::Ancienne
+                } else {
+                    Direction::Nouvelle
+                },
+                via: Via::OneToOne,
+                source_codes: vec![row.code_certification.clone()],
+            });
+        }
+    }
+
+    if policy == ContinuumPolicy::Lineage {
+        add_merge_and_split(rows, &own, links, &mut candidates);
+    }
+
+    let mut added = Added::new();
+    let mut new_rows = Vec::new();
+    for (key, list) in &candidates {
+        let Some(best) = choose(list) else { continue };
+        let sources: Vec<&Indicateur> = best
+            .source_codes
+            .iter()
+            .filter_map(|c| own.get(&with_code(key, c)).map(|&i| &rows[i]))
+            .collect();
+        let Some(first) = sources.first() else {
+            continue;
+        };
+        let mut row = Indicateur {
+            code_certification: key.3.clone(),
+            donnee_source: DonneeSource::Continuum {
+                direction: best.direction,
+                via: best.via,
+                hops: best.hops,
+                codes: best.source_codes.clone(),
+            },
+            libelle_etablissement: first.libelle_etablissement.clone(),
+            ..(*first).clone()
+        };
+        match best.via {
+            Via::OneToOne => {}
+            Via::Merge => {
+                row.counts = sum_counts(sources.iter().map(|s| &s.counts));
+                row.salaires = Salaires::default();
+            }
+            Via::Split => {
+                // The predecessor's published rates, not its counts: its
+                // students are not all this code's.
+                let published = publish(first, seuil);
+                row.counts = Counts::default();
+                row.salaires = Salaires::default();
+                row.source_rates = Taux::to_source_rates(published.taux);
+            }
+        }
+        *added.entry(best.via.as_str()).or_default() += 1;
+        new_rows.push(row);
+    }
+    rows.extend(new_rows);
+    added
+}
+
+/// The `lineage` policy's one-hop extras: a merged code takes the sum of all
+/// its predecessors when every one has figures; each code of a split takes
+/// its predecessor's rates.
+fn add_merge_and_split(
+    rows: &[Indicateur],
+    own: &HashMap<Key, usize>,
+    links: &[LinkRow],
+    candidates: &mut BTreeMap<Key, Vec<Candidate>>,
+) {
+    let mut predecessors: BTreeMap<(CodeType, &str), Vec<&str>> = BTreeMap::new();
+    for l in links.iter().filter(|l| l.link_type == "merge") {
+        predecessors
+            .entry((l.code_type, l.nouveau.as_str()))
+            .or_default()
+            .push(l.ancien.as_str());
+    }
+    let split_successors: Vec<&LinkRow> = links.iter().filter(|l| l.link_type == "split").collect();
+
+    // Contexts (millésime, filière, level) where a code has figures.
+    let mut contexts_of: HashMap<&str, Vec<&Indicateur>> = HashMap::new();
+    for r in rows {
+        contexts_of
+            .entry(&r.code_certification)
+            .or_default()
+            .push(r);
+    }
+    for ((code_type, nouveau), anciens) in &predecessors {
+        let Some(first_rows) = contexts_of.get(anciens[0]) else {
+            continue;
+        };
+        for r in first_rows
+            .iter()
+            .filter(|r| r.code_certification_type == *code_type)
+        {
+            let key_of = |code: &str| (r.millesime, r.filiere, r.niveau.clone(), code.to_string());
+            let target = key_of(nouveau);
+            if own.contains_key(&target) || !anciens.iter().all(|a| own.contains_key(&key_of(a))) {
+                continue;
+            }
+            let mut sources: Vec<String> = anciens.iter().map(|a| a.to_string()).collect();
+            sources.sort();
+            candidates.entry(target).or_default().push(Candidate {
+                hops: 1,
+                direction: Direction::Ancienne,
+                via: Via::Merge,
+                source_codes: sources,
+            });
+        }
+    }
+    for link in split_successors {
+        let Some(source_rows) = contexts_of.get(link.ancien.as_str()) else {
+            continue;
+        };
+        for r in source_rows
+            .iter()
+            .filter(|r| r.code_certification_type == link.code_type)
+        {
+            let target = (
+                r.millesime,
+                r.filiere,
+                r.niveau.clone(),
+                link.nouveau.clone(),
+            );
+            if own.contains_key(&target) || !link.code_type.is_valid(&link.nouveau) {
+                continue;
+            }
+            candidates.entry(target).or_default().push(Candidate {
+                hops: 1,
+                direction: Direction::Ancienne,
+                via: Via::Split,
+                source_codes: vec![link.ancien.clone()],
+            });
+        }
+    }
+}

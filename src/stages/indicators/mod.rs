@@ -1,0 +1,521 @@
+//! Stage `indicators`: InserJeunes and InserSup extracts into enriched,
+//! continuum-aware indicator tables (issue 3).
+//!
+//! Inputs: the statistical extracts (staged by `staging::inserjeunes` and
+//! `staging::insersup`), the formation referential of `bcn`, the lineage of
+//! `continuum`, and the embedded territorial referentials.
+//!
+//! Outputs, one row per key:
+//! - `certifications`: (millesime, filiere, code_certification), national;
+//! - `regionales`: + `region_code` (INSEE);
+//! - `formations`: + `uai`, establishment × certification;
+//! - `etablissements`: (millesime, filiere, uai), establishment-wide figures
+//!   (CFA open data, DEPP "valeur ajoutée" files);
+//! - `certifications_terminales`: what a non-final year leads to;
+//! - `indicators_rejects`, `indicators_summary.json`.
+//!
+//! Order of work: stage every file (rejecting bad rows); build the national
+//! level from the regions where no national file covers a key, and InserSup's
+//! regional and national levels from its establishments; let the continuum
+//! fill the codes without figures of their own; then, at writing, compute the
+//! rates and apply the threshold. Aggregates are summed from unmasked counts
+//! and masked after.
+
+pub mod fill;
+pub mod model;
+pub mod tables;
+pub mod terminales;
+pub mod upstream;
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+use chrono::NaiveDate;
+
+use crate::error::{Error, Result};
+use crate::output::StagedDir;
+use crate::rules::continuum::ContinuumPolicy;
+use crate::rules::filiere::Filiere;
+use crate::stages::{OutputFile, StageContext, StageReport};
+use crate::staging::mesures::{EtablissementRow, MesureRow, Niveau, Reject, Staged};
+use crate::staging::reference::Reference;
+use crate::staging::{inserjeunes, insersup, InputFile};
+
+use model::{sum_counts, DonneeSource, Indicateur, Key, Origine};
+use upstream::{Certification, LinkRow, Relative};
+
+/// The kinds of statistical files the stage reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SourceKind {
+    /// InserJeunes by région (layout of `ij_region_data.csv`).
+    InserjeunesRegional,
+    /// InserJeunes national by certification.
+    InserjeunesNational,
+    /// InserJeunes by establishment and formation ("formation fine").
+    InserjeunesFormations,
+    /// Establishment-wide InserJeunes figures (CFA open data, DEPP files).
+    InserjeunesEtablissements,
+    /// InserSup (higher education), by establishment and diploma.
+    Insersup,
+}
+
+/// The files of each kind, as listed in the pipeline file.
+#[derive(Debug, Clone, Default)]
+pub struct SourceFiles {
+    pub files: Vec<(SourceKind, PathBuf)>,
+}
+
+#[derive(Debug, Clone)]
+pub struct IndicatorsOptions {
+    /// Diffusion threshold on `nb_annee_term` (20 unless the pipeline says otherwise).
+    pub seuil: i64,
+    pub policy: ContinuumPolicy,
+    /// The date `formation_fermee` is judged at; by default the 1st of
+    /// September after the latest millésime (the next school year).
+    pub date_reference: Option<NaiveDate>,
+}
+
+impl Default for IndicatorsOptions {
+    fn default() -> Self {
+        IndicatorsOptions {
+            seuil: crate::rules::rates::SEUIL_DEFAUT,
+            policy: ContinuumPolicy::Strict,
+            date_reference: None,
+        }
+    }
+}
+
+/// One staged source file.
+pub struct SourceFile {
+    pub kind: SourceKind,
+    pub input: InputFile,
+    pub staged: Staged,
+}
+
+/// Rows read = written + rejected + skipped, for one file.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct FileAccount {
+    pub file: PathBuf,
+    pub kind: Option<SourceKind>,
+    pub rows_read: usize,
+    pub rows_written: usize,
+    pub rows_rejected: usize,
+    pub rows_skipped: usize,
+    pub skipped: BTreeMap<String, usize>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct TableSummary {
+    pub rows: usize,
+    pub rows_masked: usize,
+    pub rows_from_continuum: usize,
+    pub by_origine: BTreeMap<String, usize>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct IndicatorsSummary {
+    pub seuil: i64,
+    pub continuum_policy: String,
+    pub date_reference: String,
+    pub files: Vec<FileAccount>,
+    pub rows_read: usize,
+    pub rows_written: usize,
+    pub rows_rejected: usize,
+    pub rows_skipped: usize,
+    pub rejects_by_reason: BTreeMap<String, usize>,
+    pub tables: BTreeMap<String, TableSummary>,
+    /// Per table, the rows each kind of link added.
+    pub continuum_rows_added: BTreeMap<String, BTreeMap<String, usize>>,
+}
+
+pub struct Indicators {
+    pub certifications: Vec<Indicateur>,
+    pub regionales: Vec<Indicateur>,
+    pub formations: Vec<Indicateur>,
+    pub etablissements: Vec<EtablissementRow>,
+    pub terminales: Vec<terminales::Terminale>,
+    pub rejects: Vec<Reject>,
+    pub date_reference: NaiveDate,
+    pub summary: IndicatorsSummary,
+}
+
+/// What the stage needs besides the source files.
+pub struct Upstream<'a> {
+    pub referentiel: &'a HashMap<String, Certification>,
+    pub lineage: &'a HashMap<String, Vec<Relative>>,
+    pub links: &'a [LinkRow],
+    pub reference: &'a Reference,
+}
+
+fn own_row(m: MesureRow) -> Indicateur {
+    Indicateur {
+        millesime: m.millesime,
+        filiere: m.filiere,
+        code_certification: m.code_certification,
+        code_certification_type: m.code_certification_type,
+        niveau: m.niveau,
+        counts: m.counts,
+        salaires: m.salaires,
+        source_rates: m.source_rates,
+        libelle_etablissement: m.libelle_etablissement,
+        origine: Origine::Source,
+        donnee_source: DonneeSource::Propre,
+    }
+}
+
+/// The pure part of the stage: staged files in, indicator tables out.
+pub fn build_indicators(
+    sources: Vec<SourceFile>,
+    upstream: &Upstream,
+    options: &IndicatorsOptions,
+) -> Indicators {
+    let mut accounts = Vec::new();
+    let mut rejects = Vec::new();
+    let mut national = Vec::new();
+    let mut regional = Vec::new();
+    let mut etablissement = Vec::new();
+    let mut etablissements = Vec::new();
+    // Key → (file, line) of the row kept, to reject a key repeated across files.
+    let mut seen: HashMap<Key, (Arc<PathBuf>, u64)> = HashMap::new();
+
+    for source in sources {
+        let staged = source.staged;
+        let mut account = FileAccount {
+            file: source.input.path.clone(),
+            kind: Some(source.kind),
+            rows_read: staged.rows_read,
+            rows_rejected: staged.rejects.len(),
+            rows_skipped: staged.skipped.values().sum(),
+            skipped: staged.skipped.clone(),
+            ..FileAccount::default()
+        };
+        rejects.extend(staged.rejects);
+        for m in staged.rows {
+            let row = own_row(m.clone());
+            if let Some((file, line)) = seen.get(&row.key()) {
+                account.rows_rejected += 1;
+                rejects.push(Reject {
+                    file: m.origin.file.clone(),
+                    line: m.origin.line,
+                    reason: format!(
+                        "duplicate_key: the same millésime, filière, code and level as {}:{line}, kept",
+                        file.display()
+                    ),
+                    raw: String::new(),
+                });
+                continue;
+            }
+            seen.insert(row.key(), (m.origin.file.clone(), m.origin.line));
+            account.rows_written += 1;
+            match row.niveau {
+                Niveau::National => national.push(row),
+                Niveau::Region(_) => regional.push(row),
+                Niveau::Etablissement(_) => etablissement.push(row),
+            }
+        }
+        account.rows_written += staged.etablissements.len();
+        etablissements.extend(staged.etablissements);
+        accounts.push(account);
+    }
+
+    // National from the regions, for keys no national file gives.
+    let national_keys: std::collections::HashSet<Key> = national.iter().map(|r| r.key()).collect();
+    national.extend(aggregate(
+        &regional,
+        Origine::SommeRegions,
+        |_| Some(Niveau::National),
+        &national_keys,
+    ));
+    // InserSup: regions and nation from the establishments.
+    let superieur: Vec<Indicateur> = etablissement
+        .iter()
+        .filter(|r| r.filiere == Filiere::Superieur)
+        .cloned()
+        .collect();
+    let regional_keys: std::collections::HashSet<Key> = regional.iter().map(|r| r.key()).collect();
+    regional.extend(aggregate(
+        &superieur,
+        Origine::SommeEtablissements,
+        |r| match &r.niveau {
+            Niveau::Etablissement(uai) => upstream
+                .reference
+                .territoire_of_uai(uai)
+                .map(|t| Niveau::Region(t.region_code)),
+            _ => None,
+        },
+        &regional_keys,
+    ));
+    let national_keys: std::collections::HashSet<Key> = national.iter().map(|r| r.key()).collect();
+    national.extend(aggregate(
+        &superieur,
+        Origine::SommeEtablissements,
+        |_| Some(Niveau::National),
+        &national_keys,
+    ));
+
+    let mut continuum_rows_added = BTreeMap::new();
+    for (name, rows) in [
+        ("certifications", &mut national),
+        ("regionales", &mut regional),
+        ("formations", &mut etablissement),
+    ] {
+        let added = fill::fill(
+            rows,
+            upstream.lineage,
+            upstream.links,
+            options.policy,
+            options.seuil,
+        );
+        continuum_rows_added.insert(
+            name.to_string(),
+            added.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
+        );
+        rows.sort_by_key(|a| a.key());
+    }
+    etablissements
+        .sort_by(|a, b| (a.millesime, a.filiere, &a.uai).cmp(&(b.millesime, b.filiere, &b.uai)));
+    rejects.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
+
+    let latest = national
+        .iter()
+        .chain(&regional)
+        .chain(&etablissement)
+        .map(|r| r.millesime.last)
+        .chain(etablissements.iter().map(|e| e.millesime.last))
+        .max();
+    let date_reference = options.date_reference.unwrap_or_else(|| {
+        NaiveDate::from_ymd_opt(latest.map_or(2000, i32::from), 9, 1).expect("valid date")
+    });
+
+    let mut rejects_by_reason = BTreeMap::new();
+    for r in &rejects {
+        let tag = r.reason.split(':').next().unwrap_or("").trim().to_string();
+        *rejects_by_reason.entry(tag).or_default() += 1;
+    }
+    let table_summary = |rows: &[Indicateur]| {
+        let mut s = TableSummary {
+            rows: rows.len(),
+            ..TableSummary::default()
+        };
+        for r in rows {
+            if model::publish(r, options.seuil).masked.is_some() {
+                s.rows_masked += 1;
+            }
+            if r.donnee_source != DonneeSource::Propre {
+                s.rows_from_continuum += 1;
+            }
+            *s.by_origine
+                .entry(r.origine.as_str().to_string())
+                .or_default() += 1;
+        }
+        s
+    };
+    let mut tables = BTreeMap::new();
+    tables.insert("certifications".to_string(), table_summary(&national));
+    tables.insert("regionales".to_string(), table_summary(&regional));
+    tables.insert("formations".to_string(), table_summary(&etablissement));
+    tables.insert(
+        "etablissements".to_string(),
+        TableSummary {
+            rows: etablissements.len(),
+            ..TableSummary::default()
+        },
+    );
+    let terminales = terminales::build_terminales(upstream.referentiel);
+    let summary = IndicatorsSummary {
+        seuil: options.seuil,
+        continuum_policy: options.policy.as_str().to_string(),
+        date_reference: date_reference.to_string(),
+        rows_read: accounts.iter().map(|a| a.rows_read).sum(),
+        rows_written: accounts.iter().map(|a| a.rows_written).sum(),
+        rows_rejected: accounts.iter().map(|a| a.rows_rejected).sum(),
+        rows_skipped: accounts.iter().map(|a| a.rows_skipped).sum(),
+        files: accounts,
+        rejects_by_reason,
+        tables,
+        continuum_rows_added,
+    };
+    Indicators {
+        certifications: national,
+        regionales: regional,
+        formations: etablissement,
+        etablissements,
+        terminales,
+        rejects,
+        date_reference,
+        summary,
+    }
+}
+
+/// Sums rows with counts into a coarser level, for the keys not already there.
+fn aggregate(
+    rows: &[Indicateur],
+    origine: Origine,
+    level_of: impl Fn(&Indicateur) -> Option<Niveau>,
+    existing: &std::collections::HashSet<Key>,
+) -> Vec<Indicateur> {
+    let mut groups: BTreeMap<Key, Vec<&Indicateur>> = BTreeMap::new();
+    for r in rows.iter().filter(|r| !r.counts.is_empty()) {
+        if let Some(niveau) = level_of(r) {
+            let key = (r.millesime, r.filiere, niveau, r.code_certification.clone());
+            if !existing.contains(&key) {
+                groups.entry(key).or_default().push(r);
+            }
+        }
+    }
+    groups
+        .into_iter()
+        .map(|((millesime, filiere, niveau, code), members)| Indicateur {
+            millesime,
+            filiere,
+            code_certification: code,
+            code_certification_type: members[0].code_certification_type,
+            niveau,
+            counts: sum_counts(members.iter().map(|m| &m.counts)),
+            salaires: Default::default(),
+            source_rates: Default::default(),
+            libelle_etablissement: None,
+            origine,
+            donnee_source: DonneeSource::Propre,
+        })
+        .collect()
+}
+
+// ---- Running the stage -------------------------------------------------------
+
+/// Reads one source file with the loader of its kind.
+pub fn stage_source(kind: SourceKind, path: &Path, reference: &Reference) -> Result<SourceFile> {
+    let staged = match kind {
+        SourceKind::InserjeunesRegional => inserjeunes::load_regional(path, reference)?,
+        SourceKind::InserjeunesNational => inserjeunes::load_national(path)?,
+        SourceKind::InserjeunesFormations => {
+            inserjeunes::load_formations_etablissement(path, reference)?
+        }
+        SourceKind::InserjeunesEtablissements => inserjeunes::load_etablissements(path, reference)?,
+        SourceKind::Insersup => insersup::load_insersup(path)?,
+    };
+    if !staged.balances() {
+        return Err(Error::file(
+            path,
+            format!(
+                "internal error: {} rows read but {} staged, {} rejected, {} skipped",
+                staged.rows_read,
+                staged.rows.len() + staged.etablissements.len(),
+                staged.rejects.len(),
+                staged.skipped.values().sum::<usize>()
+            ),
+        ));
+    }
+    Ok(SourceFile {
+        kind,
+        input: InputFile {
+            table: format!("{kind:?}"),
+            path: path.to_path_buf(),
+            format: None,
+            rows: staged.rows_read,
+        },
+        staged,
+    })
+}
+
+/// `ij indicators`: reads the sources and the earlier stages' outputs, writes
+/// the indicator tables.
+pub fn run(
+    sources: &SourceFiles,
+    bcn_out: &Path,
+    continuum_out: &Path,
+    options: &IndicatorsOptions,
+    ctx: &StageContext,
+) -> Result<StageReport> {
+    let start = Instant::now();
+    if sources.files.is_empty() {
+        return Err(Error::usage(
+            "the indicators stage needs at least one statistical file (inputs.inserjeunes_regional, inserjeunes_national, inserjeunes_formations, inserjeunes_etablissements or insersup)",
+        ));
+    }
+    let reference = Reference::embedded();
+    let referentiel = upstream::load_referentiel(bcn_out)?;
+    let lineage = upstream::load_lineage(continuum_out)?;
+    let links = upstream::load_links(continuum_out)?;
+    let staged: Vec<SourceFile> = sources
+        .files
+        .iter()
+        .map(|(kind, path)| stage_source(*kind, path, &reference))
+        .collect::<Result<_>>()?;
+    let inputs: Vec<InputFile> = staged.iter().map(|s| s.input.clone()).collect();
+    let up = Upstream {
+        referentiel: &referentiel,
+        lineage: &lineage,
+        links: &links,
+        reference: &reference,
+    };
+    let result = build_indicators(staged, &up, options);
+
+    let mut staged_dir = StagedDir::new(&ctx.out_dir)?;
+    let mut outputs = Vec::new();
+    let tables = tables::all_tables(&result, &up, options);
+    for table in &tables {
+        staged_dir.write_table(table, &ctx.csv)?;
+        outputs.push(OutputFile::table(&ctx.out_dir, table));
+    }
+    staged_dir.write_json("indicators_summary.json", &result.summary)?;
+    outputs.push(OutputFile::file(&ctx.out_dir, "indicators_summary.json"));
+    staged_dir.commit()?;
+
+    let s = &result.summary;
+    let mut details = Vec::new();
+    for f in &s.files {
+        details.push(format!(
+            "{}: {} rows read = {} written + {} rejected + {} skipped",
+            f.file.display(),
+            f.rows_read,
+            f.rows_written,
+            f.rows_rejected,
+            f.rows_skipped
+        ));
+    }
+    for (name, t) in &s.tables {
+        details.push(format!(
+            "{name}: {} rows, {} masked (under {} students or not published), {} from the continuum",
+            t.rows, t.rows_masked, s.seuil, t.rows_from_continuum
+        ));
+    }
+    for (table, added) in &s.continuum_rows_added {
+        if !added.is_empty() {
+            details.push(format!(
+                "continuum ({} policy) added to {table}: {}",
+                s.continuum_policy,
+                added
+                    .iter()
+                    .map(|(k, v)| format!("{v} via {k}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+    }
+    if !s.rejects_by_reason.is_empty() {
+        details.push(format!(
+            "{} rows rejected ({}), with their reason, in indicators_rejects.csv",
+            s.rows_rejected,
+            s.rejects_by_reason
+                .iter()
+                .map(|(k, v)| format!("{v} {k}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    Ok(StageReport {
+        stage: "indicators",
+        inputs,
+        outputs,
+        rows_read: s.rows_read,
+        rows_written: s.rows_written,
+        rows_rejected: s.rows_rejected,
+        rows_merged: s.rows_skipped,
+        details,
+        elapsed: start.elapsed(),
+    })
+}

@@ -1,0 +1,312 @@
+//! The indicator row every output table is made of, and how its rates are
+//! computed and masked.
+
+use crate::rules::codes::CodeType;
+use crate::rules::continuum::{Direction, Via};
+use crate::rules::filiere::Filiere;
+use crate::rules::millesime::Millesime;
+use crate::rules::rates::{part_autres_situations, percentage, sortants, under_threshold};
+use crate::staging::mesures::{Counts, Niveau, Salaires, SourceRates};
+
+/// Where a row's figures come from, at its own level.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Origine {
+    /// The statistical file gives this level itself.
+    Source,
+    /// National figures summed from the regional rows (no national file given).
+    SommeRegions,
+    /// National or regional figures summed from establishments (InserSup).
+    SommeEtablissements,
+}
+
+impl Origine {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Origine::Source => "source",
+            Origine::SommeRegions => "somme_regions",
+            Origine::SommeEtablissements => "somme_etablissements",
+        }
+    }
+}
+
+/// Whether the figures are the code's own, or come from its lineage.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DonneeSource {
+    Propre,
+    Continuum {
+        direction: Direction,
+        via: Via,
+        hops: u32,
+        /// The code(s) the figures come from, `|`-joined for a merge.
+        codes: Vec<String>,
+    },
+}
+
+/// One row of `certifications`, `regionales` or `formations`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Indicateur {
+    pub millesime: Millesime,
+    pub filiere: Filiere,
+    pub code_certification: String,
+    pub code_certification_type: CodeType,
+    pub niveau: Niveau,
+    pub counts: Counts,
+    pub salaires: Salaires,
+    /// Rates as published by a source that gives no counts (or carried over a split).
+    pub source_rates: SourceRates,
+    pub libelle_etablissement: Option<String>,
+    pub origine: Origine,
+    pub donnee_source: DonneeSource,
+}
+
+/// The key of a row: one row per key in each table.
+pub type Key = (Millesime, Filiere, Niveau, String);
+
+impl Indicateur {
+    pub fn key(&self) -> Key {
+        (
+            self.millesime,
+            self.filiere,
+            self.niveau.clone(),
+            self.code_certification.clone(),
+        )
+    }
+}
+
+/// Integer percentages, as published.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Taux {
+    pub taux_en_emploi_6_mois: Option<i64>,
+    pub taux_en_emploi_12_mois: Option<i64>,
+    pub taux_en_emploi_18_mois: Option<i64>,
+    pub taux_en_emploi_24_mois: Option<i64>,
+    pub taux_poursuite_etudes: Option<i64>,
+    pub part_en_emploi_6_mois: Option<i64>,
+    pub part_poursuite_etudes: Option<i64>,
+    pub part_autres_situations_6_mois: Option<i64>,
+}
+
+impl Taux {
+    /// The rates of issue 3's formulas, from counts (with `nb_sortant` derived
+    /// when missing).
+    pub fn from_counts(c: &Counts) -> Taux {
+        let sortant = sortants(c.nb_sortant, c.nb_annee_term, c.nb_poursuite_etudes);
+        let part_emploi = percentage(c.nb_en_emploi_6_mois, c.nb_annee_term);
+        let part_poursuite = percentage(c.nb_poursuite_etudes, c.nb_annee_term);
+        Taux {
+            taux_en_emploi_6_mois: percentage(c.nb_en_emploi_6_mois, sortant),
+            taux_en_emploi_12_mois: percentage(c.nb_en_emploi_12_mois, sortant),
+            taux_en_emploi_18_mois: percentage(c.nb_en_emploi_18_mois, sortant),
+            taux_en_emploi_24_mois: percentage(c.nb_en_emploi_24_mois, sortant),
+            taux_poursuite_etudes: part_poursuite,
+            part_en_emploi_6_mois: part_emploi,
+            part_poursuite_etudes: part_poursuite,
+            part_autres_situations_6_mois: part_autres_situations(part_emploi, part_poursuite),
+        }
+    }
+
+    /// A source's published percentages, rounded to integers (half to even).
+    pub fn from_source(r: &SourceRates) -> Taux {
+        let round = |v: Option<f64>| v.map(|x| x.round_ties_even() as i64);
+        Taux {
+            taux_en_emploi_6_mois: round(r.taux_en_emploi_6_mois),
+            taux_en_emploi_12_mois: round(r.taux_en_emploi_12_mois),
+            taux_en_emploi_18_mois: round(r.taux_en_emploi_18_mois),
+            taux_en_emploi_24_mois: round(r.taux_en_emploi_24_mois),
+            taux_poursuite_etudes: round(r.taux_poursuite_etudes),
+            part_en_emploi_6_mois: round(r.part_en_emploi_6_mois),
+            part_poursuite_etudes: round(r.part_poursuite_etudes),
+            part_autres_situations_6_mois: round(r.part_autres_situations_6_mois),
+        }
+    }
+
+    pub fn to_source_rates(self) -> SourceRates {
+        let f = |v: Option<i64>| v.map(|x| x as f64);
+        SourceRates {
+            taux_en_emploi_6_mois: f(self.taux_en_emploi_6_mois),
+            taux_en_emploi_12_mois: f(self.taux_en_emploi_12_mois),
+            taux_en_emploi_18_mois: f(self.taux_en_emploi_18_mois),
+            taux_en_emploi_24_mois: f(self.taux_en_emploi_24_mois),
+            taux_poursuite_etudes: f(self.taux_poursuite_etudes),
+            part_en_emploi_6_mois: f(self.part_en_emploi_6_mois),
+            part_poursuite_etudes: f(self.part_poursuite_etudes),
+            part_autres_situations_6_mois: f(self.part_autres_situations_6_mois),
+        }
+    }
+}
+
+/// Why a row's figures are not published.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Masked {
+    /// Fewer students than the threshold (or their number unknown).
+    SousSeuil,
+    /// The source gives the row without any figure.
+    NonDiffuse,
+}
+
+impl Masked {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Masked::SousSeuil => "sous_seuil",
+            Masked::NonDiffuse => "non_diffuse",
+        }
+    }
+}
+
+/// What a row publishes once the threshold is applied: every count but
+/// `nb_annee_term`, and every rate, is emptied under the threshold.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Published {
+    pub counts: Counts,
+    pub salaires: Salaires,
+    pub taux: Taux,
+    pub masked: Option<Masked>,
+}
+
+pub fn publish(row: &Indicateur, seuil: i64) -> Published {
+    if !row.counts.is_empty() {
+        let mut counts = row.counts;
+        counts.nb_sortant = sortants(
+            counts.nb_sortant,
+            counts.nb_annee_term,
+            counts.nb_poursuite_etudes,
+        );
+        if under_threshold(counts.nb_annee_term, seuil) {
+            return Published {
+                counts: Counts {
+                    nb_annee_term: counts.nb_annee_term,
+                    ..Counts::default()
+                },
+                salaires: Salaires::default(),
+                taux: Taux::default(),
+                masked: Some(Masked::SousSeuil),
+            };
+        }
+        return Published {
+            counts,
+            salaires: row.salaires,
+            taux: Taux::from_counts(&counts),
+            masked: None,
+        };
+    }
+    let taux = Taux::from_source(&row.source_rates);
+    Published {
+        counts: Counts::default(),
+        salaires: row.salaires,
+        taux,
+        masked: (taux == Taux::default()).then_some(Masked::NonDiffuse),
+    }
+}
+
+/// Sums counts: a count is known in the sum only if every row knows it.
+pub fn sum_counts<'a>(rows: impl Iterator<Item = &'a Counts>) -> Counts {
+    let mut total: Option<Counts> = None;
+    let add = |a: Option<i64>, b: Option<i64>| Some(a? + b?);
+    for c in rows {
+        let mut c = *c;
+        c.nb_sortant = sortants(c.nb_sortant, c.nb_annee_term, c.nb_poursuite_etudes);
+        total = Some(match total {
+            None => c,
+            Some(t) => Counts {
+                nb_annee_term: add(t.nb_annee_term, c.nb_annee_term),
+                nb_poursuite_etudes: add(t.nb_poursuite_etudes, c.nb_poursuite_etudes),
+                nb_sortant: add(t.nb_sortant, c.nb_sortant),
+                nb_en_emploi_6_mois: add(t.nb_en_emploi_6_mois, c.nb_en_emploi_6_mois),
+                nb_en_emploi_12_mois: add(t.nb_en_emploi_12_mois, c.nb_en_emploi_12_mois),
+                nb_en_emploi_18_mois: add(t.nb_en_emploi_18_mois, c.nb_en_emploi_18_mois),
+                nb_en_emploi_24_mois: add(t.nb_en_emploi_24_mois, c.nb_en_emploi_24_mois),
+                nb_diplome: add(t.nb_diplome, c.nb_diplome),
+            },
+        });
+    }
+    total.unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn counts(
+        term: i64,
+        poursuite: Option<i64>,
+        sortant: Option<i64>,
+        emploi_6: Option<i64>,
+    ) -> Counts {
+        Counts {
+            nb_annee_term: Some(term),
+            nb_poursuite_etudes: poursuite,
+            nb_sortant: sortant,
+            nb_en_emploi_6_mois: emploi_6,
+            ..Counts::default()
+        }
+    }
+
+    #[test]
+    fn rates_follow_the_formulas() {
+        // Real row of ij_region_data.csv: 52 in final year, 31 continue, 21 leave, 9 employed at 6 months.
+        let t = Taux::from_counts(&counts(52, Some(31), Some(21), Some(9)));
+        assert_eq!(t.taux_en_emploi_6_mois, Some(43));
+        assert_eq!(t.taux_poursuite_etudes, Some(60));
+        assert_eq!(t.part_en_emploi_6_mois, Some(17));
+        assert_eq!(t.part_poursuite_etudes, Some(60));
+        assert_eq!(t.part_autres_situations_6_mois, Some(23));
+        // Missing nb_sortant is derived; missing nb_poursuite_etudes is not invented.
+        let t = Taux::from_counts(&counts(52, Some(31), None, Some(9)));
+        assert_eq!(t.taux_en_emploi_6_mois, Some(43));
+        let t = Taux::from_counts(&counts(52, None, None, Some(9)));
+        assert_eq!(
+            (t.taux_en_emploi_6_mois, t.taux_poursuite_etudes),
+            (None, None)
+        );
+        // A divisor of 0 gives no rate.
+        let t = Taux::from_counts(&counts(30, Some(30), Some(0), Some(0)));
+        assert_eq!(t.taux_en_emploi_6_mois, None);
+    }
+
+    fn row(c: Counts) -> Indicateur {
+        Indicateur {
+            millesime: Millesime::year(2023),
+            filiere: Filiere::Apprentissage,
+            code_certification: "40025513".into(),
+            code_certification_type: CodeType::Cfd,
+            niveau: Niveau::National,
+            counts: c,
+            salaires: Salaires {
+                salaire_12_mois_q1: Some(1400.0),
+                ..Salaires::default()
+            },
+            source_rates: SourceRates::default(),
+            libelle_etablissement: None,
+            origine: Origine::Source,
+            donnee_source: DonneeSource::Propre,
+        }
+    }
+
+    #[test]
+    fn under_the_threshold_only_nb_annee_term_is_published() {
+        let p = publish(&row(counts(19, Some(5), Some(14), Some(7))), 20);
+        assert_eq!(p.masked, Some(Masked::SousSeuil));
+        assert_eq!(p.counts.nb_annee_term, Some(19));
+        assert_eq!(p.counts.nb_sortant, None);
+        assert_eq!(p.taux, Taux::default());
+        assert_eq!(p.salaires, Salaires::default());
+        let p = publish(&row(counts(20, Some(5), None, Some(7))), 20);
+        assert_eq!(p.masked, None);
+        assert_eq!(
+            p.counts.nb_sortant,
+            Some(15),
+            "derived nb_sortant is published"
+        );
+        assert_eq!(p.salaires.salaire_12_mois_q1, Some(1400.0));
+    }
+
+    #[test]
+    fn sums_know_a_count_only_when_every_row_does() {
+        let a = counts(10, Some(4), None, Some(3));
+        let b = counts(15, Some(5), Some(10), None);
+        let s = sum_counts([a, b].iter());
+        assert_eq!(s.nb_annee_term, Some(25));
+        assert_eq!(s.nb_sortant, Some(16), "6 derived + 10");
+        assert_eq!(s.nb_en_emploi_6_mois, None);
+    }
+}

@@ -1,0 +1,352 @@
+//! The output tables of the indicators stage, column by column.
+//!
+//! The three indicator tables share their columns, but for the key's level:
+//! `regionales` adds the région, `formations` the UAI and its territory.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+
+use crate::output::OutTable;
+use crate::stages::indicators::model::{publish, DonneeSource, Indicateur, Published};
+use crate::stages::indicators::terminales::terminales_table;
+use crate::stages::indicators::upstream::Certification;
+use crate::stages::indicators::{Indicators, IndicatorsOptions, Upstream};
+use crate::staging::mesures::{EtablissementRow, Niveau, Reject};
+use crate::staging::reference::{Reference, Territoire};
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Level {
+    National,
+    Region,
+    Etablissement,
+}
+
+pub fn all_tables(
+    result: &Indicators,
+    up: &Upstream,
+    options: &IndicatorsOptions,
+) -> Vec<OutTable> {
+    let ctx = Ctx {
+        referentiel: up.referentiel,
+        reference: up.reference,
+        seuil: options.seuil,
+        date_reference: result.date_reference,
+    };
+    vec![
+        indicateurs_table(
+            "certifications",
+            &result.certifications,
+            Level::National,
+            &ctx,
+        ),
+        indicateurs_table("regionales", &result.regionales, Level::Region, &ctx),
+        indicateurs_table("formations", &result.formations, Level::Etablissement, &ctx),
+        etablissements_table(&result.etablissements, up.reference),
+        terminales_table(&result.terminales, up.referentiel),
+        rejects_table(&result.rejects),
+    ]
+}
+
+struct Ctx<'a> {
+    referentiel: &'a HashMap<String, Certification>,
+    reference: &'a Reference,
+    seuil: i64,
+    date_reference: NaiveDate,
+}
+
+fn indicateurs_table(name: &str, rows: &[Indicateur], level: Level, ctx: &Ctx) -> OutTable {
+    let published: Vec<Published> = rows.iter().map(|r| publish(r, ctx.seuil)).collect();
+    let empty = Certification::default();
+    let certs: Vec<&Certification> = rows
+        .iter()
+        .map(|r| ctx.referentiel.get(&r.code_certification).unwrap_or(&empty))
+        .collect();
+    let region_code = |r: &Indicateur| match &r.niveau {
+        Niveau::Region(code) => code.clone(),
+        _ => String::new(),
+    };
+    let territoires: Vec<Territoire> = rows
+        .iter()
+        .map(|r| match &r.niveau {
+            Niveau::Etablissement(uai) => ctx.reference.territoire_of_uai(uai).unwrap_or_default(),
+            Niveau::Region(code) => Territoire {
+                region_code: code.clone(),
+                region_libelle: ctx
+                    .reference
+                    .region(code)
+                    .map(|x| x.libelle.clone())
+                    .unwrap_or_default(),
+                ..Territoire::default()
+            },
+            Niveau::National => Territoire::default(),
+        })
+        .collect();
+
+    let mut t = OutTable::new(name);
+    t.str("millesime", rows.iter().map(|r| r.millesime.to_string()))
+        .str("filiere", rows.iter().map(|r| r.filiere.as_str()))
+        .str(
+            "code_certification",
+            rows.iter().map(|r| &r.code_certification),
+        );
+    match level {
+        Level::National => {}
+        Level::Region => {
+            t.str("region_code", rows.iter().map(region_code));
+        }
+        Level::Etablissement => {
+            t.str(
+                "uai",
+                rows.iter().map(|r| match &r.niveau {
+                    Niveau::Etablissement(uai) => uai.clone(),
+                    _ => String::new(),
+                }),
+            );
+        }
+    }
+    t.str(
+        "code_certification_type",
+        rows.iter().map(|r| r.code_certification_type.as_str()),
+    )
+    .str(
+        "code_formation_diplome",
+        certs.iter().map(|c| &c.code_formation_diplome),
+    )
+    .str("libelle", certs.iter().map(|c| &c.libelle))
+    .str(
+        "niveau_formation_diplome",
+        certs.iter().map(|c| &c.niveau_formation_diplome),
+    )
+    .str("type_diplome", certs.iter().map(|c| &c.type_diplome))
+    .str("niveau_diplome", certs.iter().map(|c| &c.niveau_diplome))
+    .str(
+        "libelle_niveau_diplome",
+        certs.iter().map(|c| &c.libelle_niveau_diplome),
+    )
+    .date("date_fermeture", certs.iter().map(|c| c.date_fermeture))
+    .bool(
+        "formation_fermee",
+        certs
+            .iter()
+            .map(|c| c.date_fermeture.is_some_and(|d| d < ctx.date_reference)),
+    )
+    .bool("code_connu_bcn", certs.iter().map(|c| !c.code.is_empty()))
+    .str(
+        "famille_metiers_code",
+        certs.iter().map(|c| &c.famille_metiers_code),
+    )
+    .str(
+        "famille_metiers_libelle",
+        certs.iter().map(|c| &c.famille_metiers_libelle),
+    );
+    if level != Level::National {
+        let region_ij = |t: &Territoire| {
+            ctx.reference
+                .region(&t.region_code)
+                .map(|r| r.code_ij.clone())
+                .unwrap_or_default()
+        };
+        if level == Level::Etablissement {
+            t.str("region_code", territoires.iter().map(|x| &x.region_code));
+        }
+        t.str(
+            "region_libelle",
+            territoires.iter().map(|x| &x.region_libelle),
+        )
+        .str("region_code_ij", territoires.iter().map(region_ij));
+    }
+    if level == Level::Etablissement {
+        t.str(
+            "libelle_etablissement",
+            rows.iter()
+                .map(|r| r.libelle_etablissement.clone().unwrap_or_default()),
+        )
+        .str(
+            "academie_code",
+            territoires.iter().map(|x| &x.academie_code),
+        )
+        .str(
+            "academie_libelle",
+            territoires.iter().map(|x| &x.academie_libelle),
+        )
+        .str(
+            "departement_code",
+            territoires.iter().map(|x| &x.departement_code),
+        )
+        .str(
+            "departement_libelle",
+            territoires.iter().map(|x| &x.departement_libelle),
+        );
+    }
+    let p = &published;
+    t.int("nb_annee_term", p.iter().map(|x| x.counts.nb_annee_term))
+        .int("nb_sortant", p.iter().map(|x| x.counts.nb_sortant))
+        .int(
+            "nb_poursuite_etudes",
+            p.iter().map(|x| x.counts.nb_poursuite_etudes),
+        )
+        .int(
+            "nb_en_emploi_6_mois",
+            p.iter().map(|x| x.counts.nb_en_emploi_6_mois),
+        )
+        .int(
+            "nb_en_emploi_12_mois",
+            p.iter().map(|x| x.counts.nb_en_emploi_12_mois),
+        )
+        .int(
+            "nb_en_emploi_18_mois",
+            p.iter().map(|x| x.counts.nb_en_emploi_18_mois),
+        )
+        .int(
+            "nb_en_emploi_24_mois",
+            p.iter().map(|x| x.counts.nb_en_emploi_24_mois),
+        )
+        .int("nb_diplome", p.iter().map(|x| x.counts.nb_diplome))
+        .int(
+            "taux_en_emploi_6_mois",
+            p.iter().map(|x| x.taux.taux_en_emploi_6_mois),
+        )
+        .int(
+            "taux_en_emploi_12_mois",
+            p.iter().map(|x| x.taux.taux_en_emploi_12_mois),
+        )
+        .int(
+            "taux_en_emploi_18_mois",
+            p.iter().map(|x| x.taux.taux_en_emploi_18_mois),
+        )
+        .int(
+            "taux_en_emploi_24_mois",
+            p.iter().map(|x| x.taux.taux_en_emploi_24_mois),
+        )
+        .int(
+            "taux_poursuite_etudes",
+            p.iter().map(|x| x.taux.taux_poursuite_etudes),
+        )
+        .int(
+            "part_en_emploi_6_mois",
+            p.iter().map(|x| x.taux.part_en_emploi_6_mois),
+        )
+        .int(
+            "part_poursuite_etudes",
+            p.iter().map(|x| x.taux.part_poursuite_etudes),
+        )
+        .int(
+            "part_autres_situations_6_mois",
+            p.iter().map(|x| x.taux.part_autres_situations_6_mois),
+        )
+        .float(
+            "salaire_12_mois_q1",
+            p.iter().map(|x| x.salaires.salaire_12_mois_q1),
+        )
+        .float(
+            "salaire_12_mois_q2",
+            p.iter().map(|x| x.salaires.salaire_12_mois_q2),
+        )
+        .float(
+            "salaire_12_mois_q3",
+            p.iter().map(|x| x.salaires.salaire_12_mois_q3),
+        )
+        .str(
+            "masked",
+            p.iter().map(|x| x.masked.map(|m| m.as_str()).unwrap_or("")),
+        )
+        .str("origine", rows.iter().map(|r| r.origine.as_str()));
+    let source = |r: &Indicateur| match &r.donnee_source {
+        DonneeSource::Propre => ("propre".to_string(), String::new(), None, String::new()),
+        DonneeSource::Continuum {
+            direction,
+            via,
+            hops,
+            codes,
+        } => (
+            direction.as_str().to_string(),
+            codes.join("|"),
+            Some(i64::from(*hops)),
+            via.as_str().to_string(),
+        ),
+    };
+    let sources: Vec<_> = rows.iter().map(source).collect();
+    t.str("donnee_source_type", sources.iter().map(|s| &s.0))
+        .str("donnee_source_code", sources.iter().map(|s| &s.1))
+        .int("donnee_source_hops", sources.iter().map(|s| s.2))
+        .str("donnee_source_link", sources.iter().map(|s| &s.3));
+    t
+}
+
+fn etablissements_table(rows: &[EtablissementRow], reference: &Reference) -> OutTable {
+    let territoires: Vec<Territoire> = rows
+        .iter()
+        .map(|r| reference.territoire_of_uai(&r.uai).unwrap_or_default())
+        .collect();
+    let round = |v: Option<f64>| v.map(|x| x.round_ties_even() as i64);
+    let mut t = OutTable::new("etablissements");
+    t.str("millesime", rows.iter().map(|r| r.millesime.to_string()))
+        .str("filiere", rows.iter().map(|r| r.filiere.as_str()))
+        .str("uai", rows.iter().map(|r| &r.uai))
+        .str("libelle_etablissement", rows.iter().map(|r| &r.libelle))
+        .str(
+            "region_libelle_source",
+            rows.iter().map(|r| &r.region_libelle),
+        )
+        .str("region_code", territoires.iter().map(|x| &x.region_code))
+        .str(
+            "academie_code",
+            territoires.iter().map(|x| &x.academie_code),
+        )
+        .str(
+            "departement_code",
+            territoires.iter().map(|x| &x.departement_code),
+        )
+        .int(
+            "taux_en_emploi_6_mois",
+            rows.iter().map(|r| round(r.rates.taux_en_emploi_6_mois)),
+        )
+        .int(
+            "taux_en_emploi_12_mois",
+            rows.iter().map(|r| round(r.rates.taux_en_emploi_12_mois)),
+        )
+        .int(
+            "taux_en_emploi_18_mois",
+            rows.iter().map(|r| round(r.rates.taux_en_emploi_18_mois)),
+        )
+        .int(
+            "taux_en_emploi_24_mois",
+            rows.iter().map(|r| round(r.rates.taux_en_emploi_24_mois)),
+        )
+        .int(
+            "taux_poursuite_etudes",
+            rows.iter().map(|r| round(r.rates.taux_poursuite_etudes)),
+        )
+        .int(
+            "part_en_emploi_6_mois",
+            rows.iter().map(|r| round(r.rates.part_en_emploi_6_mois)),
+        )
+        .int(
+            "part_poursuite_etudes",
+            rows.iter().map(|r| round(r.rates.part_poursuite_etudes)),
+        )
+        .int(
+            "part_autres_situations_6_mois",
+            rows.iter()
+                .map(|r| round(r.rates.part_autres_situations_6_mois)),
+        )
+        .int(
+            "taux_en_emploi_6_mois_attendu",
+            rows.iter().map(|r| round(r.taux_en_emploi_6_mois_attendu)),
+        )
+        .int(
+            "valeur_ajoutee_6_mois",
+            rows.iter().map(|r| round(r.valeur_ajoutee_6_mois)),
+        );
+    t
+}
+
+fn rejects_table(rejects: &[Reject]) -> OutTable {
+    let mut t = OutTable::new("indicators_rejects");
+    t.str("file", rejects.iter().map(|r| r.file.display().to_string()))
+        .int("line", rejects.iter().map(|r| Some(r.line as i64)))
+        .str("reason", rejects.iter().map(|r| &r.reason))
+        .str("raw", rejects.iter().map(|r| &r.raw));
+    t
+}
