@@ -5,4 +5,5 @@ mod common;
 
 mod bad_input;
 mod bcn_continuum;
+mod indicators;
 mod real_data;

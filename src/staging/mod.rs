@@ -4,6 +4,7 @@
 //! Stages build on the typed rows these loaders return.
 
 pub mod bcn;
+pub mod catalogues;
 pub mod fields;
 pub mod inserjeunes;
 pub mod insersup;

@@ -135,11 +135,17 @@ impl Taux {
     }
 }
 
-/// Why a row's figures are not published.
+/// Why a row's figures are not (all) published.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Masked {
-    /// Fewer students than the threshold (or their number unknown).
+    /// Fewer students in their final year than the threshold (or their
+    /// number unknown): only `nb_annee_term` is published.
     SousSeuil,
+    /// Enough students, but fewer leavers than the threshold: the employment
+    /// rates (which divide by `nb_sortant`) are not published, the rest is.
+    /// The InserJeunes source does the same: on the real regional file, no
+    /// employment rate is given where `nb_sortant` < 20.
+    SortantsSousSeuil,
     /// The source gives the row without any figure.
     NonDiffuse,
 }
@@ -148,6 +154,7 @@ impl Masked {
     pub fn as_str(self) -> &'static str {
         match self {
             Masked::SousSeuil => "sous_seuil",
+            Masked::SortantsSousSeuil => "sortants_sous_seuil",
             Masked::NonDiffuse => "non_diffuse",
         }
     }
@@ -182,11 +189,28 @@ pub fn publish(row: &Indicateur, seuil: i64) -> Published {
                 masked: Some(Masked::SousSeuil),
             };
         }
+        let mut taux = Taux::from_counts(&counts);
+        let mut masked = None;
+        let has_employment_rate = [
+            taux.taux_en_emploi_6_mois,
+            taux.taux_en_emploi_12_mois,
+            taux.taux_en_emploi_18_mois,
+            taux.taux_en_emploi_24_mois,
+        ]
+        .iter()
+        .any(Option::is_some);
+        if has_employment_rate && under_threshold(counts.nb_sortant, seuil) {
+            taux.taux_en_emploi_6_mois = None;
+            taux.taux_en_emploi_12_mois = None;
+            taux.taux_en_emploi_18_mois = None;
+            taux.taux_en_emploi_24_mois = None;
+            masked = Some(Masked::SortantsSousSeuil);
+        }
         return Published {
             counts,
             salaires: row.salaires,
-            taux: Taux::from_counts(&counts),
-            masked: None,
+            taux,
+            masked,
         };
     }
     let taux = Taux::from_source(&row.source_rates);
@@ -290,14 +314,27 @@ mod tests {
         assert_eq!(p.counts.nb_sortant, None);
         assert_eq!(p.taux, Taux::default());
         assert_eq!(p.salaires, Salaires::default());
-        let p = publish(&row(counts(20, Some(5), None, Some(7))), 20);
+        let p = publish(&row(counts(40, Some(5), None, Some(7))), 20);
         assert_eq!(p.masked, None);
         assert_eq!(
             p.counts.nb_sortant,
-            Some(15),
+            Some(35),
             "derived nb_sortant is published"
         );
+        assert_eq!(p.taux.taux_en_emploi_6_mois, Some(20));
         assert_eq!(p.salaires.salaire_12_mois_q1, Some(1400.0));
+    }
+
+    #[test]
+    fn with_few_leavers_only_the_employment_rates_are_withheld() {
+        // 30 students, 12 continue, 18 leave: the continuation rate is
+        // published, the employment rates (out of 18 leavers) are not.
+        let p = publish(&row(counts(30, Some(12), Some(18), Some(9))), 20);
+        assert_eq!(p.masked, Some(Masked::SortantsSousSeuil));
+        assert_eq!(p.taux.taux_poursuite_etudes, Some(40));
+        assert_eq!(p.taux.taux_en_emploi_6_mois, None);
+        assert_eq!(p.counts.nb_en_emploi_6_mois, Some(9));
+        assert_eq!(p.taux.part_en_emploi_6_mois, Some(30));
     }
 
     #[test]
