@@ -223,6 +223,7 @@ fn run_pipeline(args: &RunArgs, quiet: bool) -> anyhow::Result<()> {
         );
     }
     let started = std::time::Instant::now();
+    let mut reports = Vec::new();
     for &stage in &pipeline.stages {
         let progress = StageProgress::start(stage.name().to_string(), quiet);
         let report = pipeline.run_stage(stage);
@@ -238,6 +239,9 @@ fn run_pipeline(args: &RunArgs, quiet: bool) -> anyhow::Result<()> {
         if !quiet {
             print_report(&report, &pipeline.stage_dir(stage));
         }
+        reports.push(report);
+        // What ran so far, for the release's manifest (no timings: reproducible).
+        pipeline.write_run_record(&reports)?;
     }
     if !quiet {
         eprintln!(

@@ -121,6 +121,27 @@ pub struct Settings {
     pub date_reference: Option<String>,
 }
 
+/// The name of the run record written under a pipeline's `out`.
+pub const RUN_RECORD: &str = "run.json";
+
+/// `OUT/run.json`.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct RunRecord {
+    pub pipeline: String,
+    pub pipeline_file: PathBuf,
+    pub tool_version: String,
+    pub settings: RunSettings,
+    pub stages: Vec<StageReport>,
+}
+
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct RunSettings {
+    pub csv_separator: String,
+    pub seuil: i64,
+    pub continuum_policy: String,
+    pub date_reference: Option<String>,
+}
+
 /// A pipeline file, read and checked, with its paths resolved.
 #[derive(Debug, Clone)]
 pub struct Pipeline {
@@ -264,6 +285,27 @@ impl Pipeline {
     /// The folder a stage writes into.
     pub fn stage_dir(&self, stage: Stage) -> PathBuf {
         self.out.join(stage.name())
+    }
+
+    /// Writes `OUT/run.json`: the pipeline file, its settings and what each
+    /// stage read and wrote. The release stage builds its manifest from it.
+    pub fn write_run_record(&self, reports: &[StageReport]) -> Result<()> {
+        let record = RunRecord {
+            pipeline: self.name.clone(),
+            pipeline_file: self.path.clone(),
+            tool_version: env!("CARGO_PKG_VERSION").to_string(),
+            settings: RunSettings {
+                csv_separator: (self.csv.separator as char).to_string(),
+                seuil: self.indicators.seuil,
+                continuum_policy: self.indicators.policy.as_str().to_string(),
+                date_reference: self.indicators.date_reference.map(|d| d.to_string()),
+            },
+            stages: reports.to_vec(),
+        };
+        let mut staged = crate::output::StagedDir::new(&self.out)?;
+        staged.write_json(RUN_RECORD, &record)?;
+        staged.commit()?;
+        Ok(())
     }
 
     /// Runs one stage of the pipeline.

@@ -13,7 +13,7 @@ use std::path::Path;
 use crate::error::{Error, Result};
 
 /// The encoding an input file was detected in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Encoding {
     Utf8,

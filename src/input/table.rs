@@ -14,7 +14,7 @@ use crate::error::{Error, Location, Result};
 use crate::input::encoding::Encoding;
 
 /// How the file was read, as detected (reported in summaries and manifests).
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Format {
     pub kind: FormatKind,
     pub encoding: Encoding,
@@ -25,7 +25,7 @@ pub struct Format {
     pub crlf: bool,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum FormatKind {
     Csv,

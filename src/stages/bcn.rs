@@ -539,7 +539,7 @@ pub fn run(bcn_dir: &Path, ctx: &StageContext) -> Result<StageReport> {
         ));
     }
     Ok(StageReport {
-        stage: "bcn",
+        stage: "bcn".into(),
         inputs: bcn.inputs.clone(),
         outputs: vec![
             OutputFile::table(&ctx.out_dir, &table),

@@ -620,7 +620,7 @@ pub fn run(bcn_dir: &Path, ctx: &StageContext) -> Result<StageReport> {
     }
     let rows_read = bcn.formations_n.len() + bcn.formations_enquete_51.len() + bcn.mefs.len();
     Ok(StageReport {
-        stage: "continuum",
+        stage: "continuum".into(),
         inputs: bcn
             .inputs
             .iter()

@@ -25,7 +25,7 @@ pub struct StageContext {
 }
 
 /// An output file a stage wrote, with its row count.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct OutputFile {
     pub path: PathBuf,
     pub rows: Option<usize>,
@@ -49,9 +49,9 @@ impl OutputFile {
 }
 
 /// What a stage did, for the terminal and for the run's manifest.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct StageReport {
-    pub stage: &'static str,
+    pub stage: String,
     pub inputs: Vec<InputFile>,
     pub outputs: Vec<OutputFile>,
     pub rows_read: usize,

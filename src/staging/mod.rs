@@ -13,7 +13,7 @@ pub mod reference;
 
 /// A file a stage read, with how it was read and how many rows it held:
 /// the first half of every stage's "rows read = rows written + rows rejected".
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct InputFile {
     pub table: String,
     pub path: std::path::PathBuf,

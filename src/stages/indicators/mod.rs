@@ -47,7 +47,9 @@ use model::{sum_counts, DonneeSource, Indicateur, Key, Origine};
 use upstream::{Certification, LinkRow, Relative};
 
 /// The kinds of statistical files the stage reads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum SourceKind {
     /// InserJeunes by région (layout of `ij_region_data.csv`).
@@ -508,7 +510,7 @@ pub fn run(
         ));
     }
     Ok(StageReport {
-        stage: "indicators",
+        stage: "indicators".into(),
         inputs,
         outputs,
         rows_read: s.rows_read,
