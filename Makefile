@@ -5,13 +5,14 @@ CARGO ?= cargo
 IJ_DEBUG = $(or $(CARGO_TARGET_DIR),target)/debug/ij
 IJ_RELEASE = $(or $(CARGO_TARGET_DIR),target)/release/ij
 
-.PHONY: run run-real test test-real bench fmt lint clean help
+.PHONY: run run-real test test-real coverage-check bench fmt lint clean help
 
 help:
 	@echo "make run        build, then run the default pipeline on the embedded sample (dist/sample/)"
 	@echo "make test       unit, integration and real-data tests (real data skipped if ../shared is absent)"
 	@echo "make run-real   run pipelines/real.toml on ../shared/data/real (release build)"
 	@echo "make test-real  the real-data suite alone, in release"
+	@echo "make coverage-check  fail if the sample's coverage fell below coverage/baseline/"
 	@echo "make bench      time the stages on the real files (release build)"
 	@echo "make lint       rustfmt check and clippy with warnings denied"
 
@@ -28,6 +29,16 @@ test:
 
 test-real:
 	$(CARGO) test --release --quiet --test main real_data
+
+coverage-check:
+	$(CARGO) build --quiet
+	$(IJ_DEBUG) run pipelines/default.toml --quiet
+	@for dir in coverage/baseline/*/; do \
+	  name=$$(basename $$dir); \
+	  echo "coverage check: $$name"; \
+	  $(IJ_DEBUG) coverage check --baseline $$dir/coverage_summary.json \
+	    --current dist/sample/coverage/$$name/coverage_summary.json --tolerance 0 --explain || exit 1; \
+	done
 
 bench:
 	$(CARGO) build --release --quiet

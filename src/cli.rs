@@ -10,8 +10,10 @@ use crate::output::CsvOptions;
 use crate::pipeline::Pipeline;
 use crate::progress::StageProgress;
 use crate::rules::continuum::ContinuumPolicy;
+use crate::stages::coverage::CatalogueInput;
 use crate::stages::indicators::{IndicatorsOptions, SourceFiles, SourceKind};
 use crate::stages::{self, StageContext, StageReport};
+use crate::staging::catalogues::CatalogueFormat;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -59,6 +61,68 @@ certifications_terminales and indicators_rejects (CSV and Parquet) and indicator
 under the threshold (--seuil) only nb_annee_term is published and `masked` says why."
     )]
     Indicators(IndicatorsArgs),
+    /// Measure how much of a platform's catalogue the indicators cover, and why the rest is not; `ij coverage check` is the CI gate.
+    #[command(
+        args_conflicts_with_subcommands = true,
+        subcommand_negates_reqs = true,
+        after_help = "Examples:\n  ij coverage --catalogue fixtures/catalogues/affelnet2nde.csv --bcn-out dist/sample/bcn \\\n      --indicators-out dist/sample/indicators --out out/coverage\n  ij coverage check --baseline coverage/baseline/affelnet2nde/coverage_summary.json \\\n      --current dist/sample/coverage/affelnet2nde/coverage_summary.json --tolerance 0.5 --explain\n\n\
+Every offer gets one status: covered (via direct, continuum, terminal_year, famille_metiers or uai_reconciliation; \
+at the etablissement, region or national level), or below_threshold, new_formation, unknown_code, invalid_uai, \
+several_terminal_formations, no_data. Writes coverage_offers (CSV, Parquet), coverage_summary.json and coverage_report.html."
+    )]
+    Coverage(CoverageArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CoverageArgs {
+    #[command(subcommand)]
+    pub check: Option<CoverageCommand>,
+    /// The catalogue of offers (Affelnet, Parcoursup, or the generic `uai;code;filiere` CSV).
+    #[arg(long, value_name = "FILE", required = true)]
+    pub catalogue: Option<PathBuf>,
+    /// Its layout, when detection by columns is not wanted: affelnet-2nde, affelnet-1pro,
+    /// affelnet-2020, psup-apprentissage, psup-cartographie, generic.
+    #[arg(long, value_parser = CatalogueFormat::parse)]
+    pub format: Option<CatalogueFormat>,
+    /// A name for the catalogue in reports (default: the file's name).
+    #[arg(long)]
+    pub name: Option<String>,
+    /// The output folder of the `bcn` stage.
+    #[arg(long, value_name = "DIR", required = true)]
+    pub bcn_out: Option<PathBuf>,
+    /// The output folder of the `indicators` stage.
+    #[arg(long, value_name = "DIR", required = true)]
+    pub indicators_out: Option<PathBuf>,
+    /// The folder to write into.
+    #[arg(long, value_name = "DIR", required = true)]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CoverageCommand {
+    /// Fail when coverage fell by more than the tolerance against a baseline.
+    #[command(
+        after_help = "Examples:\n  ij coverage check --baseline coverage/baseline/affelnet2nde/coverage_summary.json \\\n      --current dist/sample/coverage/affelnet2nde/coverage_summary.json\n  ij coverage check --baseline old.json --current new.json --tolerance 1 --explain\n\n\
+Compares the overall coverage and that of every filière and level; exits 1 when one fell by more than --tolerance points. \
+--explain lists the offers whose status changed (from the coverage_offers.csv beside each summary)."
+    )]
+    Check(CheckArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// The committed coverage_summary.json to compare with.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: PathBuf,
+    /// The coverage_summary.json of this run.
+    #[arg(long, value_name = "FILE")]
+    pub current: PathBuf,
+    /// How many points of coverage may be lost before the check fails.
+    #[arg(long, default_value_t = 0.0)]
+    pub tolerance: f64,
+    /// List the offers whose status changed.
+    #[arg(long)]
+    pub explain: bool,
 }
 
 #[derive(Debug, Args)]
@@ -143,7 +207,93 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Bcn(args) => run_single("bcn", &args, quiet, stages::bcn::run),
         Command::Continuum(args) => run_single("continuum", &args, quiet, stages::continuum::run),
         Command::Indicators(args) => run_indicators(&args, quiet),
+        Command::Coverage(args) => match &args.check {
+            Some(CoverageCommand::Check(check)) => run_check(check),
+            None => run_coverage(&args, quiet),
+        },
     }
+}
+
+fn run_coverage(args: &CoverageArgs, quiet: bool) -> anyhow::Result<()> {
+    let (Some(path), Some(bcn_out), Some(indicators_out), Some(out)) = (
+        &args.catalogue,
+        &args.bcn_out,
+        &args.indicators_out,
+        &args.out,
+    ) else {
+        return Err(crate::Error::usage(
+            "ij coverage needs --catalogue, --bcn-out, --indicators-out and --out",
+        )
+        .into());
+    };
+    let name = args.name.clone().unwrap_or_else(|| {
+        path.file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "catalogue".into())
+    });
+    let catalogue = CatalogueInput {
+        name,
+        path: path.clone(),
+        format: args.format,
+    };
+    let ctx = StageContext {
+        out_dir: out.clone(),
+        csv: CsvOptions::default(),
+    };
+    let progress = StageProgress::start("coverage".to_string(), quiet);
+    let report = stages::coverage::run(&catalogue, bcn_out, indicators_out, &ctx);
+    progress.finish();
+    let report = report.context("stage coverage failed; no output was changed")?;
+    if !quiet {
+        print_report(&report, out);
+    }
+    Ok(())
+}
+
+fn run_check(args: &CheckArgs) -> anyhow::Result<()> {
+    use crate::stages::coverage::check;
+    let baseline = check::read_summary(&args.baseline)?;
+    let current = check::read_summary(&args.current)?;
+    let result = check::compare(&baseline, &current, args.tolerance);
+    for m in result.movements.iter().filter(|m| m.delta != 0.0) {
+        println!(
+            "{} {:<28} {:>6.1} % → {:>6.1} % ({:+.1} points)",
+            if m.regression {
+                "REGRESSION"
+            } else {
+                "moved     "
+            },
+            m.figure,
+            m.baseline,
+            m.current,
+            m.delta
+        );
+    }
+    if args.explain {
+        let dir = |p: &std::path::Path| {
+            p.parent()
+                .unwrap_or(std::path::Path::new("."))
+                .to_path_buf()
+        };
+        for (line, code, before, after) in
+            check::explain(&dir(&args.baseline), &dir(&args.current))?
+        {
+            println!("offer line {line} (code {code}): {before} → {after}");
+        }
+    }
+    if result.regressions > 0 {
+        return Err(anyhow::anyhow!(
+            "coverage check failed: {} figure(s) fell by more than {} points against {}",
+            result.regressions,
+            args.tolerance,
+            args.baseline.display()
+        ));
+    }
+    println!(
+        "coverage check passed: {:.1} % (baseline {:.1} %), no figure fell by more than {} points",
+        current.coverage_rate, baseline.coverage_rate, args.tolerance
+    );
+    Ok(())
 }
 
 fn run_indicators(args: &IndicatorsArgs, quiet: bool) -> anyhow::Result<()> {

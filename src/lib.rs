@@ -14,6 +14,7 @@ pub mod input;
 pub mod output;
 pub mod pipeline;
 pub mod progress;
+pub mod release;
 pub mod rules;
 pub mod stages;
 pub mod staging;

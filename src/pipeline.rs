@@ -22,8 +22,10 @@ use serde::Deserialize;
 use crate::error::{Error, Result};
 use crate::output::CsvOptions;
 use crate::rules::continuum::ContinuumPolicy;
+use crate::stages::coverage::CatalogueInput;
 use crate::stages::indicators::{IndicatorsOptions, SourceFiles, SourceKind};
 use crate::stages::{self, StageContext, StageReport};
+use crate::staging::catalogues::CatalogueFormat;
 
 /// The stages a pipeline can list, in the order they must run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
@@ -32,6 +34,7 @@ pub enum Stage {
     Bcn,
     Continuum,
     Indicators,
+    Coverage,
 }
 
 impl Stage {
@@ -40,6 +43,7 @@ impl Stage {
             Stage::Bcn => "bcn",
             Stage::Continuum => "continuum",
             Stage::Indicators => "indicators",
+            Stage::Coverage => "coverage",
         }
     }
 }
@@ -85,6 +89,19 @@ pub struct Inputs {
     /// InserSup (higher education), CSV open data or API JSON.
     #[serde(default)]
     pub insersup: Paths,
+    /// Platform catalogues whose coverage the `coverage` stage measures.
+    #[serde(default)]
+    pub catalogues: Vec<CatalogueEntry>,
+}
+
+/// `[[inputs.catalogues]]`: a catalogue, its name (the output folder) and,
+/// optionally, its format (detected from its columns otherwise).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CatalogueEntry {
+    pub name: String,
+    pub path: PathBuf,
+    pub format: Option<String>,
 }
 
 /// One path or a list; a folder stands for the `.csv` and `.json` files in it.
@@ -151,6 +168,7 @@ pub struct Pipeline {
     pub stages: Vec<Stage>,
     pub bcn: Option<PathBuf>,
     pub sources: SourceFiles,
+    pub catalogues: Vec<CatalogueInput>,
     pub indicators: IndicatorsOptions,
     pub csv: CsvOptions,
 }
@@ -227,6 +245,32 @@ impl Pipeline {
                 None => None,
             },
         };
+        let mut catalogues = Vec::new();
+        for c in &file.inputs.catalogues {
+            if c.name.is_empty()
+                || !c
+                    .name
+                    .chars()
+                    .all(|ch| ch.is_ascii_alphanumeric() || ch == '_' || ch == '-')
+            {
+                return Err(usage(format!(
+                    "inputs.catalogues: name \"{}\" must be letters, digits, - or _ (it names a folder)",
+                    c.name
+                )));
+            }
+            let format = match &c.format {
+                Some(f) => Some(
+                    CatalogueFormat::parse(f)
+                        .map_err(|m| usage(format!("inputs.catalogues {}: {m}", c.name)))?,
+                ),
+                None => None,
+            };
+            catalogues.push(CatalogueInput {
+                name: c.name.clone(),
+                path: resolve(&c.path),
+                format,
+            });
+        }
         if indicators.seuil < 0 {
             return Err(usage("settings.seuil must be 0 or more".into()));
         }
@@ -237,6 +281,7 @@ impl Pipeline {
             stages: file.stages,
             bcn: file.inputs.bcn.as_ref().map(resolve),
             sources,
+            catalogues,
             indicators,
             csv,
         };
@@ -251,8 +296,20 @@ impl Pipeline {
         }
         if self.stages.windows(2).any(|w| w[0] >= w[1]) {
             return Err(Error::usage(format!(
-                "{path}: stages must be listed once each, in pipeline order: bcn, continuum, indicators"
+                "{path}: stages must be listed once each, in pipeline order: bcn, continuum, indicators, coverage"
             )));
+        }
+        if self.stages.contains(&Stage::Coverage) {
+            if !self.stages.contains(&Stage::Indicators) {
+                return Err(Error::usage(format!(
+                    "{path}: the coverage stage reads the outputs of indicators: list it before"
+                )));
+            }
+            if self.catalogues.is_empty() {
+                return Err(Error::usage(format!(
+                    "{path}: the coverage stage needs [[inputs.catalogues]] entries (name, path, optional format)"
+                )));
+            }
         }
         if self.stages.contains(&Stage::Indicators) {
             for needed in [Stage::Bcn, Stage::Continuum] {
@@ -300,7 +357,19 @@ impl Pipeline {
                 continuum_policy: self.indicators.policy.as_str().to_string(),
                 date_reference: self.indicators.date_reference.map(|d| d.to_string()),
             },
-            stages: reports.to_vec(),
+            // Outputs relative to `out`, so the record does not depend on where the run wrote.
+            stages: reports
+                .iter()
+                .map(|r| {
+                    let mut r = r.clone();
+                    for o in &mut r.outputs {
+                        if let Ok(rel) = o.path.strip_prefix(&self.out) {
+                            o.path = rel.to_path_buf();
+                        }
+                    }
+                    r
+                })
+                .collect(),
         };
         let mut staged = crate::output::StagedDir::new(&self.out)?;
         staged.write_json(RUN_RECORD, &record)?;
@@ -325,6 +394,34 @@ impl Pipeline {
                 &self.indicators,
                 &ctx,
             ),
+            Stage::Coverage => {
+                let mut merged: Option<StageReport> = None;
+                for catalogue in &self.catalogues {
+                    let sub = StageContext {
+                        out_dir: ctx.out_dir.join(&catalogue.name),
+                        csv: ctx.csv.clone(),
+                    };
+                    let report = stages::coverage::run(
+                        catalogue,
+                        &self.stage_dir(Stage::Bcn),
+                        &self.stage_dir(Stage::Indicators),
+                        &sub,
+                    )?;
+                    merged = Some(match merged {
+                        None => report,
+                        Some(mut m) => {
+                            m.inputs.extend(report.inputs);
+                            m.outputs.extend(report.outputs);
+                            m.rows_read += report.rows_read;
+                            m.rows_written += report.rows_written;
+                            m.details.extend(report.details);
+                            m.elapsed += report.elapsed;
+                            m
+                        }
+                    });
+                }
+                Ok(merged.expect("checked on load: at least one catalogue"))
+            }
         }
     }
 }

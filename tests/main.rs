@@ -5,5 +5,8 @@ mod common;
 
 mod bad_input;
 mod bcn_continuum;
+mod coverage;
+mod coverage_report;
 mod indicators;
 mod real_data;
+mod release;

@@ -8,6 +8,7 @@
 
 pub mod bcn;
 pub mod continuum;
+pub mod coverage;
 pub mod indicators;
 
 use std::path::PathBuf;

@@ -27,6 +27,7 @@ pub struct Certification {
     pub niveau_diplome: String,
     pub libelle_niveau_diplome: String,
     pub date_fermeture: Option<NaiveDate>,
+    pub date_premiere_session: Option<i32>,
     pub duree_dispositif: Option<u32>,
     pub annee_dispositif: Option<u32>,
     pub famille_metiers_code: String,
@@ -96,9 +97,11 @@ pub fn load_referentiel(bcn_out: &Path) -> Result<HashMap<String, Certification>
             "famille_metiers_code",
             "famille_metiers_libelle",
         ])?;
+    let premiere = t.optional_column("date_premiere_session");
     let mut out = HashMap::with_capacity(t.len());
     for row in t.rows() {
         let c = Certification {
+            date_premiere_session: fields::opt_year(&row, premiere.as_ref())?,
             code: row.get(&code).to_string(),
             code_type: parse_code_type(row.get(&code_type)),
             code_formation_diplome: row.get(&cfd).to_string(),

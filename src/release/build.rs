@@ -1,0 +1,872 @@
+//! `ij release`: builds a release folder `<out>/<version>/` from a pipeline's
+//! run folder, atomically.
+//!
+//! For every published table it reads the stage's Parquet (types kept),
+//! sorts the rows by the table's primary key, and writes `<table>.csv`,
+//! `<table>.parquet` and `<table>.schema.json` (Table Schema, from the
+//! dictionary in `schema`). Every CSV is then validated against its schema
+//! (`validate`) and every Parquet read back; only when all checks pass are
+//! `datapackage.json`, `README.md` and `manifest.json` written and the whole
+//! folder renamed into place. A failure leaves a previous release as it was.
+//!
+//! Nothing in the release depends on the time, the machine or the folders it
+//! was built in: two builds from the same run give the same bytes. Dates
+//! appear only when `--date` gives one. The default version is
+//! content-addressed: `<pipeline>-<12 hex of the SHA-256 of the tables' CSV>`.
+//!
+//! What the files say is written by `package` (datapackage.json, manifest)
+//! and `readme` (README.md); this module reads, writes and checks.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use polars::prelude::*;
+use sha2::{Digest, Sha256};
+
+use crate::error::{Error, Location, Result};
+use crate::output::table::{Column as OutColumn, Values};
+use crate::output::{CsvOptions, OutTable};
+use crate::release::package::{self, OutputEntry, RunRecordView};
+use crate::release::readme;
+use crate::release::schema::{
+    self, FieldType, SourceColumn, TableDoc, TableSchema, COVERAGE_TABLE, TABLES,
+};
+use crate::release::validate::{self, Problem};
+use crate::stages::{OutputFile, StageReport};
+use crate::staging::InputFile;
+
+/// What `ij release` is asked for.
+#[derive(Debug, Clone)]
+pub struct ReleaseOptions {
+    /// The release's folder name; by default `<pipeline>-<content hash>`.
+    pub version: Option<String>,
+    /// A date (YYYY-MM-DD) to write in the release; none by default, so
+    /// that two builds give the same bytes.
+    pub date: Option<String>,
+    /// `b','` (default) or `b';'`.
+    pub csv_separator: u8,
+    /// A previous release to compare with (`CHANGELOG.md`).
+    pub previous: Option<PathBuf>,
+}
+
+impl Default for ReleaseOptions {
+    fn default() -> Self {
+        ReleaseOptions {
+            version: None,
+            date: None,
+            csv_separator: b',',
+            previous: None,
+        }
+    }
+}
+
+/// The name of the manifest, the one file the manifest cannot list.
+pub const MANIFEST: &str = "manifest.json";
+pub const DATAPACKAGE: &str = "datapackage.json";
+pub const README: &str = "README.md";
+pub const CHANGELOG: &str = "CHANGELOG.md";
+
+/// A table of the release.
+#[derive(Debug, Clone)]
+pub struct Published {
+    /// Its name in the release (`regionales`, `coverage_offers_affelnet2nde`).
+    pub name: String,
+    pub title: String,
+    pub doc: TableDoc,
+    /// The Parquet it was read from.
+    pub source: PathBuf,
+    /// The coverage catalogue it describes, for coverage tables.
+    pub catalogue: Option<String>,
+    pub rows: usize,
+    pub schema: TableSchema,
+}
+
+impl Published {
+    pub fn csv(&self) -> String {
+        format!("{}.csv", self.name)
+    }
+    pub fn parquet(&self) -> String {
+        format!("{}.parquet", self.name)
+    }
+    pub fn schema_file(&self) -> String {
+        format!("{}.schema.json", self.name)
+    }
+}
+
+/// A coverage file copied as it is (`coverage_summary_<name>.json`…).
+#[derive(Debug, Clone)]
+pub struct Extra {
+    pub file: String,
+    pub source: PathBuf,
+    pub catalogue: String,
+}
+
+/// A table found in the run folder, to publish.
+struct Source {
+    doc: TableDoc,
+    name: String,
+    title: String,
+    parquet: PathBuf,
+    catalogue: Option<String>,
+}
+
+/// Builds the release of the run folder `run_dir` into `<out>/<version>/`.
+pub fn run_release(run_dir: &Path, options: &ReleaseOptions, out: &Path) -> Result<StageReport> {
+    let start = Instant::now();
+    check_options(options)?;
+    schema::check_dictionary()
+        .map_err(|m| Error::usage(format!("the release dictionary is inconsistent: {m}")))?;
+    if !run_dir.is_dir() {
+        return Err(Error::usage(format!(
+            "{}: no such run folder (the `out` of a pipeline, holding bcn/, continuum/, indicators/…)",
+            run_dir.display()
+        )));
+    }
+    let run = RunRecordView::load(run_dir)?;
+    let mut details = Vec::new();
+    let (sources, extras) = find_tables(run_dir, &mut details)?;
+    if sources.is_empty() {
+        return Err(Error::usage(format!(
+            "{}: nothing to publish: no bcn/, continuum/, indicators/ or coverage/ folder; run the pipeline first",
+            run_dir.display()
+        )));
+    }
+    if run.is_none() {
+        details.push(format!(
+            "no {} in {}: the manifest lists no pipeline, input or stage",
+            crate::pipeline::RUN_RECORD,
+            run_dir.display()
+        ));
+    }
+
+    std::fs::create_dir_all(out).map_err(|source| Error::Write {
+        path: out.to_path_buf(),
+        source,
+    })?;
+    let staging = Staging::new(out)?;
+    let dir = staging.dir().to_path_buf();
+    let csv = CsvOptions {
+        separator: options.csv_separator,
+    };
+
+    // Tables and their schemas.
+    let mut tables = Vec::with_capacity(sources.len());
+    for s in &sources {
+        tables.push(publish_table(s, &dir, &csv)?);
+    }
+    for e in &extras {
+        std::fs::copy(&e.source, dir.join(&e.file)).map_err(|source| Error::Write {
+            path: dir.join(&e.file),
+            source,
+        })?;
+    }
+
+    // The version: given, or the tables' content.
+    let version = match &options.version {
+        Some(v) => v.clone(),
+        None => default_version(run.as_ref(), &tables, &dir)?,
+    };
+    let target = out.join(&version);
+
+    // Checks, before anything else is written.
+    check_release(&tables, &dir, options.csv_separator, &target)?;
+
+    // CHANGELOG.md, when a previous release is given.
+    if let Some(previous) = &options.previous {
+        if write_changelog(previous, &dir, &version)? {
+            details.push(format!("{CHANGELOG}: changes since {}", previous.display()));
+        } else {
+            details.push(format!(
+                "no {CHANGELOG}: the comparison with {} is not wired yet",
+                previous.display()
+            ));
+        }
+    }
+
+    // datapackage.json, README.md, manifest.json.
+    let context = package::Context {
+        version: &version,
+        date: options.date.as_deref(),
+        csv_separator: options.csv_separator,
+        run: run.as_ref(),
+        tables: &tables,
+        extras: &extras,
+    };
+    let datapackage = package::datapackage(&context, &dir)?;
+    write_file(&dir, DATAPACKAGE, &json_bytes(&datapackage, DATAPACKAGE)?)?;
+    let readme = readme::render(&context)?;
+    write_file(&dir, README, readme.as_bytes())?;
+    let outputs = list_outputs(&dir, &tables)?;
+    let manifest = package::manifest(&context, &outputs)?;
+    write_file(&dir, MANIFEST, &json_bytes(&manifest, MANIFEST)?)?;
+
+    staging.commit(&target)?;
+
+    let rows: usize = tables.iter().map(|t| t.rows).sum();
+    let mut report_outputs: Vec<OutputFile> = outputs
+        .iter()
+        .map(|o| OutputFile {
+            path: target.join(&o.path),
+            rows: o.rows,
+        })
+        .collect();
+    report_outputs.push(OutputFile::file(&target, MANIFEST));
+    details.insert(
+        0,
+        format!(
+            "release {version}: {} tables ({}), {rows} rows, validated against their Table Schemas → {}",
+            tables.len(),
+            tables
+                .iter()
+                .map(|t| t.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+            target.display()
+        ),
+    );
+    Ok(StageReport {
+        stage: "release".into(),
+        inputs: tables
+            .iter()
+            .map(|t| InputFile {
+                table: t.name.clone(),
+                path: t.source.clone(),
+                format: None,
+                rows: t.rows,
+            })
+            .collect(),
+        outputs: report_outputs,
+        rows_read: rows,
+        rows_written: rows,
+        rows_rejected: 0,
+        rows_merged: 0,
+        details,
+        elapsed: start.elapsed(),
+    })
+}
+
+fn check_options(options: &ReleaseOptions) -> Result<()> {
+    if let Some(v) = &options.version {
+        let ok = !v.is_empty()
+            && !v.starts_with('.')
+            && v.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+        if !ok {
+            return Err(Error::usage(format!(
+                "--version \"{v}\": a version names a folder: letters, digits, `.`, `_` or `-`, not starting with `.`"
+            )));
+        }
+    }
+    if let Some(d) = &options.date {
+        let ok = d.len() == 10 && chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").is_ok();
+        if !ok {
+            return Err(Error::usage(format!(
+                "--date \"{d}\": expected a date as YYYY-MM-DD"
+            )));
+        }
+    }
+    if !matches!(options.csv_separator, b',' | b';') {
+        return Err(Error::usage(format!(
+            "CSV separator `{}`: expected `,` or `;`",
+            options.csv_separator as char
+        )));
+    }
+    Ok(())
+}
+
+// ---- Finding the tables ----------------------------------------------------------
+
+/// The tables to publish, in release order, and the coverage files to copy.
+fn find_tables(run_dir: &Path, details: &mut Vec<String>) -> Result<(Vec<Source>, Vec<Extra>)> {
+    let mut sources = Vec::new();
+    for stage in ["bcn", "continuum", "indicators"] {
+        let dir = run_dir.join(stage);
+        if !dir.is_dir() {
+            details.push(format!(
+                "{stage}: not run (no {}), its tables are not published",
+                dir.display()
+            ));
+            continue;
+        }
+        for doc in TABLES.iter().filter(|t| t.stage == stage) {
+            sources.push(Source {
+                doc: *doc,
+                name: doc.source.to_string(),
+                title: doc.title.to_string(),
+                parquet: parquet_of(&dir, doc.source)?,
+                catalogue: None,
+            });
+        }
+    }
+    let mut extras = Vec::new();
+    let coverage = run_dir.join(COVERAGE_TABLE.stage);
+    if !coverage.is_dir() {
+        details.push(format!(
+            "coverage: not run (no {}), no coverage table is published",
+            coverage.display()
+        ));
+        return Ok((sources, extras));
+    }
+    let mut catalogues: Vec<(String, PathBuf)> = read_dir(&coverage)?
+        .into_iter()
+        .filter(|p| p.is_dir())
+        .filter_map(|p| {
+            let name = p.file_name()?.to_str()?.to_string();
+            (!name.starts_with('.')).then_some((name, p))
+        })
+        .collect();
+    catalogues.sort();
+    for (catalogue, dir) in catalogues {
+        let slug = slug(&catalogue);
+        if sources
+            .iter()
+            .any(|s| s.catalogue.as_deref().map(self::slug) == Some(slug.clone()))
+        {
+            return Err(Error::file(
+                &dir,
+                format!("two coverage catalogues publish as coverage_offers_{slug}: rename one"),
+            ));
+        }
+        sources.push(Source {
+            doc: COVERAGE_TABLE,
+            name: format!("{}_{slug}", COVERAGE_TABLE.source),
+            title: format!("{} : {catalogue}", COVERAGE_TABLE.title),
+            parquet: parquet_of(&dir, COVERAGE_TABLE.source)?,
+            catalogue: Some(catalogue.clone()),
+        });
+        for (from, to) in [
+            (
+                "coverage_summary.json",
+                format!("coverage_summary_{slug}.json"),
+            ),
+            (
+                "coverage_report.html",
+                format!("coverage_report_{slug}.html"),
+            ),
+        ] {
+            let source = dir.join(from);
+            if source.is_file() {
+                extras.push(Extra {
+                    file: to,
+                    source,
+                    catalogue: catalogue.clone(),
+                });
+            }
+        }
+    }
+    Ok((sources, extras))
+}
+
+fn parquet_of(dir: &Path, table: &str) -> Result<PathBuf> {
+    let path = dir.join(format!("{table}.parquet"));
+    if !path.is_file() {
+        return Err(Error::file(
+            &path,
+            format!(
+                "missing: the stage folder {} has no {table} table; run the stage again",
+                dir.display()
+            ),
+        ));
+    }
+    Ok(path)
+}
+
+fn read_dir(dir: &Path) -> Result<Vec<PathBuf>> {
+    let read_error = |source| Error::Read {
+        path: dir.to_path_buf(),
+        source,
+    };
+    std::fs::read_dir(dir)
+        .map_err(read_error)?
+        .map(|e| e.map(|e| e.path()).map_err(read_error))
+        .collect()
+}
+
+/// A name usable in a file name and a Data Package resource name:
+/// lowercase ASCII letters, digits, `_` and `-`.
+pub fn slug(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            let c = c.to_ascii_lowercase();
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+// ---- Writing a table ---------------------------------------------------------------
+
+fn publish_table(s: &Source, dir: &Path, csv: &CsvOptions) -> Result<Published> {
+    let df = read_parquet(&s.parquet)?;
+    let columns: Vec<SourceColumn> = df
+        .columns()
+        .iter()
+        .map(|c| {
+            Ok(SourceColumn {
+                name: c.name().to_string(),
+                kind: field_type(c.dtype()).ok_or_else(|| {
+                    Error::file(
+                        &s.parquet,
+                        format!(
+                            "column `{}` has the Parquet type {}, which a release cannot publish",
+                            c.name(),
+                            c.dtype()
+                        ),
+                    )
+                })?,
+            })
+        })
+        .collect::<Result<_>>()?;
+    let schema = schema::table_schema(
+        &s.doc,
+        &s.name,
+        &s.title,
+        &columns,
+        env!("CARGO_PKG_VERSION"),
+    )
+    .map_err(|m| Error::file(&s.parquet, format!("table {}: {m}", s.name)))?;
+
+    // A stable order: the primary key, ties kept as the stage wrote them.
+    let df = df
+        .sort(
+            s.doc.primary_key.iter().copied(),
+            SortMultipleOptions::default().with_maintain_order(true),
+        )
+        .map_err(|e| Error::file(&s.parquet, format!("cannot sort by the primary key: {e}")))?;
+    let table = out_table(&s.name, &df, &schema)
+        .map_err(|e| Error::file(&s.parquet, format!("cannot convert the table: {e}")))?;
+    table.write(dir, csv)?;
+    write_file(
+        dir,
+        &format!("{}.schema.json", s.name),
+        &json_bytes(&schema, "schema")?,
+    )?;
+    Ok(Published {
+        name: s.name.clone(),
+        title: s.title.clone(),
+        doc: s.doc,
+        source: s.parquet.clone(),
+        catalogue: s.catalogue.clone(),
+        rows: table.rows(),
+        schema,
+    })
+}
+
+fn read_parquet(path: &Path) -> Result<DataFrame> {
+    let file = File::open(path).map_err(|source| Error::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    ParquetReader::new(file)
+        .finish()
+        .map_err(|e| Error::file(path, format!("cannot read the Parquet file: {e}")))
+}
+
+/// The Table Schema type of a Parquet column; `Some(None)` for a column of
+/// nulls only, `None` for a type a release does not publish.
+fn field_type(dtype: &DataType) -> Option<Option<FieldType>> {
+    Some(Some(match dtype {
+        DataType::String => FieldType::String,
+        DataType::Boolean => FieldType::Boolean,
+        DataType::Int8
+        | DataType::Int16
+        | DataType::Int32
+        | DataType::Int64
+        | DataType::UInt8
+        | DataType::UInt16
+        | DataType::UInt32
+        | DataType::UInt64 => FieldType::Integer,
+        DataType::Float32 | DataType::Float64 => FieldType::Number,
+        DataType::Date => FieldType::Date,
+        DataType::Null => return Some(None),
+        _ => return None,
+    }))
+}
+
+/// The frame as an `OutTable`, each column in the type its schema gives:
+/// integers as i64, numbers as finite f64 (NaN and infinities become
+/// missing), dates as dates.
+fn out_table(name: &str, df: &DataFrame, schema: &TableSchema) -> PolarsResult<OutTable> {
+    let mut table = OutTable::new(name);
+    for (column, field) in df.columns().iter().zip(&schema.fields) {
+        let series = column.as_materialized_series();
+        let values = match field.kind {
+            FieldType::String => {
+                let s = series.cast(&DataType::String)?;
+                Values::Str(s.str()?.iter().map(|v| v.map(str::to_string)).collect())
+            }
+            FieldType::Integer => {
+                let s = series.cast(&DataType::Int64)?;
+                Values::Int(s.i64()?.iter().collect())
+            }
+            FieldType::Number => {
+                let s = series.cast(&DataType::Float64)?;
+                Values::Float(
+                    s.f64()?
+                        .iter()
+                        .map(|v| v.filter(|x| x.is_finite()))
+                        .collect(),
+                )
+            }
+            FieldType::Boolean => {
+                let s = series.cast(&DataType::Boolean)?;
+                Values::Bool(s.bool()?.iter().collect())
+            }
+            FieldType::Date => {
+                let s = series.cast(&DataType::Date)?;
+                Values::Date(s.date()?.as_date_iter().collect())
+            }
+        };
+        table.columns.push(OutColumn {
+            name: field.name.clone(),
+            values,
+        });
+    }
+    Ok(table)
+}
+
+// ---- Checks ---------------------------------------------------------------------
+
+/// Validates every CSV against the schema file written beside it, and reads
+/// every Parquet back. On a problem: an error naming the file, line, column
+/// and check, and saying that nothing was written.
+fn check_release(tables: &[Published], dir: &Path, separator: u8, target: &Path) -> Result<()> {
+    let mut problems: Vec<Problem> = Vec::new();
+    let mut total = 0usize;
+    for t in tables {
+        let schema_path = dir.join(t.schema_file());
+        let text = std::fs::read_to_string(&schema_path).map_err(|source| Error::Read {
+            path: schema_path.clone(),
+            source,
+        })?;
+        let schema: TableSchema = serde_json::from_str(&text)
+            .map_err(|e| Error::file(&schema_path, format!("not a Table Schema: {e}")))?;
+        let outcome = validate::validate_csv(&dir.join(t.csv()), &t.csv(), &schema, separator)
+            .map_err(|m| Error::file(&schema_path, m))?;
+        total += outcome.problem_count;
+        problems.extend(outcome.problems);
+        if outcome.rows != t.rows {
+            total += 1;
+            problems.push(Problem {
+                file: t.csv(),
+                line: 0,
+                column: None,
+                check: "row-count",
+                message: format!("{} rows read back; {} written", outcome.rows, t.rows),
+            });
+        }
+        // The Parquet: readable, same columns, same rows.
+        let parquet = read_parquet(&dir.join(t.parquet()));
+        let found = parquet.map(|df| {
+            (
+                df.height(),
+                df.get_column_names()
+                    .iter()
+                    .map(|n| n.to_string())
+                    .collect::<Vec<_>>(),
+            )
+        });
+        let expected: Vec<String> = schema.fields.iter().map(|f| f.name.clone()).collect();
+        match found {
+            Ok((rows, names)) if rows == t.rows && names == expected => {}
+            Ok((rows, names)) => {
+                total += 1;
+                problems.push(Problem {
+                    file: t.parquet(),
+                    line: 0,
+                    column: None,
+                    check: "parquet",
+                    message: format!(
+                        "{rows} rows and columns {} read back; expected {} rows and {}",
+                        names.join(","),
+                        t.rows,
+                        expected.join(",")
+                    ),
+                });
+            }
+            Err(e) => {
+                total += 1;
+                problems.push(Problem {
+                    file: t.parquet(),
+                    line: 0,
+                    column: None,
+                    check: "parquet",
+                    message: e.to_string(),
+                });
+            }
+        }
+    }
+    let Some(first) = problems.first() else {
+        return Ok(());
+    };
+    let mut message = format!("check `{}` failed: {}", first.check, first.message);
+    if total > 1 {
+        let others: Vec<String> = problems
+            .iter()
+            .skip(1)
+            .take(4)
+            .map(|p| p.to_string())
+            .collect();
+        message.push_str(&format!(
+            " ({} more problems in all; next: {})",
+            total - 1,
+            others.join("; ")
+        ));
+    }
+    message.push_str("; the release was not written");
+    if target.exists() {
+        message.push_str(&format!(" and {} was left as it was", target.display()));
+    }
+    let location = if first.line == 0 {
+        Location::File
+    } else {
+        Location::Line {
+            line: first.line,
+            column: first.column.clone(),
+        }
+    };
+    Err(Error::at(&target.join(&first.file), location, message))
+}
+
+// ---- Version, changelog, outputs ------------------------------------------------------
+
+/// `<pipeline>-<first 12 hex digits of the SHA-256 over the tables' CSV>`.
+fn default_version(
+    run: Option<&RunRecordView>,
+    tables: &[Published],
+    dir: &Path,
+) -> Result<String> {
+    let mut hasher = Sha256::new();
+    for t in tables {
+        hasher.update(t.csv().as_bytes());
+        hasher.update([0]);
+        hasher.update(sha256_file(&dir.join(t.csv()))?.as_bytes());
+        hasher.update([b'\n']);
+    }
+    let hex = to_hex(&hasher.finalize());
+    let name = run
+        .map(|r| slug(&r.pipeline))
+        .filter(|n| !n.is_empty())
+        .unwrap_or_else(|| "release".into());
+    Ok(format!("{name}-{}", &hex[..12]))
+}
+
+/// Writes `CHANGELOG.md`: what changed since `previous`.
+// HOOK (issue 5, `--previous`): the comparison belongs to `release::diff`
+// (`diff_releases`, `render_changelog`), written alongside; until it is
+// declared in `release/mod.rs`, no changelog is written.
+fn write_changelog(previous: &Path, _dir: &Path, _version: &str) -> Result<bool> {
+    if !previous.is_dir() {
+        return Err(Error::usage(format!(
+            "--previous {}: not a release folder",
+            previous.display()
+        )));
+    }
+    Ok(false)
+}
+
+/// Every file of the release but the manifest, sorted, with its hash, size
+/// and, for tables, rows.
+fn list_outputs(dir: &Path, tables: &[Published]) -> Result<Vec<OutputEntry>> {
+    let mut names: Vec<String> = read_dir(dir)?
+        .iter()
+        .filter_map(|p| p.file_name()?.to_str().map(str::to_string))
+        .filter(|n| n != MANIFEST)
+        .collect();
+    names.sort();
+    names
+        .into_iter()
+        .map(|name| {
+            let path = dir.join(&name);
+            let rows = tables
+                .iter()
+                .find(|t| t.csv() == name || t.parquet() == name)
+                .map(|t| t.rows);
+            Ok(OutputEntry {
+                bytes: file_len(&path)?,
+                sha256: sha256_file(&path)?,
+                path: name,
+                rows,
+            })
+        })
+        .collect()
+}
+
+// ---- Files -----------------------------------------------------------------------
+
+pub(crate) fn sha256_file(path: &Path) -> Result<String> {
+    let mut file = File::open(path).map_err(|source| Error::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let mut hasher = Sha256::new();
+    std::io::copy(&mut file, &mut hasher).map_err(|source| Error::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    Ok(to_hex(&hasher.finalize()))
+}
+
+pub(crate) fn file_len(path: &Path) -> Result<u64> {
+    std::fs::metadata(path)
+        .map(|m| m.len())
+        .map_err(|source| Error::Read {
+            path: path.to_path_buf(),
+            source,
+        })
+}
+
+fn to_hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn write_file(dir: &Path, name: &str, bytes: &[u8]) -> Result<()> {
+    let path = dir.join(name);
+    std::fs::write(&path, bytes).map_err(|source| Error::Write { path, source })
+}
+
+/// Pretty JSON with a final newline.
+fn json_bytes(value: &impl serde::Serialize, what: &str) -> Result<Vec<u8>> {
+    let mut text = serde_json::to_string_pretty(value).map_err(|e| Error::Output {
+        path: PathBuf::from(what),
+        message: e.to_string(),
+    })?;
+    text.push('\n');
+    Ok(text.into_bytes())
+}
+
+// ---- The staging folder ----------------------------------------------------------
+
+/// `<out>/.ij-tmp-release-<pid>/`: the release is built there, then renamed
+/// to `<out>/<version>` in one step. Dropped without commit, it is removed.
+struct Staging {
+    out: PathBuf,
+    tmp: PathBuf,
+    committed: bool,
+}
+
+impl Staging {
+    fn new(out: &Path) -> Result<Staging> {
+        let tmp = out.join(format!(".ij-tmp-release-{}", std::process::id()));
+        if tmp.exists() {
+            let _ = std::fs::remove_dir_all(&tmp);
+        }
+        std::fs::create_dir(&tmp).map_err(|source| Error::Write {
+            path: tmp.clone(),
+            source,
+        })?;
+        Ok(Staging {
+            out: out.to_path_buf(),
+            tmp,
+            committed: false,
+        })
+    }
+
+    fn dir(&self) -> &Path {
+        &self.tmp
+    }
+
+    /// Moves the staged release to `target`. An existing release there is
+    /// moved aside first, and put back if the rename fails; it is deleted
+    /// only once the new one is in place.
+    fn commit(mut self, target: &Path) -> Result<()> {
+        let write_error = |source| Error::Write {
+            path: target.to_path_buf(),
+            source,
+        };
+        if target.exists() {
+            let name = target
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let aside = self
+                .out
+                .join(format!(".ij-old-{name}-{}", std::process::id()));
+            if aside.exists() {
+                let _ = std::fs::remove_dir_all(&aside);
+            }
+            std::fs::rename(target, &aside).map_err(write_error)?;
+            if let Err(e) = std::fs::rename(&self.tmp, target) {
+                let _ = std::fs::rename(&aside, target);
+                return Err(write_error(e));
+            }
+            self.committed = true;
+            let _ = std::fs::remove_dir_all(&aside);
+        } else {
+            std::fs::rename(&self.tmp, target).map_err(write_error)?;
+            self.committed = true;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Staging {
+    fn drop(&mut self) {
+        if !self.committed {
+            let _ = std::fs::remove_dir_all(&self.tmp);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs_are_resource_names() {
+        assert_eq!(slug("Affelnet 2nde"), "affelnet_2nde");
+        assert_eq!(slug("psup_apprentissage"), "psup_apprentissage");
+        assert_eq!(slug("a-b.c"), "a-b_c");
+    }
+
+    #[test]
+    fn options_are_checked() {
+        let bad = |o: ReleaseOptions| check_options(&o).unwrap_err().to_string();
+        let o = ReleaseOptions::default();
+        assert!(check_options(&o).is_ok());
+        assert!(bad(ReleaseOptions {
+            version: Some("../x".into()),
+            ..o.clone()
+        })
+        .contains("--version"));
+        assert!(bad(ReleaseOptions {
+            version: Some(".hidden".into()),
+            ..o.clone()
+        })
+        .contains("--version"));
+        assert!(bad(ReleaseOptions {
+            date: Some("2024-13-01".into()),
+            ..o.clone()
+        })
+        .contains("--date"));
+        assert!(bad(ReleaseOptions {
+            csv_separator: b'|',
+            ..o.clone()
+        })
+        .contains("separator"));
+    }
+
+    #[test]
+    fn a_failed_commit_keeps_the_old_release() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("v1");
+        std::fs::create_dir(&target).unwrap();
+        std::fs::write(target.join("a"), "old").unwrap();
+        {
+            let staging = Staging::new(dir.path()).unwrap();
+            std::fs::write(staging.dir().join("a"), "new").unwrap();
+            // Dropped: a failed build.
+        }
+        assert_eq!(std::fs::read_to_string(target.join("a")).unwrap(), "old");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+        let staging = Staging::new(dir.path()).unwrap();
+        std::fs::write(staging.dir().join("a"), "new").unwrap();
+        staging.commit(&target).unwrap();
+        assert_eq!(std::fs::read_to_string(target.join("a")).unwrap(), "new");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+}

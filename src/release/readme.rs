@@ -1,0 +1,225 @@
+//! The release's `README.md`, in French, for the dataset's page on
+//! data.gouv.fr: what the data are, where they come from, the rules that
+//! made them (rates, threshold, continuum, millésimes), the files with their
+//! rows, the coverage figures when the coverage stage ran, and the licence.
+//!
+//! Built only from the release's own content and the run's record, in a
+//! fixed order: the same release gives the same bytes.
+
+use std::fmt::Write as _;
+
+use serde_json::Value;
+
+use crate::error::Result;
+use crate::release::package::{
+    coverage_summaries, Context, LICENCE_PATH, LICENCE_TITLE, PACKAGE_DESCRIPTION, PACKAGE_TITLE,
+    SOURCES,
+};
+
+/// Renders `README.md`.
+pub fn render(ctx: &Context) -> Result<String> {
+    let mut md = String::new();
+    let seuil = ctx
+        .run
+        .and_then(|r| r.setting("seuil"))
+        .unwrap_or_else(|| crate::rules::rates::SEUIL_DEFAUT.to_string());
+    let policy = ctx
+        .run
+        .and_then(|r| r.setting("continuum_policy"))
+        .unwrap_or_else(|| "strict".into());
+
+    let _ = writeln!(md, "# {PACKAGE_TITLE}\n");
+    let _ = writeln!(md, "Version : `{}`", ctx.version);
+    if let Some(date) = ctx.date {
+        let _ = writeln!(md, "\nDate de publication : {date}");
+    }
+    if let Some(run) = ctx.run {
+        let _ = writeln!(
+            md,
+            "\nProduite par `ij` {} (chaîne de traitement `{}`).",
+            env!("CARGO_PKG_VERSION"),
+            run.pipeline
+        );
+    }
+    let _ = writeln!(md, "\n{PACKAGE_DESCRIPTION}\n");
+
+    // -- The data
+    md.push_str("## Les données\n\n");
+    md.push_str(
+        "InserJeunes mesure ce que deviennent les élèves et les apprentis de la voie professionnelle \
+(du CAP au BTS, en lycée professionnel, en CFA ou dans l'enseignement agricole) : combien sont \
+en emploi salarié 6, 12, 18 et 24 mois après leur sortie de formation, combien poursuivent \
+leurs études. InserSup mesure la même chose pour les diplômés de l'enseignement supérieur. \
+Ces indicateurs sont affichés sur les plateformes d'orientation (Parcoursup, Affelnet, \
+Onisep…).\n\n",
+    );
+    md.push_str(
+        "Une *certification* est désignée par son code : MEF_STAT_11 (11 caractères) pour la voie \
+scolaire, CFD (code formation diplôme, 8 caractères) pour l'apprentissage, code SISE \
+(7 caractères) pour le supérieur. Un établissement est désigné par son UAI (7 chiffres et une \
+lettre de contrôle). La *filière* vaut `pro` (voie scolaire de l'Éducation nationale), \
+`apprentissage`, `agricole` ou `superieur`.\n\n",
+    );
+
+    // -- Sources
+    md.push_str("## Sources\n\n");
+    for (title, path) in SOURCES {
+        let _ = writeln!(md, "- {title} : <{path}>");
+    }
+    if let Some(run) = ctx.run {
+        let inputs = run.inputs();
+        if !inputs.is_empty() {
+            let _ = writeln!(
+                md,
+                "\nFichiers lus par la chaîne de traitement (leur empreinte SHA-256 est dans `manifest.json`) :\n"
+            );
+            for (input, _) in inputs {
+                match input.rows {
+                    Some(rows) => {
+                        let _ = writeln!(md, "- `{}` ({rows} lignes)", input.path);
+                    }
+                    None => {
+                        let _ = writeln!(md, "- `{}`", input.path);
+                    }
+                }
+            }
+        }
+    }
+    md.push('\n');
+
+    // -- Rules
+    md.push_str("## Règles de calcul\n\n");
+    md.push_str(
+        "- **Taux d'emploi** à 6, 12, 18 et 24 mois : `nb_en_emploi_X_mois / nb_sortant`, où les \
+sortants sont les inscrits en année terminale qui ne poursuivent pas d'études. **Taux de \
+poursuite d'études** : `nb_poursuite_etudes / nb_annee_term`. Les taux sont des pourcentages \
+entiers, arrondis au plus proche (au pair en cas d'égalité).\n",
+    );
+    md.push_str(
+        "- **Devenir** des inscrits en année terminale (`part_*`) : en emploi à 6 mois, en études, \
+autres situations ; les trois parts sont rapportées à `nb_annee_term` et font 100.\n",
+    );
+    let _ = writeln!(
+        md,
+        "- **Seuil de diffusion** : aucun taux ni effectif n'est publié pour moins de {seuil} \
+inscrits en année terminale ; seul `nb_annee_term` reste publié, et la colonne `masked` dit \
+pourquoi des valeurs manquent (`sous_seuil`, `sortants_sous_seuil`, `non_diffuse`)."
+    );
+    let _ = writeln!(
+        md,
+        "- **Continuum** (politique `{policy}`) : quand une formation est rénovée, elle change de \
+code ; la BCN relie l'ancien et le nouveau code. Une certification sans données propres reçoit \
+celles de la formation qu'elle remplace ou qui la remplace, en ne suivant que des liens un pour \
+un (l'ancien code a un seul successeur, qui n'a qu'un prédécesseur), pour le même millésime. \
+Les colonnes `donnee_source_type` (`propre`, `ancienne` : donnée issue d'une formation \
+historique, `nouvelle` : donnée issue d'une formation rénovée), `donnee_source_code`, \
+`donnee_source_hops` et `donnee_source_link` disent d'où viennent les chiffres."
+    );
+    md.push_str(
+        "- **Millésimes** : l'année de la cohorte (`2021`) pour les données nationales, la paire \
+d'années cumulées (`2022_2023`) pour les données régionales et par établissement ; les \
+écritures des sources (`cumul 2022-2023`, `2022-2023`) sont ramenées à cette forme canonique.\n",
+    );
+    md.push_str(
+        "- **Sources multiples** : la colonne `origine` dit si les effectifs sont ceux de la \
+source ou la somme des données régionales ou par établissement.\n\n",
+    );
+
+    // -- Files
+    md.push_str("## Fichiers\n\n");
+    md.push_str("Chaque table est publiée en CSV (UTF-8 sans BOM, ");
+    let _ = write!(md, "séparateur `{}`, ", ctx.csv_separator as char);
+    md.push_str(
+        "guillemets selon la RFC 4180, fins de ligne `\\n`, point décimal, dates AAAA-MM-JJ, \
+valeur manquante vide) et en Parquet (compression zstd, colonnes typées : entiers, dates, \
+booléens, codes en texte), avec son schéma de table (`<table>.schema.json`, au format \
+Table Schema de schema.data.gouv.fr). Les lignes sont triées par la clé primaire de la table.\n\n",
+    );
+    md.push_str("| table | contenu | lignes | clé primaire |\n|---|---|---:|---|\n");
+    for t in ctx.tables {
+        let _ = writeln!(
+            md,
+            "| `{}` (`.csv`, `.parquet`, `.schema.json`) | {} | {} | {} |",
+            t.name,
+            t.title,
+            t.rows,
+            t.doc
+                .primary_key
+                .iter()
+                .map(|k| format!("`{k}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    md.push('\n');
+    for e in ctx.extras {
+        let what = if e.file.ends_with(".json") {
+            "chiffres de couverture"
+        } else {
+            "rapport de couverture (HTML)"
+        };
+        let _ = writeln!(md, "- `{}` : {what} du catalogue `{}`", e.file, e.catalogue);
+    }
+    md.push_str(
+        "- `datapackage.json` : description du jeu de données (Data Package Frictionless), avec \
+l'empreinte et la taille de chaque CSV ; `frictionless validate datapackage.json` le vérifie.\n",
+    );
+    md.push_str(
+        "- `manifest.json` : version de l'outil, chaîne de traitement et réglages, empreinte \
+SHA-256 et lignes de chaque fichier lu et de chaque fichier publié, lignes lues, écrites et \
+rejetées par étape.\n",
+    );
+    md.push('\n');
+
+    // -- Coverage
+    let coverage = coverage_summaries(ctx)?;
+    if !coverage.is_empty() {
+        md.push_str("## Couverture des catalogues\n\n");
+        md.push_str(
+            "Part des offres de formation de chaque catalogue pour lesquelles un indicateur peut \
+être affiché, et raisons de l'absence des autres.\n\n",
+        );
+        md.push_str(
+            "| catalogue | offres | couvertes | taux de couverture |\n|---|---:|---:|---:|\n",
+        );
+        for (catalogue, s) in &coverage {
+            let _ = writeln!(
+                md,
+                "| `{catalogue}` | {} | {} | {} % |",
+                number(s.get("offers")),
+                number(s.get("covered")),
+                number(s.get("coverage_rate")),
+            );
+        }
+        md.push('\n');
+        for (catalogue, s) in &coverage {
+            if let Some(Value::Object(by_status)) = s.get("by_status") {
+                let parts: Vec<String> = by_status
+                    .iter()
+                    .map(|(k, v)| format!("{k} : {}", number(Some(v))))
+                    .collect();
+                let _ = writeln!(md, "- `{catalogue}` : {}", parts.join(", "));
+            }
+        }
+        md.push('\n');
+    }
+
+    // -- Licence
+    md.push_str("## Licence\n\n");
+    let _ = writeln!(
+        md,
+        "Ces données sont publiées sous la {LICENCE_TITLE} (Etalab) : <{LICENCE_PATH}>. \
+Réutilisation libre, y compris commerciale, sous réserve de mentionner la source \
+(« InserJeunes, DEPP et DARES ; InserSup, SIES ; BCN ») et la date de mise à jour."
+    );
+    Ok(md)
+}
+
+/// A JSON number as written (`45.1`, `12`), or `?` when absent.
+fn number(v: Option<&Value>) -> String {
+    match v {
+        Some(Value::Number(n)) => n.to_string(),
+        Some(Value::String(s)) => s.clone(),
+        _ => "?".into(),
+    }
+}

@@ -1,0 +1,484 @@
+//! Checks a release's CSV files against their own Table Schemas, inside the
+//! tool, before the release is moved into place: the bytes (UTF-8, no BOM,
+//! `\n` line ends), the header (the schema's fields, in order), every cell
+//! (type, required, pattern, enum, minimum, maximum) and the uniqueness of the
+//! primary key. It implements the parts of Table Schema the release uses, the
+//! way frictionless (the validator behind Validata) reads them; the tests also
+//! run frictionless itself on the result.
+//!
+//! Every problem names the file, the line, the column, the value and the
+//! check that failed. This module reads; `build` decides what to do.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::path::Path;
+
+use crate::release::pattern::Pattern;
+use crate::release::schema::{compile, Field, FieldType, TableSchema};
+
+/// How many problems are kept per file (the count goes on).
+const MAX_PROBLEMS: usize = 20;
+
+/// One failed check.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// The file, relative to the release folder.
+    pub file: String,
+    /// 1-based; the header is line 1; 0 for the whole file.
+    pub line: u64,
+    /// 1-based column and its name, when the problem is in a cell or a column.
+    pub column: Option<(usize, String)>,
+    /// The name of the check: `encoding`, `header`, `type`, `required`,
+    /// `pattern`, `enum`, `minimum`, `maximum`, `primary-key`, `row-width`.
+    pub check: &'static str,
+    pub message: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.file)?;
+        if self.line > 0 {
+            write!(f, ":{}", self.line)?;
+        }
+        if let Some((index, name)) = &self.column {
+            write!(f, ":{index} ({name})")?;
+        }
+        write!(f, ": check `{}` failed: {}", self.check, self.message)
+    }
+}
+
+/// What validating one CSV found.
+#[derive(Debug, Clone, Default)]
+pub struct Outcome {
+    pub rows: usize,
+    /// The first problems (at most `MAX_PROBLEMS`).
+    pub problems: Vec<Problem>,
+    /// Every problem, counted.
+    pub problem_count: usize,
+}
+
+impl Outcome {
+    fn push(&mut self, p: Problem) {
+        self.problem_count += 1;
+        if self.problems.len() < MAX_PROBLEMS {
+            self.problems.push(p);
+        }
+    }
+}
+
+/// A field ready to check cells: its pattern compiled.
+struct Checker<'a> {
+    field: &'a Field,
+    pattern: Option<Pattern>,
+}
+
+/// Validates the CSV at `path` (named `file` in messages) against `schema`.
+/// `separator` is the release's CSV separator.
+pub fn validate_csv(
+    path: &Path,
+    file: &str,
+    schema: &TableSchema,
+    separator: u8,
+) -> Result<Outcome, String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
+    validate_bytes(&bytes, file, schema, separator)
+}
+
+/// Validates CSV bytes against `schema` (see `validate_csv`).
+pub fn validate_bytes(
+    bytes: &[u8],
+    file: &str,
+    schema: &TableSchema,
+    separator: u8,
+) -> Result<Outcome, String> {
+    let mut out = Outcome::default();
+    let problem = |line: u64, column: Option<(usize, String)>, check, message: String| Problem {
+        file: file.to_string(),
+        line,
+        column,
+        check,
+        message,
+    };
+    if bytes.starts_with(&[0xEF, 0xBB, 0xBF]) {
+        out.push(problem(
+            0,
+            None,
+            "encoding",
+            "the file starts with a BOM".into(),
+        ));
+    }
+    if let Err(e) = std::str::from_utf8(bytes) {
+        out.push(problem(0, None, "encoding", format!("not UTF-8: {e}")));
+        return Ok(out);
+    }
+    if let Some(i) = bytes.iter().position(|&b| b == b'\r') {
+        let line = bytes[..i].iter().filter(|&&b| b == b'\n').count() as u64 + 1;
+        out.push(problem(
+            line,
+            None,
+            "encoding",
+            "a `\\r`: line ends must be `\\n`".into(),
+        ));
+    }
+    if !bytes.is_empty() && !bytes.ends_with(b"\n") {
+        out.push(problem(
+            0,
+            None,
+            "encoding",
+            "the last line does not end with `\\n`".into(),
+        ));
+    }
+
+    let checkers: Vec<Checker> = schema
+        .fields
+        .iter()
+        .map(|field| {
+            Ok(Checker {
+                field,
+                pattern: compile(field)?,
+            })
+        })
+        .collect::<Result<_, String>>()?;
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(separator)
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(bytes);
+    let mut records = reader.records();
+
+    // Header.
+    let names: Vec<&str> = schema.fields.iter().map(|f| f.name.as_str()).collect();
+    match records.next() {
+        None => {
+            out.push(problem(1, None, "header", "the file is empty".into()));
+            return Ok(out);
+        }
+        Some(Err(e)) => {
+            out.push(problem(1, None, "header", e.to_string()));
+            return Ok(out);
+        }
+        Some(Ok(header)) => {
+            let found: Vec<&str> = header.iter().collect();
+            if found != names {
+                out.push(problem(
+                    1,
+                    None,
+                    "header",
+                    format!(
+                        "the header is `{}`; the schema's fields are `{}`",
+                        found.join(","),
+                        names.join(",")
+                    ),
+                ));
+                return Ok(out);
+            }
+        }
+    }
+
+    let key: Vec<usize> = schema
+        .primary_key
+        .iter()
+        .map(|k| {
+            names.iter().position(|n| n == k).ok_or_else(|| {
+                format!("{file}: the primary key `{k}` is not a field of the schema")
+            })
+        })
+        .collect::<Result<_, String>>()?;
+    let mut keys: HashMap<Vec<String>, u64> = HashMap::new();
+
+    for record in records {
+        let record = match record {
+            Ok(r) => r,
+            Err(e) => {
+                let line = e.position().map_or(0, |p| p.line());
+                out.push(problem(line, None, "row-width", e.to_string()));
+                continue;
+            }
+        };
+        out.rows += 1;
+        let line = record.position().map_or(out.rows as u64 + 1, |p| p.line());
+        if record.len() != names.len() {
+            out.push(problem(
+                line,
+                None,
+                "row-width",
+                format!("{} cells; the header has {}", record.len(), names.len()),
+            ));
+            continue;
+        }
+        for (i, (value, checker)) in record.iter().zip(&checkers).enumerate() {
+            if let Err((check, message)) = check_cell(checker.field, &checker.pattern, value) {
+                out.push(problem(
+                    line,
+                    Some((i + 1, checker.field.name.clone())),
+                    check,
+                    message,
+                ));
+            }
+        }
+        if !key.is_empty() {
+            let k: Vec<String> = key.iter().map(|&i| record[i].to_string()).collect();
+            if let Some(first) = keys.get(&k) {
+                out.push(problem(
+                    line,
+                    None,
+                    "primary-key",
+                    format!(
+                        "({}) = ({}) is already on line {first}",
+                        schema.primary_key.join(", "),
+                        k.join(", ")
+                    ),
+                ));
+            } else {
+                keys.insert(k, line);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Checks one cell against its field. `Err((check, message))` on a problem.
+pub fn check_cell(
+    field: &Field,
+    pattern: &Option<Pattern>,
+    value: &str,
+) -> Result<(), (&'static str, String)> {
+    let c = &field.constraints;
+    if value.is_empty() {
+        // "" is the release's only missing value.
+        if c.required {
+            return Err((
+                "required",
+                "the value is missing; the column is required".into(),
+            ));
+        }
+        return Ok(());
+    }
+    let number = match field.kind {
+        FieldType::String => None,
+        FieldType::Integer => {
+            let digits = value.strip_prefix('-').unwrap_or(value);
+            if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(("type", format!("{value:?} is not an integer")));
+            }
+            Some(value.parse::<f64>().expect("digits parse"))
+        }
+        FieldType::Number => match parse_number(value) {
+            Some(x) => Some(x),
+            None => {
+                return Err((
+                    "type",
+                    format!("{value:?} is not a number (digits, `.` as decimal point)"),
+                ))
+            }
+        },
+        FieldType::Boolean => {
+            let trues = field.true_values.as_deref().unwrap_or_default();
+            let falses = field.false_values.as_deref().unwrap_or_default();
+            if !trues.iter().chain(falses).any(|v| v == value) {
+                return Err((
+                    "type",
+                    format!("{value:?} is not a boolean (true or false)"),
+                ));
+            }
+            None
+        }
+        FieldType::Date => {
+            let ok =
+                value.len() == 10 && chrono::NaiveDate::parse_from_str(value, "%Y-%m-%d").is_ok();
+            if !ok {
+                return Err(("type", format!("{value:?} is not a date (AAAA-MM-JJ)")));
+            }
+            None
+        }
+    };
+    if let Some(p) = pattern {
+        if !p.is_match(value) {
+            return Err((
+                "pattern",
+                format!("{value:?} does not match {}", p.as_str()),
+            ));
+        }
+    }
+    if let Some(values) = &c.values {
+        if !values.iter().any(|v| v == value) {
+            return Err((
+                "enum",
+                format!("{value:?} is not one of {}", values.join(", ")),
+            ));
+        }
+    }
+    if let Some(x) = number {
+        if let Some(min) = c.minimum {
+            if x < min as f64 {
+                return Err(("minimum", format!("{value} is below the minimum {min}")));
+            }
+        }
+        if let Some(max) = c.maximum {
+            if x > max as f64 {
+                return Err(("maximum", format!("{value} is above the maximum {max}")));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A decimal number written plainly: optional `-`, digits, optional `.`
+/// and digits, optional exponent. Never `NaN`, `inf` or a decimal comma.
+fn parse_number(value: &str) -> Option<f64> {
+    let body = value.strip_prefix('-').unwrap_or(value);
+    let (mantissa, exponent) = match body.find(['e', 'E']) {
+        Some(i) => (&body[..i], Some(&body[i + 1..])),
+        None => (body, None),
+    };
+    let (int, frac) = match mantissa.split_once('.') {
+        Some((a, b)) => (a, Some(b)),
+        None => (mantissa, None),
+    };
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    if !digits(int) || frac.is_some_and(|f| !digits(f)) {
+        return None;
+    }
+    if let Some(e) = exponent {
+        if !digits(e.strip_prefix(['-', '+']).unwrap_or(e)) {
+            return None;
+        }
+    }
+    value.parse::<f64>().ok().filter(|x| x.is_finite())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::release::schema::{table_schema, SourceColumn, TABLES};
+
+    fn schema() -> TableSchema {
+        let cols: Vec<SourceColumn> = [
+            ("millesime", FieldType::String),
+            ("filiere", FieldType::String),
+            ("code_certification", FieldType::String),
+            ("nb_annee_term", FieldType::Integer),
+            ("taux_en_emploi_6_mois", FieldType::Integer),
+            ("salaire_12_mois_q1", FieldType::Number),
+            ("formation_fermee", FieldType::Boolean),
+            ("date_fermeture", FieldType::Date),
+        ]
+        .iter()
+        .map(|(n, k)| SourceColumn {
+            name: n.to_string(),
+            kind: Some(*k),
+        })
+        .collect();
+        let certifications = TABLES
+            .iter()
+            .find(|t| t.source == "certifications")
+            .unwrap();
+        table_schema(certifications, "c", "C", &cols, "1").unwrap()
+    }
+
+    const HEADER: &str = "millesime,filiere,code_certification,nb_annee_term,taux_en_emploi_6_mois,salaire_12_mois_q1,formation_fermee,date_fermeture\n";
+
+    fn problems(body: &str) -> Vec<String> {
+        let text = format!("{HEADER}{body}");
+        let out = validate_bytes(text.as_bytes(), "c.csv", &schema(), b',').unwrap();
+        out.problems.iter().map(|p| p.to_string()).collect()
+    }
+
+    #[test]
+    fn a_valid_file_passes() {
+        assert!(problems("2023,pro,23830025510,53,68,1650.5,false,2024-08-31\n2022_2023,apprentissage,40025214,12,,,true,\n").is_empty());
+    }
+
+    #[test]
+    fn each_check_names_file_line_column_and_check() {
+        let cases = [
+            (
+                "2023-2024,pro,40025214,1,1,,true,\n",
+                "c.csv:2:1 (millesime): check `pattern` failed",
+            ),
+            (
+                "2023,voie,40025214,1,1,,true,\n",
+                "c.csv:2:2 (filiere): check `enum` failed",
+            ),
+            (
+                "2023,pro,,1,1,,true,\n",
+                "c.csv:2:3 (code_certification): check `required` failed",
+            ),
+            (
+                "2023,pro,40025214,nd,1,,true,\n",
+                "c.csv:2:4 (nb_annee_term): check `type` failed",
+            ),
+            (
+                "2023,pro,40025214,-3,1,,true,\n",
+                "c.csv:2:4 (nb_annee_term): check `minimum` failed",
+            ),
+            (
+                "2023,pro,40025214,1,120,,true,\n",
+                "c.csv:2:5 (taux_en_emploi_6_mois): check `maximum` failed",
+            ),
+            (
+                "2023,pro,40025214,1,1,NaN,true,\n",
+                "c.csv:2:6 (salaire_12_mois_q1): check `type` failed",
+            ),
+            (
+                "2023,pro,40025214,1,1,\"1650,5\",true,\n",
+                "c.csv:2:6 (salaire_12_mois_q1): check `type` failed",
+            ),
+            (
+                "2023,pro,40025214,1,1,,oui,\n",
+                "c.csv:2:7 (formation_fermee): check `type` failed",
+            ),
+            (
+                "2023,pro,40025214,1,1,,true,31/08/2024\n",
+                "c.csv:2:8 (date_fermeture): check `type` failed",
+            ),
+            (
+                "2023,pro,40025214,1,1,,true\n",
+                "c.csv:2: check `row-width` failed",
+            ),
+            (
+                "2023,pro,40025214,1,1,,true,\n2023,pro,40025214,2,2,,true,\n",
+                "c.csv:3: check `primary-key` failed",
+            ),
+        ];
+        for (body, expected) in cases {
+            let found = problems(body);
+            assert!(
+                found.iter().any(|p| p.starts_with(expected)),
+                "{body}: {found:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn bytes_rules() {
+        let s = schema();
+        let text = format!("\u{feff}{HEADER}2023,pro,40025214,1,1,,true,\r\n");
+        let out = validate_bytes(text.as_bytes(), "c.csv", &s, b',').unwrap();
+        let checks: Vec<_> = out.problems.iter().map(|p| p.check).collect();
+        assert!(checks.contains(&"encoding"), "{:?}", out.problems);
+        assert_eq!(
+            out.problems
+                .iter()
+                .filter(|p| p.check == "encoding")
+                .count(),
+            2,
+            "BOM and CR: {:?}",
+            out.problems
+        );
+        let out = validate_bytes(HEADER.replace(',', ";").as_bytes(), "c.csv", &s, b';').unwrap();
+        assert!(out.problems.is_empty(), "{:?}", out.problems);
+        let out = validate_bytes(HEADER.as_bytes(), "c.csv", &s, b';').unwrap();
+        assert_eq!(out.problems[0].check, "header");
+    }
+
+    #[test]
+    fn numbers_are_written_plainly() {
+        for ok in ["0", "1650.0", "-2.5", "1e3", "1.5E-2"] {
+            assert!(parse_number(ok).is_some(), "{ok}");
+        }
+        for bad in ["NaN", "inf", "1,5", ".5", "5.", "+1", "1e", "", "-"] {
+            assert!(parse_number(bad).is_none(), "{bad}");
+        }
+    }
+}

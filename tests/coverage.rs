@@ -1,0 +1,328 @@
+//! The `coverage` stage: on the embedded sample (every offer gets one status,
+//! offers in = offers out, the CI gate), and on the real catalogues (a
+//! handful of offers of each status checked by an independent lookup in the
+//! indicator tables).
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+
+use crate::common::*;
+use crate::real_data::real_data;
+
+fn run_sample() -> tempfile::TempDir {
+    let out = tempfile::tempdir().unwrap();
+    ij_ok(&[
+        "run",
+        "pipelines/default.toml",
+        "--out",
+        s(out.path()),
+        "--quiet",
+    ]);
+    out
+}
+
+/// Data lines of a catalogue file (header excluded, blank lines ignored).
+fn data_lines(path: &Path) -> usize {
+    let bytes = std::fs::read(path).unwrap();
+    String::from_utf8_lossy(&bytes)
+        .lines()
+        .skip(1)
+        .filter(|l| !l.trim().is_empty())
+        .count()
+}
+
+#[test]
+fn every_offer_of_every_sample_catalogue_gets_one_status() {
+    let out = run_sample();
+    for (name, file) in [
+        ("affelnet2nde", "catalogues/affelnet2nde.csv"),
+        (
+            "psup_apprentissage",
+            "catalogues/listeFormationApprentissagePsup.csv",
+        ),
+        ("generique", "catalogues/generic.csv"),
+    ] {
+        let dir = out.path().join("coverage").join(name);
+        let offers = read_csv(&dir.join("coverage_offers.csv"));
+        assert_eq!(
+            offers.len(),
+            data_lines(&fixtures(file)),
+            "{name}: offers in = offers out"
+        );
+        let statuses = [
+            "covered",
+            "below_threshold",
+            "new_formation",
+            "unknown_code",
+            "invalid_uai",
+            "several_terminal_formations",
+            "no_data",
+        ];
+        for o in &offers {
+            assert!(statuses.contains(&o["status"].as_str()), "{o:?}");
+            assert_eq!(o["covered"] == "true", o["status"] == "covered");
+            assert_eq!(o["via"].is_empty(), o["status"] != "covered", "{o:?}");
+        }
+        let summary = read_json(&dir.join("coverage_summary.json"));
+        let n = |v: &serde_json::Value| v.as_u64().unwrap() as usize;
+        assert_eq!(n(&summary["offers"]), offers.len());
+        let by_status: usize = summary["by_status"]
+            .as_object()
+            .unwrap()
+            .values()
+            .map(n)
+            .sum();
+        assert_eq!(by_status, offers.len());
+        let covered = offers.iter().filter(|o| o["status"] == "covered").count();
+        assert_eq!(n(&summary["covered"]), covered);
+        let waterfall = summary["waterfall"].as_array().unwrap();
+        assert_eq!(n(&waterfall.last().unwrap()["covered"]), covered);
+        assert!(dir.join("coverage_report.html").is_file());
+    }
+}
+
+#[test]
+fn bad_offers_still_get_a_status() {
+    let out = run_sample();
+    let offers = read_csv(&out.path().join("coverage/affelnet2nde/coverage_offers.csv"));
+    let by_line = |line: &str| offers.iter().find(|o| o["line"] == line).unwrap();
+    // fixtures/catalogues/affelnet2nde.csv: line 16 is in an académie the
+    // referential does not know, line 17 has a bad UAI, line 18 no code,
+    // line 20 a placeholder code.
+    assert!(by_line("16")["problemes"].contains("unknown_academie"));
+    assert!(by_line("17")["problemes"].contains("invalid_uai"));
+    assert_eq!(by_line("18")["status"], "unknown_code");
+    assert_eq!(by_line("20")["status"], "unknown_code");
+}
+
+#[test]
+fn the_ci_gate_fails_on_a_regression_and_passes_otherwise() {
+    let out = run_sample();
+    let current = out
+        .path()
+        .join("coverage/affelnet2nde/coverage_summary.json");
+    let baseline = repo().join("coverage/baseline/affelnet2nde/coverage_summary.json");
+    let stdout = |o: &std::process::Output| String::from_utf8_lossy(&o.stdout).into_owned();
+    let ok = ij(&[
+        "coverage",
+        "check",
+        "--baseline",
+        s(&baseline),
+        "--current",
+        s(&current),
+    ]);
+    assert!(
+        ok.status.success(),
+        "the committed baseline matches the sample: {}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+
+    // A baseline 10 points higher: the current run is a regression.
+    let mut high = read_json(&current);
+    high["coverage_rate"] = serde_json::json!(high["coverage_rate"].as_f64().unwrap() + 10.0);
+    let high_path = out.path().join("high/coverage_summary.json");
+    std::fs::create_dir_all(high_path.parent().unwrap()).unwrap();
+    std::fs::write(&high_path, serde_json::to_string(&high).unwrap()).unwrap();
+    let fail = ij(&[
+        "coverage",
+        "check",
+        "--baseline",
+        s(&high_path),
+        "--current",
+        s(&current),
+        "--tolerance",
+        "1",
+    ]);
+    assert_eq!(fail.status.code(), Some(1));
+    assert!(
+        stdout(&fail).contains("REGRESSION") && stdout(&fail).contains("overall"),
+        "{}",
+        stdout(&fail)
+    );
+    assert!(String::from_utf8_lossy(&fail.stderr).contains("coverage check failed"));
+    // Within the tolerance, it passes.
+    let pass = ij(&[
+        "coverage",
+        "check",
+        "--baseline",
+        s(&high_path),
+        "--current",
+        s(&current),
+        "--tolerance",
+        "10.5",
+    ]);
+    assert!(pass.status.success());
+}
+
+#[test]
+fn explain_lists_the_offers_whose_status_changed() {
+    let out = run_sample();
+    let dir = out.path().join("coverage/affelnet2nde");
+    let before = out.path().join("before");
+    std::fs::create_dir_all(&before).unwrap();
+    std::fs::copy(
+        dir.join("coverage_summary.json"),
+        before.join("coverage_summary.json"),
+    )
+    .unwrap();
+    let text = std::fs::read_to_string(dir.join("coverage_offers.csv")).unwrap();
+    // Pretend offer line 19 was covered in the baseline.
+    let changed: Vec<String> = text
+        .lines()
+        .map(|l| {
+            if l.starts_with("affelnet2nde.csv,19,") {
+                l.replace(",unknown_code,false,", ",covered,true,")
+            } else {
+                l.to_string()
+            }
+        })
+        .collect();
+    std::fs::write(
+        before.join("coverage_offers.csv"),
+        changed.join("\n") + "\n",
+    )
+    .unwrap();
+    let o = ij(&[
+        "coverage",
+        "check",
+        "--baseline",
+        s(&before.join("coverage_summary.json")),
+        "--current",
+        s(&dir.join("coverage_summary.json")),
+        "--explain",
+    ]);
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        stdout.contains("offer line 19 (code 23810025599): covered → unknown_code"),
+        "{stdout}"
+    );
+}
+
+/// The latest published row of (level key, filière, code) in an indicator table.
+fn latest<'a>(
+    rows: &'a [HashMap<String, String>],
+    key_col: Option<&str>,
+    key: &str,
+    filiere: &str,
+    code: &str,
+) -> Option<&'a HashMap<String, String>> {
+    rows.iter()
+        .filter(|r| {
+            key_col.is_none_or(|c| r[c] == key)
+                && r["filiere"] == filiere
+                && r["code_certification"] == code
+        })
+        .max_by_key(|r| r["millesime"].clone())
+}
+
+#[test]
+fn real_affelnet_statuses_agree_with_an_independent_lookup() {
+    let Some(_) = real_data() else { return };
+    let out = tempfile::tempdir().unwrap();
+    ij_ok(&[
+        "run",
+        "pipelines/real.toml",
+        "--out",
+        s(out.path()),
+        "--quiet",
+    ]);
+    let ind = out.path().join("indicators");
+    let regionales = read_csv(&ind.join("regionales.csv"));
+    let nationales = read_csv(&ind.join("certifications.csv"));
+    let referentiel: HashSet<String> = read_csv(&out.path().join("bcn/formations_referentiel.csv"))
+        .into_iter()
+        .map(|r| r["code_certification"].clone())
+        .collect();
+    let published = |r: &HashMap<String, String>| {
+        r["masked"].is_empty() || r["masked"] == "sortants_sous_seuil"
+    };
+
+    // A first year's figures are its terminal years'.
+    let mut terminals: HashMap<String, Vec<String>> = HashMap::new();
+    for r in read_csv(&ind.join("certifications_terminales.csv")) {
+        terminals
+            .entry(r["code_certification"].clone())
+            .or_default()
+            .push(r["code_certification_terminale"].clone());
+    }
+    for catalogue in ["affelnet2nde", "psup_apprentissage"] {
+        let offers = read_csv(
+            &out.path()
+                .join("coverage")
+                .join(catalogue)
+                .join("coverage_offers.csv"),
+        );
+        let mut checked: HashMap<String, usize> = HashMap::new();
+        for o in &offers {
+            let n = checked
+                .entry(format!("{}/{}", o["status"], o["level"]))
+                .or_default();
+            if *n >= 5 {
+                continue;
+            }
+            *n += 1;
+            let code = &o["code_certification"];
+            match (o["status"].as_str(), o["level"].as_str()) {
+                ("covered", "region") => {
+                    let row = latest(
+                        &regionales,
+                        Some("region_code"),
+                        &o["region_code"],
+                        &o["filiere"],
+                        code,
+                    )
+                    .unwrap_or_else(|| panic!("no regional row for {o:?}"));
+                    assert!(published(row), "{o:?} → {row:?}");
+                    assert_eq!(row["millesime"], o["millesime"]);
+                }
+                ("covered", "national") => {
+                    let row = latest(&nationales, None, "", &o["filiere"], code).unwrap();
+                    assert!(published(row), "{o:?}");
+                    // Not at the région: the fallback was needed.
+                    let regional = latest(
+                        &regionales,
+                        Some("region_code"),
+                        &o["region_code"],
+                        &o["filiere"],
+                        code,
+                    );
+                    assert!(
+                        regional.is_none_or(|r| !published(r)),
+                        "{o:?} had a regional row"
+                    );
+                }
+                ("unknown_code", _) => {
+                    assert!(code.is_empty() || !referentiel.contains(code), "{o:?}");
+                }
+                ("below_threshold", _) => {
+                    let mut codes = vec![code.clone()];
+                    codes.extend(terminals.get(&o["code"]).cloned().unwrap_or_default());
+                    let rows: Vec<_> = regionales
+                        .iter()
+                        .chain(&nationales)
+                        .filter(|r| {
+                            codes.contains(&r["code_certification"]) && r["filiere"] == o["filiere"]
+                        })
+                        .collect();
+                    assert!(
+                        rows.iter().any(|r| !published(r)),
+                        "{o:?}: a masked row was seen"
+                    );
+                }
+                ("no_data", _) => {
+                    assert!(
+                        latest(&nationales, None, "", &o["filiere"], code)
+                            .is_none_or(|r| !published(r)),
+                        "{o:?} has national data"
+                    );
+                }
+                _ => {}
+            }
+        }
+        let statuses: HashSet<&str> = offers.iter().map(|o| o["status"].as_str()).collect();
+        assert!(
+            statuses.contains("covered") && statuses.len() >= 3,
+            "{catalogue}: {statuses:?}"
+        );
+    }
+}
