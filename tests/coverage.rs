@@ -7,7 +7,7 @@ use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use crate::common::*;
-use crate::real_data::real_data;
+use crate::real_data::{real_data, real_run};
 
 fn run_sample() -> tempfile::TempDir {
     let out = tempfile::tempdir().unwrap();
@@ -218,18 +218,11 @@ fn latest<'a>(
 #[test]
 fn real_affelnet_statuses_agree_with_an_independent_lookup() {
     let Some(_) = real_data() else { return };
-    let out = tempfile::tempdir().unwrap();
-    ij_ok(&[
-        "run",
-        "pipelines/real.toml",
-        "--out",
-        s(out.path()),
-        "--quiet",
-    ]);
-    let ind = out.path().join("indicators");
+    let out = real_run();
+    let ind = out.join("indicators");
     let regionales = read_csv(&ind.join("regionales.csv"));
     let nationales = read_csv(&ind.join("certifications.csv"));
-    let referentiel: HashSet<String> = read_csv(&out.path().join("bcn/formations_referentiel.csv"))
+    let referentiel: HashSet<String> = read_csv(&out.join("bcn/formations_referentiel.csv"))
         .into_iter()
         .map(|r| r["code_certification"].clone())
         .collect();
@@ -247,8 +240,7 @@ fn real_affelnet_statuses_agree_with_an_independent_lookup() {
     }
     for catalogue in ["affelnet2nde", "psup_apprentissage"] {
         let offers = read_csv(
-            &out.path()
-                .join("coverage")
+            &out.join("coverage")
                 .join(catalogue)
                 .join("coverage_offers.csv"),
         );

@@ -32,6 +32,18 @@ pub fn real_data() -> Option<PathBuf> {
     None
 }
 
+/// The real pipeline's outputs, run once per test binary and shared by the
+/// tests that only read them (under cargo's per-target temporary folder).
+pub fn real_run() -> &'static std::path::Path {
+    static RUN: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    RUN.get_or_init(|| {
+        let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("real-run");
+        let _ = std::fs::remove_dir_all(&out);
+        ij_ok(&["run", "pipelines/real.toml", "--out", s(&out), "--quiet"]);
+        out
+    })
+}
+
 /// A raw BCN export as header → index and rows of fields: `;`-separated, no
 /// quoting, Windows-1252 or UTF-8 (with or without BOM).
 fn raw_table(path: &std::path::Path) -> (HashMap<String, usize>, Vec<Vec<String>>) {
@@ -275,4 +287,142 @@ fn the_real_pipeline_runs_end_to_end() {
         .path()
         .join("continuum/continuum_links.parquet")
         .is_file());
+}
+
+/// The real regional file, as rows of column → value.
+fn raw_regional(real: &std::path::Path) -> Vec<HashMap<String, String>> {
+    let text = std::fs::read_to_string(real.join("inserjeunes/ij_region_data.csv")).unwrap();
+    let text = text.trim_start_matches('\u{feff}');
+    let mut lines = text.lines();
+    let header: Vec<String> = lines
+        .next()
+        .unwrap()
+        .split(';')
+        .map(str::to_string)
+        .collect();
+    lines
+        .map(|l| {
+            header
+                .iter()
+                .cloned()
+                .zip(l.split(';').map(str::to_string))
+                .collect()
+        })
+        .collect()
+}
+
+#[test]
+fn real_regional_rates_equal_the_sources_own_rates() {
+    let Some(real) = real_data() else { return };
+    let out = real_run();
+    let ours: HashMap<(String, String, String), HashMap<String, String>> =
+        read_csv(&out.join("indicators/regionales.csv"))
+            .into_iter()
+            .filter(|r| r["donnee_source_type"] == "propre" && r["origine"] == "source")
+            .map(|r| {
+                (
+                    (
+                        r["millesime"].clone(),
+                        r["code_certification"].clone(),
+                        r["region_code"].clone(),
+                    ),
+                    r,
+                )
+            })
+            .collect();
+    let raw = raw_regional(&real);
+    let mut compared = 0;
+    let mut half_up_2019 = 0;
+    for r in &raw {
+        let code = if r["voie"] == "apprentissage" {
+            &r["cfd"]
+        } else {
+            &r["mefstat11"]
+        };
+        let key = (
+            r["millesime"].clone(),
+            code.clone(),
+            r["code_region"].clone(),
+        );
+        let row = ours
+            .get(&key)
+            .unwrap_or_else(|| panic!("no row for {key:?}"));
+        for (mine, theirs) in [
+            ("taux_en_emploi_6_mois", "taux_emploi_6_mois"),
+            ("taux_en_emploi_12_mois", "taux_emploi_12_mois"),
+            ("taux_en_emploi_18_mois", "taux_emploi_18_mois"),
+            ("taux_en_emploi_24_mois", "taux_emploi_24_mois"),
+            ("taux_poursuite_etudes", "taux_poursuite_etudes"),
+        ] {
+            if !row[mine].is_empty() && !r[theirs].is_empty() {
+                compared += 1;
+                if row[mine] != r[theirs] {
+                    // The only difference allowed: in millésime 2019_2020 the
+                    // source rounded exact halves up (52.5 → 53) where every
+                    // later millésime, and we, round them to even (52).
+                    let (n, d) = ratio(r, mine);
+                    let half = (200 * n) % d == 0 && (200 * n / d) % 2 == 1;
+                    let up = ((200 * n / d) + 1) / 2;
+                    assert!(
+                        r["millesime"] == "2019_2020" && half && r[theirs] == up.to_string(),
+                        "{mine} of {key:?}: ours {} theirs {}",
+                        row[mine],
+                        r[theirs]
+                    );
+                    half_up_2019 += 1;
+                }
+            }
+            // We never publish a rate the source withheld.
+            if r[theirs].is_empty() {
+                assert_eq!(row[mine], "", "{mine} of {key:?}: the source withheld it");
+            }
+        }
+    }
+    // Every real row is in the table (none rejected) and most rates were compared.
+    assert_eq!(raw.len(), ours.len());
+    assert!(compared > 50_000, "{compared} rates compared");
+    eprintln!("{compared} rates compared; {half_up_2019} exact halves of 2019_2020 rounded up by the source");
+}
+
+/// The numerator and divisor of one of our rates, from a raw regional row.
+fn ratio(r: &HashMap<String, String>, rate: &str) -> (i64, i64) {
+    let n = |k: &str| r[k].parse::<i64>().unwrap();
+    let t = n("nb_annee_term");
+    let p = n("nb_poursuite_etudes");
+    let sortant = r["nb_sortant"].parse::<i64>().unwrap_or(t - p);
+    match rate {
+        "taux_poursuite_etudes" => (p, t),
+        _ => {
+            let months = rate
+                .trim_start_matches("taux_en_emploi_")
+                .trim_end_matches("_mois");
+            (n(&format!("nb_en_emploi_{months}_mois")), sortant)
+        }
+    }
+}
+
+#[test]
+fn real_national_rows_are_the_sums_of_the_regions() {
+    let Some(real) = real_data() else { return };
+    let out = real_run();
+    let national: HashMap<(String, String), HashMap<String, String>> =
+        read_csv(&out.join("indicators/certifications.csv"))
+            .into_iter()
+            .filter(|r| r["origine"] == "somme_regions" && r["donnee_source_type"] == "propre")
+            .map(|r| ((r["millesime"].clone(), r["code_certification"].clone()), r))
+            .collect();
+    let mut sums: BTreeMap<(String, String), i64> = BTreeMap::new();
+    for r in raw_regional(&real) {
+        let code = if r["voie"] == "apprentissage" {
+            r["cfd"].clone()
+        } else {
+            r["mefstat11"].clone()
+        };
+        *sums.entry((r["millesime"].clone(), code)).or_default() +=
+            r["nb_annee_term"].parse::<i64>().unwrap_or(0);
+    }
+    assert_eq!(national.len(), sums.len());
+    for (key, total) in &sums {
+        assert_eq!(national[key]["nb_annee_term"], total.to_string(), "{key:?}");
+    }
 }
