@@ -71,6 +71,36 @@ at the etablissement, region or national level), or below_threshold, new_formati
 several_terminal_formations, no_data. Writes coverage_offers (CSV, Parquet), coverage_summary.json and coverage_report.html."
     )]
     Coverage(CoverageArgs),
+    /// Build a release folder for data.gouv.fr from a pipeline run: CSV, Parquet, Table Schemas, datapackage.json, README.md, manifest.json.
+    #[command(
+        after_help = "Examples:\n  ij release --run dist/sample --out dist/releases\n  ij release --run dist/real --out dist/releases --version 2024-11 --date 2024-11-30 --previous dist/releases/2024-10\n\n\
+The release is built in a temporary folder, validated (every CSV against its Table Schema: types, patterns, enums, \
+primary key) and renamed into OUT/<version>/ only when every check passed. Without --version the folder is named \
+after the pipeline and a hash of its tables, and two builds of the same inputs are byte-identical."
+    )]
+    Release(ReleaseArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ReleaseArgs {
+    /// The output folder of a pipeline run (holding bcn/, continuum/, indicators/, run.json…).
+    #[arg(long, value_name = "DIR")]
+    pub run: PathBuf,
+    /// Where the release folder is created (OUT/<version>/).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// The release's name (default: <pipeline>-<hash of its tables>).
+    #[arg(long)]
+    pub version: Option<String>,
+    /// A date to write in the release (YYYY-MM-DD); none by default.
+    #[arg(long)]
+    pub date: Option<String>,
+    /// A previous release: CHANGELOG.md says what changed since.
+    #[arg(long, value_name = "DIR")]
+    pub previous: Option<PathBuf>,
+    /// CSV separator of the release's files.
+    #[arg(long, default_value = ",", value_parser = parse_separator)]
+    pub csv_separator: u8,
 }
 
 #[derive(Debug, Args)]
@@ -207,6 +237,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Bcn(args) => run_single("bcn", &args, quiet, stages::bcn::run),
         Command::Continuum(args) => run_single("continuum", &args, quiet, stages::continuum::run),
         Command::Indicators(args) => run_indicators(&args, quiet),
+        Command::Release(args) => run_release(&args, quiet),
         Command::Coverage(args) => match &args.check {
             Some(CoverageCommand::Check(check)) => run_check(check),
             None => run_coverage(&args, quiet),
@@ -246,6 +277,23 @@ fn run_coverage(args: &CoverageArgs, quiet: bool) -> anyhow::Result<()> {
     let report = report.context("stage coverage failed; no output was changed")?;
     if !quiet {
         print_report(&report, out);
+    }
+    Ok(())
+}
+
+fn run_release(args: &ReleaseArgs, quiet: bool) -> anyhow::Result<()> {
+    let options = crate::release::build::ReleaseOptions {
+        version: args.version.clone(),
+        date: args.date.clone(),
+        csv_separator: args.csv_separator,
+        previous: args.previous.clone(),
+    };
+    let progress = StageProgress::start("release".to_string(), quiet);
+    let report = crate::release::build::run_release(&args.run, &options, &args.out);
+    progress.finish();
+    let report = report.context("release failed; no release folder was changed")?;
+    if !quiet {
+        print_report(&report, &args.out);
     }
     Ok(())
 }

@@ -21,6 +21,7 @@ use serde::Deserialize;
 
 use crate::error::{Error, Result};
 use crate::output::CsvOptions;
+use crate::release::build::ReleaseOptions;
 use crate::rules::continuum::ContinuumPolicy;
 use crate::stages::coverage::CatalogueInput;
 use crate::stages::indicators::{IndicatorsOptions, SourceFiles, SourceKind};
@@ -35,6 +36,7 @@ pub enum Stage {
     Continuum,
     Indicators,
     Coverage,
+    Release,
 }
 
 impl Stage {
@@ -44,6 +46,7 @@ impl Stage {
             Stage::Continuum => "continuum",
             Stage::Indicators => "indicators",
             Stage::Coverage => "coverage",
+            Stage::Release => "release",
         }
     }
 }
@@ -136,6 +139,11 @@ pub struct Settings {
     /// The date `formation_fermee` is judged at (YYYY-MM-DD); by default the
     /// 1st of September after the latest millésime.
     pub date_reference: Option<String>,
+    /// The release's folder name; by default `<name>-<hash of its tables>`.
+    pub release_version: Option<String>,
+    /// A date written in the release (YYYY-MM-DD); none by default, so two
+    /// runs give the same bytes.
+    pub release_date: Option<String>,
 }
 
 /// The name of the run record written under a pipeline's `out`.
@@ -170,6 +178,7 @@ pub struct Pipeline {
     pub sources: SourceFiles,
     pub catalogues: Vec<CatalogueInput>,
     pub indicators: IndicatorsOptions,
+    pub release: ReleaseOptions,
     pub csv: CsvOptions,
 }
 
@@ -283,6 +292,12 @@ impl Pipeline {
             sources,
             catalogues,
             indicators,
+            release: ReleaseOptions {
+                version: file.settings.release_version.clone(),
+                date: file.settings.release_date.clone(),
+                csv_separator: csv.separator,
+                previous: None,
+            },
             csv,
         };
         pipeline.check()?;
@@ -296,8 +311,18 @@ impl Pipeline {
         }
         if self.stages.windows(2).any(|w| w[0] >= w[1]) {
             return Err(Error::usage(format!(
-                "{path}: stages must be listed once each, in pipeline order: bcn, continuum, indicators, coverage"
+                "{path}: stages must be listed once each, in pipeline order: bcn, continuum, indicators, coverage, release"
             )));
+        }
+        if self.stages.contains(&Stage::Release) {
+            for needed in [Stage::Bcn, Stage::Continuum, Stage::Indicators] {
+                if !self.stages.contains(&needed) {
+                    return Err(Error::usage(format!(
+                        "{path}: the release publishes the tables of {}: list it before",
+                        needed.name()
+                    )));
+                }
+            }
         }
         if self.stages.contains(&Stage::Coverage) {
             if !self.stages.contains(&Stage::Indicators) {
@@ -367,6 +392,12 @@ impl Pipeline {
                             o.path = rel.to_path_buf();
                         }
                     }
+                    // A later stage's inputs may be an earlier stage's outputs.
+                    for i in &mut r.inputs {
+                        if let Ok(rel) = i.path.strip_prefix(&self.out) {
+                            i.path = rel.to_path_buf();
+                        }
+                    }
                     r
                 })
                 .collect(),
@@ -421,6 +452,9 @@ impl Pipeline {
                     });
                 }
                 Ok(merged.expect("checked on load: at least one catalogue"))
+            }
+            Stage::Release => {
+                crate::release::build::run_release(&self.out, &self.release, &ctx.out_dir)
             }
         }
     }

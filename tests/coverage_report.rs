@@ -121,52 +121,49 @@ fn summary() -> CoverageSummary {
             coverage_rate: rate(cumul, offers),
         });
     }
-    let example = |line, uai: &str, code: &str, libelle: &str, academie: &str| Example {
-        line,
-        uai: uai.into(),
-        code: code.into(),
-        libelle: libelle.into(),
-        academie: academie.into(),
-    };
-    s.examples.insert(
-        "below_threshold".into(),
-        vec![
-            example(
-                14,
-                "0630003L",
-                "50022137",
-                "CAP Maroquinerie",
-                "Clermont-Ferrand",
-            ),
-            example(
-                88,
-                "0691234X",
-                "40030001",
-                "Bac pro Métiers de l'accueil",
-                "Lyon",
-            ),
-        ],
-    );
-    s.examples.insert(
-        "new_formation".into(),
-        vec![example(
+    let examples = [
+        (
+            "below_threshold",
+            14,
+            "0630003L",
+            "50022137",
+            "CAP Maroquinerie",
+            "Clermont-Ferrand",
+        ),
+        (
+            "below_threshold",
+            88,
+            "0691234X",
+            "40030001",
+            "Bac pro Métiers de l'accueil",
+            "Lyon",
+        ),
+        (
+            "new_formation",
             203,
             "0350001A",
             "32033422",
-            "BTS Cybersécurité <option A> & \"B\"",
+            "BTS Cyber <option A> & \"B\"",
             "Rennes",
-        )],
-    );
-    s.examples.insert(
-        "unknown_code".into(),
-        vec![example(
+        ),
+        (
+            "unknown_code",
             7,
             "0930042K",
             "4002X",
             "Libellé inconnu",
             "Créteil",
-        )],
-    );
+        ),
+    ];
+    for (status, line, uai, code, libelle, academie) in examples {
+        s.examples.entry(status.into()).or_default().push(Example {
+            line,
+            uai: uai.into(),
+            code: code.into(),
+            libelle: libelle.into(),
+            academie: academie.into(),
+        });
+    }
     s
 }
 
@@ -275,7 +272,7 @@ fn coverage_report_renders_in_chromium() {
         assert!(svg.contains("<title>"), "{name} has no <title>");
         assert_eq!(svg.matches("class=\"bar\"").count(), bars, "{name}: bars");
     }
-    assert!(dom.contains("80,2&nbsp;%") && dom.contains("BTS Cybersécurité &lt;option A&gt;"));
+    assert!(dom.contains("80,2&nbsp;%") && dom.contains("BTS Cyber &lt;option A&gt; &amp; \"B\""));
 
     // 2. What the browser laid out, measured by a script in a copy of the page
     //    (the page itself forbids scripts).

@@ -117,9 +117,12 @@ fn release_of_the_sample_is_complete_reproducible_and_valid() {
         out.display()
     );
 
-    // Reproducible: a second build, elsewhere, gives the same bytes.
-    let out2 = dir.path().join("dist2");
-    let v2 = release(&run, &out2, &ReleaseOptions::default());
+    // Reproducible: a second run of the pipeline and a second build,
+    // elsewhere, give the same bytes.
+    let dir2 = tempfile::tempdir().unwrap();
+    let run2 = sample_run(dir2.path());
+    let out2 = dir2.path().join("dist");
+    let v2 = release(&run2, &out2, &ReleaseOptions::default());
     assert_eq!(v1.file_name(), v2.file_name(), "content-addressed version");
     let (h1, h2) = (hashes(&v1), hashes(&v2));
     assert_eq!(h1.keys().collect::<Vec<_>>(), h2.keys().collect::<Vec<_>>());
@@ -566,6 +569,44 @@ fn semicolon_release_with_a_date() {
     if python_ready() {
         frictionless_validate(&v);
     }
+}
+
+/// `--previous`: `CHANGELOG.md` (from `release::diff`) is in the release,
+/// listed in the manifest, and the same on every build.
+#[test]
+fn changelog_against_a_previous_release() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = sample_run(dir.path());
+    let out = dir.path().join("dist");
+    let named = |v: &str| ReleaseOptions {
+        version: Some(v.into()),
+        ..ReleaseOptions::default()
+    };
+    let old = release(&run, &out, &named("v1"));
+    let with_previous = ReleaseOptions {
+        previous: Some(old.clone()),
+        ..named("v2")
+    };
+    let new = release(&run, &out, &with_previous);
+    let changelog = std::fs::read_to_string(new.join("CHANGELOG.md")).unwrap();
+    assert!(
+        changelog.contains("v1") && changelog.contains("v2"),
+        "{changelog}"
+    );
+    assert!(
+        !changelog.contains(".ij-tmp"),
+        "no staging path: {changelog}"
+    );
+    let manifest = read_json(&new.join("manifest.json"));
+    assert!(manifest["outputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|o| o["path"] == "CHANGELOG.md"));
+    let first = hashes(&new);
+    let again = release(&run, &out, &with_previous);
+    assert_eq!(hashes(&again), first, "a rebuild gives the same bytes");
+    assert!(!old.join("CHANGELOG.md").exists());
 }
 
 /// A stage that did not run is skipped, and the release says so.

@@ -174,14 +174,8 @@ pub fn run_release(run_dir: &Path, options: &ReleaseOptions, out: &Path) -> Resu
 
     // CHANGELOG.md, when a previous release is given.
     if let Some(previous) = &options.previous {
-        if write_changelog(previous, &dir, &version)? {
-            details.push(format!("{CHANGELOG}: changes since {}", previous.display()));
-        } else {
-            details.push(format!(
-                "no {CHANGELOG}: the comparison with {} is not wired yet",
-                previous.display()
-            ));
-        }
+        write_changelog(previous, &dir, &version)?;
+        details.push(format!("{CHANGELOG}: changes since {}", previous.display()));
     }
 
     // datapackage.json, README.md, manifest.json.
@@ -215,14 +209,13 @@ pub fn run_release(run_dir: &Path, options: &ReleaseOptions, out: &Path) -> Resu
     details.insert(
         0,
         format!(
-            "release {version}: {} tables ({}), {rows} rows, validated against their Table Schemas → {}",
+            "release {version}: {} tables ({}), {rows} rows, validated against their Table Schemas",
             tables.len(),
             tables
                 .iter()
                 .map(|t| t.name.as_str())
                 .collect::<Vec<_>>()
                 .join(", "),
-            target.display()
         ),
     );
     Ok(StageReport {
@@ -655,18 +648,13 @@ fn default_version(
     Ok(format!("{name}-{}", &hex[..12]))
 }
 
-/// Writes `CHANGELOG.md`: what changed since `previous`.
-// HOOK (issue 5, `--previous`): the comparison belongs to `release::diff`
-// (`diff_releases`, `render_changelog`), written alongside; until it is
-// declared in `release/mod.rs`, no changelog is written.
-fn write_changelog(previous: &Path, _dir: &Path, _version: &str) -> Result<bool> {
-    if !previous.is_dir() {
-        return Err(Error::usage(format!(
-            "--previous {}: not a release folder",
-            previous.display()
-        )));
-    }
-    Ok(false)
+/// Writes `CHANGELOG.md`: what changed since `previous` (the comparison
+/// and its French rendering are `release::diff`'s).
+fn write_changelog(previous: &Path, dir: &Path, version: &str) -> Result<()> {
+    use crate::release::diff::{diff_releases, release_name, render_changelog};
+    let diff = diff_releases(previous, dir)?;
+    let text = render_changelog(&diff, &release_name(previous), version);
+    write_file(dir, CHANGELOG, text.as_bytes())
 }
 
 /// Every file of the release but the manifest, sorted, with its hash, size

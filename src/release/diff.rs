@@ -7,7 +7,9 @@
 //! first column. Values are compared as strings, on the columns both releases
 //! have: an added or removed column is reported once, not as a change of every
 //! row. The diff also counts masked rows (a non-empty `masked` column) and
-//! compares the `coverage_summary.json` files found at the same relative path.
+//! compares the coverage summaries (`coverage_summary.json`, or
+//! `coverage_summary_<catalogue>.json` as releases name them) found at the
+//! same relative path in both releases.
 //!
 //! `diff_releases` reads and compares; `render_changelog` writes the French
 //! Markdown the release stage puts in `CHANGELOG.md`; `run_diff` is the
@@ -24,7 +26,8 @@ use crate::error::{Error, Location, Result};
 
 /// The file the release stage writes the changelog into, in the new release.
 pub const CHANGELOG_FILE: &str = "CHANGELOG.md";
-/// The coverage summaries compared between releases, matched by relative path.
+/// The coverage summary of a stage's output; releases hold one per catalogue,
+/// `coverage_summary_<catalogue>.json`. Matched by relative path.
 pub const COVERAGE_FILE: &str = "coverage_summary.json";
 /// The column that says why a row's rates are withheld (empty when published).
 pub const MASKED_COLUMN: &str = "masked";
@@ -254,13 +257,19 @@ fn walk(dir: &Path, prefix: &str, files: &mut ReleaseFiles) -> Result<()> {
         let rel = format!("{prefix}{name}");
         if path.is_dir() {
             walk(&path, &format!("{rel}/"), files)?;
-        } else if name == COVERAGE_FILE {
+        } else if is_coverage_summary(&name) {
             files.coverage.insert(rel, path);
         } else if let Some(table) = rel.strip_suffix(".csv") {
             files.tables.insert(table.to_string(), path);
         }
     }
     Ok(())
+}
+
+/// `coverage_summary.json`, or `coverage_summary_<catalogue>.json` as the
+/// release stage names the copy of each catalogue's summary.
+fn is_coverage_summary(name: &str) -> bool {
+    name == COVERAGE_FILE || (name.starts_with("coverage_summary_") && name.ends_with(".json"))
 }
 
 /// A release CSV: its header (BOM removed) and a reader positioned on the rows.
@@ -368,7 +377,12 @@ pub fn schema_path_of(csv_path: &Path) -> PathBuf {
 
 /// Positions of the key columns in a header, or an error naming the file and
 /// where the key came from.
-fn key_positions(path: &Path, headers: &[String], key: &[String], source: &str) -> Result<Vec<usize>> {
+fn key_positions(
+    path: &Path,
+    headers: &[String],
+    key: &[String],
+    source: &str,
+) -> Result<Vec<usize>> {
     key.iter()
         .map(|column| {
             headers.iter().position(|h| h == column).ok_or_else(|| {
@@ -576,16 +590,24 @@ fn read_coverage(path: &Path) -> Result<CoverageRates> {
         path: path.to_path_buf(),
         source,
     })?;
-    let value: serde_json::Value = serde_json::from_str(&text)
-        .map_err(|e| Error::file(path, format!("invalid JSON ({e}); expected a coverage summary")))?;
-    let rate = value.get("coverage_rate").and_then(serde_json::Value::as_f64);
+    let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+        Error::file(
+            path,
+            format!("invalid JSON ({e}); expected a coverage summary"),
+        )
+    })?;
+    let rate = value
+        .get("coverage_rate")
+        .and_then(serde_json::Value::as_f64);
     let by_filiere = value
         .get("by_filiere")
         .and_then(serde_json::Value::as_object)
         .map(|m| {
             m.iter()
                 .map(|(f, share)| {
-                    let rate = share.get("coverage_rate").and_then(serde_json::Value::as_f64);
+                    let rate = share
+                        .get("coverage_rate")
+                        .and_then(serde_json::Value::as_f64);
                     (f.clone(), rate)
                 })
                 .collect()
@@ -626,44 +648,72 @@ pub fn render_changelog(diff: &ReleaseDiff, old_name: &str, new_name: &str) -> S
     if !diff.tables_added.is_empty() {
         let _ = writeln!(md, "\nTables nouvelles :");
         for t in &diff.tables_added {
-            let _ = writeln!(md, "- `{}` ({})", t.table, plural(t.rows, "ligne", "lignes"));
+            let _ = writeln!(
+                md,
+                "- `{}` ({})",
+                t.table,
+                plural(t.rows, "ligne", "lignes")
+            );
         }
     }
     if !diff.tables_removed.is_empty() {
         let _ = writeln!(md, "\nTables retirées :");
         for t in &diff.tables_removed {
-            let _ = writeln!(md, "- `{}` ({})", t.table, plural(t.rows, "ligne", "lignes"));
+            let _ = writeln!(
+                md,
+                "- `{}` ({})",
+                t.table,
+                plural(t.rows, "ligne", "lignes")
+            );
         }
     }
-    for t in &diff.tables {
+    let unchanged: Vec<String> = diff
+        .tables
+        .iter()
+        .filter(|t| t.is_unchanged())
+        .map(|t| format!("`{}`", t.table))
+        .collect();
+    if !unchanged.is_empty() {
+        let _ = writeln!(md, "\nTables sans changement : {}.", unchanged.join(", "));
+    }
+    for t in diff.tables.iter().filter(|t| !t.is_unchanged()) {
         render_table(&mut md, t);
     }
-    if !diff.coverage.is_empty() || !diff.coverage_added.is_empty() || !diff.coverage_removed.is_empty() {
-        let _ = writeln!(md, "\n## Couverture");
-        for c in &diff.coverage {
-            render_coverage(&mut md, c);
-        }
-        for rel in &diff.coverage_added {
-            let _ = writeln!(md, "\n- `{rel}` : nouveau");
-        }
-        for rel in &diff.coverage_removed {
-            let _ = writeln!(md, "\n- `{rel}` : retiré");
-        }
+    let changed_coverage: Vec<&CoverageDiff> =
+        diff.coverage.iter().filter(|c| !c.is_unchanged()).collect();
+    if diff.coverage.is_empty()
+        && diff.coverage_added.is_empty()
+        && diff.coverage_removed.is_empty()
+    {
+        return md;
+    }
+    let _ = writeln!(md, "\n## Couverture");
+    let same: Vec<String> = diff
+        .coverage
+        .iter()
+        .filter(|c| c.is_unchanged())
+        .map(|c| format!("`{}`", c.path))
+        .collect();
+    if !same.is_empty() || !diff.coverage_added.is_empty() || !diff.coverage_removed.is_empty() {
+        let _ = writeln!(md);
+    }
+    if !same.is_empty() {
+        let _ = writeln!(md, "- taux inchangés : {}", same.join(", "));
+    }
+    for rel in &diff.coverage_added {
+        let _ = writeln!(md, "- `{rel}` : nouveau");
+    }
+    for rel in &diff.coverage_removed {
+        let _ = writeln!(md, "- `{rel}` : retiré");
+    }
+    for c in changed_coverage {
+        render_coverage(&mut md, c);
     }
     md
 }
 
+/// A table with changes: a title that sums them up, then the details.
 fn render_table(md: &mut String, t: &TableDiff) {
-    if t.is_unchanged() {
-        let _ = writeln!(
-            md,
-            "\n## {} — aucun changement ({})",
-            t.table,
-            plural(t.rows_new, "ligne", "lignes")
-        );
-        render_masked(md, t);
-        return;
-    }
     let mut title = format!(
         "{} ajoutée{}, {} supprimée{}, {} modifiée{}",
         plural(t.added, "ligne", "lignes"),
@@ -683,7 +733,11 @@ fn render_table(md: &mut String, t: &TableDiff) {
         if t.columns_changed.len() > HEADLINE_COLUMNS {
             names.push("…".to_string());
         }
-        let _ = write!(title, " (colonnes les plus modifiées : {})", names.join(", "));
+        let _ = write!(
+            title,
+            " (colonnes les plus modifiées : {})",
+            names.join(", ")
+        );
     }
     let _ = writeln!(md, "\n## {} — {title}\n", t.table);
     let _ = writeln!(
@@ -706,7 +760,11 @@ fn render_table(md: &mut String, t: &TableDiff) {
         let _ = writeln!(md, "- colonnes ajoutées : {}", code_list(&t.added_columns));
     }
     if !t.removed_columns.is_empty() {
-        let _ = writeln!(md, "- colonnes retirées : {}", code_list(&t.removed_columns));
+        let _ = writeln!(
+            md,
+            "- colonnes retirées : {}",
+            code_list(&t.removed_columns)
+        );
     }
     render_masked(md, t);
     for (label, keys, total) in [
@@ -717,9 +775,16 @@ fn render_table(md: &mut String, t: &TableDiff) {
         if keys.is_empty() {
             continue;
         }
-        let shown: Vec<String> = keys.iter().map(|k| format!("`{}`", k.join(" · "))).collect();
+        let shown: Vec<String> = keys
+            .iter()
+            .map(|k| format!("`{}`", k.join(" · ")))
+            .collect();
         let more = if total > keys.len() { ", …" } else { "" };
-        let _ = writeln!(md, "- exemples de lignes {label} : {}{more}", shown.join(", "));
+        let _ = writeln!(
+            md,
+            "- exemples de lignes {label} : {}{more}",
+            shown.join(", ")
+        );
     }
 }
 
@@ -904,7 +969,10 @@ mod tests {
         write(&new, "t.csv", "k,v\n1,a\n2,b\n1,c\n");
         let e = diff_releases(&old, &new).unwrap_err().to_string();
         assert!(e.contains("new/t.csv:4"), "{e}");
-        assert!(e.contains("(k) = (1) appears twice (first at line 2)"), "{e}");
+        assert!(
+            e.contains("(k) = (1) appears twice (first at line 2)"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -933,11 +1001,16 @@ mod tests {
         write(tmp.path(), "t.csv", "k\n1\n");
         write(tmp.path(), ".ij-tmp-1/u.csv", "k\n1\n");
         write(tmp.path(), "sub/coverage_summary.json", "{}");
+        write(tmp.path(), "coverage_summary_affelnet.json", "{}");
+        write(tmp.path(), "coverage_report_affelnet.html", "");
         let files = list_release(tmp.path()).unwrap();
         assert_eq!(files.tables.keys().collect::<Vec<_>>(), ["t"]);
         assert_eq!(
             files.coverage.keys().collect::<Vec<_>>(),
-            ["sub/coverage_summary.json"]
+            [
+                "coverage_summary_affelnet.json",
+                "sub/coverage_summary.json"
+            ]
         );
     }
 }

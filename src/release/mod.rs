@@ -3,6 +3,8 @@
 //! `manifest.json`, built atomically and validated before it is written.
 
 pub mod build;
+pub mod dictionary;
+pub mod diff;
 pub mod package;
 pub mod pattern;
 pub mod readme;

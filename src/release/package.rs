@@ -119,9 +119,11 @@ impl RunRecordView {
             path: path.clone(),
             source,
         })?;
-        serde_json::from_str(&text)
-            .map(Some)
-            .map_err(|e| Error::file(&path, format!("not a run record: {e}")))
+        let mut run: RunRecordView = serde_json::from_str(&text)
+            .map_err(|e| Error::file(&path, format!("not a run record: {e}")))?;
+        // A previous release stage of the same run is not an input of this one.
+        run.stages.retain(|s| s.stage != "release");
+        Ok(Some(run))
     }
 
     /// A setting as text (`seuil`, `continuum_policy`…), if the run recorded it.
@@ -246,10 +248,7 @@ pub fn manifest(ctx: &Context, outputs: &[OutputEntry]) -> Result<Value> {
             let mut pipeline = json!({ "name": run.pipeline });
             if let Some(file) = &run.pipeline_file {
                 pipeline["file"] = json!(file);
-                let path = Path::new(file);
-                if path.is_file() {
-                    pipeline["sha256"] = json!(sha256_file(path)?);
-                }
+                pipeline["sha256"] = json!(sha256_file(existing(Path::new(file))?)?);
             }
             if let Some(v) = &run.tool_version {
                 pipeline["tool_version"] = json!(v);
@@ -324,13 +323,7 @@ fn release_stage(ctx: &Context) -> Value {
 /// An input file of the run, hashed now. Paths are relative to the folder
 /// `ij run` was started in, as the run recorded them.
 fn input_entry(input: &InputView, stages: &[String]) -> Result<Value> {
-    let path = Path::new(&input.path);
-    if !path.is_file() {
-        return Err(Error::file(
-            path,
-            "an input of the run is not found, so the manifest cannot give its SHA-256: build the release from the folder `ij run` was started in, with the run's inputs in place",
-        ));
-    }
+    let path = existing(Path::new(&input.path))?;
     let mut v = json!({
         "path": input.path,
         "table": input.table,
@@ -342,6 +335,17 @@ fn input_entry(input: &InputView, stages: &[String]) -> Result<Value> {
         v["rows"] = json!(rows);
     }
     Ok(v)
+}
+
+/// A file the run recorded, which must still be there to be hashed.
+fn existing(path: &Path) -> Result<&Path> {
+    if path.is_file() {
+        return Ok(path);
+    }
+    Err(Error::file(
+        path,
+        "a file of the run is not found, so the manifest cannot give its SHA-256: build the release from the folder `ij run` was started in, with the run's pipeline file and inputs in place",
+    ))
 }
 
 /// The coverage summaries of the release, by catalogue (parsed loosely).

@@ -49,7 +49,7 @@ pub fn render(ctx: &Context) -> Result<String> {
         "InserJeunes mesure ce que deviennent les élèves et les apprentis de la voie professionnelle \
 (du CAP au BTS, en lycée professionnel, en CFA ou dans l'enseignement agricole) : combien sont \
 en emploi salarié 6, 12, 18 et 24 mois après leur sortie de formation, combien poursuivent \
-leurs études. InserSup mesure la même chose pour les diplômés de l'enseignement supérieur. \
+leurs études. InserSup mesure la même chose pour les sortants de l'enseignement supérieur. \
 Ces indicateurs sont affichés sur les plateformes d'orientation (Parcoursup, Affelnet, \
 Onisep…).\n\n",
     );
@@ -112,7 +112,8 @@ code ; la BCN relie l'ancien et le nouveau code. Une certification sans données
 celles de la formation qu'elle remplace ou qui la remplace, en ne suivant que des liens un pour \
 un (l'ancien code a un seul successeur, qui n'a qu'un prédécesseur), pour le même millésime. \
 Les colonnes `donnee_source_type` (`propre`, `ancienne` : donnée issue d'une formation \
-historique, `nouvelle` : donnée issue d'une formation rénovée), `donnee_source_code`, \
+historique, `nouvelle` : donnée issue d'une formation rénovée, `famille_metiers` : somme des \
+spécialités d'une seconde commune), `donnee_source_code`, \
 `donnee_source_hops` et `donnee_source_link` disent d'où viennent les chiffres."
     );
     md.push_str(
@@ -122,7 +123,8 @@ d'années cumulées (`2022_2023`) pour les données régionales et par établiss
     );
     md.push_str(
         "- **Sources multiples** : la colonne `origine` dit si les effectifs sont ceux de la \
-source ou la somme des données régionales ou par établissement.\n\n",
+source ou la somme des données régionales, par établissement ou des spécialités d'une famille \
+de métiers (seconde commune).\n\n",
     );
 
     // -- Files
@@ -196,6 +198,7 @@ rejetées par étape.\n",
             if let Some(Value::Object(by_status)) = s.get("by_status") {
                 let parts: Vec<String> = by_status
                     .iter()
+                    .filter(|(_, v)| v.as_u64() != Some(0))
                     .map(|(k, v)| format!("{k} : {}", number(Some(v))))
                     .collect();
                 let _ = writeln!(md, "- `{catalogue}` : {}", parts.join(", "));

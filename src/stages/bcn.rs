@@ -3,7 +3,8 @@
 //! Input: the staged BCN tables. Output: `formations_referentiel`, one row per
 //! `code_certification` (CFD, MEF_STAT_11 or SISE code) with its CFD, labels,
 //! niveau, diploma level, dates, the MEF's duration and year, and its famille
-//! de métiers when the BCN groupes are given.
+//! de métiers and whether it is a family's common first year, when the BCN
+//! family tables are given (see `familles`).
 //!
 //! Merging: CFDs come from N_FORMATION_DIPLOME first, then the V_ view (which
 //! adds apprenticeship-only diplomas) and N_FORMATION_DIPLOME_ENQUETE_51 for
@@ -22,6 +23,10 @@ use crate::output::{OutTable, StagedDir};
 use crate::rules::codes::{niveau_diplome, CodeType};
 use crate::stages::{OutputFile, StageContext, StageReport};
 use crate::staging::bcn::{load_bcn, Bcn, BcnNeeds, BcnTable, FormationDiplome, Mef};
+
+pub mod familles;
+
+use familles::Familles;
 
 /// Group type of a famille de métiers in N_GROUPE_FORMATION.
 pub const TYPE_GROUPE_FAMILLE_METIERS: &str = "TG01";
@@ -47,8 +52,15 @@ pub struct FormationReferentiel {
     pub date_derniere_session: Option<i32>,
     pub duree_dispositif: Option<u32>,
     pub annee_dispositif: Option<u32>,
+    /// The family (the smallest code of `familles_metiers_codes`).
     pub famille_metiers_code: String,
     pub famille_metiers_libelle: String,
+    /// Every family the code is in, sorted and `|`-joined (issue 6).
+    pub familles_metiers_codes: String,
+    /// The family's N_FAMILLE_METIER_SPEC_PRO code (`001`…), when known.
+    pub famille_metiers_code_spec_pro: String,
+    /// A family's common first year ("seconde commune").
+    pub seconde_commune: bool,
     pub source_table: &'static str,
 }
 
@@ -87,6 +99,16 @@ pub struct BcnSummary {
     pub codes_mef_stat_11: usize,
     pub codes_sise: usize,
     pub codes_with_famille_metiers: usize,
+    /// Familles de métiers holding at least one CFD.
+    pub familles_metiers: usize,
+    pub codes_seconde_commune: usize,
+    pub codes_in_several_familles: usize,
+    /// N_LIEN_MEF_FAMILLE_METIER rows of a `_temp` family taken under the
+    /// code of the groupe with its label (see `familles`).
+    pub liens_famille_temp_taken: usize,
+    /// N_FAMILLE_METIER_SPEC_PRO families no N_GROUPE_FORMATION groupe has
+    /// the label of: they keep their own code.
+    pub familles_spec_pro_sans_groupe: Vec<String>,
     pub rows_rejected: usize,
     pub tables: Vec<TableAccount>,
 }
@@ -153,7 +175,8 @@ pub fn build_referentiel(bcn: &Bcn) -> Referentiel {
             )
         })
         .collect();
-    let familles = familles_metiers(bcn);
+    let familles = Familles::build(bcn);
+    rejects.extend(familles.rejects.iter().cloned());
 
     let mut formations = Vec::new();
     for f in cfds.values() {
@@ -162,8 +185,7 @@ pub fn build_referentiel(bcn: &Bcn) -> Referentiel {
             .copied()
             .unwrap_or(("", ""));
         let (niveau, libelle_niveau_diplome) = niveau_diplome(&f.cfd).unwrap_or(("", ""));
-        let (famille_code, famille_libelle) =
-            familles.get(f.cfd.as_str()).copied().unwrap_or(("", ""));
+        let famille = familles.columns(&f.cfd);
         formations.push(FormationReferentiel {
             code_certification: f.cfd.clone(),
             code_certification_type: CodeType::Cfd,
@@ -183,8 +205,11 @@ pub fn build_referentiel(bcn: &Bcn) -> Referentiel {
             date_derniere_session: f.date_derniere_session,
             duree_dispositif: None,
             annee_dispositif: None,
-            famille_metiers_code: famille_code.to_string(),
-            famille_metiers_libelle: famille_libelle.to_string(),
+            famille_metiers_code: famille.code,
+            famille_metiers_libelle: famille.libelle,
+            familles_metiers_codes: famille.codes,
+            famille_metiers_code_spec_pro: famille.code_spec_pro,
+            seconde_commune: familles.is_commune_cfd(&f.cfd),
             source_table: f.table.name(),
         });
     }
@@ -224,8 +249,10 @@ pub fn build_referentiel(bcn: &Bcn) -> Referentiel {
                 .copied()
                 .unwrap_or(("", ""));
             let (niveau, libelle_niveau_diplome) = niveau_diplome(&kept.cfd).unwrap_or(("", ""));
-            let (famille_code, famille_libelle) =
-                familles.get(kept.cfd.as_str()).copied().unwrap_or(("", ""));
+            let famille = familles.columns(&kept.cfd);
+            let seconde_commune = candidates
+                .iter()
+                .any(|m| familles.is_commune_mef(&kept.cfd, &m.mef, kept.annee_dispositif));
             formations.push(FormationReferentiel {
                 code_certification: code.to_string(),
                 code_certification_type: CodeType::MefStat11,
@@ -245,8 +272,11 @@ pub fn build_referentiel(bcn: &Bcn) -> Referentiel {
                 date_derniere_session: cfd.and_then(|f| f.date_derniere_session),
                 duree_dispositif: kept.duree_dispositif,
                 annee_dispositif: kept.annee_dispositif,
-                famille_metiers_code: famille_code.to_string(),
-                famille_metiers_libelle: famille_libelle.to_string(),
+                famille_metiers_code: famille.code,
+                famille_metiers_libelle: famille.libelle,
+                familles_metiers_codes: famille.codes,
+                famille_metiers_code_spec_pro: famille.code_spec_pro,
+                seconde_commune,
                 source_table: BcnTable::NMef.name(),
             });
         }
@@ -313,6 +343,9 @@ pub fn build_referentiel(bcn: &Bcn) -> Referentiel {
                 annee_dispositif: None,
                 famille_metiers_code: String::new(),
                 famille_metiers_libelle: String::new(),
+                familles_metiers_codes: String::new(),
+                famille_metiers_code_spec_pro: String::new(),
+                seconde_commune: false,
                 source_table: BcnTable::NDiplomeSise.name(),
             });
         }
@@ -324,6 +357,7 @@ pub fn build_referentiel(bcn: &Bcn) -> Referentiel {
         (BcnTable::NTypeDiplomeSise, bcn.types_diplome_sise.len()),
         (BcnTable::NGroupeFormation, bcn.groupes.len()),
         (BcnTable::NLienFormationGroupe, bcn.liens_groupe.len()),
+        (BcnTable::NFamilleMetierSpecPro, bcn.familles_spec_pro.len()),
     ] {
         if bcn.inputs.iter().any(|i| i.table == table.name()) {
             accounts.push(TableAccount {
@@ -333,6 +367,19 @@ pub fn build_referentiel(bcn: &Bcn) -> Referentiel {
                 ..TableAccount::default()
             });
         }
+    }
+    if bcn
+        .inputs
+        .iter()
+        .any(|i| i.table == BcnTable::NLienMefFamilleMetier.name())
+    {
+        accounts.push(TableAccount {
+            table: BcnTable::NLienMefFamilleMetier.name().to_string(),
+            rows_read: bcn.liens_mef_famille.len(),
+            rows_used_as_lookup: familles.liens_mef_taken,
+            rows_rejected: familles.rejects.len(),
+            ..TableAccount::default()
+        });
     }
 
     formations.sort_by(|a, b| {
@@ -355,6 +402,14 @@ pub fn build_referentiel(bcn: &Bcn) -> Referentiel {
             .iter()
             .filter(|f| !f.famille_metiers_code.is_empty())
             .count(),
+        familles_metiers: familles.used(),
+        codes_seconde_commune: formations.iter().filter(|f| f.seconde_commune).count(),
+        codes_in_several_familles: formations
+            .iter()
+            .filter(|f| f.familles_metiers_codes.contains('|'))
+            .count(),
+        liens_famille_temp_taken: familles.liens_mef_temp_taken,
+        familles_spec_pro_sans_groupe: familles.spec_pro_sans_groupe.clone(),
         rows_rejected: rejects.len(),
         tables: accounts,
     };
@@ -389,30 +444,6 @@ pub fn pick_mef<'a>(candidates: &[&'a Mef]) -> &'a Mef {
             )
         })
         .expect("at least one candidate")
-}
-
-/// CFD → (code, label) of its famille de métiers (N_GROUPE_FORMATION of type
-/// TG01, linked by N_LIEN_FORMATION_GROUPE). A CFD in several families keeps
-/// the smallest code (issue 6 handles several).
-fn familles_metiers(bcn: &Bcn) -> HashMap<&str, (&str, &str)> {
-    let groupes: HashMap<&str, &str> = bcn
-        .groupes
-        .iter()
-        .filter(|g| g.type_groupe_formation == TYPE_GROUPE_FAMILLE_METIERS)
-        .map(|g| (g.groupe_formation.as_str(), g.libelle.as_str()))
-        .collect();
-    let mut out: HashMap<&str, (&str, &str)> = HashMap::new();
-    for lien in &bcn.liens_groupe {
-        if let Some(libelle) = groupes.get(lien.groupe_formation.as_str()) {
-            let entry = out
-                .entry(lien.cfd.as_str())
-                .or_insert((lien.groupe_formation.as_str(), libelle));
-            if lien.groupe_formation.as_str() < entry.0 {
-                *entry = (lien.groupe_formation.as_str(), libelle);
-            }
-        }
-    }
-    out
 }
 
 /// The `formations_referentiel` output table.
@@ -472,6 +503,15 @@ pub fn referentiel_table(formations: &[FormationReferentiel]) -> OutTable {
         "famille_metiers_libelle",
         f.iter().map(|r| &r.famille_metiers_libelle),
     )
+    .str(
+        "familles_metiers_codes",
+        f.iter().map(|r| &r.familles_metiers_codes),
+    )
+    .str(
+        "famille_metiers_code_spec_pro",
+        f.iter().map(|r| &r.famille_metiers_code_spec_pro),
+    )
+    .bool("seconde_commune", f.iter().map(|r| r.seconde_commune))
     .str("source_table", f.iter().map(|r| r.source_table));
     t
 }
@@ -522,8 +562,22 @@ pub fn run(bcn_dir: &Path, ctx: &StageContext) -> Result<StageReport> {
         "formations_referentiel: {} codes ({} CFD, {} MEF_STAT_11, {} SISE), {} with a famille de métiers",
         s.codes, s.codes_cfd, s.codes_mef_stat_11, s.codes_sise, s.codes_with_famille_metiers
     )];
+    if s.familles_metiers > 0 {
+        details.push(format!(
+            "familles de métiers: {} families, {} common first-year codes (seconde commune), {} codes in several families, {} links of `_temp` families taken under their groupe's code",
+            s.familles_metiers,
+            s.codes_seconde_commune,
+            s.codes_in_several_familles,
+            s.liens_famille_temp_taken
+        ));
+    }
     for a in &s.tables {
-        details.push(if a.rows_used_as_lookup > 0 {
+        details.push(if a.rows_used_as_lookup > 0 && a.rows_rejected > 0 {
+            format!(
+                "{}: {} rows read = {} used as a lookup + {} rejected",
+                a.table, a.rows_read, a.rows_used_as_lookup, a.rows_rejected
+            )
+        } else if a.rows_used_as_lookup > 0 {
             format!("{}: {} rows read, used as a lookup", a.table, a.rows_read)
         } else {
             format!(

@@ -30,6 +30,8 @@ pub enum BcnTable {
     NTypeDiplomeSise,
     NGroupeFormation,
     NLienFormationGroupe,
+    NFamilleMetierSpecPro,
+    NLienMefFamilleMetier,
 }
 
 impl BcnTable {
@@ -44,6 +46,8 @@ impl BcnTable {
             BcnTable::NTypeDiplomeSise => "N_TYPE_DIPLOME_SISE",
             BcnTable::NGroupeFormation => "N_GROUPE_FORMATION",
             BcnTable::NLienFormationGroupe => "N_LIEN_FORMATION_GROUPE",
+            BcnTable::NFamilleMetierSpecPro => "N_FAMILLE_METIER_SPEC_PRO",
+            BcnTable::NLienMefFamilleMetier => "N_LIEN_MEF_FAMILLE_METIER",
         }
     }
 }
@@ -122,6 +126,28 @@ pub struct LienFormationGroupe {
     pub cfd: String,
 }
 
+/// A row of N_FAMILLE_METIER_SPEC_PRO: a famille de métiers under the older
+/// code system (`001`…, `999` = "spécialité hors famille de métiers"), kept
+/// as written, `_temp` suffixes included (see `stages::bcn` for what they are).
+#[derive(Debug, Clone)]
+pub struct FamilleMetierSpecPro {
+    pub famille_metier: String,
+    /// LIBELLE_EDITION (sentence case) when the export has it, else LIBELLE_LONG.
+    pub libelle: String,
+    pub position: u64,
+}
+
+/// A row of N_LIEN_MEF_FAMILLE_METIER: a MEF (10 characters) in a famille.
+#[derive(Debug, Clone)]
+pub struct LienMefFamilleMetier {
+    pub famille_metier: String,
+    pub mef: String,
+    /// The `tag` column another project added to its copy ("2NDE PRO
+    /// COMMUNE" on a family's common first year); empty when absent.
+    pub tag: String,
+    pub position: u64,
+}
+
 /// Every BCN table found in a folder, staged. Absent optional tables are empty.
 #[derive(Debug, Default)]
 pub struct Bcn {
@@ -135,6 +161,8 @@ pub struct Bcn {
     pub types_diplome_sise: Vec<TypeDiplomeSise>,
     pub groupes: Vec<GroupeFormation>,
     pub liens_groupe: Vec<LienFormationGroupe>,
+    pub familles_spec_pro: Vec<FamilleMetierSpecPro>,
+    pub liens_mef_famille: Vec<LienMefFamilleMetier>,
     /// The files read, in table order.
     pub inputs: Vec<InputFile>,
 }
@@ -181,6 +209,8 @@ pub fn load_bcn(dir: &Path, needs: BcnNeeds) -> Result<Bcn> {
     let types_sise = read(BcnTable::NTypeDiplomeSise)?;
     let groupes = read(BcnTable::NGroupeFormation)?;
     let liens = read(BcnTable::NLienFormationGroupe)?;
+    let familles = read(BcnTable::NFamilleMetierSpecPro)?;
+    let liens_mef = read(BcnTable::NLienMefFamilleMetier)?;
 
     if n.is_none() && (needs.n_formation_diplome || v.is_none()) {
         let which = if needs.n_formation_diplome {
@@ -222,6 +252,12 @@ pub fn load_bcn(dir: &Path, needs: BcnNeeds) -> Result<Bcn> {
     }
     if let Some(t) = &liens {
         bcn.liens_groupe = stage_liens_groupe(t)?;
+    }
+    if let Some(t) = &familles {
+        bcn.familles_spec_pro = stage_familles_spec_pro(t)?;
+    }
+    if let Some(t) = &liens_mef {
+        bcn.liens_mef_famille = stage_liens_mef_famille(t)?;
     }
     Ok(bcn)
 }
@@ -400,6 +436,40 @@ pub fn stage_liens_groupe(t: &RawTable) -> Result<Vec<LienFormationGroupe>> {
         out.push(LienFormationGroupe {
             groupe_formation: fields::required_text(&row, &groupe, "a GROUPE_FORMATION code")?,
             cfd: fields::code(&row, &cfd, CodeType::Cfd)?,
+        });
+    }
+    Ok(out)
+}
+
+pub fn stage_familles_spec_pro(t: &RawTable) -> Result<Vec<FamilleMetierSpecPro>> {
+    let [code, long] = t.columns(["FAMILLE_METIER", "LIBELLE_LONG"])?;
+    let edition = t.optional_column("LIBELLE_EDITION");
+    let mut out = Vec::with_capacity(t.len());
+    for row in t.rows() {
+        let libelle = edition
+            .as_ref()
+            .and_then(|c| row.opt(c))
+            .unwrap_or_else(|| row.get(&long));
+        out.push(FamilleMetierSpecPro {
+            famille_metier: fields::required_text(&row, &code, "a FAMILLE_METIER code")?,
+            libelle: libelle.to_string(),
+            position: row.position(),
+        });
+    }
+    Ok(out)
+}
+
+pub fn stage_liens_mef_famille(t: &RawTable) -> Result<Vec<LienMefFamilleMetier>> {
+    let [famille, mef] = t.columns(["FAMILLE_METIER", "MEF"])?;
+    // Not a BCN column: another project's addition (SOURCES.md).
+    let tag = t.optional_column("tag");
+    let mut out = Vec::with_capacity(t.len());
+    for row in t.rows() {
+        out.push(LienMefFamilleMetier {
+            famille_metier: fields::required_text(&row, &famille, "a FAMILLE_METIER code")?,
+            mef: fields::required_text(&row, &mef, "a MEF code")?,
+            tag: fields::opt_text(&row, tag.as_ref()),
+            position: row.position(),
         });
     }
     Ok(out)

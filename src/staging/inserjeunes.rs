@@ -738,6 +738,7 @@ pub fn load_etablissements(path: &Path, reference: &Reference) -> Result<Staged>
                 rates,
                 taux_en_emploi_6_mois_attendu: number(cols.taux_6_attendu, &PERCENT)?,
                 valeur_ajoutee_6_mois: number(cols.valeur_ajoutee, &VALEUR_AJOUTEE)?,
+                source: cols.layout.source(),
                 origin: out.origin(&row),
             })
         })();
@@ -765,6 +766,19 @@ enum EtablissementLayout {
     DeppNamed,
     /// DEPP 2018_2019 and 2019_2020: some columns blank, read by position.
     DeppBlank,
+}
+
+impl EtablissementLayout {
+    /// The publication a row comes from (part of the `etablissements` key:
+    /// both publish some establishments, with different values).
+    fn source(self) -> &'static str {
+        match self {
+            EtablissementLayout::OpenData => "open_data",
+            EtablissementLayout::DeppNamed | EtablissementLayout::DeppBlank => {
+                "depp_valeur_ajoutee"
+            }
+        }
+    }
 }
 
 /// Where each field of an establishment file is, by column index.

@@ -109,6 +109,10 @@ pub struct EtablissementRow {
     pub rates: SourceRates,
     pub taux_en_emploi_6_mois_attendu: Option<f64>,
     pub valeur_ajoutee_6_mois: Option<f64>,
+    /// The publication: `open_data` (data.education.gouv.fr) or
+    /// `depp_valeur_ajoutee` (the DEPP's yearly files). Both cover some
+    /// establishments, with values that differ (revisions): both are kept.
+    pub source: &'static str,
     pub origin: Origin,
 }
 

@@ -299,7 +299,12 @@ pub fn resolve(offer: &Offre, ctx: &Context, steps: Steps) -> Outcome {
             let Some(shown) = ctx.indicators.get(*level, key, filiere, candidate) else {
                 continue;
             };
-            if !shown.propre && !steps.continuum {
+            // A common first year's own row, summed from its specialities (issue 6).
+            let family_row = shown.donnee_source_type == "famille_metiers";
+            if family_row && !steps.famille_metiers {
+                continue;
+            }
+            if !shown.propre && !family_row && !steps.continuum {
                 continue;
             }
             any_row = true;
@@ -313,11 +318,31 @@ pub fn resolve(offer: &Offre, ctx: &Context, steps: Steps) -> Outcome {
             }
             let via = if *reconciled {
                 Via::UaiReconciliation
+            } else if family_row {
+                Via::FamilleMetiers
             } else if *via == Via::Direct && !shown.propre {
                 Via::Continuum
             } else {
                 *via
             };
+            // How many of the family's specialities have a published row here.
+            let specialites_avec_donnees = family_row.then(|| {
+                ctx.terminales
+                    .by_code
+                    .get(candidate)
+                    .map_or(0, |(specialites, _)| {
+                        specialites
+                            .iter()
+                            .filter(|c| {
+                                ctx.indicators
+                                    .get(*level, key, filiere, c)
+                                    .is_some_and(|s| {
+                                        s.is_published() && (s.propre || steps.continuum)
+                                    })
+                            })
+                            .count()
+                    })
+            });
             return Outcome {
                 status: Status::Covered,
                 via: Some(via),
@@ -325,7 +350,7 @@ pub fn resolve(offer: &Offre, ctx: &Context, steps: Steps) -> Outcome {
                 code_certification: candidate.clone(),
                 filiere: Some(filiere),
                 shown: Some(shown.clone()),
-                specialites_avec_donnees: None,
+                specialites_avec_donnees,
             };
         }
         if let Some((first, shown)) = famille_hits.first() {
@@ -430,7 +455,6 @@ pub struct Coverage {
     pub offers: Vec<Offre>,
     pub outcomes: Vec<Outcome>,
     pub summary: CoverageSummary,
-    pub waterfall_region: Vec<WaterfallStep>,
 }
 
 /// The pure part: offers and context in, outcomes and figures out.
@@ -535,11 +559,11 @@ pub fn build_coverage(
     }
     s.coverage_rate = rate(s.covered, s.offers);
     s.waterfall = main;
+    s.waterfall_region = regional;
     Coverage {
         offers,
         outcomes,
         summary: s,
-        waterfall_region: regional,
     }
 }
 
@@ -732,7 +756,7 @@ pub fn run(
     details.push(format!("waterfall: {}", steps(&s.waterfall)));
     details.push(format!(
         "waterfall from the région: {}",
-        steps(&cov.waterfall_region)
+        steps(&s.waterfall_region)
     ));
     let filieres: Vec<String> = s
         .by_filiere

@@ -184,6 +184,9 @@ pub struct CoverageSummary {
     pub by_academie: BTreeMap<String, Share>,
     pub by_region: BTreeMap<String, Share>,
     pub waterfall: Vec<WaterfallStep>,
+    /// The same steps with the région as the first level tried.
+    #[serde(default)]
+    pub waterfall_region: Vec<WaterfallStep>,
     /// Up to 5 example offers per uncovered status.
     pub examples: BTreeMap<String, Vec<Example>>,
 }

@@ -16,7 +16,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use super::model::{rate, CoverageSummary, Share, Status};
+use super::model::{rate, CoverageSummary, Share, Status, WaterfallStep};
 
 /// Writes into a `String`, which cannot fail.
 macro_rules! w {
@@ -114,8 +114,17 @@ pub fn render_report(summary: &CoverageSummary, title: &str) -> String {
     out.push_str("</header>\n<main>\n");
     out.push_str(HOW_TO_READ);
     out.push_str("<section>\n<h2>Étapes de la couverture</h2>\n");
-    waterfall(&mut out, s);
+    waterfall(&mut out, &s.waterfall, s.offers, "waterfall");
     out.push_str("</section>\n");
+    if !s.waterfall_region.is_empty() {
+        out.push_str(
+            "<section>\n<h2>Étapes de la couverture, à partir du niveau régional</h2>\n\
+             <p>Les mêmes étapes quand l'indicateur est cherché d'abord au niveau de la région \
+             de l'offre : ce que chacune apporte là où les données par établissement manquent.</p>\n",
+        );
+        waterfall(&mut out, &s.waterfall_region, s.offers, "waterfall_region");
+        out.push_str("</section>\n");
+    }
     let breakdowns = [
         ("filiere", "filière", &s.by_filiere),
         ("niveau_diplome", "niveau de diplôme", &s.by_niveau_diplome),
@@ -147,10 +156,12 @@ pub fn render_report(summary: &CoverageSummary, title: &str) -> String {
 
 /// The waterfall: one column per step, what was covered before the step
 /// (pale) under what the step adds (`class="bar"`), labelled with both.
-fn waterfall(out: &mut String, s: &CoverageSummary) {
-    let steps = &s.waterfall;
+fn waterfall(out: &mut String, steps: &[WaterfallStep], offers: usize, chart: &str) {
     if steps.is_empty() {
-        out.push_str("<p class=\"empty\" data-chart-empty=\"waterfall\">aucune donnée</p>\n");
+        w!(
+            out,
+            "<p class=\"empty\" data-chart-empty=\"{chart}\">aucune donnée</p>\n"
+        );
         return;
     }
     let (width, left, right, top, plot_h) = (960.0, 56.0, 16.0, 48.0, 260.0);
@@ -162,7 +173,7 @@ fn waterfall(out: &mut String, s: &CoverageSummary) {
     let last = fmt_pct(steps[n - 1].coverage_rate);
     w!(
         out,
-        "<figure>\n<svg data-chart=\"waterfall\" role=\"img\" aria-label=\"Cascade de la \
+        "<figure>\n<svg data-chart=\"{chart}\" role=\"img\" aria-label=\"Cascade de la \
          couverture : {n} étapes, de {first} à {last} des offres couvertes\" \
          viewBox=\"0 0 {width} {height}\" width=\"{width}\" height=\"{height}\">\n\
          <title>Cascade de la couverture : part des offres couvertes après chaque étape</title>\n"
@@ -179,8 +190,8 @@ fn waterfall(out: &mut String, s: &CoverageSummary) {
     let mut before = 0.0;
     for (i, step) in steps.iter().enumerate() {
         let after = step.coverage_rate;
-        let pts = fmt_pts(if s.offers > 0 {
-            rate(step.added, s.offers)
+        let pts = fmt_pts(if offers > 0 {
+            rate(step.added, offers)
         } else {
             after - before
         });

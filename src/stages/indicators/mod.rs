@@ -12,15 +12,19 @@
 //! - `etablissements`: (millesime, filiere, uai), establishment-wide figures
 //!   (CFA open data, DEPP "valeur ajoutée" files);
 //! - `certifications_terminales`: what a non-final year leads to;
+//! - `familles_specialites`: the specialities of each common first year of a
+//!   famille de métiers, at each level, with their own figures (issue 6);
 //! - `indicators_rejects`, `indicators_summary.json`.
 //!
 //! Order of work: stage every file (rejecting bad rows); build the national
 //! level from the regions where no national file covers a key, and InserSup's
 //! regional and national levels from its establishments; let the continuum
-//! fill the codes without figures of their own; then, at writing, compute the
-//! rates and apply the threshold. Aggregates are summed from unmasked counts
-//! and masked after.
+//! fill the codes without figures of their own; give each common first year
+//! of a famille de métiers the sum of its specialities (`famille`); then, at
+//! writing, compute the rates and apply the threshold. Aggregates are summed
+//! from unmasked counts and masked after.
 
+pub mod famille;
 pub mod fill;
 pub mod model;
 pub mod tables;
@@ -114,6 +118,8 @@ pub struct TableSummary {
     pub rows: usize,
     pub rows_masked: usize,
     pub rows_from_continuum: usize,
+    /// Rows of a common first year summed from its specialities (issue 6).
+    pub rows_famille_metiers: usize,
     pub by_origine: BTreeMap<String, usize>,
 }
 
@@ -139,6 +145,7 @@ pub struct Indicators {
     pub formations: Vec<Indicateur>,
     pub etablissements: Vec<EtablissementRow>,
     pub terminales: Vec<terminales::Terminale>,
+    pub familles_specialites: Vec<famille::FamilleSpecialite>,
     pub rejects: Vec<Reject>,
     pub date_reference: NaiveDate,
     pub summary: IndicatorsSummary,
@@ -258,7 +265,10 @@ pub fn build_indicators(
         &national_keys,
     ));
 
+    let terminales = terminales::build_terminales(upstream.referentiel);
+    let specialites = terminales::specialites_by_commune(&terminales);
     let mut continuum_rows_added = BTreeMap::new();
+    let mut familles_specialites = Vec::new();
     for (name, rows) in [
         ("certifications", &mut national),
         ("regionales", &mut regional),
@@ -275,10 +285,25 @@ pub fn build_indicators(
             name.to_string(),
             added.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
         );
+        // After the continuum, so a renewed speciality brings its history.
+        familles_specialites.extend(famille::add_family_rows(rows, &specialites));
         rows.sort_by_key(|a| a.key());
     }
-    etablissements
-        .sort_by(|a, b| (a.millesime, a.filiere, &a.uai).cmp(&(b.millesime, b.filiere, &b.uai)));
+    familles_specialites.sort_by(|a, b| {
+        let key = |f: &famille::FamilleSpecialite| {
+            (
+                f.specialite.millesime,
+                f.specialite.filiere,
+                f.specialite.niveau.clone(),
+                f.code_certification.clone(),
+                f.specialite.code_certification.clone(),
+            )
+        };
+        key(a).cmp(&key(b))
+    });
+    etablissements.sort_by(|a, b| {
+        (a.millesime, a.filiere, &a.uai, a.source).cmp(&(b.millesime, b.filiere, &b.uai, b.source))
+    });
     rejects.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
 
     let latest = national
@@ -306,8 +331,10 @@ pub fn build_indicators(
             if model::publish(r, options.seuil).masked.is_some() {
                 s.rows_masked += 1;
             }
-            if r.donnee_source != DonneeSource::Propre {
-                s.rows_from_continuum += 1;
+            match r.donnee_source {
+                DonneeSource::Propre => {}
+                DonneeSource::Continuum { .. } => s.rows_from_continuum += 1,
+                DonneeSource::FamilleMetiers { .. } => s.rows_famille_metiers += 1,
             }
             *s.by_origine
                 .entry(r.origine.as_str().to_string())
@@ -326,7 +353,13 @@ pub fn build_indicators(
             ..TableSummary::default()
         },
     );
-    let terminales = terminales::build_terminales(upstream.referentiel);
+    tables.insert(
+        "familles_specialites".to_string(),
+        TableSummary {
+            rows: familles_specialites.len(),
+            ..TableSummary::default()
+        },
+    );
     let summary = IndicatorsSummary {
         seuil: options.seuil,
         continuum_policy: options.policy.as_str().to_string(),
@@ -346,6 +379,7 @@ pub fn build_indicators(
         formations: etablissement,
         etablissements,
         terminales,
+        familles_specialites,
         rejects,
         date_reference,
         summary,
@@ -480,10 +514,17 @@ pub fn run(
         ));
     }
     for (name, t) in &s.tables {
-        details.push(format!(
+        let mut line = format!(
             "{name}: {} rows, {} masked (under {} students or not published), {} from the continuum",
             t.rows, t.rows_masked, s.seuil, t.rows_from_continuum
-        ));
+        );
+        if t.rows_famille_metiers > 0 {
+            line.push_str(&format!(
+                ", {} of a common first year summed from its famille de métiers' specialities",
+                t.rows_famille_metiers
+            ));
+        }
+        details.push(line);
     }
     for (table, added) in &s.continuum_rows_added {
         if !added.is_empty() {

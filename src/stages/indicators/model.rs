@@ -17,6 +17,9 @@ pub enum Origine {
     SommeRegions,
     /// National or regional figures summed from establishments (InserSup).
     SommeEtablissements,
+    /// A common first year's figures, summed from its famille de métiers'
+    /// specialities at the same level (issue 6).
+    SommeSpecialites,
 }
 
 impl Origine {
@@ -25,6 +28,7 @@ impl Origine {
             Origine::Source => "source",
             Origine::SommeRegions => "somme_regions",
             Origine::SommeEtablissements => "somme_etablissements",
+            Origine::SommeSpecialites => "somme_specialites",
         }
     }
 }
@@ -38,6 +42,13 @@ pub enum DonneeSource {
         via: Via,
         hops: u32,
         /// The code(s) the figures come from, `|`-joined for a merge.
+        codes: Vec<String>,
+    },
+    /// A common first year's figures: the sum of its famille de métiers'
+    /// specialities' rows (issue 6; see `famille`).
+    FamilleMetiers {
+        famille_metiers_code: String,
+        /// The specialities whose rows were summed.
         codes: Vec<String>,
     },
 }

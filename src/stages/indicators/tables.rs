@@ -2,12 +2,15 @@
 //!
 //! The three indicator tables share their columns, but for the key's level:
 //! `regionales` adds the région, `formations` the UAI and its territory.
+//! `familles_specialites` lists the specialities of each common first year
+//! at the three levels at once (issue 6).
 
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
 
 use crate::output::OutTable;
+use crate::stages::indicators::famille::FamilleSpecialite;
 use crate::stages::indicators::model::{publish, DonneeSource, Indicateur, Published};
 use crate::stages::indicators::terminales::terminales_table;
 use crate::stages::indicators::upstream::Certification;
@@ -44,6 +47,7 @@ pub fn all_tables(
         indicateurs_table("formations", &result.formations, Level::Etablissement, &ctx),
         etablissements_table(&result.etablissements, up.reference),
         terminales_table(&result.terminales, up.referentiel),
+        familles_specialites_table(&result.familles_specialites, &ctx),
         rejects_table(&result.rejects),
     ]
 }
@@ -265,12 +269,153 @@ fn indicateurs_table(name: &str, rows: &[Indicateur], level: Level, ctx: &Ctx) -
             Some(i64::from(*hops)),
             via.as_str().to_string(),
         ),
+        DonneeSource::FamilleMetiers { codes, .. } => (
+            "famille_metiers".to_string(),
+            codes.join("|"),
+            None,
+            String::new(),
+        ),
     };
     let sources: Vec<_> = rows.iter().map(source).collect();
     t.str("donnee_source_type", sources.iter().map(|s| &s.0))
         .str("donnee_source_code", sources.iter().map(|s| &s.1))
         .int("donnee_source_hops", sources.iter().map(|s| s.2))
         .str("donnee_source_link", sources.iter().map(|s| &s.3));
+    t
+}
+
+/// `donnee_source_type` and `donnee_source_code` of a row.
+fn source_of(r: &Indicateur) -> (&'static str, String) {
+    match &r.donnee_source {
+        DonneeSource::Propre => ("propre", String::new()),
+        DonneeSource::Continuum {
+            direction, codes, ..
+        } => (direction.as_str(), codes.join("|")),
+        DonneeSource::FamilleMetiers { codes, .. } => ("famille_metiers", codes.join("|")),
+    }
+}
+
+/// `familles_specialites`: one row per common first year, level key,
+/// millésime, filière and speciality, with the speciality's own published
+/// figures and whether they are in the family's sum.
+fn familles_specialites_table(rows: &[FamilleSpecialite], ctx: &Ctx) -> OutTable {
+    let empty = Certification::default();
+    let cert = |code: &str| ctx.referentiel.get(code).unwrap_or(&empty);
+    let published: Vec<Published> = rows
+        .iter()
+        .map(|r| publish(&r.specialite, ctx.seuil))
+        .collect();
+    let sources: Vec<(&str, String)> = rows.iter().map(|r| source_of(&r.specialite)).collect();
+    let niveau = |r: &FamilleSpecialite| match &r.specialite.niveau {
+        Niveau::National => ("national", String::new(), String::new()),
+        Niveau::Region(code) => ("region", code.clone(), String::new()),
+        Niveau::Etablissement(uai) => ("etablissement", String::new(), uai.clone()),
+    };
+    let niveaux: Vec<_> = rows.iter().map(niveau).collect();
+    let libelle_famille = |r: &FamilleSpecialite| {
+        // The family's label, from the common year's referential row when
+        // it is its family, else from a speciality's.
+        [&r.code_certification, &r.specialite.code_certification]
+            .into_iter()
+            .map(|c| cert(c))
+            .find(|c| c.famille_metiers_code == r.famille_metiers_code)
+            .map(|c| c.famille_metiers_libelle.clone())
+            .unwrap_or_default()
+    };
+    let s = |r: &FamilleSpecialite| cert(&r.specialite.code_certification);
+    let p = &published;
+    let mut t = OutTable::new("familles_specialites");
+    t.str(
+        "millesime",
+        rows.iter().map(|r| r.specialite.millesime.to_string()),
+    )
+    .str(
+        "filiere",
+        rows.iter().map(|r| r.specialite.filiere.as_str()),
+    )
+    .str("niveau_geographique", niveaux.iter().map(|n| n.0))
+    .str("region_code", niveaux.iter().map(|n| &n.1))
+    .str("uai", niveaux.iter().map(|n| &n.2))
+    .str(
+        "code_certification",
+        rows.iter().map(|r| &r.code_certification),
+    )
+    .str(
+        "libelle",
+        rows.iter().map(|r| &cert(&r.code_certification).libelle),
+    )
+    .str(
+        "famille_metiers_code",
+        rows.iter().map(|r| &r.famille_metiers_code),
+    )
+    .str("famille_metiers_libelle", rows.iter().map(libelle_famille))
+    .str(
+        "code_certification_specialite",
+        rows.iter().map(|r| &r.specialite.code_certification),
+    )
+    .str("libelle_specialite", rows.iter().map(|r| &s(r).libelle))
+    .str(
+        "code_formation_diplome_specialite",
+        rows.iter().map(|r| &s(r).code_formation_diplome),
+    )
+    .bool(
+        "specialite_fermee",
+        rows.iter()
+            .map(|r| s(r).date_fermeture.is_some_and(|d| d < ctx.date_reference)),
+    )
+    .str("donnee_source_type", sources.iter().map(|x| x.0))
+    .str("donnee_source_code", sources.iter().map(|x| &x.1))
+    .bool("dans_somme", rows.iter().map(|r| r.hors_somme.is_none()))
+    .str(
+        "raison_hors_somme",
+        rows.iter().map(|r| r.hors_somme.map_or("", |h| h.as_str())),
+    )
+    .int("nb_annee_term", p.iter().map(|x| x.counts.nb_annee_term))
+    .int("nb_sortant", p.iter().map(|x| x.counts.nb_sortant))
+    .int(
+        "nb_poursuite_etudes",
+        p.iter().map(|x| x.counts.nb_poursuite_etudes),
+    )
+    .int(
+        "nb_en_emploi_6_mois",
+        p.iter().map(|x| x.counts.nb_en_emploi_6_mois),
+    )
+    .int(
+        "taux_en_emploi_6_mois",
+        p.iter().map(|x| x.taux.taux_en_emploi_6_mois),
+    )
+    .int(
+        "taux_en_emploi_12_mois",
+        p.iter().map(|x| x.taux.taux_en_emploi_12_mois),
+    )
+    .int(
+        "taux_en_emploi_18_mois",
+        p.iter().map(|x| x.taux.taux_en_emploi_18_mois),
+    )
+    .int(
+        "taux_en_emploi_24_mois",
+        p.iter().map(|x| x.taux.taux_en_emploi_24_mois),
+    )
+    .int(
+        "taux_poursuite_etudes",
+        p.iter().map(|x| x.taux.taux_poursuite_etudes),
+    )
+    .int(
+        "part_en_emploi_6_mois",
+        p.iter().map(|x| x.taux.part_en_emploi_6_mois),
+    )
+    .int(
+        "part_poursuite_etudes",
+        p.iter().map(|x| x.taux.part_poursuite_etudes),
+    )
+    .int(
+        "part_autres_situations_6_mois",
+        p.iter().map(|x| x.taux.part_autres_situations_6_mois),
+    )
+    .str(
+        "masked",
+        p.iter().map(|x| x.masked.map(|m| m.as_str()).unwrap_or("")),
+    );
     t
 }
 
@@ -284,6 +429,7 @@ fn etablissements_table(rows: &[EtablissementRow], reference: &Reference) -> Out
     t.str("millesime", rows.iter().map(|r| r.millesime.to_string()))
         .str("filiere", rows.iter().map(|r| r.filiere.as_str()))
         .str("uai", rows.iter().map(|r| &r.uai))
+        .str("source", rows.iter().map(|r| r.source))
         .str("libelle_etablissement", rows.iter().map(|r| &r.libelle))
         .str(
             "region_libelle_source",

@@ -8,8 +8,20 @@
 //! 1. the code built as `MEF_STAT_11[0:3] + DUREE + MEF_STAT_11[4:]` when the
 //!    BCN has it (DOMAIN.md);
 //! 2. otherwise every MEF of the same CFD whose ANNEE_DISPOSITIF is its duration;
-//! 3. for a common first year of a famille de métiers (a CFD all of whose
-//!    MEFs are first years), every terminal MEF of the family's other CFDs.
+//! 3. for a common first year of a famille de métiers (issue 6: flagged
+//!    `seconde_commune` by the `bcn` stage, or, with an older referential, a
+//!    CFD all of whose MEFs are first years, in a family), every terminal MEF
+//!    of the family's specialities in the same voie and cursus: a common
+//!    year of the Éducation nationale leads to the specialities' Éducation
+//!    nationale terminal MEFs, an agricultural one to their agricultural MEFs
+//!    (see `is_agricole`), and a first year of a 3-year bac pro to the 3rd
+//!    year of a 3-year cursus, not to the final year of the 1- and 2-year bac
+//!    pro some specialities had until 2010 (dispositifs 245, 246, 273). A speciality in several families is a terminal of each
+//!    family's common year. The same links are given between the CFDs (the
+//!    common year's CFD leads to its specialities' CFDs), for figures keyed
+//!    by CFD (apprenticeship). Closed specialities stay: the BCN still lists them
+//!    in the family, and their last cohorts are the family's history (the
+//!    indicator tables say `formation_fermee`).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -17,13 +29,27 @@ use crate::output::OutTable;
 use crate::rules::codes::CodeType;
 use crate::stages::indicators::upstream::Certification;
 
+/// `lien` of a common first year's terminal certifications.
+pub const LIEN_FAMILLE_METIERS: &str = "famille_metiers";
+/// `lien` of a first year's own terminal year.
+pub const LIEN_MEME_FORMATION: &str = "meme_formation";
+
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Terminale {
     pub code_certification: String,
     pub code_certification_terminale: String,
     /// `meme_formation` (rule 1 or 2) or `famille_metiers` (rule 3).
     pub lien: &'static str,
+    /// The family the link goes through (rule 3), else the first year's own.
     pub famille_metiers_code: String,
+}
+
+/// A MEF of the enseignement agricole, from its DISPOSITIF_FORMATION: on the
+/// real N_DISPOSITIF_FORMATION, 270 to 282 are all agricultural (CAP
+/// agricole, BEPA, bac pro agricole, BPA, CSA, CAPA-apprenti); the
+/// Éducation nationale's bac pro are 245 to 247.
+pub fn is_agricole(dispositif_formation: &str) -> bool {
+    dispositif_formation.starts_with("27") || dispositif_formation.starts_with("28")
 }
 
 fn is_terminal(c: &Certification) -> bool {
@@ -31,32 +57,38 @@ fn is_terminal(c: &Certification) -> bool {
 }
 
 pub fn build_terminales(referentiel: &HashMap<String, Certification>) -> Vec<Terminale> {
-    let mefs: Vec<&Certification> = referentiel
+    let mut mefs: Vec<&Certification> = referentiel
         .values()
         .filter(|c| c.code_type == Some(CodeType::MefStat11))
         .collect();
+    mefs.sort_by(|a, b| a.code.cmp(&b.code));
     let mut by_cfd: BTreeMap<&str, Vec<&Certification>> = BTreeMap::new();
     for m in &mefs {
         by_cfd.entry(&m.code_formation_diplome).or_default().push(m);
     }
-    // A common first year: every MEF of its CFD is a first year, in a family.
-    let common_first_year = |cfd: &str| {
-        by_cfd.get(cfd).is_some_and(|ms| {
-            ms.iter().all(|m| m.annee_dispositif == Some(1))
-                && ms.iter().any(|m| !m.famille_metiers_code.is_empty())
-        })
+    let is_commune = |m: &Certification| {
+        !m.familles_metiers_codes.is_empty()
+            && (m.seconde_commune
+                || by_cfd
+                    .get(m.code_formation_diplome.as_str())
+                    .is_some_and(|ms| ms.iter().all(|x| x.annee_dispositif == Some(1))))
     };
-    let mut family_terminals: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    // (family, agricultural, duration) → the terminal MEFs of its specialities.
+    let mut family_terminals: BTreeMap<(&str, bool, Option<u32>), BTreeSet<&str>> = BTreeMap::new();
     for m in &mefs {
-        if is_terminal(m) && !m.famille_metiers_code.is_empty() {
-            family_terminals
-                .entry(&m.famille_metiers_code)
-                .or_default()
-                .insert(&m.code);
+        if is_terminal(m) && !is_commune(m) {
+            for f in &m.familles_metiers_codes {
+                family_terminals
+                    .entry((f, is_agricole(&m.dispositif_formation), m.duree_dispositif))
+                    .or_default()
+                    .insert(&m.code);
+            }
         }
     }
 
-    let mut out = BTreeSet::new();
+    // (first year, terminal) → the link; a pair reached through two families
+    // keeps the first (smallest) family.
+    let mut out: BTreeMap<(String, String), Terminale> = BTreeMap::new();
     for m in &mefs {
         let (Some(annee), Some(duree)) = (m.annee_dispositif, m.duree_dispositif) else {
             continue;
@@ -64,18 +96,22 @@ pub fn build_terminales(referentiel: &HashMap<String, Certification>) -> Vec<Ter
         if annee >= duree || duree > 9 {
             continue;
         }
-        if common_first_year(&m.code_formation_diplome) {
-            for t in family_terminals
-                .get(m.famille_metiers_code.as_str())
-                .into_iter()
-                .flatten()
-            {
-                out.insert(Terminale {
-                    code_certification: m.code.clone(),
-                    code_certification_terminale: t.to_string(),
-                    lien: "famille_metiers",
-                    famille_metiers_code: m.famille_metiers_code.clone(),
-                });
+        if is_commune(m) {
+            let agricole = is_agricole(&m.dispositif_formation);
+            for f in &m.familles_metiers_codes {
+                for t in family_terminals
+                    .get(&(f.as_str(), agricole, m.duree_dispositif))
+                    .into_iter()
+                    .flatten()
+                {
+                    out.entry((m.code.clone(), t.to_string()))
+                        .or_insert_with(|| Terminale {
+                            code_certification: m.code.clone(),
+                            code_certification_terminale: t.to_string(),
+                            lien: LIEN_FAMILLE_METIERS,
+                            famille_metiers_code: f.clone(),
+                        });
+                }
             }
             continue;
         }
@@ -91,15 +127,63 @@ pub fn build_terminales(referentiel: &HashMap<String, Certification>) -> Vec<Ter
                 .collect(),
         };
         for t in terminals {
-            out.insert(Terminale {
-                code_certification: m.code.clone(),
-                code_certification_terminale: t.to_string(),
-                lien: "meme_formation",
-                famille_metiers_code: m.famille_metiers_code.clone(),
-            });
+            out.entry((m.code.clone(), t.to_string()))
+                .or_insert_with(|| Terminale {
+                    code_certification: m.code.clone(),
+                    code_certification_terminale: t.to_string(),
+                    lien: LIEN_MEME_FORMATION,
+                    famille_metiers_code: m.famille_metiers_code.clone(),
+                });
         }
     }
-    out.into_iter().collect()
+    // The same links between their CFDs, for figures keyed by CFD
+    // (apprenticeship): the common year's CFD leads to its specialities'.
+    let cfd_of = |code: &str| {
+        referentiel
+            .get(code)
+            .map(|c| c.code_formation_diplome.clone())
+            .unwrap_or_default()
+    };
+    let cfd_links: Vec<Terminale> = out
+        .values()
+        .filter(|t| t.lien == LIEN_FAMILLE_METIERS)
+        .map(|t| Terminale {
+            code_certification: cfd_of(&t.code_certification),
+            code_certification_terminale: cfd_of(&t.code_certification_terminale),
+            lien: LIEN_FAMILLE_METIERS,
+            famille_metiers_code: t.famille_metiers_code.clone(),
+        })
+        .collect();
+    for t in cfd_links {
+        let is_cfd = |code: &str| {
+            referentiel
+                .get(code)
+                .is_some_and(|c| c.code_type == Some(CodeType::Cfd))
+        };
+        if t.code_certification != t.code_certification_terminale
+            && is_cfd(&t.code_certification)
+            && is_cfd(&t.code_certification_terminale)
+        {
+            out.entry((
+                t.code_certification.clone(),
+                t.code_certification_terminale.clone(),
+            ))
+            .or_insert(t);
+        }
+    }
+    out.into_values().collect()
+}
+
+/// The specialities of each common first year: code → (family, terminal codes).
+pub fn specialites_by_commune(terminales: &[Terminale]) -> BTreeMap<&str, (&str, Vec<&str>)> {
+    let mut out: BTreeMap<&str, (&str, Vec<&str>)> = BTreeMap::new();
+    for t in terminales.iter().filter(|t| t.lien == LIEN_FAMILLE_METIERS) {
+        out.entry(&t.code_certification)
+            .or_insert((&t.famille_metiers_code, Vec::new()))
+            .1
+            .push(&t.code_certification_terminale);
+    }
+    out
 }
 
 pub fn terminales_table(
@@ -118,6 +202,15 @@ pub fn terminales_table(
             .map(|c| c.code_formation_diplome.clone())
             .unwrap_or_default()
     };
+    // A family's label, from any code the referential files under it.
+    let mut libelles: HashMap<&str, &str> = HashMap::new();
+    for c in referential_values(referentiel) {
+        if !c.famille_metiers_code.is_empty() && !c.famille_metiers_libelle.is_empty() {
+            libelles
+                .entry(&c.famille_metiers_code)
+                .or_insert(&c.famille_metiers_libelle);
+        }
+    }
     let t = terminales;
     let mut table = OutTable::new("certifications_terminales");
     table
@@ -146,8 +239,24 @@ pub fn terminales_table(
         .str(
             "famille_metiers_code",
             t.iter().map(|x| &x.famille_metiers_code),
+        )
+        .str(
+            "famille_metiers_libelle",
+            t.iter().map(|x| {
+                libelles
+                    .get(x.famille_metiers_code.as_str())
+                    .copied()
+                    .unwrap_or("")
+            }),
         );
     table
+}
+
+/// The referential's codes in code order (so a choice among them is stable).
+fn referential_values(referentiel: &HashMap<String, Certification>) -> Vec<&Certification> {
+    let mut v: Vec<&Certification> = referentiel.values().collect();
+    v.sort_by(|a, b| a.code.cmp(&b.code));
+    v
 }
 
 #[cfg(test)]
@@ -155,24 +264,32 @@ mod tests {
     use super::*;
 
     fn mef(code: &str, cfd: &str, annee: u32, duree: u32, famille: &str) -> Certification {
+        let familles: Vec<String> = famille
+            .split('|')
+            .filter(|f| !f.is_empty())
+            .map(str::to_string)
+            .collect();
         Certification {
             code: code.into(),
             code_type: Some(CodeType::MefStat11),
             code_formation_diplome: cfd.into(),
+            // 247: bac pro in 3 years; 276: its agricultural twin (MEF_STAT_11[4] = 1).
+            dispositif_formation: if &code[4..5] == "1" { "276" } else { "247" }.into(),
             annee_dispositif: Some(annee),
             duree_dispositif: Some(duree),
-            famille_metiers_code: famille.into(),
+            famille_metiers_code: familles.first().cloned().unwrap_or_default(),
+            familles_metiers_codes: familles,
             ..Certification::default()
         }
     }
 
-    fn referentiel(mefs: Vec<Certification>) -> HashMap<String, Certification> {
+    fn referential(mefs: Vec<Certification>) -> HashMap<String, Certification> {
         mefs.into_iter().map(|m| (m.code.clone(), m)).collect()
     }
 
     #[test]
     fn a_first_year_leads_to_its_terminal_year() {
-        let r = referentiel(vec![
+        let r = referential(vec![
             mef("23810025513", "40025513", 1, 3, ""),
             mef("23820025513", "40025513", 2, 3, ""),
             mef("23830025513", "40025513", 3, 3, ""),
@@ -202,7 +319,7 @@ mod tests {
 
     #[test]
     fn a_common_first_year_leads_to_every_speciality_of_its_family() {
-        let r = referentiel(vec![
+        let r = referential(vec![
             mef("23810020006", "40020006", 1, 3, "G0003"),
             mef("23820023102", "40023102", 2, 3, "G0003"),
             mef("23830023102", "40023102", 3, 3, "G0003"),
@@ -219,5 +336,58 @@ mod tests {
         assert!(t
             .iter()
             .all(|t| t.code_certification != "23810020006" || t.lien == "famille_metiers"));
+    }
+
+    fn from(t: &[Terminale], code: &str) -> Vec<(String, String)> {
+        t.iter()
+            .filter(|t| t.code_certification == code)
+            .map(|t| {
+                (
+                    t.code_certification_terminale.clone(),
+                    t.famille_metiers_code.clone(),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_common_first_year_keeps_to_its_voie() {
+        let r = referential(vec![
+            // Éducation nationale and agricultural common years of one family.
+            mef("23810020006", "40020006", 1, 3, "G0003"),
+            mef("23811020006", "40320006", 1, 3, "G0003"),
+            // A speciality taught in both voies, another in one only.
+            mef("23830023102", "40023102", 3, 3, "G0003"),
+            mef("23831023102", "40023102", 3, 3, "G0003"),
+            mef("23831021004", "40321004", 3, 3, "G0003"),
+        ]);
+        let t = build_terminales(&r);
+        let codes = |c: &str| from(&t, c).into_iter().map(|x| x.0).collect::<Vec<_>>();
+        assert_eq!(codes("23810020006"), vec!["23830023102"]);
+        assert_eq!(codes("23811020006"), vec!["23831021004", "23831023102"]);
+    }
+
+    #[test]
+    fn a_speciality_in_two_families_is_a_terminal_of_both() {
+        let r = referential(vec![
+            mef("23810020006", "40020006", 1, 3, "G0003"),
+            mef("23810023007", "40023007", 1, 3, "G0010"),
+            mef("23830023203", "40023203", 3, 3, "G0003|G0010"),
+            mef("23830023004", "40023004", 3, 3, "G0010"),
+        ]);
+        let t = build_terminales(&r);
+        assert_eq!(
+            from(&t, "23810020006"),
+            vec![("23830023203".to_string(), "G0003".to_string())]
+        );
+        assert_eq!(
+            from(&t, "23810023007"),
+            vec![
+                ("23830023004".to_string(), "G0010".to_string()),
+                ("23830023203".to_string(), "G0010".to_string())
+            ]
+        );
+        let by_commune = specialites_by_commune(&t);
+        assert_eq!(by_commune["23810023007"].1.len(), 2);
     }
 }

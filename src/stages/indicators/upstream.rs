@@ -32,6 +32,11 @@ pub struct Certification {
     pub annee_dispositif: Option<u32>,
     pub famille_metiers_code: String,
     pub famille_metiers_libelle: String,
+    /// Every family the code is in (issue 6); `famille_metiers_code` alone
+    /// when the referential predates the column.
+    pub familles_metiers_codes: Vec<String>,
+    /// A family's common first year, as the referential flags it.
+    pub seconde_commune: bool,
 }
 
 /// A (code, relative) pair of `continuum_lineage`.
@@ -98,8 +103,12 @@ pub fn load_referentiel(bcn_out: &Path) -> Result<HashMap<String, Certification>
             "famille_metiers_libelle",
         ])?;
     let premiere = t.optional_column("date_premiere_session");
+    let familles = t.optional_column("familles_metiers_codes");
+    let commune = t.optional_column("seconde_commune");
     let mut out = HashMap::with_capacity(t.len());
     for row in t.rows() {
+        let famille_code = row.get(&famille);
+        let all = familles.as_ref().map_or(famille_code, |c| row.get(c));
         let c = Certification {
             date_premiere_session: fields::opt_year(&row, premiere.as_ref())?,
             code: row.get(&code).to_string(),
@@ -116,8 +125,14 @@ pub fn load_referentiel(bcn_out: &Path) -> Result<HashMap<String, Certification>
                 .map_err(|m| row.error(&fermeture, m))?,
             duree_dispositif: fields::opt_small_int(&row, &duree)?,
             annee_dispositif: fields::opt_small_int(&row, &annee)?,
-            famille_metiers_code: row.get(&famille).to_string(),
+            famille_metiers_code: famille_code.to_string(),
             famille_metiers_libelle: row.get(&famille_libelle).to_string(),
+            familles_metiers_codes: all
+                .split('|')
+                .filter(|c| !c.is_empty())
+                .map(str::to_string)
+                .collect(),
+            seconde_commune: commune.as_ref().is_some_and(|c| row.get(c) == "true"),
         };
         out.insert(c.code.clone(), c);
     }

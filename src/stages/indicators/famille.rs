@@ -1,0 +1,369 @@
+//! Familles de métiers: a common first year's row, summed from its
+//! specialities (issue 6).
+//!
+//! A common first year ("seconde commune") has no outcome of its own: the
+//! honest figures to show for it are those of the specialities it leads to
+//! (its `famille_metiers` terminal certifications). At each level (nation,
+//! région, establishment) and for each millésime and filière where at least
+//! one speciality has a row, the common year gets:
+//! - a row of its own in the level's table, keyed by its code, whose counts
+//!   are the sum of its specialities' counts (`origine` = `somme_specialites`,
+//!   `donnee_source_type` = `famille_metiers`, `donnee_source_code` = the
+//!   specialities summed, `|`-joined). Rates are computed from the sums and
+//!   the threshold is applied to the sum, at writing, like any row: a
+//!   speciality under the threshold still counts, and the family's row may be
+//!   published where none of its specialities' is;
+//! - one `familles_specialites` row per speciality, with the speciality's own
+//!   published figures and whether it is in the sum, so a platform can show
+//!   either the family or its specialities.
+//!
+//! What is summed: every speciality row with counts, the code's own figures
+//! first, then rows the continuum derived (a renewed speciality carrying its
+//! predecessor's figures), unless the figures they carry are already in the
+//! sum (a predecessor that is itself a speciality of the family): no student
+//! is counted twice. Left out, and said so (`raison_hors_somme`): rows
+//! without counts (a source giving rates only), rows whose only count is
+//! `nb_annee_term` (the source withholds the rest under 5 students), and
+//! figures already counted. A count of the sum is known only where every
+//! summed row knows it (`model::sum_counts`); a row with no leaver (every
+//! student went on studying) has no one in employment, so its missing
+//! employment counts are 0, not unknown.
+//!
+//! A common year with figures of its own at a key keeps them: no family row
+//! is made there. Salaries, which are quartiles, are not summed.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use crate::rules::filiere::Filiere;
+use crate::rules::millesime::Millesime;
+use crate::rules::rates::sortants;
+use crate::stages::indicators::model::{sum_counts, DonneeSource, Indicateur, Key, Origine};
+use crate::staging::mesures::{Counts, Niveau};
+
+/// Why a speciality's row is not in its family's sum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum HorsSomme {
+    /// The row has rates but no counts.
+    SansEffectifs,
+    /// Only `nb_annee_term` is given: the source withholds the rest.
+    EffectifsNonDiffuses,
+    /// Its figures are another speciality's, already summed (continuum).
+    DejaComptee,
+}
+
+impl HorsSomme {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HorsSomme::SansEffectifs => "sans_effectifs",
+            HorsSomme::EffectifsNonDiffuses => "effectifs_non_diffuses",
+            HorsSomme::DejaComptee => "deja_comptee",
+        }
+    }
+}
+
+/// One speciality of a common first year, at one key.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FamilleSpecialite {
+    /// The common first year.
+    pub code_certification: String,
+    pub famille_metiers_code: String,
+    /// The speciality's row (its code is the speciality's).
+    pub specialite: Indicateur,
+    pub hors_somme: Option<HorsSomme>,
+}
+
+/// The specialities of each common first year: its code → (family, speciality codes).
+pub type Specialites<'a> = BTreeMap<&'a str, (&'a str, Vec<&'a str>)>;
+
+/// Adds to `rows` (one level's rows, the continuum's included) the family
+/// row of each common first year, and returns the speciality rows.
+pub fn add_family_rows(
+    rows: &mut Vec<Indicateur>,
+    specialites: &Specialites,
+) -> Vec<FamilleSpecialite> {
+    let wanted: HashSet<&str> = specialites
+        .values()
+        .flat_map(|(_, codes)| codes.iter().copied())
+        .collect();
+    let mut by_code: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (i, r) in rows.iter().enumerate() {
+        if wanted.contains(r.code_certification.as_str()) {
+            by_code.entry(&r.code_certification).or_default().push(i);
+        }
+    }
+    let own: HashSet<Key> = rows.iter().map(Indicateur::key).collect();
+
+    let mut new_rows = Vec::new();
+    let mut listed = Vec::new();
+    for (commune, (famille, codes)) in specialites {
+        let mut groups: BTreeMap<(Millesime, Filiere, Niveau), Vec<&Indicateur>> = BTreeMap::new();
+        for code in codes {
+            for &i in by_code.get(code).into_iter().flatten() {
+                let r = &rows[i];
+                groups
+                    .entry((r.millesime, r.filiere, r.niveau.clone()))
+                    .or_default()
+                    .push(r);
+            }
+        }
+        for ((millesime, filiere, niveau), mut members) in groups {
+            // Own figures first, then derived ones; by code within each.
+            members.sort_by_key(|r| {
+                (
+                    r.donnee_source != DonneeSource::Propre,
+                    r.code_certification.clone(),
+                )
+            });
+            let mut counted: HashSet<&str> = HashSet::new();
+            let mut summed: Vec<&Indicateur> = Vec::new();
+            for r in &members {
+                let hors_somme = if r.counts.is_empty() {
+                    Some(HorsSomme::SansEffectifs)
+                } else if only_annee_term(&r.counts) {
+                    Some(HorsSomme::EffectifsNonDiffuses)
+                } else if figures_of(r).iter().any(|c| counted.contains(c)) {
+                    Some(HorsSomme::DejaComptee)
+                } else {
+                    counted.extend(figures_of(r));
+                    summed.push(r);
+                    None
+                };
+                listed.push(FamilleSpecialite {
+                    code_certification: commune.to_string(),
+                    famille_metiers_code: famille.to_string(),
+                    specialite: (*r).clone(),
+                    hors_somme,
+                });
+            }
+            let key = (millesime, filiere, niveau.clone(), commune.to_string());
+            let Some(first) = summed.first() else {
+                continue;
+            };
+            if own.contains(&key) {
+                continue;
+            }
+            let completed: Vec<Counts> =
+                summed.iter().map(|r| no_leaver_no_job(&r.counts)).collect();
+            new_rows.push(Indicateur {
+                millesime,
+                filiere,
+                code_certification: commune.to_string(),
+                code_certification_type: first.code_certification_type,
+                niveau,
+                counts: sum_counts(completed.iter()),
+                salaires: Default::default(),
+                source_rates: Default::default(),
+                libelle_etablissement: first.libelle_etablissement.clone(),
+                origine: Origine::SommeSpecialites,
+                donnee_source: DonneeSource::FamilleMetiers {
+                    famille_metiers_code: famille.to_string(),
+                    codes: summed
+                        .iter()
+                        .map(|r| r.code_certification.clone())
+                        .collect(),
+                },
+            });
+        }
+    }
+    rows.extend(new_rows);
+    listed
+}
+
+/// The codes whose students a row counts: its own, or those the continuum
+/// took its figures from.
+fn figures_of(r: &Indicateur) -> Vec<&str> {
+    match &r.donnee_source {
+        DonneeSource::Continuum { codes, .. } => codes.iter().map(String::as_str).collect(),
+        _ => vec![r.code_certification.as_str()],
+    }
+}
+
+/// Only the number of students in their final year is known.
+fn only_annee_term(c: &Counts) -> bool {
+    c.nb_annee_term.is_some()
+        && c.nb_poursuite_etudes.is_none()
+        && c.nb_sortant.is_none()
+        && c.nb_en_emploi_6_mois.is_none()
+        && c.nb_en_emploi_12_mois.is_none()
+        && c.nb_en_emploi_18_mois.is_none()
+        && c.nb_en_emploi_24_mois.is_none()
+}
+
+/// With no leaver, no one is in employment: a missing employment count is 0.
+fn no_leaver_no_job(c: &Counts) -> Counts {
+    let mut c = *c;
+    c.nb_sortant = sortants(c.nb_sortant, c.nb_annee_term, c.nb_poursuite_etudes);
+    if c.nb_sortant == Some(0) {
+        for n in [
+            &mut c.nb_en_emploi_6_mois,
+            &mut c.nb_en_emploi_12_mois,
+            &mut c.nb_en_emploi_18_mois,
+            &mut c.nb_en_emploi_24_mois,
+        ] {
+            n.get_or_insert(0);
+        }
+    }
+    c
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::codes::CodeType;
+    use crate::rules::continuum::{Direction, Via};
+    use crate::stages::indicators::model::{publish, Masked};
+    use crate::staging::mesures::{Salaires, SourceRates};
+
+    fn counts(term: i64, poursuite: i64, emploi_6: i64) -> Counts {
+        Counts {
+            nb_annee_term: Some(term),
+            nb_poursuite_etudes: Some(poursuite),
+            nb_sortant: Some(term - poursuite),
+            nb_en_emploi_6_mois: Some(emploi_6),
+            ..Counts::default()
+        }
+    }
+
+    fn row(code: &str, region: &str, c: Counts) -> Indicateur {
+        Indicateur {
+            millesime: Millesime::parse("2022_2023").unwrap(),
+            filiere: Filiere::Pro,
+            code_certification: code.into(),
+            code_certification_type: CodeType::MefStat11,
+            niveau: Niveau::Region(region.into()),
+            counts: c,
+            salaires: Salaires::default(),
+            source_rates: SourceRates::default(),
+            libelle_etablissement: None,
+            origine: Origine::Source,
+            donnee_source: DonneeSource::Propre,
+        }
+    }
+
+    fn specialites() -> Specialites<'static> {
+        BTreeMap::from([(
+            "23810020006",
+            ("G0003", vec!["23830023102", "23830023203", "23830023204"]),
+        )])
+    }
+
+    fn family<'a>(rows: &'a [Indicateur], region: &str) -> Option<&'a Indicateur> {
+        rows.iter().find(|r| {
+            r.code_certification == "23810020006" && r.niveau == Niveau::Region(region.into())
+        })
+    }
+
+    #[test]
+    fn the_family_sums_its_specialities_and_the_threshold_applies_to_the_sum() {
+        let mut rows = vec![
+            row("23830023102", "84", counts(12, 5, 3)),
+            row("23830023203", "84", counts(15, 6, 4)),
+            row("23830023102", "11", counts(45, 20, 9)),
+        ];
+        let listed = add_family_rows(&mut rows, &specialites());
+        let f = family(&rows, "84").unwrap();
+        assert_eq!(f.counts.nb_annee_term, Some(27));
+        assert_eq!(f.counts.nb_en_emploi_6_mois, Some(7));
+        assert_eq!(f.origine, Origine::SommeSpecialites);
+        assert_eq!(
+            f.donnee_source,
+            DonneeSource::FamilleMetiers {
+                famille_metiers_code: "G0003".into(),
+                codes: vec!["23830023102".into(), "23830023203".into()],
+            }
+        );
+        // Each speciality is under the threshold, the family is not.
+        assert_eq!(publish(&rows[0], 20).masked, Some(Masked::SousSeuil));
+        let p = publish(f, 20);
+        assert_eq!(p.masked, Some(Masked::SortantsSousSeuil), "16 leavers");
+        assert_eq!(p.taux.taux_poursuite_etudes, Some(41));
+        assert_eq!(family(&rows, "11").unwrap().counts.nb_annee_term, Some(45));
+        assert_eq!(listed.len(), 3);
+        assert!(listed.iter().all(|l| l.hors_somme.is_none()));
+    }
+
+    #[test]
+    fn a_continuum_row_carrying_a_summed_specialitys_figures_is_not_counted_twice() {
+        // 23830023204 (closed) has its own row; 23830023203 took it (continuum).
+        let mut derived = row("23830023203", "11", counts(30, 10, 8));
+        derived.donnee_source = DonneeSource::Continuum {
+            direction: Direction::Ancienne,
+            via: Via::OneToOne,
+            hops: 1,
+            codes: vec!["23830023204".into()],
+        };
+        // A derived row whose source is not in the family is summed.
+        let mut other = row("23830023102", "11", counts(40, 10, 12));
+        other.donnee_source = DonneeSource::Continuum {
+            direction: Direction::Ancienne,
+            via: Via::OneToOne,
+            hops: 1,
+            codes: vec!["23830099999".into()],
+        };
+        let mut rows = vec![row("23830023204", "11", counts(30, 10, 8)), derived, other];
+        let listed = add_family_rows(&mut rows, &specialites());
+        assert_eq!(family(&rows, "11").unwrap().counts.nb_annee_term, Some(70));
+        let reasons: Vec<_> = listed
+            .iter()
+            .map(|l| (l.specialite.code_certification.as_str(), l.hors_somme))
+            .collect();
+        assert_eq!(
+            reasons,
+            vec![
+                ("23830023204", None),
+                ("23830023102", None),
+                ("23830023203", Some(HorsSomme::DejaComptee)),
+            ]
+        );
+    }
+
+    #[test]
+    fn rows_without_usable_counts_are_listed_not_summed() {
+        let tiny = Counts {
+            nb_annee_term: Some(3),
+            ..Counts::default()
+        };
+        let mut rates_only = row("23830023204", "11", Counts::default());
+        rates_only.source_rates.taux_poursuite_etudes = Some(40.0);
+        // Everyone went on: no leaver, so no one in employment.
+        let all_continue = Counts {
+            nb_annee_term: Some(22),
+            nb_poursuite_etudes: Some(22),
+            ..Counts::default()
+        };
+        let mut rows = vec![
+            row("23830023102", "11", tiny),
+            rates_only,
+            row("23830023203", "11", all_continue),
+        ];
+        let listed = add_family_rows(&mut rows, &specialites());
+        let f = family(&rows, "11").unwrap();
+        assert_eq!(f.counts.nb_annee_term, Some(22));
+        assert_eq!(f.counts.nb_en_emploi_6_mois, Some(0));
+        let mut reasons: Vec<_> = listed.iter().map(|l| l.hors_somme).collect();
+        reasons.sort();
+        assert_eq!(
+            reasons,
+            vec![
+                None,
+                Some(HorsSomme::SansEffectifs),
+                Some(HorsSomme::EffectifsNonDiffuses)
+            ]
+        );
+    }
+
+    #[test]
+    fn a_common_year_with_figures_of_its_own_keeps_them() {
+        let mut rows = vec![
+            row("23810020006", "11", counts(25, 10, 5)),
+            row("23830023102", "11", counts(45, 20, 9)),
+        ];
+        add_family_rows(&mut rows, &specialites());
+        let own: Vec<_> = rows
+            .iter()
+            .filter(|r| r.code_certification == "23810020006")
+            .collect();
+        assert_eq!(own.len(), 1);
+        assert_eq!(own[0].donnee_source, DonneeSource::Propre);
+    }
+}
