@@ -2,6 +2,9 @@
 //! thin functions that turn them into calls of the library.
 
 use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::release::publish;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
@@ -79,6 +82,108 @@ primary key) and renamed into OUT/<version>/ only when every check passed. Witho
 after the pipeline and a hash of its tables, and two builds of the same inputs are byte-identical."
     )]
     Release(ReleaseArgs),
+    /// What changed between two releases: rows added, removed and changed per table, masked rows, coverage.
+    #[command(
+        after_help = "Examples:\n  ij diff dist/v1 dist/v2                   # the changelog (Markdown, in French) on stdout\n  ij diff dist/v1 dist/v2 --json            # JSON on stdout instead\n  ij diff dist/v1 dist/v2 --json diff.json --changelog /tmp/CHANGELOG.md\n\n\
+Rows are matched by each table's primary key (primaryKey of <table>.schema.json, else the first column) and compared as text; \
+coverage rates are compared between coverage_summary*.json files at the same path. `ij release --previous` writes the same Markdown as CHANGELOG.md."
+    )]
+    Diff(DiffArgs),
+    /// Upload a release to a data.gouv.fr dataset: a dry run that prints every call, unless --apply.
+    #[command(
+        after_help = "Examples:\n  ij publish dist/v2 --dataset insertion-des-jeunes   # dry run: prints every call\n  DATAGOUV_API_KEY=... ij publish dist/v2 --dataset insertion-des-jeunes --apply\n  ij publish dist/v2 --dataset 5f3c0a9e --base-url https://demo.data.gouv.fr/api/1 --apply\n\n\
+Each file (CSV, Parquet, <table>.schema.json, datapackage.json, README.md, CHANGELOG.md) replaces the resource with its title (the file name) or becomes a new one; \
+its description and schema link are set. The API key is read from $DATAGOUV_API_KEY (or --api-key-env), never from the command line. \
+The release is checked first (a file missing or not matching datapackage.json: nothing is sent). 5xx and network errors are retried; \
+401/403 stop at once; the report lists every file and the exit status is 1 if one was not published. Running again is safe."
+    )]
+    Publish(PublishArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The previous release folder.
+    pub old: PathBuf,
+    /// The new release folder.
+    pub new: PathBuf,
+    /// Write the diff as JSON to FILE; without FILE, on stdout instead of the Markdown.
+    #[arg(long, value_name = "FILE", num_args = 0..=1, default_missing_value = "-")]
+    pub json: Option<PathBuf>,
+    /// Write the Markdown changelog to FILE instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub changelog: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct PublishArgs {
+    /// The release folder (dist/<version>).
+    pub release: PathBuf,
+    /// The dataset's id or slug (as in https://www.data.gouv.fr/fr/datasets/<id>/).
+    #[arg(long, value_parser = publish::parse_dataset_id)]
+    pub dataset: String,
+    /// Print the calls, send no write call (the default).
+    #[arg(long, conflicts_with = "apply")]
+    pub dry_run: bool,
+    /// Make the calls.
+    #[arg(long)]
+    pub apply: bool,
+    /// With --dry-run: do not read the dataset either (every file is shown as new).
+    #[arg(long, conflicts_with = "apply")]
+    pub offline: bool,
+    /// The API base URL [default: $DATAGOUV_API_URL, else https://www.data.gouv.fr/api/1].
+    #[arg(long, value_name = "URL", value_parser = publish::parse_base_url)]
+    pub base_url: Option<String>,
+    /// The environment variable that holds the API key.
+    #[arg(long, value_name = "VAR", default_value = publish::DEFAULT_API_KEY_ENV)]
+    pub api_key_env: String,
+    /// How many times a call answered 5xx, or not answered, is retried.
+    #[arg(long, value_name = "N", default_value_t = 3)]
+    pub retries: u32,
+    /// Seconds before the first retry, doubled at each retry.
+    #[arg(long, value_name = "SECONDS", default_value = "2", value_parser = publish::parse_backoff)]
+    pub retry_backoff: Duration,
+}
+
+fn run_diff_command(args: &DiffArgs) -> anyhow::Result<()> {
+    use crate::release::diff::{run_diff, DiffSettings, Target};
+    let target = |path: &PathBuf| match path.to_str() {
+        Some("-") => Target::Stdout,
+        _ => Target::File(path.clone()),
+    };
+    let json = args.json.as_ref().map(target);
+    let markdown = match (&args.changelog, &json) {
+        (Some(path), _) => Some(Target::File(path.clone())),
+        (None, Some(Target::Stdout)) => None,
+        (None, _) => Some(Target::Stdout),
+    };
+    let settings = DiffSettings {
+        old: args.old.clone(),
+        new: args.new.clone(),
+        json,
+        markdown,
+    };
+    run_diff(&settings, &mut std::io::stdout().lock())?;
+    Ok(())
+}
+
+fn run_publish_command(args: &PublishArgs) -> anyhow::Result<()> {
+    use crate::release::publish::{PublishMode, PublishSettings, RetryPolicy};
+    let mut settings = PublishSettings::new(&args.release, &args.dataset);
+    settings.base_url =
+        publish::resolve_base_url(args.base_url.as_deref()).map_err(crate::error::Error::usage)?;
+    settings.mode = if args.apply {
+        PublishMode::Apply
+    } else {
+        PublishMode::DryRun
+    };
+    settings.offline = args.offline;
+    settings.api_key = publish::api_key_from_env(&args.api_key_env);
+    settings.api_key_env = args.api_key_env.clone();
+    settings.retry = RetryPolicy {
+        retries: args.retries,
+        backoff: args.retry_backoff,
+    };
+    publish::run_publish(&settings, &mut std::io::stdout().lock())?.into_result()
 }
 
 #[derive(Debug, Args)]
@@ -238,6 +343,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Continuum(args) => run_single("continuum", &args, quiet, stages::continuum::run),
         Command::Indicators(args) => run_indicators(&args, quiet),
         Command::Release(args) => run_release(&args, quiet),
+        Command::Diff(args) => run_diff_command(&args),
+        Command::Publish(args) => run_publish_command(&args),
         Command::Coverage(args) => match &args.check {
             Some(CoverageCommand::Check(check)) => run_check(check),
             None => run_coverage(&args, quiet),

@@ -7,6 +7,8 @@ mod bad_input;
 mod bcn_continuum;
 mod coverage;
 mod coverage_report;
+mod diff_publish;
+mod familles;
 mod indicators;
 mod real_data;
 mod release;

@@ -7,6 +7,7 @@ pub mod dictionary;
 pub mod diff;
 pub mod package;
 pub mod pattern;
+pub mod publish;
 pub mod readme;
 pub mod schema;
 pub mod validate;

@@ -11,17 +11,18 @@
 //! 3. for a common first year of a famille de métiers (issue 6: flagged
 //!    `seconde_commune` by the `bcn` stage, or, with an older referential, a
 //!    CFD all of whose MEFs are first years, in a family), every terminal MEF
-//!    of the family's specialities in the same voie and cursus: a common
-//!    year of the Éducation nationale leads to the specialities' Éducation
+//!    of the family's specialities in the same voie and cursus: a common year
+//!    of the Éducation nationale leads to the specialities' Éducation
 //!    nationale terminal MEFs, an agricultural one to their agricultural MEFs
-//!    (see `is_agricole`), and a first year of a 3-year bac pro to the 3rd
+//!    (see `is_agricole`), and the first year of a 3-year bac pro to the 3rd
 //!    year of a 3-year cursus, not to the final year of the 1- and 2-year bac
-//!    pro some specialities had until 2010 (dispositifs 245, 246, 273). A speciality in several families is a terminal of each
-//!    family's common year. The same links are given between the CFDs (the
-//!    common year's CFD leads to its specialities' CFDs), for figures keyed
-//!    by CFD (apprenticeship). Closed specialities stay: the BCN still lists them
-//!    in the family, and their last cohorts are the family's history (the
-//!    indicator tables say `formation_fermee`).
+//!    pro some specialities had until 2010 (dispositifs 245, 246, 273). A
+//!    speciality in several families is a terminal of each family's common
+//!    year. The same links are given between the CFDs (the common year's CFD
+//!    leads to its specialities' CFDs), for figures keyed by CFD
+//!    (apprenticeship). Closed specialities stay: the BCN still lists them in
+//!    the family, and their last cohorts are the family's history
+//!    (`familles_specialites` says `specialite_fermee`).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -389,5 +390,22 @@ mod tests {
         );
         let by_commune = specialites_by_commune(&t);
         assert_eq!(by_commune["23810023007"].1.len(), 2);
+    }
+
+    #[test]
+    fn a_common_first_year_leads_to_the_final_year_of_its_own_cursus() {
+        // The 2-year bac pro (dispositif 246) closed in 2010.
+        let mut old = mef("23720023102", "40023102", 2, 2, "G0003");
+        old.dispositif_formation = "246".into();
+        let r = referential(vec![
+            mef("23810020006", "40020006", 1, 3, "G0003"),
+            mef("23830023102", "40023102", 3, 3, "G0003"),
+            old,
+        ]);
+        let t = build_terminales(&r);
+        assert_eq!(
+            from(&t, "23810020006"),
+            vec![("23830023102".to_string(), "G0003".to_string())]
+        );
     }
 }
