@@ -4,12 +4,10 @@
 //! `(a|b)`, and the quantifiers `?` `*` `+` `{n}` `{n,}` `{n,m}`.
 //!
 //! A pattern must match the whole value, as Table Schema validators do
-//! (frictionless wraps it in `^…$`). Matching follows the set of positions
-//! reachable after each element, so there is no exponential backtracking.
-//! Anything outside the subset is refused when the pattern is compiled, so a
-//! schema cannot carry a pattern that `ij` would check differently.
-
-use std::collections::BTreeSet;
+//! (frictionless wraps it in `^…$`). Anything outside the subset is refused
+//! when the pattern is compiled, so a schema cannot carry a pattern that `ij`
+//! and Python's `re` would read differently; within it, matching is done by
+//! the `regex` crate (already built for polars), a linear-time engine.
 
 #[derive(Debug, Clone, PartialEq)]
 enum Node {
@@ -30,10 +28,16 @@ enum Node {
 }
 
 /// A compiled pattern.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct Pattern {
     source: String,
-    alternatives: Vec<Vec<Node>>,
+    regex: regex::Regex,
+}
+
+impl PartialEq for Pattern {
+    fn eq(&self, other: &Pattern) -> bool {
+        self.source == other.source
+    }
 }
 
 impl Pattern {
@@ -43,16 +47,19 @@ impl Pattern {
             chars: &chars,
             pos: 0,
         };
-        let alternatives = parser.alternatives()?;
+        // Parsed only to refuse what is outside the subset.
+        parser.alternatives()?;
         if parser.pos != chars.len() {
             return Err(format!(
                 "pattern {source:?}: unexpected `{}` at {}",
                 chars[parser.pos], parser.pos
             ));
         }
+        let regex = regex::Regex::new(&format!("^(?:{source})$"))
+            .map_err(|e| format!("pattern {source:?}: {e}"))?;
         Ok(Pattern {
             source: source.to_string(),
-            alternatives,
+            regex,
         })
     }
 
@@ -62,10 +69,7 @@ impl Pattern {
 
     /// Whether the pattern matches the whole value.
     pub fn is_match(&self, value: &str) -> bool {
-        let chars: Vec<char> = value.chars().collect();
-        let start = BTreeSet::from([0]);
-        let ends = alternatives(&self.alternatives, &chars, &start);
-        ends.contains(&chars.len())
+        self.regex.is_match(value)
     }
 }
 
@@ -226,88 +230,6 @@ impl Parser<'_> {
             max,
         })
     }
-}
-
-type Positions = BTreeSet<usize>;
-
-fn alternatives(alts: &[Vec<Node>], chars: &[char], from: &Positions) -> Positions {
-    let mut out = Positions::new();
-    for seq in alts {
-        out.extend(sequence(seq, chars, from));
-    }
-    out
-}
-
-fn sequence(seq: &[Node], chars: &[char], from: &Positions) -> Positions {
-    let mut current = from.clone();
-    for node in seq {
-        if current.is_empty() {
-            break;
-        }
-        current = step(node, chars, &current);
-    }
-    current
-}
-
-fn step(node: &Node, chars: &[char], from: &Positions) -> Positions {
-    let mut out = Positions::new();
-    match node {
-        Node::Repeat { node, min, max } => {
-            let mut current = from.clone();
-            let mut seen = Positions::new();
-            if *min == 0 {
-                out.extend(current.iter().copied());
-            }
-            let mut n = 0u32;
-            while max.is_none_or(|m| n < m) {
-                n += 1;
-                current = step(node, chars, &current);
-                if n >= *min {
-                    out.extend(current.iter().copied());
-                }
-                if current.is_empty() {
-                    break;
-                }
-                if n >= *min && max.is_none() {
-                    // Unbounded: stop once no new position appears.
-                    let before = seen.len();
-                    seen.extend(current.iter().copied());
-                    if seen.len() == before {
-                        break;
-                    }
-                }
-            }
-        }
-        Node::Group(alts) => out = alternatives(alts, chars, from),
-        _ => {
-            for &p in from {
-                match node {
-                    Node::Start if p == 0 => {
-                        out.insert(p);
-                    }
-                    Node::End if p == chars.len() => {
-                        out.insert(p);
-                    }
-                    Node::Any if p < chars.len() && chars[p] != '\n' => {
-                        out.insert(p + 1);
-                    }
-                    Node::Char(c) if chars.get(p) == Some(c) => {
-                        out.insert(p + 1);
-                    }
-                    Node::Class { ranges, negated } => {
-                        if let Some(&c) = chars.get(p) {
-                            let inside = ranges.iter().any(|&(lo, hi)| lo <= c && c <= hi);
-                            if inside != *negated {
-                                out.insert(p + 1);
-                            }
-                        }
-                    }
-                    _ => {}
-                }
-            }
-        }
-    }
-    out
 }
 
 #[cfg(test)]

@@ -353,13 +353,23 @@ pub fn build_indicators(
             ..TableSummary::default()
         },
     );
-    tables.insert(
-        "familles_specialites".to_string(),
-        TableSummary {
-            rows: familles_specialites.len(),
-            ..TableSummary::default()
-        },
-    );
+    // The specialities' own rows, as `familles_specialites` lists them.
+    let mut specialites_summary = TableSummary {
+        rows: familles_specialites.len(),
+        ..TableSummary::default()
+    };
+    for f in &familles_specialites {
+        if model::publish(&f.specialite, options.seuil)
+            .masked
+            .is_some()
+        {
+            specialites_summary.rows_masked += 1;
+        }
+        if matches!(f.specialite.donnee_source, DonneeSource::Continuum { .. }) {
+            specialites_summary.rows_from_continuum += 1;
+        }
+    }
+    tables.insert("familles_specialites".to_string(), specialites_summary);
     let summary = IndicatorsSummary {
         seuil: options.seuil,
         continuum_policy: options.policy.as_str().to_string(),

@@ -175,14 +175,18 @@ pub fn build_terminales(referentiel: &HashMap<String, Certification>) -> Vec<Ter
     out.into_values().collect()
 }
 
-/// The specialities of each common first year: code → (family, terminal codes).
+/// The specialities of each common first year: code → (family, terminal
+/// codes). A common year in several families has the specialities of all,
+/// under the smallest family code.
 pub fn specialites_by_commune(terminales: &[Terminale]) -> BTreeMap<&str, (&str, Vec<&str>)> {
     let mut out: BTreeMap<&str, (&str, Vec<&str>)> = BTreeMap::new();
     for t in terminales.iter().filter(|t| t.lien == LIEN_FAMILLE_METIERS) {
-        out.entry(&t.code_certification)
-            .or_insert((&t.famille_metiers_code, Vec::new()))
-            .1
-            .push(&t.code_certification_terminale);
+        let entry = out
+            .entry(&t.code_certification)
+            .or_insert((&t.famille_metiers_code, Vec::new()));
+        // A common year in several families: the smallest code names them.
+        entry.0 = entry.0.min(t.famille_metiers_code.as_str());
+        entry.1.push(&t.code_certification_terminale);
     }
     out
 }
