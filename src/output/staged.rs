@@ -65,6 +65,21 @@ impl StagedDir {
         Ok(())
     }
 
+    /// Writes several tables at once, in parallel (each as CSV and Parquet).
+    pub fn write_tables(&mut self, tables: &[OutTable], csv: &CsvOptions) -> Result<()> {
+        use rayon::prelude::*;
+        let tmp = &self.tmp;
+        tables
+            .par_iter()
+            .map(|t| t.write(tmp, csv))
+            .collect::<Result<Vec<()>>>()?;
+        for t in tables {
+            self.files.push(format!("{}.csv", t.name));
+            self.files.push(format!("{}.parquet", t.name));
+        }
+        Ok(())
+    }
+
     /// Writes a table as `<name>.csv` and `<name>.parquet`.
     pub fn write_table(&mut self, table: &OutTable, csv: &CsvOptions) -> Result<()> {
         table.write(&self.tmp, csv)?;

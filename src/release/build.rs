@@ -151,10 +151,14 @@ pub fn run_release(run_dir: &Path, options: &ReleaseOptions, out: &Path) -> Resu
     };
 
     // Tables and their schemas.
-    let mut tables = Vec::with_capacity(sources.len());
-    for s in &sources {
-        tables.push(publish_table(s, &dir, &csv)?);
-    }
+    // Independent tables: read and written in parallel (rayon keeps their order).
+    let tables: Vec<Published> = {
+        use rayon::prelude::*;
+        sources
+            .par_iter()
+            .map(|s| publish_table(s, &dir, &csv))
+            .collect::<Result<_>>()?
+    };
     for e in &extras {
         std::fs::copy(&e.source, dir.join(&e.file)).map_err(|source| Error::Write {
             path: dir.join(&e.file),

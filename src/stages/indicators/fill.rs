@@ -40,7 +40,12 @@ pub fn fill(
             {
                 continue;
             }
-            let key = with_code(&row.key(), &rel.related_code);
+            let key: Key = (
+                row.millesime,
+                row.filiere,
+                row.niveau.clone(),
+                rel.related_code.clone(),
+            );
             if own.contains_key(&key) {
                 continue;
             }

@@ -287,7 +287,8 @@ pub fn build_indicators(
         );
         // After the continuum, so a renewed speciality brings its history.
         familles_specialites.extend(famille::add_family_rows(rows, &specialites));
-        rows.sort_by_key(|a| a.key());
+        // Compare borrowed keys: `key()` would clone two strings per comparison.
+        rows.sort_by(|a, b| a.key_ref().cmp(&b.key_ref()));
     }
     familles_specialites.sort_by(|a, b| {
         let key = |f: &famille::FamilleSpecialite| {
@@ -486,11 +487,15 @@ pub fn run(
     let referentiel = upstream::load_referentiel(bcn_out)?;
     let lineage = upstream::load_lineage(continuum_out)?;
     let links = upstream::load_links(continuum_out)?;
-    let staged: Vec<SourceFile> = sources
-        .files
-        .iter()
-        .map(|(kind, path)| stage_source(*kind, path, &reference))
-        .collect::<Result<_>>()?;
+    // Files are independent: read them in parallel (rayon keeps their order).
+    let staged: Vec<SourceFile> = {
+        use rayon::prelude::*;
+        sources
+            .files
+            .par_iter()
+            .map(|(kind, path)| stage_source(*kind, path, &reference))
+            .collect::<Result<_>>()?
+    };
     let inputs: Vec<InputFile> = staged.iter().map(|s| s.input.clone()).collect();
     let up = Upstream {
         referentiel: &referentiel,
@@ -503,8 +508,8 @@ pub fn run(
     let mut staged_dir = StagedDir::new(&ctx.out_dir)?;
     let mut outputs = Vec::new();
     let tables = tables::all_tables(&result, &up, options);
+    staged_dir.write_tables(&tables, &ctx.csv)?;
     for table in &tables {
-        staged_dir.write_table(table, &ctx.csv)?;
         outputs.push(OutputFile::table(&ctx.out_dir, table));
     }
     staged_dir.write_json("indicators_summary.json", &result.summary)?;

@@ -74,6 +74,16 @@ pub struct Indicateur {
 pub type Key = (Millesime, Filiere, Niveau, String);
 
 impl Indicateur {
+    /// The key, borrowed (for sorting).
+    pub fn key_ref(&self) -> (Millesime, Filiere, &Niveau, &str) {
+        (
+            self.millesime,
+            self.filiere,
+            &self.niveau,
+            &self.code_certification,
+        )
+    }
+
     pub fn key(&self) -> Key {
         (
             self.millesime,

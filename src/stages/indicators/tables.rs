@@ -36,20 +36,27 @@ pub fn all_tables(
         seuil: options.seuil,
         date_reference: result.date_reference,
     };
-    vec![
-        indicateurs_table(
-            "certifications",
-            &result.certifications,
-            Level::National,
-            &ctx,
-        ),
-        indicateurs_table("regionales", &result.regionales, Level::Region, &ctx),
-        indicateurs_table("formations", &result.formations, Level::Etablissement, &ctx),
-        etablissements_table(&result.etablissements, up.reference),
-        terminales_table(&result.terminales, up.referentiel),
-        familles_specialites_table(&result.familles_specialites, &ctx),
-        rejects_table(&result.rejects),
-    ]
+    // The regional table is by far the largest: build it beside the others.
+    let (regionales, mut others) = rayon::join(
+        || indicateurs_table("regionales", &result.regionales, Level::Region, &ctx),
+        || {
+            vec![
+                indicateurs_table(
+                    "certifications",
+                    &result.certifications,
+                    Level::National,
+                    &ctx,
+                ),
+                indicateurs_table("formations", &result.formations, Level::Etablissement, &ctx),
+                etablissements_table(&result.etablissements, up.reference),
+                terminales_table(&result.terminales, up.referentiel),
+                familles_specialites_table(&result.familles_specialites, &ctx),
+                rejects_table(&result.rejects),
+            ]
+        },
+    );
+    others.insert(1, regionales);
+    others
 }
 
 struct Ctx<'a> {
