@@ -296,13 +296,15 @@ fn voies_stay_apart_and_rows_without_outcomes_are_listed_not_summed() {
         ("false", "effectifs_non_diffuses")
     );
 
-    // Nationally, 23830023203's 2022_2023 sum (28 + 15 + 3) knows only its
-    // students (the 3 have no outcome): it is left out the same way, and
-    // G0003 is 23830023102's 47 + 12.
+    // Nationally, 23830023203's 2022_2023 sum keeps only its régions with
+    // outcomes (indicators::summable): 28 + 15, the 3 without outcome are
+    // left out. So G0003 is 23830023102's 47 + 12 and 23830023203's 43.
     let national = read_csv(&out.path().join("indicators/certifications.csv"));
+    let spec = row(&national, "2022_2023", "pro", "23830023203", "").unwrap();
+    assert_eq!(spec["nb_annee_term"], "43");
     let n = row(&national, "2022_2023", "pro", "23810020006", "").unwrap();
-    assert_eq!(n["nb_annee_term"], "59");
-    assert_eq!(n["donnee_source_code"], "23830023102");
+    assert_eq!(n["nb_annee_term"], "102");
+    assert_eq!(n["donnee_source_code"], "23830023102|23830023203");
     // In 2021_2022: 45 (23830023102, région 11) + 26 (23830023203, région 52).
     let n = row(&national, "2021_2022", "pro", "23810020006", "").unwrap();
     assert_eq!(n["nb_annee_term"], "71");

@@ -29,6 +29,7 @@ const TABLES: &[&str] = &[
     "formations",
     "etablissements",
     "certifications_terminales",
+    "familles_specialites",
 ];
 
 /// Runs the sample pipeline into `<dir>/run`; returns the run folder.

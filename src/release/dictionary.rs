@@ -542,6 +542,55 @@ pub const DICTIONARY: &[ColumnDoc] = &[
         "2120.0",
     )
     .range(0, None),
+    // -- Familles de métiers: a common first year and its specialities
+    text(
+        "niveau_geographique",
+        "Niveau des chiffres : national, region (région de region_code) ou etablissement (établissement uai).",
+        "region",
+    )
+    .one_of(&["national", "region", "etablissement"])
+    .required(),
+    text(
+        "code_lieu",
+        "Le lieu des chiffres : FR au niveau national, le code INSEE de la région au niveau régional, l'UAI au niveau de l'établissement.",
+        "84",
+    )
+    .pattern("^(FR|[0-9]{2}|[0-9]{7}[A-Z])$")
+    .required(),
+    text(
+        "code_certification_specialite",
+        "Code de la certification d'année terminale d'une spécialité de la famille de métiers (MEF_STAT_11 en voie scolaire, CFD en apprentissage).",
+        "23830023102",
+    )
+    .pattern(PATTERN_CODE_CERTIFICATION)
+    .required(),
+    text(
+        "libelle_specialite",
+        "Libellé de la spécialité dans la BCN.",
+        "TLEPRO TRAVAUX PUBLICS",
+    ),
+    text(
+        "code_formation_diplome_specialite",
+        "Code formation diplôme (CFD) de la spécialité.",
+        "40023102",
+    )
+    .pattern(PATTERN_CFD),
+    flag(
+        "specialite_fermee",
+        "true si la spécialité est fermée dans la BCN à la date de référence ; elle reste listée.",
+        "false",
+    ),
+    flag(
+        "dans_somme",
+        "true si les effectifs de la spécialité entrent dans la somme de la famille (ligne de la seconde commune).",
+        "true",
+    )
+    .required(),
+    text(
+        "raison_hors_somme",
+        "Pourquoi la spécialité n'entre pas dans la somme de la famille (par exemple : seul l'effectif est connu, ou ses chiffres viennent du continuum et sont déjà comptés). Vide si elle y entre.",
+        "seul_effectif_connu",
+    ),
     // -- Establishment-wide figures
     text(
         "source",
@@ -807,6 +856,22 @@ pub const TABLES: &[TableDoc] = &[
         title: "Certifications d'année terminale",
         description: "Pour chaque certification de première année, la ou les certifications d'année terminale auxquelles elle mène (même formation, ou spécialités d'une famille de métiers pour une seconde commune) : leurs indicateurs sont ceux à afficher.",
         primary_key: &["code_certification", "code_certification_terminale"],
+        optional: &[],
+        overrides: &[],
+    },
+    TableDoc {
+        source: "familles_specialites",
+        stage: "indicators",
+        title: "Familles de métiers : les spécialités d'une seconde commune et leurs indicateurs",
+        description: "Pour chaque seconde commune d'une famille de métiers, à chaque niveau (national, région, établissement) et millésime : chacune des spécialités auxquelles elle mène, avec ses propres indicateurs, et si elle entre dans la somme publiée pour la seconde commune. Une plateforme peut ainsi afficher la famille ou ses spécialités.",
+        primary_key: &[
+            "millesime",
+            "filiere",
+            "niveau_geographique",
+            "code_lieu",
+            "code_certification",
+            "code_certification_specialite",
+        ],
         optional: &[],
         overrides: &[],
     },

@@ -421,7 +421,7 @@ fn aggregate(
             code_certification: code,
             code_certification_type: members[0].code_certification_type,
             niveau,
-            counts: sum_counts(members.iter().map(|m| &m.counts)),
+            counts: sum_counts(summable(&members).map(|m| &m.counts)),
             salaires: Default::default(),
             source_rates: Default::default(),
             libelle_etablissement: None,
@@ -429,6 +429,22 @@ fn aggregate(
             donnee_source: DonneeSource::Propre,
         })
         .collect()
+}
+
+/// The rows a sum is made of. The source publishes no detail for its
+/// smallest groups (under 5 students: only `nb_annee_term`); summing them in
+/// would leave the total without any count but `nb_annee_term`, and so
+/// without rates. When some rows of the group have their detail, the sum is
+/// that of those rows only: its counts and rates then describe the same
+/// students.
+fn summable<'a>(members: &'a [&'a Indicateur]) -> impl Iterator<Item = &'a Indicateur> + 'a {
+    let detailed =
+        |m: &Indicateur| m.counts.nb_poursuite_etudes.is_some() || m.counts.nb_sortant.is_some();
+    let any_detailed = members.iter().any(|m| detailed(m));
+    members
+        .iter()
+        .copied()
+        .filter(move |m| !any_detailed || detailed(m))
 }
 
 // ---- Running the stage -------------------------------------------------------
@@ -576,4 +592,61 @@ pub fn run(
         details,
         elapsed: start.elapsed(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::codes::CodeType;
+    use crate::rules::millesime::Millesime;
+    use crate::staging::mesures::Counts;
+
+    fn regional(region: &str, t: i64, p: Option<i64>) -> Indicateur {
+        Indicateur {
+            millesime: Millesime::year(2023),
+            filiere: Filiere::Pro,
+            code_certification: "23830025513".into(),
+            code_certification_type: CodeType::MefStat11,
+            niveau: Niveau::Region(region.into()),
+            counts: Counts {
+                nb_annee_term: Some(t),
+                nb_poursuite_etudes: p,
+                ..Counts::default()
+            },
+            salaires: Default::default(),
+            source_rates: Default::default(),
+            libelle_etablissement: None,
+            origine: Origine::Source,
+            donnee_source: DonneeSource::Propre,
+        }
+    }
+
+    fn national(rows: &[Indicateur]) -> Vec<Indicateur> {
+        aggregate(
+            rows,
+            Origine::SommeRegions,
+            |_| Some(Niveau::National),
+            &Default::default(),
+        )
+    }
+
+    #[test]
+    fn a_region_without_detail_does_not_empty_the_national_sum() {
+        let rows = vec![
+            regional("84", 40, Some(10)),
+            regional("11", 60, Some(30)),
+            // Under 5 students: the source gives nothing but nb_annee_term.
+            regional("52", 3, None),
+        ];
+        let n = national(&rows);
+        assert_eq!(n.len(), 1);
+        let c = n[0].counts;
+        assert_eq!(
+            (c.nb_annee_term, c.nb_poursuite_etudes),
+            (Some(100), Some(40))
+        );
+        // Without any detailed row, nb_annee_term is still summed.
+        let small = vec![regional("84", 3, None), regional("11", 2, None)];
+        assert_eq!(national(&small)[0].counts.nb_annee_term, Some(5));
+    }
 }

@@ -341,6 +341,15 @@ fn familles_specialites_table(rows: &[FamilleSpecialite], ctx: &Ctx) -> OutTable
         rows.iter().map(|r| r.specialite.filiere.as_str()),
     )
     .str("niveau_geographique", niveaux.iter().map(|n| n.0))
+    // One non-empty column for the place, so the key has no empty part.
+    .str(
+        "code_lieu",
+        niveaux.iter().map(|n| match n.0 {
+            "national" => "FR".to_string(),
+            "region" => n.1.clone(),
+            _ => n.2.clone(),
+        }),
+    )
     .str("region_code", niveaux.iter().map(|n| &n.1))
     .str("uai", niveaux.iter().map(|n| &n.2))
     .str(
