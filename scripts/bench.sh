@@ -36,3 +36,8 @@ time_it "bcn (real BCN)" "$IJ" bcn --bcn "$REAL/bcn" --out "$out/bcn"
 time_it "continuum (real BCN)" "$IJ" continuum --bcn "$REAL/bcn" --out "$out/continuum"
 time_it "pipeline real.toml (all stages)" "$IJ" run pipelines/real.toml --out "$out/real" --quiet
 time_it "pipeline default.toml (sample)" "$IJ" run pipelines/default.toml --out "$out/sample" --quiet
+
+echo
+echo "stages of one real run (targets: bcn + continuum < 1 s; bcn → indicators < 2 s;"
+echo "coverage of the Affelnet file < 1 s; the whole real pipeline < 3 s):"
+"$IJ" run pipelines/real.toml --out "$out/stages" 2>&1 | grep -E "done in" | sed 's/ → .*//; s/^/  /'
