@@ -227,6 +227,11 @@ pub fn publish(row: &Indicateur, seuil: i64) -> Published {
             taux.taux_en_emploi_24_mois = None;
             masked = Some(Masked::SortantsSousSeuil);
         }
+        // Enough students but no rate at all (the source gave only a head
+        // count): nothing a platform could show.
+        if taux == Taux::default() {
+            masked = Some(Masked::NonDiffuse);
+        }
         return Published {
             counts,
             salaires: row.salaires,
@@ -344,6 +349,13 @@ mod tests {
         );
         assert_eq!(p.taux.taux_en_emploi_6_mois, Some(20));
         assert_eq!(p.salaires.salaire_12_mois_q1, Some(1400.0));
+    }
+
+    #[test]
+    fn a_head_count_alone_is_not_an_indicator() {
+        let p = publish(&row(counts(40, None, None, None)), 20);
+        assert_eq!(p.masked, Some(Masked::NonDiffuse));
+        assert_eq!(p.counts.nb_annee_term, Some(40));
     }
 
     #[test]
