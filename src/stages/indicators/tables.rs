@@ -11,7 +11,7 @@ use chrono::NaiveDate;
 
 use crate::output::OutTable;
 use crate::stages::indicators::famille::FamilleSpecialite;
-use crate::stages::indicators::model::{publish, DonneeSource, Indicateur, Published};
+use crate::stages::indicators::model::{publish, DonneeSource, Indicateur, Published, Taux};
 use crate::stages::indicators::terminales::terminales_table;
 use crate::stages::indicators::upstream::Certification;
 use crate::stages::indicators::{Indicators, IndicatorsOptions, Upstream};
@@ -213,56 +213,25 @@ fn indicateurs_table(name: &str, rows: &[Indicateur], level: Level, ctx: &Ctx) -
             "nb_en_emploi_24_mois",
             p.iter().map(|x| x.counts.nb_en_emploi_24_mois),
         )
-        .int("nb_diplome", p.iter().map(|x| x.counts.nb_diplome))
-        .int(
-            "taux_en_emploi_6_mois",
-            p.iter().map(|x| x.taux.taux_en_emploi_6_mois),
-        )
-        .int(
-            "taux_en_emploi_12_mois",
-            p.iter().map(|x| x.taux.taux_en_emploi_12_mois),
-        )
-        .int(
-            "taux_en_emploi_18_mois",
-            p.iter().map(|x| x.taux.taux_en_emploi_18_mois),
-        )
-        .int(
-            "taux_en_emploi_24_mois",
-            p.iter().map(|x| x.taux.taux_en_emploi_24_mois),
-        )
-        .int(
-            "taux_poursuite_etudes",
-            p.iter().map(|x| x.taux.taux_poursuite_etudes),
-        )
-        .int(
-            "part_en_emploi_6_mois",
-            p.iter().map(|x| x.taux.part_en_emploi_6_mois),
-        )
-        .int(
-            "part_poursuite_etudes",
-            p.iter().map(|x| x.taux.part_poursuite_etudes),
-        )
-        .int(
-            "part_autres_situations_6_mois",
-            p.iter().map(|x| x.taux.part_autres_situations_6_mois),
-        )
-        .float(
-            "salaire_12_mois_q1",
-            p.iter().map(|x| x.salaires.salaire_12_mois_q1),
-        )
-        .float(
-            "salaire_12_mois_q2",
-            p.iter().map(|x| x.salaires.salaire_12_mois_q2),
-        )
-        .float(
-            "salaire_12_mois_q3",
-            p.iter().map(|x| x.salaires.salaire_12_mois_q3),
-        )
-        .str(
-            "masked",
-            p.iter().map(|x| x.masked.map(|m| m.as_str()).unwrap_or("")),
-        )
-        .str("origine", rows.iter().map(|r| r.origine.as_str()));
+        .int("nb_diplome", p.iter().map(|x| x.counts.nb_diplome));
+    rate_columns(&mut t, p);
+    t.float(
+        "salaire_12_mois_q1",
+        p.iter().map(|x| x.salaires.salaire_12_mois_q1),
+    )
+    .float(
+        "salaire_12_mois_q2",
+        p.iter().map(|x| x.salaires.salaire_12_mois_q2),
+    )
+    .float(
+        "salaire_12_mois_q3",
+        p.iter().map(|x| x.salaires.salaire_12_mois_q3),
+    )
+    .str(
+        "masked",
+        p.iter().map(|x| x.masked.map(|m| m.as_str()).unwrap_or("")),
+    )
+    .str("origine", rows.iter().map(|r| r.origine.as_str()));
     let source = |r: &Indicateur| match &r.donnee_source {
         DonneeSource::Propre => ("propre".to_string(), String::new(), None, String::new()),
         DonneeSource::Continuum {
@@ -395,44 +364,29 @@ fn familles_specialites_table(rows: &[FamilleSpecialite], ctx: &Ctx) -> OutTable
     .int(
         "nb_en_emploi_6_mois",
         p.iter().map(|x| x.counts.nb_en_emploi_6_mois),
-    )
-    .int(
-        "taux_en_emploi_6_mois",
-        p.iter().map(|x| x.taux.taux_en_emploi_6_mois),
-    )
-    .int(
-        "taux_en_emploi_12_mois",
-        p.iter().map(|x| x.taux.taux_en_emploi_12_mois),
-    )
-    .int(
-        "taux_en_emploi_18_mois",
-        p.iter().map(|x| x.taux.taux_en_emploi_18_mois),
-    )
-    .int(
-        "taux_en_emploi_24_mois",
-        p.iter().map(|x| x.taux.taux_en_emploi_24_mois),
-    )
-    .int(
-        "taux_poursuite_etudes",
-        p.iter().map(|x| x.taux.taux_poursuite_etudes),
-    )
-    .int(
-        "part_en_emploi_6_mois",
-        p.iter().map(|x| x.taux.part_en_emploi_6_mois),
-    )
-    .int(
-        "part_poursuite_etudes",
-        p.iter().map(|x| x.taux.part_poursuite_etudes),
-    )
-    .int(
-        "part_autres_situations_6_mois",
-        p.iter().map(|x| x.taux.part_autres_situations_6_mois),
-    )
-    .str(
+    );
+    rate_columns(&mut t, p);
+    t.str(
         "masked",
         p.iter().map(|x| x.masked.map(|m| m.as_str()).unwrap_or("")),
     );
     t
+}
+
+/// The published rates, in the same order in every table that has them.
+fn rate_columns(t: &mut OutTable, p: &[Published]) {
+    let rate = |f: fn(&Taux) -> Option<i64>| p.iter().map(move |x| f(&x.taux));
+    t.int("taux_en_emploi_6_mois", rate(|r| r.taux_en_emploi_6_mois))
+        .int("taux_en_emploi_12_mois", rate(|r| r.taux_en_emploi_12_mois))
+        .int("taux_en_emploi_18_mois", rate(|r| r.taux_en_emploi_18_mois))
+        .int("taux_en_emploi_24_mois", rate(|r| r.taux_en_emploi_24_mois))
+        .int("taux_poursuite_etudes", rate(|r| r.taux_poursuite_etudes))
+        .int("part_en_emploi_6_mois", rate(|r| r.part_en_emploi_6_mois))
+        .int("part_poursuite_etudes", rate(|r| r.part_poursuite_etudes))
+        .int(
+            "part_autres_situations_6_mois",
+            rate(|r| r.part_autres_situations_6_mois),
+        );
 }
 
 fn etablissements_table(rows: &[EtablissementRow], reference: &Reference) -> OutTable {
