@@ -439,3 +439,70 @@ fn real_national_rows_are_the_sums_of_the_regions() {
         assert_eq!(national[key]["nb_annee_term"], total.to_string(), "{key:?}");
     }
 }
+
+#[test]
+fn real_establishment_files_stage_every_row() {
+    use ij::staging::inserjeunes::load_etablissements;
+    use ij::staging::reference::Reference;
+    let Some(real) = real_data() else { return };
+    let reference = Reference::embedded();
+    let dir = real.join("inserjeunes/depp_valeur_ajoutee");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.push(real.join("inserjeunes/fr-en-inserjeunes-cfa.csv"));
+    files.sort();
+    let letters = b"ABCDEFGHJKLMNPRSTUVWXYZ";
+    for path in files {
+        let staged = load_etablissements(&path, &reference).unwrap();
+        // Independently: data lines, breakdown rows ("dont …"), bad check letters.
+        let text = String::from_utf8_lossy(&std::fs::read(&path).unwrap()).into_owned();
+        let lines: Vec<&str> = text
+            .lines()
+            .skip(1)
+            .filter(|l| !l.trim().is_empty())
+            .collect();
+        let fields = |l: &str| -> Vec<String> {
+            l.split(';')
+                .map(|f| f.trim().trim_matches('"').to_string())
+                .collect()
+        };
+        let breakdowns = lines
+            .iter()
+            .filter(|l| {
+                fields(l)
+                    .iter()
+                    .any(|f| f.to_lowercase().starts_with("dont "))
+            })
+            .count();
+        let bad_uai = lines
+            .iter()
+            .filter(|l| {
+                let f = fields(l);
+                let uai = f
+                    .iter()
+                    .find(|v| v.len() == 8 && v[..7].bytes().all(|b| b.is_ascii_digit()));
+                uai.is_some_and(|u| {
+                    let n: usize = u[..7].parse().unwrap();
+                    u.as_bytes()[7] != letters[n % 23]
+                })
+            })
+            .count();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        assert_eq!(staged.rows_read, lines.len(), "{name}");
+        assert!(staged.balances(), "{name}");
+        assert_eq!(staged.skipped.values().sum::<usize>(), breakdowns, "{name}");
+        assert_eq!(
+            staged.rejects.len(),
+            bad_uai,
+            "{name}: {:?}",
+            staged.rejects.first()
+        );
+        assert_eq!(
+            staged.etablissements.len(),
+            lines.len() - breakdowns - bad_uai,
+            "{name}"
+        );
+    }
+}
