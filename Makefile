@@ -25,6 +25,9 @@ run-real:
 	$(IJ_RELEASE) run pipelines/real.toml
 
 test:
+	@real="$${IJ_REAL_DATA:-../shared/data/real}"; \
+	if [ -d "$$real" ]; then echo "real-data suite: runs on $$real"; \
+	else echo "real-data suite: skipped, $$real is absent (set IJ_REAL_DATA to run it)"; fi
 	$(CARGO) test --quiet
 
 test-real:
