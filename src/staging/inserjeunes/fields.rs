@@ -1,0 +1,356 @@
+//! Pieces shared by the InserJeunes loaders: the [`Collector`] that builds
+//! a [`Staged`], duplicate-key detection, the checks on counts and
+//! salaries, and the parsers of millésimes, UAIs, régions (and their codes), counts, rates
+//! and salaries, each returning a reject's reason on failure.
+
+use std::collections::hash_map::Entry;
+use std::collections::HashMap;
+use std::fmt::Display;
+use std::hash::Hash;
+use std::ops::RangeInclusive;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crate::input::{RawTable, Row};
+use crate::rules::codes::{is_valid_uai, uai_check_letter};
+use crate::rules::millesime::Millesime;
+use crate::staging::mesures::{Counts, Origin, Reject, Salaires, Staged};
+use crate::staging::reference::Reference;
+
+use super::HORIZONS;
+
+/// A row-level result: the error is a reject's reason.
+pub(super) type Checked<T> = std::result::Result<T, String>;
+
+pub(super) fn reason(tag: &str, message: impl Display) -> String {
+    format!("{tag}: {message}")
+}
+
+/// Builds a [`Staged`] from one table's rows.
+pub(super) struct Collector {
+    file: Arc<PathBuf>,
+    pub(super) staged: Staged,
+}
+
+impl Collector {
+    pub(super) fn new(table: &RawTable) -> Collector {
+        Collector {
+            file: Arc::new(table.path.clone()),
+            staged: Staged {
+                rows_read: table.len(),
+                ..Staged::default()
+            },
+        }
+    }
+
+    pub(super) fn origin(&self, row: &Row) -> Origin {
+        Origin {
+            file: Arc::clone(&self.file),
+            line: row.position(),
+        }
+    }
+
+    pub(super) fn reject(&mut self, row: &Row, reason: String) {
+        self.staged.rejects.push(Reject {
+            file: Arc::clone(&self.file),
+            line: row.position(),
+            reason,
+            raw: row.raw_text(),
+        });
+    }
+
+    pub(super) fn skip(&mut self, reason: String) {
+        *self.staged.skipped.entry(reason).or_insert(0) += 1;
+    }
+
+    pub(super) fn finish(self) -> Staged {
+        debug_assert!(self.staged.balances(), "every row read is accounted for");
+        self.staged
+    }
+}
+
+/// The keys seen so far, with the line that holds each: the first row with
+/// a key is kept, a later one is rejected naming the kept line.
+pub(super) struct Keys<K>(HashMap<K, u64>);
+
+impl<K> Default for Keys<K> {
+    fn default() -> Self {
+        Keys(HashMap::new())
+    }
+}
+
+impl<K: Hash + Eq> Keys<K> {
+    pub(super) fn first(
+        &mut self,
+        key: K,
+        line: u64,
+        what: impl FnOnce() -> String,
+    ) -> Checked<()> {
+        match self.0.entry(key) {
+            Entry::Vacant(v) => {
+                v.insert(line);
+                Ok(())
+            }
+            Entry::Occupied(o) => Err(reason(
+                "duplicate_key",
+                format!(
+                    "{} is already on line {} (the first row is kept)",
+                    what(),
+                    o.get()
+                ),
+            )),
+        }
+    }
+}
+
+pub(super) fn parse_millesime(value: &str) -> Checked<Millesime> {
+    Millesime::parse(value).map_err(|m| reason("unknown_millesime", m))
+}
+
+/// A UAI with its right check letter (upper-cased first).
+pub(super) fn parse_uai(value: &str) -> Checked<String> {
+    let uai = value.to_ascii_uppercase();
+    if is_valid_uai(&uai) {
+        return Ok(uai);
+    }
+    let expected_letter = if uai.len() == 8 {
+        uai.get(..7).and_then(uai_check_letter)
+    } else {
+        None
+    };
+    let detail = match expected_letter {
+        _ if uai.is_empty() => "empty UAI".to_string(),
+        Some(letter) => format!(
+            "\"{value}\" has the wrong check letter (expected {}{letter})",
+            &uai[..7]
+        ),
+        None => format!("\"{value}\" is not a UAI (7 digits and a check letter)"),
+    };
+    Err(reason("invalid_uai", detail))
+}
+
+/// A région as an establishment file names it (`AUVERGNE-RHONE-ALPES`):
+/// empty, or a région the reference knows.
+pub(super) fn check_region_name(reference: &Reference, name: &str) -> Checked<()> {
+    if name.is_empty() || reference.region_by_name(name).is_some() {
+        Ok(())
+    } else {
+        Err(reason(
+            "unknown_region",
+            format!("Région \"{name}\" is not a known région name"),
+        ))
+    }
+}
+
+/// A count: a whole number (`12`, or `12.0` from a re-saved file), empty is `None`.
+pub(super) fn parse_count(name: &str, value: &str) -> Checked<Option<i64>> {
+    if value.is_empty() {
+        return Ok(None);
+    }
+    let n = match value.parse::<i64>() {
+        Ok(n) => n,
+        Err(_) => match value.parse::<f64>() {
+            Ok(x) if x.is_finite() && x.fract() == 0.0 && x.abs() < 1e15 => x as i64,
+            _ => {
+                return Err(reason(
+                    "invalid_number",
+                    format!("{name} \"{value}\" is not a whole number"),
+                ))
+            }
+        },
+    };
+    if n < 0 {
+        return Err(reason(
+            "negative_count",
+            format!("{name} is {n}; a count cannot be negative"),
+        ));
+    }
+    Ok(Some(n))
+}
+
+/// A decimal written with `.` or `,`, spaces (thousands) ignored.
+pub(super) fn parse_decimal(value: &str) -> Option<f64> {
+    let cleaned: String = value
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .map(|c| if c == ',' { '.' } else { c })
+        .collect();
+    cleaned.parse::<f64>().ok().filter(|x| x.is_finite())
+}
+
+/// Markers of a figure that is not published: `nd` (non diffusé: the DEPP
+/// files from 2021_2022 on write it wherever a figure is missing, on about a
+/// third of their rows), and InserSup's `ns` and `na`.
+pub(super) fn is_not_published(value: &str) -> bool {
+    ["nd", "ns", "na"]
+        .iter()
+        .any(|m| value.eq_ignore_ascii_case(m))
+}
+
+/// A rate, share or valeur ajoutée within `range`; empty or not published is `None`.
+pub(super) fn parse_number(
+    name: &str,
+    value: &str,
+    range: &RangeInclusive<f64>,
+) -> Checked<Option<f64>> {
+    if value.is_empty() || is_not_published(value) {
+        return Ok(None);
+    }
+    let x = parse_decimal(value).ok_or_else(|| {
+        reason(
+            "invalid_number",
+            format!("{name} \"{value}\" is not a number"),
+        )
+    })?;
+    if !range.contains(&x) {
+        return Err(reason(
+            "rate_out_of_range",
+            format!(
+                "{name} is {x}, expected {} to {}",
+                range.start(),
+                range.end()
+            ),
+        ));
+    }
+    Ok(Some(x))
+}
+
+/// A salary in euros (positive); empty is `None`.
+pub(super) fn parse_salaire(name: &str, value: &str) -> Checked<Option<f64>> {
+    if value.is_empty() {
+        return Ok(None);
+    }
+    match parse_decimal(value) {
+        Some(x) if x >= 0.0 => Ok(Some(x)),
+        Some(_) => Err(reason(
+            "negative_value",
+            format!("{name} is \"{value}\"; a salary cannot be negative"),
+        )),
+        None => Err(reason(
+            "invalid_number",
+            format!("{name} \"{value}\" is not an amount in euros"),
+        )),
+    }
+}
+
+/// The INSEE code of a row's région, from `code_region` (INSEE) and
+/// `code_region_ij` (InserJeunes's own codes).
+pub(super) fn resolve_region(reference: &Reference, insee: &str, ij: &str) -> Checked<String> {
+    let by_insee = Some(insee)
+        .filter(|c| !c.is_empty())
+        .and_then(|c| reference.region(&two_digits(c)));
+    let by_ij = Some(ij)
+        .filter(|c| !c.is_empty())
+        .and_then(|c| reference.region_by_ij(&two_digits(c)));
+    match (by_insee, by_ij) {
+        (Some(a), Some(b)) if a.code == b.code => Ok(a.code.clone()),
+        (Some(a), Some(b)) => Err(reason(
+            "region_mismatch",
+            format!(
+                "code_region \"{insee}\" is {} but code_region_ij \"{ij}\" is {} (INSEE {})",
+                a.libelle, b.libelle, b.code
+            ),
+        )),
+        (Some(a), None) if ij.is_empty() => Ok(a.code.clone()),
+        (Some(a), None) => Err(reason(
+            "unknown_region",
+            format!(
+                "code_region_ij \"{ij}\" is not an InserJeunes région code (code_region \"{insee}\" is {})",
+                a.libelle
+            ),
+        )),
+        (None, Some(b)) => Ok(b.code.clone()),
+        (None, None) => Err(reason(
+            "unknown_region",
+            format!(
+                "neither code_region \"{insee}\" (INSEE) nor code_region_ij \"{ij}\" (InserJeunes) is a known région"
+            ),
+        )),
+    }
+}
+
+/// `1` → `01`: région codes have two digits; spreadsheets drop the zero.
+pub(super) fn two_digits(code: &str) -> String {
+    if code.len() == 1 && code.bytes().all(|b| b.is_ascii_digit()) {
+        format!("0{code}")
+    } else {
+        code.to_string()
+    }
+}
+
+/// What the counts must satisfy whatever the source: no more in employment
+/// than leavers, no more continuing or leaving than students in final year.
+pub(super) fn check_counts(c: &Counts) -> Checked<()> {
+    let above = |tag: &str, a: (&str, Option<i64>), b: (&str, Option<i64>)| -> Checked<()> {
+        match (a.1, b.1) {
+            (Some(x), Some(y)) if x > y => {
+                Err(reason(tag, format!("{} ({x}) is above {} ({y})", a.0, b.0)))
+            }
+            _ => Ok(()),
+        }
+    };
+    let emplois = [
+        c.nb_en_emploi_6_mois,
+        c.nb_en_emploi_12_mois,
+        c.nb_en_emploi_18_mois,
+        c.nb_en_emploi_24_mois,
+    ];
+    for (h, emploi) in HORIZONS.iter().zip(emplois) {
+        let name = format!("nb_en_emploi_{h}_mois");
+        above(
+            "emploi_above_sortants",
+            (&name, emploi),
+            ("nb_sortant", c.nb_sortant),
+        )?;
+    }
+    above(
+        "poursuite_above_annee_term",
+        ("nb_poursuite_etudes", c.nb_poursuite_etudes),
+        ("nb_annee_term", c.nb_annee_term),
+    )?;
+    above(
+        "sortants_above_annee_term",
+        ("nb_sortant", c.nb_sortant),
+        ("nb_annee_term", c.nb_annee_term),
+    )
+}
+
+pub(super) fn check_quartiles(s: &Salaires) -> Checked<()> {
+    let q = [
+        s.salaire_12_mois_q1,
+        s.salaire_12_mois_q2,
+        s.salaire_12_mois_q3,
+    ];
+    let present: Vec<(usize, f64)> = q
+        .iter()
+        .enumerate()
+        .filter_map(|(i, v)| v.map(|v| (i + 1, v)))
+        .collect();
+    for pair in present.windows(2) {
+        let ((i, a), (j, b)) = (pair[0], pair[1]);
+        if a > b {
+            return Err(reason(
+                "salaire_quartiles_out_of_order",
+                format!("salaire_12_mois_q{i} ({a}) is above salaire_12_mois_q{j} ({b})"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uai_check_letter() {
+        assert_eq!(parse_uai("0690046A"), Ok("0690046A".to_string()));
+        assert_eq!(parse_uai("0690046a"), Ok("0690046A".to_string()));
+        assert_eq!(
+            parse_uai("0690046B").unwrap_err(),
+            "invalid_uai: \"0690046B\" has the wrong check letter (expected 0690046A)"
+        );
+        assert!(parse_uai("069004A").unwrap_err().contains("is not a UAI"));
+        assert_eq!(parse_uai("").unwrap_err(), "invalid_uai: empty UAI");
+    }
+}
