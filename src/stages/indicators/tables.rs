@@ -214,7 +214,8 @@ fn indicateurs_table(name: &str, rows: &[Indicateur], level: Level, ctx: &Ctx) -
             p.iter().map(|x| x.counts.nb_en_emploi_24_mois),
         )
         .int("nb_diplome", p.iter().map(|x| x.counts.nb_diplome));
-    rate_columns(&mut t, p);
+    let taux: Vec<Taux> = p.iter().map(|x| x.taux).collect();
+    rate_columns(&mut t, &taux);
     t.float(
         "salaire_12_mois_q1",
         p.iter().map(|x| x.salaires.salaire_12_mois_q1),
@@ -365,7 +366,8 @@ fn familles_specialites_table(rows: &[FamilleSpecialite], ctx: &Ctx) -> OutTable
         "nb_en_emploi_6_mois",
         p.iter().map(|x| x.counts.nb_en_emploi_6_mois),
     );
-    rate_columns(&mut t, p);
+    let taux: Vec<Taux> = p.iter().map(|x| x.taux).collect();
+    rate_columns(&mut t, &taux);
     t.str(
         "masked",
         p.iter().map(|x| x.masked.map(|m| m.as_str()).unwrap_or("")),
@@ -374,8 +376,8 @@ fn familles_specialites_table(rows: &[FamilleSpecialite], ctx: &Ctx) -> OutTable
 }
 
 /// The published rates, in the same order in every table that has them.
-fn rate_columns(t: &mut OutTable, p: &[Published]) {
-    let rate = |f: fn(&Taux) -> Option<i64>| p.iter().map(move |x| f(&x.taux));
+fn rate_columns(t: &mut OutTable, taux: &[Taux]) {
+    let rate = |f: fn(&Taux) -> Option<i64>| taux.iter().map(f);
     t.int("taux_en_emploi_6_mois", rate(|r| r.taux_en_emploi_6_mois))
         .int("taux_en_emploi_12_mois", rate(|r| r.taux_en_emploi_12_mois))
         .int("taux_en_emploi_18_mois", rate(|r| r.taux_en_emploi_18_mois))
@@ -413,48 +415,17 @@ fn etablissements_table(rows: &[EtablissementRow], reference: &Reference) -> Out
         .str(
             "departement_code",
             territoires.iter().map(|x| &x.departement_code),
-        )
-        .int(
-            "taux_en_emploi_6_mois",
-            rows.iter().map(|r| round(r.rates.taux_en_emploi_6_mois)),
-        )
-        .int(
-            "taux_en_emploi_12_mois",
-            rows.iter().map(|r| round(r.rates.taux_en_emploi_12_mois)),
-        )
-        .int(
-            "taux_en_emploi_18_mois",
-            rows.iter().map(|r| round(r.rates.taux_en_emploi_18_mois)),
-        )
-        .int(
-            "taux_en_emploi_24_mois",
-            rows.iter().map(|r| round(r.rates.taux_en_emploi_24_mois)),
-        )
-        .int(
-            "taux_poursuite_etudes",
-            rows.iter().map(|r| round(r.rates.taux_poursuite_etudes)),
-        )
-        .int(
-            "part_en_emploi_6_mois",
-            rows.iter().map(|r| round(r.rates.part_en_emploi_6_mois)),
-        )
-        .int(
-            "part_poursuite_etudes",
-            rows.iter().map(|r| round(r.rates.part_poursuite_etudes)),
-        )
-        .int(
-            "part_autres_situations_6_mois",
-            rows.iter()
-                .map(|r| round(r.rates.part_autres_situations_6_mois)),
-        )
-        .int(
-            "taux_en_emploi_6_mois_attendu",
-            rows.iter().map(|r| round(r.taux_en_emploi_6_mois_attendu)),
-        )
-        .int(
-            "valeur_ajoutee_6_mois",
-            rows.iter().map(|r| round(r.valeur_ajoutee_6_mois)),
         );
+    let taux: Vec<Taux> = rows.iter().map(|r| Taux::from_source(&r.rates)).collect();
+    rate_columns(&mut t, &taux);
+    t.int(
+        "taux_en_emploi_6_mois_attendu",
+        rows.iter().map(|r| round(r.taux_en_emploi_6_mois_attendu)),
+    )
+    .int(
+        "valeur_ajoutee_6_mois",
+        rows.iter().map(|r| round(r.valeur_ajoutee_6_mois)),
+    );
     t
 }
 
