@@ -1,4 +1,5 @@
-//! Reads the BCN API's JSON (`{"data": [{…}, …]}`, or a bare array of objects)
+//! Reads JSON extracts (the BCN API's `{"data": [{…}, …]}`, InserSup's and ODS's
+//! `{"results": […]}`, or a bare array of objects)
 //! into a `RawTable`, so that stages read JSON and CSV extracts alike.
 //!
 //! Field names become headers (matched case-insensitively, so the API's
@@ -11,16 +12,20 @@ use csv::StringRecord;
 use serde_json::Value;
 
 use crate::error::{Error, Result};
-use crate::input::encoding;
+use crate::input::encoding::{self, Encoding};
 use crate::input::table::{Format, FormatKind, RawRow, RawTable};
 
-pub fn read_json(path: &Path, bytes: &[u8]) -> Result<RawTable> {
+/// The shapes a JSON extract may take, for error messages.
+const EXPECTED: &str = "expected an array of objects, or an object holding one under \"data\" (BCN API), \"results\" (InserSup, ODS) or \"records\"";
+
+/// Decodes and parses a JSON extract, and returns its records: a bare array,
+/// or the array under `data` (BCN API), `results` (InserSup API, ODS
+/// exports) or `records`. Loaders that need nested values (the ODS `fields`)
+/// use this; the others `read_json`.
+pub fn read_records(path: &Path, bytes: &[u8]) -> Result<(Vec<Value>, Encoding)> {
     let (text, encoding) = encoding::decode(path, bytes)?;
     if text.trim().is_empty() {
-        return Err(Error::file(
-            path,
-            "empty file: expected a JSON object {\"data\": [...]}",
-        ));
+        return Err(Error::file(path, format!("empty file: {EXPECTED}")));
     }
     let value: Value = serde_json::from_str(&text).map_err(|e| {
         Error::file(
@@ -34,22 +39,24 @@ pub fn read_json(path: &Path, bytes: &[u8]) -> Result<RawTable> {
     })?;
     let records = match value {
         Value::Array(items) => items,
-        Value::Object(mut map) => match map.remove("data") {
-            Some(Value::Array(items)) => items,
-            _ => {
-                return Err(Error::file(
-                    path,
-                    "expected {\"data\": [...]} (the BCN API format) or an array of objects",
-                ))
+        Value::Object(mut map) => {
+            match ["data", "results", "records"]
+                .iter()
+                .find_map(|k| match map.remove(*k) {
+                    Some(Value::Array(items)) => Some(items),
+                    _ => None,
+                }) {
+                Some(items) => items,
+                None => return Err(Error::file(path, EXPECTED)),
             }
-        },
-        _ => {
-            return Err(Error::file(
-                path,
-                "expected {\"data\": [...]} (the BCN API format) or an array of objects",
-            ))
         }
+        _ => return Err(Error::file(path, EXPECTED)),
     };
+    Ok((records, encoding))
+}
+
+pub fn read_json(path: &Path, bytes: &[u8]) -> Result<RawTable> {
+    let (records, encoding) = read_records(path, bytes)?;
 
     // Headers: every field name, in order of first appearance.
     let mut headers: Vec<String> = Vec::new();
@@ -126,9 +133,22 @@ mod tests {
     }
 
     #[test]
+    fn reads_the_wrappers_of_the_apis() {
+        for text in [
+            r#"[{"a":"1"}]"#,
+            r#"{"data":[{"a":"1"}]}"#,
+            r#"{"results":[{"a":"1"}]}"#,
+            r#"{"records":[{"a":"1"}]}"#,
+        ] {
+            let t = read_json(Path::new("x.json"), text.as_bytes()).unwrap();
+            assert_eq!(t.len(), 1, "{text}");
+        }
+    }
+
+    #[test]
     fn refuses_other_shapes() {
         let e = read_json(Path::new("x.json"), br#"{"rows":[]}"#).unwrap_err();
-        assert!(e.to_string().contains("{\"data\": [...]}"));
+        assert!(e.to_string().contains("\"data\" (BCN API)"), "{e}");
         let e = read_json(Path::new("x.json"), br#"{"data":[1"#).unwrap_err();
         assert!(e.to_string().contains("invalid JSON"));
     }

@@ -112,11 +112,9 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use serde_json::Value;
-
 use crate::error::{Error, Result};
 use crate::input::table::{header_key, FormatKind};
-use crate::input::{self, encoding, json, Col, DelimitedOptions, RawTable, Row};
+use crate::input::{self, json, Col, DelimitedOptions, RawTable, Row};
 use crate::rules::codes::{check_code, is_valid_uai, CodeType};
 use crate::rules::filiere::Filiere;
 use crate::rules::millesime::Millesime;
@@ -147,28 +145,17 @@ pub fn load_insersup(path: &Path) -> Result<Staged> {
 }
 
 /// Reads the bytes of an InserSup extract into a raw table: CSV through
-/// `input::delimited`, JSON through `input::json`, after unwrapping the
-/// API's `{"results": [...]}` (the shared reader takes `{"data": [...]}` or a
-/// bare array). `path` names the file in errors and tells JSON by its extension.
+/// `input::delimited`, JSON (the API's `{"results": [...]}`) through
+/// `input::json`. `path` names the file in errors and tells JSON by its extension.
 pub fn parse_insersup(path: &Path, bytes: &[u8]) -> Result<RawTable> {
     let is_json = path
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("json"));
-    if !is_json {
-        return input::delimited::read_delimited(path, bytes, &DelimitedOptions::default());
+    if is_json {
+        json::read_json(path, bytes)
+    } else {
+        input::delimited::read_delimited(path, bytes, &DelimitedOptions::default())
     }
-    let (text, _) = encoding::decode(path, bytes)?;
-    if let Ok(Value::Object(mut map)) = serde_json::from_str::<Value>(&text) {
-        if !map.contains_key("data") {
-            if let Some(results @ Value::Array(_)) = map.remove("results") {
-                let wrapped = serde_json::to_vec(&serde_json::json!({ "data": results }))
-                    .expect("a JSON value parsed from text serialises back");
-                return json::read_json(path, &wrapped);
-            }
-        }
-    }
-    // Anything else (including invalid JSON) gets the shared reader's errors.
-    json::read_json(path, bytes)
 }
 
 /// Stages the rows of a raw InserSup table (see the module doc for the rules).

@@ -7,7 +7,7 @@ use std::path::Path;
 use serde_json::Value;
 
 use crate::error::{Error, Location, Result};
-use crate::input::encoding;
+use crate::input::json;
 use crate::rules::filiere::Filiere;
 use crate::staging::reference::Reference;
 
@@ -26,26 +26,8 @@ pub(super) fn read_cartographie(
         path: path.to_path_buf(),
         source,
     })?;
-    let (text, _) = encoding::decode(path, &bytes)?;
-    let value: Value = serde_json::from_str(&text).map_err(|e| {
-        Error::file(
-            path,
-            format!(
-                "invalid JSON at line {} column {}: {e}",
-                e.line(),
-                e.column()
-            ),
-        )
-    })?;
     let expected = "expected the ODS export of fr-esr-cartographie_formations_parcoursup: an array of records, or {\"results\": [...]}";
-    let records = match value {
-        Value::Array(items) => items,
-        Value::Object(mut map) => match map.remove("results").or_else(|| map.remove("records")) {
-            Some(Value::Array(items)) => items,
-            _ => return Err(Error::file(path, expected)),
-        },
-        _ => return Err(Error::file(path, expected)),
-    };
+    let (records, _) = json::read_records(path, &bytes)?;
     let mut all_fields = Vec::with_capacity(records.len());
     for (i, record) in records.iter().enumerate() {
         let Value::Object(map) = record else {
