@@ -5,18 +5,6 @@
 
 use crate::common::*;
 
-fn run_sample() -> tempfile::TempDir {
-    let out = tempfile::tempdir().unwrap();
-    ij_ok(&[
-        "run",
-        "pipelines/default.toml",
-        "--out",
-        s(out.path()),
-        "--quiet",
-    ]);
-    out
-}
-
 #[test]
 fn the_sample_pipeline_writes_every_stage() {
     let out = run_sample();

@@ -9,18 +9,6 @@ use std::path::Path;
 use crate::common::*;
 use crate::real_data::{real_data, real_run};
 
-fn run_sample() -> tempfile::TempDir {
-    let out = tempfile::tempdir().unwrap();
-    ij_ok(&[
-        "run",
-        "pipelines/default.toml",
-        "--out",
-        s(out.path()),
-        "--quiet",
-    ]);
-    out
-}
-
 /// Data lines of a catalogue file (header excluded, blank lines ignored).
 fn data_lines(path: &Path) -> usize {
     let bytes = std::fs::read(path).unwrap();

@@ -39,6 +39,19 @@ pub fn ij_err(args: &[&str], code: i32) -> String {
     stderr
 }
 
+/// Runs the default pipeline (the embedded sample) into a fresh folder.
+pub fn run_sample() -> tempfile::TempDir {
+    let out = tempfile::tempdir().unwrap();
+    ij_ok(&[
+        "run",
+        "pipelines/default.toml",
+        "--out",
+        s(out.path()),
+        "--quiet",
+    ]);
+    out
+}
+
 pub fn s(p: &Path) -> &str {
     p.to_str().expect("UTF-8 path")
 }
