@@ -22,7 +22,7 @@ use crate::error::{Error, Result};
 use crate::output::{OutTable, StagedDir};
 use crate::rules::codes::{niveau_diplome, CodeType};
 use crate::stages::{OutputFile, StageContext, StageReport};
-use crate::staging::bcn::{load_bcn, Bcn, BcnNeeds, BcnTable, FormationDiplome, Mef};
+use crate::staging::bcn::{load_bcn, Bcn, BcnScope, BcnTable, FormationDiplome, Mef};
 
 pub mod familles;
 
@@ -532,12 +532,7 @@ pub fn rejects_table(rejects: &[Reject]) -> OutTable {
 /// `bcn_rejects` and `bcn_summary.json` into the context's folder.
 pub fn run(bcn_dir: &Path, ctx: &StageContext) -> Result<StageReport> {
     let start = Instant::now();
-    let bcn = load_bcn(
-        bcn_dir,
-        BcnNeeds {
-            n_formation_diplome: false,
-        },
-    )?;
+    let bcn = load_bcn(bcn_dir, BcnScope::Referentiel)?;
     let referentiel = build_referentiel(&bcn);
     if let Some(account) = referentiel.summary.tables.iter().find(|a| !a.balances()) {
         return Err(Error::file(

@@ -25,7 +25,7 @@ use crate::error::Result;
 use crate::output::{OutTable, StagedDir};
 use crate::rules::codes::CodeType;
 use crate::stages::{OutputFile, StageContext, StageReport};
-use crate::staging::bcn::{load_bcn, Bcn, BcnNeeds, BcnTable, Mef};
+use crate::staging::bcn::{load_bcn, Bcn, BcnScope, Mef};
 
 /// How a link relates its two ends to the rest of the graph.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
@@ -565,12 +565,7 @@ pub fn lineage_table(lineage: &[Relative]) -> OutTable {
 /// `continuum_lineage` and `continuum_summary.json`.
 pub fn run(bcn_dir: &Path, ctx: &StageContext) -> Result<StageReport> {
     let start = Instant::now();
-    let bcn = load_bcn(
-        bcn_dir,
-        BcnNeeds {
-            n_formation_diplome: true,
-        },
-    )?;
+    let bcn = load_bcn(bcn_dir, BcnScope::Continuum)?;
     let continuum = build_continuum(&bcn);
 
     let mut staged = StagedDir::new(&ctx.out_dir)?;
@@ -621,19 +616,7 @@ pub fn run(bcn_dir: &Path, ctx: &StageContext) -> Result<StageReport> {
     let rows_read = bcn.formations_n.len() + bcn.formations_enquete_51.len() + bcn.mefs.len();
     Ok(StageReport {
         stage: "continuum".into(),
-        inputs: bcn
-            .inputs
-            .iter()
-            .filter(|i| {
-                [
-                    BcnTable::NFormationDiplome.name(),
-                    BcnTable::NFormationDiplomeEnquete51.name(),
-                    BcnTable::NMef.name(),
-                ]
-                .contains(&i.table.as_str())
-            })
-            .cloned()
-            .collect(),
+        inputs: bcn.inputs.clone(),
         outputs: vec![
             OutputFile::table(&ctx.out_dir, &links),
             OutputFile::table(&ctx.out_dir, &lineage),
@@ -651,7 +634,7 @@ pub fn run(bcn_dir: &Path, ctx: &StageContext) -> Result<StageReport> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::staging::bcn::FormationDiplome;
+    use crate::staging::bcn::{BcnTable, FormationDiplome};
 
     fn formation(cfd: &str, anciens: &[&str], nouveaux: &[&str]) -> FormationDiplome {
         FormationDiplome {

@@ -167,15 +167,28 @@ pub struct Bcn {
     pub inputs: Vec<InputFile>,
 }
 
-/// Which tables a stage needs; the others are read when present.
-#[derive(Debug, Clone, Copy)]
-pub struct BcnNeeds {
-    /// N_FORMATION_DIPLOME must be there (the continuum reads its links).
-    pub n_formation_diplome: bool,
+/// Which tables a stage reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BcnScope {
+    /// The referential: every table present; N_ or V_FORMATION_DIPLOME needed.
+    Referentiel,
+    /// The continuum: N_FORMATION_DIPLOME (needed: its links), its
+    /// ENQUETE_51 variant and N_MEF; the other tables are not even read.
+    Continuum,
 }
 
-/// Loads every BCN table found in `dir`.
-pub fn load_bcn(dir: &Path, needs: BcnNeeds) -> Result<Bcn> {
+impl BcnScope {
+    fn reads(self, table: BcnTable) -> bool {
+        self == BcnScope::Referentiel
+            || matches!(
+                table,
+                BcnTable::NFormationDiplome | BcnTable::NFormationDiplomeEnquete51 | BcnTable::NMef
+            )
+    }
+}
+
+/// Loads the BCN tables of `scope` found in `dir`.
+pub fn load_bcn(dir: &Path, scope: BcnScope) -> Result<Bcn> {
     if !dir.is_dir() {
         return Err(Error::usage(format!(
             "{}: no such folder; --bcn takes the folder holding the BCN extracts (N_FORMATION_DIPLOME.csv, N_MEF.csv, …)",
@@ -187,6 +200,9 @@ pub fn load_bcn(dir: &Path, needs: BcnNeeds) -> Result<Bcn> {
         ..Bcn::default()
     };
     let mut read = |table: BcnTable| -> Result<Option<RawTable>> {
+        if !scope.reads(table) {
+            return Ok(None);
+        }
         let Some(path) = folder::find_table(dir, table.name())? else {
             return Ok(None);
         };
@@ -212,8 +228,9 @@ pub fn load_bcn(dir: &Path, needs: BcnNeeds) -> Result<Bcn> {
     let familles = read(BcnTable::NFamilleMetierSpecPro)?;
     let liens_mef = read(BcnTable::NLienMefFamilleMetier)?;
 
-    if n.is_none() && (needs.n_formation_diplome || v.is_none()) {
-        let which = if needs.n_formation_diplome {
+    let n_needed = scope == BcnScope::Continuum;
+    if n.is_none() && (n_needed || v.is_none()) {
+        let which = if n_needed {
             "N_FORMATION_DIPLOME"
         } else {
             "N_FORMATION_DIPLOME or V_FORMATION_DIPLOME"
