@@ -1,13 +1,10 @@
-//! The `coverage` stage: on the embedded sample (every offer gets one status,
-//! offers in = offers out, the CI gate), and on the real catalogues (a
-//! handful of offers of each status checked by an independent lookup in the
-//! indicator tables).
+//! The `coverage` stage on the embedded sample: every offer gets one status,
+//! offers in = offers out, the CI gate. The real catalogues are checked
+//! offer by offer in `coverage_real.rs`.
 
-use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use crate::common::*;
-use crate::real_data::{real_data, real_run};
 
 /// Data lines of a catalogue file (header excluded, blank lines ignored).
 fn data_lines(path: &Path) -> usize {
@@ -184,125 +181,4 @@ fn explain_lists_the_offers_whose_status_changed() {
         stdout.contains("offer line 19 (code 23810025599): covered → unknown_code"),
         "{stdout}"
     );
-}
-
-/// The latest published row of (level key, filière, code) in an indicator table.
-fn latest<'a>(
-    rows: &'a [HashMap<String, String>],
-    key_col: Option<&str>,
-    key: &str,
-    filiere: &str,
-    code: &str,
-) -> Option<&'a HashMap<String, String>> {
-    rows.iter()
-        .filter(|r| {
-            key_col.is_none_or(|c| r[c] == key)
-                && r["filiere"] == filiere
-                && r["code_certification"] == code
-        })
-        .max_by_key(|r| r["millesime"].clone())
-}
-
-#[test]
-fn real_affelnet_statuses_agree_with_an_independent_lookup() {
-    let Some(_) = real_data() else { return };
-    let out = real_run();
-    let ind = out.join("indicators");
-    let regionales = read_csv(&ind.join("regionales.csv"));
-    let nationales = read_csv(&ind.join("certifications.csv"));
-    let referentiel: HashSet<String> = read_csv(&out.join("bcn/formations_referentiel.csv"))
-        .into_iter()
-        .map(|r| r["code_certification"].clone())
-        .collect();
-    let published = |r: &HashMap<String, String>| {
-        r["masked"].is_empty() || r["masked"] == "sortants_sous_seuil"
-    };
-
-    // A first year's figures are its terminal years'.
-    let mut terminals: HashMap<String, Vec<String>> = HashMap::new();
-    for r in read_csv(&ind.join("certifications_terminales.csv")) {
-        terminals
-            .entry(r["code_certification"].clone())
-            .or_default()
-            .push(r["code_certification_terminale"].clone());
-    }
-    for catalogue in ["affelnet2nde", "psup_apprentissage"] {
-        let offers = read_csv(
-            &out.join("coverage")
-                .join(catalogue)
-                .join("coverage_offers.csv"),
-        );
-        let mut checked: HashMap<String, usize> = HashMap::new();
-        for o in &offers {
-            let n = checked
-                .entry(format!("{}/{}", o["status"], o["level"]))
-                .or_default();
-            if *n >= 5 {
-                continue;
-            }
-            *n += 1;
-            let code = &o["code_certification"];
-            match (o["status"].as_str(), o["level"].as_str()) {
-                ("covered", "region") => {
-                    let row = latest(
-                        &regionales,
-                        Some("region_code"),
-                        &o["region_code"],
-                        &o["filiere"],
-                        code,
-                    )
-                    .unwrap_or_else(|| panic!("no regional row for {o:?}"));
-                    assert!(published(row), "{o:?} → {row:?}");
-                    assert_eq!(row["millesime"], o["millesime"]);
-                }
-                ("covered", "national") => {
-                    let row = latest(&nationales, None, "", &o["filiere"], code).unwrap();
-                    assert!(published(row), "{o:?}");
-                    // Not at the région: the fallback was needed.
-                    let regional = latest(
-                        &regionales,
-                        Some("region_code"),
-                        &o["region_code"],
-                        &o["filiere"],
-                        code,
-                    );
-                    assert!(
-                        regional.is_none_or(|r| !published(r)),
-                        "{o:?} had a regional row"
-                    );
-                }
-                ("unknown_code", _) => {
-                    assert!(code.is_empty() || !referentiel.contains(code), "{o:?}");
-                }
-                ("below_threshold", _) => {
-                    let mut codes = vec![code.clone()];
-                    codes.extend(terminals.get(&o["code"]).cloned().unwrap_or_default());
-                    let rows: Vec<_> = regionales
-                        .iter()
-                        .chain(&nationales)
-                        .filter(|r| {
-                            codes.contains(&r["code_certification"]) && r["filiere"] == o["filiere"]
-                        })
-                        .collect();
-                    assert!(
-                        rows.iter().any(|r| !published(r)),
-                        "{o:?}: a masked row was seen"
-                    );
-                }
-                ("no_data", _) => {
-                    assert!(
-                        latest(&nationales, None, "", &o["filiere"], code)
-                            .is_none_or(|r| !published(r)),
-                        "{o:?} has national data"
-                    );
-                }
-                _ => {}
-            }
-        }
-        let statuses: HashSet<&str> = offers.iter().map(|o| o["status"].as_str()).collect();
-        assert!(
-            statuses.contains("covered") && statuses.len() >= 3,
-            "{catalogue}: {statuses:?}"
-        );
-    }
 }

@@ -369,12 +369,25 @@ fn common_first_year_offers_are_covered_through_their_family() {
     );
     // Paris (région 11): the agricultural family; G0010 through its closed speciality.
     assert_eq!(outcome("3"), covered("23811022104", "2022_2023", "1"));
-    assert_eq!(outcome("4"), covered("23810023007", "2021_2022", "1"));
+    // G0010's regional row in Paris is of 2021_2022 (its closed speciality's
+    // last cohort): older than the filière's latest at the région, so the
+    // millésime rule (issue 15) takes the national 2022_2023 family row.
+    assert_eq!(
+        outcome("4"),
+        (
+            "covered",
+            "famille_metiers",
+            "national",
+            "23810023007",
+            "2022_2023",
+            "1"
+        )
+    );
     // An apprenticeship offer: the CFD's family row (Nantes, région 52).
     assert_eq!(outcome("5"), covered("40020006", "2022_2023", "1"));
 
-    // The waterfall has a famille de métiers step, and from the région it
-    // covers all four offers (nothing else does).
+    // The waterfall has a famille de métiers step; from the région it covers
+    // three offers (nothing else does), the national fallback the fourth.
     let summary = read_json(&dir.join("coverage_summary.json"));
     let step = |waterfall: &serde_json::Value| {
         waterfall
@@ -386,9 +399,9 @@ fn common_first_year_offers_are_covered_through_their_family() {
             .expect("a famille_metiers step")
     };
     step(&summary["waterfall"]);
-    assert_eq!(step(&summary["waterfall_region"])["added"], 4);
+    assert_eq!(step(&summary["waterfall_region"])["added"], 3);
     assert!(
-        report.contains("famille_metiers 100.0 % (+4)"),
+        report.contains("famille_metiers 75.0 % (+3)"),
         "the report prints the family step's gain:\n{report}"
     );
     let html = std::fs::read_to_string(dir.join("coverage_report.html")).unwrap();

@@ -6,6 +6,7 @@ mod common;
 mod bad_input;
 mod bcn_continuum;
 mod coverage;
+mod coverage_real;
 mod coverage_report;
 mod diff_publish;
 mod familles;

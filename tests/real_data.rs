@@ -46,11 +46,19 @@ pub fn real_run() -> &'static std::path::Path {
 
 /// A raw BCN export as header → index and rows of fields: `;`-separated, no
 /// quoting, Windows-1252 or UTF-8 (with or without BOM).
-fn raw_table(path: &std::path::Path) -> (HashMap<String, usize>, Vec<Vec<String>>) {
+pub fn raw_table(path: &std::path::Path) -> (HashMap<String, usize>, Vec<Vec<String>>) {
+    raw_table_in(path, encoding_rs::WINDOWS_1252)
+}
+
+/// The same, with `fallback` for a file that is not UTF-8.
+pub fn raw_table_in(
+    path: &std::path::Path,
+    fallback: &'static encoding_rs::Encoding,
+) -> (HashMap<String, usize>, Vec<Vec<String>>) {
     let bytes = std::fs::read(path).unwrap();
     let text = match std::str::from_utf8(&bytes) {
         Ok(t) => t.trim_start_matches('\u{feff}').to_string(),
-        Err(_) => encoding_rs::WINDOWS_1252.decode(&bytes).0.into_owned(),
+        Err(_) => fallback.decode(&bytes).0.into_owned(),
     };
     let mut lines = text.lines().filter(|l| !l.is_empty());
     let header: HashMap<String, usize> = lines
@@ -290,7 +298,7 @@ fn the_real_pipeline_runs_end_to_end() {
 }
 
 /// The real regional file, as rows of column → value.
-fn raw_regional(real: &std::path::Path) -> Vec<HashMap<String, String>> {
+pub fn raw_regional(real: &std::path::Path) -> Vec<HashMap<String, String>> {
     let text = std::fs::read_to_string(real.join("inserjeunes/ij_region_data.csv")).unwrap();
     let text = text.trim_start_matches('\u{feff}');
     let mut lines = text.lines();
@@ -315,21 +323,49 @@ fn raw_regional(real: &std::path::Path) -> Vec<HashMap<String, String>> {
 fn real_regional_rates_equal_the_sources_own_rates() {
     let Some(real) = real_data() else { return };
     let out = real_run();
-    let ours: HashMap<(String, String, String), HashMap<String, String>> =
-        read_csv(&out.join("indicators/regionales.csv"))
-            .into_iter()
-            .filter(|r| r["donnee_source_type"] == "propre" && r["origine"] == "source")
-            .map(|r| {
+    let regionales = read_csv(&out.join("indicators/regionales.csv"));
+    let mut ours: HashMap<(String, String, String), HashMap<String, String>> = regionales
+        .iter()
+        .filter(|r| r["donnee_source_type"] == "propre" && r["origine"] == "source")
+        .map(|r| {
+            (
                 (
-                    (
-                        r["millesime"].clone(),
-                        r["code_certification"].clone(),
-                        r["region_code"].clone(),
-                    ),
-                    r,
-                )
-            })
-            .collect();
+                    r["millesime"].clone(),
+                    r["code_certification"].clone(),
+                    r["region_code"].clone(),
+                ),
+                r.clone(),
+            )
+        })
+        .collect();
+    // A common first year's own row gives way to its family's sum (issue 15)
+    // and is listed in familles_specialites instead, with its own figures.
+    let family_rows: HashSet<(String, String, String)> = regionales
+        .iter()
+        .filter(|r| r["donnee_source_type"] == "famille_metiers")
+        .map(|r| {
+            (
+                r["millesime"].clone(),
+                r["code_certification"].clone(),
+                r["region_code"].clone(),
+            )
+        })
+        .collect();
+    let mut replaced = 0;
+    for r in replaced_own_rows(out, "region") {
+        let key = (
+            r["millesime"].clone(),
+            r["code_certification"].clone(),
+            r["region_code"].clone(),
+        );
+        assert!(
+            family_rows.contains(&key),
+            "{key:?} replaced by no family row"
+        );
+        assert!(ours.insert(key, r).is_none());
+        replaced += 1;
+    }
+    assert!(replaced > 0, "the real data has common years with own rows");
     let raw = raw_regional(&real);
     let mut compared = 0;
     let mut half_up_2019 = 0;
@@ -401,16 +437,36 @@ fn ratio(r: &HashMap<String, String>, rate: &str) -> (i64, i64) {
     }
 }
 
+/// The own rows of common first years that their family's sum replaced at
+/// a level, as `familles_specialites` lists them (keyed like the level's
+/// table: `code_certification` is the common year's own code).
+fn replaced_own_rows(out: &std::path::Path, niveau: &str) -> Vec<HashMap<String, String>> {
+    read_csv(&out.join("indicators/familles_specialites.csv"))
+        .into_iter()
+        .filter(|r| {
+            r["niveau_geographique"] == niveau
+                && r["raison_hors_somme"] == "ligne_propre_remplacee"
+                && r["donnee_source_type"] == "propre"
+        })
+        .inspect(|r| assert_eq!(r["code_certification"], r["code_certification_specialite"]))
+        .collect()
+}
+
 #[test]
 fn real_national_rows_are_the_sums_of_the_regions() {
     let Some(real) = real_data() else { return };
     let out = real_run();
-    let national: HashMap<(String, String), HashMap<String, String>> =
+    let mut national: HashMap<(String, String), HashMap<String, String>> =
         read_csv(&out.join("indicators/certifications.csv"))
             .into_iter()
             .filter(|r| r["origine"] == "somme_regions" && r["donnee_source_type"] == "propre")
             .map(|r| ((r["millesime"].clone(), r["code_certification"].clone()), r))
             .collect();
+    // Common first years' own sums, replaced by their families' (issue 15).
+    for r in replaced_own_rows(out, "national") {
+        let key = (r["millesime"].clone(), r["code_certification"].clone());
+        assert!(national.insert(key, r).is_none());
+    }
     // Per key: (sum over rows with detail, sum over all rows, any row with detail).
     // The source gives no detail under 5 students; such rows are left out of
     // a sum that has detailed rows (see indicators::summable).

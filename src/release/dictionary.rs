@@ -588,9 +588,15 @@ pub const DICTIONARY: &[ColumnDoc] = &[
     .required(),
     text(
         "raison_hors_somme",
-        "Pourquoi la spécialité n'entre pas dans la somme de la famille (par exemple : seul l'effectif est connu, ou ses chiffres viennent du continuum et sont déjà comptés). Vide si elle y entre.",
-        "seul_effectif_connu",
-    ),
+        "Pourquoi la ligne n'entre pas dans la somme de la famille : sans_effectifs (la source ne donne que des taux), effectifs_non_diffuses (seul l'effectif en année terminale est connu), deja_comptee (ses chiffres viennent du continuum et sont déjà comptés), ligne_propre_remplacee (la ligne propre de la seconde commune, listée sous son propre code : la somme de la famille la remplace dans la table de son niveau). Vide si elle y entre.",
+        "effectifs_non_diffuses",
+    )
+    .one_of(&[
+        "sans_effectifs",
+        "effectifs_non_diffuses",
+        "deja_comptee",
+        "ligne_propre_remplacee",
+    ]),
     // -- Establishment-wide figures
     text(
         "source",
@@ -886,7 +892,13 @@ pub const COVERAGE_TABLE: TableDoc = TableDoc {
     title: "Couverture d'un catalogue de formations",
     description: "Une ligne par offre de formation du catalogue d'une plateforme (Affelnet, Parcoursup…) : si un indicateur InserJeunes ou InserSup peut être affiché pour elle, comment il a été trouvé et ses principaux taux ; sinon la raison de son absence.",
     primary_key: &["catalogue", "line"],
-    optional: &["filiere", "code_certification", "millesime", "donnee_source_type"],
+    optional: &[
+        "filiere",
+        "code_certification",
+        "millesime",
+        "donnee_source_type",
+        "dernier_millesime_disponible",
+    ],
     overrides: COVERAGE_COLUMNS,
 };
 
@@ -933,8 +945,14 @@ const COVERAGE_COLUMNS: &[ColumnDoc] = &[
     .pattern(PATTERN_CODE_CERTIFICATION),
     text(
         "millesime",
-        "Millésime de l'indicateur affiché pour l'offre (le plus récent disponible).",
+        "Millésime de l'indicateur affiché pour l'offre : toujours le dernier millésime de sa filière (règle de couverture : un millésime plus ancien n'est jamais utilisé).",
         "2022_2023",
+    )
+    .pattern(PATTERN_MILLESIME),
+    text(
+        "dernier_millesime_disponible",
+        "Pour une offre non couverte : le millésime le plus récent, antérieur au dernier millésime de sa filière, où l'un de ses codes a une ligne (information : ces chiffres ne sont pas affichés). Vide sinon.",
+        "2020_2021",
     )
     .pattern(PATTERN_MILLESIME),
     rate(

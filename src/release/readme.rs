@@ -124,7 +124,29 @@ d'années cumulées (`2022_2023`) pour les données régionales et par établiss
     md.push_str(
         "- **Sources multiples** : la colonne `origine` dit si les effectifs sont ceux de la \
 source ou la somme des données régionales, par établissement ou des spécialités d'une famille \
-de métiers (seconde commune).\n\n",
+de métiers (seconde commune).\n",
+    );
+    md.push_str(
+        "- **Sommes nationales** (`origine = somme_regions`) : quand la source ne donne pas de \
+ligne nationale, les effectifs des régions sont additionnés. Une région dont la ligne ne donne \
+que `nb_annee_term` (la source ne diffuse pas le détail d'un groupe de moins de 5 élèves) est \
+laissée hors de la somme dès qu'une autre région a le détail : les taux décrivent alors les \
+élèves effectivement comptés, et `nb_annee_term` national peut être inférieur à la simple somme \
+des `nb_annee_term` régionaux. Si aucune région n'a le détail, seul `nb_annee_term` est sommé.\n",
+    );
+    md.push_str(
+        "- **Familles de métiers** : une seconde commune n'a pas de devenir propre ; à chaque \
+niveau où ses spécialités ont des effectifs, sa ligne est la somme de ses spécialités \
+(`donnee_source_type = famille_metiers`, seuil appliqué à la somme) et remplace la ligne \
+propre qu'elle pouvait avoir, qui reste visible dans `familles_specialites` \
+(`raison_hors_somme = ligne_propre_remplacee`).\n",
+    );
+    md.push_str(
+        "- **Couverture des catalogues** : chaque offre est rapprochée du dernier millésime de \
+sa filière, à chaque niveau (établissement, région, national) ; un millésime plus ancien \
+n'est jamais utilisé, et une offre dont les codes n'ont de chiffres que dans un millésime \
+plus ancien n'est pas couverte (`dernier_millesime_disponible` le donne à titre \
+d'information).\n\n",
     );
 
     // -- Files

@@ -53,20 +53,41 @@ impl Shown {
     }
 }
 
-/// Indicator rows by (level, UAI or région or "", filière, code): the
-/// latest millésime only.
+/// Indicator rows by (level, UAI or région or "", filière, code): each
+/// key's newest row.
+///
+/// The millésime rule (issue 15): at each level, an offer is resolved
+/// against the latest millésime its filière has at that level, and nothing
+/// older. A platform shows this year's figures; a code whose newest row is
+/// older has no data this year (its newest millésime is reported as
+/// information, never as coverage). A year and the cumulated pair ending
+/// with it (`2023`, `2022_2023`) are counterparts, as in the reference API
+/// (national files give years, regional ones pairs). Levels keep their own
+/// latest because the publications are separate: per-establishment files
+/// may come out a year before the regional one. The partners' API applies
+/// the same default.
 #[derive(Debug, Default)]
 pub struct IndicatorIndex {
     rows: HashMap<(Level, String, Filiere, String), Shown>,
-    /// The latest millésime of each filière, for `new_formation`.
-    latest: HashMap<Filiere, Millesime>,
+    /// The latest millésime of each filière at each level: the one coverage
+    /// resolves against there.
+    latest: BTreeMap<(Filiere, Level), Millesime>,
+    /// The latest millésime of each filière over every level, the reference
+    /// for `new_formation`.
+    latest_any: HashMap<Filiere, Millesime>,
 }
 
 impl IndicatorIndex {
     fn insert(&mut self, level: Level, key: String, filiere: Filiere, code: String, shown: Shown) {
-        let latest = self.latest.entry(filiere).or_insert(shown.millesime);
-        if shown.millesime.last > latest.last {
-            *latest = shown.millesime;
+        for latest in [
+            self.latest
+                .entry((filiere, level))
+                .or_insert(shown.millesime),
+            self.latest_any.entry(filiere).or_insert(shown.millesime),
+        ] {
+            if shown.millesime.last > latest.last {
+                *latest = shown.millesime;
+            }
         }
         let k = (level, key, filiere, code);
         match self.rows.get(&k) {
@@ -77,9 +98,29 @@ impl IndicatorIndex {
         }
     }
 
+    /// The key's row of the latest millésime of its filière at its level,
+    /// if it has one.
     fn get(&self, level: Level, key: &str, filiere: Filiere, code: &str) -> Option<&Shown> {
+        let latest = self.latest.get(&(filiere, level))?;
+        self.newest(level, key, filiere, code)
+            .filter(|s| s.millesime.last == latest.last)
+    }
+
+    /// The key's newest row, whatever its millésime.
+    fn newest(&self, level: Level, key: &str, filiere: Filiere, code: &str) -> Option<&Shown> {
         self.rows
             .get(&(level, key.to_string(), filiere, code.to_string()))
+    }
+
+    /// The latest millésime of each filière at each level, by names.
+    pub fn latest_millesimes(&self) -> BTreeMap<String, BTreeMap<String, String>> {
+        let mut out: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
+        for ((filiere, level), m) in &self.latest {
+            out.entry(filiere.as_str().to_string())
+                .or_default()
+                .insert(level.as_str().to_string(), m.to_string());
+        }
+        out
     }
 
     /// Reads the indicator tables the `indicators` stage wrote.
@@ -195,6 +236,9 @@ pub struct Outcome {
     pub shown: Option<Shown>,
     /// For a common first year: how many specialities have a published indicator.
     pub specialites_avec_donnees: Option<usize>,
+    /// For an offer not covered: the newest millésime, older than its
+    /// filière's latest, in which one of its codes has a row (information).
+    pub dernier_millesime_disponible: Option<Millesime>,
 }
 
 /// Everything the resolution reads.
@@ -232,7 +276,7 @@ fn data_code(offer: &Offre, ctx: &Context) -> Option<(String, Filiere)> {
 
 /// Resolves one offer with the given steps switched on.
 pub fn resolve(offer: &Offre, ctx: &Context, steps: Steps) -> Outcome {
-    let not_covered = |status, code: String, filiere| Outcome {
+    let not_covered = |status, code: String, filiere, older| Outcome {
         status,
         via: None,
         level: None,
@@ -240,9 +284,10 @@ pub fn resolve(offer: &Offre, ctx: &Context, steps: Steps) -> Outcome {
         filiere,
         shown: None,
         specialites_avec_donnees: None,
+        dernier_millesime_disponible: older,
     };
     let Some((code, filiere)) = data_code(offer, ctx) else {
-        return not_covered(Status::UnknownCode, String::new(), offer.filiere);
+        return not_covered(Status::UnknownCode, String::new(), offer.filiere, None);
     };
 
     // Candidates at each level: (code, via) in order of preference.
@@ -293,10 +338,14 @@ pub fn resolve(offer: &Offre, ctx: &Context, steps: Steps) -> Outcome {
 
     let mut masked_seen = false;
     let mut any_row = false;
+    let mut older: Option<Millesime> = None;
     for (level, key, reconciled) in &levels {
         let mut famille_hits: Vec<(&String, &Shown)> = Vec::new();
         for (candidate, via) in &candidates {
             let Some(shown) = ctx.indicators.get(*level, key, filiere, candidate) else {
+                if let Some(old) = ctx.indicators.newest(*level, key, filiere, candidate) {
+                    older = older.max(Some(old.millesime));
+                }
                 continue;
             };
             // A common first year's own row, summed from its specialities (issue 6).
@@ -351,6 +400,7 @@ pub fn resolve(offer: &Offre, ctx: &Context, steps: Steps) -> Outcome {
                 filiere: Some(filiere),
                 shown: Some(shown.clone()),
                 specialites_avec_donnees,
+                dernier_millesime_disponible: None,
             };
         }
         if let Some((first, shown)) = famille_hits.first() {
@@ -366,6 +416,7 @@ pub fn resolve(offer: &Offre, ctx: &Context, steps: Steps) -> Outcome {
                 filiere: Some(filiere),
                 shown: Some((*shown).clone()),
                 specialites_avec_donnees: Some(famille_hits.len()),
+                dernier_millesime_disponible: None,
             };
         }
     }
@@ -378,14 +429,14 @@ pub fn resolve(offer: &Offre, ctx: &Context, steps: Steps) -> Outcome {
         Status::SeveralTerminalFormations
     } else if masked_seen {
         Status::BelowThreshold
-    } else if is_new(cert, ctx.indicators.latest.get(&filiere)) {
+    } else if is_new(cert, ctx.indicators.latest_any.get(&filiere)) {
         Status::NewFormation
     } else if !offer.uai.is_empty() && !is_valid_uai(&offer.uai) {
         Status::InvalidUai
     } else {
         Status::NoData
     };
-    not_covered(status, code, Some(filiere))
+    not_covered(status, code, Some(filiere), older)
 }
 
 /// The code certifications_terminales is keyed by: the offer's MEF_STAT_11.
@@ -558,6 +609,7 @@ pub fn build_coverage(
         }
     }
     s.coverage_rate = rate(s.covered, s.offers);
+    s.millesimes = ctx.indicators.latest_millesimes();
     s.waterfall = main;
     s.waterfall_region = regional;
     Coverage {
@@ -671,6 +723,14 @@ pub fn offers_table(cov: &Coverage, ctx: &Context) -> OutTable {
             "specialites_avec_donnees",
             r.iter()
                 .map(|x| x.specialites_avec_donnees.map(|n| n as i64)),
+        )
+        .str(
+            "dernier_millesime_disponible",
+            r.iter().map(|x| {
+                x.dernier_millesime_disponible
+                    .map(|m| m.to_string())
+                    .unwrap_or_default()
+            }),
         );
     t
 }

@@ -109,6 +109,17 @@ pub enum Level {
 }
 
 impl Level {
+    pub const ALL: [Level; 3] = [Level::Etablissement, Level::Region, Level::National];
+
+    /// In French, for the report.
+    pub fn libelle(self) -> &'static str {
+        match self {
+            Level::Etablissement => "établissement",
+            Level::Region => "région",
+            Level::National => "national",
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Level::Etablissement => "etablissement",
@@ -176,6 +187,10 @@ pub struct CoverageSummary {
     pub offers: usize,
     pub covered: usize,
     pub coverage_rate: f64,
+    /// The millésime each filière's offers were resolved against at each
+    /// level: its latest there (older millésimes are never used).
+    #[serde(default)]
+    pub millesimes: BTreeMap<String, BTreeMap<String, String>>,
     pub by_status: BTreeMap<String, usize>,
     pub by_via: BTreeMap<String, usize>,
     pub by_level: BTreeMap<String, usize>,

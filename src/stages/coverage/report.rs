@@ -16,7 +16,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use super::model::{rate, CoverageSummary, Share, Status, WaterfallStep};
+use super::model::{rate, CoverageSummary, Level, Share, Status, WaterfallStep};
 
 /// Writes into a `String`, which cannot fail.
 macro_rules! w {
@@ -66,7 +66,7 @@ taux n'est publié sous le seuil de 20 élèves.</p>\n<p>La cascade montre, éta
 part des offres couvertes en cumul et ce que chaque étape ajoute. Les barres donnent le taux \
 de couverture de chaque groupe ; le trait pointillé rouge marque le taux de l'ensemble. Chaque \
 offre non couverte a une seule raison ; les raisons sont détaillées avec des exemples en fin \
-de rapport.</p>\n</section>\n";
+de rapport.</p>\n";
 
 /// French labels of the keys of `by_filiere` (`rules::filiere`).
 const FILIERES: [(&str, &str); 4] = [
@@ -113,6 +113,33 @@ pub fn render_report(summary: &CoverageSummary, title: &str) -> String {
     }
     out.push_str("</header>\n<main>\n");
     out.push_str(HOW_TO_READ);
+    // The millésime rule (issue 15): which millésime each filière was read in.
+    if !s.millesimes.is_empty() {
+        let used: Vec<String> = s
+            .millesimes
+            .iter()
+            .map(|(f, by_level)| {
+                let levels: Vec<String> = by_level
+                    .iter()
+                    .map(|(level, m)| format!("{} {}", escape(level_libelle(level)), escape(m)))
+                    .collect();
+                format!(
+                    "{} : {}",
+                    escape(group_libelle("filiere", f)),
+                    levels.join(", ")
+                )
+            })
+            .collect();
+        w!(
+            out,
+            "<p>Millésime utilisé : à chaque niveau, le dernier millésime de la filière à ce \
+             niveau ({}). Une offre dont les codes n'ont de chiffres que dans un millésime plus \
+             ancien n'est pas couverte (le fichier des offres donne ce millésime à titre \
+             d'information).</p>\n",
+            used.join(" ; ")
+        );
+    }
+    out.push_str("</section>\n");
     out.push_str("<section>\n<h2>Étapes de la couverture</h2>\n");
     waterfall(&mut out, &s.waterfall, s.offers, "waterfall");
     out.push_str("</section>\n");
@@ -393,6 +420,14 @@ fn status_libelle(key: &str) -> &str {
         .iter()
         .find(|s| s.as_str() == key)
         .map_or(key, |s| s.libelle())
+}
+
+/// A level's French label, from its key in the summary.
+fn level_libelle(key: &str) -> &str {
+    Level::ALL
+        .iter()
+        .find(|l| l.as_str() == key)
+        .map_or(key, |l| l.libelle())
 }
 
 /// A group's label: French for a filière, the key itself otherwise.

@@ -29,8 +29,16 @@
 //! student went on studying) has no one in employment, so its missing
 //! employment counts are 0, not unknown.
 //!
-//! A common year with figures of its own at a key keeps them: no family row
-//! is made there. Salaries, which are quartiles, are not summed.
+//! A common year has no outcome of its own, so wherever its family row is
+//! made, that row replaces any row the common year had at the same key (a
+//! handful of students counted in the common year itself, or figures the
+//! continuum gave it): a tiny or masked own row must not hide the figures of
+//! hundreds of students in its specialities (issue 15: CFD 40321404 had 1
+//! student of its own in région 84 and 439 in its specialities). The
+//! replaced row stays visible: `familles_specialites` lists it under the
+//! common year's own code with `raison_hors_somme = ligne_propre_remplacee`.
+//! Where no speciality has usable counts, the own row stays as it is.
+//! Salaries, which are quartiles, are not summed.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -49,14 +57,25 @@ pub enum HorsSomme {
     EffectifsNonDiffuses,
     /// Its figures are another speciality's, already summed (continuum).
     DejaComptee,
+    /// The common year's own row, replaced in its level's table by the
+    /// family sum (listed under the common year's own code).
+    LignePropreRemplacee,
 }
 
 impl HorsSomme {
+    pub const ALL: [HorsSomme; 4] = [
+        HorsSomme::SansEffectifs,
+        HorsSomme::EffectifsNonDiffuses,
+        HorsSomme::DejaComptee,
+        HorsSomme::LignePropreRemplacee,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             HorsSomme::SansEffectifs => "sans_effectifs",
             HorsSomme::EffectifsNonDiffuses => "effectifs_non_diffuses",
             HorsSomme::DejaComptee => "deja_comptee",
+            HorsSomme::LignePropreRemplacee => "ligne_propre_remplacee",
         }
     }
 }
@@ -91,8 +110,6 @@ pub fn add_family_rows(
             by_code.entry(&r.code_certification).or_default().push(i);
         }
     }
-    let own: HashSet<Key> = rows.iter().map(Indicateur::key).collect();
-
     let mut new_rows = Vec::new();
     let mut listed = Vec::new();
     for (commune, (famille, codes)) in specialites {
@@ -135,13 +152,9 @@ pub fn add_family_rows(
                     hors_somme,
                 });
             }
-            let key = (millesime, filiere, niveau.clone(), commune.to_string());
             let Some(first) = summed.first() else {
                 continue;
             };
-            if own.contains(&key) {
-                continue;
-            }
             let completed: Vec<Counts> =
                 summed.iter().map(|r| no_leaver_no_job(&r.counts)).collect();
             new_rows.push(Indicateur {
@@ -165,7 +178,26 @@ pub fn add_family_rows(
             });
         }
     }
-    rows.extend(new_rows);
+    // The family rows replace the common years' own rows at their keys.
+    let replaced: HashSet<Key> = new_rows.iter().map(Indicateur::key).collect();
+    let mut kept = Vec::with_capacity(rows.len() + new_rows.len());
+    for r in rows.drain(..) {
+        if replaced.contains(&r.key()) {
+            let Some((famille, _)) = specialites.get(r.code_certification.as_str()) else {
+                unreachable!("a replaced row is a common year's");
+            };
+            listed.push(FamilleSpecialite {
+                code_certification: r.code_certification.clone(),
+                famille_metiers_code: famille.to_string(),
+                specialite: r,
+                hors_somme: Some(HorsSomme::LignePropreRemplacee),
+            });
+        } else {
+            kept.push(r);
+        }
+    }
+    kept.extend(new_rows);
+    *rows = kept;
     listed
 }
 
@@ -353,17 +385,46 @@ mod tests {
     }
 
     #[test]
-    fn a_common_year_with_figures_of_its_own_keeps_them() {
+    fn the_dictionary_lists_every_reason() {
+        let doc = crate::release::dictionary::column_doc("raison_hors_somme").unwrap();
+        let ours: Vec<&str> = HorsSomme::ALL.iter().map(|h| h.as_str()).collect();
+        assert_eq!(doc.values, ours.as_slice());
+    }
+
+    #[test]
+    fn a_common_years_own_row_gives_way_to_its_family_sum_and_stays_listed() {
+        // Issue 15: 1 student of its own (masked) must not hide 439 in its specialities.
+        let own = Counts {
+            nb_annee_term: Some(1),
+            ..Counts::default()
+        };
         let mut rows = vec![
+            row("23810020006", "84", own),
+            row("23830023102", "84", counts(49, 20, 9)),
+            row("23830023203", "84", counts(390, 100, 150)),
+            // Where no speciality has figures, the own row stays.
             row("23810020006", "11", counts(25, 10, 5)),
-            row("23830023102", "11", counts(45, 20, 9)),
         ];
-        add_family_rows(&mut rows, &specialites());
-        let own: Vec<_> = rows
+        let listed = add_family_rows(&mut rows, &specialites());
+        let commune: Vec<_> = rows
             .iter()
             .filter(|r| r.code_certification == "23810020006")
             .collect();
-        assert_eq!(own.len(), 1);
-        assert_eq!(own[0].donnee_source, DonneeSource::Propre);
+        assert_eq!(commune.len(), 2, "one row per key");
+        let f = family(&rows, "84").unwrap();
+        assert_eq!(f.counts.nb_annee_term, Some(439));
+        assert_eq!(f.origine, Origine::SommeSpecialites);
+        assert_eq!(
+            family(&rows, "11").unwrap().donnee_source,
+            DonneeSource::Propre
+        );
+        let replaced: Vec<_> = listed
+            .iter()
+            .filter(|l| l.hors_somme == Some(HorsSomme::LignePropreRemplacee))
+            .collect();
+        assert_eq!(replaced.len(), 1);
+        assert_eq!(replaced[0].specialite.code_certification, "23810020006");
+        assert_eq!(replaced[0].specialite.counts.nb_annee_term, Some(1));
+        assert_eq!(replaced[0].specialite.niveau, Niveau::Region("84".into()));
     }
 }
