@@ -13,6 +13,7 @@ use crate::output::CsvOptions;
 use crate::pipeline::Pipeline;
 use crate::progress::StageProgress;
 use crate::rules::continuum::ContinuumPolicy;
+use crate::rules::millesime::Millesime;
 use crate::stages::coverage::CatalogueInput;
 use crate::stages::indicators::{IndicatorsOptions, SourceFiles, SourceKind};
 use crate::stages::{self, StageContext, StageReport};
@@ -98,6 +99,53 @@ The release is checked first (a file missing or not matching datapackage.json: n
 401/403 stop at once; the report lists every file and the exit status is 1 if one was not published. Running again is safe."
     )]
     Publish(PublishArgs),
+    /// The formations of a région that lead to few jobs (Q4 of the pilotage table), printed, as CSV and as an HTML page.
+    #[command(
+        after_help = "Examples:\n  ij pilotage --run dist/real --region 84\n  ij pilotage --run dist/real --academie 10 --millesime 2022_2023\n  ij pilotage --run dist/releases/real-1234 --region 11 --out /tmp/pilotage\n\n\
+Each formation is compared with the pooled rates of its diploma level in the same région and millésime (pilotage table of the \
+indicators stage). Q4: below the reference on both employment at 6 months and further study, the \"formations peu insérantes\". \
+Without --millesime, the latest of each filière. An académie stands for its région (the figures are regional). Writes \
+pilotage_q4_<région>.{csv,parquet} and pilotage_<région>.html under --out (default RUN/pilotage)."
+    )]
+    Pilotage(PilotageCommandArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct PilotageCommandArgs {
+    /// The output folder of `ij run` (or a release folder) holding the pilotage table.
+    #[arg(long, default_value = "dist/sample")]
+    pub run: PathBuf,
+    /// The région, by INSEE code (84 Auvergne-Rhône-Alpes, 11 Île-de-France…).
+    #[arg(long, conflicts_with = "academie")]
+    pub region: Option<String>,
+    /// An académie, by code or name: its région's formations.
+    #[arg(long)]
+    pub academie: Option<String>,
+    /// One millésime (2022_2023) instead of the latest of each filière.
+    #[arg(long, value_parser = parse_millesime)]
+    pub millesime: Option<Millesime>,
+    /// Where to write the CSV and the page.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+fn parse_millesime(s: &str) -> Result<Millesime, String> {
+    Millesime::parse(s)
+}
+
+fn run_pilotage_command(args: &PilotageCommandArgs) -> anyhow::Result<()> {
+    let (text, written) = crate::pilotage::run(&crate::pilotage::PilotageArgs {
+        run: &args.run,
+        region: args.region.as_deref(),
+        academie: args.academie.as_deref(),
+        millesime: args.millesime,
+        out: args.out.as_deref(),
+    })?;
+    print!("{text}");
+    for path in written {
+        println!("wrote {}", path.display());
+    }
+    Ok(())
 }
 
 #[derive(Debug, Args)]
@@ -345,6 +393,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Release(args) => run_release(&args, quiet),
         Command::Diff(args) => run_diff_command(&args),
         Command::Publish(args) => run_publish_command(&args),
+        Command::Pilotage(args) => run_pilotage_command(&args),
         Command::Coverage(args) => match &args.check {
             Some(CoverageCommand::Check(check)) => run_check(check),
             None => run_coverage(&args, quiet),

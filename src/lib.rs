@@ -6,12 +6,14 @@
 //! - `rules/`: the domain rules as small pure functions;
 //! - `stages/`: one module per pipeline stage (`bcn`, `continuum`, …);
 //! - `output/`: typed tables written as CSV and Parquet, atomically;
+//! - `pilotage/`: `ij pilotage`, a région's Q4 formations and their page;
 //! - `pipeline`: pipeline files and the runner; `cli`: the command line.
 
 pub mod cli;
 pub mod error;
 pub mod input;
 pub mod output;
+pub mod pilotage;
 pub mod pipeline;
 pub mod progress;
 pub mod release;

@@ -86,32 +86,34 @@ fn last_year(millesime: &str) -> u32 {
 // ---- The BCN -------------------------------------------------------------------
 
 #[derive(Clone)]
-struct Mef {
-    mef: String,
-    dispositif: String,
-    cfd: String,
-    duree: u32,
-    annee: u32,
+pub struct Mef {
+    pub mef: String,
+    pub dispositif: String,
+    pub cfd: String,
+    pub duree: u32,
+    pub annee: u32,
 }
 
-struct Bcn {
-    /// MEF_STAT_11 → its N_MEF row (the first, when a code has two).
-    mefs: BTreeMap<String, Mef>,
+pub struct Bcn {
+    /// MEF_STAT_11 → its N_MEF row (the open one, else the one closed last).
+    pub mefs: BTreeMap<String, Mef>,
     /// 10-character MEF → MEF_STAT_11.
-    mef_stat: HashMap<String, String>,
+    pub mef_stat: HashMap<String, String>,
     /// CFD → DATE_PREMIERE_SESSION (N_ first, then V_).
-    cfds: HashMap<String, Option<i32>>,
+    pub cfds: HashMap<String, Option<i32>>,
     /// Strictly one-to-one links, old → new, of CFDs and of MEF_STAT_11s.
-    successor: HashMap<String, String>,
-    predecessor: HashMap<String, String>,
+    pub successor: HashMap<String, String>,
+    pub predecessor: HashMap<String, String>,
     /// A common first year's code (MEF_STAT_11 or CFD) → its specialities'
     /// codes of the same kind (terminal MEF_STAT_11s, or CFDs).
-    specialites: BTreeMap<String, BTreeSet<String>>,
+    pub specialites: BTreeMap<String, BTreeSet<String>>,
 }
 
-fn load_bcn(real: &Path) -> Bcn {
-    let bcn = real.join("bcn");
-    let (h, rows) = raw_table(&bcn.join("nMef.csv"));
+/// The BCN tables of a folder: the real exports' names or the sample's
+/// (`nMef.csv` and `N_MEF.csv` alike: matched without case and underscores).
+pub fn load_bcn(bcn: &Path) -> Bcn {
+    let bcn = bcn.to_path_buf();
+    let (h, rows) = raw_table(&bcn_file(&bcn, "nMef.csv"));
     let mut mefs: BTreeMap<String, Mef> = BTreeMap::new();
     let mut mef_stat = HashMap::new();
     let mut closings: HashMap<String, (u8, String)> = HashMap::new();
@@ -139,7 +141,7 @@ fn load_bcn(real: &Path) -> Bcn {
     let mut cfds: HashMap<String, Option<i32>> = HashMap::new();
     let mut links: BTreeSet<(String, String)> = BTreeSet::new();
     for file in ["nFormationDiplome_.csv", "vFormationDiplome_.csv"] {
-        let (h, rows) = raw_table(&bcn.join(file));
+        let (h, rows) = raw_table(&bcn_file(&bcn, file));
         for r in &rows {
             let cfd = r[h["FORMATION_DIPLOME"]].clone();
             let first = r[h["DATE_PREMIERE_SESSION"]].parse().ok();
@@ -215,6 +217,19 @@ fn load_bcn(real: &Path) -> Bcn {
     }
 }
 
+/// A BCN table of `dir` whose name matches `name` but for case and underscores.
+fn bcn_file(dir: &Path, name: &str) -> std::path::PathBuf {
+    let key = |n: &str| n.to_lowercase().replace('_', "");
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| {
+            p.file_name()
+                .is_some_and(|f| key(&f.to_string_lossy()) == key(name))
+        })
+        .unwrap_or_else(|| panic!("{}: no {name}", dir.display()))
+}
+
 /// The familles de métiers: TG01 groupes (N_LIEN_FORMATION_GROUPE, by CFD)
 /// and N_LIEN_MEF_FAMILLE_METIER (by MEF). In each family, a CFD all of
 /// whose MEFs are first years is the common year; the others are its
@@ -223,13 +238,13 @@ fn load_bcn(real: &Path) -> Bcn {
 /// dispositifs 27x–28x apart).
 fn familles(bcn: &Path, mefs: &BTreeMap<String, Mef>) -> BTreeMap<String, BTreeSet<String>> {
     let mut families: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    let (h, rows) = raw_table(&bcn.join("n_groupe_formation_.csv"));
+    let (h, rows) = raw_table(&bcn_file(bcn, "n_groupe_formation_.csv"));
     let tg01: HashSet<String> = rows
         .iter()
         .filter(|r| r[h["TYPE_GROUPE_FORMATION"]] == "TG01")
         .map(|r| r[h["GROUPE_FORMATION"]].clone())
         .collect();
-    let (h, rows) = raw_table(&bcn.join("n_lien_formation_groupe_.csv"));
+    let (h, rows) = raw_table(&bcn_file(bcn, "n_lien_formation_groupe_.csv"));
     for r in &rows {
         let g = &r[h["GROUPE_FORMATION"]];
         if tg01.contains(g) {
@@ -243,7 +258,7 @@ fn familles(bcn: &Path, mefs: &BTreeMap<String, Mef>) -> BTreeMap<String, BTreeS
         .values()
         .map(|m| (m.mef.as_str(), m.cfd.as_str()))
         .collect();
-    let (h, rows) = raw_table(&bcn.join("n_lien_mef_famille_metier.csv"));
+    let (h, rows) = raw_table(&bcn_file(bcn, "n_lien_mef_famille_metier.csv"));
     for r in &rows {
         let f = &r[h["FAMILLE_METIER"]];
         // 999: "hors famille".
@@ -771,7 +786,7 @@ fn compare(name: &str, offers: &[Offer], rows: &Rows, by_mef: bool, out: &Path) 
 fn real_coverage_agrees_offer_by_offer_with_an_independent_computation() {
     let Some(real) = real_data() else { return };
     let out = real_run();
-    let bcn = load_bcn(&real);
+    let bcn = load_bcn(&real.join("bcn"));
     let ind = load_indicators(&real);
     let rows = Rows {
         bcn: &bcn,

@@ -168,7 +168,7 @@ fn summary() -> CoverageSummary {
 }
 
 /// Chromium, or `None` (with a message) when it is absent outside CI.
-fn chromium() -> Option<PathBuf> {
+pub fn chromium() -> Option<PathBuf> {
     let on_path = std::env::var_os("PATH")
         .map(|p| {
             std::env::split_paths(&p)
@@ -192,7 +192,7 @@ fn chromium() -> Option<PathBuf> {
 
 /// Runs headless Chromium on `page` with `extra` arguments, 60 s at most and
 /// no network; returns its stdout.
-fn run_chromium(chromium: &Path, work: &Path, page: &Path, extra: &[&str]) -> String {
+pub fn run_chromium(chromium: &Path, work: &Path, page: &Path, extra: &[&str]) -> String {
     let profile = tempfile::tempdir_in(work).unwrap();
     let started = Instant::now();
     let out = Command::new("timeout")

@@ -299,7 +299,12 @@ fn the_real_pipeline_runs_end_to_end() {
 
 /// The real regional file, as rows of column → value.
 pub fn raw_regional(real: &std::path::Path) -> Vec<HashMap<String, String>> {
-    let text = std::fs::read_to_string(real.join("inserjeunes/ij_region_data.csv")).unwrap();
+    raw_regional_file(&real.join("inserjeunes/ij_region_data.csv"))
+}
+
+/// An InserJeunes regional file (`ij_region_data.csv` layout) as rows by column.
+pub fn raw_regional_file(path: &std::path::Path) -> Vec<HashMap<String, String>> {
+    let text = std::fs::read_to_string(path).unwrap();
     let text = text.trim_start_matches('\u{feff}');
     let mut lines = text.lines();
     let header: Vec<String> = lines

@@ -30,6 +30,7 @@ const TABLES: &[&str] = &[
     "etablissements",
     "certifications_terminales",
     "familles_specialites",
+    "pilotage",
 ];
 
 /// Runs the sample pipeline into `<dir>/run`; returns the run folder.

@@ -674,6 +674,106 @@ pub const DICTIONARY: &[ColumnDoc] = &[
     )
     .one_of(&["meme_formation", "famille_metiers"])
     .required(),
+    // -- Comparability of millésimes (issue 14)
+    text(
+        "perimetre_emploi",
+        "Emplois comptés par les taux d'emploi du millésime : prive (emploi salarié privé seulement, InserJeunes jusqu'au millésime 2020_2021), prive_public_partiel (emploi public compté pour une partie de la cohorte : 2021_2022), prive_public (privé et public : InserJeunes à partir de 2022_2023, InserSup toujours). Les taux d'emploi de part et d'autre de cette rupture ne sont pas comparables.",
+        "prive_public",
+    )
+    .one_of(&["prive", "prive_public_partiel", "prive_public"])
+    .required(),
+    // -- Steering (pilotage table, issue 14)
+    rate(
+        "taux_devenir_favorable",
+        "Part des inscrits en année terminale en poursuite d'études ou en emploi salarié à 6 mois : (nb_poursuite_etudes + nb_en_emploi_6_mois) / nb_annee_term, en pourcentage entier ; vide sous le seuil.",
+        "71",
+    ),
+    rate(
+        "reference_taux_en_emploi_6_mois",
+        "Taux d'emploi à 6 mois de référence : somme des emplois sur somme des sortants des formations du même niveau de diplôme (niveau_formation_diplome), au même lieu et au même millésime (données propres de la source, petits effectifs compris).",
+        "58",
+    ),
+    rate(
+        "reference_taux_poursuite_etudes",
+        "Taux de poursuite d'études de référence : somme des poursuites sur somme des inscrits en année terminale des formations du même niveau, au même lieu et au même millésime.",
+        "41",
+    ),
+    rate(
+        "reference_taux_devenir_favorable",
+        "Taux de devenir favorable de référence, des formations du même niveau, au même lieu et au même millésime.",
+        "75",
+    ),
+    int(
+        "ecart_taux_en_emploi_6_mois",
+        "Écart en points entre le taux d'emploi à 6 mois de la formation et sa référence (calculé sur les taux exacts, arrondi au plus proche, au pair en cas d'égalité).",
+        "-7",
+    )
+    .range(-100, Some(100)),
+    int(
+        "ecart_taux_poursuite_etudes",
+        "Écart en points entre le taux de poursuite d'études de la formation et sa référence.",
+        "4",
+    )
+    .range(-100, Some(100)),
+    int(
+        "ecart_taux_devenir_favorable",
+        "Écart en points entre le taux de devenir favorable de la formation et sa référence.",
+        "-2",
+    )
+    .range(-100, Some(100)),
+    rate(
+        "reference_nationale_taux_en_emploi_6_mois",
+        "Taux d'emploi à 6 mois de référence au niveau national : formations du même niveau de diplôme et du même millésime, toutes régions.",
+        "60",
+    ),
+    rate(
+        "reference_nationale_taux_poursuite_etudes",
+        "Taux de poursuite d'études de référence au niveau national, même niveau de diplôme et même millésime.",
+        "40",
+    ),
+    rate(
+        "reference_nationale_taux_devenir_favorable",
+        "Taux de devenir favorable de référence au niveau national, même niveau de diplôme et même millésime.",
+        "76",
+    ),
+    text(
+        "position",
+        "Quadrant de la formation face à sa référence (égalité comptée comme au-dessus) : Q1 (emploi et poursuite au-dessus), Q2 (emploi au-dessus, poursuite en dessous), Q3 (emploi en dessous, poursuite au-dessus), Q4 (les deux en dessous : formation « peu insérante »), hors_quadrant (un taux ou la référence manque : voir raison_hors_quadrant), non_classe (seconde commune, sans devenir propre).",
+        "Q1",
+    )
+    .one_of(&["Q1", "Q2", "Q3", "Q4", "hors_quadrant", "non_classe"])
+    .required(),
+    text(
+        "raison_hors_quadrant",
+        "Pourquoi la formation est hors quadrant : effectif_sous_seuil (moins d'inscrits en année terminale que le seuil), sortants_sous_seuil (trop peu de sortants pour un taux d'emploi), donnees_manquantes (la source ne donne pas le détail), reference_absente (aucune formation du même niveau à comparer). Vide sinon.",
+        "sortants_sous_seuil",
+    )
+    .one_of(&[
+        "effectif_sous_seuil",
+        "sortants_sous_seuil",
+        "donnees_manquantes",
+        "reference_absente",
+    ]),
+    col(
+        "quartile_1_emploi",
+        Number,
+        "Lignes nationales : premier quartile des taux d'emploi à 6 mois publiés (entiers) des certifications du même niveau de diplôme, de la même filière et du même millésime (interpolation linéaire entre les rangs).",
+        "48.5",
+    )
+    .range(0, Some(100)),
+    col(
+        "quartile_3_emploi",
+        Number,
+        "Lignes nationales : troisième quartile des mêmes taux.",
+        "71.0",
+    )
+    .range(0, Some(100)),
+    text(
+        "libelle_emploi",
+        "Lignes nationales : position du taux d'emploi à 6 mois face aux quartiles de son niveau : tres_favorable (au moins le troisième quartile), dans_la_moyenne (au-dessus du premier), plutot_difficile (sinon). Vide sans taux publié.",
+        "dans_la_moyenne",
+    )
+    .one_of(&["tres_favorable", "dans_la_moyenne", "plutot_difficile"]),
     // -- Coverage of a catalogue (coverage stage)
     text(
         "catalogue",
@@ -877,6 +977,21 @@ pub const TABLES: &[TableDoc] = &[
             "code_lieu",
             "code_certification",
             "code_certification_specialite",
+        ],
+        optional: &[],
+        overrides: &[],
+    },
+    TableDoc {
+        source: "pilotage",
+        stage: "indicators",
+        title: "Pilotage : chaque formation face à la moyenne de son niveau",
+        description: "Pour chaque millésime, filière (voie scolaire et apprentissage), région et au niveau national, chaque certification InserJeunes avec ses taux d'emploi à 6 mois, de poursuite d'études et de devenir favorable, les taux de référence de son niveau de diplôme au même lieu et au niveau national, les écarts en points et son quadrant (Q4 : formation « peu insérante ») comme les calcule la plateforme de pilotage ; au niveau national, les quartiles des taux d'emploi du niveau et le libellé qui en découle.",
+        primary_key: &[
+            "millesime",
+            "filiere",
+            "niveau_geographique",
+            "code_lieu",
+            "code_certification",
         ],
         optional: &[],
         overrides: &[],

@@ -19,4 +19,6 @@ pub mod continuum;
 pub mod dates;
 pub mod filiere;
 pub mod millesime;
+pub mod perimetre;
+pub mod pilotage;
 pub mod rates;

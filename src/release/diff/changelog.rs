@@ -20,6 +20,13 @@ pub fn render_changelog(diff: &ReleaseDiff, old_name: &str, new_name: &str) -> S
         );
         return md;
     }
+    if !diff.ruptures.is_empty() {
+        let _ = writeln!(md, "## Attention : rupture de comparabilité de l'emploi\n");
+        for r in &diff.ruptures {
+            let _ = writeln!(md, "- {}", r.phrase());
+        }
+        let _ = writeln!(md);
+    }
     let _ = writeln!(
         md,
         "{} comparée{} par clé primaire, dont {} avec des changements.",

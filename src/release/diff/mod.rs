@@ -24,9 +24,11 @@ use serde::Serialize;
 use crate::error::{Error, Result};
 
 mod changelog;
+mod comparabilite;
 mod tables;
 
 pub use changelog::render_changelog;
+pub use comparabilite::Rupture;
 pub use tables::schema_path_of;
 
 use tables::{count_rows, diff_table};
@@ -60,6 +62,8 @@ pub struct ReleaseDiff {
     /// Coverage summaries only in the new, or only in the old release.
     pub coverage_added: Vec<String>,
     pub coverage_removed: Vec<String>,
+    /// Employment figures not comparable across the 2022 break (issue 14).
+    pub ruptures: Vec<Rupture>,
 }
 
 impl ReleaseDiff {
@@ -173,9 +177,13 @@ pub fn diff_releases(old: &Path, new: &Path) -> Result<ReleaseDiff> {
 
     let mut tables = Vec::new();
     let mut tables_removed = Vec::new();
+    let mut ruptures = Vec::new();
     for (name, old_path) in &old_files.tables {
         match new_files.tables.get(name) {
-            Some(new_path) => tables.push(diff_table(name, old_path, new_path)?),
+            Some(new_path) => {
+                tables.push(diff_table(name, old_path, new_path)?);
+                ruptures.extend(comparabilite::ruptures(name, old_path, new_path)?);
+            }
             None => tables_removed.push(TableOnly {
                 table: name.clone(),
                 rows: count_rows(old_path)?,
@@ -216,6 +224,7 @@ pub fn diff_releases(old: &Path, new: &Path) -> Result<ReleaseDiff> {
         coverage,
         coverage_added,
         coverage_removed,
+        ruptures,
     })
 }
 

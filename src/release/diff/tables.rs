@@ -11,7 +11,7 @@ use crate::error::{Error, Location, Result};
 use super::{ColumnChanges, TableDiff, MASKED_COLUMN, SAMPLE_KEYS};
 
 /// A release CSV: its header (BOM removed) and a reader positioned on the rows.
-fn open_csv(path: &Path) -> Result<(Vec<String>, csv::Reader<std::fs::File>)> {
+pub(super) fn open_csv(path: &Path) -> Result<(Vec<String>, csv::Reader<std::fs::File>)> {
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
         .from_path(path)
@@ -33,7 +33,7 @@ fn open_csv(path: &Path) -> Result<(Vec<String>, csv::Reader<std::fs::File>)> {
     Ok((headers, reader))
 }
 
-fn csv_error(path: &Path, e: csv::Error) -> Error {
+pub(super) fn csv_error(path: &Path, e: csv::Error) -> Error {
     let line = e.position().map(|p| p.line());
     let message = format!(
         "{e}; a release table is UTF-8, comma-separated, with as many fields on each line as in its header"

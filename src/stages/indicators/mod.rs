@@ -27,6 +27,7 @@
 pub mod famille;
 pub mod fill;
 pub mod model;
+pub mod pilotage;
 pub mod tables;
 pub mod terminales;
 pub mod upstream;
@@ -137,6 +138,8 @@ pub struct IndicatorsSummary {
     pub tables: BTreeMap<String, TableSummary>,
     /// Per table, the rows each kind of link added.
     pub continuum_rows_added: BTreeMap<String, BTreeMap<String, usize>>,
+    /// Per filière, the Q4 formations of each région in its latest millésime.
+    pub pilotage_q4: BTreeMap<String, pilotage::Q4ParRegion>,
 }
 
 pub struct Indicators {
@@ -146,6 +149,7 @@ pub struct Indicators {
     pub etablissements: Vec<EtablissementRow>,
     pub terminales: Vec<terminales::Terminale>,
     pub familles_specialites: Vec<famille::FamilleSpecialite>,
+    pub pilotage: Vec<pilotage::Pilotage>,
     pub rejects: Vec<Reject>,
     pub date_reference: NaiveDate,
     pub summary: IndicatorsSummary,
@@ -371,6 +375,8 @@ pub fn build_indicators(
         }
     }
     tables.insert("familles_specialites".to_string(), specialites_summary);
+    let pilotage =
+        pilotage::build_pilotage(&regional, &national, upstream.referentiel, options.seuil);
     let summary = IndicatorsSummary {
         seuil: options.seuil,
         continuum_policy: options.policy.as_str().to_string(),
@@ -383,6 +389,7 @@ pub fn build_indicators(
         rejects_by_reason,
         tables,
         continuum_rows_added,
+        pilotage_q4: pilotage::q4_par_region(&pilotage),
     };
     Indicators {
         certifications: national,
@@ -391,6 +398,7 @@ pub fn build_indicators(
         etablissements,
         terminales,
         familles_specialites,
+        pilotage,
         rejects,
         date_reference,
         summary,
@@ -569,6 +577,18 @@ pub fn run(
                     .join(", ")
             ));
         }
+    }
+    for (filiere, q4) in &s.pilotage_q4 {
+        details.push(format!(
+            "pilotage, {filiere} {}: {} Q4 formations (peu insérantes, own figures) by région: {}",
+            q4.millesime,
+            q4.regions.values().sum::<usize>(),
+            q4.regions
+                .iter()
+                .map(|(r, n)| format!("{r}: {n}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
     }
     if !s.rejects_by_reason.is_empty() {
         details.push(format!(

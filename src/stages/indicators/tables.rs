@@ -10,8 +10,12 @@ use std::collections::HashMap;
 use chrono::NaiveDate;
 
 use crate::output::OutTable;
+use crate::rules::filiere::Filiere;
+use crate::rules::millesime::Millesime;
+use crate::rules::perimetre::PerimetreEmploi;
 use crate::stages::indicators::famille::FamilleSpecialite;
 use crate::stages::indicators::model::{publish, DonneeSource, Indicateur, Published, Taux};
+use crate::stages::indicators::pilotage;
 use crate::stages::indicators::terminales::terminales_table;
 use crate::stages::indicators::upstream::Certification;
 use crate::stages::indicators::{Indicators, IndicatorsOptions, Upstream};
@@ -51,6 +55,7 @@ pub fn all_tables(
                 etablissements_table(&result.etablissements, up.reference),
                 terminales_table(&result.terminales, up.referentiel),
                 familles_specialites_table(&result.familles_specialites, &ctx),
+                pilotage::pilotage_table(&result.pilotage, up.referentiel, up.reference),
                 rejects_table(&result.rejects),
             ]
         },
@@ -258,11 +263,21 @@ fn indicateurs_table(name: &str, rows: &[Indicateur], level: Level, ctx: &Ctx) -
         .str("donnee_source_code", sources.iter().map(|s| &s.1))
         .int("donnee_source_hops", sources.iter().map(|s| s.2))
         .str("donnee_source_link", sources.iter().map(|s| &s.3));
+    perimetre_column(&mut t, rows.iter().map(|r| (r.filiere, r.millesime)));
     t
 }
 
+/// `perimetre_emploi`, the last column of every indicator table (issue 14):
+/// which jobs the employment figures count.
+pub(crate) fn perimetre_column(t: &mut OutTable, rows: impl Iterator<Item = (Filiere, Millesime)>) {
+    t.str(
+        "perimetre_emploi",
+        rows.map(|(f, m)| PerimetreEmploi::of(f, m).as_str()),
+    );
+}
+
 /// `donnee_source_type` and `donnee_source_code` of a row.
-fn source_of(r: &Indicateur) -> (&'static str, String) {
+pub(crate) fn source_of(r: &Indicateur) -> (&'static str, String) {
     match &r.donnee_source {
         DonneeSource::Propre => ("propre", String::new()),
         DonneeSource::Continuum {
@@ -372,11 +387,16 @@ fn familles_specialites_table(rows: &[FamilleSpecialite], ctx: &Ctx) -> OutTable
         "masked",
         p.iter().map(|x| x.masked.map(|m| m.as_str()).unwrap_or("")),
     );
+    perimetre_column(
+        &mut t,
+        rows.iter()
+            .map(|r| (r.specialite.filiere, r.specialite.millesime)),
+    );
     t
 }
 
 /// The published rates, in the same order in every table that has them.
-fn rate_columns(t: &mut OutTable, taux: &[Taux]) {
+pub(crate) fn rate_columns(t: &mut OutTable, taux: &[Taux]) {
     let rate = |f: fn(&Taux) -> Option<i64>| taux.iter().map(f);
     t.int("taux_en_emploi_6_mois", rate(|r| r.taux_en_emploi_6_mois))
         .int("taux_en_emploi_12_mois", rate(|r| r.taux_en_emploi_12_mois))
@@ -426,6 +446,7 @@ fn etablissements_table(rows: &[EtablissementRow], reference: &Reference) -> Out
         "valeur_ajoutee_6_mois",
         rows.iter().map(|r| round(r.valeur_ajoutee_6_mois)),
     );
+    perimetre_column(&mut t, rows.iter().map(|r| (r.filiere, r.millesime)));
     t
 }
 

@@ -1,0 +1,644 @@
+//! `pilotage`: each formation against the average of its diploma level, as
+//! the steering platform classifies it (issue 14; the rules are in
+//! `rules::pilotage`).
+//!
+//! One row per millésime × filière × place (each région, and the nation) ×
+//! certification of InserJeunes (voie scolaire and apprentissage apart;
+//! InserSup is not classified yet), with:
+//! - its employment rate at 6 months, further-study rate and "devenir
+//!   favorable" rate, each only where its divisor reaches the threshold;
+//! - the pooled rates of the same diploma level (`niveau_formation_diplome`,
+//!   the CFD's first three characters: CAP, BAC PRO, BTS…) at the same place
+//!   and millésime, and nationally, with the gaps in points;
+//! - its position: `Q1`…`Q4`, `hors_quadrant` with the reason, or
+//!   `non_classe` (a common first year);
+//! - for national rows, the first and third quartiles of the published
+//!   employment rates of the same diploma level, and the label they give.
+//!
+//! What the references pool: the rows of the source's own figures (not the
+//! continuum's copies, not the families' sums: both would count students
+//! twice; not the common first years, which have no outcome of their own),
+//! small ones included (the average of a level is that of all its
+//! students). A continuum row is classified from the figures it carries and
+//! says so (`donnee_source_type`). References never mix millésimes, so a
+//! formation is never compared with figures of another employment scope
+//! (`perimetre_emploi`).
+
+use std::collections::{BTreeMap, HashMap};
+
+use crate::output::OutTable;
+use crate::rules::filiere::Filiere;
+use crate::rules::millesime::Millesime;
+use crate::rules::perimetre::PerimetreEmploi;
+use crate::rules::pilotage::{
+    libelle, quadrant, quartiles, HorsQuadrant, Libelle, Position, Ratio,
+};
+use crate::rules::rates::sortants;
+use crate::stages::indicators::model::{publish, DonneeSource, Indicateur, Origine, Published};
+use crate::stages::indicators::tables::{perimetre_column, source_of};
+use crate::stages::indicators::upstream::Certification;
+use crate::staging::mesures::{Counts, Niveau};
+use crate::staging::reference::Reference;
+
+/// The three rates the platform classifies with.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Trois {
+    pub emploi: Option<Ratio>,
+    pub poursuite: Option<Ratio>,
+    pub favorable: Option<Ratio>,
+}
+
+/// One row of `pilotage`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pilotage {
+    pub row: Indicateur,
+    pub published: Published,
+    pub niveau_formation_diplome: String,
+    pub taux: Trois,
+    /// The pooled rates of the same level at the row's place.
+    pub reference: Trois,
+    /// The pooled rates of the same level nationally.
+    pub reference_nationale: Trois,
+    pub position: Position,
+    pub hors_quadrant: Option<HorsQuadrant>,
+    /// National rows: quartiles of the level's published employment rates.
+    pub quartiles: Option<(f64, f64)>,
+    pub libelle: Option<Libelle>,
+}
+
+impl Pilotage {
+    pub fn perimetre_emploi(&self) -> PerimetreEmploi {
+        PerimetreEmploi::of(self.row.filiere, self.row.millesime)
+    }
+
+    pub fn region_code(&self) -> &str {
+        match &self.row.niveau {
+            Niveau::Region(code) => code,
+            _ => "",
+        }
+    }
+}
+
+/// The Q4 formations ("peu insérantes") of each région in the latest
+/// millésime of a filière, as the run prints them: rows of the source's own
+/// figures only (a continuum row repeats another code's figures, and would
+/// count one formation twice).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Q4ParRegion {
+    pub millesime: String,
+    /// Région code → Q4 formations there.
+    pub regions: BTreeMap<String, usize>,
+}
+
+/// Per filière, the Q4 count of each région in its latest millésime.
+pub fn q4_par_region(rows: &[Pilotage]) -> BTreeMap<String, Q4ParRegion> {
+    let mut latest: BTreeMap<Filiere, Millesime> = BTreeMap::new();
+    for p in rows.iter().filter(|p| p.region_code() != "") {
+        let m = latest.entry(p.row.filiere).or_insert(p.row.millesime);
+        if p.row.millesime.last > m.last {
+            *m = p.row.millesime;
+        }
+    }
+    let mut out: BTreeMap<String, Q4ParRegion> = BTreeMap::new();
+    for (filiere, millesime) in latest {
+        let entry = out.entry(filiere.as_str().to_string()).or_default();
+        entry.millesime = millesime.to_string();
+        for p in rows.iter().filter(|p| {
+            p.row.filiere == filiere
+                && p.row.millesime == millesime
+                && p.region_code() != ""
+                && in_reference(&p.row)
+        }) {
+            let n = entry
+                .regions
+                .entry(p.region_code().to_string())
+                .or_default();
+            if p.position == Position::Q4 {
+                *n += 1;
+            }
+        }
+    }
+    out
+}
+
+/// The counts of a row, with `nb_sortant` derived when the source lacks it.
+fn counts_of(row: &Indicateur) -> Counts {
+    let mut c = row.counts;
+    c.nb_sortant = sortants(c.nb_sortant, c.nb_annee_term, c.nb_poursuite_etudes);
+    c
+}
+
+/// The three rates of a row, each where its divisor reaches `seuil`.
+fn rates_of(c: &Counts, seuil: i64) -> Trois {
+    let favorable = c
+        .nb_poursuite_etudes
+        .zip(c.nb_en_emploi_6_mois)
+        .map(|(p, e)| p + e);
+    Trois {
+        emploi: Ratio::above(c.nb_en_emploi_6_mois, c.nb_sortant, seuil),
+        poursuite: Ratio::above(c.nb_poursuite_etudes, c.nb_annee_term, seuil),
+        favorable: Ratio::above(favorable, c.nb_annee_term, seuil),
+    }
+}
+
+/// Sums over sums, each over the rows that know both of its terms.
+#[derive(Debug, Default, Clone, Copy)]
+struct Pool {
+    emploi: (i64, i64),
+    poursuite: (i64, i64),
+    favorable: (i64, i64),
+}
+
+impl Pool {
+    fn add(&mut self, c: &Counts) {
+        let add = |acc: &mut (i64, i64), n: Option<i64>, d: Option<i64>| {
+            if let (Some(n), Some(d)) = (n, d) {
+                // Counts of real cohorts are far below i64::MAX; a sum that
+                // overflows is a broken input, not a figure to publish.
+                acc.0 = acc.0.checked_add(n).expect("pooled count overflows i64");
+                acc.1 = acc.1.checked_add(d).expect("pooled count overflows i64");
+            }
+        };
+        let favorable = c
+            .nb_poursuite_etudes
+            .zip(c.nb_en_emploi_6_mois)
+            .map(|(p, e)| p + e);
+        add(&mut self.emploi, c.nb_en_emploi_6_mois, c.nb_sortant);
+        add(&mut self.poursuite, c.nb_poursuite_etudes, c.nb_annee_term);
+        add(&mut self.favorable, favorable, c.nb_annee_term);
+    }
+
+    /// The pooled rates, each only where its pooled divisor reaches the
+    /// threshold: a level with one small formation must not publish, as its
+    /// reference, the rate the threshold withholds.
+    fn rates(&self, seuil: i64) -> Trois {
+        let rate = |(n, d): (i64, i64)| Ratio::above(Some(n), Some(d), seuil);
+        Trois {
+            emploi: rate(self.emploi),
+            poursuite: rate(self.poursuite),
+            favorable: rate(self.favorable),
+        }
+    }
+}
+
+/// A pool's key: millésime, filière, place ("" for the nation) and level.
+type PoolKey = (Millesime, Filiere, String, String);
+
+fn is_classified(filiere: Filiere) -> bool {
+    filiere != Filiere::Superieur
+}
+
+/// Whether a row's figures are the source's own (they go into references).
+fn in_reference(row: &Indicateur) -> bool {
+    row.donnee_source == DonneeSource::Propre && row.origine != Origine::SommeSpecialites
+}
+
+/// Builds `pilotage` from the regional and national rows.
+pub fn build_pilotage(
+    regionales: &[Indicateur],
+    certifications: &[Indicateur],
+    referentiel: &HashMap<String, Certification>,
+    seuil: i64,
+) -> Vec<Pilotage> {
+    let commune = |row: &Indicateur| {
+        matches!(row.donnee_source, DonneeSource::FamilleMetiers { .. })
+            || referentiel
+                .get(&row.code_certification)
+                .is_some_and(|c| c.seconde_commune)
+    };
+    let pooled =
+        |row: &&Indicateur| is_classified(row.filiere) && in_reference(row) && !commune(row);
+    let niveau = |row: &Indicateur| {
+        referentiel
+            .get(&row.code_certification)
+            .map(|c| c.niveau_formation_diplome.clone())
+            .unwrap_or_default()
+    };
+    let place = |row: &Indicateur| match &row.niveau {
+        Niveau::Region(code) => code.clone(),
+        _ => String::new(),
+    };
+    let mut regional_pools: BTreeMap<PoolKey, Pool> = BTreeMap::new();
+    // The national reference of a regional row: all régions pooled.
+    let mut all_regions_pools: BTreeMap<PoolKey, Pool> = BTreeMap::new();
+    for row in regionales.iter().filter(pooled) {
+        let c = counts_of(row);
+        let n = niveau(row);
+        regional_pools
+            .entry((row.millesime, row.filiere, place(row), n.clone()))
+            .or_default()
+            .add(&c);
+        all_regions_pools
+            .entry((row.millesime, row.filiere, String::new(), n))
+            .or_default()
+            .add(&c);
+    }
+    let mut national_pools: BTreeMap<PoolKey, Pool> = BTreeMap::new();
+    for row in certifications.iter().filter(pooled) {
+        national_pools
+            .entry((row.millesime, row.filiere, String::new(), niveau(row)))
+            .or_default()
+            .add(&counts_of(row));
+    }
+    let reference = |pools: &BTreeMap<PoolKey, Pool>, key: &PoolKey| {
+        if key.3.is_empty() {
+            return Trois::default();
+        }
+        pools.get(key).map(|p| p.rates(seuil)).unwrap_or_default()
+    };
+
+    let mut out = Vec::new();
+    for (rows, national) in [(regionales, false), (certifications, true)] {
+        for row in rows.iter().filter(|r| is_classified(r.filiere)) {
+            let n = niveau(row);
+            let key = (row.millesime, row.filiere, place(row), n.clone());
+            let national_key = (row.millesime, row.filiere, String::new(), n.clone());
+            let (reference, reference_nationale) = if national {
+                let r = reference(&national_pools, &national_key);
+                (r, r)
+            } else {
+                (
+                    reference(&regional_pools, &key),
+                    reference(&all_regions_pools, &national_key),
+                )
+            };
+            let counts = counts_of(row);
+            let taux = rates_of(&counts, seuil);
+            let (position, hors_quadrant) =
+                position(commune(row), &counts, &taux, &reference, seuil);
+            out.push(Pilotage {
+                row: row.clone(),
+                published: publish(row, seuil),
+                niveau_formation_diplome: n,
+                taux,
+                reference,
+                reference_nationale,
+                position,
+                hors_quadrant,
+                quartiles: None,
+                libelle: None,
+            });
+        }
+    }
+    label_national_rows(&mut out);
+    out
+}
+
+/// The position of a row, and why it has none.
+fn position(
+    commune: bool,
+    counts: &Counts,
+    taux: &Trois,
+    reference: &Trois,
+    seuil: i64,
+) -> (Position, Option<HorsQuadrant>) {
+    if commune {
+        return (Position::NonClasse, None);
+    }
+    let hors = |why| (Position::HorsQuadrant, Some(why));
+    match counts.nb_annee_term {
+        None => return hors(HorsQuadrant::DonneesManquantes),
+        Some(n) if n < seuil => return hors(HorsQuadrant::EffectifSousSeuil),
+        Some(_) => {}
+    }
+    let (Some(emploi), Some(poursuite)) = (taux.emploi, taux.poursuite) else {
+        return if taux.poursuite.is_some() && counts.nb_sortant.is_some_and(|s| s < seuil) {
+            hors(HorsQuadrant::SortantsSousSeuil)
+        } else {
+            hors(HorsQuadrant::DonneesManquantes)
+        };
+    };
+    match (reference.emploi, reference.poursuite) {
+        (Some(re), Some(rp)) => (quadrant(emploi, poursuite, re, rp), None),
+        _ => hors(HorsQuadrant::ReferenceAbsente),
+    }
+}
+
+/// Quartiles of the published employment rates of each (millésime, filière,
+/// level) nationally, over the source's own rows, and each national row's
+/// label against them.
+fn label_national_rows(rows: &mut [Pilotage]) {
+    // Common first years have no outcome of their own: no label, no share
+    // in the quartiles.
+    let national =
+        |p: &Pilotage| p.row.niveau == Niveau::National && p.position != Position::NonClasse;
+    let mut rates: BTreeMap<(Millesime, Filiere, String), Vec<i64>> = BTreeMap::new();
+    for p in rows.iter().filter(|p| national(p) && in_reference(&p.row)) {
+        if let (Some(e), false) = (p.taux.emploi, p.niveau_formation_diplome.is_empty()) {
+            rates
+                .entry((
+                    p.row.millesime,
+                    p.row.filiere,
+                    p.niveau_formation_diplome.clone(),
+                ))
+                .or_default()
+                .push(e.percent());
+        }
+    }
+    let quartiles: BTreeMap<_, _> = rates
+        .into_iter()
+        .filter_map(|(k, v)| quartiles(&v).map(|q| (k, q)))
+        .collect();
+    for p in rows.iter_mut().filter(|p| national(p)) {
+        let key = (
+            p.row.millesime,
+            p.row.filiere,
+            p.niveau_formation_diplome.clone(),
+        );
+        if let Some(q) = quartiles.get(&key) {
+            p.quartiles = Some(*q);
+            p.libelle = p.taux.emploi.map(|e| libelle(e.percent(), *q));
+        }
+    }
+}
+
+/// The `pilotage` output table.
+pub fn pilotage_table(
+    rows: &[Pilotage],
+    referentiel: &HashMap<String, Certification>,
+    reference: &Reference,
+) -> OutTable {
+    let empty = Certification::default();
+    let cert = |p: &Pilotage| referentiel.get(&p.row.code_certification).unwrap_or(&empty);
+    // Common first years have no outcome of their own: no label, no share
+    // in the quartiles.
+    let national = |p: &Pilotage| p.row.niveau == Niveau::National;
+    let sources: Vec<(&str, String)> = rows.iter().map(|p| source_of(&p.row)).collect();
+    let pct = |f: fn(&Trois) -> Option<Ratio>, of: fn(&Pilotage) -> &Trois| {
+        rows.iter().map(move |p| f(of(p)).map(Ratio::percent))
+    };
+    let ecart = |f: fn(&Trois) -> Option<Ratio>| {
+        rows.iter()
+            .map(move |p| Some(f(&p.taux)?.ecart_points(f(&p.reference)?)))
+    };
+    let emploi = |t: &Trois| t.emploi;
+    let poursuite = |t: &Trois| t.poursuite;
+    let favorable = |t: &Trois| t.favorable;
+    fn own(p: &Pilotage) -> &Trois {
+        &p.taux
+    }
+    fn at_place(p: &Pilotage) -> &Trois {
+        &p.reference
+    }
+    fn nation(p: &Pilotage) -> &Trois {
+        &p.reference_nationale
+    }
+
+    let mut t = OutTable::new("pilotage");
+    t.str(
+        "millesime",
+        rows.iter().map(|p| p.row.millesime.to_string()),
+    )
+    .str("filiere", rows.iter().map(|p| p.row.filiere.as_str()))
+    .str(
+        "niveau_geographique",
+        rows.iter()
+            .map(|p| if national(p) { "national" } else { "region" }),
+    )
+    // One non-empty column for the place, so the key has no empty part.
+    .str(
+        "code_lieu",
+        rows.iter()
+            .map(|p| if national(p) { "FR" } else { p.region_code() }),
+    )
+    .str("region_code", rows.iter().map(Pilotage::region_code))
+    .str(
+        "region_libelle",
+        rows.iter().map(|p| {
+            reference
+                .region(p.region_code())
+                .map(|r| r.libelle.as_str())
+                .unwrap_or("")
+        }),
+    )
+    .str(
+        "code_certification",
+        rows.iter().map(|p| &p.row.code_certification),
+    )
+    .str(
+        "code_certification_type",
+        rows.iter().map(|p| p.row.code_certification_type.as_str()),
+    )
+    .str(
+        "code_formation_diplome",
+        rows.iter().map(|p| &cert(p).code_formation_diplome),
+    )
+    .str("libelle", rows.iter().map(|p| &cert(p).libelle))
+    .str(
+        "niveau_formation_diplome",
+        rows.iter().map(|p| &p.niveau_formation_diplome),
+    )
+    .str(
+        "libelle_niveau_diplome",
+        rows.iter().map(|p| &cert(p).libelle_niveau_diplome),
+    )
+    .str("donnee_source_type", sources.iter().map(|s| s.0))
+    .str("donnee_source_code", sources.iter().map(|s| &s.1))
+    .int(
+        "nb_annee_term",
+        rows.iter().map(|p| p.published.counts.nb_annee_term),
+    )
+    .int(
+        "nb_sortant",
+        rows.iter().map(|p| p.published.counts.nb_sortant),
+    )
+    .int(
+        "nb_poursuite_etudes",
+        rows.iter().map(|p| p.published.counts.nb_poursuite_etudes),
+    )
+    .int(
+        "nb_en_emploi_6_mois",
+        rows.iter().map(|p| p.published.counts.nb_en_emploi_6_mois),
+    )
+    .int("taux_en_emploi_6_mois", pct(emploi, own))
+    .int("taux_poursuite_etudes", pct(poursuite, own))
+    .int("taux_devenir_favorable", pct(favorable, own))
+    .int("reference_taux_en_emploi_6_mois", pct(emploi, at_place))
+    .int("reference_taux_poursuite_etudes", pct(poursuite, at_place))
+    .int("reference_taux_devenir_favorable", pct(favorable, at_place))
+    .int("ecart_taux_en_emploi_6_mois", ecart(emploi))
+    .int("ecart_taux_poursuite_etudes", ecart(poursuite))
+    .int("ecart_taux_devenir_favorable", ecart(favorable))
+    .int(
+        "reference_nationale_taux_en_emploi_6_mois",
+        pct(emploi, nation),
+    )
+    .int(
+        "reference_nationale_taux_poursuite_etudes",
+        pct(poursuite, nation),
+    )
+    .int(
+        "reference_nationale_taux_devenir_favorable",
+        pct(favorable, nation),
+    )
+    .str("position", rows.iter().map(|p| p.position.as_str()))
+    .str(
+        "raison_hors_quadrant",
+        rows.iter()
+            .map(|p| p.hors_quadrant.map_or("", HorsQuadrant::as_str)),
+    )
+    .float(
+        "quartile_1_emploi",
+        rows.iter().map(|p| p.quartiles.map(|q| q.0)),
+    )
+    .float(
+        "quartile_3_emploi",
+        rows.iter().map(|p| p.quartiles.map(|q| q.1)),
+    )
+    .str(
+        "libelle_emploi",
+        rows.iter().map(|p| p.libelle.map_or("", Libelle::as_str)),
+    );
+    perimetre_column(
+        &mut t,
+        rows.iter().map(|p| (p.row.filiere, p.row.millesime)),
+    );
+    t
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::codes::CodeType;
+    use crate::staging::mesures::{Salaires, SourceRates};
+
+    fn row(code: &str, region: Option<&str>, term: i64, poursuite: i64, emploi: i64) -> Indicateur {
+        Indicateur {
+            millesime: Millesime::parse("2022_2023").unwrap(),
+            filiere: Filiere::Pro,
+            code_certification: code.into(),
+            code_certification_type: CodeType::MefStat11,
+            niveau: region.map_or(Niveau::National, |r| Niveau::Region(r.into())),
+            counts: Counts {
+                nb_annee_term: Some(term),
+                nb_poursuite_etudes: Some(poursuite),
+                nb_en_emploi_6_mois: Some(emploi),
+                ..Counts::default()
+            },
+            salaires: Salaires::default(),
+            source_rates: SourceRates::default(),
+            libelle_etablissement: None,
+            origine: Origine::Source,
+            donnee_source: DonneeSource::Propre,
+        }
+    }
+
+    fn referentiel(codes: &[(&str, &str)]) -> HashMap<String, Certification> {
+        codes
+            .iter()
+            .map(|(code, niveau)| {
+                (
+                    code.to_string(),
+                    Certification {
+                        code: code.to_string(),
+                        niveau_formation_diplome: niveau.to_string(),
+                        ..Certification::default()
+                    },
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn each_formation_against_the_pooled_rates_of_its_level() {
+        // Bac pro (400) in région 84: pooled poursuite 30/100, emploi 35/70.
+        let rows = vec![
+            row("A", Some("84"), 40, 20, 20), // poursuite 50 %, emploi 20/20 = 100 %
+            row("B", Some("84"), 40, 8, 10),  // 20 %, 10/32 = 31 %
+            row("C", Some("84"), 20, 2, 5),   // 10 %, 5/18: too few leavers
+            row("D", Some("84"), 10, 5, 5),   // under the threshold, still pooled
+            row("E", Some("84"), 30, 10, 9),  // CAP (500): its own pool only
+        ];
+        let refs = referentiel(&[
+            ("A", "400"),
+            ("B", "400"),
+            ("C", "400"),
+            ("D", "400"),
+            ("E", "500"),
+        ]);
+        let p = build_pilotage(&rows, &[], &refs, 20);
+        let by = |code: &str| p.iter().find(|x| x.row.code_certification == code).unwrap();
+        let r = by("A").reference;
+        assert_eq!(
+            r.poursuite.unwrap(),
+            Ratio {
+                numerateur: 35,
+                denominateur: 110
+            }
+        );
+        assert_eq!(
+            r.emploi.unwrap(),
+            Ratio {
+                numerateur: 40,
+                denominateur: 75
+            }
+        );
+        assert_eq!(by("A").position, Position::Q1);
+        assert_eq!(by("B").position, Position::Q4);
+        assert_eq!(
+            (by("C").position, by("C").hors_quadrant),
+            (
+                Position::HorsQuadrant,
+                Some(HorsQuadrant::SortantsSousSeuil)
+            )
+        );
+        assert_eq!(by("D").hors_quadrant, Some(HorsQuadrant::EffectifSousSeuil));
+        // Alone in its level, E is its own reference: a tie counts as ≥.
+        assert_eq!(by("E").position, Position::Q1);
+        // Its national reference pools every région's rows of its level.
+        assert_eq!(by("E").reference_nationale, by("E").reference);
+    }
+
+    #[test]
+    fn continuum_rows_are_classified_but_not_pooled_and_common_years_never() {
+        let mut copy = row("F", Some("84"), 100, 60, 10);
+        copy.donnee_source = DonneeSource::Continuum {
+            direction: crate::rules::continuum::Direction::Ancienne,
+            via: crate::rules::continuum::Via::OneToOne,
+            hops: 1,
+            codes: vec!["A".into()],
+        };
+        let mut family = row("G", Some("84"), 100, 10, 80);
+        family.donnee_source = DonneeSource::FamilleMetiers {
+            famille_metiers_code: "G0003".into(),
+            codes: vec!["A".into()],
+        };
+        let rows = vec![row("A", Some("84"), 40, 20, 10), copy, family];
+        let refs = referentiel(&[("A", "400"), ("F", "400"), ("G", "400")]);
+        let p = build_pilotage(&rows, &[], &refs, 20);
+        let f = p.iter().find(|x| x.row.code_certification == "F").unwrap();
+        // The reference is A's alone: 20/40 further study, 10/20 employment.
+        assert_eq!(f.reference.poursuite.unwrap().percent(), 50);
+        assert_eq!(f.position, Position::Q3, "60 % study, 10/40 in employment");
+        let g = p.iter().find(|x| x.row.code_certification == "G").unwrap();
+        assert_eq!(g.position, Position::NonClasse);
+    }
+
+    #[test]
+    fn national_rows_get_a_label_against_their_levels_quartiles() {
+        let rows: Vec<Indicateur> = [(10, "A"), (20, "B"), (30, "C"), (40, "D"), (50, "E")]
+            .iter()
+            .map(|(emploi, code)| row(code, None, 100, 0, *emploi))
+            .collect();
+        let refs = referentiel(&[
+            ("A", "400"),
+            ("B", "400"),
+            ("C", "400"),
+            ("D", "400"),
+            ("E", "400"),
+        ]);
+        let p = build_pilotage(&[], &rows, &refs, 20);
+        let labels: Vec<_> = p.iter().map(|x| x.libelle.unwrap().as_str()).collect();
+        assert_eq!(
+            labels,
+            [
+                "plutot_difficile",
+                "plutot_difficile",
+                "dans_la_moyenne",
+                "tres_favorable",
+                "tres_favorable"
+            ]
+        );
+        assert_eq!(p[0].quartiles, Some((20.0, 40.0)));
+    }
+}
