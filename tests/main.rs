@@ -10,5 +10,6 @@ mod coverage_report;
 mod diff_publish;
 mod familles;
 mod indicators;
+mod issue9;
 mod real_data;
 mod release;

@@ -248,6 +248,14 @@ pub fn resolve(offer: &Offre, ctx: &Context, steps: Steps) -> Outcome {
     let Some((code, filiere)) = data_code(offer, ctx) else {
         return not_covered(Status::UnknownCode, String::new(), offer.filiere);
     };
+    // An offer of an establishment the directory says is closed is its own
+    // case (issue 9): no figure is shown for it, whatever the fallbacks hold.
+    if ctx
+        .etablissements_fermes
+        .is_some_and(|f| f.contains(&offer.uai))
+    {
+        return not_covered(Status::ClosedEstablishment, code, Some(filiere));
+    }
 
     // Candidates at each level: (code, via) in order of preference.
     let mut candidates: Vec<(String, Via)> = vec![(code.clone(), Via::Direct)];
@@ -376,14 +384,8 @@ pub fn resolve(offer: &Offre, ctx: &Context, steps: Steps) -> Outcome {
 
     // Not covered: one reason, by precedence.
     let cert = ctx.referentiel.get(&code);
-    let closed = ctx
-        .etablissements_fermes
-        .is_some_and(|f| f.contains(&offer.uai));
     let status = if cert.is_none() && !any_row {
         Status::UnknownCode
-    } else if closed {
-        // A closed establishment is its own reason (issue 9): fix the catalogue first.
-        Status::ClosedEstablishment
     } else if ambiguous && steps.terminal_year {
         Status::SeveralTerminalFormations
     } else if masked_seen {

@@ -24,7 +24,8 @@ pub enum Status {
     InvalidUai,
     /// A first year leading to several terminal formations: ambiguous.
     SeveralTerminalFormations,
-    /// The establishment directory says the offer's UAI is closed (issue 9).
+    /// The establishment directory says the offer's UAI is closed (issue 9):
+    /// the catalogue lists an offer no one can follow; no fallback applies.
     ClosedEstablishment,
     /// No obvious reason.
     NoData,
