@@ -47,8 +47,9 @@ pub enum Command {
     /// Build the formation referential (one row per CFD, MEF_STAT_11, SISE code) from BCN tables.
     #[command(
         after_help = "Examples:\n  ij bcn --bcn fixtures/bcn --out out/bcn\n  ij bcn --bcn ../shared/data/real/bcn --out /tmp/bcn\n\nThe folder may hold CSV exports or BCN API JSON; tables are found by name \
-(N_FORMATION_DIPLOME.csv, nFormationDiplome_.csv, N_MEF.json…). Writes formations_referentiel.{csv,parquet}, \
-bcn_rejects.{csv,parquet} and bcn_summary.json."
+(N_FORMATION_DIPLOME.csv, nFormationDiplome_.csv, n_mef_15072020.csv, N_MEF.json…). Writes formations_referentiel.{csv,parquet}, \
+bcn_rejects.{csv,parquet} and bcn_summary.json. A row with a malformed key or value goes to bcn_rejects with its reason; \
+a table absent or holding only a header is listed with what its absence costs (\"warning: N_MEF absent: …\")."
     )]
     Bcn(BcnArgs),
     /// Build the continuum: links between old and new codes of revised trainings, and their lineages.

@@ -229,3 +229,59 @@ fn stage_annuaire(
     });
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(name: &str, text: &[u8]) -> Annuaire {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        load_annuaire(&[path], &Reference::embedded()).unwrap()
+    }
+
+    #[test]
+    fn tells_the_layouts_apart_and_reads_their_state() {
+        let a = load(
+            "a.csv",
+            b"Identifiant_de_l_etablissement;Nom_etablissement;etat;etablissement_multi_lignes;libelle_nature\n0690046A;LP des Canuts;A FERMER;0;LYCEE PROFESSIONNEL\n",
+        );
+        assert_eq!(a.layouts, [AnnuaireLayout::Annuaire2023]);
+        let e = a.get("0690046A").unwrap();
+        assert_eq!(
+            (e.ferme, e.academie_code.as_str(), e.region_code.as_str()),
+            (false, "10", "84")
+        );
+        let a = load(
+            "b.csv",
+            b"identifiant_de_l_etablissement;nom_etablissement;etat;multi_uai\n0690046A;LP;FERME;0\n",
+        );
+        assert_eq!(a.layouts, [AnnuaireLayout::Annuaire2026]);
+        assert!(a.is_closed("0690046A"));
+        // ACCE: académie as a float, état 3 = fermé, région from the académie.
+        let a = load(
+            "c.csv",
+            b"numero_uai;etat_etablissement;academie;appellation_officielle\n0140013N;3;5.0;LP Jules Verne\n0140013X;1;5;bad check letter\n",
+        );
+        assert_eq!(a.layouts, [AnnuaireLayout::Acce]);
+        let e = a.get("0140013N").unwrap();
+        assert_eq!(
+            (e.ferme, e.academie_code.as_str(), e.region_code.as_str()),
+            (true, "05", "28")
+        );
+        assert_eq!(a.rows_invalid_uai, 1);
+    }
+
+    #[test]
+    fn another_file_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.csv");
+        std::fs::write(&path, "uai;code\n0690046A;x\n").unwrap();
+        let e = load_annuaire(&[path], &Reference::embedded()).unwrap_err();
+        assert!(
+            e.to_string().contains("not an establishment directory"),
+            "{e}"
+        );
+    }
+}
