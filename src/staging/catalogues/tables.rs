@@ -185,12 +185,9 @@ fn stage_generic(
         }
     };
     let (uai, code) = (required("uai")?, required("code")?);
-    // Without a filière column, the default filière (or the code's) applies.
-    let filiere = if columns.is_mapped("filiere") || columns.default_filiere.is_none() {
-        optional("filiere")?
-    } else {
-        tb.optional("filiere")
-    };
+    // The plain generic layout requires its filière column; a mapped one
+    // without it takes the default filière, else the code's (coverage).
+    let filiere = optional("filiere")?;
     if filiere.is_none() && columns.names.is_empty() && columns.default_filiere.is_none() {
         required("filiere")?;
     }
