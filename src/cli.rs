@@ -17,7 +17,7 @@ use crate::rules::millesime::Millesime;
 use crate::stages::coverage::CatalogueInput;
 use crate::stages::indicators::{IndicatorsOptions, SourceFiles, SourceKind};
 use crate::stages::{self, StageContext, StageReport};
-use crate::staging::catalogues::CatalogueFormat;
+use crate::staging::catalogues::{CatalogueColumns, CatalogueFormat};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -48,8 +48,9 @@ pub enum Command {
     /// Build the formation referential (one row per CFD, MEF_STAT_11, SISE code) from BCN tables.
     #[command(
         after_help = "Examples:\n  ij bcn --bcn fixtures/bcn --out out/bcn\n  ij bcn --bcn ../shared/data/real/bcn --out /tmp/bcn\n\nThe folder may hold CSV exports or BCN API JSON; tables are found by name \
-(N_FORMATION_DIPLOME.csv, nFormationDiplome_.csv, N_MEF.json…). Writes formations_referentiel.{csv,parquet}, \
-bcn_rejects.{csv,parquet} and bcn_summary.json."
+(N_FORMATION_DIPLOME.csv, nFormationDiplome_.csv, n_mef_15072020.csv, N_MEF.json…). Writes formations_referentiel.{csv,parquet}, \
+bcn_rejects.{csv,parquet} and bcn_summary.json. A row with a malformed key or value goes to bcn_rejects with its reason; \
+a table absent or holding only a header is listed with what its absence costs (\"warning: N_MEF absent: …\")."
     )]
     Bcn(BcnArgs),
     /// Build the continuum: links between old and new codes of revised trainings, and their lineages.
@@ -72,7 +73,8 @@ under the threshold (--seuil) only nb_annee_term is published and `masked` says 
         after_help = "Examples:\n  ij coverage --catalogue fixtures/catalogues/affelnet2nde.csv --bcn-out dist/sample/bcn \\\n      --indicators-out dist/sample/indicators --out out/coverage\n  ij coverage check --baseline coverage/baseline/affelnet2nde/coverage_summary.json \\\n      --current dist/sample/coverage/affelnet2nde/coverage_summary.json --tolerance 0.5 --explain\n\n\
 Every offer gets one status: covered (via direct, continuum, terminal_year, famille_metiers or uai_reconciliation; \
 at the etablissement, region or national level), or below_threshold, new_formation, unknown_code, invalid_uai, \
-several_terminal_formations, no_data. Writes coverage_offers (CSV, Parquet), coverage_summary.json and coverage_report.html."
+several_terminal_formations, closed_establishment (with --annuaire), no_data.\n\n\
+A catalogue in no known layout is read under its own column names:\n  ij coverage --catalogue psup.csv --column uai=UAI --column code=MEFSTAT11 --column filiere=STATUT \\\n      --filiere-value ST=pro --filiere-value AP=apprentissage --bcn-out … --indicators-out … --out …\n Writes coverage_offers (CSV, Parquet), coverage_summary.json and coverage_report.html."
     )]
     Coverage(CoverageArgs),
     /// Build a release folder for data.gouv.fr from a pipeline run: CSV, Parquet, Table Schemas, datapackage.json, README.md, manifest.json.
@@ -270,6 +272,21 @@ pub struct CoverageArgs {
     /// A name for the catalogue in reports (default: the file's name).
     #[arg(long)]
     pub name: Option<String>,
+    /// The catalogue's own column for a field, as FIELD=COLUMN (repeatable): uai, code,
+    /// filiere, code_type, academie, libelle, capacite, uai_gestionnaire, uai_formateur.
+    /// The file is then read as the generic layout under those names.
+    #[arg(long, value_name = "FIELD=COLUMN")]
+    pub column: Vec<String>,
+    /// What a value of the filière column means, as VALUE=FILIERE (repeatable), e.g. ST=pro.
+    #[arg(long, value_name = "VALUE=FILIERE")]
+    pub filiere_value: Vec<String>,
+    /// The filière of offers whose filière is empty or not given (pro, apprentissage, agricole, superieur).
+    #[arg(long, value_name = "FILIERE")]
+    pub default_filiere: Option<String>,
+    /// Establishment directories (annuaire de l'éducation, ACCE export): offers of a closed
+    /// UAI get the status closed_establishment. Repeatable.
+    #[arg(long, value_name = "FILE")]
+    pub annuaire: Vec<PathBuf>,
     /// The output folder of the `bcn` stage.
     #[arg(long, value_name = "DIR", required = true)]
     pub bcn_out: Option<PathBuf>,
@@ -287,7 +304,8 @@ pub enum CoverageCommand {
     #[command(
         after_help = "Examples:\n  ij coverage check --baseline coverage/baseline/affelnet2nde/coverage_summary.json \\\n      --current dist/sample/coverage/affelnet2nde/coverage_summary.json\n  ij coverage check --baseline old.json --current new.json --tolerance 1 --explain\n\n\
 Compares the overall coverage and that of every filière and level; exits 1 when one fell by more than --tolerance points. \
---explain lists the offers whose status changed (from the coverage_offers.csv beside each summary)."
+--explain groups the offers whose status changed by cause (old status → new status, with the count and three examples), \
+from the coverage_offers.csv beside each summary."
     )]
     Check(CheckArgs),
 }
@@ -303,7 +321,7 @@ pub struct CheckArgs {
     /// How many points of coverage may be lost before the check fails.
     #[arg(long, default_value_t = 0.0)]
     pub tolerance: f64,
-    /// List the offers whose status changed.
+    /// Group the offers whose status changed by cause (old → new status, count, three examples).
     #[arg(long)]
     pub explain: bool,
 }
@@ -331,6 +349,10 @@ pub struct IndicatorsArgs {
     /// InserSup extracts (open-data CSV or API JSON); repeatable.
     #[arg(long, value_name = "FILE")]
     pub insersup: Vec<PathBuf>,
+    /// Establishment directories (annuaire de l'éducation 2023 or 2026 layout, ACCE export):
+    /// names, nature and closed status of the UAIs of formations and etablissements. Repeatable.
+    #[arg(long, value_name = "FILE")]
+    pub annuaire: Vec<PathBuf>,
     /// The folder to write into.
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
@@ -418,17 +440,37 @@ fn run_coverage(args: &CoverageArgs, quiet: bool) -> anyhow::Result<()> {
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_else(|| "catalogue".into())
     });
+    let columns = if args.column.is_empty()
+        && args.filiere_value.is_empty()
+        && args.default_filiere.is_none()
+    {
+        None
+    } else {
+        let pairs = |v: &[String]| -> Result<std::collections::BTreeMap<String, String>, String> {
+            v.iter().map(|p| CatalogueColumns::parse_pair(p)).collect()
+        };
+        let usage = |m: String| crate::Error::usage(format!("ij coverage: {m}"));
+        Some(
+            CatalogueColumns::parse(
+                &pairs(&args.column).map_err(usage)?,
+                &pairs(&args.filiere_value).map_err(usage)?,
+                args.default_filiere.as_deref(),
+            )
+            .map_err(usage)?,
+        )
+    };
     let catalogue = CatalogueInput {
         name,
         path: path.clone(),
         format: args.format,
+        columns,
     };
     let ctx = StageContext {
         out_dir: out.clone(),
         csv: CsvOptions::default(),
     };
     let progress = StageProgress::start("coverage".to_string(), quiet);
-    let report = stages::coverage::run(&catalogue, bcn_out, indicators_out, &ctx);
+    let report = stages::coverage::run(&catalogue, bcn_out, indicators_out, &ctx, &args.annuaire);
     progress.finish();
     let report = report.context("stage coverage failed; no output was changed")?;
     if !quiet {
@@ -479,10 +521,25 @@ fn run_check(args: &CheckArgs) -> anyhow::Result<()> {
                 .unwrap_or(std::path::Path::new("."))
                 .to_path_buf()
         };
-        for (line, code, before, after) in
-            check::explain(&dir(&args.baseline), &dir(&args.current))?
-        {
-            println!("offer line {line} (code {code}): {before} → {after}");
+        let groups = check::explain(&dir(&args.baseline), &dir(&args.current))?;
+        let changed: usize = groups.iter().map(|g| g.count).sum();
+        println!(
+            "{changed} offers changed status, in {} groups (old status → new status):",
+            groups.len()
+        );
+        for g in &groups {
+            let examples: Vec<String> = g
+                .examples
+                .iter()
+                .map(|(line, code)| format!("line {line} (code {code})"))
+                .collect();
+            println!(
+                "  {} → {}: {} offers, e.g. {}",
+                g.before,
+                g.after,
+                g.count,
+                examples.join(", ")
+            );
         }
     }
     if result.regressions > 0 {
@@ -517,6 +574,7 @@ fn run_indicators(args: &IndicatorsArgs, quiet: bool) -> anyhow::Result<()> {
         seuil: args.seuil,
         policy: args.policy,
         date_reference: args.date_reference,
+        annuaire: args.annuaire.clone(),
     };
     let ctx = StageContext {
         out_dir: args.out.clone(),
@@ -562,6 +620,8 @@ fn run_pipeline(args: &RunArgs, quiet: bool) -> anyhow::Result<()> {
     if let Some(out) = &args.out {
         pipeline.out = out.clone();
     }
+    // Every input checked before any stage runs (issue 9).
+    pipeline.validate_inputs()?;
     if !quiet {
         eprintln!(
             "ij: pipeline {} ({}): {} → {}",

@@ -79,29 +79,78 @@ fn an_empty_file() {
     assert!(err.contains("V_FORMATION_DIPLOME.csv: empty file"), "{err}");
 }
 
+/// Copies fixtures/bcn, lets `breaker` spoil it, runs `ij bcn` (which must
+/// succeed: a row-level problem is a reject, issue 9), returns bcn_rejects.
+fn bcn_rejects(breaker: impl FnOnce(&Path)) -> Vec<std::collections::HashMap<String, String>> {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&fixtures("bcn"), dir.path());
+    breaker(dir.path());
+    let out = tempfile::tempdir().unwrap();
+    ij_ok(&["bcn", "--bcn", s(dir.path()), "--out", s(out.path())]);
+    read_csv(&out.path().join("bcn_rejects.csv"))
+}
+
+/// The one reject of `table` at `line`.
+fn only_reject<'a>(
+    rejects: &'a [std::collections::HashMap<String, String>],
+    table: &str,
+    line: &str,
+) -> &'a std::collections::HashMap<String, String> {
+    let found: Vec<_> = rejects
+        .iter()
+        .filter(|r| r["table"] == table && r["line"] == line)
+        .collect();
+    assert_eq!(found.len(), 1, "{rejects:?}");
+    found[0]
+}
+
 #[test]
-fn a_code_of_the_wrong_length() {
-    let err = bcn_error(|d| {
+fn a_code_of_the_wrong_length_is_a_reject() {
+    let rejects = bcn_rejects(|d| {
         edit(&d.join("N_MEF.csv"), |t| {
             t.replacen(";23810025510;", ";2381002551;", 1)
         })
     });
-    assert!(err.contains("N_MEF.csv:2:18 (MEF_STAT_11)"), "{err}");
-    assert!(
-        err.contains("\"2381002551\" is not a MEF_STAT_11 of 11 characters"),
-        "{err}"
+    // The sample's own rejects, and this one: N_MEF line 2.
+    let r = only_reject(&rejects, "N_MEF", "2");
+    assert_eq!(r["code"], "2381002551");
+    assert_eq!(
+        r["reason"],
+        "MEF_STAT_11: \"2381002551\" is not a MEF_STAT_11 of 11 characters [0-9A-Z] (found 10 characters)"
     );
 }
 
 #[test]
-fn a_bad_date() {
-    let err = bcn_error(|d| {
+fn a_bad_date_is_a_reject() {
+    let rejects = bcn_rejects(|d| {
         edit(&d.join("N_MEF.csv"), |t| {
             t.replacen(";01/09/2014;", ";31/09/2014;", 1)
         })
     });
-    assert!(err.contains("N_MEF.csv:2:8 (DATE_OUVERTURE)"), "{err}");
-    assert!(err.contains("is not a date (expected DD/MM/YYYY"), "{err}");
+    let r = only_reject(&rejects, "N_MEF", "2");
+    assert!(
+        r["reason"].starts_with("DATE_OUVERTURE: ")
+            && r["reason"].contains("is not a date (expected DD/MM/YYYY"),
+        "{r:?}"
+    );
+}
+
+#[test]
+fn a_table_whose_keys_are_mostly_malformed_is_unusable() {
+    let err = bcn_error(|d| {
+        edit(&d.join("V_FORMATION_DIPLOME.csv"), |t| {
+            let mut lines = t.lines();
+            let header = lines.next().unwrap().to_string();
+            let rows: Vec<String> = lines.map(|l| format!("x{}", &l[1..])).collect();
+            format!("{header}\n{}\n", rows.join("\n"))
+        })
+    });
+    assert!(err.contains("V_FORMATION_DIPLOME.csv: "), "{err}");
+    assert!(
+        err.contains("rows rejected (first, line 2: FORMATION_DIPLOME: "),
+        "{err}"
+    );
+    assert!(err.contains("the table is unusable as a whole"), "{err}");
 }
 
 #[test]
@@ -125,10 +174,7 @@ fn a_folder_without_the_bcn_tables() {
         &["continuum", "--bcn", s(dir.path()), "--out", s(out.path())],
         1,
     );
-    assert!(
-        err.contains("no BCN table N_FORMATION_DIPLOME in this folder"),
-        "{err}"
-    );
+    assert!(err.contains("no BCN table N_FORMATION_DIPLOME ("), "{err}");
     let err = ij_err(&["bcn", "--bcn", "no/such/dir", "--out", s(out.path())], 2);
     assert!(err.contains("no/such/dir: no such folder"), "{err}");
 }

@@ -140,7 +140,7 @@ fn the_ci_gate_fails_on_a_regression_and_passes_otherwise() {
 }
 
 #[test]
-fn explain_lists_the_offers_whose_status_changed() {
+fn explain_groups_the_offers_whose_status_changed() {
     let out = run_sample();
     let dir = out.path().join("coverage/affelnet2nde");
     let before = out.path().join("before");
@@ -178,7 +178,11 @@ fn explain_lists_the_offers_whose_status_changed() {
     ]);
     let stdout = String::from_utf8_lossy(&o.stdout);
     assert!(
-        stdout.contains("offer line 19 (code 23810025599): covered → unknown_code"),
+        stdout.contains("1 offers changed status, in 1 groups"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("  covered → unknown_code: 1 offers, e.g. line 19 (code 23810025599)"),
         "{stdout}"
     );
 }

@@ -11,6 +11,7 @@ mod coverage_report;
 mod diff_publish;
 mod familles;
 mod indicators;
+mod issue9;
 mod pilotage;
 mod real_data;
 mod release;

@@ -5,6 +5,8 @@
 //! matches a table when its name, lower-cased with everything but letters and
 //! digits removed, starts with the table's name and does not go on with a
 //! letter (so `nformationdiplome` does not match `N_FORMATION_DIPLOME_ENQUETE_51`).
+//! A date before or after the name is allowed (`n_mef_15072020.csv`,
+//! `2024-09_N_MEF.csv`: issue 9), as the exports of past years were named.
 
 use std::path::{Path, PathBuf};
 
@@ -46,6 +48,7 @@ pub fn find_table(dir: &Path, table: &str) -> Result<Option<PathBuf>> {
         }
         let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("");
         let key = name_key(stem);
+        let key = key.trim_start_matches(|c: char| c.is_ascii_digit());
         if let Some(rest) = key.strip_prefix(&wanted) {
             if !rest.starts_with(|c: char| c.is_ascii_alphabetic()) {
                 found.push(path);
@@ -105,6 +108,33 @@ mod tests {
         );
         assert_eq!(found("N_MEF").as_deref(), Some("N_MEF.json"));
         assert_eq!(found("V_FORMATION_DIPLOME"), None);
+    }
+
+    #[test]
+    fn dated_exports_are_found() {
+        let dir = tempfile::tempdir().unwrap();
+        for name in [
+            "n_mef_15072020.csv",
+            "2024-09_V_FORMATION_DIPLOME.csv",
+            "n_formation_diplome_enquete_51_2024.csv",
+        ] {
+            std::fs::write(dir.path().join(name), "x").unwrap();
+        }
+        let found = |t| {
+            find_table(dir.path(), t)
+                .unwrap()
+                .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        };
+        assert_eq!(found("N_MEF").as_deref(), Some("n_mef_15072020.csv"));
+        assert_eq!(
+            found("V_FORMATION_DIPLOME").as_deref(),
+            Some("2024-09_V_FORMATION_DIPLOME.csv")
+        );
+        assert_eq!(
+            found("N_FORMATION_DIPLOME_ENQUETE_51").as_deref(),
+            Some("n_formation_diplome_enquete_51_2024.csv")
+        );
+        assert_eq!(found("N_FORMATION_DIPLOME"), None);
     }
 
     #[test]

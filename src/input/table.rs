@@ -85,6 +85,19 @@ impl RawTable {
         self.rows.len()
     }
 
+    /// Renames the header's columns (e.g. to strip the labels some exports
+    /// join to the column names); lookups then use the new names.
+    pub fn rename_headers(&mut self, rename: impl Fn(&str) -> String) {
+        self.headers = self.headers.iter().map(|h| rename(h)).collect();
+        self.keys = self.headers.iter().map(|h| header_key(h)).collect();
+    }
+
+    /// The first of `names` the table has (older exports name some columns
+    /// differently), or `None`.
+    pub fn any_column(&self, names: &[&str]) -> Option<Col> {
+        names.iter().find_map(|n| self.optional_column(n))
+    }
+
     pub fn is_empty(&self) -> bool {
         self.rows.is_empty()
     }

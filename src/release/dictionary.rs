@@ -424,9 +424,20 @@ pub const DICTIONARY: &[ColumnDoc] = &[
     ),
     text(
         "libelle_etablissement",
-        "Nom de l'établissement, tel que le donne la source.",
+        "Nom de l'établissement, tel que le donne la source (ou, quand elle n'en donne pas, l'annuaire des établissements).",
         "Lycée professionnel des Canuts",
     ),
+    text(
+        "nature_uai_libelle",
+        "Nature de l'établissement selon l'annuaire de l'éducation ou ACCE (LYCEE PROFESSIONNEL, CFA…). Vide sans annuaire ou pour un UAI qu'il ne connaît pas.",
+        "LYCEE PROFESSIONNEL",
+    ),
+    text(
+        "etat_etablissement",
+        "État de l'établissement selon l'annuaire de l'éducation ou ACCE : ouvert (ou à fermer) ou ferme. Vide sans annuaire ou pour un UAI qu'il ne connaît pas.",
+        "ouvert",
+    )
+    .one_of(&["ouvert", "ferme"]),
     // -- Head counts
     count(
         "nb_annee_term",
@@ -810,7 +821,7 @@ pub const DICTIONARY: &[ColumnDoc] = &[
     ),
     text(
         "status",
-        "Couverture de l'offre : covered (un indicateur peut être affiché), ou la raison de son absence : below_threshold (sous le seuil de diffusion), new_formation (première session après le dernier millésime), unknown_code (code absent de la BCN), invalid_uai, several_terminal_formations (première année ambiguë), no_data (pas de raison évidente).",
+        "Couverture de l'offre : covered (un indicateur peut être affiché), ou la raison de son absence : below_threshold (sous le seuil de diffusion), new_formation (première session après le dernier millésime), unknown_code (code absent de la BCN), invalid_uai, several_terminal_formations (première année ambiguë), closed_establishment (l'annuaire des établissements dit l'UAI fermé), no_data (pas de raison évidente).",
         "covered",
     )
     .one_of(&[
@@ -820,6 +831,7 @@ pub const DICTIONARY: &[ColumnDoc] = &[
         "unknown_code",
         "invalid_uai",
         "several_terminal_formations",
+        "closed_establishment",
         "no_data",
     ])
     .required(),

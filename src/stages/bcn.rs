@@ -24,8 +24,10 @@ use crate::rules::codes::{niveau_diplome, CodeType};
 use crate::stages::{OutputFile, StageContext, StageReport};
 use crate::staging::bcn::{load_bcn, Bcn, BcnScope, BcnTable, FormationDiplome, Mef};
 
+pub mod completeness;
 pub mod familles;
 
+use completeness::{FoundTable, MissingTable};
 use familles::Familles;
 
 /// Group type of a famille de métiers in N_GROUPE_FORMATION.
@@ -111,6 +113,10 @@ pub struct BcnSummary {
     pub familles_spec_pro_sans_groupe: Vec<String>,
     pub rows_rejected: usize,
     pub tables: Vec<TableAccount>,
+    /// The BCN tables the folder holds, with their rows (issue 9).
+    pub tables_found: Vec<FoundTable>,
+    /// The tables it lacks or holds without a row, and what each disables.
+    pub tables_missing: Vec<MissingTable>,
 }
 
 pub struct Referentiel {
@@ -382,6 +388,20 @@ pub fn build_referentiel(bcn: &Bcn) -> Referentiel {
         });
     }
 
+    // Rows the staging set aside (a malformed key…): rejected, with their reason.
+    for r in &bcn.rejects {
+        if let Some(account) = accounts.iter_mut().find(|a| a.table == r.table.name()) {
+            account.rows_read += 1;
+            account.rows_rejected += 1;
+        }
+        rejects.push(Reject {
+            table: r.table.name().to_string(),
+            line: r.line,
+            code: r.code.clone(),
+            reason: r.reason.clone(),
+        });
+    }
+
     formations.sort_by(|a, b| {
         (a.code_certification_type, &a.code_certification)
             .cmp(&(b.code_certification_type, &b.code_certification))
@@ -393,6 +413,7 @@ pub fn build_referentiel(bcn: &Bcn) -> Referentiel {
             .filter(|f| f.code_certification_type == t)
             .count()
     };
+    let (tables_found, tables_missing) = completeness::check_tables(bcn);
     let summary = BcnSummary {
         codes: formations.len(),
         codes_cfd: count(CodeType::Cfd),
@@ -412,6 +433,8 @@ pub fn build_referentiel(bcn: &Bcn) -> Referentiel {
         familles_spec_pro_sans_groupe: familles.spec_pro_sans_groupe.clone(),
         rows_rejected: rejects.len(),
         tables: accounts,
+        tables_found,
+        tables_missing,
     };
     Referentiel {
         formations,
@@ -586,6 +609,17 @@ pub fn run(bcn_dir: &Path, ctx: &StageContext) -> Result<StageReport> {
             "{} rows rejected, with their reason, in bcn_rejects.csv",
             s.rows_rejected
         ));
+    }
+    details.push(format!(
+        "BCN tables found: {}",
+        s.tables_found
+            .iter()
+            .map(|t| format!("{} ({} rows)", t.table, t.rows))
+            .collect::<Vec<_>>()
+            .join(", ")
+    ));
+    for m in &s.tables_missing {
+        details.push(format!("warning: {}", m.warning()));
     }
     Ok(StageReport {
         stage: "bcn".into(),

@@ -613,7 +613,19 @@ pub fn run(bcn_dir: &Path, ctx: &StageContext) -> Result<StageReport> {
             n.malformed_codes.join(", ")
         ));
     }
-    let rows_read = bcn.formations_n.len() + bcn.formations_enquete_51.len() + bcn.mefs.len();
+    if !bcn.rejects.is_empty() {
+        let first = &bcn.rejects[0];
+        details.push(format!(
+            "{} rows set aside (malformed key or value; `ij bcn` lists them in bcn_rejects), e.g. {} line {}: {}",
+            bcn.rejects.len(),
+            first.table.name(),
+            first.line,
+            first.reason
+        ));
+    }
+    let rows_rejected = bcn.rejects.len();
+    let rows_read =
+        bcn.formations_n.len() + bcn.formations_enquete_51.len() + bcn.mefs.len() + rows_rejected;
     Ok(StageReport {
         stage: "continuum".into(),
         inputs: bcn.inputs.clone(),
@@ -625,7 +637,7 @@ pub fn run(bcn_dir: &Path, ctx: &StageContext) -> Result<StageReport> {
         rows_read,
         rows_written: links.rows() + lineage.rows(),
         rows_merged: 0,
-        rows_rejected: 0,
+        rows_rejected,
         details,
         elapsed: start.elapsed(),
     })

@@ -2,18 +2,30 @@
 //!
 //! Each loader reads one table, found in the BCN folder by its name (see
 //! `input::folder`), as CSV export or API JSON, and returns typed rows. Codes
-//! that key the referential (CFD, MEF_STAT_11, SISE) are checked here: a bad
-//! one stops the stage with its file, line and column. Codes *referenced* by
-//! the continuum columns (`ANCIEN_DIPLOME_n`, `NOUVEAU_DIPLOME_n`) are kept as
-//! written: the real file holds a few truncated ones, which the continuum
-//! stage keeps and flags rather than loses.
+//! that key the referential (CFD, MEF_STAT_11, SISE) are checked here: a row
+//! whose key (or any other value) is malformed is set aside as a
+//! [`RowReject`] with its line and reason, and the stage goes on (issue 9: a
+//! 2020 V_FORMATION_DIPLOME holds `36C250N`, a key the BCN itself labels a
+//! coding error). Only a table unusable as a whole stops the stage: a
+//! required column missing, or more than half of its rows rejected. Codes
+//! *referenced* by the continuum columns (`ANCIEN_DIPLOME_n`,
+//! `NOUVEAU_DIPLOME_n`) are kept as written: the real file holds a few
+//! truncated ones, which the continuum stage keeps and flags rather than loses.
+//!
+//! Layouts accepted (issue 9): the current exports, dated file names
+//! (`n_mef_15072020.csv`, see `input::folder`), headers that join a label to
+//! the column name (`FORMATION_DIPLOME - Code formation diplôme`,
+//! `Libellé court (LIBELLE_COURT)`: see [`bcn_header_name`]), the older
+//! column names (`LIBELLE_LONG` for `LIBELLE_LONG_200`), and
+//! N_FORMATION_DIPLOME_ENQUETE_51 with or without its link columns.
 
 use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
 
+use crate::error::Location;
 use crate::error::{Error, Result};
-use crate::input::{self, folder, DelimitedOptions, RawTable};
+use crate::input::{self, folder, Col, DelimitedOptions, RawTable, Row};
 use crate::rules::codes::CodeType;
 use crate::staging::fields;
 use crate::staging::InputFile;
@@ -35,6 +47,21 @@ pub enum BcnTable {
 }
 
 impl BcnTable {
+    /// Every table, in the order they are read and reported.
+    pub const ALL: [BcnTable; 11] = [
+        BcnTable::NFormationDiplome,
+        BcnTable::VFormationDiplome,
+        BcnTable::NFormationDiplomeEnquete51,
+        BcnTable::NMef,
+        BcnTable::NNiveauFormationDiplome,
+        BcnTable::NDiplomeSise,
+        BcnTable::NTypeDiplomeSise,
+        BcnTable::NGroupeFormation,
+        BcnTable::NLienFormationGroupe,
+        BcnTable::NFamilleMetierSpecPro,
+        BcnTable::NLienMefFamilleMetier,
+    ];
+
     pub fn name(self) -> &'static str {
         match self {
             BcnTable::NFormationDiplome => "N_FORMATION_DIPLOME",
@@ -148,6 +175,15 @@ pub struct LienMefFamilleMetier {
     pub position: u64,
 }
 
+/// A row set aside while staging: its table, line, key as written, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RowReject {
+    pub table: BcnTable,
+    pub line: u64,
+    pub code: String,
+    pub reason: String,
+}
+
 /// Every BCN table found in a folder, staged. Absent optional tables are empty.
 #[derive(Debug, Default)]
 pub struct Bcn {
@@ -165,6 +201,20 @@ pub struct Bcn {
     pub liens_mef_famille: Vec<LienMefFamilleMetier>,
     /// The files read, in table order.
     pub inputs: Vec<InputFile>,
+    /// Rows set aside while staging, in table then line order.
+    pub rejects: Vec<RowReject>,
+}
+
+impl Bcn {
+    /// Whether the folder held a file for `table` (even a header-only one).
+    pub fn has(&self, table: BcnTable) -> bool {
+        self.inputs.iter().any(|i| i.table == table.name())
+    }
+
+    /// Rows of `table` set aside while staging.
+    pub fn rejected(&self, table: BcnTable) -> usize {
+        self.rejects.iter().filter(|r| r.table == table).count()
+    }
 }
 
 /// Which tables a stage reads.
@@ -178,12 +228,42 @@ pub enum BcnScope {
 }
 
 impl BcnScope {
-    fn reads(self, table: BcnTable) -> bool {
+    pub fn reads(self, table: BcnTable) -> bool {
         self == BcnScope::Referentiel
             || matches!(
                 table,
                 BcnTable::NFormationDiplome | BcnTable::NFormationDiplomeEnquete51 | BcnTable::NMef
             )
+    }
+}
+
+/// The column name in a header that joins a label to it, as some BCN
+/// exports write them: `FORMATION_DIPLOME - Code formation diplôme`,
+/// `Code formation diplôme (FORMATION_DIPLOME)`, `N_MEF.MEF_STAT_11`. The
+/// name is the header's upper-case word (letters, digits, `_`) with an
+/// underscore, else its first upper-case word of two characters or more
+/// (`MEF - Module élémentaire`); a plain header is kept as it is.
+pub fn bcn_header_name(header: &str) -> String {
+    let trimmed = header.trim();
+    let is_word = |w: &str| w.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if is_word(trimmed) {
+        return trimmed.to_string();
+    }
+    let words: Vec<&str> = trimmed
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .filter(|w| {
+            w.len() >= 2
+                && w.chars().any(|c| c.is_ascii_uppercase())
+                && !w.chars().any(|c| c.is_ascii_lowercase())
+        })
+        .collect();
+    // `N_MEF.MEF_STAT_11`: the last dotted part is the column.
+    let with_underscore: Vec<&&str> = words.iter().filter(|w| w.contains('_')).collect();
+    match (with_underscore.last(), words.first()) {
+        (Some(w), _) if trimmed.contains('.') => w.to_string(),
+        (_, _) if !with_underscore.is_empty() => with_underscore[0].to_string(),
+        (_, Some(w)) => w.to_string(),
+        _ => trimmed.to_string(),
     }
 }
 
@@ -206,7 +286,8 @@ pub fn load_bcn(dir: &Path, scope: BcnScope) -> Result<Bcn> {
         let Some(path) = folder::find_table(dir, table.name())? else {
             return Ok(None);
         };
-        let raw = input::read_table(&path, &DelimitedOptions::default())?;
+        let mut raw = input::read_table(&path, &DelimitedOptions::default())?;
+        raw.rename_headers(bcn_header_name);
         bcn.inputs.push(InputFile {
             table: table.name().to_string(),
             path: path.clone(),
@@ -228,38 +309,60 @@ pub fn load_bcn(dir: &Path, scope: BcnScope) -> Result<Bcn> {
     let familles = read(BcnTable::NFamilleMetierSpecPro)?;
     let liens_mef = read(BcnTable::NLienMefFamilleMetier)?;
 
-    let n_needed = scope == BcnScope::Continuum;
-    if n.is_none() && (n_needed || v.is_none()) {
-        let which = if n_needed {
-            "N_FORMATION_DIPLOME"
-        } else {
-            "N_FORMATION_DIPLOME or V_FORMATION_DIPLOME"
+    // The continuum needs a table carrying the links: N_FORMATION_DIPLOME,
+    // or an ENQUETE_51 export that has them.
+    let e51_links = e51
+        .as_ref()
+        .is_some_and(|t| t.optional_column("ANCIEN_DIPLOME_1").is_some());
+    let missing = match scope {
+        BcnScope::Continuum => n.is_none() && !e51_links,
+        BcnScope::Referentiel => n.is_none() && v.is_none() && e51.is_none(),
+    };
+    if missing {
+        let which = match scope {
+            BcnScope::Continuum => "N_FORMATION_DIPLOME (the table whose ANCIEN_DIPLOME_n / NOUVEAU_DIPLOME_n columns link revised trainings)",
+            BcnScope::Referentiel => "N_FORMATION_DIPLOME, V_FORMATION_DIPLOME or N_FORMATION_DIPLOME_ENQUETE_51",
         };
         return Err(Error::file(
             dir,
             format!(
-                "no BCN table {which} in this folder (looked for a .csv or .json file named like N_FORMATION_DIPLOME.csv or nFormationDiplome_.csv)"
+                "no BCN table {which} in this folder (looked for a .csv or .json file named like N_FORMATION_DIPLOME.csv, nFormationDiplome_.csv or n_formation_diplome_15072020.csv)"
             ),
         ));
     }
+    let mut rejects = Vec::new();
+    let mut keep = |staged: Staged<_>| {
+        rejects.extend(staged.rejects);
+        staged.rows
+    };
     if let Some(t) = &n {
-        bcn.formations_n = stage_formations(t, BcnTable::NFormationDiplome, true)?;
+        bcn.formations_n = keep(stage_formations(t, BcnTable::NFormationDiplome, true)?);
     }
     if let Some(t) = &v {
-        bcn.formations_v = stage_formations(t, BcnTable::VFormationDiplome, false)?;
+        bcn.formations_v = keep(stage_formations(t, BcnTable::VFormationDiplome, false)?);
     }
     if let Some(t) = &e51 {
-        bcn.formations_enquete_51 =
-            stage_formations(t, BcnTable::NFormationDiplomeEnquete51, true)?;
+        // Some ENQUETE_51 exports carry no links (a 2024 one): read them if present.
+        bcn.formations_enquete_51 = keep(stage_formations(
+            t,
+            BcnTable::NFormationDiplomeEnquete51,
+            false,
+        )?);
     }
+    let mut rejects_mef = Vec::new();
     if let Some(t) = &mef {
-        bcn.mefs = stage_mefs(t)?;
+        let staged = stage_mefs(t)?;
+        rejects_mef = staged.rejects;
+        bcn.mefs = staged.rows;
     }
+    let mut rejects_other = Vec::new();
     if let Some(t) = &niveaux {
         bcn.niveaux = stage_niveaux(t)?;
     }
     if let Some(t) = &sise {
-        bcn.diplomes_sise = stage_diplomes_sise(t)?;
+        let staged = stage_diplomes_sise(t)?;
+        rejects_other.extend(staged.rejects);
+        bcn.diplomes_sise = staged.rows;
     }
     if let Some(t) = &types_sise {
         bcn.types_diplome_sise = stage_types_sise(t)?;
@@ -268,15 +371,98 @@ pub fn load_bcn(dir: &Path, scope: BcnScope) -> Result<Bcn> {
         bcn.groupes = stage_groupes(t)?;
     }
     if let Some(t) = &liens {
-        bcn.liens_groupe = stage_liens_groupe(t)?;
+        let staged = stage_liens_groupe(t)?;
+        rejects_other.extend(staged.rejects);
+        bcn.liens_groupe = staged.rows;
     }
     if let Some(t) = &familles {
-        bcn.familles_spec_pro = stage_familles_spec_pro(t)?;
+        let staged = stage_familles_spec_pro(t)?;
+        rejects_other.extend(staged.rejects);
+        bcn.familles_spec_pro = staged.rows;
     }
     if let Some(t) = &liens_mef {
-        bcn.liens_mef_famille = stage_liens_mef_famille(t)?;
+        let staged = stage_liens_mef_famille(t)?;
+        rejects_other.extend(staged.rejects);
+        bcn.liens_mef_famille = staged.rows;
     }
+    rejects.extend(rejects_mef);
+    rejects.extend(rejects_other);
+    rejects.sort_by_key(|r| (r.table, r.line));
+    bcn.rejects = rejects;
     Ok(bcn)
+}
+
+/// The rows a loader staged and those it set aside.
+#[derive(Debug)]
+pub struct Staged<T> {
+    pub rows: Vec<T>,
+    pub rejects: Vec<RowReject>,
+}
+
+/// Stages every row of `t` with `stage_row`; a row it fails on becomes a
+/// reject (its `key` column's value and the error's message). The table is
+/// unusable as a whole, and an error, when more than half its rows fail.
+fn stage_rows<'t, T>(
+    t: &'t RawTable,
+    table: BcnTable,
+    key: &Col,
+    mut stage_row: impl FnMut(&Row<'t>) -> Result<T>,
+) -> Result<Staged<T>> {
+    let mut staged = Staged {
+        rows: Vec::with_capacity(t.len()),
+        rejects: Vec::new(),
+    };
+    for row in t.rows() {
+        match stage_row(&row) {
+            Ok(value) => staged.rows.push(value),
+            Err(e) => staged.rejects.push(RowReject {
+                table,
+                line: row.position(),
+                code: row.get(key).to_string(),
+                reason: reject_reason(&e),
+            }),
+        }
+    }
+    if !staged.rejects.is_empty() && staged.rejects.len() * 2 > t.len() {
+        let first = &staged.rejects[0];
+        return Err(Error::file(
+            &t.path,
+            format!(
+                "{} of {} rows rejected (first, line {}: {}): the table is unusable as a whole; check that this is a {} export",
+                staged.rejects.len(),
+                t.len(),
+                first.line,
+                first.reason,
+                table.name()
+            ),
+        ));
+    }
+    Ok(staged)
+}
+
+/// The reason a row is rejected: the column and what was wrong with it
+/// (the file and line are the reject's own columns).
+fn reject_reason(e: &Error) -> String {
+    match e {
+        Error::Data {
+            location:
+                Location::Line {
+                    column: Some((_, name)),
+                    ..
+                },
+            message,
+            ..
+        } => format!("{name}: {message}"),
+        Error::Data {
+            location: Location::Record {
+                field: Some(name), ..
+            },
+            message,
+            ..
+        } => format!("{name}: {message}"),
+        Error::Data { message, .. } => message.clone(),
+        other => other.to_string(),
+    }
 }
 
 /// N_ or V_FORMATION_DIPLOME. `with_links`: the table must carry the
@@ -285,16 +471,15 @@ pub fn stage_formations(
     t: &RawTable,
     table: BcnTable,
     with_links: bool,
-) -> Result<Vec<FormationDiplome>> {
-    let [cfd, niveau, court, stat33, long, ouverture, fermeture] = t.columns([
-        "FORMATION_DIPLOME",
-        "NIVEAU_FORMATION_DIPLOME",
-        "LIBELLE_COURT",
-        "LIBELLE_STAT_33",
-        "LIBELLE_LONG_200",
-        "DATE_OUVERTURE",
-        "DATE_FERMETURE",
-    ])?;
+) -> Result<Staged<FormationDiplome>> {
+    let cfd = t.column("FORMATION_DIPLOME")?;
+    // Older exports and the API name a few columns differently, or lack them.
+    let niveau = t.optional_column("NIVEAU_FORMATION_DIPLOME");
+    let court = t.optional_column("LIBELLE_COURT");
+    let stat33 = t.optional_column("LIBELLE_STAT_33");
+    let long = t.any_column(&["LIBELLE_LONG_200", "LIBELLE_LONG", "LIBELLE_EDITION"]);
+    let ouverture = t.optional_column("DATE_OUVERTURE");
+    let fermeture = t.optional_column("DATE_FERMETURE");
     let premiere = t.optional_column("DATE_PREMIERE_SESSION");
     let derniere = t.optional_column("DATE_DERNIERE_SESSION");
     let link_columns = |prefix: &str| -> Result<Vec<_>> {
@@ -313,66 +498,66 @@ pub fn stage_formations(
     let ancien_cols = link_columns("ANCIEN_DIPLOME_")?;
     let nouveau_cols = link_columns("NOUVEAU_DIPLOME_")?;
 
-    let mut out = Vec::with_capacity(t.len());
-    for row in t.rows() {
+    stage_rows(t, table, &cfd, |row| {
         let linked = |cols: &[crate::input::Col]| {
             cols.iter()
                 .filter_map(|c| row.opt(c))
                 .map(str::to_string)
                 .collect::<Vec<_>>()
         };
-        out.push(FormationDiplome {
-            cfd: fields::code(&row, &cfd, CodeType::Cfd)?,
-            niveau_formation_diplome: fields::text(&row, &niveau),
-            libelle_court: fields::text(&row, &court),
-            libelle_stat_33: fields::text(&row, &stat33),
-            libelle_long: fields::text(&row, &long),
-            date_ouverture: fields::date(&row, &ouverture)?,
-            date_fermeture: fields::date(&row, &fermeture)?,
-            date_premiere_session: fields::opt_year(&row, premiere.as_ref())?,
-            date_derniere_session: fields::opt_year(&row, derniere.as_ref())?,
+        let code = fields::code(row, &cfd, CodeType::Cfd)?;
+        Ok(FormationDiplome {
+            // The NIVEAU_FORMATION_DIPLOME is the CFD's first 3 characters.
+            niveau_formation_diplome: match &niveau {
+                Some(c) => fields::text(row, c),
+                None => code[..3].to_string(),
+            },
+            cfd: code,
+            libelle_court: fields::opt_text(row, court.as_ref()),
+            libelle_stat_33: fields::opt_text(row, stat33.as_ref()),
+            libelle_long: fields::opt_text(row, long.as_ref()),
+            date_ouverture: fields::opt_date(row, ouverture.as_ref())?,
+            date_fermeture: fields::opt_date(row, fermeture.as_ref())?,
+            date_premiere_session: fields::opt_year(row, premiere.as_ref())?,
+            date_derniere_session: fields::opt_year(row, derniere.as_ref())?,
             anciens: linked(&ancien_cols),
             nouveaux: linked(&nouveau_cols),
             table,
             position: row.position(),
-        });
-    }
-    Ok(out)
+        })
+    })
 }
 
-pub fn stage_mefs(t: &RawTable) -> Result<Vec<Mef>> {
-    let [mef, dispositif, cfd, duree, annee, court, long, ouverture, fermeture, ms11] =
-        t.columns([
-            "MEF",
-            "DISPOSITIF_FORMATION",
-            "FORMATION_DIPLOME",
-            "DUREE_DISPOSITIF",
-            "ANNEE_DISPOSITIF",
-            "LIBELLE_COURT",
-            "LIBELLE_LONG",
-            "DATE_OUVERTURE",
-            "DATE_FERMETURE",
-            "MEF_STAT_11",
-        ])?;
+pub fn stage_mefs(t: &RawTable) -> Result<Staged<Mef>> {
+    let [mef, cfd, ms11] = t.columns(["MEF", "FORMATION_DIPLOME", "MEF_STAT_11"])?;
+    let dispositif = t.optional_column("DISPOSITIF_FORMATION");
+    let duree = t.optional_column("DUREE_DISPOSITIF");
+    let annee = t.optional_column("ANNEE_DISPOSITIF");
+    let court = t.optional_column("LIBELLE_COURT");
+    let long = t.any_column(&["LIBELLE_LONG", "LIBELLE_EDITION"]);
+    let ouverture = t.optional_column("DATE_OUVERTURE");
+    let fermeture = t.optional_column("DATE_FERMETURE");
     let ms9 = t.optional_column("MEF_STAT_9");
-    let mut out = Vec::with_capacity(t.len());
-    for row in t.rows() {
-        out.push(Mef {
-            mef: fields::required_text(&row, &mef, "a MEF code")?,
-            dispositif_formation: fields::text(&row, &dispositif),
-            cfd: fields::code(&row, &cfd, CodeType::Cfd)?,
-            duree_dispositif: fields::opt_small_int(&row, &duree)?,
-            annee_dispositif: fields::opt_small_int(&row, &annee)?,
-            libelle_court: fields::text(&row, &court),
-            libelle_long: fields::text(&row, &long),
-            date_ouverture: fields::date(&row, &ouverture)?,
-            date_fermeture: fields::date(&row, &fermeture)?,
-            mef_stat_11: fields::code(&row, &ms11, CodeType::MefStat11)?,
-            mef_stat_9: fields::opt_text(&row, ms9.as_ref()),
+    let small_int = |row: &Row, col: Option<&Col>| match col {
+        Some(c) => fields::opt_small_int(row, c),
+        None => Ok(None),
+    };
+    stage_rows(t, BcnTable::NMef, &ms11, |row| {
+        Ok(Mef {
+            mef: fields::required_text(row, &mef, "a MEF code")?,
+            dispositif_formation: fields::opt_text(row, dispositif.as_ref()),
+            cfd: fields::code(row, &cfd, CodeType::Cfd)?,
+            duree_dispositif: small_int(row, duree.as_ref())?,
+            annee_dispositif: small_int(row, annee.as_ref())?,
+            libelle_court: fields::opt_text(row, court.as_ref()),
+            libelle_long: fields::opt_text(row, long.as_ref()),
+            date_ouverture: fields::opt_date(row, ouverture.as_ref())?,
+            date_fermeture: fields::opt_date(row, fermeture.as_ref())?,
+            mef_stat_11: fields::code(row, &ms11, CodeType::MefStat11)?,
+            mef_stat_9: fields::opt_text(row, ms9.as_ref()),
             position: row.position(),
-        });
-    }
-    Ok(out)
+        })
+    })
 }
 
 pub fn stage_niveaux(t: &RawTable) -> Result<Vec<NiveauFormationDiplome>> {
@@ -387,32 +572,27 @@ pub fn stage_niveaux(t: &RawTable) -> Result<Vec<NiveauFormationDiplome>> {
         .collect())
 }
 
-pub fn stage_diplomes_sise(t: &RawTable) -> Result<Vec<DiplomeSise>> {
-    let [sise, type_sise, intitule_1, ouverture, fermeture] = t.columns([
-        "DIPLOME_SISE",
-        "TYPE_DIPLOME_SISE",
-        "LIBELLE_INTITULE_1",
-        "DATE_OUVERTURE",
-        "DATE_FERMETURE",
-    ])?;
+pub fn stage_diplomes_sise(t: &RawTable) -> Result<Staged<DiplomeSise>> {
+    let [sise, type_sise, intitule_1] =
+        t.columns(["DIPLOME_SISE", "TYPE_DIPLOME_SISE", "LIBELLE_INTITULE_1"])?;
     let intitule_2 = t.optional_column("LIBELLE_INTITULE_2");
-    let mut out = Vec::with_capacity(t.len());
-    for row in t.rows() {
-        let mut libelle = fields::text(&row, &intitule_1);
-        let second = fields::opt_text(&row, intitule_2.as_ref());
+    let ouverture = t.optional_column("DATE_OUVERTURE");
+    let fermeture = t.optional_column("DATE_FERMETURE");
+    stage_rows(t, BcnTable::NDiplomeSise, &sise, |row| {
+        let mut libelle = fields::text(row, &intitule_1);
+        let second = fields::opt_text(row, intitule_2.as_ref());
         if !second.is_empty() {
             libelle = format!("{libelle} - {second}");
         }
-        out.push(DiplomeSise {
-            sise: fields::code(&row, &sise, CodeType::Sise)?,
-            type_diplome_sise: fields::text(&row, &type_sise),
+        Ok(DiplomeSise {
+            sise: fields::code(row, &sise, CodeType::Sise)?,
+            type_diplome_sise: fields::text(row, &type_sise),
             libelle,
-            date_ouverture: fields::date(&row, &ouverture)?,
-            date_fermeture: fields::date(&row, &fermeture)?,
+            date_ouverture: fields::opt_date(row, ouverture.as_ref())?,
+            date_fermeture: fields::opt_date(row, fermeture.as_ref())?,
             position: row.position(),
-        });
-    }
-    Ok(out)
+        })
+    })
 }
 
 pub fn stage_types_sise(t: &RawTable) -> Result<Vec<TypeDiplomeSise>> {
@@ -446,48 +626,123 @@ pub fn stage_groupes(t: &RawTable) -> Result<Vec<GroupeFormation>> {
         .collect())
 }
 
-pub fn stage_liens_groupe(t: &RawTable) -> Result<Vec<LienFormationGroupe>> {
+pub fn stage_liens_groupe(t: &RawTable) -> Result<Staged<LienFormationGroupe>> {
     let [groupe, cfd] = t.columns(["GROUPE_FORMATION", "FORMATION_DIPLOME"])?;
-    let mut out = Vec::with_capacity(t.len());
-    for row in t.rows() {
-        out.push(LienFormationGroupe {
-            groupe_formation: fields::required_text(&row, &groupe, "a GROUPE_FORMATION code")?,
-            cfd: fields::code(&row, &cfd, CodeType::Cfd)?,
-        });
-    }
-    Ok(out)
+    stage_rows(t, BcnTable::NLienFormationGroupe, &cfd, |row| {
+        Ok(LienFormationGroupe {
+            groupe_formation: fields::required_text(row, &groupe, "a GROUPE_FORMATION code")?,
+            cfd: fields::code(row, &cfd, CodeType::Cfd)?,
+        })
+    })
 }
 
-pub fn stage_familles_spec_pro(t: &RawTable) -> Result<Vec<FamilleMetierSpecPro>> {
+pub fn stage_familles_spec_pro(t: &RawTable) -> Result<Staged<FamilleMetierSpecPro>> {
     let [code, long] = t.columns(["FAMILLE_METIER", "LIBELLE_LONG"])?;
     let edition = t.optional_column("LIBELLE_EDITION");
-    let mut out = Vec::with_capacity(t.len());
-    for row in t.rows() {
+    stage_rows(t, BcnTable::NFamilleMetierSpecPro, &code, |row| {
         let libelle = edition
             .as_ref()
             .and_then(|c| row.opt(c))
             .unwrap_or_else(|| row.get(&long));
-        out.push(FamilleMetierSpecPro {
-            famille_metier: fields::required_text(&row, &code, "a FAMILLE_METIER code")?,
+        Ok(FamilleMetierSpecPro {
+            famille_metier: fields::required_text(row, &code, "a FAMILLE_METIER code")?,
             libelle: libelle.to_string(),
             position: row.position(),
-        });
-    }
-    Ok(out)
+        })
+    })
 }
 
-pub fn stage_liens_mef_famille(t: &RawTable) -> Result<Vec<LienMefFamilleMetier>> {
+pub fn stage_liens_mef_famille(t: &RawTable) -> Result<Staged<LienMefFamilleMetier>> {
     let [famille, mef] = t.columns(["FAMILLE_METIER", "MEF"])?;
     // Not a BCN column: another project's addition (SOURCES.md).
     let tag = t.optional_column("tag");
-    let mut out = Vec::with_capacity(t.len());
-    for row in t.rows() {
-        out.push(LienMefFamilleMetier {
-            famille_metier: fields::required_text(&row, &famille, "a FAMILLE_METIER code")?,
-            mef: fields::required_text(&row, &mef, "a MEF code")?,
-            tag: fields::opt_text(&row, tag.as_ref()),
+    stage_rows(t, BcnTable::NLienMefFamilleMetier, &mef, |row| {
+        Ok(LienMefFamilleMetier {
+            famille_metier: fields::required_text(row, &famille, "a FAMILLE_METIER code")?,
+            mef: fields::required_text(row, &mef, "a MEF code")?,
+            tag: fields::opt_text(row, tag.as_ref()),
             position: row.position(),
-        });
+        })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn joined_label_headers_give_their_column_name() {
+        for (header, name) in [
+            ("FORMATION_DIPLOME", "FORMATION_DIPLOME"),
+            ("  MEF_STAT_11 ", "MEF_STAT_11"),
+            (
+                "FORMATION_DIPLOME - Code formation diplôme",
+                "FORMATION_DIPLOME",
+            ),
+            (
+                "Code formation diplôme (FORMATION_DIPLOME)",
+                "FORMATION_DIPLOME",
+            ),
+            ("N_MEF.MEF_STAT_11", "MEF_STAT_11"),
+            ("MEF - Module élémentaire de formation", "MEF"),
+            ("Libellé court", "Libellé court"),
+            ("tag", "tag"),
+        ] {
+            assert_eq!(bcn_header_name(header), name, "{header}");
+        }
     }
-    Ok(out)
+
+    fn table(text: &str) -> RawTable {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("N_FORMATION_DIPLOME.csv");
+        std::fs::write(&path, text).unwrap();
+        let mut t = input::read_table(&path, &DelimitedOptions::default()).unwrap();
+        t.rename_headers(bcn_header_name);
+        t
+    }
+
+    #[test]
+    fn a_malformed_key_is_a_reject_not_a_stop() {
+        let t = table(
+            "FORMATION_DIPLOME;LIBELLE_LONG_200\n40025214;BAC PRO A\n36C250N;ERREUR DE CODAGE\n50022141;CAP B\n",
+        );
+        let staged = stage_formations(&t, BcnTable::VFormationDiplome, false).unwrap();
+        assert_eq!(staged.rows.len(), 2);
+        assert_eq!(
+            staged.rejects,
+            [RowReject {
+                table: BcnTable::VFormationDiplome,
+                line: 3,
+                code: "36C250N".into(),
+                reason: "FORMATION_DIPLOME: \"36C250N\" is not a CFD of 8 characters [0-9A-Z] (found 7 characters)".into(),
+            }]
+        );
+    }
+
+    #[test]
+    fn a_table_mostly_rejected_is_unusable() {
+        let t = table("FORMATION_DIPLOME\nA\nB\n40025214\n");
+        let e = stage_formations(&t, BcnTable::NFormationDiplome, false)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("2 of 3 rows rejected"), "{e}");
+        assert!(e.contains("unusable as a whole"), "{e}");
+    }
+
+    #[test]
+    fn older_and_joined_columns_are_read() {
+        let t = table(
+            "FORMATION_DIPLOME - Code;LIBELLE_LONG (Libellé long)\n40025214;BAC PRO BOULANGER\n",
+        );
+        let staged = stage_formations(&t, BcnTable::NFormationDiplome, false).unwrap();
+        let f = &staged.rows[0];
+        assert_eq!(
+            (
+                f.cfd.as_str(),
+                f.libelle_long.as_str(),
+                f.niveau_formation_diplome.as_str()
+            ),
+            ("40025214", "BAC PRO BOULANGER", "400")
+        );
+    }
 }

@@ -3,6 +3,7 @@
 //! strings, dates become dates), and does nothing else: no joins, no rules.
 //! Stages build on the typed rows these loaders return.
 
+pub mod annuaire;
 pub mod bcn;
 pub mod catalogues;
 pub mod fields;

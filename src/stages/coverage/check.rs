@@ -1,7 +1,8 @@
 //! `ij coverage check`: the CI gate. Compares a current `coverage_summary.json`
 //! with a committed baseline and fails when the overall coverage, or that of
 //! any filière or level, fell by more than the tolerance (in points).
-//! `--explain` lists the offers whose status changed, from the
+//! `--explain` groups the offers whose status changed by cause (old status
+//! → new status, with the count and three examples), from the
 //! `coverage_offers.csv` files beside the two summaries.
 
 use std::collections::BTreeMap;
@@ -100,11 +101,24 @@ pub fn compare(
     }
 }
 
-/// Offers whose status changed: (line, code, baseline status, current status).
-pub fn explain(
-    baseline_dir: &Path,
-    current_dir: &Path,
-) -> Result<Vec<(String, String, String, String)>> {
+/// Offers that moved from one status to another, grouped: the old and new
+/// status (with the `via` of a covered offer), how many, and a few examples.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ChangeGroup {
+    pub before: String,
+    pub after: String,
+    pub count: usize,
+    /// The first offers of the group, by line: (line, code).
+    pub examples: Vec<(String, String)>,
+}
+
+/// Examples kept per group.
+pub const EXAMPLES_PER_GROUP: usize = 3;
+
+/// The changed offers, grouped by (old status → new status), largest group
+/// first: a run that lost N_MEF gives a handful of groups, not one line per
+/// offer (issue 9). Offers are matched by their line in the catalogue.
+pub fn explain(baseline_dir: &Path, current_dir: &Path) -> Result<Vec<ChangeGroup>> {
     let load = |dir: &Path| -> Result<BTreeMap<String, (String, String)>> {
         let path = dir.join("coverage_offers.csv");
         let t = input::read_table(&path, &DelimitedOptions::default())?;
@@ -121,22 +135,43 @@ pub fn explain(
             .collect())
     };
     let (b, c) = (load(baseline_dir)?, load(current_dir)?);
-    let mut out = Vec::new();
+    let mut changes: Vec<(String, String, String, String)> = Vec::new();
     for (line, (code, status)) in &c {
         let before = b
             .get(line)
             .map(|x| x.1.clone())
             .unwrap_or_else(|| "absent".into());
         if before != *status {
-            out.push((line.clone(), code.clone(), before, status.clone()));
+            changes.push((line.clone(), code.clone(), before, status.clone()));
         }
     }
     for (line, (code, status)) in &b {
         if !c.contains_key(line) {
-            out.push((line.clone(), code.clone(), status.clone(), "absent".into()));
+            changes.push((line.clone(), code.clone(), status.clone(), "absent".into()));
         }
     }
-    out.sort_by_key(|x| x.0.parse::<u64>().unwrap_or(u64::MAX));
+    changes.sort_by_key(|x| x.0.parse::<u64>().unwrap_or(u64::MAX));
+    let mut groups: BTreeMap<(String, String), ChangeGroup> = BTreeMap::new();
+    for (line, code, before, after) in changes {
+        let g = groups
+            .entry((before.clone(), after.clone()))
+            .or_insert_with(|| ChangeGroup {
+                before,
+                after,
+                count: 0,
+                examples: Vec::new(),
+            });
+        g.count += 1;
+        if g.examples.len() < EXAMPLES_PER_GROUP {
+            g.examples.push((line, code));
+        }
+    }
+    let mut out: Vec<ChangeGroup> = groups.into_values().collect();
+    out.sort_by(|a, b| {
+        b.count
+            .cmp(&a.count)
+            .then_with(|| (&a.before, &a.after).cmp(&(&b.before, &b.after)))
+    });
     Ok(out)
 }
 
@@ -178,6 +213,63 @@ mod tests {
             r.regressions, 2,
             "pro and level:region fell by more than 0.5"
         );
+    }
+
+    fn offers(dir: &Path, rows: &[(&str, &str, &str, &str)]) {
+        let mut text = String::from("line,code,status,via\n");
+        for (line, code, status, via) in rows {
+            text.push_str(&format!("{line},{code},{status},{via}\n"));
+        }
+        std::fs::write(dir.join("coverage_offers.csv"), text).unwrap();
+    }
+
+    #[test]
+    fn explain_groups_changed_offers_by_cause() {
+        let (b, c) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let codes: Vec<String> = (0..6).map(|i| format!("2381002100{i}")).collect();
+        offers(
+            b.path(),
+            &[
+                ("2", &codes[0], "covered", "direct"),
+                ("3", &codes[1], "covered", "terminal_year"),
+                ("4", &codes[2], "covered", "direct"),
+                ("5", &codes[3], "covered", "direct"),
+                ("6", &codes[4], "covered", "direct"),
+                ("7", &codes[5], "no_data", ""),
+            ],
+        );
+        offers(
+            c.path(),
+            &[
+                ("2", &codes[0], "unknown_code", ""),
+                ("3", &codes[1], "unknown_code", ""),
+                ("4", &codes[2], "unknown_code", ""),
+                ("5", &codes[3], "unknown_code", ""),
+                ("6", &codes[4], "covered", "direct"),
+                ("7", &codes[5], "unknown_code", ""),
+            ],
+        );
+        let groups = explain(b.path(), c.path()).unwrap();
+        let summary: Vec<(&str, &str, usize, usize)> = groups
+            .iter()
+            .map(|g| {
+                (
+                    g.before.as_str(),
+                    g.after.as_str(),
+                    g.count,
+                    g.examples.len(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            summary,
+            [
+                ("covered (direct)", "unknown_code", 3, 3),
+                ("covered (terminal_year)", "unknown_code", 1, 1),
+                ("no_data", "unknown_code", 1, 1),
+            ]
+        );
+        assert_eq!(groups[0].examples[0], ("2".to_string(), codes[0].clone()));
     }
 
     #[test]

@@ -17,7 +17,7 @@ pub mod check;
 pub mod model;
 pub mod report;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 use std::time::Instant;
 
@@ -29,7 +29,9 @@ use crate::rules::filiere::Filiere;
 use crate::rules::millesime::Millesime;
 use crate::stages::indicators::upstream::{self, Certification};
 use crate::stages::{OutputFile, StageContext, StageReport};
-use crate::staging::catalogues::{load_catalogue, CatalogueFormat, Offre, OffreCodeType};
+use crate::staging::catalogues::{
+    load_catalogue_with, CatalogueColumns, CatalogueFormat, Offre, OffreCodeType,
+};
 use crate::staging::reference::Reference;
 
 use model::{rate, CoverageSummary, Example, Level, Share, Status, Via, WaterfallStep};
@@ -248,6 +250,8 @@ pub struct Context<'a> {
     pub indicators: &'a IndicatorIndex,
     pub terminales: &'a Terminales,
     pub reference: &'a Reference,
+    /// UAIs the establishment directory says are closed, when one is given.
+    pub etablissements_fermes: Option<&'a HashSet<String>>,
 }
 
 /// The offer's code in the key its filière's data use, and that filière.
@@ -289,6 +293,14 @@ pub fn resolve(offer: &Offre, ctx: &Context, steps: Steps) -> Outcome {
     let Some((code, filiere)) = data_code(offer, ctx) else {
         return not_covered(Status::UnknownCode, String::new(), offer.filiere, None);
     };
+    // An offer of an establishment the directory says is closed is its own
+    // case (issue 9): no figure is shown for it, whatever the fallbacks hold.
+    if ctx
+        .etablissements_fermes
+        .is_some_and(|f| f.contains(&offer.uai))
+    {
+        return not_covered(Status::ClosedEstablishment, code, Some(filiere), None);
+    }
 
     // Candidates at each level: (code, via) in order of preference.
     let mut candidates: Vec<(String, Via)> = vec![(code.clone(), Via::Direct)];
@@ -743,6 +755,8 @@ pub struct CatalogueInput {
     pub name: String,
     pub path: std::path::PathBuf,
     pub format: Option<CatalogueFormat>,
+    /// The catalogue's own column names, when it has no known layout (issue 9).
+    pub columns: Option<CatalogueColumns>,
 }
 
 /// `ij coverage`: measures one catalogue against the indicators, writing
@@ -752,9 +766,11 @@ pub fn run(
     bcn_out: &Path,
     indicators_out: &Path,
     ctx_out: &StageContext,
+    annuaire: &[std::path::PathBuf],
 ) -> Result<StageReport> {
     let start = Instant::now();
     let reference = Reference::embedded();
+    let fermes = crate::staging::annuaire::load_annuaire(annuaire, &reference)?.closed_uais();
     let referentiel = upstream::load_referentiel(bcn_out)?;
     let mef_to_code: HashMap<String, String> = referentiel
         .values()
@@ -763,13 +779,19 @@ pub fn run(
         .collect();
     let indicators = IndicatorIndex::load(indicators_out)?;
     let terminales = Terminales::load(indicators_out)?;
-    let (format, offers) = load_catalogue(&catalogue.path, catalogue.format, &reference)?;
+    let (format, offers) = load_catalogue_with(
+        &catalogue.path,
+        catalogue.format,
+        catalogue.columns.as_ref(),
+        &reference,
+    )?;
     let ctx = Context {
         referentiel: &referentiel,
         mef_to_code: &mef_to_code,
         indicators: &indicators,
         terminales: &terminales,
         reference: &reference,
+        etablissements_fermes: Some(&fermes).filter(|_| !annuaire.is_empty()),
     };
     let offers_in = offers.len();
     let cov = build_coverage(&catalogue.name, format, offers, &ctx);
@@ -1011,6 +1033,7 @@ mod tests {
                 indicators: &self.index,
                 terminales: &self.terminales,
                 reference: &self.reference,
+                etablissements_fermes: None,
             }
         }
     }

@@ -24,18 +24,22 @@ pub enum Status {
     InvalidUai,
     /// A first year leading to several terminal formations: ambiguous.
     SeveralTerminalFormations,
+    /// The establishment directory says the offer's UAI is closed (issue 9):
+    /// the catalogue lists an offer no one can follow; no fallback applies.
+    ClosedEstablishment,
     /// No obvious reason.
     NoData,
 }
 
 impl Status {
-    pub const ALL: [Status; 7] = [
+    pub const ALL: [Status; 8] = [
         Status::Covered,
         Status::BelowThreshold,
         Status::NewFormation,
         Status::UnknownCode,
         Status::InvalidUai,
         Status::SeveralTerminalFormations,
+        Status::ClosedEstablishment,
         Status::NoData,
     ];
 
@@ -47,6 +51,7 @@ impl Status {
             Status::UnknownCode => "unknown_code",
             Status::InvalidUai => "invalid_uai",
             Status::SeveralTerminalFormations => "several_terminal_formations",
+            Status::ClosedEstablishment => "closed_establishment",
             Status::NoData => "no_data",
         }
     }
@@ -62,6 +67,7 @@ impl Status {
             Status::UnknownCode => "Code de formation inconnu de la BCN",
             Status::InvalidUai => "UAI invalide",
             Status::SeveralTerminalFormations => "Plusieurs formations terminales (ambigu)",
+            Status::ClosedEstablishment => "Établissement fermé (annuaire)",
             Status::NoData => "Pas de donnée",
         }
     }

@@ -24,6 +24,7 @@
 //! writing, compute the rates and apply the threshold. Aggregates are summed
 //! from unmasked counts and masked after.
 
+pub mod annuaire;
 pub mod famille;
 pub mod fill;
 pub mod model;
@@ -44,6 +45,7 @@ use crate::output::StagedDir;
 use crate::rules::continuum::ContinuumPolicy;
 use crate::rules::filiere::Filiere;
 use crate::stages::{OutputFile, StageContext, StageReport};
+use crate::staging::annuaire::load_annuaire;
 use crate::staging::mesures::{EtablissementRow, MesureRow, Niveau, Reject, Staged};
 use crate::staging::reference::Reference;
 use crate::staging::{inserjeunes, insersup, InputFile};
@@ -83,6 +85,9 @@ pub struct IndicatorsOptions {
     /// The date `formation_fermee` is judged at; by default the 1st of
     /// September after the latest millésime (the next school year).
     pub date_reference: Option<NaiveDate>,
+    /// Establishment directories (annuaire, ACCE): names, nature and
+    /// open/closed status of the UAIs of the per-establishment tables.
+    pub annuaire: Vec<std::path::PathBuf>,
 }
 
 impl Default for IndicatorsOptions {
@@ -91,6 +96,7 @@ impl Default for IndicatorsOptions {
             seuil: crate::rules::rates::SEUIL_DEFAUT,
             policy: ContinuumPolicy::Strict,
             date_reference: None,
+            annuaire: Vec::new(),
         }
     }
 }
@@ -520,7 +526,7 @@ pub fn run(
             .map(|(kind, path)| stage_source(*kind, path, &reference))
             .collect::<Result<_>>()?
     };
-    let inputs: Vec<InputFile> = staged.iter().map(|s| s.input.clone()).collect();
+    let mut inputs: Vec<InputFile> = staged.iter().map(|s| s.input.clone()).collect();
     let up = Upstream {
         referentiel: &referentiel,
         lineage: &lineage,
@@ -531,7 +537,21 @@ pub fn run(
 
     let mut staged_dir = StagedDir::new(&ctx.out_dir)?;
     let mut outputs = Vec::new();
-    let tables = tables::all_tables(&result, &up, options);
+    let mut tables = tables::all_tables(&result, &up, options);
+    let annuaire = load_annuaire(&options.annuaire, &reference)?;
+    let mut annuaire_details = Vec::new();
+    for table in &mut tables {
+        if table.name == "formations" || table.name == "etablissements" {
+            let (found, unknown) = annuaire::complete_etablissements(table, &annuaire);
+            if !annuaire.inputs.is_empty() {
+                annuaire_details.push(format!(
+                    "{}: {found} rows of a UAI the directory has, {unknown} of a UAI it lacks",
+                    table.name
+                ));
+            }
+        }
+    }
+    inputs.extend(annuaire.inputs.iter().cloned());
     staged_dir.write_tables(&tables, &ctx.csv)?;
     for table in &tables {
         outputs.push(OutputFile::table(&ctx.out_dir, table));
@@ -589,6 +609,16 @@ pub fn run(
                 .collect::<Vec<_>>()
                 .join(", ")
         ));
+    }
+    if !annuaire.inputs.is_empty() {
+        details.push(format!(
+            "establishment directory: {} UAIs ({} closed), {} rows with an invalid UAI skipped, {} repeated UAIs",
+            annuaire.by_uai.len(),
+            annuaire.by_uai.values().filter(|e| e.ferme).count(),
+            annuaire.rows_invalid_uai,
+            annuaire.rows_duplicate
+        ));
+        details.extend(annuaire_details);
     }
     if !s.rejects_by_reason.is_empty() {
         details.push(format!(

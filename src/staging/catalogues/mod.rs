@@ -65,6 +65,7 @@
 //! letters and digits only, so `ACADƒMIE` and `ACADÉMIE` both match.
 
 mod cartographie;
+pub mod columns;
 mod tables;
 mod text;
 
@@ -78,6 +79,7 @@ use crate::rules::filiere::Filiere;
 use crate::staging::reference::Reference;
 
 use cartographie::read_cartographie;
+pub use columns::CatalogueColumns;
 use tables::stage_table;
 use text::ascii_key;
 
@@ -313,10 +315,34 @@ pub fn load_catalogue(
     format: Option<CatalogueFormat>,
     reference: &Reference,
 ) -> Result<(CatalogueFormat, Vec<Offre>)> {
+    load_catalogue_with(path, format, None, reference)
+}
+
+/// [`load_catalogue`], with the catalogue's own column names when given: the
+/// file is then read as the generic layout under those names (issue 9).
+pub fn load_catalogue_with(
+    path: &Path,
+    format: Option<CatalogueFormat>,
+    columns: Option<&CatalogueColumns>,
+    reference: &Reference,
+) -> Result<(CatalogueFormat, Vec<Offre>)> {
     let catalogue = path.file_name().map_or_else(
         || path.display().to_string(),
         |n| n.to_string_lossy().into_owned(),
     );
+    let generic = CatalogueColumns::default();
+    if let Some(columns) = columns {
+        if format.is_some_and(|f| f != CatalogueFormat::Generic) {
+            return Err(Error::usage(format!(
+                "{}: a catalogue with its own column names is read as the generic layout; drop its format ({})",
+                path.display(),
+                format.map_or("", CatalogueFormat::as_str)
+            )));
+        }
+        let t = input::read_table(path, &DelimitedOptions::default())?;
+        let offres = stage_table(&t, CatalogueFormat::Generic, columns, &catalogue, reference)?;
+        return Ok((CatalogueFormat::Generic, offres));
+    }
     let format = match format {
         Some(f) => f,
         None if is_json(path) => CatalogueFormat::PsupCartographie,
@@ -326,20 +352,20 @@ pub fn load_catalogue(
                 Error::file(
                     path,
                     format!(
-                        "not a known catalogue layout (columns found: {}); name its format ({}), or write it as a generic uai;code;filiere CSV",
+                        "not a known catalogue layout (columns found: {}); name its format ({}), or its columns (columns = {{ uai = \"…\", code = \"…\", filiere = \"…\" }} in the pipeline file, --column FIELD=COLUMN for ij coverage)",
                         t.headers.join(", "),
                         CatalogueFormat::ALL.map(|f| f.as_str()).join(", ")
                     ),
                 )
             })?;
-            return Ok((f, stage_table(&t, f, &catalogue, reference)?));
+            return Ok((f, stage_table(&t, f, &generic, &catalogue, reference)?));
         }
     };
     let offres = if format == CatalogueFormat::PsupCartographie {
         read_cartographie(path, &catalogue, reference)?
     } else {
         let t = input::read_table(path, &DelimitedOptions::default())?;
-        stage_table(&t, format, &catalogue, reference)?
+        stage_table(&t, format, &generic, &catalogue, reference)?
     };
     Ok((format, offres))
 }

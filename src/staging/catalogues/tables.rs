@@ -9,6 +9,7 @@ use crate::rules::codes::is_valid_uai;
 use crate::rules::filiere::Filiere;
 use crate::staging::reference::Reference;
 
+use super::columns::CatalogueColumns;
 use super::text::{ascii_key, Table};
 use super::{problem, CatalogueFormat, Offre, OffreCodeType};
 
@@ -34,6 +35,7 @@ pub(super) fn new_offre(catalogue: &str, line: u64) -> Offre {
 pub(super) fn stage_table(
     t: &RawTable,
     format: CatalogueFormat,
+    columns: &CatalogueColumns,
     catalogue: &str,
     reference: &Reference,
 ) -> Result<Vec<Offre>> {
@@ -137,38 +139,7 @@ pub(super) fn stage_table(
             }
         }
         CatalogueFormat::Generic => {
-            let [uai, code, filiere] = ["uai", "code", "filiere"].map(|n| tb.required(n));
-            let (uai, code, filiere) = (uai?, code?, filiere?);
-            let [code_type, academie, libelle, capacite, gestionnaire, formateur] = [
-                "code_type",
-                "academie",
-                "libelle",
-                "capacite",
-                "uai_gestionnaire",
-                "uai_formateur",
-            ]
-            .map(|n| tb.optional(n));
-            for row in t.rows() {
-                let mut o = new_offre(catalogue, row.position());
-                o.uai = tb.text(&row, Some(&uai));
-                o.uai_gestionnaire = tb.text(&row, gestionnaire.as_ref());
-                o.uai_formateur = tb.text(&row, formateur.as_ref());
-                o.code = tb.text(&row, Some(&code));
-                let declared = tb.text(&row, code_type.as_ref());
-                o.code_type = OffreCodeType::parse(&declared)
-                    .unwrap_or_else(|| OffreCodeType::from_shape(&o.code));
-                let f = tb.text(&row, Some(&filiere));
-                if !f.is_empty() {
-                    o.filiere = Filiere::parse(&f).ok();
-                    if o.filiere.is_none() {
-                        o.problems.push(problem::UNKNOWN_FILIERE.into());
-                    }
-                }
-                o.academie_libelle = tb.text(&row, academie.as_ref());
-                o.libelle = tb.text(&row, libelle.as_ref());
-                o.capacite = parse_capacite(&mut o, &tb.text(&row, capacite.as_ref()), None);
-                out.push(finish(o, "", reference));
-            }
+            stage_generic(t, &tb, columns, catalogue, reference, &mut out)?;
         }
         CatalogueFormat::PsupCartographie => {
             return Err(Error::file(
@@ -178,6 +149,73 @@ pub(super) fn stage_table(
         }
     }
     Ok(out)
+}
+
+/// The generic layout, under its own column names or those `columns` maps
+/// (issue 9). `uai` and `code` are required; a mapped column must exist.
+fn stage_generic(
+    t: &RawTable,
+    tb: &Table,
+    columns: &CatalogueColumns,
+    catalogue: &str,
+    reference: &Reference,
+    out: &mut Vec<Offre>,
+) -> Result<()> {
+    let required = |field: &str| {
+        tb.optional(columns.column(field)).ok_or_else(|| {
+            let what = if columns.is_mapped(field) {
+                format!("column {} (columns.{field})", columns.column(field))
+            } else {
+                format!("required column {field}")
+            };
+            Error::file(
+                &t.path,
+                format!(
+                    "missing {what} (columns found: {}); name the catalogue's columns with `columns = {{ uai = \"…\", code = \"…\", filiere = \"…\" }}` (or --column FIELD=COLUMN)",
+                    t.headers.join(", ")
+                ),
+            )
+        })
+    };
+    let optional = |field: &str| -> Result<Option<crate::input::Col>> {
+        if columns.is_mapped(field) {
+            required(field).map(Some)
+        } else {
+            Ok(tb.optional(field))
+        }
+    };
+    let (uai, code) = (required("uai")?, required("code")?);
+    // The plain generic layout requires its filière column; a mapped one
+    // without it takes the default filière, else the code's (coverage).
+    let filiere = optional("filiere")?;
+    if filiere.is_none() && columns.names.is_empty() && columns.default_filiere.is_none() {
+        required("filiere")?;
+    }
+    let code_type = optional("code_type")?;
+    let academie = optional("academie")?;
+    let libelle = optional("libelle")?;
+    let capacite = optional("capacite")?;
+    let gestionnaire = optional("uai_gestionnaire")?;
+    let formateur = optional("uai_formateur")?;
+    for row in t.rows() {
+        let mut o = new_offre(catalogue, row.position());
+        o.uai = tb.text(&row, Some(&uai));
+        o.uai_gestionnaire = tb.text(&row, gestionnaire.as_ref());
+        o.uai_formateur = tb.text(&row, formateur.as_ref());
+        o.code = tb.text(&row, Some(&code));
+        let declared = tb.text(&row, code_type.as_ref());
+        o.code_type =
+            OffreCodeType::parse(&declared).unwrap_or_else(|| OffreCodeType::from_shape(&o.code));
+        match columns.filiere(&tb.text(&row, filiere.as_ref())) {
+            Ok(f) => o.filiere = f,
+            Err(_) => o.problems.push(problem::UNKNOWN_FILIERE.into()),
+        }
+        o.academie_libelle = tb.text(&row, academie.as_ref());
+        o.libelle = tb.text(&row, libelle.as_ref());
+        o.capacite = parse_capacite(&mut o, &tb.text(&row, capacite.as_ref()), None);
+        out.push(finish(o, "", reference));
+    }
+    Ok(())
 }
 
 /// `CO_STA` / `Statut Offre de formation`: ST voie scolaire, AP apprentissage.

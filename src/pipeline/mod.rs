@@ -14,7 +14,13 @@
 //! [inputs]
 //! bcn = "fixtures/bcn"
 //! ```
+//!
+//! Before any stage runs, `validate` checks every input (exists, not empty,
+//! not an output folder) and that names are unique (issue 9).
 
+mod validate;
+
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
@@ -26,7 +32,7 @@ use crate::rules::continuum::ContinuumPolicy;
 use crate::stages::coverage::CatalogueInput;
 use crate::stages::indicators::{IndicatorsOptions, SourceFiles, SourceKind};
 use crate::stages::{self, StageContext, StageReport};
-use crate::staging::catalogues::CatalogueFormat;
+use crate::staging::catalogues::{CatalogueColumns, CatalogueFormat};
 
 /// The stages a pipeline can list, in the order they must run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
@@ -95,6 +101,10 @@ pub struct Inputs {
     /// Platform catalogues whose coverage the `coverage` stage measures.
     #[serde(default)]
     pub catalogues: Vec<CatalogueEntry>,
+    /// Establishment directories (annuaire de l'éducation, ACCE exports):
+    /// UAI labels, nature, académie, région, open or closed (issue 9).
+    #[serde(default)]
+    pub annuaire: Paths,
 }
 
 /// `[[inputs.catalogues]]`: a catalogue, its name (the output folder) and,
@@ -105,6 +115,14 @@ pub struct CatalogueEntry {
     pub name: String,
     pub path: PathBuf,
     pub format: Option<String>,
+    /// The catalogue's own column names: `{ uai = "UAI", code = "MEFSTAT11", … }`.
+    #[serde(default)]
+    pub columns: BTreeMap<String, String>,
+    /// What the values of its filière column mean: `{ ST = "pro", AP = "apprentissage" }`.
+    #[serde(default)]
+    pub filiere_values: BTreeMap<String, String>,
+    /// The filière of offers whose filière is empty or not given.
+    pub default_filiere: Option<String>,
 }
 
 /// One path or a list; a folder stands for the `.csv` and `.json` files in it.
@@ -177,6 +195,10 @@ pub struct Pipeline {
     pub bcn: Option<PathBuf>,
     pub sources: SourceFiles,
     pub catalogues: Vec<CatalogueInput>,
+    /// The establishment directory files, in the order given.
+    pub annuaire: Vec<PathBuf>,
+    /// Every input as the pipeline file declared it (key, path), for `validate`.
+    pub declared: Vec<(String, PathBuf)>,
     pub indicators: IndicatorsOptions,
     pub release: ReleaseOptions,
     pub csv: CsvOptions,
@@ -209,6 +231,39 @@ impl Pipeline {
             }
         };
         let mut sources = SourceFiles::default();
+        let mut declared: Vec<(String, PathBuf)> = Vec::new();
+        if let Some(b) = &file.inputs.bcn {
+            declared.push(("inputs.bcn".into(), resolve(b)));
+        }
+        for (key, paths) in [
+            (
+                "inputs.inserjeunes_regional",
+                &file.inputs.inserjeunes_regional,
+            ),
+            (
+                "inputs.inserjeunes_national",
+                &file.inputs.inserjeunes_national,
+            ),
+            (
+                "inputs.inserjeunes_formations",
+                &file.inputs.inserjeunes_formations,
+            ),
+            (
+                "inputs.inserjeunes_etablissements",
+                &file.inputs.inserjeunes_etablissements,
+            ),
+            ("inputs.insersup", &file.inputs.insersup),
+            ("inputs.annuaire", &file.inputs.annuaire),
+        ] {
+            declared.extend(paths.list().iter().map(|p| (key.to_string(), resolve(p))));
+        }
+        for c in &file.inputs.catalogues {
+            declared.push((format!("inputs.catalogues {}", c.name), resolve(&c.path)));
+        }
+        let mut annuaire = Vec::new();
+        for p in file.inputs.annuaire.list() {
+            annuaire.extend(expand(&resolve(&p))?);
+        }
         for (kind, paths) in [
             (
                 SourceKind::InserjeunesRegional,
@@ -253,6 +308,7 @@ impl Pipeline {
                 ),
                 None => None,
             },
+            annuaire: annuaire.clone(),
         };
         let mut catalogues = Vec::new();
         for c in &file.inputs.catalogues {
@@ -274,10 +330,32 @@ impl Pipeline {
                 ),
                 None => None,
             };
+            let mapped = !c.columns.is_empty()
+                || !c.filiere_values.is_empty()
+                || c.default_filiere.is_some();
+            let columns = if mapped {
+                Some(
+                    CatalogueColumns::parse(
+                        &c.columns,
+                        &c.filiere_values,
+                        c.default_filiere.as_deref(),
+                    )
+                    .map_err(|m| usage(format!("inputs.catalogues {}: {m}", c.name)))?,
+                )
+            } else {
+                None
+            };
+            if columns.is_some() && format.is_some_and(|f| f != CatalogueFormat::Generic) {
+                return Err(usage(format!(
+                    "inputs.catalogues {}: `columns` reads the file as the generic layout; drop `format`",
+                    c.name
+                )));
+            }
             catalogues.push(CatalogueInput {
                 name: c.name.clone(),
                 path: resolve(&c.path),
                 format,
+                columns,
             });
         }
         if indicators.seuil < 0 {
@@ -291,6 +369,8 @@ impl Pipeline {
             bcn: file.inputs.bcn.as_ref().map(resolve),
             sources,
             catalogues,
+            annuaire,
+            declared,
             indicators,
             release: ReleaseOptions {
                 version: file.settings.release_version.clone(),
@@ -437,6 +517,7 @@ impl Pipeline {
                         &self.stage_dir(Stage::Bcn),
                         &self.stage_dir(Stage::Indicators),
                         &sub,
+                        &self.annuaire,
                     )?;
                     merged = Some(match merged {
                         None => report,
