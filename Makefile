@@ -14,7 +14,7 @@ help:
 	@echo "make test-real  the real-data suite alone, in release"
 	@echo "make coverage-check  fail if the sample's coverage fell below coverage/baseline/"
 	@echo "make bench      time the stages on the real files (release build)"
-	@echo "make lint       rustfmt check and clippy with warnings denied"
+	@echo "make lint       rustfmt check, clippy and rustdoc with warnings denied (as .ci/run)"
 
 run:
 	$(CARGO) build --quiet
@@ -53,6 +53,7 @@ fmt:
 lint:
 	$(CARGO) fmt --check
 	$(CARGO) clippy --all-targets --quiet -- -D warnings
+	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --no-deps --quiet
 
 clean:
 	rm -rf dist

@@ -1,6 +1,10 @@
 //! The command line: clap definitions, one struct per subcommand, and the
 //! thin functions that turn them into calls of the library.
 
+// The doc comments below are the commands' `--help` text, written for a
+// terminal (`dist/<version>`, bare URLs), not for rustdoc's HTML.
+#![allow(rustdoc::invalid_html_tags, rustdoc::bare_urls)]
+
 use std::path::PathBuf;
 use std::time::Duration;
 

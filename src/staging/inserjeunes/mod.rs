@@ -2,8 +2,9 @@
 //! students of lycées professionnels and of apprentices, per certification
 //! (national, régional, per establishment) and per establishment as a whole.
 //!
-//! Each loader reads one file into a [`Staged`]: typed [`MesureRow`]s or
-//! [`EtablissementRow`]s, and a [`Reject`] for every row it cannot use, so
+//! Each loader reads one file into a [`Staged`](crate::staging::mesures::Staged):
+//! typed [`MesureRow`](crate::staging::mesures::MesureRow)s or
+//! [`EtablissementRow`](crate::staging::mesures::EtablissementRow)s, and a [`Reject`] for every row it cannot use, so
 //! that rows read = rows + etablissements + rejects + skipped. An unreadable
 //! file or a missing required column is an `Err` naming the file. Loaders do
 //! not compute rates, fill `nb_sortant` or apply the diffusion threshold: the
@@ -69,7 +70,7 @@
 //!     change with the year, see below. `pro` files hold several rows per UAI
 //!     (`ensemble`, `dont élèves en voie pro sco`, `dont apprentis`): the
 //!     `ensemble` row is the establishment's headline and becomes the
-//!     [`EtablissementRow`]; the `dont …` rows are counted in `skipped` by
+//!     `EtablissementRow`; the `dont …` rows are counted in `skipped` by
 //!     their label.
 //!
 //! # The DEPP headers, year by year
