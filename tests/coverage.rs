@@ -186,3 +186,28 @@ fn explain_groups_the_offers_whose_status_changed() {
         "{stdout}"
     );
 }
+
+#[test]
+fn the_coverage_report_says_the_threshold_the_run_used() {
+    // The sample with seuil = 10: the summary records it, the report says it.
+    let out = tempfile::tempdir().unwrap();
+    let default = std::fs::read_to_string(repo().join("pipelines/default.toml")).unwrap();
+    let pipeline = default
+        .replace("root = \"..\"", &format!("root = \"{}\"", repo().display()))
+        .replace("seuil = 20", "seuil = 10")
+        .replace(
+            "stages = [\"bcn\", \"continuum\", \"indicators\", \"coverage\", \"release\"]",
+            "stages = [\"bcn\", \"continuum\", \"indicators\", \"coverage\"]",
+        );
+    assert!(pipeline.contains("seuil = 10"), "the sample sets its seuil");
+    let file = out.path().join("seuil10.toml");
+    std::fs::write(&file, pipeline).unwrap();
+    ij_ok(&["run", s(&file), "--out", s(out.path()), "--quiet"]);
+    let dir = out.path().join("coverage/affelnet2nde");
+    let summary = read_json(&dir.join("coverage_summary.json"));
+    assert_eq!(summary["seuil"], 10);
+    assert_eq!(summary["continuum_policy"], "strict");
+    let html = std::fs::read_to_string(dir.join("coverage_report.html")).unwrap();
+    assert!(html.contains("seuil de 10 élèves"), "{html}");
+    assert!(!html.contains("de 20 élèves"), "the report must not say 20");
+}

@@ -749,6 +749,21 @@ pub fn offers_table(cov: &Coverage, ctx: &Context) -> OutTable {
 
 // ---- Running the stage -------------------------------------------------------
 
+/// The threshold and continuum policy the indicators stage recorded in its
+/// summary, so the coverage summary and report say the ones actually used.
+fn indicators_settings(indicators_out: &Path) -> Result<(Option<i64>, Option<String>)> {
+    let path = indicators_out.join("indicators_summary.json");
+    let Ok(text) = std::fs::read_to_string(&path) else {
+        return Ok((None, None));
+    };
+    let v: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|e| Error::file(&path, format!("not the indicators stage's summary: {e}")))?;
+    Ok((
+        v["seuil"].as_i64(),
+        v["continuum_policy"].as_str().map(str::to_string),
+    ))
+}
+
 /// A catalogue to measure, as listed in a pipeline file or on the command line.
 #[derive(Debug, Clone)]
 pub struct CatalogueInput {
@@ -794,7 +809,8 @@ pub fn run(
         etablissements_fermes: Some(&fermes).filter(|_| !annuaire.is_empty()),
     };
     let offers_in = offers.len();
-    let cov = build_coverage(&catalogue.name, format, offers, &ctx);
+    let mut cov = build_coverage(&catalogue.name, format, offers, &ctx);
+    (cov.summary.seuil, cov.summary.continuum_policy) = indicators_settings(indicators_out)?;
     if cov.outcomes.len() != offers_in {
         return Err(Error::file(
             &catalogue.path,

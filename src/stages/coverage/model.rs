@@ -193,6 +193,12 @@ pub struct CoverageSummary {
     pub offers: usize,
     pub covered: usize,
     pub coverage_rate: f64,
+    /// The diffusion threshold and continuum policy of the indicators the
+    /// coverage was measured against (`indicators_summary.json`).
+    #[serde(default)]
+    pub seuil: Option<i64>,
+    #[serde(default)]
+    pub continuum_policy: Option<String>,
     /// The millésime each filière's offers were resolved against at each
     /// level: its latest there (older millésimes are never used).
     #[serde(default)]

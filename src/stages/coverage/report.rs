@@ -61,8 +61,8 @@ const HOW_TO_READ: &str = "<section class=\"note\">\n<h2>Comment lire ce rapport
 <p>Une offre est <strong>couverte</strong> quand un indicateur InserJeunes ou InserSup est \
 publié pour elle : au niveau de l'établissement, à défaut au niveau régional ou national, \
 trouvé par le code de la formation lui-même, par son continuum (les codes qui l'ont précédée \
-ou remplacée à la BCN) ou par l'année terminale à laquelle mène une première année. Aucun \
-taux n'est publié sous le seuil de 20 élèves.</p>\n<p>La cascade montre, étape par étape, la \
+ou remplacée à la BCN) ou par l'année terminale à laquelle mène une première année. {SEUIL}\
+</p>\n<p>La cascade montre, étape par étape, la \
 part des offres couvertes en cumul et ce que chaque étape ajoute. Les barres donnent le taux \
 de couverture de chaque groupe ; le trait pointillé rouge marque le taux de l'ensemble. Chaque \
 offre non couverte a une seule raison ; les raisons sont détaillées avec des exemples en fin \
@@ -112,7 +112,13 @@ pub fn render_report(summary: &CoverageSummary, title: &str) -> String {
         }
     }
     out.push_str("</header>\n<main>\n");
-    out.push_str(HOW_TO_READ);
+    // The threshold the indicators were computed with (issue 12: never a
+    // fixed 20).
+    let seuil = match s.seuil {
+        Some(n) => format!("Aucun taux n'est publié sous le seuil de {n} élèves en année terminale."),
+        None => "Aucun taux n'est publié sous le seuil de diffusion.".to_string(),
+    };
+    out.push_str(&HOW_TO_READ.replace("{SEUIL}", &seuil));
     // The millésime rule (issue 15): which millésime each filière was read in.
     if !s.millesimes.is_empty() {
         let used: Vec<String> = s
