@@ -50,6 +50,18 @@ impl LinkType {
         }
     }
 
+    pub const ALL: [LinkType; 4] = [
+        LinkType::OneToOne,
+        LinkType::Split,
+        LinkType::Merge,
+        LinkType::ManyToMany,
+    ];
+
+    /// The value `as_str` writes, read back.
+    pub fn parse(value: &str) -> Option<LinkType> {
+        Self::ALL.into_iter().find(|t| t.as_str() == value)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             LinkType::OneToOne => "one_to_one",

@@ -27,6 +27,8 @@ use crate::output::{OutTable, StagedDir};
 use crate::rules::codes::{is_valid_uai, CodeType};
 use crate::rules::filiere::Filiere;
 use crate::rules::millesime::Millesime;
+use crate::stages::indicators::model::{DonneeSourceType, Masked};
+use crate::stages::indicators::terminales::LIEN_FAMILLE_METIERS;
 use crate::stages::indicators::upstream::{self, Certification};
 use crate::stages::{OutputFile, StageContext, StageReport};
 use crate::staging::catalogues::{
@@ -40,9 +42,8 @@ use model::{rate, CoverageSummary, Example, Level, Share, Status, Via, Waterfall
 #[derive(Debug, Clone, PartialEq)]
 pub struct Shown {
     pub millesime: Millesime,
-    pub masked: String,
-    pub propre: bool,
-    pub donnee_source_type: String,
+    pub masked: Option<Masked>,
+    pub donnee_source_type: DonneeSourceType,
     pub taux_en_emploi_6_mois: String,
     pub taux_poursuite_etudes: String,
     pub part_en_emploi_6_mois: String,
@@ -51,7 +52,12 @@ pub struct Shown {
 impl Shown {
     /// Published: not masked, or only its employment rates withheld.
     pub fn is_published(&self) -> bool {
-        self.masked.is_empty() || self.masked == "sortants_sous_seuil"
+        Masked::is_published(self.masked)
+    }
+
+    /// The code's own figures (not the continuum's, not a family's sum).
+    pub fn propre(&self) -> bool {
+        self.donnee_source_type == DonneeSourceType::Propre
     }
 }
 
@@ -162,9 +168,23 @@ impl IndicatorIndex {
                 let f = Filiere::parse(row.get(&filiere)).map_err(|e| row.error(&filiere, e))?;
                 let shown = Shown {
                     millesime: m,
-                    masked: row.get(&masked).to_string(),
-                    propre: row.get(&source) == "propre",
-                    donnee_source_type: row.get(&source).to_string(),
+                    masked: match row.get(&masked) {
+                        "" => None,
+                        v => Some(Masked::parse(v).ok_or_else(|| {
+                            row.error(
+                                &masked,
+                                "expected sous_seuil, sortants_sous_seuil or non_diffuse",
+                            )
+                        })?),
+                    },
+                    donnee_source_type: DonneeSourceType::parse(row.get(&source)).ok_or_else(
+                        || {
+                            row.error(
+                                &source,
+                                "expected propre, ancienne, nouvelle or famille_metiers",
+                            )
+                        },
+                    )?,
                     taux_en_emploi_6_mois: row.get(&emploi).to_string(),
                     taux_poursuite_etudes: row.get(&poursuite).to_string(),
                     part_en_emploi_6_mois: row.get(&part).to_string(),
@@ -196,7 +216,7 @@ impl Terminales {
         for row in t.rows() {
             let e = by_code.entry(row.get(&code).to_string()).or_default();
             e.0.push(row.get(&terminale).to_string());
-            e.1 |= row.get(&lien) == "famille_metiers";
+            e.1 |= row.get(&lien) == LIEN_FAMILLE_METIERS;
         }
         Ok(Terminales { by_code })
     }
@@ -361,11 +381,11 @@ pub fn resolve(offer: &Offre, ctx: &Context, steps: Steps) -> Outcome {
                 continue;
             };
             // A common first year's own row, summed from its specialities (issue 6).
-            let family_row = shown.donnee_source_type == "famille_metiers";
+            let family_row = shown.donnee_source_type == DonneeSourceType::FamilleMetiers;
             if family_row && !steps.famille_metiers {
                 continue;
             }
-            if !shown.propre && !family_row && !steps.continuum {
+            if !shown.propre() && !family_row && !steps.continuum {
                 continue;
             }
             any_row = true;
@@ -381,7 +401,7 @@ pub fn resolve(offer: &Offre, ctx: &Context, steps: Steps) -> Outcome {
                 Via::UaiReconciliation
             } else if family_row {
                 Via::FamilleMetiers
-            } else if *via == Via::Direct && !shown.propre {
+            } else if *via == Via::Direct && !shown.propre() {
                 Via::Continuum
             } else {
                 *via
@@ -398,7 +418,7 @@ pub fn resolve(offer: &Offre, ctx: &Context, steps: Steps) -> Outcome {
                                 ctx.indicators
                                     .get(*level, key, filiere, c)
                                     .is_some_and(|s| {
-                                        s.is_published() && (s.propre || steps.continuum)
+                                        s.is_published() && (s.propre() || steps.continuum)
                                     })
                             })
                             .count()
@@ -730,7 +750,14 @@ pub fn offers_table(cov: &Coverage, ctx: &Context) -> OutTable {
             "part_en_emploi_6_mois",
             shown(|s| &s.part_en_emploi_6_mois).map(to_int),
         )
-        .str("donnee_source_type", shown(|s| &s.donnee_source_type))
+        .str(
+            "donnee_source_type",
+            r.iter().map(|x| {
+                x.shown
+                    .as_ref()
+                    .map_or("", |s| s.donnee_source_type.as_str())
+            }),
+        )
         .int(
             "specialites_avec_donnees",
             r.iter()
@@ -927,9 +954,12 @@ mod tests {
     fn shown(millesime: &str, masked: &str, propre: bool) -> Shown {
         Shown {
             millesime: Millesime::parse(millesime).unwrap(),
-            masked: masked.into(),
-            propre,
-            donnee_source_type: if propre { "propre" } else { "ancienne" }.into(),
+            masked: Masked::parse(masked),
+            donnee_source_type: if propre {
+                DonneeSourceType::Propre
+            } else {
+                DonneeSourceType::Ancienne
+            },
             taux_en_emploi_6_mois: "50".into(),
             taux_poursuite_etudes: "40".into(),
             part_en_emploi_6_mois: "30".into(),

@@ -115,7 +115,9 @@ pub fn render_report(summary: &CoverageSummary, title: &str) -> String {
     // The threshold the indicators were computed with (issue 12: never a
     // fixed 20).
     let seuil = match s.seuil {
-        Some(n) => format!("Aucun taux n'est publié sous le seuil de {n} élèves en année terminale."),
+        Some(n) => {
+            format!("Aucun taux n'est publié sous le seuil de {n} élèves en année terminale.")
+        }
         None => "Aucun taux n'est publié sous le seuil de diffusion.".to_string(),
     };
     out.push_str(&HOW_TO_READ.replace("{SEUIL}", &seuil));

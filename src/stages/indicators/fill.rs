@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use crate::rules::codes::CodeType;
 use crate::rules::continuum::{choose, Candidate, ContinuumPolicy, Direction, Via};
+use crate::stages::continuum::LinkType;
 use crate::stages::indicators::model::{publish, sum_counts, DonneeSource, Indicateur, Key, Taux};
 use crate::stages::indicators::upstream::{LinkRow, Relative};
 use crate::staging::mesures::{Counts, Salaires};
@@ -122,13 +123,16 @@ fn add_merge_and_split(
     candidates: &mut BTreeMap<Key, Vec<Candidate>>,
 ) {
     let mut predecessors: BTreeMap<(CodeType, &str), Vec<&str>> = BTreeMap::new();
-    for l in links.iter().filter(|l| l.link_type == "merge") {
+    for l in links.iter().filter(|l| l.link_type == LinkType::Merge) {
         predecessors
             .entry((l.code_type, l.nouveau.as_str()))
             .or_default()
             .push(l.ancien.as_str());
     }
-    let split_successors: Vec<&LinkRow> = links.iter().filter(|l| l.link_type == "split").collect();
+    let split_successors: Vec<&LinkRow> = links
+        .iter()
+        .filter(|l| l.link_type == LinkType::Split)
+        .collect();
 
     // Contexts (millésime, filière, level) where a code has figures.
     let mut contexts_of: HashMap<&str, Vec<&Indicateur>> = HashMap::new();

@@ -53,6 +53,55 @@ pub enum DonneeSource {
     },
 }
 
+/// `donnee_source_type`: where a row's figures come from, as published.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum DonneeSourceType {
+    Propre,
+    Ancienne,
+    Nouvelle,
+    FamilleMetiers,
+}
+
+impl DonneeSourceType {
+    pub const ALL: [DonneeSourceType; 4] = [
+        DonneeSourceType::Propre,
+        DonneeSourceType::Ancienne,
+        DonneeSourceType::Nouvelle,
+        DonneeSourceType::FamilleMetiers,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DonneeSourceType::Propre => "propre",
+            DonneeSourceType::Ancienne => Direction::Ancienne.as_str(),
+            DonneeSourceType::Nouvelle => Direction::Nouvelle.as_str(),
+            DonneeSourceType::FamilleMetiers => "famille_metiers",
+        }
+    }
+
+    /// The value `as_str` writes, read back.
+    pub fn parse(value: &str) -> Option<DonneeSourceType> {
+        Self::ALL.into_iter().find(|t| t.as_str() == value)
+    }
+}
+
+impl DonneeSource {
+    pub fn kind(&self) -> DonneeSourceType {
+        match self {
+            DonneeSource::Propre => DonneeSourceType::Propre,
+            DonneeSource::Continuum {
+                direction: Direction::Ancienne,
+                ..
+            } => DonneeSourceType::Ancienne,
+            DonneeSource::Continuum {
+                direction: Direction::Nouvelle,
+                ..
+            } => DonneeSourceType::Nouvelle,
+            DonneeSource::FamilleMetiers { .. } => DonneeSourceType::FamilleMetiers,
+        }
+    }
+}
+
 /// One row of `certifications`, `regionales` or `formations`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Indicateur {
@@ -172,6 +221,23 @@ pub enum Masked {
 }
 
 impl Masked {
+    pub const ALL: [Masked; 3] = [
+        Masked::SousSeuil,
+        Masked::SortantsSousSeuil,
+        Masked::NonDiffuse,
+    ];
+
+    /// The value `as_str` writes, read back.
+    pub fn parse(value: &str) -> Option<Masked> {
+        Self::ALL.into_iter().find(|m| m.as_str() == value)
+    }
+
+    /// Whether a row masked this way still shows a figure a platform can
+    /// display: only the employment rates are withheld.
+    pub fn is_published(masked: Option<Masked>) -> bool {
+        matches!(masked, None | Some(Masked::SortantsSousSeuil))
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Masked::SousSeuil => "sous_seuil",

@@ -11,6 +11,7 @@ use crate::error::{Error, Result};
 use crate::input::{self, DelimitedOptions};
 use crate::rules::codes::CodeType;
 use crate::rules::dates::parse_date;
+use crate::stages::continuum::LinkType;
 use crate::staging::fields;
 
 /// A code of the formation referential, with what indicators are enriched with.
@@ -57,7 +58,7 @@ pub struct LinkRow {
     pub code_type: CodeType,
     pub ancien: String,
     pub nouveau: String,
-    pub link_type: String,
+    pub link_type: LinkType,
 }
 
 pub fn parse_code_type(value: &str) -> Option<CodeType> {
@@ -186,7 +187,12 @@ pub fn load_links(continuum_out: &Path) -> Result<Vec<LinkRow>> {
             code_type: ct,
             ancien: row.get(&ancien).to_string(),
             nouveau: row.get(&nouveau).to_string(),
-            link_type: row.get(&link_type).to_string(),
+            link_type: LinkType::parse(row.get(&link_type)).ok_or_else(|| {
+                row.error(
+                    &link_type,
+                    "expected one_to_one, split, merge or many_to_many",
+                )
+            })?,
         });
     }
     Ok(out)
