@@ -1,0 +1,329 @@
+//! Resolving one offer: the code its filière's data use, the candidates at
+//! each level (its own code, its terminal year or its famille de métiers),
+//! and, for an offer not covered, its one reason. The waterfall's steps
+//! switch parts of this on one after the other.
+
+use std::collections::{HashMap, HashSet};
+
+use crate::rules::codes::{is_valid_uai, CodeType};
+use crate::rules::filiere::Filiere;
+use crate::rules::millesime::Millesime;
+use crate::stages::indicators::model::DonneeSourceType;
+use crate::stages::indicators::upstream::Certification;
+use crate::staging::catalogues::{Offre, OffreCodeType};
+use crate::staging::reference::Reference;
+
+use super::index::{IndicatorIndex, Shown, Terminales};
+use super::model::{Level, Status, Via};
+
+/// What the resolution may use: the waterfall switches these on in turn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Steps {
+    pub continuum: bool,
+    pub terminal_year: bool,
+    pub famille_metiers: bool,
+    pub uai_reconciliation: bool,
+    pub etablissement: bool,
+    pub region: bool,
+    pub national: bool,
+}
+
+impl Steps {
+    pub const ALL: Steps = Steps {
+        continuum: true,
+        terminal_year: true,
+        famille_metiers: true,
+        uai_reconciliation: true,
+        etablissement: true,
+        region: true,
+        national: true,
+    };
+}
+
+/// The outcome for one offer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outcome {
+    pub status: Status,
+    pub via: Option<Via>,
+    pub level: Option<Level>,
+    /// The code whose indicator is shown (or would be).
+    pub code_certification: String,
+    pub filiere: Option<Filiere>,
+    pub shown: Option<Shown>,
+    /// For a common first year: how many specialities have a published indicator.
+    pub specialites_avec_donnees: Option<usize>,
+    /// For an offer not covered: the newest millésime, older than its
+    /// filière's latest, in which one of its codes has a row (information).
+    pub dernier_millesime_disponible: Option<Millesime>,
+}
+
+/// Everything the resolution reads.
+pub struct Context<'a> {
+    pub referentiel: &'a HashMap<String, Certification>,
+    pub mef_to_code: &'a HashMap<String, String>,
+    pub indicators: &'a IndicatorIndex,
+    pub terminales: &'a Terminales,
+    pub reference: &'a Reference,
+    /// UAIs the establishment directory says are closed, when one is given.
+    pub etablissements_fermes: Option<&'a HashSet<String>>,
+}
+
+/// The offer's code in the key its filière's data use, and that filière.
+fn data_code(offer: &Offre, ctx: &Context) -> Option<(String, Filiere)> {
+    let code = offer.code.as_str();
+    // A 10-character MEF (Parcoursup, Affelnet 2020) stands for its MEF_STAT_11.
+    let (code, code_type) = match offer.code_type {
+        OffreCodeType::Mef => (ctx.mef_to_code.get(code)?.clone(), CodeType::MefStat11),
+        OffreCodeType::MefStat11 => (code.to_string(), CodeType::MefStat11),
+        OffreCodeType::Cfd => (code.to_string(), CodeType::Cfd),
+        OffreCodeType::Sise => (code.to_string(), CodeType::Sise),
+        OffreCodeType::Unknown => return None,
+    };
+    let filiere = offer.filiere.unwrap_or(match code_type {
+        CodeType::Cfd => Filiere::Apprentissage,
+        CodeType::MefStat11 => Filiere::Pro,
+        CodeType::Sise => Filiere::Superieur,
+    });
+    // Apprenticeship figures are keyed by CFD: a MEF_STAT_11 stands for its CFD.
+    if filiere == Filiere::Apprentissage && code_type == CodeType::MefStat11 {
+        let cfd = ctx.referentiel.get(&code)?.code_formation_diplome.clone();
+        return Some((cfd, filiere));
+    }
+    Some((code, filiere))
+}
+
+/// Resolves one offer with the given steps switched on.
+pub fn resolve(offer: &Offre, ctx: &Context, steps: Steps) -> Outcome {
+    let not_covered = |status, code: String, filiere, older| Outcome {
+        status,
+        via: None,
+        level: None,
+        code_certification: code,
+        filiere,
+        shown: None,
+        specialites_avec_donnees: None,
+        dernier_millesime_disponible: older,
+    };
+    let Some((code, filiere)) = data_code(offer, ctx) else {
+        return not_covered(Status::UnknownCode, String::new(), offer.filiere, None);
+    };
+    // An offer of an establishment the directory says is closed is its own
+    // case (issue 9): no figure is shown for it, whatever the fallbacks hold.
+    if ctx
+        .etablissements_fermes
+        .is_some_and(|f| f.contains(&offer.uai))
+    {
+        return not_covered(Status::ClosedEstablishment, code, Some(filiere), None);
+    }
+
+    // Candidates at each level: (code, via) in order of preference.
+    let mut candidates: Vec<(String, Via)> = vec![(code.clone(), Via::Direct)];
+    let (terminals, famille) = ctx
+        .terminales
+        .by_code
+        .get(&offer_terminal_key(offer, ctx, &code))
+        .cloned()
+        .unwrap_or_default();
+    let ambiguous = !famille && terminals.len() > 1;
+    if famille && steps.famille_metiers {
+        candidates.extend(terminals.iter().map(|t| (t.clone(), Via::FamilleMetiers)));
+    } else if !famille
+        && terminals.len() == 1
+        && steps.terminal_year
+        && filiere != Filiere::Apprentissage
+    {
+        candidates.push((terminals[0].clone(), Via::TerminalYear));
+    }
+
+    let mut levels: Vec<(Level, String, bool)> = Vec::new();
+    if steps.etablissement {
+        if is_valid_uai(&offer.uai) {
+            levels.push((Level::Etablissement, offer.uai.clone(), false));
+        }
+        if steps.uai_reconciliation {
+            for other in [&offer.uai_formateur, &offer.uai_gestionnaire] {
+                if is_valid_uai(other) && *other != offer.uai {
+                    levels.push((Level::Etablissement, other.clone(), true));
+                }
+            }
+        }
+    }
+    if steps.region {
+        let region = offer.region_code.clone().or_else(|| {
+            ctx.reference
+                .territoire_of_uai(&offer.uai)
+                .map(|t| t.region_code)
+        });
+        if let Some(r) = region {
+            levels.push((Level::Region, r, false));
+        }
+    }
+    if steps.national {
+        levels.push((Level::National, String::new(), false));
+    }
+
+    let mut masked_seen = false;
+    let mut any_row = false;
+    let mut older: Option<Millesime> = None;
+    for (level, key, reconciled) in &levels {
+        let mut famille_hits: Vec<(&String, &Shown)> = Vec::new();
+        for (candidate, via) in &candidates {
+            let Some(shown) = ctx.indicators.get(*level, key, filiere, candidate) else {
+                if let Some(old) = ctx.indicators.newest(*level, key, filiere, candidate) {
+                    older = older.max(Some(old.millesime));
+                }
+                continue;
+            };
+            // A common first year's own row, summed from its specialities (issue 6).
+            let family_row = shown.donnee_source_type == DonneeSourceType::FamilleMetiers;
+            if family_row && !steps.famille_metiers {
+                continue;
+            }
+            if !shown.propre() && !family_row && !steps.continuum {
+                continue;
+            }
+            any_row = true;
+            if !shown.is_published() {
+                masked_seen = true;
+                continue;
+            }
+            if *via == Via::FamilleMetiers {
+                famille_hits.push((candidate, shown));
+                continue;
+            }
+            let via = if *reconciled {
+                Via::UaiReconciliation
+            } else if family_row {
+                Via::FamilleMetiers
+            } else if *via == Via::Direct && !shown.propre() {
+                Via::Continuum
+            } else {
+                *via
+            };
+            // How many of the family's specialities have a published row here.
+            let specialites_avec_donnees = family_row.then(|| {
+                ctx.terminales
+                    .by_code
+                    .get(candidate)
+                    .map_or(0, |(specialites, _)| {
+                        specialites
+                            .iter()
+                            .filter(|c| {
+                                ctx.indicators
+                                    .get(*level, key, filiere, c)
+                                    .is_some_and(|s| {
+                                        s.is_published() && (s.propre() || steps.continuum)
+                                    })
+                            })
+                            .count()
+                    })
+            });
+            return Outcome {
+                status: Status::Covered,
+                via: Some(via),
+                level: Some(*level),
+                code_certification: candidate.clone(),
+                filiere: Some(filiere),
+                shown: Some(shown.clone()),
+                specialites_avec_donnees,
+                dernier_millesime_disponible: None,
+            };
+        }
+        if let Some((first, shown)) = famille_hits.first() {
+            return Outcome {
+                status: Status::Covered,
+                via: Some(if *reconciled {
+                    Via::UaiReconciliation
+                } else {
+                    Via::FamilleMetiers
+                }),
+                level: Some(*level),
+                code_certification: (*first).clone(),
+                filiere: Some(filiere),
+                shown: Some((*shown).clone()),
+                specialites_avec_donnees: Some(famille_hits.len()),
+                dernier_millesime_disponible: None,
+            };
+        }
+    }
+
+    // Not covered: one reason, by precedence.
+    let cert = ctx.referentiel.get(&code);
+    let status = if cert.is_none() && !any_row {
+        Status::UnknownCode
+    } else if ambiguous && steps.terminal_year {
+        Status::SeveralTerminalFormations
+    } else if masked_seen {
+        Status::BelowThreshold
+    } else if is_new(cert, ctx.indicators.latest_any.get(&filiere)) {
+        Status::NewFormation
+    } else if !offer.uai.is_empty() && !is_valid_uai(&offer.uai) {
+        Status::InvalidUai
+    } else {
+        Status::NoData
+    };
+    not_covered(status, code, Some(filiere), older)
+}
+
+/// The code certifications_terminales is keyed by: the offer's MEF_STAT_11.
+fn offer_terminal_key(offer: &Offre, ctx: &Context, data_code: &str) -> String {
+    match offer.code_type {
+        OffreCodeType::Mef => ctx
+            .mef_to_code
+            .get(&offer.code)
+            .cloned()
+            .unwrap_or_default(),
+        OffreCodeType::MefStat11 => offer.code.clone(),
+        _ => data_code.to_string(),
+    }
+}
+
+/// A formation whose first session comes after the latest millésime of its filière.
+fn is_new(cert: Option<&Certification>, latest: Option<&Millesime>) -> bool {
+    match (cert.and_then(|c| c.date_premiere_session), latest) {
+        (Some(first), Some(latest)) => first > i32::from(latest.last),
+        _ => false,
+    }
+}
+
+/// The waterfall's steps, in order: each switches one more thing on.
+pub fn waterfall_steps() -> Vec<(&'static str, &'static str, Steps)> {
+    let mut s = Steps {
+        continuum: false,
+        terminal_year: false,
+        famille_metiers: false,
+        uai_reconciliation: false,
+        etablissement: true,
+        region: false,
+        national: false,
+    };
+    let mut out = vec![("direct", "Code de l'offre, dans l'établissement", s)];
+    s.continuum = true;
+    out.push(("continuum", "+ continuum (codes rénovés)", s));
+    s.terminal_year = true;
+    out.push(("terminal_year", "+ année terminale", s));
+    s.famille_metiers = true;
+    out.push(("famille_metiers", "+ famille de métiers", s));
+    s.uai_reconciliation = true;
+    out.push(("uai_reconciliation", "+ rapprochement d'UAI", s));
+    s.region = true;
+    out.push(("region", "+ repli régional", s));
+    s.national = true;
+    out.push(("national", "+ repli national", s));
+    out
+}
+
+/// The same steps with the région as the first level tried: what each step
+/// adds where establishment figures are missing.
+pub fn regional_waterfall_steps() -> Vec<(&'static str, &'static str, Steps)> {
+    waterfall_steps()
+        .into_iter()
+        .filter(|(name, _, _)| *name != "uai_reconciliation" && *name != "region")
+        .map(|(name, label, mut s)| {
+            s.etablissement = false;
+            s.uai_reconciliation = false;
+            s.region = true;
+            (name, label, s)
+        })
+        .collect()
+}

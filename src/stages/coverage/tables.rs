@@ -1,0 +1,133 @@
+//! The `coverage_offers` table: one row per offer, nothing dropped.
+
+use crate::output::OutTable;
+use crate::rules::filiere::Filiere;
+use crate::staging::catalogues::Offre;
+
+use super::index::Shown;
+use super::model::{Level, Status, Via};
+use super::resolve::{Context, Outcome};
+use super::Coverage;
+
+pub(super) fn niveau_of(o: &Offre, out: &Outcome, ctx: &Context) -> String {
+    let code = if out.code_certification.is_empty() {
+        &o.code
+    } else {
+        &out.code_certification
+    };
+    ctx.referentiel
+        .get(code)
+        .map(|c| c.libelle_niveau_diplome.clone())
+        .filter(|l| !l.is_empty())
+        .unwrap_or_else(|| "inconnu".to_string())
+}
+
+pub(super) fn libelle_of(o: &Offre, out: &Outcome, ctx: &Context) -> String {
+    if !o.libelle.is_empty() {
+        return o.libelle.clone();
+    }
+    ctx.referentiel
+        .get(&out.code_certification)
+        .map(|c| c.libelle.clone())
+        .unwrap_or_default()
+}
+
+/// The `coverage_offers` output table: one row per offer, nothing dropped.
+pub fn offers_table(cov: &Coverage, ctx: &Context) -> OutTable {
+    let o = &cov.offers;
+    let r = &cov.outcomes;
+    let shown = |f: fn(&Shown) -> &String| {
+        r.iter()
+            .map(move |x| x.shown.as_ref().map(|s| f(s).clone()).unwrap_or_default())
+    };
+    let to_int = |v: String| v.parse::<i64>().ok();
+    let mut t = OutTable::new("coverage_offers");
+    t.str("catalogue", o.iter().map(|x| &x.catalogue))
+        .int("line", o.iter().map(|x| Some(x.line as i64)))
+        .str("uai", o.iter().map(|x| &x.uai))
+        .str("uai_gestionnaire", o.iter().map(|x| &x.uai_gestionnaire))
+        .str("uai_formateur", o.iter().map(|x| &x.uai_formateur))
+        .str("code", o.iter().map(|x| &x.code))
+        .str("code_type", o.iter().map(|x| x.code_type.as_str()))
+        .str(
+            "filiere",
+            o.iter()
+                .zip(r)
+                .map(|(x, y)| x.filiere.or(y.filiere).map_or("", Filiere::as_str)),
+        )
+        .str(
+            "academie_code",
+            o.iter()
+                .map(|x| x.academie_code.clone().unwrap_or_default()),
+        )
+        .str("academie_libelle", o.iter().map(|x| &x.academie_libelle))
+        .str(
+            "region_code",
+            o.iter().map(|x| x.region_code.clone().unwrap_or_default()),
+        )
+        .str("libelle", o.iter().map(|x| &x.libelle))
+        .int("capacite", o.iter().map(|x| x.capacite))
+        .str("problemes", o.iter().map(|x| x.problems.join("|")))
+        .str(
+            "niveau_diplome",
+            o.iter().zip(r).map(|(x, y)| {
+                let n = niveau_of(x, y, ctx);
+                if n == "inconnu" {
+                    String::new()
+                } else {
+                    n
+                }
+            }),
+        )
+        .str("status", r.iter().map(|x| x.status.as_str()))
+        .bool("covered", r.iter().map(|x| x.status == Status::Covered))
+        .str("via", r.iter().map(|x| x.via.map_or("", Via::as_str)))
+        .str("level", r.iter().map(|x| x.level.map_or("", Level::as_str)))
+        .str(
+            "code_certification",
+            r.iter().map(|x| &x.code_certification),
+        )
+        .str(
+            "millesime",
+            r.iter().map(|x| {
+                x.shown
+                    .as_ref()
+                    .map(|s| s.millesime.to_string())
+                    .unwrap_or_default()
+            }),
+        )
+        .int(
+            "taux_en_emploi_6_mois",
+            shown(|s| &s.taux_en_emploi_6_mois).map(to_int),
+        )
+        .int(
+            "taux_poursuite_etudes",
+            shown(|s| &s.taux_poursuite_etudes).map(to_int),
+        )
+        .int(
+            "part_en_emploi_6_mois",
+            shown(|s| &s.part_en_emploi_6_mois).map(to_int),
+        )
+        .str(
+            "donnee_source_type",
+            r.iter().map(|x| {
+                x.shown
+                    .as_ref()
+                    .map_or("", |s| s.donnee_source_type.as_str())
+            }),
+        )
+        .int(
+            "specialites_avec_donnees",
+            r.iter()
+                .map(|x| x.specialites_avec_donnees.map(|n| n as i64)),
+        )
+        .str(
+            "dernier_millesime_disponible",
+            r.iter().map(|x| {
+                x.dernier_millesime_disponible
+                    .map(|m| m.to_string())
+                    .unwrap_or_default()
+            }),
+        );
+    t
+}
