@@ -6,8 +6,10 @@
 //! - `rules/`: the domain rules as small pure functions;
 //! - `stages/`: one module per pipeline stage (`bcn`, `continuum`, …);
 //! - `output/`: typed tables written as CSV and Parquet, atomically;
-//! - `pipeline`: pipeline files and the runner; `cli`: the command line.
+//! - `pipeline`: pipeline files and the runner; `cli`: the command line;
+//! - `api/`: the partners' API and widgets, served from a release.
 
+pub mod api;
 pub mod cli;
 pub mod error;
 pub mod input;
