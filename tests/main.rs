@@ -3,6 +3,9 @@
 
 mod common;
 
+mod api;
+mod api_bad_requests;
+mod api_export;
 mod bad_input;
 mod bcn_continuum;
 mod coverage;
