@@ -211,23 +211,32 @@ impl Canvas {
     }
 }
 
-/// One figure card at (x, y), `w` wide; returns its height.
-fn card(
-    c: &mut Canvas,
-    x: i32,
-    y: i32,
-    w: i32,
-    value: Option<i64>,
-    label: &str,
-    sub: Option<&str>,
-) -> i32 {
+/// The lines of a card's label and subtitle at width `w`.
+fn card_lines(w: i32, label: &str, sub: Option<&str>) -> (Vec<String>, Vec<String>) {
     let chars = ((w - 24) / 7).max(12) as usize;
-    let lines = wrap(label, chars);
-    let sub_lines = sub.map(|s| wrap(s, chars)).unwrap_or_default();
-    let h = 16 + 30 + 8 + 17 * (lines.len() + sub_lines.len()) as i32 + 8;
+    (
+        wrap(label, chars),
+        sub.map(|s| wrap(s, chars)).unwrap_or_default(),
+    )
+}
+
+fn card_height(w: i32, label: &str, sub: Option<&str>) -> i32 {
+    let (lines, sub_lines) = card_lines(w, label, sub);
+    16 + 30 + 8 + 17 * (lines.len() + sub_lines.len()) as i32 + 8
+}
+
+/// One figure card at (x, y), `w` × `h`.
+struct Card<'a> {
+    value: Option<i64>,
+    label: &'a str,
+    sub: Option<&'a str>,
+}
+
+fn card(c: &mut Canvas, (x, y, w, h): (i32, i32, i32, i32), card: &Card) {
+    let (lines, sub_lines) = card_lines(w, card.label, card.sub);
     c.rect(x, y, w, h, c.p.card);
     let (accent, text, muted) = (c.p.accent, c.p.text, c.p.muted);
-    c.text(x + 12, y + 42, 28, "700", accent, &pct(value));
+    c.text(x + 12, y + 42, 28, "700", accent, &pct(card.value));
     let mut ty = y + 42 + 22;
     for l in &lines {
         c.text(x + 12, ty, 14, "400", text, l);
@@ -237,7 +246,6 @@ fn card(
         c.text(x + 12, ty, 13, "400", muted, l);
         ty += 17;
     }
-    h
 }
 
 /// The widget.
@@ -277,20 +285,38 @@ pub fn render(w: &Widget) -> String {
             c.text(pad, y, 15, "700", p.accent, t);
             y += 8;
         }
-        let items = [
-            (b.figures.emploi_6_mois, EMPLOI, Some(scope)),
-            (b.figures.formation, FORMATION, None),
-            (b.figures.autres_6_mois, AUTRES, None),
+        let cards = [
+            Card {
+                value: b.figures.emploi_6_mois,
+                label: EMPLOI,
+                sub: Some(scope),
+            },
+            Card {
+                value: b.figures.formation,
+                label: FORMATION,
+                sub: None,
+            },
+            Card {
+                value: b.figures.autres_6_mois,
+                label: AUTRES,
+                sub: None,
+            },
         ];
+        // Cards side by side share the height of the tallest.
         let mut row_h = 0;
-        for (i, (v, label, sub)) in items.into_iter().enumerate() {
-            let col = i as i32 % per_row;
-            if col == 0 && i > 0 {
+        for row in cards.chunks(per_row as usize) {
+            if row_h > 0 {
                 y += row_h + gap;
-                row_h = 0;
             }
-            let x = pad + col * (card_w + gap);
-            row_h = row_h.max(card(&mut c, x, y, card_w, v, label, sub));
+            row_h = row
+                .iter()
+                .map(|k| card_height(card_w, k.label, k.sub))
+                .max()
+                .unwrap_or(0);
+            for (col, k) in row.iter().enumerate() {
+                let x = pad + col as i32 * (card_w + gap);
+                card(&mut c, (x, y, card_w, row_h), k);
+            }
         }
         y += row_h + gap;
     }
