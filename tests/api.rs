@@ -602,3 +602,115 @@ fn health_and_openapi_describe_what_is_served() {
         .values()
         .all(|p| p["get"]["responses"]["200"].is_object()));
 }
+
+/// The real release (called by `release::release_of_the_real_data`, which
+/// builds it): real codes answer with the figures of the release's rows, at
+/// the national and regional levels, as JSON and as widgets; a famille de
+/// métiers' common first year, a code known through the continuum and a
+/// first year without figures of its own answer too, saying where the
+/// figures come from.
+pub fn check_real_release(release: &Path) {
+    let server = Server::start(release);
+    let base = "/api/inserjeunes";
+    let national = read_csv(&release.join("certifications.csv"));
+    let regionales = read_csv(&release.join("regionales.csv"));
+    let newest_national = latest(&national);
+    let newest_regional = latest(&regionales);
+    let at_latest =
+        |rows: &[Row], newest: &BTreeMap<String, String>, pred: &dyn Fn(&Row) -> bool| {
+            rows.iter()
+                .find(|r| r["millesime"] == newest[&r["filiere"]] && pred(r))
+                .cloned()
+        };
+    let with_rate = |r: &Row| !r["part_en_emploi_6_mois"].is_empty();
+    let mut checked = Vec::new();
+    for filiere in ["apprentissage", "pro"] {
+        let row = at_latest(&national, &newest_national, &|r| {
+            r["filiere"] == filiere && r["donnee_source_type"] == "propre" && with_rate(r)
+        })
+        .unwrap_or_else(|| panic!("a national {filiere} row with figures"));
+        let code = &row["code_certification"];
+        let a = server.get(&format!("{base}/certifications/{code}"));
+        assert_eq!(a.status, 200, "{code}: {}", a.text());
+        check_item(&a.json(), &row, &format!("real national {code}"));
+        let svg = server
+            .get(&format!("{base}/certifications/{code}.svg"))
+            .text();
+        let rate = &row["part_en_emploi_6_mois"];
+        assert!(
+            svg.contains(&format!("{rate} % sont en emploi 6 mois")),
+            "{code}"
+        );
+        checked.push(format!("national {filiere} {code}"));
+
+        let row = at_latest(&regionales, &newest_regional, &|r| {
+            r["filiere"] == filiere && with_rate(r)
+        })
+        .unwrap_or_else(|| panic!("a regional {filiere} row with figures"));
+        let (code, region) = (&row["code_certification"], &row["region_code"]);
+        let a = server.get(&format!("{base}/regionales/{region}/certifications/{code}"));
+        assert_eq!(a.status, 200, "{region} {code}: {}", a.text());
+        check_item(&a.json(), &row, &format!("real regional {region} {code}"));
+        let svg = server
+            .get(&format!(
+                "{base}/regionales/{region}/certifications/{code}.svg?theme=lba"
+            ))
+            .text();
+        assert!(
+            svg.contains("Les chiffres pour la région"),
+            "{region} {code}"
+        );
+        checked.push(format!("regional {filiere} {region} {code}"));
+    }
+    // A common first year (its famille's sum) and a code of the continuum.
+    for kind in ["famille_metiers", "ancienne", "nouvelle"] {
+        let Some(row) = at_latest(&regionales, &newest_regional, &|r| {
+            r["donnee_source_type"] == kind
+        }) else {
+            panic!("no regional {kind} row at the latest millésime");
+        };
+        let (code, region) = (&row["code_certification"], &row["region_code"]);
+        let item = server
+            .get(&format!("{base}/regionales/{region}/certifications/{code}"))
+            .json();
+        check_item(&item, &row, &format!("real {kind} {region} {code}"));
+        assert_eq!(item["donnee_source"]["type_ij"], kind);
+        let messages = item["_meta"]["messages"].to_string();
+        let first_source = row["donnee_source_code"]
+            .split('|')
+            .next()
+            .unwrap()
+            .to_string();
+        assert!(messages.contains(&first_source), "{code}: {messages}");
+        checked.push(format!("{kind} {region} {code}"));
+    }
+    // A first year without rows of its own: its terminal year's figures.
+    let terminales = read_csv(&release.join("certifications_terminales.csv"));
+    let own: BTreeSet<&str> = national
+        .iter()
+        .map(|r| r["code_certification"].as_str())
+        .collect();
+    let first_year = terminales.iter().find(|t| {
+        t["lien"] == "meme_formation"
+            && !own.contains(t["code_certification"].as_str())
+            && national.iter().any(|r| {
+                r["code_certification"] == t["code_certification_terminale"]
+                    && r["millesime"] == newest_national[&r["filiere"]]
+                    && with_rate(r)
+            })
+    });
+    let t = first_year.expect("a first year whose terminal year has figures");
+    let item = server
+        .get(&format!(
+            "{base}/certifications/{}",
+            t["code_certification"]
+        ))
+        .json();
+    assert_eq!(
+        item["certificationsTerminales"][0]["code_certification"],
+        t["code_certification_terminale"].as_str()
+    );
+    assert!(!item["taux_en_emploi_6_mois"].is_null());
+    checked.push(format!("first year {}", t["code_certification"]));
+    eprintln!("real release through the API: {}", checked.join(", "));
+}
