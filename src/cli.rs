@@ -114,6 +114,16 @@ Without --millesime, the latest of each filière. An académie stands for its r�
 pilotage_q4_<région>.{csv,parquet} and pilotage_<région>.html under --out (default RUN/pilotage)."
     )]
     Pilotage(PilotageCommandArgs),
+    /// Serve a release as the partners' API (the routes and widgets of the Exposition InserJeunes API).
+    #[command(
+        after_help = "Examples:\n  ij serve dist/sample/release/<version>\n  ij serve dist/real/release/<version> --addr 0.0.0.0:8080\n  curl http://127.0.0.1:8080/api/inserjeunes/certifications/40025214\n\n\
+Loads the release's Parquet tables once, then answers GET /api (health), /api/doc (OpenAPI 3), \
+/api/inserjeunes/certifications[/{codes}], /regionales[/{region}[/certifications/{codes}]], /formations[/{uai}-{code}] \
+as JSON, CSV (lists) or SVG widgets (single items). Read-only; put it behind a reverse proxy for TLS (see README)."
+    )]
+    Serve(crate::api::cli::ServeArgs),
+    /// The partners' API as static files: `ij api export`.
+    Api(crate::api::cli::ApiArgs),
 }
 
 #[derive(Debug, Args)]
@@ -420,6 +430,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Diff(args) => run_diff_command(&args),
         Command::Publish(args) => run_publish_command(&args),
         Command::Pilotage(args) => run_pilotage_command(&args),
+        Command::Serve(args) => crate::api::cli::run_serve(&args, quiet),
+        Command::Api(args) => crate::api::cli::run_api(&args, quiet),
         Command::Coverage(args) => match &args.check {
             Some(CoverageCommand::Check(check)) => run_check(check),
             None => run_coverage(&args, quiet),

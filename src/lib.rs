@@ -7,8 +7,10 @@
 //! - `stages/`: one module per pipeline stage (`bcn`, `continuum`, …);
 //! - `output/`: typed tables written as CSV and Parquet, atomically;
 //! - `pilotage/`: `ij pilotage`, a région's Q4 formations and their page;
-//! - `pipeline`: pipeline files and the runner; `cli`: the command line.
+//! - `pipeline`: pipeline files and the runner; `cli`: the command line;
+//! - `api/`: the partners' API and widgets, served from a release.
 
+pub mod api;
 pub mod cli;
 pub mod error;
 pub mod input;

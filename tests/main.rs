@@ -3,6 +3,10 @@
 
 mod common;
 
+mod api;
+mod api_bad_requests;
+mod api_export;
+mod api_widgets;
 mod bad_input;
 mod bcn_continuum;
 mod coverage;

@@ -677,6 +677,8 @@ fn release_of_the_real_data() {
     assert!(manifest["inputs"].as_array().unwrap().len() > 5);
     let regionales = crate::common::read_csv(&v.join("regionales.csv"));
     assert!(regionales.len() > 10_000, "{}", regionales.len());
+    // The same release served as the partners' API (issue 11).
+    crate::api::check_real_release(&v);
     if python_ready() {
         frictionless_validate(&v);
     }

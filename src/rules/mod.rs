@@ -17,6 +17,7 @@
 pub mod codes;
 pub mod continuum;
 pub mod dates;
+pub mod exposition;
 pub mod filiere;
 pub mod millesime;
 pub mod perimetre;

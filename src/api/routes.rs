@@ -1,0 +1,571 @@
+//! The routes, defined once: `ROUTES` is what the server registers, what
+//! `GET /api/doc` documents (OpenAPI 3) and what `ij api export` writes.
+//! `answer` turns one request into one reply, the same bytes whoever asks.
+
+use serde_json::{json, Map, Value};
+
+use crate::api::bulk;
+use crate::api::data::Level;
+use crate::api::query::{parse_codes, parse_region, parse_uai, split_extension, ApiError, Params};
+use crate::api::resolve::{find_filieres, find_one, Scope};
+use crate::api::shapes::{block_item, single_item, taux_of};
+use crate::api::widget::{self, Bloc, Direction, Theme, Trois, Widget};
+use crate::api::{openapi, Api};
+use crate::rules::filiere::Filiere;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RouteId {
+    Health,
+    Doc,
+    CertificationsList,
+    Certification,
+    RegionalesList,
+    RegionalesOfRegion,
+    Regionale,
+    FormationsList,
+    Formation,
+}
+
+/// How a parameter is documented.
+#[derive(Debug, Clone, Copy)]
+pub struct ParamDoc {
+    pub name: &'static str,
+    pub description: &'static str,
+    pub example: &'static str,
+    /// The values it takes, when it is a choice.
+    pub values: &'static [&'static str],
+    pub integer: bool,
+}
+
+const fn p(name: &'static str, description: &'static str, example: &'static str) -> ParamDoc {
+    ParamDoc {
+        name,
+        description,
+        example,
+        values: &[],
+        integer: false,
+    }
+}
+
+const fn choice(
+    name: &'static str,
+    description: &'static str,
+    values: &'static [&'static str],
+) -> ParamDoc {
+    ParamDoc {
+        name,
+        description,
+        example: values[0],
+        values,
+        integer: false,
+    }
+}
+
+const fn int(name: &'static str, description: &'static str, example: &'static str) -> ParamDoc {
+    ParamDoc {
+        name,
+        description,
+        example,
+        values: &[],
+        integer: true,
+    }
+}
+
+/// A route: its path as axum matches it, as OpenAPI writes it, and its parameters.
+#[derive(Debug, Clone, Copy)]
+pub struct RouteDef {
+    pub id: RouteId,
+    pub path: &'static str,
+    pub openapi_path: &'static str,
+    pub summary: &'static str,
+    pub path_params: &'static [ParamDoc],
+    pub query_params: &'static [ParamDoc],
+    /// Answer formats, the first the default (`json`, `svg`, `csv`).
+    pub formats: &'static [&'static str],
+    /// `.json` / `.csv` are written as a suffix of the path itself.
+    pub suffixed: bool,
+}
+
+const CODES: ParamDoc = p(
+    "codes",
+    "Un code ou plusieurs séparés par , ou | ; préfixe facultatif CFD:, MEFSTAT11:, SISE: (sinon 8 caractères : CFD, 11 : MEF_STAT_11, 7 : SISE). Suffixe .json ou .svg.",
+    "40025214",
+);
+const REGION: ParamDoc = p(
+    "region",
+    "Code INSEE de la région (84) ou code postal (69003).",
+    "84",
+);
+const MILLESIME: ParamDoc = p(
+    "millesime",
+    "2023 ou 2022_2023 ; par défaut le dernier millésime de la filière.",
+    "2022_2023",
+);
+const VUE: ParamDoc = choice(
+    "vue",
+    "filieres : un bloc par filière (voie scolaire, apprentissage), sommes par CFD.",
+    &["filieres"],
+);
+const DIRECTION: ParamDoc = choice(
+    "direction",
+    "Widget : disposition (vertical : 320 px de large).",
+    &["vertical", "horizontal"],
+);
+const THEME: ParamDoc = choice("theme", "Widget : thème.", &["dsfr", "lba"]);
+const IMAGE_ON_ERROR: ParamDoc = choice(
+    "imageOnError",
+    "Widget sans donnée : une image d'erreur (true), une 404 (false), une image vide (empty).",
+    &["false", "true", "empty"],
+);
+const MILLESIMES: ParamDoc = p(
+    "millesimes",
+    "Millésimes, séparés par des virgules.",
+    "2023",
+);
+const CODE_CERTIFICATIONS: ParamDoc = p(
+    "code_certifications",
+    "Codes de certification, séparés par des virgules.",
+    "40025214",
+);
+const REGIONS: ParamDoc = p("regions", "Régions (code INSEE ou code postal).", "84");
+const PAGE: ParamDoc = int("page", "Page, à partir de 1.", "1");
+const ITEMS: ParamDoc = int(
+    "items_par_page",
+    "Éléments par page (10 par défaut, 1000 au plus).",
+    "10",
+);
+
+const SINGLE: &[ParamDoc] = &[MILLESIME, VUE, DIRECTION, THEME, IMAGE_ON_ERROR];
+
+pub const ROUTES: &[RouteDef] = &[
+    RouteDef {
+        id: RouteId::Health,
+        path: "/api",
+        openapi_path: "/api",
+        summary: "État du service : version de ij, release servie et ses tables",
+        path_params: &[],
+        query_params: &[],
+        formats: &["json"],
+        suffixed: false,
+    },
+    RouteDef {
+        id: RouteId::Doc,
+        path: "/api/doc",
+        openapi_path: "/api/doc",
+        summary: "Ce document OpenAPI 3, généré depuis la définition des routes",
+        path_params: &[],
+        query_params: &[],
+        formats: &["json"],
+        suffixed: false,
+    },
+    RouteDef {
+        id: RouteId::CertificationsList,
+        path: "/api/inserjeunes/certifications",
+        openapi_path: "/api/inserjeunes/certifications",
+        summary: "Liste des certifications (national), paginée",
+        path_params: &[],
+        query_params: &[MILLESIMES, CODE_CERTIFICATIONS, PAGE, ITEMS],
+        formats: &["json", "csv"],
+        suffixed: true,
+    },
+    RouteDef {
+        id: RouteId::Certification,
+        path: "/api/inserjeunes/certifications/{codes}",
+        openapi_path: "/api/inserjeunes/certifications/{codes}",
+        summary: "Une certification au niveau national (JSON ou widget SVG)",
+        path_params: &[CODES],
+        query_params: SINGLE,
+        formats: &["json", "svg"],
+        suffixed: false,
+    },
+    RouteDef {
+        id: RouteId::RegionalesList,
+        path: "/api/inserjeunes/regionales",
+        openapi_path: "/api/inserjeunes/regionales",
+        summary: "Liste des certifications par région, paginée",
+        path_params: &[],
+        query_params: &[REGIONS, MILLESIMES, CODE_CERTIFICATIONS, PAGE, ITEMS],
+        formats: &["json", "csv"],
+        suffixed: true,
+    },
+    RouteDef {
+        id: RouteId::RegionalesOfRegion,
+        path: "/api/inserjeunes/regionales/{region}",
+        openapi_path: "/api/inserjeunes/regionales/{region}",
+        summary: "Liste des certifications d'une région, paginée (suffixe .json ou .csv)",
+        path_params: &[REGION],
+        query_params: &[MILLESIMES, CODE_CERTIFICATIONS, PAGE, ITEMS],
+        formats: &["json", "csv"],
+        suffixed: false,
+    },
+    RouteDef {
+        id: RouteId::Regionale,
+        path: "/api/inserjeunes/regionales/{region}/certifications/{codes}",
+        openapi_path: "/api/inserjeunes/regionales/{region}/certifications/{codes}",
+        summary: "Une certification dans une région (JSON ou widget SVG)",
+        path_params: &[REGION, CODES],
+        query_params: SINGLE,
+        formats: &["json", "svg"],
+        suffixed: false,
+    },
+    RouteDef {
+        id: RouteId::FormationsList,
+        path: "/api/inserjeunes/formations",
+        openapi_path: "/api/inserjeunes/formations",
+        summary: "Liste des formations par établissement, paginée",
+        path_params: &[],
+        query_params: &[
+            p(
+                "uais",
+                "UAI des établissements, séparés par des virgules.",
+                "0630003L",
+            ),
+            REGIONS,
+            p(
+                "academies",
+                "Codes des académies, séparés par des virgules.",
+                "06",
+            ),
+            MILLESIMES,
+            CODE_CERTIFICATIONS,
+            PAGE,
+            ITEMS,
+        ],
+        formats: &["json", "csv"],
+        suffixed: true,
+    },
+    RouteDef {
+        id: RouteId::Formation,
+        path: "/api/inserjeunes/formations/{formation}",
+        openapi_path: "/api/inserjeunes/formations/{formation}",
+        summary: "Une formation d'un établissement : {uai}-{code} (JSON ou widget SVG)",
+        path_params: &[p(
+            "formation",
+            "L'UAI et le code, séparés par un tiret : 0630003L-40025214 (suffixe .json ou .svg).",
+            "0630003L-40025214",
+        )],
+        query_params: &[MILLESIME, DIRECTION, THEME, IMAGE_ON_ERROR],
+        formats: &["json", "svg"],
+        suffixed: false,
+    },
+];
+
+/// A reply, as bytes: the server sends it, the export writes it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reply {
+    pub status: u16,
+    pub content_type: &'static str,
+    pub body: Vec<u8>,
+}
+
+pub const JSON: &str = "application/json; charset=utf-8";
+pub const SVG: &str = "image/svg+xml; charset=utf-8";
+pub const CSV: &str = "text/csv; charset=utf-8";
+
+impl Reply {
+    pub fn json(status: u16, value: &Value) -> Reply {
+        Reply {
+            status,
+            content_type: JSON,
+            body: serde_json::to_vec(value).expect("a JSON value serializes"),
+        }
+    }
+    pub fn error(e: &ApiError) -> Reply {
+        Reply::json(e.status, &e.body())
+    }
+    fn svg(text: String) -> Reply {
+        Reply {
+            status: 200,
+            content_type: SVG,
+            body: text.into_bytes(),
+        }
+    }
+}
+
+/// Answers one request: the route, its path parameters (decoded), its query string.
+pub fn answer(api: &Api, id: RouteId, path: &[&str], query: Option<&str>) -> Reply {
+    match try_answer(api, id, path, query) {
+        Ok(r) => r,
+        Err(e) => Reply::error(&e),
+    }
+}
+
+fn try_answer(
+    api: &Api,
+    id: RouteId,
+    path: &[&str],
+    query: Option<&str>,
+) -> Result<Reply, ApiError> {
+    let params = Params::parse(query)?;
+    let arg = |i: usize| path.get(i).copied().unwrap_or("");
+    match id {
+        RouteId::Health => Ok(Reply::json(200, &health(api))),
+        RouteId::Doc => Ok(Reply::json(200, &openapi::document(api))),
+        RouteId::CertificationsList | RouteId::RegionalesList | RouteId::FormationsList => {
+            let level = match id {
+                RouteId::CertificationsList => Level::National,
+                RouteId::RegionalesList => Level::Region,
+                _ => Level::Etablissement,
+            };
+            bulk_reply(api, level, &params, None, arg(0))
+        }
+        RouteId::RegionalesOfRegion => {
+            let (region, ext) = split_extension(arg(0));
+            let region = parse_region(region, &api.reference)?;
+            bulk_reply(
+                api,
+                Level::Region,
+                &params,
+                Some(region),
+                ext.unwrap_or("json"),
+            )
+        }
+        RouteId::Certification => single(api, Level::National, "", arg(0), &params),
+        RouteId::Regionale => {
+            let region = parse_region(arg(0), &api.reference)?;
+            single(api, Level::Region, &region, arg(1), &params)
+        }
+        RouteId::Formation => {
+            let (stem, ext) = split_extension(arg(0));
+            let (uai, code) = stem.split_once('-').ok_or_else(|| {
+                ApiError::bad_request(
+                    "Formation attendue sous la forme {uai}-{code} : 0630003L-40025214",
+                )
+            })?;
+            let uai = parse_uai(uai)?;
+            let code = format!("{code}.{}", ext.unwrap_or("json"));
+            single(api, Level::Etablissement, &uai, &code, &params)
+        }
+    }
+}
+
+fn bulk_reply(
+    api: &Api,
+    level: Level,
+    params: &Params,
+    region: Option<String>,
+    ext: &str,
+) -> Result<Reply, ApiError> {
+    let list = bulk::list(api, level, params, region)?;
+    match ext {
+        "csv" => Ok(Reply {
+            status: 200,
+            content_type: CSV,
+            body: bulk::csv(api, level, &list).into_bytes(),
+        }),
+        "json" | "" => Ok(Reply::json(200, &list)),
+        other => Err(ApiError::bad_request(format!(
+            "Format inconnu « {other} » (json ou csv)"
+        ))),
+    }
+}
+
+/// The widget parameters, checked (also on `.json`, so a typo is told).
+struct WidgetParams {
+    direction: Direction,
+    theme: Theme,
+    on_error: &'static str,
+}
+
+fn widget_params(params: &Params) -> Result<WidgetParams, ApiError> {
+    let direction = match params.choice("direction", DIRECTION.values, "vertical")? {
+        "horizontal" => Direction::Horizontal,
+        _ => Direction::Vertical,
+    };
+    let theme = match params.choice("theme", THEME.values, "dsfr")? {
+        "lba" => Theme::Lba,
+        _ => Theme::Dsfr,
+    };
+    let on_error = params.choice("imageOnError", IMAGE_ON_ERROR.values, "false")?;
+    Ok(WidgetParams {
+        direction,
+        theme,
+        on_error,
+    })
+}
+
+/// A single-item route: one code, several codes, or the filières view.
+fn single(
+    api: &Api,
+    level: Level,
+    place: &str,
+    codes: &str,
+    params: &Params,
+) -> Result<Reply, ApiError> {
+    let (codes, ext) = split_extension(codes);
+    let svg = match ext {
+        None | Some("json") => false,
+        Some("svg") => true,
+        Some(other) => {
+            return Err(ApiError::bad_request(format!(
+                "Format inconnu « {other} » (json ou svg)"
+            )))
+        }
+    };
+    let codes = parse_codes(codes)?;
+    let millesime = params.millesime()?;
+    let vue = params.choice("vue", VUE.values, "")? == "filieres";
+    let w = widget_params(params)?;
+    if level == Level::Etablissement && (codes.len() > 1 || vue) {
+        return Err(ApiError::bad_request(
+            "Une formation se demande pour un seul code, sans vue=filieres",
+        ));
+    }
+    let scope = Scope { level, place };
+    let region_nom = (level == Level::Region)
+        .then(|| api.reference.region(place).map(|r| r.libelle.clone()))
+        .flatten();
+    let on_error = |e: ApiError| -> Result<Reply, ApiError> {
+        match (svg, w.on_error) {
+            (true, "true") => Ok(Reply::svg(widget::render_error(
+                w.theme,
+                w.direction,
+                &e.message,
+            ))),
+            (true, "empty") => Ok(Reply::svg(widget::render_empty(w.theme))),
+            _ => Err(e),
+        }
+    };
+    let first = &codes[0];
+    if codes.len() == 1 && !vue {
+        let found = match find_one(&api.data, scope, first, millesime) {
+            Ok(f) => f,
+            Err(e) => return on_error(e),
+        };
+        if !svg {
+            return Ok(Reply::json(
+                200,
+                &single_item(&found, level, place, &api.data, &api.reference),
+            ));
+        }
+        let t = taux_of(&found.figures);
+        let figures = Trois {
+            emploi_6_mois: t.taux_en_emploi_6_mois,
+            formation: t.taux_en_formation,
+            autres_6_mois: t.taux_autres_6_mois,
+        };
+        if figures.is_empty() {
+            return on_error(ApiError::not_found("Pas de données pour la certification"));
+        }
+        let widget = Widget {
+            theme: w.theme,
+            direction: w.direction,
+            id: widget_id(level, place, &first.code),
+            code: first.code.clone(),
+            libelle: libelle(api, &first.code),
+            millesime: found.millesime,
+            insersup: found.filiere == Filiere::Superieur,
+            region: region_nom,
+            blocs: vec![Bloc {
+                titre: None,
+                figures,
+            }],
+        };
+        return Ok(Reply::svg(widget::render(&widget)));
+    }
+    let blocks = match find_filieres(&api.data, scope, &codes, vue, millesime) {
+        Ok(b) => b,
+        Err(e) => return on_error(e),
+    };
+    if !svg {
+        let mut body = Map::new();
+        for b in &blocks {
+            body.insert(b.filiere.as_str().into(), block_item(b, &api.data));
+        }
+        return Ok(Reply::json(200, &Value::Object(body)));
+    }
+    let blocs: Vec<Bloc> = blocks
+        .iter()
+        .map(|b| {
+            let t = taux_of(&b.figures);
+            Bloc {
+                titre: Some(voie(b.filiere).to_string()),
+                figures: Trois {
+                    emploi_6_mois: t.taux_en_emploi_6_mois,
+                    formation: t.taux_en_formation,
+                    autres_6_mois: t.taux_autres_6_mois,
+                },
+            }
+        })
+        .collect();
+    if blocs.iter().all(|b| b.figures.is_empty()) {
+        return on_error(ApiError::not_found("Pas de données pour la certification"));
+    }
+    let newest = blocks
+        .iter()
+        .map(|b| b.millesime)
+        .max()
+        .expect("one block at least");
+    let widget = Widget {
+        theme: w.theme,
+        direction: w.direction,
+        id: widget_id(level, place, &first.code),
+        code: codes
+            .iter()
+            .map(|c| c.code.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
+        libelle: libelle(api, &first.code),
+        millesime: newest,
+        insersup: blocks.iter().all(|b| b.filiere == Filiere::Superieur),
+        region: region_nom,
+        blocs,
+    };
+    Ok(Reply::svg(widget::render(&widget)))
+}
+
+fn voie(f: Filiere) -> &'static str {
+    match f {
+        Filiere::Pro => "Pour la voie scolaire",
+        Filiere::Apprentissage => "Pour la voie apprentissage",
+        Filiere::Agricole => "Pour l'enseignement agricole",
+        Filiere::Superieur => "Pour l'enseignement supérieur",
+    }
+}
+
+fn libelle(api: &Api, code: &str) -> String {
+    api.data
+        .certifications
+        .get(code)
+        .map(|c| c.libelle.to_string())
+        .unwrap_or_default()
+}
+
+/// Unique on a page that embeds several widgets inline (codes, régions and
+/// UAIs are [0-9A-Z]: checked before).
+fn widget_id(level: Level, place: &str, code: &str) -> String {
+    let place: String = place.chars().filter(char::is_ascii_alphanumeric).collect();
+    format!("ij-{}-{place}-{code}", level.table())
+}
+
+/// `GET /api`: what is served.
+pub fn health(api: &Api) -> Value {
+    let mut latest = Map::new();
+    for level in Level::ALL {
+        let t = api.data.table(level);
+        let by_filiere: Map<String, Value> = t
+            .millesimes
+            .keys()
+            .filter_map(|f| {
+                Some((
+                    f.as_str().to_string(),
+                    Value::from(t.latest(*f)?.to_string()),
+                ))
+            })
+            .collect();
+        latest.insert(level.table().into(), Value::Object(by_filiere));
+    }
+    json!({
+        "name": "ij",
+        "version": env!("CARGO_PKG_VERSION"),
+        "release": api.data.version,
+        "seuil": api.data.seuil,
+        "tables": api.data.tables,
+        "rows": {
+            "certifications": api.data.national.rows.len(),
+            "regionales": api.data.regionales.rows.len(),
+            "formations": api.data.formations.rows.len(),
+        },
+        "dernier_millesime": latest,
+    })
+}
