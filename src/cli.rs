@@ -41,7 +41,9 @@ pub struct Cli {
 pub enum Command {
     /// Run the stages of a pipeline file, in order.
     #[command(
-        after_help = "Examples:\n  ij run\n  ij run pipelines/real.toml\n  ij run pipelines/default.toml --out /tmp/sample --quiet\n\nEach stage writes under OUT/<stage>/; a failed stage leaves earlier outputs as they were."
+        after_help = "Examples:\n  ij run\n  ij run pipelines/real.toml\n  ij run pipelines/default.toml --out /tmp/sample --quiet\n\nEach stage writes OUT/<stage>/, swapped in as a whole once the stage succeeded: a failed or killed run \
+leaves every stage folder and the release wholly old or wholly new. One run at a time per OUT (a second one \
+stops at once); OUT/run.json records every input's and output's SHA-256."
     )]
     Run(RunArgs),
     /// Build the formation referential (one row per CFD, MEF_STAT_11, SISE code) from BCN tables.
@@ -395,6 +397,12 @@ fn run_release(args: &ReleaseArgs, quiet: bool) -> anyhow::Result<()> {
         csv_separator: args.csv_separator,
         previous: args.previous.clone(),
     };
+    // No pipeline may rewrite the run folder while the release reads it.
+    let _lock = if args.run.is_dir() {
+        Some(crate::output::lock::lock_out(&args.run)?)
+    } else {
+        None
+    };
     let progress = StageProgress::start("release".to_string(), quiet);
     let report = crate::release::build::run_release(&args.run, &options, &args.out);
     progress.finish();
@@ -513,6 +521,10 @@ fn run_pipeline(args: &RunArgs, quiet: bool) -> anyhow::Result<()> {
     if let Some(out) = &args.out {
         pipeline.out = out.clone();
     }
+    pipeline.preflight()?;
+    // One run at a time in `out`; what dead runs left there goes first.
+    let _lock = crate::output::lock::lock_out(&pipeline.out)?;
+    crate::output::staged::clean_dead(&pipeline.out)?;
     if !quiet {
         eprintln!(
             "ij: pipeline {} ({}): {} → {}",
@@ -529,6 +541,7 @@ fn run_pipeline(args: &RunArgs, quiet: bool) -> anyhow::Result<()> {
     }
     let started = std::time::Instant::now();
     let mut reports = Vec::new();
+    let mut hashes = crate::pipeline::RunHashes::default();
     for &stage in &pipeline.stages {
         let progress = StageProgress::start(stage.name().to_string(), quiet);
         let report = pipeline.run_stage(stage);
@@ -546,7 +559,7 @@ fn run_pipeline(args: &RunArgs, quiet: bool) -> anyhow::Result<()> {
         }
         reports.push(report);
         // What ran so far, for the release's manifest (no timings: reproducible).
-        pipeline.write_run_record(&reports)?;
+        pipeline.write_run_record(&reports, &mut hashes)?;
     }
     if !quiet {
         eprintln!(

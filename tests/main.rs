@@ -11,5 +11,6 @@ mod coverage_report;
 mod diff_publish;
 mod familles;
 mod indicators;
+mod integrity;
 mod real_data;
 mod release;

@@ -20,3 +20,4 @@ pub mod dates;
 pub mod filiere;
 pub mod millesime;
 pub mod rates;
+pub mod spreadsheet;
