@@ -96,7 +96,8 @@ coverage rates are compared between coverage_summary*.json files at the same pat
         after_help = "Examples:\n  ij publish dist/v2 --dataset insertion-des-jeunes   # dry run: prints every call\n  DATAGOUV_API_KEY=... ij publish dist/v2 --dataset insertion-des-jeunes --apply\n  ij publish dist/v2 --dataset 5f3c0a9e --base-url https://demo.data.gouv.fr/api/1 --apply\n\n\
 Each file (CSV, Parquet, <table>.schema.json, datapackage.json, README.md, CHANGELOG.md) replaces the resource with its title (the file name) or becomes a new one; \
 its description and schema link are set. The API key is read from $DATAGOUV_API_KEY (or --api-key-env), never from the command line. \
-The release is checked first (a file missing or not matching datapackage.json: nothing is sent). 5xx and network errors are retried; \
+The release is checked first (a file missing, or not matching datapackage.json or manifest.json: nothing is sent, in a dry run too). \
+Each call times out after --timeout seconds (60); a line is printed as each file starts uploading. 5xx and network errors are retried; \
 401/403 stop at once; the report lists every file and the exit status is 1 if one was not published. Running again is safe."
     )]
     Publish(PublishArgs),
@@ -135,9 +136,12 @@ pub struct PublishArgs {
     /// The API base URL [default: $DATAGOUV_API_URL, else https://www.data.gouv.fr/api/1].
     #[arg(long, value_name = "URL", value_parser = publish::parse_base_url)]
     pub base_url: Option<String>,
-    /// The environment variable that holds the API key.
+    /// The NAME of the environment variable that holds the API key (never the key itself).
     #[arg(long, value_name = "VAR", default_value = publish::DEFAULT_API_KEY_ENV)]
     pub api_key_env: String,
+    /// Seconds each call may take (connect, send, answer) before it is failed and retried.
+    #[arg(long, value_name = "SECONDS", default_value = "60", value_parser = publish::parse_timeout)]
+    pub timeout: Duration,
     /// How many times a call answered 5xx, or not answered, is retried.
     #[arg(long, value_name = "N", default_value_t = 3)]
     pub retries: u32,
@@ -179,7 +183,10 @@ fn run_publish_command(args: &PublishArgs) -> anyhow::Result<()> {
         PublishMode::DryRun
     };
     settings.offline = args.offline;
+    // Checked here, not by clap, whose message would print the value.
+    publish::check_api_key_env(&args.api_key_env).map_err(crate::error::Error::usage)?;
     settings.api_key = publish::api_key_from_env(&args.api_key_env);
+    settings.timeout = args.timeout;
     settings.api_key_env = args.api_key_env.clone();
     settings.retry = RetryPolicy {
         retries: args.retries,
@@ -522,6 +529,9 @@ fn run_pipeline(args: &RunArgs, quiet: bool) -> anyhow::Result<()> {
         pipeline.out = out.clone();
     }
     pipeline.preflight()?;
+    for (path, encoding) in &pipeline.encodings {
+        crate::input::encoding::declare(path, *encoding);
+    }
     // One run at a time in `out`; what dead runs left there goes first.
     let _lock = crate::output::lock::lock_out(&pipeline.out)?;
     crate::output::staged::clean_dead(&pipeline.out)?;
@@ -596,6 +606,6 @@ fn print_report(report: &StageReport, out_dir: &std::path::Path) {
         );
     }
     for line in &report.details {
-        eprintln!("  {line}");
+        eprintln!("  {}", crate::error::escape_controls(line));
     }
 }

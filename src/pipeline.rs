@@ -96,6 +96,10 @@ pub struct Inputs {
     /// Platform catalogues whose coverage the `coverage` stage measures.
     #[serde(default)]
     pub catalogues: Vec<CatalogueEntry>,
+    /// Files (or folders) whose encoding is declared rather than detected:
+    /// `"path" = "windows-1252"` or `"utf-8"`.
+    #[serde(default)]
+    pub encodings: BTreeMap<PathBuf, String>,
 }
 
 /// `[[inputs.catalogues]]`: a catalogue, its name (the output folder) and,
@@ -213,6 +217,8 @@ pub struct Pipeline {
     pub catalogues: Vec<CatalogueInput>,
     /// Source paths given as folders (each stands for its .csv and .json files).
     pub input_folders: Vec<PathBuf>,
+    /// `[inputs.encodings]`, resolved: decoded as told (`input::encoding::declare`).
+    pub encodings: Vec<(PathBuf, crate::input::encoding::Encoding)>,
     pub indicators: IndicatorsOptions,
     pub release: ReleaseOptions,
     pub csv: CsvOptions,
@@ -320,6 +326,12 @@ impl Pipeline {
                 format,
             });
         }
+        let mut encodings = Vec::new();
+        for (p, name) in &file.inputs.encodings {
+            let encoding = crate::input::encoding::Encoding::parse(name)
+                .map_err(|m| usage(format!("inputs.encodings {}: {m}", p.display())))?;
+            encodings.push((resolve(p), encoding));
+        }
         if indicators.seuil < 0 {
             return Err(usage("settings.seuil must be 0 or more".into()));
         }
@@ -332,6 +344,7 @@ impl Pipeline {
             sources,
             catalogues,
             input_folders,
+            encodings,
             indicators,
             release: ReleaseOptions {
                 version: file.settings.release_version.clone(),

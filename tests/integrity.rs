@@ -2,7 +2,7 @@
 //! rename, two runs into one folder, stage folders from two runs, and the
 //! release's independence from where the run was started.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -368,4 +368,415 @@ fn the_release_names_inputs_by_file_name_and_sha256_wherever_the_run_started() {
         "{readme}"
     );
     assert!(!readme.contains("fixtures/"), "no local path in the README");
+}
+
+// ---- Values: rejects with their reason ----------------------------------------
+
+const REGIONAL_HEADER: &str = "id;millesime;code_region_ij;code_region;voie;cfd;mefstat11;nb_annee_term;nb_en_emploi_12_mois;nb_en_emploi_18_mois;nb_en_emploi_24_mois;nb_en_emploi_6_mois;nb_poursuite_etudes;nb_sortant;taux_emploi_12_mois;taux_emploi_18_mois;taux_emploi_24_mois;taux_emploi_6_mois;taux_poursuite_etudes";
+
+/// Runs the indicators stage on the sample's BCN and continuum with one
+/// regional file; returns the output folder.
+fn indicators_on(dir: &Path, regional: &str, etablissements: Option<&str>) -> PathBuf {
+    let sample = dir.join("sample");
+    if !sample.is_dir() {
+        ij_ok(&["run", "--out", s(&sample), "--quiet"]);
+    }
+    let file = dir.join("regional.csv");
+    std::fs::write(&file, regional).unwrap();
+    let out = dir.join("ind");
+    let mut args = vec![
+        "indicators".to_string(),
+        "--bcn-out".into(),
+        s(&sample.join("bcn")).into(),
+        "--continuum-out".into(),
+        s(&sample.join("continuum")).into(),
+        "--regional".into(),
+        s(&file).into(),
+        "--out".into(),
+        s(&out).into(),
+        "--quiet".into(),
+    ];
+    if let Some(text) = etablissements {
+        let cfa = dir.join("cfa.csv");
+        std::fs::write(&cfa, text).unwrap();
+        args.extend(["--etablissements".into(), s(&cfa).to_string()]);
+    }
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    ij_ok(&args);
+    out
+}
+
+/// The rejects of the indicators stage: (line, reason).
+fn rejects(out: &Path) -> Vec<(String, String)> {
+    crate::common::read_csv(&out.join("indicators_rejects.csv"))
+        .into_iter()
+        .map(|r| (r["line"].clone(), r["reason"].clone()))
+        .collect()
+}
+
+#[test]
+fn values_that_should_be_rejected_are_rejected_with_their_reason() {
+    let tmp = tempfile::tempdir().unwrap();
+    let row =
+        |id: u32, millesime: &str, ij: &str, insee: &str, cfd: &str, mef: &str, counts: &str| {
+            format!("{id};{millesime};{ij};{insee};scolaire;{cfd};{mef};{counts}")
+        };
+    let good = "40;10;11;12;13;14;20;20;;;;;";
+    let (mef, huge, above) = (
+        "23830025510",
+        "5000000000000000000;;;;;;;;;;;",
+        "40;10;11;12;13;25;20;;;;;",
+    );
+    let lines = [
+        REGIONAL_HEADER.to_string(),
+        // 2-3: two régions at 5e18 would sum to a negative national count.
+        row(1, "2021_2022", "10", "11", "", mef, huge),
+        row(2, "2021_2022", "01", "84", "", mef, huge),
+        // 4: a MEF_STAT_11 of letters.
+        row(3, "2021_2022", "10", "11", "", "ABCDEFGHIJK", good),
+        // 5: a MEF_STAT_11 that does not match its CFD.
+        row(4, "2021_2022", "10", "11", "40025513", mef, good),
+        // 6: more continuing and leaving than in final year.
+        row(5, "2021_2022", "10", "11", "", mef, above),
+        // 7-9: millésimes that are not one year or two consecutive ones.
+        row(6, "2021_2023", "10", "11", "", mef, good),
+        row(7, "2022_2022", "10", "11", "", mef, good),
+        row(8, "2020_2021_2022", "10", "11", "", mef, good),
+    ];
+    let cfa = "Année;UAI;Libellé;Région;DEVENIR Part poursuite études;DEVENIR Part en emploi 6 mois;DEVENIR Part autre situation 6 mois;Part contrats apprentissage interrompus;Taux poursuite études;Taux emploi 6 mois;Taux emploi 6 mois attendu;VA emploi 6 mois;Taux emploi 12 mois;Taux emploi 18 mois;Taux emploi 24 mois;num_ligne\n\
+cumul 2023-2024;0690122H;CFA des métiers de l'automobile, Lyon;AUVERGNE-RHONE-ALPES;90.0;90.0;90.0;;31.0;72.0;70.0;2.0;78.0;;;1.0\n";
+    let out = indicators_on(tmp.path(), &(lines.join("\n") + "\n"), Some(cfa));
+    let found = rejects(&out);
+    let expect = |line: &str, reason: &str| {
+        assert!(
+            found
+                .iter()
+                .any(|(l, r)| l == line && r.starts_with(reason)),
+            "line {line}: no reject starting {reason:?} in {found:?}"
+        );
+    };
+    expect("2", "count_too_large: nb_annee_term is 5000000000000000000");
+    expect("3", "count_too_large");
+    expect(
+        "4",
+        "invalid_code: mefstat11: \"ABCDEFGHIJK\" is not a MEF_STAT_11",
+    );
+    expect(
+        "5",
+        "mef_cfd_mismatch: MEF_STAT_11 \"23830025510\" does not belong to CFD \"40025513\"",
+    );
+    expect("6", "poursuite_plus_sortants_above_annee_term: nb_poursuite_etudes + nb_sortant (45) is above nb_annee_term (40)");
+    expect("7", "unknown_millesime: \"2021_2023\"");
+    expect("8", "unknown_millesime: \"2022_2022\"");
+    expect("9", "unknown_millesime: \"2020_2021_2022\"");
+    expect(
+        "2",
+        "devenir_not_100: the devenir shares (emploi + poursuite + autres) sum to 270",
+    );
+    // Nothing of them reached a table: no negative count, no rewritten millésime.
+    for table in ["certifications", "regionales"] {
+        for r in crate::common::read_csv(&out.join(format!("{table}.csv"))) {
+            assert!(!r["nb_annee_term"].starts_with('-'), "{table}: {r:?}");
+            assert!(!["2022", "2020_2022", "2021_2023"].contains(&r["millesime"].as_str()));
+        }
+    }
+    assert!(crate::common::read_csv(&out.join("etablissements.csv")).is_empty());
+}
+
+// ---- Reading ------------------------------------------------------------------
+
+/// `ij bcn` on the sample's BCN folder with one file replaced by `bytes`.
+fn bcn_with(dir: &Path, file: &str, bytes: &[u8]) -> std::process::Output {
+    let bcn = dir.join("bcn");
+    crate::common::copy_dir(&repo().join("fixtures/bcn"), &bcn);
+    std::fs::write(bcn.join(file), bytes).unwrap();
+    ij(&[
+        "bcn",
+        "--bcn",
+        s(&bcn),
+        "--out",
+        s(&dir.join("out")),
+        "--quiet",
+    ])
+}
+
+fn fails_with(out: &std::process::Output, expected: &str) {
+    let e = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{e}");
+    assert!(e.contains(expected), "{expected:?} not in: {e}");
+}
+
+/// `text` with each U+0001 replaced by `É` in Windows-1252 (byte 0xC9).
+fn windows_1252_e(text: &str) -> Vec<u8> {
+    text.bytes()
+        .map(|b| if b == 1 { 0xC9 } else { b })
+        .collect()
+}
+
+/// A row of N_DIPLOME_SISE.csv (`|`-separated) with its code and label.
+fn sise_row(code: &str, libelle: &str) -> String {
+    format!("{code}|40||DEG|{libelle}||310|M|39|413|||01/09/2014||12/05/2023|O\n")
+}
+
+/// The sample's N_DIPLOME_SISE.csv (ASCII, `|`), with `f` applied to its text.
+fn sise_file(f: impl Fn(&str) -> String) -> Vec<u8> {
+    let text = std::fs::read_to_string(repo().join("fixtures/bcn/N_DIPLOME_SISE.csv")).unwrap();
+    f(&text).into_bytes()
+}
+
+#[test]
+fn reading_is_never_silently_wrong() {
+    let tmp = tempfile::tempdir().unwrap();
+    let case = |name: &str| {
+        let d = tmp.path().join(name);
+        std::fs::create_dir_all(&d).unwrap();
+        d
+    };
+    let original = std::fs::read(repo().join("fixtures/bcn/N_DIPLOME_SISE.csv")).unwrap();
+    let header_end = original.iter().position(|&b| b == b'\n').unwrap() + 1;
+
+    // One invalid byte in an otherwise UTF-8 file (its labels hold accents).
+    let mut bytes = sise_file(|t| format!("{t}{}", sise_row("2600001", "SANTÉ")));
+    bytes.extend_from_slice(&windows_1252_e(&sise_row("2600002", "\u{1}COLE")));
+    let out = bcn_with(&case("byte"), "N_DIPLOME_SISE.csv", &bytes);
+    fails_with(&out, "is not UTF-8, in a file otherwise UTF-8");
+
+    // A NUL byte after a BOM.
+    let mut bytes = b"\xEF\xBB\xBF".to_vec();
+    bytes.extend_from_slice(&original[..header_end]);
+    bytes.extend_from_slice(b"26\x0000001|40||DEG|Y||310|M|39|413|||01/09/2014||12/05/2023|O\n");
+    fails_with(
+        &bcn_with(&case("nul"), "N_DIPLOME_SISE.csv", &bytes),
+        "N_DIPLOME_SISE.csv:2: NUL byte at column 3",
+    );
+
+    // A BOM in the middle of the file.
+    let bytes = sise_file(|t| format!("{t}\u{feff}{}", sise_row("2600002", "Y")));
+    let out = bcn_with(&case("bom"), "N_DIPLOME_SISE.csv", &bytes);
+    fails_with(&out, "byte-order mark (U+FEFF)");
+
+    // A duplicated column name.
+    let bytes = sise_file(|t| {
+        let (head, rest) = t.split_once('\n').unwrap();
+        let head = head.trim_end_matches('\r');
+        let rest: String = rest.lines().map(|l| format!("{l}|\n")).collect();
+        format!("{head}|DIPLOME_SISE\n{rest}")
+    });
+    fails_with(
+        &bcn_with(&case("dup"), "N_DIPLOME_SISE.csv", &bytes),
+        "is also column 1",
+    );
+
+    // A CRLF file: the error names the line an editor shows.
+    let bytes = sise_file(|t| {
+        let mut t = t.replace('\n', "\r\n");
+        t.push_str("TOO_SHORT\r\n");
+        t
+    });
+    let lines = String::from_utf8_lossy(&bytes).matches('\n').count();
+    fails_with(
+        &bcn_with(&case("crlf"), "N_DIPLOME_SISE.csv", &bytes),
+        &format!("N_DIPLOME_SISE.csv:{lines}:2"),
+    );
+
+    // Control characters in a bad value are escaped in the message.
+    let bytes = sise_file(|t| format!("{t}{}", sise_row("26\u{1b}[2J01", "Y")));
+    let out = bcn_with(&case("ctl"), "N_DIPLOME_SISE.csv", &bytes);
+    let e = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !e.contains('\u{1b}'),
+        "raw escape sent to the terminal: {e:?}"
+    );
+    assert!(e.contains("\\u{1b}[2J"), "{e}");
+}
+
+/// `ij bcn` with `row` added to N_DIPLOME_SISE.csv; the referential's row `code`.
+fn referentiel_row_with(dir: &Path, row: &str, code: &str) -> HashMap<String, String> {
+    let bytes = sise_file(|t| format!("{t}{row}"));
+    let out = bcn_with(dir, "N_DIPLOME_SISE.csv", &bytes);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    crate::common::read_csv(&dir.join("out/formations_referentiel.csv"))
+        .into_iter()
+        .find(|r| r["code_certification"] == code)
+        .expect("the row is read")
+}
+
+#[test]
+fn quoting_is_per_field_so_a_stray_quote_stays_text() {
+    let tmp = tempfile::tempdir().unwrap();
+    // One properly quoted field, and a label that starts with a quote.
+    let row = referentiel_row_with(
+        tmp.path(),
+        &sise_row("\"2600003\"", "\"Diplome d'etat\" en 4 ans"),
+        "2600003",
+    );
+    assert_eq!(row["libelle"], "\"Diplome d'etat\" en 4 ans");
+}
+
+#[test]
+fn a_declared_encoding_decodes_a_file_as_told() {
+    let tmp = tempfile::tempdir().unwrap();
+    let bcn = tmp.path().join("bcn");
+    crate::common::copy_dir(&repo().join("fixtures/bcn"), &bcn);
+    // UTF-8 accents and one Windows-1252 byte: an error unless declared.
+    let mut bytes = sise_file(|t| format!("{t}{}", sise_row("2600004", "SANTÉ")));
+    bytes.extend_from_slice(&windows_1252_e(&sise_row("2600005", "\u{1}COLE")));
+    std::fs::write(bcn.join("N_DIPLOME_SISE.csv"), &bytes).unwrap();
+    let pipeline = |declared: &str| {
+        let p = tmp.path().join("p.toml");
+        std::fs::write(
+            &p,
+            format!("name = 't'\nout = 'out'\nstages = ['bcn']\n[inputs]\nbcn = 'bcn'\n{declared}"),
+        )
+        .unwrap();
+        p
+    };
+    let e = ij_err(&["run", s(&pipeline("")), "--quiet"], 1);
+    assert!(
+        e.contains("declare the file's encoding under [inputs.encodings]"),
+        "{e}"
+    );
+    let p = pipeline("[inputs.encodings]\n'bcn/N_DIPLOME_SISE.csv' = 'windows-1252'\n");
+    ij_ok(&["run", s(&p), "--quiet"]);
+    let rows = crate::common::read_csv(&tmp.path().join("out/bcn/formations_referentiel.csv"));
+    let libelle = |code: &str| {
+        rows.iter()
+            .find(|r| r["code_certification"] == code)
+            .unwrap()["libelle"]
+            .clone()
+    };
+    assert_eq!(libelle("2600005"), "ÉCOLE", "decoded as declared");
+}
+
+// ---- Outputs: cells a spreadsheet would run -----------------------------------
+
+#[test]
+fn a_formula_in_a_label_is_neutralised_in_csv_only_and_reported() {
+    let tmp = tempfile::tempdir().unwrap();
+    let formula = "=HYPERLINK(\"http://x.example\",\"clic\")";
+    let quoted = format!("\"{}\"", formula.replace('"', "\"\""));
+    let row = referentiel_row_with(tmp.path(), &sise_row("2600006", &quoted), "2600006");
+    assert_eq!(row["libelle"], format!("'{formula}"), "CSV: shown as text");
+    let df = polars::prelude::ParquetReader::new(
+        std::fs::File::open(tmp.path().join("out/formations_referentiel.parquet")).unwrap(),
+    );
+    use polars::prelude::SerReader;
+    let df = df.finish().unwrap();
+    let libelles: Vec<Option<&str>> = df
+        .column("libelle")
+        .unwrap()
+        .str()
+        .unwrap()
+        .iter()
+        .collect();
+    assert!(
+        libelles.contains(&Some(formula)),
+        "Parquet: the value as it was"
+    );
+    // The run says so.
+    let report = ij_ok(&[
+        "bcn",
+        "--bcn",
+        s(&tmp.path().join("bcn")),
+        "--out",
+        s(&tmp.path().join("out2")),
+    ]);
+    assert!(
+        report
+            .contains("formations_referentiel: 2 text cell(s) starting like a spreadsheet formula"),
+        "{report}"
+    );
+}
+
+// ---- Publishing ------------------------------------------------------------------
+
+#[test]
+fn publish_checks_every_file_against_the_manifest_even_in_a_dry_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = tmp.path().join("run");
+    ij_ok(&["run", "--out", s(&run), "--quiet"]);
+    let release = std::fs::read_dir(run.join("release"))
+        .unwrap()
+        .find_map(|e| {
+            let p = e.unwrap().path();
+            p.is_dir().then_some(p)
+        })
+        .unwrap();
+    for (name, change) in [
+        ("certifications.parquet", "truncated"),
+        ("certifications.schema.json", "replaced"),
+    ] {
+        let copy = tmp.path().join(format!("copy-{change}"));
+        copy_tree(&release, &copy);
+        let path = copy.join(name);
+        let bytes = std::fs::read(&path).unwrap();
+        let changed = if change == "truncated" {
+            bytes[..bytes.len() / 2].to_vec()
+        } else {
+            b"{\"fields\": []}".to_vec()
+        };
+        std::fs::write(&path, changed).unwrap();
+        let e = ij_err(&["publish", s(&copy), "--dataset", "x", "--offline"], 1);
+        assert!(e.contains(&format!("{name} has SHA-256")), "{e}");
+        assert!(e.contains("nothing was uploaded"), "{e}");
+    }
+    // The untouched release passes the same dry run.
+    ij_ok(&["publish", s(&release), "--dataset", "x", "--offline"]);
+}
+
+#[test]
+fn an_api_key_given_as_the_variable_name_is_refused_and_never_printed() {
+    let key = "0f3a9c5e7b2d4e6f8a1b3c5d7e9f0a2b4c6d8e0f";
+    let out = ij(&[
+        "publish",
+        "fixtures/releases/new",
+        "--dataset",
+        "x",
+        "--offline",
+        "--api-key-env",
+        key,
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("takes the name of an environment variable"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains(key) && !stdout.contains(key),
+        "the key was printed"
+    );
+}
+
+#[test]
+fn a_server_that_never_answers_fails_after_the_timeout_not_300_seconds() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    // Accepts connections and never answers.
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming() {
+            held.push(stream);
+        }
+    });
+    let started = std::time::Instant::now();
+    let e = ij_err(
+        &[
+            "publish",
+            "fixtures/releases/new",
+            "--dataset",
+            "x",
+            "--base-url",
+            &format!("http://127.0.0.1:{port}/api/1"),
+            "--timeout",
+            "1",
+            "--retries",
+            "0",
+        ],
+        1,
+    );
+    assert!(started.elapsed().as_secs() < 30, "{:?}", started.elapsed());
+    assert!(e.contains("nothing was uploaded"), "{e}");
 }
