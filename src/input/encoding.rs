@@ -77,6 +77,12 @@ impl Encoding {
 /// column, rather than a whole file of `SANTÃ‰` read as Windows-1252. A file
 /// whose encoding the pipeline declares is decoded as told.
 pub fn decode<'a>(path: &Path, bytes: &'a [u8]) -> Result<(Cow<'a, str>, Encoding)> {
+    if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
+        return Err(Error::file(
+            path,
+            "unsupported encoding UTF-16 (byte-order mark FF FE / FE FF); re-save the file as UTF-8 or Windows-1252",
+        ));
+    }
     if let Some(offset) = bytes.iter().position(|&b| b == 0) {
         let (line, column) = line_column(bytes, offset);
         return Err(Error::at(
@@ -85,12 +91,6 @@ pub fn decode<'a>(path: &Path, bytes: &'a [u8]) -> Result<(Cow<'a, str>, Encodin
             format!(
                 "NUL byte at column {column}: a text extract never holds one; this looks like a binary file (xlsx, zip), UTF-16, or a damaged export: export it again as CSV in UTF-8"
             ),
-        ));
-    }
-    if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
-        return Err(Error::file(
-            path,
-            "unsupported encoding UTF-16 (byte-order mark FF FE / FE FF); re-save the file as UTF-8 or Windows-1252",
         ));
     }
     let (text, encoding) = if let Some(rest) = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]) {
