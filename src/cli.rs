@@ -46,7 +46,9 @@ pub struct Cli {
 pub enum Command {
     /// Run the stages of a pipeline file, in order.
     #[command(
-        after_help = "Examples:\n  ij run\n  ij run pipelines/real.toml\n  ij run pipelines/default.toml --out /tmp/sample --quiet\n\nEach stage writes under OUT/<stage>/; a failed stage leaves earlier outputs as they were."
+        after_help = "Examples:\n  ij run\n  ij run pipelines/real.toml\n  ij run pipelines/default.toml --out /tmp/sample --quiet\n\nEach stage writes OUT/<stage>/, swapped in as a whole once the stage succeeded: a failed or killed run \
+leaves every stage folder and the release wholly old or wholly new. One run at a time per OUT (a second one \
+stops at once); OUT/run.json records every input's and output's SHA-256."
     )]
     Run(RunArgs),
     /// Build the formation referential (one row per CFD, MEF_STAT_11, SISE code) from BCN tables.
@@ -101,7 +103,8 @@ coverage rates are compared between coverage_summary*.json files at the same pat
         after_help = "Examples:\n  ij publish dist/v2 --dataset insertion-des-jeunes   # dry run: prints every call\n  DATAGOUV_API_KEY=... ij publish dist/v2 --dataset insertion-des-jeunes --apply\n  ij publish dist/v2 --dataset 5f3c0a9e --base-url https://demo.data.gouv.fr/api/1 --apply\n\n\
 Each file (CSV, Parquet, <table>.schema.json, datapackage.json, README.md, CHANGELOG.md) replaces the resource with its title (the file name) or becomes a new one; \
 its description and schema link are set. The API key is read from $DATAGOUV_API_KEY (or --api-key-env), never from the command line. \
-The release is checked first (a file missing or not matching datapackage.json: nothing is sent). 5xx and network errors are retried; \
+The release is checked first (a file missing, or not matching datapackage.json or manifest.json: nothing is sent, in a dry run too). \
+Each call times out after --timeout seconds (60); a line is printed as each file starts uploading. 5xx and network errors are retried; \
 401/403 stop at once; the report lists every file and the exit status is 1 if one was not published. Running again is safe."
     )]
     Publish(PublishArgs),
@@ -197,9 +200,12 @@ pub struct PublishArgs {
     /// The API base URL [default: $DATAGOUV_API_URL, else https://www.data.gouv.fr/api/1].
     #[arg(long, value_name = "URL", value_parser = publish::parse_base_url)]
     pub base_url: Option<String>,
-    /// The environment variable that holds the API key.
+    /// The NAME of the environment variable that holds the API key (never the key itself).
     #[arg(long, value_name = "VAR", default_value = publish::DEFAULT_API_KEY_ENV)]
     pub api_key_env: String,
+    /// Seconds each call may take (connect, send, answer) before it is failed and retried.
+    #[arg(long, value_name = "SECONDS", default_value = "60", value_parser = publish::parse_timeout)]
+    pub timeout: Duration,
     /// How many times a call answered 5xx, or not answered, is retried.
     #[arg(long, value_name = "N", default_value_t = 3)]
     pub retries: u32,
@@ -241,7 +247,10 @@ fn run_publish_command(args: &PublishArgs) -> anyhow::Result<()> {
         PublishMode::DryRun
     };
     settings.offline = args.offline;
+    // Checked here, not by clap, whose message would print the value.
+    publish::check_api_key_env(&args.api_key_env).map_err(crate::error::Error::usage)?;
     settings.api_key = publish::api_key_from_env(&args.api_key_env);
+    settings.timeout = args.timeout;
     settings.api_key_env = args.api_key_env.clone();
     settings.retry = RetryPolicy {
         retries: args.retries,
@@ -502,6 +511,12 @@ fn run_release(args: &ReleaseArgs, quiet: bool) -> anyhow::Result<()> {
         csv_separator: args.csv_separator,
         previous: args.previous.clone(),
     };
+    // No pipeline may rewrite the run folder while the release reads it.
+    let _lock = if args.run.is_dir() {
+        Some(crate::output::lock::lock_out(&args.run)?)
+    } else {
+        None
+    };
     let progress = StageProgress::start("release".to_string(), quiet);
     let report = crate::release::build::run_release(&args.run, &options, &args.out);
     progress.finish();
@@ -638,6 +653,13 @@ fn run_pipeline(args: &RunArgs, quiet: bool) -> anyhow::Result<()> {
     }
     // Every input checked before any stage runs (issue 9).
     pipeline.validate_inputs()?;
+    pipeline.preflight()?;
+    for (path, encoding) in &pipeline.encodings {
+        crate::input::encoding::declare(path, *encoding);
+    }
+    // One run at a time in `out`; what dead runs left there goes first.
+    let _lock = crate::output::lock::lock_out(&pipeline.out)?;
+    crate::output::staged::clean_dead(&pipeline.out)?;
     if !quiet {
         eprintln!(
             "ij: pipeline {} ({}): {} → {}",
@@ -654,6 +676,7 @@ fn run_pipeline(args: &RunArgs, quiet: bool) -> anyhow::Result<()> {
     }
     let started = std::time::Instant::now();
     let mut reports = Vec::new();
+    let mut hashes = crate::pipeline::RunHashes::default();
     for &stage in &pipeline.stages {
         let progress = StageProgress::start(stage.name().to_string(), quiet);
         let report = pipeline.run_stage(stage);
@@ -671,7 +694,7 @@ fn run_pipeline(args: &RunArgs, quiet: bool) -> anyhow::Result<()> {
         }
         reports.push(report);
         // What ran so far, for the release's manifest (no timings: reproducible).
-        pipeline.write_run_record(&reports)?;
+        pipeline.write_run_record(&reports, &mut hashes)?;
     }
     if !quiet {
         eprintln!(
@@ -708,6 +731,6 @@ fn print_report(report: &StageReport, out_dir: &std::path::Path) {
         );
     }
     for line in &report.details {
-        eprintln!("  {line}");
+        eprintln!("  {}", crate::error::escape_controls(line));
     }
 }

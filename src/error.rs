@@ -94,9 +94,32 @@ impl fmt::Display for LocationSuffix<'_> {
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// A message for the terminal: control characters from bad input (escape
+/// sequences, carriage returns, NULs) are shown escaped (`\u{1b}`, `\r`),
+/// never sent raw to the terminal.
+pub fn escape_controls(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    for c in message.chars() {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn control_characters_are_escaped() {
+        assert_eq!(
+            escape_controls("\"\u{1b}[2J\r\tx\" é"),
+            "\"\\u{1b}[2J\\r\\tx\" é"
+        );
+    }
 
     #[test]
     fn data_errors_name_file_line_and_column() {

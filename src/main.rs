@@ -23,7 +23,7 @@ fn main() -> ExitCode {
                 .map(|c| c.to_string())
                 .collect::<Vec<_>>()
                 .join(": ");
-            eprintln!("ij: {message}");
+            eprintln!("ij: {}", ij::error::escape_controls(&message));
             ExitCode::from(if usage { 2 } else { 1 })
         }
     }

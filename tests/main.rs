@@ -15,6 +15,7 @@ mod coverage_report;
 mod diff_publish;
 mod familles;
 mod indicators;
+mod integrity;
 mod issue9;
 mod pilotage;
 mod real_data;

@@ -286,12 +286,28 @@ fn check_package_and_manifest(release: &Path, tables: &[String], run: &Path) {
     let manifest = read_json(&release.join("manifest.json"));
     assert_eq!(manifest["tool"]["version"], env!("CARGO_PKG_VERSION"));
     assert_eq!(manifest["pipeline"]["name"], "sample");
-    assert_eq!(manifest["pipeline"]["file"], "pipelines/default.toml");
+    // Inputs are named by file name and SHA-256, never by a local path (issue 10).
+    assert_eq!(manifest["pipeline"]["file"], "default.toml");
     assert_eq!(manifest["pipeline"]["settings"]["seuil"], 20);
     let inputs = manifest["inputs"].as_array().unwrap();
     assert!(inputs.len() > 10, "{inputs:?}");
+    // The run's record says where each file was read.
+    let record = read_json(&run.join("run.json"));
+    let recorded: Vec<&str> = record["stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|s| s["inputs"].as_array().unwrap())
+        .map(|i| i["path"].as_str().unwrap())
+        .collect();
     for i in inputs {
-        let path = repo().join(i["path"].as_str().unwrap());
+        let name = i["file"].as_str().unwrap();
+        assert!(!name.contains('/'), "{name}");
+        let rel = recorded
+            .iter()
+            .find(|p| p.ends_with(&format!("/{name}")))
+            .unwrap_or_else(|| panic!("{name} not in run.json"));
+        let path = repo().join(rel);
         assert_eq!(
             i["sha256"],
             sha256(&std::fs::read(&path).unwrap()),
@@ -511,6 +527,7 @@ fn a_failed_check_leaves_the_previous_release_untouched() {
     ParquetWriter::new(std::fs::File::create(&path).unwrap())
         .finish(&mut df)
         .unwrap();
+    record_as_the_stages_output(&run, &path);
 
     let e = run_release(&run, &options, &out).unwrap_err().to_string();
     for needle in [
@@ -540,10 +557,22 @@ fn a_failed_check_leaves_the_previous_release_untouched() {
     ParquetWriter::new(std::fs::File::create(&path).unwrap())
         .finish(&mut df)
         .unwrap();
+    record_as_the_stages_output(&run, &path);
     let e = run_release(&run, &options, &out).unwrap_err().to_string();
     assert!(e.contains("`colonne_inconnue` is not described"), "{e}");
     assert!(e.contains("regionales"), "{e}");
     assert_eq!(hashes(&good), before);
+}
+
+/// As if the indicators stage itself had written `path`: run.json records its
+/// hash, so the release's own checks are the ones that must catch it.
+fn record_as_the_stages_output(run: &Path, path: &Path) {
+    let record_path = run.join("run.json");
+    let mut record = read_json(&record_path);
+    let name = path.file_name().unwrap().to_str().unwrap();
+    record["outputs"]["indicators"][name] =
+        serde_json::json!(sha256(&std::fs::read(path).unwrap()));
+    std::fs::write(&record_path, serde_json::to_string(&record).unwrap()).unwrap();
 }
 
 /// `;` as separator, `--date`: the package says so and frictionless agrees.

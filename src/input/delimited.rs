@@ -4,9 +4,12 @@
 //! - the encoding (see `encoding.rs`);
 //! - the delimiter: `;`, `|`, tab or `,`, whichever the header line holds most of;
 //! - line ends: CRLF or LF;
-//! - quoting: BCN exports are not RFC 4180, a field may hold a bare `"`
-//!   (`libellé court "CPES"`), so quotes are only treated as quotes when the
-//!   file holds at least one well-formed quoted field (`;"…";`, `""` escapes).
+//! - quoting, per field: BCN exports are not RFC 4180, a field may hold a bare
+//!   `"` (`libellé court "CPES"`, `"Diplome d'etat" en 4 ans`), so a `"` opens
+//!   a quoted field only when that field is well-formed (`;"…";`, `""`
+//!   escapes); anywhere else it is text.
+//!
+//! Header names must be unique (a copy would silently be read instead).
 //!
 //! Fields are trimmed (Affelnet pads them with spaces). A row with fewer fields
 //! than the header is an error: it was truncated.
@@ -46,7 +49,35 @@ pub fn read_delimited(path: &Path, bytes: &[u8], options: &DelimitedOptions) -> 
     // `lines()` would strip the `\r` of a CRLF line end: split on `\n` only.
     let first_line = text.split('\n').next().unwrap_or("");
     let delimiter = detect_delimiter(first_line);
-    let quoting = uses_quoting(text.as_bytes(), delimiter);
+    let records = split_records(&text, delimiter as char);
+
+    let mut headers: Vec<String> = Vec::new();
+    let mut rows = Vec::new();
+    let mut header_lines_read = 0;
+    let mut quoting = false;
+    for record in records {
+        quoting |= record.quoted;
+        let mut fields = StringRecord::new();
+        for f in &record.fields {
+            fields.push_field(f);
+        }
+        if header_lines_read < options.header_rows {
+            merge_header(&mut headers, &fields);
+            header_lines_read += 1;
+            if header_lines_read == options.header_rows {
+                check_header(path, &headers)?;
+            }
+            continue;
+        }
+        check_width(path, record.line, &headers, &fields)?;
+        rows.push(RawRow {
+            position: record.line,
+            fields,
+        });
+    }
+    if headers.iter().all(|h| h.is_empty()) {
+        return Err(Error::file(path, "no header line: the first line is blank"));
+    }
     let format = Format {
         kind: FormatKind::Csv,
         encoding,
@@ -54,47 +85,140 @@ pub fn read_delimited(path: &Path, bytes: &[u8], options: &DelimitedOptions) -> 
         quoting,
         crlf: first_line.ends_with('\r'),
     };
+    Ok(RawTable::new(path, format, headers, rows))
+}
 
-    let mut reader = csv::ReaderBuilder::new()
-        .delimiter(delimiter)
-        .quoting(quoting)
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(text.as_bytes());
+/// A record of a delimited file, with the line it starts on.
+struct Record {
+    line: u64,
+    fields: Vec<String>,
+    /// Whether one of its fields was quoted.
+    quoted: bool,
+}
 
-    let mut headers: Vec<String> = Vec::new();
-    let mut rows = Vec::new();
-    let mut record = StringRecord::new();
-    let mut header_lines_read = 0;
-    loop {
-        let line = reader.position().line();
-        match reader.read_record(&mut record) {
-            Ok(false) => break,
-            Ok(true) => {}
-            Err(e) => {
-                return Err(Error::at(
-                    path,
-                    Location::Line { line, column: None },
-                    format!("unreadable row: {e}"),
-                ))
+/// Splits delimited text into records, quoting decided **per field**: a
+/// field is quoted when it starts with `"` and a closing `"` (not `""`) is
+/// followed by the delimiter or the end of the line (spaces allowed
+/// between); its `""` are then one `"`, and it may hold delimiters and line
+/// breaks. Any other `"` is text (`"Diplome d'etat" en 4 ans`, `libellé
+/// court "CPES"`). `\r\n` and `\n` end a line; lines are counted on `\n`,
+/// so CRLF files are numbered like the editor shows them. Blank lines are
+/// skipped.
+fn split_records(text: &str, delimiter: char) -> Vec<Record> {
+    let bytes = text.as_bytes();
+    let d = delimiter as u8;
+    let mut records = Vec::new();
+    let mut pos = 0;
+    let mut line: u64 = 1;
+    while pos < bytes.len() {
+        let start_line = line;
+        let mut fields = Vec::new();
+        let mut quoted_any = false;
+        loop {
+            // One field.
+            if let Some((value, after, newlines)) = quoted_field(text, pos, d) {
+                fields.push(value);
+                quoted_any = true;
+                line += newlines;
+                pos = after;
+            } else {
+                let end = bytes[pos..]
+                    .iter()
+                    .position(|&b| b == d || b == b'\n')
+                    .map_or(bytes.len(), |i| pos + i);
+                let mut value = &text[pos..end];
+                if bytes.get(end) != Some(&d) {
+                    value = value.strip_suffix('\r').unwrap_or(value);
+                }
+                fields.push(value.to_string());
+                pos = end;
+            }
+            match bytes.get(pos) {
+                Some(&b) if b == d => pos += 1,
+                Some(b'\r') if bytes.get(pos + 1) == Some(&b'\n') => {
+                    pos += 2;
+                    line += 1;
+                    break;
+                }
+                Some(b'\n') => {
+                    pos += 1;
+                    line += 1;
+                    break;
+                }
+                _ => break,
             }
         }
-        let line = record.position().map(|p| p.line()).unwrap_or(line);
-        if header_lines_read < options.header_rows {
-            merge_header(&mut headers, &record);
-            header_lines_read += 1;
+        let blank = fields.len() == 1 && fields[0].trim().is_empty() && !quoted_any;
+        if !blank {
+            records.push(Record {
+                line: start_line,
+                fields,
+                quoted: quoted_any,
+            });
+        }
+    }
+    records
+}
+
+/// A quoted field starting at `pos`: its value, the position after its
+/// closing quote (and spaces), and the line breaks it holds; `None` when the
+/// field is not a well-formed quoted field.
+fn quoted_field(text: &str, pos: usize, d: u8) -> Option<(String, usize, u64)> {
+    let bytes = text.as_bytes();
+    if bytes.get(pos) != Some(&b'"') {
+        return None;
+    }
+    let mut i = pos + 1;
+    let mut value = String::new();
+    let mut chunk_start = i;
+    loop {
+        let q = bytes[i..].iter().position(|&b| b == b'"')? + i;
+        if bytes.get(q + 1) == Some(&b'"') {
+            value.push_str(&text[chunk_start..=q]);
+            i = q + 2;
+            chunk_start = i;
             continue;
         }
-        check_width(path, line, &headers, &record)?;
-        rows.push(RawRow {
-            position: line,
-            fields: record.clone(),
-        });
+        value.push_str(&text[chunk_start..q]);
+        let mut after = q + 1;
+        while matches!(bytes.get(after), Some(b' ') | Some(b'\t')) && d != b'\t' {
+            after += 1;
+        }
+        return match bytes.get(after) {
+            None | Some(b'\n') | Some(b'\r') => Some((value.clone(), after, newlines(&value))),
+            Some(&c) if c == d => Some((value.clone(), after, newlines(&value))),
+            _ => None,
+        };
     }
-    if headers.iter().all(|h| h.is_empty()) {
-        return Err(Error::file(path, "no header line: the first line is blank"));
+}
+
+fn newlines(s: &str) -> u64 {
+    s.bytes().filter(|&b| b == b'\n').count() as u64
+}
+
+/// Header names are unique: a copy would be read in place of the other.
+fn check_header(path: &Path, headers: &[String]) -> Result<()> {
+    let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    for (i, h) in headers.iter().enumerate() {
+        let key = crate::input::table::header_key(h);
+        if key.is_empty() {
+            continue;
+        }
+        if let Some(first) = seen.insert(key, i) {
+            return Err(Error::at(
+                path,
+                Location::Line {
+                    line: 1,
+                    column: Some((i + 1, h.clone())),
+                },
+                format!(
+                    "the column name \"{h}\" is also column {}: duplicated names make a column ambiguous; rename or remove one",
+                    first + 1
+                ),
+            ));
+        }
     }
-    Ok(RawTable::new(path, format, headers, rows))
+    Ok(())
 }
 
 fn merge_header(headers: &mut Vec<String>, record: &StringRecord) {
@@ -162,41 +286,6 @@ pub fn detect_delimiter(header_line: &str) -> u8 {
     CANDIDATE_DELIMITERS[best]
 }
 
-/// Whether the file holds at least one well-formed RFC 4180 quoted field: a
-/// `"` opening a field, closed by a `"` (not `""`) followed by the delimiter
-/// or the end of the line.
-pub fn uses_quoting(text: &[u8], delimiter: u8) -> bool {
-    // Bound the search for a closing quote, so a stray quote cannot make the
-    // scan quadratic on a large file.
-    const MAX_QUOTED_FIELD: usize = 64 * 1024;
-    let mut field_start = true;
-    let mut i = 0;
-    while i < text.len() {
-        let b = text[i];
-        if field_start && b == b'"' {
-            let mut j = i + 1;
-            let end = text.len().min(i + MAX_QUOTED_FIELD);
-            while j < end {
-                if text[j] == b'"' {
-                    if text.get(j + 1) == Some(&b'"') {
-                        j += 2;
-                        continue;
-                    }
-                    match text.get(j + 1) {
-                        None | Some(b'\n') | Some(b'\r') => return true,
-                        Some(&c) if c == delimiter => return true,
-                        _ => break,
-                    }
-                }
-                j += 1;
-            }
-        }
-        field_start = b == delimiter || b == b'\n';
-        i += 1;
-    }
-    false
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -224,15 +313,41 @@ mod tests {
     }
 
     #[test]
-    fn quoting_only_when_a_field_is_properly_quoted() {
-        assert!(!uses_quoting(b"A;B\n1;libelle court \"CPES\"\n", b';'));
-        assert!(!uses_quoting(b"A;B\n1;\"Diplome d'etat\" en 4 ans\n", b';'));
-        assert!(uses_quoting(b"A;B\n1;\"x;y\"\n", b';'));
-        assert!(uses_quoting(b"\"A\";\"B\"\r\n1;2\r\n", b';'));
-        assert!(uses_quoting(
-            b"A;B\n1;\"Conducteur \"\"routier\"\"\";2\n",
-            b';'
-        ));
+    fn quoting_is_decided_per_field() {
+        let t = read(
+            "A;B\n\"x;y\";\"Diplome d'etat\" en 4 ans\n\"Conducteur \"\"routier\"\"\";libellé court \"CPES\"\n",
+        )
+        .unwrap();
+        let [a, b] = t.columns(["a", "b"]).unwrap();
+        let rows: Vec<(&str, &str)> = t.rows().map(|r| (r.get(&a), r.get(&b))).collect();
+        assert_eq!(
+            rows,
+            [
+                ("x;y", "\"Diplome d'etat\" en 4 ans"),
+                ("Conducteur \"routier\"", "libellé court \"CPES\"")
+            ]
+        );
+        assert!(t.format.quoting);
+    }
+
+    #[test]
+    fn line_numbers_are_right_in_crlf_files_and_after_multiline_fields() {
+        let e = read("A;B;C\r\n1;2;3\r\n\"x\r\ny\";5;6\r\n7;8\r\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("t.csv:5:3 (C): expected 3 fields"), "{e}");
+        let t = read("A;B\r\n1;2\r\n\r\n3;4\r\n").unwrap();
+        let lines: Vec<u64> = t.rows().map(|r| r.position()).collect();
+        assert_eq!(lines, [2, 4]);
+    }
+
+    #[test]
+    fn duplicated_header_names_are_an_error() {
+        let e = read("CFD;nb;NB\n1;2;\n").unwrap_err().to_string();
+        assert!(
+            e.starts_with("t.csv:1:3 (NB): the column name \"NB\" is also column 2"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -1,7 +1,10 @@
 //! The output layer: tables as typed columns (`table`), written as CSV and
-//! Parquet into a staged folder that is renamed into place only when every
-//! file was written (`staged`).
+//! Parquet into a staged folder swapped into place as a whole (`staged`),
+//! the hashes that tie a run's stage folders together (`record`), and the
+//! lock that keeps two runs out of one folder (`lock`).
 
+pub mod lock;
+pub mod record;
 pub mod staged;
 pub mod table;
 

@@ -13,6 +13,7 @@ use chrono::NaiveDate;
 use polars::prelude::*;
 
 use crate::error::{Error, Result};
+use crate::rules::spreadsheet::{neutralise, starts_like_formula};
 
 /// The values of one column.
 #[derive(Debug, Clone)]
@@ -164,9 +165,57 @@ impl OutTable {
         }
     }
 
+    /// Text cells a spreadsheet would run as a formula (`rules::spreadsheet`).
+    pub fn formula_cells(&self) -> usize {
+        self.columns
+            .iter()
+            .map(|c| match &c.values {
+                Values::Str(v) => v
+                    .iter()
+                    .flatten()
+                    .filter(|s| starts_like_formula(s))
+                    .count(),
+                _ => 0,
+            })
+            .sum()
+    }
+
+    /// What the run says about those cells, if there are any.
+    pub fn formula_note(&self) -> Option<String> {
+        let n = self.formula_cells();
+        (n > 0).then(|| {
+            format!(
+                "{}: {n} text cell(s) starting like a spreadsheet formula (=, +, -, @, tab, CR) written with a leading ' in {}.csv; {}.parquet keeps them as they are",
+                self.name, self.name, self.name
+            )
+        })
+    }
+
+    /// The table as its CSV shows it: formula-like text cells prefixed with `'`.
+    fn for_csv(&self) -> std::borrow::Cow<'_, OutTable> {
+        if self.formula_cells() == 0 {
+            return std::borrow::Cow::Borrowed(self);
+        }
+        let mut table = self.clone();
+        for c in &mut table.columns {
+            if let Values::Str(v) = &mut c.values {
+                for s in v.iter_mut().flatten() {
+                    if starts_like_formula(s) {
+                        *s = neutralise(s).into_owned();
+                    }
+                }
+            }
+        }
+        std::borrow::Cow::Owned(table)
+    }
+
     /// Writes `<dir>/<name>.csv` and `<dir>/<name>.parquet`.
     pub fn write(&self, dir: &Path, csv: &CsvOptions) -> Result<()> {
         let mut df = self.to_dataframe()?;
+        let mut csv_df = match self.for_csv() {
+            std::borrow::Cow::Borrowed(_) => df.clone(),
+            std::borrow::Cow::Owned(t) => t.to_dataframe()?,
+        };
         let csv_path = dir.join(format!("{}.csv", self.name));
         let file = create(&csv_path)?;
         CsvWriter::new(BufWriter::new(file))
@@ -175,7 +224,7 @@ impl OutTable {
             .with_line_terminator("\n".into())
             .with_date_format(Some("%Y-%m-%d".into()))
             .with_null_value("".into())
-            .finish(&mut df)
+            .finish(&mut csv_df)
             .map_err(|e| Error::Output {
                 path: csv_path.clone(),
                 message: e.to_string(),

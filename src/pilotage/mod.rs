@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
 use crate::input::{self, DelimitedOptions};
-use crate::output::{CsvOptions, OutTable, StagedDir};
+use crate::output::{CsvOptions, OutTable};
 use crate::rules::filiere::Filiere;
 use crate::rules::millesime::Millesime;
 use crate::rules::pilotage::Position;
@@ -292,6 +292,36 @@ pub fn q4_table(vues: &[Vue]) -> OutTable {
     t
 }
 
+/// Writes the table and the page into a temporary folder inside `out_dir`,
+/// then renames each file into place: the files of other régions in the
+/// folder stay, and a failure leaves no half-written file.
+fn write_beside(out_dir: &Path, table: &OutTable, page: &str, html: &str) -> Result<Vec<PathBuf>> {
+    let write_error = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| Error::Write { path, source }
+    };
+    std::fs::create_dir_all(out_dir).map_err(write_error(out_dir))?;
+    let tmp = out_dir.join(format!(".ij-tmp-pilotage-{}", std::process::id()));
+    std::fs::create_dir_all(&tmp).map_err(write_error(&tmp))?;
+    let result = (|| {
+        table.write(&tmp, &CsvOptions::default())?;
+        std::fs::write(tmp.join(page), html).map_err(write_error(&tmp.join(page)))?;
+        let mut written = Vec::new();
+        for name in [
+            format!("{}.csv", table.name),
+            format!("{}.parquet", table.name),
+            page.to_string(),
+        ] {
+            let to = out_dir.join(&name);
+            std::fs::rename(tmp.join(&name), &to).map_err(write_error(&to))?;
+            written.push(to);
+        }
+        Ok(written)
+    })();
+    let _ = std::fs::remove_dir_all(&tmp);
+    result
+}
+
 /// What `ij pilotage` was asked.
 pub struct PilotageArgs<'a> {
     pub run: &'a Path,
@@ -353,12 +383,9 @@ pub fn run(args: &PilotageArgs) -> Result<(String, Vec<PathBuf>)> {
         Some(m) => format!("{region}_{m}"),
         None => region.clone(),
     };
-    let mut staged = StagedDir::new(&out_dir)?;
     let mut table = q4_table(&vues);
     table.name = format!("pilotage_q4_{suffix}");
-    staged.write_table(&table, &CsvOptions::default())?;
     let html = page::render(&libelle, &vues);
-    staged.write_bytes(&format!("pilotage_{suffix}.html"), html.as_bytes())?;
-    let written = staged.commit()?;
+    let written = write_beside(&out_dir, &table, &format!("pilotage_{suffix}.html"), &html)?;
     Ok((text, written))
 }

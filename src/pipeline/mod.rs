@@ -105,6 +105,10 @@ pub struct Inputs {
     /// UAI labels, nature, académie, région, open or closed (issue 9).
     #[serde(default)]
     pub annuaire: Paths,
+    /// Files (or folders) whose encoding is declared rather than detected:
+    /// `"path" = "windows-1252"` or `"utf-8"`.
+    #[serde(default)]
+    pub encodings: BTreeMap<PathBuf, String>,
 }
 
 /// `[[inputs.catalogues]]`: a catalogue, its name (the output folder) and,
@@ -172,9 +176,42 @@ pub const RUN_RECORD: &str = "run.json";
 pub struct RunRecord {
     pub pipeline: String,
     pub pipeline_file: PathBuf,
+    /// The pipeline file's SHA-256 and size, as the run read it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pipeline_hash: Option<FileHash>,
     pub tool_version: String,
     pub settings: RunSettings,
     pub stages: Vec<StageReport>,
+    /// Every input file the stages read (path as in `stages`), hashed when read.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub input_files: BTreeMap<String, FileHash>,
+    /// Stage → every file of its folder (relative path → SHA-256): what
+    /// `ij release` checks the stage folders against.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub outputs: BTreeMap<String, BTreeMap<String, String>>,
+}
+
+/// A file's SHA-256 and size.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct FileHash {
+    pub sha256: String,
+    pub bytes: u64,
+}
+
+impl FileHash {
+    pub fn of(path: &Path) -> Result<FileHash> {
+        Ok(FileHash {
+            sha256: crate::release::build::sha256_file(path)?,
+            bytes: crate::release::build::file_len(path)?,
+        })
+    }
+}
+
+/// The hashes a run gathers as its stages end, for `run.json`.
+#[derive(Debug, Default)]
+pub struct RunHashes {
+    pub inputs: BTreeMap<String, FileHash>,
+    pub outputs: BTreeMap<String, BTreeMap<String, String>>,
 }
 
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
@@ -199,6 +236,10 @@ pub struct Pipeline {
     pub annuaire: Vec<PathBuf>,
     /// Every input as the pipeline file declared it (key, path), for `validate`.
     pub declared: Vec<(String, PathBuf)>,
+    /// Source paths given as folders (each stands for its .csv and .json files).
+    pub input_folders: Vec<PathBuf>,
+    /// `[inputs.encodings]`, resolved: decoded as told (`input::encoding::declare`).
+    pub encodings: Vec<(PathBuf, crate::input::encoding::Encoding)>,
     pub indicators: IndicatorsOptions,
     pub release: ReleaseOptions,
     pub csv: CsvOptions,
@@ -264,6 +305,7 @@ impl Pipeline {
         for p in file.inputs.annuaire.list() {
             annuaire.extend(expand(&resolve(&p))?);
         }
+        let mut input_folders = Vec::new();
         for (kind, paths) in [
             (
                 SourceKind::InserjeunesRegional,
@@ -284,6 +326,9 @@ impl Pipeline {
             (SourceKind::Insersup, &file.inputs.insersup),
         ] {
             for p in paths.list() {
+                if resolve(&p).is_dir() {
+                    input_folders.push(resolve(&p));
+                }
                 for f in expand(&resolve(&p))? {
                     sources.files.push((kind, f));
                 }
@@ -358,6 +403,12 @@ impl Pipeline {
                 columns,
             });
         }
+        let mut encodings = Vec::new();
+        for (p, name) in &file.inputs.encodings {
+            let encoding = crate::input::encoding::Encoding::parse(name)
+                .map_err(|m| usage(format!("inputs.encodings {}: {m}", p.display())))?;
+            encodings.push((resolve(p), encoding));
+        }
         if indicators.seuil < 0 {
             return Err(usage("settings.seuil must be 0 or more".into()));
         }
@@ -371,6 +422,8 @@ impl Pipeline {
             catalogues,
             annuaire,
             declared,
+            input_folders,
+            encodings,
             indicators,
             release: ReleaseOptions {
                 version: file.settings.release_version.clone(),
@@ -449,12 +502,32 @@ impl Pipeline {
         self.out.join(stage.name())
     }
 
-    /// Writes `OUT/run.json`: the pipeline file, its settings and what each
-    /// stage read and wrote. The release stage builds its manifest from it.
-    pub fn write_run_record(&self, reports: &[StageReport]) -> Result<()> {
+    /// Writes `OUT/run.json`: the pipeline file, its settings, what each
+    /// stage read and wrote, and the SHA-256 of every input and of every file
+    /// of each stage folder. The release stage builds its manifest from it
+    /// and checks the stage folders against it.
+    pub fn write_run_record(&self, reports: &[StageReport], hashes: &mut RunHashes) -> Result<()> {
+        let relative = |p: &Path| p.strip_prefix(&self.out).map(Path::to_path_buf).ok();
+        if let Some(last) = reports.last() {
+            // The release is checked by its own manifest, not here.
+            if last.stage != Stage::Release.name() {
+                let dir = self.out.join(&last.stage);
+                hashes.outputs.insert(
+                    last.stage.clone(),
+                    crate::output::record::folder_hashes(&dir)?,
+                );
+            }
+            for input in &last.inputs {
+                let key = input.path.to_string_lossy().into_owned();
+                if relative(&input.path).is_none() && !hashes.inputs.contains_key(&key) {
+                    hashes.inputs.insert(key, FileHash::of(&input.path)?);
+                }
+            }
+        }
         let record = RunRecord {
             pipeline: self.name.clone(),
             pipeline_file: self.path.clone(),
+            pipeline_hash: Some(FileHash::of(&self.path)?),
             tool_version: env!("CARGO_PKG_VERSION").to_string(),
             settings: RunSettings {
                 csv_separator: (self.csv.separator as char).to_string(),
@@ -468,23 +541,84 @@ impl Pipeline {
                 .map(|r| {
                     let mut r = r.clone();
                     for o in &mut r.outputs {
-                        if let Ok(rel) = o.path.strip_prefix(&self.out) {
-                            o.path = rel.to_path_buf();
+                        if let Some(rel) = relative(&o.path) {
+                            o.path = rel;
                         }
                     }
                     // A later stage's inputs may be an earlier stage's outputs.
                     for i in &mut r.inputs {
-                        if let Ok(rel) = i.path.strip_prefix(&self.out) {
-                            i.path = rel.to_path_buf();
+                        if let Some(rel) = relative(&i.path) {
+                            i.path = rel;
                         }
                     }
                     r
                 })
                 .collect(),
+            input_files: hashes.inputs.clone(),
+            outputs: hashes.outputs.clone(),
         };
-        let mut staged = crate::output::StagedDir::new(&self.out)?;
-        staged.write_json(RUN_RECORD, &record)?;
-        staged.commit()?;
+        let mut text = serde_json::to_string_pretty(&record).map_err(|e| Error::Output {
+            path: self.out.join(RUN_RECORD),
+            message: e.to_string(),
+        })?;
+        text.push('\n');
+        crate::output::staged::write_file_atomic(&self.out.join(RUN_RECORD), text.as_bytes())
+    }
+
+    /// What can be checked before the first stage rewrites anything: the
+    /// release's settings, the catalogues' paths, and that `out` and the
+    /// inputs do not overlap (a run must not read its own outputs).
+    pub fn preflight(&self) -> Result<()> {
+        let path = self.path.display();
+        if self.stages.contains(&Stage::Release) {
+            crate::release::build::check_options(&self.release)
+                .map_err(|e| Error::usage(format!("{path}: settings: {e}")))?;
+        }
+        if self.stages.contains(&Stage::Coverage) {
+            for c in &self.catalogues {
+                if !c.path.is_file() {
+                    return Err(Error::usage(format!(
+                        "{path}: inputs.catalogues {}: {}: no such file",
+                        c.name,
+                        c.path.display()
+                    )));
+                }
+            }
+        }
+        let out = absolute(&self.out);
+        let overlap = |input: &Path| {
+            Error::usage(format!(
+                "{path}: out {} and input {} overlap: a run would read its own outputs (or replace its inputs); write elsewhere (--out)",
+                self.out.display(),
+                input.display()
+            ))
+        };
+        // A folder input is read whole: `out` must not be in it.
+        for folder in self.bcn.iter().chain(&self.input_folders) {
+            let folder_abs = absolute(folder);
+            if out.starts_with(&folder_abs) {
+                return Err(overlap(folder));
+            }
+        }
+        // No input may sit in a folder a stage replaces as a whole.
+        let files = self.sources.files.iter().map(|(_, f)| f.as_path());
+        let catalogues = self.catalogues.iter().map(|c| c.path.as_path());
+        for input in self
+            .bcn
+            .iter()
+            .map(PathBuf::as_path)
+            .chain(files)
+            .chain(catalogues)
+        {
+            let input_abs = absolute(input);
+            if self
+                .stages
+                .iter()
+                .any(|s| input_abs.starts_with(out.join(s.name())))
+            {
+                return Err(overlap(input));
+            }
+        }
         Ok(())
     }
 
@@ -506,10 +640,13 @@ impl Pipeline {
                 &ctx,
             ),
             Stage::Coverage => {
+                // Every catalogue's folder is written into one staged
+                // `coverage/`, swapped in as a whole once all are done.
+                let staged = crate::output::StagedDir::new(&ctx.out_dir)?;
                 let mut merged: Option<StageReport> = None;
                 for catalogue in &self.catalogues {
                     let sub = StageContext {
-                        out_dir: ctx.out_dir.join(&catalogue.name),
+                        out_dir: staged.dir().join(&catalogue.name),
                         csv: ctx.csv.clone(),
                     };
                     let report = stages::coverage::run(
@@ -532,7 +669,14 @@ impl Pipeline {
                         }
                     });
                 }
-                Ok(merged.expect("checked on load: at least one catalogue"))
+                let mut report = merged.expect("checked on load: at least one catalogue");
+                for o in &mut report.outputs {
+                    if let Ok(rel) = o.path.strip_prefix(staged.dir()) {
+                        o.path = ctx.out_dir.join(rel);
+                    }
+                }
+                staged.commit()?;
+                Ok(report)
             }
             Stage::Release => {
                 crate::release::build::run_release(&self.out, &self.release, &ctx.out_dir)
@@ -574,6 +718,14 @@ fn expand(path: &Path) -> Result<Vec<PathBuf>> {
     }
     files.sort();
     Ok(files)
+}
+
+/// The path from the root, lexically (the current folder joined in front).
+fn absolute(path: &Path) -> PathBuf {
+    match std::env::current_dir() {
+        Ok(cwd) if path.is_relative() => normalize(&cwd.join(path)),
+        _ => normalize(path),
+    }
 }
 
 /// Removes `.` and `name/..` from a path without touching the file system,

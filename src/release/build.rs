@@ -26,7 +26,7 @@ use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Location, Result};
 use crate::output::table::{Column as OutColumn, Values};
-use crate::output::{CsvOptions, OutTable};
+use crate::output::{CsvOptions, OutTable, StagedDir};
 use crate::release::package::{self, OutputEntry, RunRecordView};
 use crate::release::readme;
 use crate::release::schema::{
@@ -79,6 +79,8 @@ pub struct Published {
     /// The coverage catalogue it describes, for coverage tables.
     pub catalogue: Option<String>,
     pub rows: usize,
+    /// Text cells written with a leading `'` in the CSV (`rules::spreadsheet`).
+    pub formula_cells: usize,
     pub schema: TableSchema,
 }
 
@@ -132,19 +134,28 @@ pub fn run_release(run_dir: &Path, options: &ReleaseOptions, out: &Path) -> Resu
             run_dir.display()
         )));
     }
-    if run.is_none() {
-        details.push(format!(
+    match &run {
+        Some(run) => check_one_run(run_dir, run, &mut details)?,
+        None => details.push(format!(
             "no {} in {}: the manifest lists no pipeline, input or stage",
             crate::pipeline::RUN_RECORD,
             run_dir.display()
-        ));
+        )),
+    }
+    if let Some(previous) = &options.previous {
+        if !previous.join(DATAPACKAGE).is_file() {
+            return Err(Error::usage(format!(
+                "--previous {}: not a release folder (no {DATAPACKAGE}); give the folder of an earlier release, OUT/<version>",
+                previous.display()
+            )));
+        }
     }
 
     std::fs::create_dir_all(out).map_err(|source| Error::Write {
         path: out.to_path_buf(),
         source,
     })?;
-    let staging = Staging::new(out)?;
+    let staging = StagedDir::beside(out, "release")?;
     let dir = staging.dir().to_path_buf();
     let csv = CsvOptions {
         separator: options.csv_separator,
@@ -199,7 +210,7 @@ pub fn run_release(run_dir: &Path, options: &ReleaseOptions, out: &Path) -> Resu
     let manifest = package::manifest(&context, &outputs)?;
     write_file(&dir, MANIFEST, &json_bytes(&manifest, MANIFEST)?)?;
 
-    staging.commit(&target)?;
+    staging.commit_as(&target)?;
 
     let rows: usize = tables.iter().map(|t| t.rows).sum();
     let mut report_outputs: Vec<OutputFile> = outputs
@@ -222,6 +233,15 @@ pub fn run_release(run_dir: &Path, options: &ReleaseOptions, out: &Path) -> Resu
                 .join(", "),
         ),
     );
+    for t in tables.iter().filter(|t| t.formula_cells > 0) {
+        details.push(format!(
+            "{}: {} text cell(s) starting like a spreadsheet formula written with a leading ' in {} ({} unchanged)",
+            t.name,
+            t.formula_cells,
+            t.csv(),
+            t.parquet()
+        ));
+    }
     Ok(StageReport {
         stage: "release".into(),
         inputs: tables
@@ -243,7 +263,9 @@ pub fn run_release(run_dir: &Path, options: &ReleaseOptions, out: &Path) -> Resu
     })
 }
 
-fn check_options(options: &ReleaseOptions) -> Result<()> {
+/// Checks the options before anything is read or written (a pipeline checks
+/// them before its first stage).
+pub fn check_options(options: &ReleaseOptions) -> Result<()> {
     if let Some(v) = &options.version {
         let ok = !v.is_empty()
             && !v.starts_with('.')
@@ -268,6 +290,41 @@ fn check_options(options: &ReleaseOptions) -> Result<()> {
             "CSV separator `{}`: expected `,` or `;`",
             options.csv_separator as char
         )));
+    }
+    Ok(())
+}
+
+/// Refuses stage folders that are not the ones the run record describes
+/// (`output::record`): a release never mixes the tables of two runs.
+fn check_one_run(run_dir: &Path, run: &RunRecordView, details: &mut Vec<String>) -> Result<()> {
+    if run.outputs.is_empty() {
+        details.push(format!(
+            "{}: no SHA-256 of the stages' files (written by an older ij): that the stage folders belong to one run was not checked",
+            run_dir.join(crate::pipeline::RUN_RECORD).display()
+        ));
+        return Ok(());
+    }
+    for stage in ["bcn", "continuum", "indicators", COVERAGE_TABLE.stage] {
+        let dir = run_dir.join(stage);
+        match run.outputs.get(stage) {
+            Some(_) if !dir.is_dir() => {
+                return Err(Error::file(
+                    &dir,
+                    "missing: run.json records this stage's files, so the folder does not belong to the run recorded in run.json; run the pipeline again, nothing was published",
+                ))
+            }
+            Some(recorded) => crate::output::record::check_folder(&dir, recorded)?,
+            None if dir.is_dir() => {
+                return Err(Error::file(
+                    &dir,
+                    format!(
+                        "does not belong to the run recorded in run.json (which ran {} only): the folder is from another run; run the pipeline again, nothing was published",
+                        run.outputs.keys().cloned().collect::<Vec<_>>().join(", ")
+                    ),
+                ))
+            }
+            None => {}
+        }
     }
     Ok(())
 }
@@ -437,6 +494,7 @@ fn publish_table(s: &Source, dir: &Path, csv: &CsvOptions) -> Result<Published> 
     let table = out_table(&s.name, &df, &schema)
         .map_err(|e| Error::file(&s.parquet, format!("cannot convert the table: {e}")))?;
     table.write(dir, csv)?;
+    let formula_cells = table.formula_cells();
     write_file(
         dir,
         &format!("{}.schema.json", s.name),
@@ -449,6 +507,7 @@ fn publish_table(s: &Source, dir: &Path, csv: &CsvOptions) -> Result<Published> 
         source: s.parquet.clone(),
         catalogue: s.catalogue.clone(),
         rows: table.rows(),
+        formula_cells,
         schema,
     })
 }
@@ -731,79 +790,6 @@ fn json_bytes(value: &impl serde::Serialize, what: &str) -> Result<Vec<u8>> {
     Ok(text.into_bytes())
 }
 
-// ---- The staging folder ----------------------------------------------------------
-
-/// `<out>/.ij-tmp-release-<pid>/`: the release is built there, then renamed
-/// to `<out>/<version>` in one step. Dropped without commit, it is removed.
-struct Staging {
-    out: PathBuf,
-    tmp: PathBuf,
-    committed: bool,
-}
-
-impl Staging {
-    fn new(out: &Path) -> Result<Staging> {
-        let tmp = out.join(format!(".ij-tmp-release-{}", std::process::id()));
-        if tmp.exists() {
-            let _ = std::fs::remove_dir_all(&tmp);
-        }
-        std::fs::create_dir(&tmp).map_err(|source| Error::Write {
-            path: tmp.clone(),
-            source,
-        })?;
-        Ok(Staging {
-            out: out.to_path_buf(),
-            tmp,
-            committed: false,
-        })
-    }
-
-    fn dir(&self) -> &Path {
-        &self.tmp
-    }
-
-    /// Moves the staged release to `target`. An existing release there is
-    /// moved aside first, and put back if the rename fails; it is deleted
-    /// only once the new one is in place.
-    fn commit(mut self, target: &Path) -> Result<()> {
-        let write_error = |source| Error::Write {
-            path: target.to_path_buf(),
-            source,
-        };
-        if target.exists() {
-            let name = target
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            let aside = self
-                .out
-                .join(format!(".ij-old-{name}-{}", std::process::id()));
-            if aside.exists() {
-                let _ = std::fs::remove_dir_all(&aside);
-            }
-            std::fs::rename(target, &aside).map_err(write_error)?;
-            if let Err(e) = std::fs::rename(&self.tmp, target) {
-                let _ = std::fs::rename(&aside, target);
-                return Err(write_error(e));
-            }
-            self.committed = true;
-            let _ = std::fs::remove_dir_all(&aside);
-        } else {
-            std::fs::rename(&self.tmp, target).map_err(write_error)?;
-            self.committed = true;
-        }
-        Ok(())
-    }
-}
-
-impl Drop for Staging {
-    fn drop(&mut self) {
-        if !self.committed {
-            let _ = std::fs::remove_dir_all(&self.tmp);
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -840,25 +826,5 @@ mod tests {
             ..o.clone()
         })
         .contains("separator"));
-    }
-
-    #[test]
-    fn a_failed_commit_keeps_the_old_release() {
-        let dir = tempfile::tempdir().unwrap();
-        let target = dir.path().join("v1");
-        std::fs::create_dir(&target).unwrap();
-        std::fs::write(target.join("a"), "old").unwrap();
-        {
-            let staging = Staging::new(dir.path()).unwrap();
-            std::fs::write(staging.dir().join("a"), "new").unwrap();
-            // Dropped: a failed build.
-        }
-        assert_eq!(std::fs::read_to_string(target.join("a")).unwrap(), "old");
-        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
-        let staging = Staging::new(dir.path()).unwrap();
-        std::fs::write(staging.dir().join("a"), "new").unwrap();
-        staging.commit(&target).unwrap();
-        assert_eq!(std::fs::read_to_string(target.join("a")).unwrap(), "new");
-        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
     }
 }

@@ -5,8 +5,8 @@
 //!
 //! The run's record (`OUT/run.json`) is read loosely, field by field, so that
 //! a release can be built from the run folder of an older `ij`. Nothing here
-//! writes a time or a machine-dependent path: the run's own paths are kept as
-//! it wrote them (relative to where `ij run` was started).
+//! writes a time or a machine-dependent path: inputs are named by their file
+//! name and SHA-256, as the run recorded them.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -81,6 +81,15 @@ pub struct RunRecordView {
     pub settings: Value,
     #[serde(default)]
     pub stages: Vec<StageView>,
+    /// The pipeline file's hash, as the run read it.
+    #[serde(default)]
+    pub pipeline_hash: Option<crate::pipeline::FileHash>,
+    /// Input files (path as in `stages`) → hash, as the run read them.
+    #[serde(default)]
+    pub input_files: BTreeMap<String, crate::pipeline::FileHash>,
+    /// Stage → its files' SHA-256 (`output::record`).
+    #[serde(default)]
+    pub outputs: BTreeMap<String, BTreeMap<String, String>>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -247,8 +256,11 @@ pub fn manifest(ctx: &Context, outputs: &[OutputEntry]) -> Result<Value> {
         Some(run) => {
             let mut pipeline = json!({ "name": run.pipeline });
             if let Some(file) = &run.pipeline_file {
-                pipeline["file"] = json!(file);
-                pipeline["sha256"] = json!(sha256_file(existing(Path::new(file))?)?);
+                pipeline["file"] = json!(file_name(file));
+                pipeline["sha256"] = json!(match &run.pipeline_hash {
+                    Some(h) => h.sha256.clone(),
+                    None => sha256_file(existing(Path::new(file))?)?,
+                });
             }
             if let Some(v) = &run.tool_version {
                 pipeline["tool_version"] = json!(v);
@@ -258,7 +270,7 @@ pub fn manifest(ctx: &Context, outputs: &[OutputEntry]) -> Result<Value> {
             m["inputs"] = Value::Array(
                 run.inputs()
                     .into_iter()
-                    .map(|(input, stages)| input_entry(&input, &stages))
+                    .map(|(input, stages)| input_entry(run, &input, &stages))
                     .collect::<Result<_>>()?,
             );
             let mut stages: Vec<Value> = run
@@ -320,21 +332,38 @@ fn release_stage(ctx: &Context) -> Value {
     })
 }
 
-/// An input file of the run, hashed now. Paths are relative to the folder
-/// `ij run` was started in, as the run recorded them.
-fn input_entry(input: &InputView, stages: &[String]) -> Result<Value> {
-    let path = existing(Path::new(&input.path))?;
+/// An input file of the run, by its file name and SHA-256 (a local path
+/// would make the release depend on where the run was started). The hash is
+/// the one the run recorded; a run of an older `ij` is hashed now.
+fn input_entry(run: &RunRecordView, input: &InputView, stages: &[String]) -> Result<Value> {
+    let hash = input_hash(run, input)?;
     let mut v = json!({
-        "path": input.path,
+        "file": file_name(&input.path),
         "table": input.table,
         "stages": stages,
-        "sha256": sha256_file(path)?,
-        "bytes": file_len(path)?,
+        "sha256": hash.sha256,
+        "bytes": hash.bytes,
     });
     if let Some(rows) = input.rows {
         v["rows"] = json!(rows);
     }
     Ok(v)
+}
+
+/// An input's hash: as the run recorded it, else (an older run) hashed now.
+pub fn input_hash(run: &RunRecordView, input: &InputView) -> Result<crate::pipeline::FileHash> {
+    match run.input_files.get(&input.path) {
+        Some(h) => Ok(h.clone()),
+        None => crate::pipeline::FileHash::of(existing(Path::new(&input.path))?),
+    }
+}
+
+/// The last component of a recorded path (`../shared/data/real/bcn/nMef.csv` → `nMef.csv`).
+pub fn file_name(path: &str) -> String {
+    Path::new(path)
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.to_string())
 }
 
 /// A file the run recorded, which must still be there to be hashed.

@@ -71,15 +71,17 @@ lettre de contrôle). La *filière* vaut `pro` (voie scolaire de l'Éducation na
         if !inputs.is_empty() {
             let _ = writeln!(
                 md,
-                "\nFichiers lus par la chaîne de traitement (leur empreinte SHA-256 est dans `manifest.json`) :\n"
+                "\nFichiers lus par la chaîne de traitement, désignés par leur nom et leur empreinte SHA-256 (aussi dans `manifest.json`) :\n"
             );
             for (input, _) in inputs {
+                let name = crate::release::package::file_name(&input.path);
+                let sha = crate::release::package::input_hash(run, &input)?.sha256;
                 match input.rows {
                     Some(rows) => {
-                        let _ = writeln!(md, "- `{}` ({rows} lignes)", input.path);
+                        let _ = writeln!(md, "- `{name}` ({rows} lignes, SHA-256 `{sha}`)");
                     }
                     None => {
-                        let _ = writeln!(md, "- `{}`", input.path);
+                        let _ = writeln!(md, "- `{name}` (SHA-256 `{sha}`)");
                     }
                 }
             }
@@ -159,6 +161,29 @@ valeur manquante vide) et en Parquet (compression zstd, colonnes typées : entie
 booléens, codes en texte), avec son schéma de table (`<table>.schema.json`, au format \
 Table Schema de schema.data.gouv.fr). Les lignes sont triées par la clé primaire de la table.\n\n",
     );
+    md.push_str(
+        "Protection des tableurs (injection de formules, recommandations OWASP) : dans les \
+fichiers CSV seulement, une cellule de texte qui commence par `=`, `+`, `-`, `@`, une \
+tabulation ou un retour chariot (et n'est pas un simple nombre comme `-3`) est écrite précédée \
+d'une apostrophe (`'=…`), pour qu'un tableur l'affiche comme du texte au lieu de l'exécuter. \
+Les fichiers Parquet gardent la valeur exacte. Les codes (CFD, MEF_STAT_11, SISE, UAI) ne sont \
+jamais concernés : leur format n'admet que des lettres et des chiffres.",
+    );
+    let neutralised: Vec<String> = ctx
+        .tables
+        .iter()
+        .filter(|t| t.formula_cells > 0)
+        .map(|t| format!("`{}` ({})", t.csv(), t.formula_cells))
+        .collect();
+    if neutralised.is_empty() {
+        md.push_str(" Aucune cellule de cette publication n'est concernée.\n\n");
+    } else {
+        let _ = writeln!(
+            md,
+            " Cellules concernées dans cette publication : {}.\n",
+            neutralised.join(", ")
+        );
+    }
     md.push_str("| table | contenu | lignes | clé primaire |\n|---|---|---:|---|\n");
     for t in ctx.tables {
         let _ = writeln!(

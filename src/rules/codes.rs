@@ -48,6 +48,32 @@ pub fn is_code_chars(code: &str) -> bool {
         .all(|b| b.is_ascii_digit() || b.is_ascii_uppercase())
 }
 
+/// A MEF_STAT_11 ends with its CFD's last 5 characters (DOMAIN.md), digits on
+/// every CFD of the BCN: a MEF_STAT_11 whose end is not 5 digits is no MEF.
+pub fn check_mef_stat_11_end(mef: &str) -> Result<(), String> {
+    let end = mef.get(mef.len().saturating_sub(5)..).unwrap_or("");
+    if end.len() == 5 && end.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(())
+    } else {
+        Err(format!(
+            "\"{mef}\" is not a MEF_STAT_11: its last 5 characters, its CFD's, must be digits"
+        ))
+    }
+}
+
+/// Whether a MEF_STAT_11 and the CFD given beside it agree (same last 5 characters).
+pub fn mef_matches_cfd(mef: &str, cfd: &str) -> Result<(), String> {
+    let tail = |c: &str| c.get(c.len().saturating_sub(5)..).unwrap_or("").to_string();
+    if tail(mef) == tail(cfd) {
+        Ok(())
+    } else {
+        Err(format!(
+            "MEF_STAT_11 \"{mef}\" does not belong to CFD \"{cfd}\": its last 5 characters should be {}",
+            tail(cfd)
+        ))
+    }
+}
+
 /// Checks a code, returning a message saying what was expected when it is not valid.
 pub fn check_code(code_type: CodeType, code: &str) -> Result<(), String> {
     if code_type.is_valid(code) {
@@ -93,6 +119,15 @@ pub fn is_valid_uai(uai: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_mef_stat_11_ends_with_its_cfds_digits() {
+        assert!(check_mef_stat_11_end("23A10099999").is_ok());
+        assert!(check_mef_stat_11_end("ABCDEFGHIJK").is_err());
+        assert!(mef_matches_cfd("23810025510", "40025510").is_ok());
+        let e = mef_matches_cfd("23810025510", "40025513").unwrap_err();
+        assert!(e.contains("should be 25513"), "{e}");
+    }
     use super::*;
 
     #[test]

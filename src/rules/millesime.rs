@@ -46,12 +46,26 @@ impl Millesime {
         if years.is_empty() || years.iter().any(|y| !(1990..=2100).contains(y)) {
             return Err(expected());
         }
+        // One year, or two consecutive years: never rewritten into one
+        // (`2022_2022`, `2020_2021_2022` and `2021_2023` are not millésimes).
         years.sort_unstable();
-        let (first, last) = (years[0], years[years.len() - 1]);
-        if last - first > 3 {
-            return Err(format!("{}: the years are too far apart", expected()));
+        match years[..] {
+            [year] => Ok(Millesime::year(year)),
+            [first, last] if last == first + 1 => Ok(Millesime { first, last }),
+            [first, last] if last == first => Err(format!(
+                "{}: the same year twice; a cumulated millésime is two consecutive years",
+                expected()
+            )),
+            [_, _] => Err(format!(
+                "{}: the years are not consecutive; a cumulated millésime is two consecutive years",
+                expected()
+            )),
+            _ => Err(format!(
+                "{}: {} years; a millésime is one year or two consecutive years",
+                expected(),
+                years.len()
+            )),
         }
-        Ok(Millesime { first, last })
     }
 }
 
@@ -93,6 +107,15 @@ mod tests {
     fn refuses_what_is_not_a_millesime() {
         for input in ["", "cumul", "20233", "2023_abc", "1850", "2010_2023"] {
             assert!(Millesime::parse(input).is_err(), "{input}");
+        }
+        // Never silently rewritten (issue 10).
+        for (input, why) in [
+            ("2021_2023", "not consecutive"),
+            ("2022_2022", "the same year twice"),
+            ("2020_2021_2022", "3 years"),
+        ] {
+            let e = Millesime::parse(input).unwrap_err();
+            assert!(e.contains(why), "{input}: {e}");
         }
     }
 }

@@ -23,3 +23,4 @@ pub mod millesime;
 pub mod perimetre;
 pub mod pilotage;
 pub mod rates;
+pub mod spreadsheet;

@@ -14,6 +14,54 @@
 /// The default diffusion threshold: nothing is published under 20 students.
 pub const SEUIL_DEFAUT: i64 = 20;
 
+/// The largest count one source row may hold: more students than any
+/// cohort in France (about 700,000 leave a vocational training each year).
+/// A larger count is a broken value, rejected where it is read; with every
+/// count bounded so, a sum of counts cannot overflow (it would take
+/// 900,000 million rows), and `100 × count` neither.
+pub const MAX_COUNT: i64 = 10_000_000;
+
+/// Checks a count against `MAX_COUNT`.
+pub fn check_count_bound(name: &str, n: i64) -> Result<(), String> {
+    if n > MAX_COUNT {
+        return Err(format!(
+            "{name} is {n}, above {MAX_COUNT} (more than any cohort): a broken value"
+        ));
+    }
+    Ok(())
+}
+
+/// How far from 100 the three "devenir" shares of a source may sum: each is
+/// rounded to a whole percent, so three can sum to 98.5–101.5.
+pub const DEVENIR_TOLERANCE: f64 = 2.0;
+
+/// The source's three "devenir" shares (emploi, poursuite, autres), when all
+/// are given, must sum to about 100; two of them must not exceed it.
+pub fn check_devenir_shares(shares: [Option<f64>; 3]) -> Result<(), String> {
+    let given: Vec<f64> = shares.iter().flatten().copied().collect();
+    let sum: f64 = given.iter().sum();
+    let what = || {
+        shares
+            .iter()
+            .map(|s| s.map_or("–".to_string(), |x| x.to_string()))
+            .collect::<Vec<_>>()
+            .join(" + ")
+    };
+    if given.len() == 3 && (sum - 100.0).abs() > DEVENIR_TOLERANCE {
+        return Err(format!(
+            "the devenir shares (emploi + poursuite + autres) sum to {sum}: {}, expected 100",
+            what()
+        ));
+    }
+    if given.len() < 3 && sum > 100.0 + DEVENIR_TOLERANCE {
+        return Err(format!(
+            "the devenir shares given sum to {sum}, above 100: {}",
+            what()
+        ));
+    }
+    Ok(())
+}
+
 /// `100 × numerator / denominator`, rounded half to even; `None` when either
 /// is missing or the denominator is 0.
 pub fn percentage(numerator: Option<i64>, denominator: Option<i64>) -> Option<i64> {
@@ -60,6 +108,23 @@ pub fn under_threshold(nb_annee_term: Option<i64>, seuil: i64) -> bool {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn devenir_shares_sum_to_about_100() {
+        assert!(check_devenir_shares([Some(57.0), Some(30.0), Some(13.0)]).is_ok());
+        assert!(check_devenir_shares([Some(33.0), Some(33.0), Some(33.0)]).is_ok());
+        assert!(check_devenir_shares([Some(40.0), None, None]).is_ok());
+        let e = check_devenir_shares([Some(90.0), Some(90.0), Some(90.0)]).unwrap_err();
+        assert!(e.contains("sum to 270"), "{e}");
+        assert!(check_devenir_shares([Some(90.0), Some(90.0), None]).is_err());
+    }
+
+    #[test]
+    fn counts_are_bounded() {
+        assert!(check_count_bound("nb_annee_term", MAX_COUNT).is_ok());
+        let e = check_count_bound("nb_annee_term", 5_000_000_000_000_000_000).unwrap_err();
+        assert!(e.contains("nb_annee_term is 5000000000000000000"), "{e}");
+    }
     use super::*;
 
     #[test]

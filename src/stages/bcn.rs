@@ -573,7 +573,7 @@ pub fn run(bcn_dir: &Path, ctx: &StageContext) -> Result<StageReport> {
     let rejects = rejects_table(&referentiel.rejects);
     staged.write_table(&rejects, &ctx.csv)?;
     staged.write_json("bcn_summary.json", &referentiel.summary)?;
-    staged.commit()?;
+    let written_notes = staged.commit()?;
 
     let s = &referentiel.summary;
     let mut details = vec![format!(
@@ -621,6 +621,7 @@ pub fn run(bcn_dir: &Path, ctx: &StageContext) -> Result<StageReport> {
     for m in &s.tables_missing {
         details.push(format!("warning: {}", m.warning()));
     }
+    details.extend(written_notes);
     Ok(StageReport {
         stage: "bcn".into(),
         inputs: bcn.inputs.clone(),

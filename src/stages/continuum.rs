@@ -586,7 +586,7 @@ pub fn run(bcn_dir: &Path, ctx: &StageContext) -> Result<StageReport> {
     let lineage = lineage_table(&continuum.lineage);
     staged.write_table(&lineage, &ctx.csv)?;
     staged.write_json("continuum_summary.json", &continuum.summary)?;
-    staged.commit()?;
+    let written_notes = staged.commit()?;
 
     let s = &continuum.summary;
     let n = &continuum.notes;
@@ -638,6 +638,7 @@ pub fn run(bcn_dir: &Path, ctx: &StageContext) -> Result<StageReport> {
     let rows_rejected = bcn.rejects.len();
     let rows_read =
         bcn.formations_n.len() + bcn.formations_enquete_51.len() + bcn.mefs.len() + rows_rejected;
+    details.extend(written_notes);
     Ok(StageReport {
         stage: "continuum".into(),
         inputs: bcn.inputs.clone(),

@@ -585,6 +585,8 @@ fn parse_count(col: &Col, raw: &str) -> Result<Option<i64>, String> {
             col.name()
         ));
     }
+    crate::rules::rates::check_count_bound(col.name(), x as i64)
+        .map_err(|m| format!("count_too_large: {m}"))?;
     Ok(Some(x as i64))
 }
 

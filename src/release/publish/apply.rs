@@ -58,7 +58,8 @@ pub(super) fn execute(
     let mut schema_urls: BTreeMap<String, String> = BTreeMap::new();
     let mut files = Vec::new();
     let mut stopped: Option<String> = None;
-    for planned in &plan.files {
+    let total = plan.files.len();
+    for (index, planned) in plan.files.iter().enumerate() {
         let file = &planned.file;
         if let Some(reason) = &stopped {
             files.push(FileReport {
@@ -71,6 +72,15 @@ pub(super) fn execute(
             });
             continue;
         }
+        // Progress, so that a slow server is seen to be slow.
+        writeln!(
+            out,
+            "[{}/{total}] uploading {} ({} bytes)…",
+            index + 1,
+            file.name,
+            file.bytes
+        )?;
+        out.flush()?;
         let done = publish_file(plan, client, planned, &known, &mut schema_urls, out);
         if let Outcome::Failed { reason } = &done.outcome {
             writeln!(out, "  {}: FAILED: {reason}", file.name)?;

@@ -12,6 +12,8 @@ use crate::error::{Error, Result};
 
 use super::{CHANGELOG_FILE, DATAPACKAGE_FILE, README_FILE};
 
+const MANIFEST_FILE: &str = "manifest.json";
+
 /// What a file of the release is; files are uploaded in this order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum FileKind {
@@ -76,8 +78,9 @@ struct TableInfo {
 }
 
 /// Reads and checks a release folder: datapackage.json parses and every file
-/// it lists exists, with the `bytes` and `sha256:` `hash` it declares. All
-/// problems are reported together; any of them means nothing is uploaded.
+/// it lists exists, with the `bytes` and `sha256:` `hash` it declares, and
+/// every file manifest.json lists has the SHA-256 it gives. All problems are
+/// reported together; any of them means nothing is uploaded.
 pub fn read_release(dir: &Path) -> Result<Release> {
     if !dir.is_dir() {
         return Err(Error::usage(format!(
@@ -234,6 +237,7 @@ pub fn read_release(dir: &Path) -> Result<Release> {
             ));
         }
     }
+    check_manifest(dir, &files, &mut problems);
     if !problems.is_empty() {
         return Err(Error::file(
             dir,
@@ -249,6 +253,65 @@ pub fn read_release(dir: &Path) -> Result<Release> {
         version,
         files,
     })
+}
+
+/// Every file `manifest.json` lists (CSV, Parquet, schemas, JSON, HTML,
+/// README) exists with the SHA-256 and size it gives, and every file to
+/// upload is listed: a truncated Parquet or a replaced schema is caught
+/// before the first call, in a dry run too.
+fn check_manifest(dir: &Path, files: &[ReleaseFile], problems: &mut Vec<String>) {
+    let path = dir.join(MANIFEST_FILE);
+    let manifest: serde_json::Value = match std::fs::read_to_string(&path) {
+        Ok(text) => match serde_json::from_str(&text) {
+            Ok(v) => v,
+            Err(e) => {
+                problems.push(format!("{MANIFEST_FILE} is not valid JSON ({e})"));
+                return;
+            }
+        },
+        Err(e) => {
+            problems.push(format!(
+                "{MANIFEST_FILE} cannot be read ({e}): every file is checked against it before upload"
+            ));
+            return;
+        }
+    };
+    let mut listed = BTreeMap::new();
+    for entry in manifest
+        .get("outputs")
+        .and_then(serde_json::Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let (Some(rel), Some(sha)) = (
+            entry.get("path").and_then(serde_json::Value::as_str),
+            entry.get("sha256").and_then(serde_json::Value::as_str),
+        ) else {
+            problems.push(format!(
+                "{MANIFEST_FILE}: an output without path or sha256: {entry}"
+            ));
+            continue;
+        };
+        let Some(file) = checked_path(dir, rel, MANIFEST_FILE, problems) else {
+            continue;
+        };
+        match sha256_file(&file) {
+            Ok(found) if found.eq_ignore_ascii_case(sha) => {}
+            Ok(found) => problems.push(format!(
+                "{rel} has SHA-256 {found}, {MANIFEST_FILE} says {sha} (truncated, replaced or rewritten?)"
+            )),
+            Err(e) => problems.push(format!("{rel} is listed in {MANIFEST_FILE} but cannot be read ({e})")),
+        }
+        listed.insert(file, ());
+    }
+    for f in files {
+        if !listed.contains_key(&f.path) {
+            problems.push(format!(
+                "{} is not listed in {MANIFEST_FILE}: it is not part of the release as built",
+                f.name
+            ));
+        }
+    }
 }
 
 fn release_file(
@@ -492,7 +555,40 @@ pub(super) mod tests {
             "datapackage.json",
             r#"{"name": "ij", "version": "2025-06", "resources": [{"name": "t", "path": "t.csv", "schema": "t.schema.json", "bytes": 8}]}"#,
         );
+        write_manifest(d);
         tmp
+    }
+
+    /// `manifest.json` listing every file of `d` with its SHA-256.
+    pub(in super::super) fn write_manifest(d: &Path) {
+        let mut outputs = Vec::new();
+        let mut names: Vec<String> = std::fs::read_dir(d)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n != MANIFEST_FILE)
+            .collect();
+        names.sort();
+        for n in names {
+            outputs
+                .push(serde_json::json!({"path": n, "sha256": sha256_file(&d.join(&n)).unwrap()}));
+        }
+        let m = serde_json::json!({ "outputs": outputs });
+        write(d, MANIFEST_FILE, &m.to_string());
+    }
+
+    #[test]
+    fn a_file_that_differs_from_the_manifest_is_refused_before_any_call() {
+        let tmp = release_dir();
+        // A truncated Parquet and a replaced schema, datapackage.json unchanged.
+        write(tmp.path(), "t.parquet", "PAR1 trunc");
+        write(tmp.path(), "t.schema.json", r#"{"title": "autre"}"#);
+        let e = read_release(tmp.path()).unwrap_err().to_string();
+        assert!(e.contains("nothing was uploaded"), "{e}");
+        assert!(e.contains("t.parquet has SHA-256"), "{e}");
+        assert!(e.contains("t.schema.json has SHA-256"), "{e}");
+        std::fs::remove_file(tmp.path().join(MANIFEST_FILE)).unwrap();
+        let e = read_release(tmp.path()).unwrap_err().to_string();
+        assert!(e.contains("manifest.json cannot be read"), "{e}");
     }
 
     #[test]

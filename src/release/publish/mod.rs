@@ -107,6 +107,39 @@ impl fmt::Debug for ApiKey {
     }
 }
 
+/// Checks `--api-key-env`: the NAME of an environment variable. A value
+/// that is not a name, or looks like a key (long, without `_`), is refused
+/// without ever being shown: it may be the key itself, given by mistake.
+pub fn check_api_key_env(var: &str) -> std::result::Result<(), String> {
+    let is_name = !var.is_empty()
+        && var.len() <= 64
+        && !var.starts_with(|c: char| c.is_ascii_digit())
+        && var.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    let looks_like_key = var.len() >= 24 && !var.contains('_');
+    if is_name && !looks_like_key {
+        return Ok(());
+    }
+    Err(format!(
+        "--api-key-env takes the name of an environment variable (letters, digits and _, such as {DEFAULT_API_KEY_ENV}), \
+         not a key; the value given ({} characters) is not shown: if it was your API key, set it in a variable \
+         (export {DEFAULT_API_KEY_ENV}=…) and consider it exposed in your shell history",
+        var.chars().count()
+    ))
+}
+
+/// Parses `--timeout` (seconds, 1 to 3600).
+pub fn parse_timeout(seconds: &str) -> std::result::Result<Duration, String> {
+    match seconds.trim().parse::<f64>() {
+        Ok(s) if (1.0..=3600.0).contains(&s) => Ok(Duration::from_secs_f64(s)),
+        _ => Err(format!(
+            "\"{seconds}\": expected a number of seconds between 1 and 3600"
+        )),
+    }
+}
+
+/// The default `--timeout` of each call.
+pub const DEFAULT_TIMEOUT_SECONDS: u64 = 60;
+
 /// The key in environment variable `var`, if set and not empty.
 pub fn api_key_from_env(var: &str) -> Option<ApiKey> {
     std::env::var(var).ok().and_then(|k| ApiKey::new(&k))
@@ -221,7 +254,7 @@ impl PublishSettings {
             api_key: None,
             api_key_env: DEFAULT_API_KEY_ENV.to_string(),
             retry: RetryPolicy::default(),
-            timeout: Duration::from_secs(300),
+            timeout: Duration::from_secs(DEFAULT_TIMEOUT_SECONDS),
         }
     }
 }
@@ -340,6 +373,20 @@ mod tests {
         assert!(parse_base_url("www.data.gouv.fr/api/1").is_err());
         assert!(parse_dataset_id("insertion-pro-2024").is_ok());
         assert!(parse_dataset_id("a/../b").is_err());
+    }
+
+    #[test]
+    fn api_key_env_takes_a_name_never_a_key() {
+        assert!(check_api_key_env("DATAGOUV_API_KEY").is_ok());
+        assert!(check_api_key_env("MY_KEY_2").is_ok());
+        let key = "eyJhbGciOiJIUzUxMiJ9.eyJ1c2VyIjoiNWYzYyJ9.sig";
+        for bad in [key, "0f3a9c5e7b2d4e6f8a1b3c5d7e9f0a2b", "", "A B"] {
+            let e = check_api_key_env(bad).unwrap_err();
+            if !bad.is_empty() {
+                assert!(!e.contains(bad), "the value is never shown: {e}");
+            }
+            assert!(e.contains("not a key"), "{e}");
+        }
     }
 
     #[test]

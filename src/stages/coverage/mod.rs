@@ -236,7 +236,7 @@ pub fn run(
         &format!("Couverture du catalogue {}", catalogue.name),
     );
     staged.write_bytes("coverage_report.html", html.as_bytes())?;
-    staged.commit()?;
+    let written_notes = staged.commit()?;
 
     let s = &cov.summary;
     let mut details = vec![format!(
@@ -271,6 +271,7 @@ pub fn run(
         .map(|(k, v)| format!("{k} {:.1} % of {}", v.coverage_rate, v.offers))
         .collect();
     details.push(format!("by filière: {}", filieres.join(", ")));
+    details.extend(written_notes);
     Ok(StageReport {
         stage: "coverage".into(),
         inputs: vec![crate::staging::InputFile {

@@ -558,7 +558,7 @@ pub fn run(
     }
     staged_dir.write_json("indicators_summary.json", &result.summary)?;
     outputs.push(OutputFile::file(&ctx.out_dir, "indicators_summary.json"));
-    staged_dir.commit()?;
+    let written_notes = staged_dir.commit()?;
 
     let s = &result.summary;
     let mut details = Vec::new();
@@ -631,6 +631,7 @@ pub fn run(
                 .join(", ")
         ));
     }
+    details.extend(written_notes);
     Ok(StageReport {
         stage: "indicators".into(),
         inputs,

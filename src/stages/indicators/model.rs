@@ -315,9 +315,16 @@ pub fn publish(row: &Indicateur, seuil: i64) -> Published {
 }
 
 /// Sums counts: a count is known in the sum only if every row knows it.
+/// Checked: every count was bounded by `rules::rates::MAX_COUNT` where it was
+/// read, so no sum of fewer than 900,000 million rows can overflow.
 pub fn sum_counts<'a>(rows: impl Iterator<Item = &'a Counts>) -> Counts {
     let mut total: Option<Counts> = None;
-    let add = |a: Option<i64>, b: Option<i64>| Some(a? + b?);
+    let add = |a: Option<i64>, b: Option<i64>| {
+        Some(
+            a?.checked_add(b?)
+                .expect("counts are bounded by MAX_COUNT when read: their sums cannot overflow"),
+        )
+    };
     for c in rows {
         let mut c = *c;
         c.nb_sortant = sortants(c.nb_sortant, c.nb_annee_term, c.nb_poursuite_etudes);

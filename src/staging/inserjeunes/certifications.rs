@@ -256,6 +256,14 @@ fn certification_code(
         ));
     }
     check_code(code_type, value).map_err(|m| reason("invalid_code", format!("{name}: {m}")))?;
+    if code_type == CodeType::MefStat11 {
+        crate::rules::codes::check_mef_stat_11_end(value)
+            .map_err(|m| reason("invalid_code", format!("{name}: {m}")))?;
+        if let Some(cfd) = other.as_ref().and_then(|c| row.opt(c)) {
+            crate::rules::codes::mef_matches_cfd(value, cfd)
+                .map_err(|m| reason("mef_cfd_mismatch", m))?;
+        }
+    }
     Ok((value.to_string(), code_type))
 }
 

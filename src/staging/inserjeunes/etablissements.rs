@@ -79,6 +79,7 @@ pub fn load_etablissements(path: &Path, reference: &Reference) -> Result<Staged>
                 part_poursuite_etudes: number(cols.part_poursuite, &PERCENT)?,
                 part_autres_situations_6_mois: number(cols.part_autres, &PERCENT)?,
             };
+            check_devenir(&rates)?;
             Ok(EtablissementRow {
                 millesime,
                 filiere,

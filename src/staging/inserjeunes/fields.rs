@@ -165,6 +165,7 @@ pub(super) fn parse_count(name: &str, value: &str) -> Checked<Option<i64>> {
             format!("{name} is {n}; a count cannot be negative"),
         ));
     }
+    crate::rules::rates::check_count_bound(name, n).map_err(|m| reason("count_too_large", m))?;
     Ok(Some(n))
 }
 
@@ -312,7 +313,24 @@ pub(super) fn check_counts(c: &Counts) -> Checked<()> {
         "sortants_above_annee_term",
         ("nb_sortant", c.nb_sortant),
         ("nb_annee_term", c.nb_annee_term),
+    )?;
+    // Who continues and who leaves are two parts of the final year.
+    let both = c.nb_poursuite_etudes.zip(c.nb_sortant).map(|(p, s)| p + s);
+    above(
+        "poursuite_plus_sortants_above_annee_term",
+        ("nb_poursuite_etudes + nb_sortant", both),
+        ("nb_annee_term", c.nb_annee_term),
     )
+}
+
+/// The source's "devenir" shares sum to about 100 (`rules::rates`).
+pub(super) fn check_devenir(r: &crate::staging::mesures::SourceRates) -> Checked<()> {
+    crate::rules::rates::check_devenir_shares([
+        r.part_en_emploi_6_mois,
+        r.part_poursuite_etudes,
+        r.part_autres_situations_6_mois,
+    ])
+    .map_err(|m| reason("devenir_not_100", m))
 }
 
 pub(super) fn check_quartiles(s: &Salaires) -> Checked<()> {

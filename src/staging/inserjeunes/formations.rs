@@ -71,6 +71,10 @@ pub fn load_formations_etablissement(path: &Path, reference: &Reference) -> Resu
             }
             check_code(code_type, code)
                 .map_err(|m| reason("invalid_code", format!("{}: {m}", code_col.name())))?;
+            if code_type == crate::rules::codes::CodeType::MefStat11 {
+                crate::rules::codes::check_mef_stat_11_end(code)
+                    .map_err(|m| reason("invalid_code", format!("{}: {m}", code_col.name())))?;
+            }
             let rate = |col: &Col| parse_number(col.name(), row.get(col), &PERCENT);
             let opt_rate = |col: &Option<Col>| col.as_ref().map_or(Ok(None), rate);
             let source_rates = SourceRates {
@@ -83,6 +87,7 @@ pub fn load_formations_etablissement(path: &Path, reference: &Reference) -> Resu
                 part_poursuite_etudes: opt_rate(&part_poursuite)?,
                 part_autres_situations_6_mois: opt_rate(&part_autres)?,
             };
+            check_devenir(&source_rates)?;
             Ok(MesureRow {
                 millesime,
                 filiere,

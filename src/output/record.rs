@@ -1,0 +1,92 @@
+//! What ties a run's stage folders together: the SHA-256 of every file each
+//! stage wrote, recorded in `OUT/run.json` by `ij run` and checked by
+//! `ij release`, which refuses stage folders that do not belong to the run
+//! the record describes (a stage rewritten alone, or by another run).
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use crate::error::{Error, Result};
+
+/// Every file under `dir` (relative path with `/` → SHA-256), hidden
+/// entries (`.ij-…` temporary folders, the lock) left out.
+pub fn folder_hashes(dir: &Path) -> Result<BTreeMap<String, String>> {
+    let mut out = BTreeMap::new();
+    walk(dir, "", &mut out)?;
+    Ok(out)
+}
+
+fn walk(dir: &Path, prefix: &str, out: &mut BTreeMap<String, String>) -> Result<()> {
+    let read_error = |source| Error::Read {
+        path: dir.to_path_buf(),
+        source,
+    };
+    let mut entries: Vec<_> = std::fs::read_dir(dir)
+        .map_err(read_error)?
+        .collect::<std::io::Result<_>>()
+        .map_err(read_error)?;
+    entries.sort_by_key(|e| e.file_name());
+    for e in entries {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if name.starts_with('.') {
+            continue;
+        }
+        let rel = format!("{prefix}{name}");
+        let path = e.path();
+        if path.is_dir() {
+            walk(&path, &format!("{rel}/"), out)?;
+        } else {
+            out.insert(rel, crate::release::build::sha256_file(&path)?);
+        }
+    }
+    Ok(())
+}
+
+/// Checks that the folder `dir` holds exactly the files `recorded`, with the
+/// same SHA-256; the error says which file differs and how.
+pub fn check_folder(dir: &Path, recorded: &BTreeMap<String, String>) -> Result<()> {
+    let found = folder_hashes(dir)?;
+    let differs = |rel: &str, how: &str| {
+        Err(Error::file(
+            &dir.join(rel),
+            format!(
+                "{how}: this stage folder does not belong to the run recorded in run.json (a stage run alone, another run, or a run stopped half-way); run the pipeline again, nothing was published"
+            ),
+        ))
+    };
+    for (rel, sha) in recorded {
+        match found.get(rel) {
+            None => return differs(rel, "missing, though run.json records it"),
+            Some(s) if s != sha => return differs(rel, "not the content run.json records"),
+            Some(_) => {}
+        }
+    }
+    if let Some(rel) = found.keys().find(|k| !recorded.contains_key(*k)) {
+        return differs(rel, "not recorded in run.json");
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_folder_matches_its_record_or_says_which_file_differs() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("sub")).unwrap();
+        std::fs::write(dir.path().join("a.csv"), "a\n").unwrap();
+        std::fs::write(dir.path().join("sub/b.json"), "{}\n").unwrap();
+        std::fs::create_dir(dir.path().join(".ij-tmp-x-1")).unwrap();
+        let record = folder_hashes(dir.path()).unwrap();
+        assert_eq!(record.keys().collect::<Vec<_>>(), ["a.csv", "sub/b.json"]);
+        check_folder(dir.path(), &record).unwrap();
+        std::fs::write(dir.path().join("a.csv"), "b\n").unwrap();
+        let e = check_folder(dir.path(), &record).unwrap_err().to_string();
+        assert!(e.contains("a.csv: not the content run.json records"), "{e}");
+        std::fs::write(dir.path().join("a.csv"), "a\n").unwrap();
+        std::fs::write(dir.path().join("c.csv"), "c\n").unwrap();
+        let e = check_folder(dir.path(), &record).unwrap_err().to_string();
+        assert!(e.contains("c.csv: not recorded in run.json"), "{e}");
+    }
+}
