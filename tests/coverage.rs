@@ -194,11 +194,7 @@ fn the_coverage_report_says_the_threshold_the_run_used() {
     let default = std::fs::read_to_string(repo().join("pipelines/default.toml")).unwrap();
     let pipeline = default
         .replace("root = \"..\"", &format!("root = \"{}\"", repo().display()))
-        .replace("seuil = 20", "seuil = 10")
-        .replace(
-            "stages = [\"bcn\", \"continuum\", \"indicators\", \"coverage\", \"release\"]",
-            "stages = [\"bcn\", \"continuum\", \"indicators\", \"coverage\"]",
-        );
+        .replace("seuil = 20", "seuil = 10");
     assert!(pipeline.contains("seuil = 10"), "the sample sets its seuil");
     let file = out.path().join("seuil10.toml");
     std::fs::write(&file, pipeline).unwrap();
@@ -210,4 +206,30 @@ fn the_coverage_report_says_the_threshold_the_run_used() {
     let html = std::fs::read_to_string(dir.join("coverage_report.html")).unwrap();
     assert!(html.contains("seuil de 10 élèves"), "{html}");
     assert!(!html.contains("de 20 élèves"), "the report must not say 20");
+
+    // Nor does the release: its README and schemas say 10.
+    let release = std::fs::read_dir(out.path().join("release"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.is_dir() && !p.file_name().unwrap().to_string_lossy().starts_with('.'))
+        .expect("a release folder");
+    let mut said_10 = false;
+    for entry in std::fs::read_dir(&release).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        if !(name.ends_with(".json") || name.ends_with(".md")) {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        for twenty in [
+            "moins de 20 ",
+            "seuil de 20 ",
+            "de 20 inscrits",
+            "de 20 élèves",
+        ] {
+            assert!(!text.contains(twenty), "{name} says \"{twenty}\"");
+        }
+        said_10 |= text.contains("moins de 10 inscrits");
+    }
+    assert!(said_10, "the release states its threshold");
 }

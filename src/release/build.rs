@@ -126,6 +126,12 @@ pub fn run_release(run_dir: &Path, options: &ReleaseOptions, out: &Path) -> Resu
         )));
     }
     let run = RunRecordView::load(run_dir)?;
+    // The threshold the run used, for the texts that state it.
+    let seuil = run
+        .as_ref()
+        .and_then(|r| r.setting("seuil"))
+        .and_then(|s| s.parse::<i64>().ok())
+        .unwrap_or(crate::rules::rates::SEUIL_DEFAUT);
     let mut details = Vec::new();
     let (sources, extras) = find_tables(run_dir, &mut details)?;
     if sources.is_empty() {
@@ -167,7 +173,7 @@ pub fn run_release(run_dir: &Path, options: &ReleaseOptions, out: &Path) -> Resu
         use rayon::prelude::*;
         sources
             .par_iter()
-            .map(|s| publish_table(s, &dir, &csv))
+            .map(|s| publish_table(s, &dir, &csv, seuil))
             .collect::<Result<_>>()?
     };
     for e in &extras {
@@ -454,7 +460,7 @@ pub fn slug(name: &str) -> String {
 
 // ---- Writing a table ---------------------------------------------------------------
 
-fn publish_table(s: &Source, dir: &Path, csv: &CsvOptions) -> Result<Published> {
+fn publish_table(s: &Source, dir: &Path, csv: &CsvOptions, seuil: i64) -> Result<Published> {
     let df = read_parquet(&s.parquet)?;
     let columns: Vec<SourceColumn> = df
         .columns()
@@ -482,7 +488,8 @@ fn publish_table(s: &Source, dir: &Path, csv: &CsvOptions) -> Result<Published> 
         &columns,
         env!("CARGO_PKG_VERSION"),
     )
-    .map_err(|m| Error::file(&s.parquet, format!("table {}: {m}", s.name)))?;
+    .map_err(|m| Error::file(&s.parquet, format!("table {}: {m}", s.name)))?
+    .with_seuil(seuil);
 
     // A stable order: the primary key, ties kept as the stage wrote them.
     let df = df

@@ -115,6 +115,11 @@ const CODE_TYPES: &[&str] = &["cfd", "mef_stat_11", "sise"];
 const DONNEE_SOURCE_TYPES: &[&str] = &["propre", "ancienne", "nouvelle", "famille_metiers"];
 
 /// Every column the release publishes, described once.
+/// Written in a description where the release says the threshold its run
+/// used (`TableSchema::with_seuil`): a release built with `seuil = 10` must
+/// not say 20.
+pub const SEUIL_PLACEHOLDER: &str = "{seuil}";
+
 pub const DICTIONARY: &[ColumnDoc] = &[
     // -- Keys and codes
     text(
@@ -619,7 +624,7 @@ pub const DICTIONARY: &[ColumnDoc] = &[
     // -- Threshold, origin and continuum
     text(
         "masked",
-        "Pourquoi des valeurs sont masquées : sous_seuil (moins de 20 inscrits en année terminale, ou le seuil du traitement : seul nb_annee_term est publié), sortants_sous_seuil (trop peu de sortants : les taux d'emploi ne sont pas publiés, comme dans la source), non_diffuse (la source ne publie pas ces chiffres). Vide si rien n'est masqué.",
+        "Pourquoi des valeurs sont masquées : sous_seuil (moins de {seuil} inscrits en année terminale, le seuil du traitement : seul nb_annee_term est publié), sortants_sous_seuil (trop peu de sortants : les taux d'emploi ne sont pas publiés, comme dans la source), non_diffuse (la source ne publie pas ces chiffres). Vide si rien n'est masqué.",
         "sous_seuil",
     )
     .one_of(&["sous_seuil", "sortants_sous_seuil", "non_diffuse"]),

@@ -65,6 +65,24 @@ pub struct TableSchema {
     pub primary_key: Vec<String>,
 }
 
+impl TableSchema {
+    /// The descriptions with the run's threshold in place of the dictionary's
+    /// placeholder.
+    pub fn with_seuil(mut self, seuil: i64) -> TableSchema {
+        let fill = |text: &mut String| {
+            *text = text.replace(
+                crate::release::dictionary::SEUIL_PLACEHOLDER,
+                &seuil.to_string(),
+            );
+        };
+        fill(&mut self.description);
+        for f in &mut self.fields {
+            fill(&mut f.description);
+        }
+        self
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct License {
     pub name: String,
