@@ -34,15 +34,20 @@ base=$(grep -o 'http://[0-9.:]*' "$log" | head -1)
 echo "release: $RELEASE"
 sed -n '1p' "$log"
 
-# A real code with figures at the latest national millésime (from the API itself).
-code=$(curl -s "$base/api/inserjeunes/certifications?items_par_page=1000" | python3 -c '
+# A real code with figures at the latest national millésime of apprenticeship
+# (asked from the API itself), so that every answer is a 200.
+latest=$(curl -s "$base/api" | python3 -c 'import json, sys; print(json.load(sys.stdin)["dernier_millesime"]["certifications"]["apprentissage"])')
+code=$(curl -s "$base/api/inserjeunes/certifications?millesimes=$latest&items_par_page=1000" | python3 -c '
 import json, sys
 items = json.load(sys.stdin)["certifications"]
 ok = [i for i in items if i["taux_en_emploi_6_mois"] is not None and i["filiere"] == "apprentissage"]
-print((ok or items)[-1]["code_certification"])')
+print(ok[len(ok) // 2]["code_certification"])')
 json_url="$base/api/inserjeunes/certifications/$code"
 svg_url="$base/api/inserjeunes/certifications/$code.svg"
-curl -sf "$json_url" >/dev/null && curl -sf "$svg_url" >/dev/null
+for url in "$json_url" "$svg_url"; do
+  status=$(curl -s -o /dev/null -w '%{http_code}' "$url")
+  [ "$status" = 200 ] || { echo "bench-serve: $url answers $status" >&2; exit 1; }
+done
 
 run() {
   local label=$1 url=$2
