@@ -651,9 +651,10 @@ fn run_pipeline(args: &RunArgs, quiet: bool) -> anyhow::Result<()> {
     if let Some(out) = &args.out {
         pipeline.out = out.clone();
     }
-    // Every input checked before any stage runs (issue 9).
-    pipeline.validate_inputs()?;
+    // Settings and paths first (a pipeline file that points to nothing is a
+    // usage error, exit 2), then what every input holds (issue 9, exit 1).
     pipeline.preflight()?;
+    pipeline.validate_inputs()?;
     for (path, encoding) in &pipeline.encodings {
         crate::input::encoding::declare(path, *encoding);
     }

@@ -579,8 +579,18 @@ fn reading_is_never_silently_wrong() {
         &format!("N_DIPLOME_SISE.csv:{lines}:2"),
     );
 
-    // Control characters in a bad value are escaped in the message.
-    let bytes = sise_file(|t| format!("{t}{}", sise_row("26\u{1b}[2J01", "Y")));
+    // Control characters in bad input are escaped in the message. (A bad
+    // code in a row is now a reject, issue 9: a duplicated column name with
+    // an escape sequence is still an error that names it.)
+    let bytes = sise_file(|t| {
+        let mut lines = t.lines();
+        let header = lines.next().unwrap();
+        let mut out = format!("{header}|X\u{1b}[2J|X\u{1b}[2J\n");
+        for l in lines {
+            out.push_str(&format!("{l}||\n"));
+        }
+        out
+    });
     let out = bcn_with(&case("ctl"), "N_DIPLOME_SISE.csv", &bytes);
     let e = String::from_utf8_lossy(&out.stderr);
     assert!(
