@@ -5,7 +5,7 @@ CARGO ?= cargo
 IJ_DEBUG = $(or $(CARGO_TARGET_DIR),target)/debug/ij
 IJ_RELEASE = $(or $(CARGO_TARGET_DIR),target)/release/ij
 
-.PHONY: run run-real test test-real coverage-check bench fmt lint clean help
+.PHONY: run run-real test test-real coverage-check bench bench-stages fmt lint clean help
 
 help:
 	@echo "make run        build, then run the default pipeline on the embedded sample (dist/sample/)"
@@ -13,7 +13,8 @@ help:
 	@echo "make run-real   run pipelines/real.toml on ../shared/data/real (release build)"
 	@echo "make test-real  the real-data suite alone, in release"
 	@echo "make coverage-check  fail if the sample's coverage fell below coverage/baseline/"
-	@echo "make bench      time the stages on the real files (release build)"
+	@echo "make bench      ij vs the DuckDB peer on the real files, then ij on synthetic ×1, ×10, ×100 (release build)"
+	@echo "make bench-stages  time each stage on the real files (release build)"
 	@echo "make lint       rustfmt check and clippy with warnings denied"
 
 run:
@@ -46,6 +47,10 @@ coverage-check:
 bench:
 	$(CARGO) build --release --quiet
 	IJ=$(IJ_RELEASE) bash scripts/bench.sh
+
+bench-stages:
+	$(CARGO) build --release --quiet
+	IJ=$(IJ_RELEASE) bash scripts/bench_stages.sh
 
 fmt:
 	$(CARGO) fmt

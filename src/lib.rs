@@ -7,7 +7,8 @@
 //! - `stages/`: one module per pipeline stage (`bcn`, `continuum`, …);
 //! - `output/`: typed tables written as CSV and Parquet, atomically;
 //! - `pilotage/`: `ij pilotage`, a région's Q4 formations and their page;
-//! - `pipeline`: pipeline files and the runner; `cli`: the command line.
+//! - `pipeline`: pipeline files and the runner; `cli`: the command line;
+//! - `synth/`: `ij synth`, synthetic inputs in the real layouts (issue 13).
 
 pub mod cli;
 pub mod error;
@@ -20,5 +21,6 @@ pub mod release;
 pub mod rules;
 pub mod stages;
 pub mod staging;
+pub mod synth;
 
 pub use error::{Error, Result};

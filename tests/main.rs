@@ -15,3 +15,4 @@ mod issue9;
 mod pilotage;
 mod real_data;
 mod release;
+mod synth;
