@@ -5,7 +5,7 @@ CARGO ?= cargo
 IJ_DEBUG = $(or $(CARGO_TARGET_DIR),target)/debug/ij
 IJ_RELEASE = $(or $(CARGO_TARGET_DIR),target)/release/ij
 
-.PHONY: run run-real test test-real coverage-check bench bench-serve serve fmt lint clean help
+.PHONY: run run-real test test-real coverage-check bench bench-stages bench-serve serve fmt lint clean help
 
 help:
 	@echo "make run        build, then run the default pipeline on the embedded sample (dist/sample/)"
@@ -13,7 +13,8 @@ help:
 	@echo "make run-real   run pipelines/real.toml on ../shared/data/real (release build)"
 	@echo "make test-real  the real-data suite alone, in release"
 	@echo "make coverage-check  fail if the sample's coverage fell below coverage/baseline/"
-	@echo "make bench      time the stages on the real files (release build)"
+	@echo "make bench      ij vs the DuckDB peer on the real files, then ij on synthetic ×1, ×10, ×100 (release build)"
+	@echo "make bench-stages  time each stage on the real files (release build)"
 	@echo "make serve      serve the sample release as the partners' API on 127.0.0.1:8080"
 	@echo "make bench-serve  wrk against ij serve on the real release (after make run-real)"
 	@echo "make lint       rustfmt check, clippy and rustdoc with warnings denied (as .ci/run)"
@@ -56,6 +57,10 @@ serve:
 bench-serve:
 	$(CARGO) build --release --quiet
 	IJ=$(IJ_RELEASE) bash scripts/bench-serve.sh
+
+bench-stages:
+	$(CARGO) build --release --quiet
+	IJ=$(IJ_RELEASE) bash scripts/bench_stages.sh
 
 fmt:
 	$(CARGO) fmt

@@ -1,43 +1,117 @@
 #!/usr/bin/env bash
-# Times each stage of pipelines/real.toml on the real extracts (../shared/data/real),
-# with the release build. A benchmark, not a test: it prints figures and keeps
-# no threshold. Usage: IJ=target/release/ij bash scripts/bench.sh [RUNS]
-set -euo pipefail
+# `make bench` (issue 13): ij against the DuckDB peer on the real extracts,
+# then ij on synthetic ×1, ×10, ×100 inputs. A benchmark, not a test: it
+# prints figures and never fails on them.
+#
+#   IJ=target/release/ij bash scripts/bench.sh
+#   RUNS=5 SCALES="1 10 100" SEED=1 bash scripts/bench.sh
+#
+# Whole-process figures from /usr/bin/time -v: wall time, CPU (user + system)
+# and peak resident memory; medians over RUNS alternating runs after a warm-up.
+set -uo pipefail
 cd "$(dirname "$0")/.."
 IJ=${IJ:-target/release/ij}
-RUNS=${1:-5}
+RUNS=${RUNS:-5}
+SCALES=${SCALES:-1 10 100}
+SEED=${SEED:-1}
 REAL=${IJ_REAL_DATA:-../shared/data/real}
-if [ ! -d "$REAL" ]; then
-  echo "bench: $REAL is missing; the benchmark needs the real extracts" >&2
-  exit 1
-fi
-out=$(mktemp -d)
-trap 'rm -rf "$out"' EXIT
+PEER=${PEER:-../shared/bench/peer_duckdb.py}
+WORK=${BENCH_DIR:-$(dirname "$IJ")/bench}
+mkdir -p "$WORK"
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
 
-# Best and median wall-clock time of a command over $RUNS runs, in ms.
-time_it() {
-  local label=$1; shift
-  local times=()
-  for _ in $(seq "$RUNS"); do
-    local start end
-    start=$(date +%s%N)
-    "$@" >/dev/null 2>&1
-    end=$(date +%s%N)
-    times+=($(( (end - start) / 1000000 )))
-  done
-  local sorted
-  sorted=$(printf '%s\n' "${times[@]}" | sort -n)
-  printf '%-34s best %5d ms   median %5d ms   (%d runs)\n' "$label" \
-    "$(echo "$sorted" | head -1)" "$(echo "$sorted" | sed -n "$(( (RUNS + 1) / 2 ))p")" "$RUNS"
+# GNU time (Debian package `time`): installed here, not by .ci/run, since
+# the benchmark is no test.
+if [ ! -x /usr/bin/time ]; then
+  echo "bench: installing GNU time (apt-get install time)" >&2
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq time) >/dev/null 2>&1 || true
+fi
+if [ ! -x /usr/bin/time ]; then
+  echo "bench: /usr/bin/time is missing and could not be installed" >&2
+  exit 0
+fi
+
+# measure OUTFILE CMD...: runs CMD, appends "wall_s cpu_s rss_mib" to OUTFILE.
+measure() {
+  local file=$1; shift
+  local log="$TMP/time.log"
+  if ! /usr/bin/time -v -o "$log" "$@" >"$TMP/cmd.out" 2>&1; then
+    echo "bench: failed: $*" >&2
+    tail -5 "$TMP/cmd.out" >&2
+    echo "nan nan nan" >>"$file"
+    return
+  fi
+  awk -F': ' '
+    /Elapsed \(wall clock\)/ { n = split($2, t, ":"); w = 0; for (i = 1; i <= n; i++) w = w * 60 + t[i] }
+    /User time/ { u = $2 } /System time/ { sy = $2 }
+    /Maximum resident set size/ { r = $2 / 1024 }
+    END { printf "%.3f %.3f %.1f\n", w, u + sy, r }' "$log" >>"$file"
 }
 
-echo "ij bench — $(nproc) cores, $("$IJ" --version)"
-time_it "bcn (real BCN)" "$IJ" bcn --bcn "$REAL/bcn" --out "$out/bcn"
-time_it "continuum (real BCN)" "$IJ" continuum --bcn "$REAL/bcn" --out "$out/continuum"
-time_it "pipeline real.toml (all stages)" "$IJ" run pipelines/real.toml --out "$out/real" --quiet
-time_it "pipeline default.toml (sample)" "$IJ" run pipelines/default.toml --out "$out/sample" --quiet
+# median FILE COLUMN
+median() {
+  awk -v c="$2" '{ print $c }' "$1" | sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print "nan"; else if (NR % 2) print v[(NR + 1) / 2]; else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
 
+row() { # label file
+  printf '%-44s %8s s %8s s %8s MiB\n' "$1" "$(median "$2" 1)" "$(median "$2" 2)" "$(median "$2" 3)"
+}
+
+echo "ij bench — $(nproc) cores, $("$IJ" --version), medians of $RUNS runs"
 echo
-echo "stages of one real run (targets: bcn + continuum < 1 s; bcn → indicators < 2 s;"
-echo "coverage of the Affelnet file < 1 s; the whole real pipeline < 3 s):"
-"$IJ" run pipelines/real.toml --out "$out/stages" 2>&1 | grep -E "done in" | sed 's/ → .*//; s/^/  /'
+
+# 1. ij against the DuckDB peer on the real extracts, alternating.
+if [ -d "$REAL" ] && [ -f "$PEER" ]; then
+  PY=python3
+  if ! python3 -c 'import duckdb' 2>/dev/null; then
+    VENV=$(dirname "$IJ")/../bench-venv
+    if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c 'import duckdb' 2>/dev/null; then
+      echo "bench: installing duckdb into $VENV" >&2
+      python3 -m venv "$VENV" && "$VENV/bin/pip" install --quiet duckdb >/dev/null
+    fi
+    PY=$VENV/bin/python
+  fi
+  : >"$TMP/ij" ; : >"$TMP/peer"
+  "$IJ" run pipelines/real.toml --out "$TMP/real" --quiet >/dev/null 2>&1   # warm-up
+  "$PY" "$PEER" "$REAL" "$TMP/peer-out" >/dev/null 2>&1
+  for _ in $(seq "$RUNS"); do
+    measure "$TMP/ij" "$IJ" run pipelines/real.toml --out "$TMP/real" --quiet
+    measure "$TMP/peer" "$PY" "$PEER" "$REAL" "$TMP/peer-out"
+  done
+  printf '%-44s %10s %10s %12s\n' "real extracts" "wall" "CPU" "peak RSS"
+  row "ij run pipelines/real.toml --quiet" "$TMP/ij"
+  row "python3 peer_duckdb.py (DuckDB)" "$TMP/peer"
+  awk -v a="$(median "$TMP/ij" 1)" -v b="$(median "$TMP/peer" 1)" \
+    'BEGIN { if (b > 0) printf "ratio ij / peer (median wall): %.2f\n", a / b }'
+  echo
+else
+  echo "bench: $REAL or $PEER is missing: the comparison with the DuckDB peer is skipped"
+  echo
+fi
+
+# 2. ij on synthetic inputs, generated once per scale and seed.
+printf '%-44s %10s %10s %12s %8s\n' "synthetic (seed $SEED)" "wall" "CPU" "peak RSS" "wall/×1"
+base=""
+for scale in $SCALES; do
+  data="$WORK/synth-x$scale-s$SEED"
+  if [ ! -f "$data/pipeline.toml" ]; then
+    "$IJ" synth --scale "$scale" --seed "$SEED" --out "$data" --quiet || { echo "bench: ij synth --scale $scale failed"; continue; }
+  fi
+  runs=$RUNS
+  [ "$scale" != 1 ] && runs=$(( RUNS > 3 ? 3 : RUNS ))
+  [ "${scale%%.*}" -ge 100 ] 2>/dev/null && runs=1
+  : >"$TMP/s$scale"
+  for _ in $(seq "$runs"); do
+    measure "$TMP/s$scale" "$IJ" run "$data/pipeline.toml" --out "$TMP/synth-out" --quiet
+  done
+  rm -rf "$TMP/synth-out"
+  wall=$(median "$TMP/s$scale" 1)
+  [ -z "$base" ] && base=$wall
+  printf '%-44s %8s s %8s s %8s MiB %8s\n' "ij run synthetic ×$scale ($runs runs)" "$wall" \
+    "$(median "$TMP/s$scale" 2)" "$(median "$TMP/s$scale" 3)" \
+    "$(awk -v a="$wall" -v b="$base" 'BEGIN { if (b > 0) printf "%.1f", a / b; else print "nan" }')"
+done
+echo
+echo "per-stage timings of the real run: bash scripts/bench_stages.sh"
+exit 0

@@ -83,6 +83,16 @@ several_terminal_formations, closed_establishment (with --annuaire), no_data.\n\
 A catalogue in no known layout is read under its own column names:\n  ij coverage --catalogue psup.csv --column uai=UAI --column code=MEFSTAT11 --column filiere=STATUT \\\n      --filiere-value ST=pro --filiere-value AP=apprentissage --bcn-out … --indicators-out … --out …\n Writes coverage_offers (CSV, Parquet), coverage_summary.json and coverage_report.html."
     )]
     Coverage(CoverageArgs),
+    /// Write synthetic inputs in the real layouts, N times the real files' size, with a pipeline file that runs them.
+    #[command(
+        after_help = "Examples:\n  ij synth --scale 1 --seed 1 --out /tmp/synth1 && ij run /tmp/synth1/pipeline.toml --quiet\n  ij synth --scale 10 --out /tmp/synth10\n  ij synth --scale 0.05 --out /tmp/tiny\n\n\
+Writes BCN exports (N_/V_FORMATION_DIPLOME with revision chains, splits, merges and one-sided links, N_MEF, familles de métiers), \
+the InserJeunes regional file, the CFA and DEPP establishment files, InserSup API JSON, an Affelnet 2nde and a Parcoursup \
+apprenticeship catalogue, and pipeline.toml (outputs under OUT/out/). Row counts are SCALE times the real files' with the same shapes \
+(codes per level, régions, share under the seuil); the same scale and seed give the same bytes. Nomenclature tables \
+(niveaux) keep their size. The folder is written beside OUT and renamed into place; an existing OUT is replaced only if ij synth wrote it."
+    )]
+    Synth(SynthArgs),
     /// Build a release folder for data.gouv.fr from a pipeline run: CSV, Parquet, Table Schemas, datapackage.json, README.md, manifest.json.
     #[command(
         after_help = "Examples:\n  ij release --run dist/sample --out dist/releases\n  ij release --run dist/real --out dist/releases --version 2024-11 --date 2024-11-30 --previous dist/releases/2024-10\n\n\
@@ -441,11 +451,45 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Pilotage(args) => run_pilotage_command(&args),
         Command::Serve(args) => crate::api::cli::run_serve(&args, quiet),
         Command::Api(args) => crate::api::cli::run_api(&args, quiet),
+        Command::Synth(args) => run_synth(&args, quiet),
         Command::Coverage(args) => match &args.check {
             Some(CoverageCommand::Check(check)) => run_check(check),
             None => run_coverage(&args, quiet),
         },
     }
+}
+
+#[derive(Debug, Args)]
+pub struct SynthArgs {
+    /// Row counts relative to the real files' (1 = the same size; 0.05 and 100 work).
+    #[arg(long, default_value_t = 1.0)]
+    pub scale: f64,
+    /// Seed of the generator: the same scale and seed give the same bytes.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Output folder (replaced if an earlier ij synth wrote it).
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+fn run_synth(args: &SynthArgs, quiet: bool) -> anyhow::Result<()> {
+    let summary = crate::synth::generate(&crate::synth::SynthOptions {
+        scale: args.scale,
+        seed: args.seed,
+        out: args.out.clone(),
+    })?;
+    if !quiet {
+        eprintln!(
+            "synth: {} formations, {} MEFs, {} establishments, {} regional rows, {} Affelnet offers → {}",
+            summary.formations,
+            summary.mefs,
+            summary.etablissements,
+            summary.regional_rows,
+            summary.affelnet_offers,
+            summary.pipeline.display()
+        );
+    }
+    Ok(())
 }
 
 fn run_coverage(args: &CoverageArgs, quiet: bool) -> anyhow::Result<()> {

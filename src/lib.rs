@@ -8,7 +8,8 @@
 //! - `output/`: typed tables written as CSV and Parquet, atomically;
 //! - `pilotage/`: `ij pilotage`, a région's Q4 formations and their page;
 //! - `pipeline`: pipeline files and the runner; `cli`: the command line;
-//! - `api/`: the partners' API and widgets, served from a release.
+//! - `api/`: the partners' API and widgets, served from a release;
+//! - `synth/`: `ij synth`, synthetic inputs in the real layouts (issue 13).
 
 pub mod api;
 pub mod cli;
@@ -22,5 +23,6 @@ pub mod release;
 pub mod rules;
 pub mod stages;
 pub mod staging;
+pub mod synth;
 
 pub use error::{Error, Result};

@@ -20,3 +20,4 @@ mod issue9;
 mod pilotage;
 mod real_data;
 mod release;
+mod synth;
