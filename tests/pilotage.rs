@@ -446,6 +446,8 @@ fn real_quadrants_labels_and_q4_counts_equal_an_independent_classification() {
     }
 
     // `ij pilotage --region 84` lists the same Q4 formations.
+    // Written outside the shared real run, which other tests list.
+    let written = tempfile::tempdir().unwrap();
     let text = stdout_of(&[
         "pilotage",
         "--run",
@@ -453,9 +455,9 @@ fn real_quadrants_labels_and_q4_counts_equal_an_independent_classification() {
         "--region",
         "84",
         "--out",
-        s(&out.join("p84")),
+        s(written.path()),
     ]);
-    let q4 = read_csv(&out.join("p84/pilotage_q4_84.csv"));
+    let q4 = read_csv(&written.path().join("pilotage_q4_84.csv"));
     assert!(
         q4.len() >= counts_84,
         "{} listed, {counts_84} of own figures",
