@@ -14,6 +14,7 @@
 //! Fields are trimmed (Affelnet pads them with spaces). A row with fewer fields
 //! than the header is an error: it was truncated.
 
+use std::borrow::Cow;
 use std::path::Path;
 
 use csv::StringRecord;
@@ -49,32 +50,30 @@ pub fn read_delimited(path: &Path, bytes: &[u8], options: &DelimitedOptions) -> 
     // `lines()` would strip the `\r` of a CRLF line end: split on `\n` only.
     let first_line = text.split('\n').next().unwrap_or("");
     let delimiter = detect_delimiter(first_line);
-    let records = split_records(&text, delimiter as char);
-
     let mut headers: Vec<String> = Vec::new();
     let mut rows = Vec::new();
     let mut header_lines_read = 0;
     let mut quoting = false;
-    for record in records {
-        quoting |= record.quoted;
-        let mut fields = StringRecord::new();
-        for f in &record.fields {
-            fields.push_field(f);
-        }
+    for_each_record(&text, delimiter, |line, fields, quoted| {
+        quoting |= quoted;
         if header_lines_read < options.header_rows {
-            merge_header(&mut headers, &fields);
+            merge_header(&mut headers, fields);
             header_lines_read += 1;
             if header_lines_read == options.header_rows {
                 check_header(path, &headers)?;
             }
-            continue;
+            return Ok(());
         }
-        check_width(path, record.line, &headers, &fields)?;
+        check_width(path, line, &headers, fields)?;
+        // A tight copy: one buffer and one bounds list per row.
+        let mut copy = StringRecord::with_capacity(fields.as_slice().len(), fields.len());
+        copy.extend(fields.iter());
         rows.push(RawRow {
-            position: record.line,
-            fields,
+            position: line,
+            fields: copy,
         });
-    }
+        Ok(())
+    })?;
     if headers.iter().all(|h| h.is_empty()) {
         return Err(Error::file(path, "no header line: the first line is blank"));
     }
@@ -88,36 +87,33 @@ pub fn read_delimited(path: &Path, bytes: &[u8], options: &DelimitedOptions) -> 
     Ok(RawTable::new(path, format, headers, rows))
 }
 
-/// A record of a delimited file, with the line it starts on.
-struct Record {
-    line: u64,
-    fields: Vec<String>,
-    /// Whether one of its fields was quoted.
-    quoted: bool,
-}
-
-/// Splits delimited text into records, quoting decided **per field**: a
-/// field is quoted when it starts with `"` and a closing `"` (not `""`) is
-/// followed by the delimiter or the end of the line (spaces allowed
-/// between); its `""` are then one `"`, and it may hold delimiters and line
-/// breaks. Any other `"` is text (`"Diplome d'etat" en 4 ans`, `libellé
-/// court "CPES"`). `\r\n` and `\n` end a line; lines are counted on `\n`,
-/// so CRLF files are numbered like the editor shows them. Blank lines are
-/// skipped.
-fn split_records(text: &str, delimiter: char) -> Vec<Record> {
+/// Splits delimited text into records and hands each one, with the line it
+/// starts on and whether one of its fields was quoted, to `each` (one
+/// reused record: no allocation per field). Quoting is decided **per
+/// field**: a field is quoted when it starts with `"` and a closing `"`
+/// (not `""`) is followed by the delimiter or the end of the line (spaces
+/// allowed between); its `""` are then one `"`, and it may hold delimiters
+/// and line breaks. Any other `"` is text (`"Diplome d'etat" en 4 ans`,
+/// `libellé court "CPES"`). `\r\n` and `\n` end a line; lines are counted
+/// on `\n`, so CRLF files are numbered like the editor shows them. Blank
+/// lines are skipped.
+fn for_each_record(
+    text: &str,
+    d: u8,
+    mut each: impl FnMut(u64, &StringRecord, bool) -> Result<()>,
+) -> Result<()> {
     let bytes = text.as_bytes();
-    let d = delimiter as u8;
-    let mut records = Vec::new();
+    let mut record = StringRecord::new();
     let mut pos = 0;
     let mut line: u64 = 1;
     while pos < bytes.len() {
         let start_line = line;
-        let mut fields = Vec::new();
+        record.clear();
         let mut quoted_any = false;
         loop {
             // One field.
             if let Some((value, after, newlines)) = quoted_field(text, pos, d) {
-                fields.push(value);
+                record.push_field(&value);
                 quoted_any = true;
                 line += newlines;
                 pos = after;
@@ -130,7 +126,7 @@ fn split_records(text: &str, delimiter: char) -> Vec<Record> {
                 if bytes.get(end) != Some(&d) {
                     value = value.strip_suffix('\r').unwrap_or(value);
                 }
-                fields.push(value.to_string());
+                record.push_field(value);
                 pos = end;
             }
             match bytes.get(pos) {
@@ -148,47 +144,50 @@ fn split_records(text: &str, delimiter: char) -> Vec<Record> {
                 _ => break,
             }
         }
-        let blank = fields.len() == 1 && fields[0].trim().is_empty() && !quoted_any;
+        let blank = record.len() == 1 && record[0].trim().is_empty() && !quoted_any;
         if !blank {
-            records.push(Record {
-                line: start_line,
-                fields,
-                quoted: quoted_any,
-            });
+            each(start_line, &record, quoted_any)?;
         }
     }
-    records
+    Ok(())
 }
 
-/// A quoted field starting at `pos`: its value, the position after its
-/// closing quote (and spaces), and the line breaks it holds; `None` when the
-/// field is not a well-formed quoted field.
-fn quoted_field(text: &str, pos: usize, d: u8) -> Option<(String, usize, u64)> {
+/// A quoted field starting at `pos`: its value (borrowed unless it holds a
+/// `""`), the position after its closing quote (and spaces), and the line
+/// breaks it holds; `None` when the field is not a well-formed quoted field.
+fn quoted_field(text: &str, pos: usize, d: u8) -> Option<(Cow<'_, str>, usize, u64)> {
     let bytes = text.as_bytes();
     if bytes.get(pos) != Some(&b'"') {
         return None;
     }
     let mut i = pos + 1;
-    let mut value = String::new();
+    let mut value = Cow::Borrowed("");
     let mut chunk_start = i;
     loop {
         let q = bytes[i..].iter().position(|&b| b == b'"')? + i;
         if bytes.get(q + 1) == Some(&b'"') {
-            value.push_str(&text[chunk_start..=q]);
+            value.to_mut().push_str(&text[chunk_start..=q]);
             i = q + 2;
             chunk_start = i;
             continue;
         }
-        value.push_str(&text[chunk_start..q]);
+        match &mut value {
+            Cow::Borrowed(_) => value = Cow::Borrowed(&text[chunk_start..q]),
+            Cow::Owned(v) => v.push_str(&text[chunk_start..q]),
+        }
         let mut after = q + 1;
         while matches!(bytes.get(after), Some(b' ') | Some(b'\t')) && d != b'\t' {
             after += 1;
         }
-        return match bytes.get(after) {
-            None | Some(b'\n') | Some(b'\r') => Some((value.clone(), after, newlines(&value))),
-            Some(&c) if c == d => Some((value.clone(), after, newlines(&value))),
-            _ => None,
+        let closes = match bytes.get(after) {
+            None | Some(b'\n') | Some(b'\r') => true,
+            Some(&c) => c == d,
         };
+        if !closes {
+            return None;
+        }
+        let n = newlines(&value);
+        return Some((value, after, n));
     }
 }
 

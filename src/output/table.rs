@@ -15,10 +15,13 @@ use polars::prelude::*;
 use crate::error::{Error, Result};
 use crate::rules::spreadsheet::{neutralise, starts_like_formula};
 
-/// The values of one column.
+/// The values of one column. Text is kept as polars keeps it (one buffer,
+/// short strings inline), not as a `String` per cell: the indicator tables
+/// hold millions of cells, mostly repeated codes, and a `String` each made
+/// them the run's largest allocation (issue 13).
 #[derive(Debug, Clone)]
 pub enum Values {
-    Str(Vec<Option<String>>),
+    Str(StringChunked),
     Int(Vec<Option<i64>>),
     Float(Vec<Option<f64>>),
     Bool(Vec<Option<bool>>),
@@ -91,14 +94,17 @@ impl OutTable {
 
     /// A text column; empty strings are written as missing.
     pub fn str<S: AsRef<str>>(&mut self, name: &str, values: impl Iterator<Item = S>) -> &mut Self {
-        let v = values
-            .map(|s| {
-                Some(s.as_ref())
-                    .filter(|s| !s.is_empty())
-                    .map(str::to_string)
-            })
-            .collect();
-        self.push(name, Values::Str(v));
+        let values = values.into_iter();
+        let mut v = StringChunkedBuilder::new(PlSmallStr::from(name), values.size_hint().0);
+        for s in values {
+            let s = s.as_ref();
+            if s.is_empty() {
+                v.append_null();
+            } else {
+                v.append_value(s);
+            }
+        }
+        self.push(name, Values::Str(v.finish()));
         self
     }
 
@@ -139,7 +145,7 @@ impl OutTable {
         for c in &self.columns {
             let name = PlSmallStr::from(c.name.as_str());
             let series = match &c.values {
-                Values::Str(v) => Series::new(name, v),
+                Values::Str(v) => v.clone().with_name(name).into_series(),
                 Values::Int(v) => Series::new(name, v),
                 Values::Float(v) => Series::new(name, v),
                 Values::Bool(v) => Series::new(name, v),
@@ -199,11 +205,17 @@ impl OutTable {
         let mut table = self.clone();
         for c in &mut table.columns {
             if let Values::Str(v) = &mut c.values {
-                for s in v.iter_mut().flatten() {
-                    if starts_like_formula(s) {
-                        *s = neutralise(s).into_owned();
-                    }
+                let mut out = StringChunkedBuilder::new(v.name().clone(), v.len());
+                for s in v.iter() {
+                    out.append_option(s.map(|s| {
+                        if starts_like_formula(s) {
+                            neutralise(s)
+                        } else {
+                            std::borrow::Cow::Borrowed(s)
+                        }
+                    }));
                 }
+                *v = out.finish();
             }
         }
         std::borrow::Cow::Owned(table)

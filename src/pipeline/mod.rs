@@ -643,19 +643,19 @@ impl Pipeline {
                 // Every catalogue's folder is written into one staged
                 // `coverage/`, swapped in as a whole once all are done.
                 let staged = crate::output::StagedDir::new(&ctx.out_dir)?;
+                let start = std::time::Instant::now();
+                let upstream = stages::coverage::Upstream::load(
+                    &self.stage_dir(Stage::Bcn),
+                    &self.stage_dir(Stage::Indicators),
+                    &self.annuaire,
+                )?;
                 let mut merged: Option<StageReport> = None;
                 for catalogue in &self.catalogues {
                     let sub = StageContext {
                         out_dir: staged.dir().join(&catalogue.name),
                         csv: ctx.csv.clone(),
                     };
-                    let report = stages::coverage::run(
-                        catalogue,
-                        &self.stage_dir(Stage::Bcn),
-                        &self.stage_dir(Stage::Indicators),
-                        &sub,
-                        &self.annuaire,
-                    )?;
+                    let report = stages::coverage::run_with(catalogue, &upstream, &sub)?;
                     merged = Some(match merged {
                         None => report,
                         Some(mut m) => {
@@ -664,12 +664,12 @@ impl Pipeline {
                             m.rows_read += report.rows_read;
                             m.rows_written += report.rows_written;
                             m.details.extend(report.details);
-                            m.elapsed += report.elapsed;
                             m
                         }
                     });
                 }
                 let mut report = merged.expect("checked on load: at least one catalogue");
+                report.elapsed = start.elapsed();
                 for o in &mut report.outputs {
                     if let Ok(rel) = o.path.strip_prefix(staged.dir()) {
                         o.path = ctx.out_dir.join(rel);

@@ -560,7 +560,7 @@ fn out_table(name: &str, df: &DataFrame, schema: &TableSchema) -> PolarsResult<O
         let values = match field.kind {
             FieldType::String => {
                 let s = series.cast(&DataType::String)?;
-                Values::Str(s.str()?.iter().map(|v| v.map(str::to_string)).collect())
+                Values::Str(s.str()?.clone())
             }
             FieldType::Integer => {
                 let s = series.cast(&DataType::Int64)?;

@@ -183,6 +183,56 @@ pub struct CatalogueInput {
     pub columns: Option<CatalogueColumns>,
 }
 
+/// What coverage reads from the earlier stages, loaded once per run and
+/// shared by every catalogue: the referential, the indicator index, the
+/// terminal certifications, the closed establishments, and the settings the
+/// indicators were computed with.
+pub struct Upstream {
+    reference: Reference,
+    referentiel: HashMap<String, upstream::Certification>,
+    mef_to_code: HashMap<String, String>,
+    indicators: IndicatorIndex,
+    terminales: Terminales,
+    /// UAIs the establishment directories say are closed, when any is given.
+    fermes: Option<std::collections::HashSet<String>>,
+    seuil: Option<i64>,
+    continuum_policy: Option<String>,
+}
+
+impl Upstream {
+    pub fn load(
+        bcn_out: &Path,
+        indicators_out: &Path,
+        annuaire: &[std::path::PathBuf],
+    ) -> Result<Upstream> {
+        let reference = Reference::embedded();
+        let fermes = if annuaire.is_empty() {
+            None
+        } else {
+            Some(crate::staging::annuaire::load_annuaire(annuaire, &reference)?.closed_uais())
+        };
+        let referentiel = upstream::load_referentiel(bcn_out)?;
+        let mef_to_code: HashMap<String, String> = referentiel
+            .values()
+            .filter(|c| !c.mef.is_empty())
+            .map(|c| (c.mef.clone(), c.code.clone()))
+            .collect();
+        let indicators = IndicatorIndex::load(indicators_out)?;
+        let terminales = Terminales::load(indicators_out)?;
+        let (seuil, continuum_policy) = indicators_settings(indicators_out)?;
+        Ok(Upstream {
+            reference,
+            referentiel,
+            mef_to_code,
+            indicators,
+            terminales,
+            fermes,
+            seuil,
+            continuum_policy,
+        })
+    }
+}
+
 /// `ij coverage`: measures one catalogue against the indicators, writing
 /// `coverage_offers`, `coverage_summary.json` and `coverage_report.html`.
 pub fn run(
@@ -193,33 +243,37 @@ pub fn run(
     annuaire: &[std::path::PathBuf],
 ) -> Result<StageReport> {
     let start = Instant::now();
-    let reference = Reference::embedded();
-    let fermes = crate::staging::annuaire::load_annuaire(annuaire, &reference)?.closed_uais();
-    let referentiel = upstream::load_referentiel(bcn_out)?;
-    let mef_to_code: HashMap<String, String> = referentiel
-        .values()
-        .filter(|c| !c.mef.is_empty())
-        .map(|c| (c.mef.clone(), c.code.clone()))
-        .collect();
-    let indicators = IndicatorIndex::load(indicators_out)?;
-    let terminales = Terminales::load(indicators_out)?;
+    let upstream = Upstream::load(bcn_out, indicators_out, annuaire)?;
+    let mut report = run_with(catalogue, &upstream, ctx_out)?;
+    report.elapsed = start.elapsed();
+    Ok(report)
+}
+
+/// Measures one catalogue against upstream tables already loaded.
+pub fn run_with(
+    catalogue: &CatalogueInput,
+    upstream: &Upstream,
+    ctx_out: &StageContext,
+) -> Result<StageReport> {
+    let start = Instant::now();
     let (format, offers) = load_catalogue_with(
         &catalogue.path,
         catalogue.format,
         catalogue.columns.as_ref(),
-        &reference,
+        &upstream.reference,
     )?;
     let ctx = Context {
-        referentiel: &referentiel,
-        mef_to_code: &mef_to_code,
-        indicators: &indicators,
-        terminales: &terminales,
-        reference: &reference,
-        etablissements_fermes: Some(&fermes).filter(|_| !annuaire.is_empty()),
+        referentiel: &upstream.referentiel,
+        mef_to_code: &upstream.mef_to_code,
+        indicators: &upstream.indicators,
+        terminales: &upstream.terminales,
+        reference: &upstream.reference,
+        etablissements_fermes: upstream.fermes.as_ref(),
     };
     let offers_in = offers.len();
     let mut cov = build_coverage(&catalogue.name, format, offers, &ctx);
-    (cov.summary.seuil, cov.summary.continuum_policy) = indicators_settings(indicators_out)?;
+    cov.summary.seuil = upstream.seuil;
+    cov.summary.continuum_policy = upstream.continuum_policy.clone();
     if cov.outcomes.len() != offers_in {
         return Err(Error::file(
             &catalogue.path,

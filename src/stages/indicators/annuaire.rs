@@ -4,6 +4,8 @@
 //! directory, or for a UAI it lacks, the new columns are empty: the tables
 //! keep one layout whatever the inputs.
 
+use polars::prelude::StringChunkedBuilder;
+
 use crate::output::table::{Column, Values};
 use crate::output::OutTable;
 use crate::staging::annuaire::Annuaire;
@@ -16,7 +18,10 @@ pub fn complete_etablissements(table: &mut OutTable, annuaire: &Annuaire) -> (us
         Some(Column {
             values: Values::Str(v),
             ..
-        }) => v.iter().map(|u| u.clone().unwrap_or_default()).collect(),
+        }) => v
+            .iter()
+            .map(|u| u.unwrap_or_default().to_string())
+            .collect(),
         _ => return (0, 0),
     };
     let found: Vec<_> = uais.iter().map(|u| annuaire.get(u)).collect();
@@ -28,14 +33,14 @@ pub fn complete_etablissements(table: &mut OutTable, annuaire: &Annuaire) -> (us
         .iter_mut()
         .find(|c| c.name == "libelle_etablissement")
     {
-        for (libelle, etab) in libelles.iter_mut().zip(&found) {
-            let empty = libelle.as_deref().is_none_or(str::is_empty);
-            if let (true, Some(e)) = (empty, etab) {
-                if !e.libelle.is_empty() {
-                    *libelle = Some(e.libelle.clone());
-                }
-            }
+        let mut completed = StringChunkedBuilder::new(libelles.name().clone(), libelles.len());
+        for (libelle, etab) in libelles.iter().zip(&found) {
+            let from_annuaire = etab
+                .map(|e| e.libelle.as_str())
+                .filter(|l| !l.is_empty() && libelle.is_none_or(str::is_empty));
+            completed.append_option(from_annuaire.or(libelle));
         }
+        *libelles = completed.finish();
     }
     table.str(
         "nature_uai_libelle",
