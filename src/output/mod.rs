@@ -1,8 +1,10 @@
 //! The output layer: tables as typed columns (`table`), written as CSV and
 //! Parquet into a staged folder swapped into place as a whole (`staged`),
-//! the hashes that tie a run's stage folders together (`record`), and the
-//! lock that keeps two runs out of one folder (`lock`).
+//! the hashes that tie a run's stage folders together (`record`) and the
+//! SHA-256 they are made of (`digest`), and the lock that keeps two runs out
+//! of one folder (`lock`).
 
+pub mod digest;
 pub mod lock;
 pub mod record;
 pub mod staged;

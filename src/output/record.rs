@@ -36,7 +36,7 @@ fn walk(dir: &Path, prefix: &str, out: &mut BTreeMap<String, String>) -> Result<
         if path.is_dir() {
             walk(&path, &format!("{rel}/"), out)?;
         } else {
-            out.insert(rel, crate::release::build::sha256_file(&path)?);
+            out.insert(rel, crate::output::digest::sha256_file(&path)?);
         }
     }
     Ok(())

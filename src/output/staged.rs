@@ -114,7 +114,7 @@ impl StagedDir {
         tables
             .par_iter()
             .map(|t| t.write(tmp, csv))
-            .collect::<Result<Vec<()>>>()?;
+            .collect::<Result<Vec<_>>>()?;
         for t in tables {
             self.written(t);
         }

@@ -13,6 +13,7 @@ use chrono::NaiveDate;
 use polars::prelude::*;
 
 use crate::error::{Error, Result};
+use crate::output::digest::{FileDigest, HashingWriter};
 use crate::rules::spreadsheet::{neutralise, starts_like_formula};
 
 /// The values of one column. Text is kept as polars keeps it (one buffer,
@@ -221,38 +222,53 @@ impl OutTable {
         std::borrow::Cow::Owned(table)
     }
 
-    /// Writes `<dir>/<name>.csv` and `<dir>/<name>.parquet`.
-    pub fn write(&self, dir: &Path, csv: &CsvOptions) -> Result<()> {
+    /// Writes `<dir>/<name>.csv` and `<dir>/<name>.parquet`, hashing each
+    /// file as it is written.
+    pub fn write(&self, dir: &Path, csv: &CsvOptions) -> Result<Written> {
         let mut df = self.to_dataframe()?;
         let mut csv_df = match self.for_csv() {
             std::borrow::Cow::Borrowed(_) => df.clone(),
             std::borrow::Cow::Owned(t) => t.to_dataframe()?,
         };
         let csv_path = dir.join(format!("{}.csv", self.name));
-        let file = create(&csv_path)?;
-        CsvWriter::new(BufWriter::new(file))
+        let mut out = HashingWriter::new(BufWriter::new(create(&csv_path)?));
+        let output_error = |path: &Path, message: String| Error::Output {
+            path: path.to_path_buf(),
+            message,
+        };
+        CsvWriter::new(&mut out)
             .include_header(true)
             .with_separator(csv.separator)
             .with_line_terminator("\n".into())
             .with_date_format(Some("%Y-%m-%d".into()))
             .with_null_value("".into())
             .finish(&mut csv_df)
-            .map_err(|e| Error::Output {
-                path: csv_path.clone(),
-                message: e.to_string(),
-            })?;
+            .map_err(|e| output_error(&csv_path, e.to_string()))?;
+        let csv_digest = out
+            .finish()
+            .map_err(|e| output_error(&csv_path, e.to_string()))?;
         let parquet_path = dir.join(format!("{}.parquet", self.name));
-        let file = create(&parquet_path)?;
-        ParquetWriter::new(BufWriter::new(file))
+        let mut out = HashingWriter::new(BufWriter::new(create(&parquet_path)?));
+        ParquetWriter::new(&mut out)
             .with_compression(ParquetCompression::Zstd(None))
             .with_statistics(StatisticsOptions::default())
             .finish(&mut df)
-            .map_err(|e| Error::Output {
-                path: parquet_path.clone(),
-                message: e.to_string(),
-            })?;
-        Ok(())
+            .map_err(|e| output_error(&parquet_path, e.to_string()))?;
+        let parquet_digest = out
+            .finish()
+            .map_err(|e| output_error(&parquet_path, e.to_string()))?;
+        Ok(Written {
+            csv: csv_digest,
+            parquet: parquet_digest,
+        })
     }
+}
+
+/// What `OutTable::write` wrote.
+#[derive(Debug, Clone)]
+pub struct Written {
+    pub csv: FileDigest,
+    pub parquet: FileDigest,
 }
 
 fn create(path: &Path) -> Result<File> {

@@ -201,8 +201,8 @@ pub struct FileHash {
 impl FileHash {
     pub fn of(path: &Path) -> Result<FileHash> {
         Ok(FileHash {
-            sha256: crate::release::build::sha256_file(path)?,
-            bytes: crate::release::build::file_len(path)?,
+            sha256: crate::output::digest::sha256_file(path)?,
+            bytes: crate::output::digest::file_len(path)?,
         })
     }
 }

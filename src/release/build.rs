@@ -24,6 +24,9 @@ use std::time::Instant;
 use polars::prelude::*;
 use sha2::{Digest, Sha256};
 
+use crate::output::digest::{file_len, sha256_file, to_hex};
+use crate::output::table::Written;
+
 use crate::error::{Error, Location, Result};
 use crate::output::table::{Column as OutColumn, Values};
 use crate::output::{CsvOptions, OutTable, StagedDir};
@@ -82,6 +85,8 @@ pub struct Published {
     /// Text cells written with a leading `'` in the CSV (`rules::spreadsheet`).
     pub formula_cells: usize,
     pub schema: TableSchema,
+    /// The CSV and Parquet files' SHA-256 and sizes, taken as they were written.
+    pub written: Written,
 }
 
 impl Published {
@@ -186,7 +191,7 @@ pub fn run_release(run_dir: &Path, options: &ReleaseOptions, out: &Path) -> Resu
     // The version: given, or the tables' content.
     let version = match &options.version {
         Some(v) => v.clone(),
-        None => default_version(run.as_ref(), &tables, &dir)?,
+        None => default_version(run.as_ref(), &tables),
     };
     let target = out.join(&version);
 
@@ -208,7 +213,7 @@ pub fn run_release(run_dir: &Path, options: &ReleaseOptions, out: &Path) -> Resu
         tables: &tables,
         extras: &extras,
     };
-    let datapackage = package::datapackage(&context, &dir)?;
+    let datapackage = package::datapackage(&context)?;
     write_file(&dir, DATAPACKAGE, &json_bytes(&datapackage, DATAPACKAGE)?)?;
     let readme = readme::render(&context)?;
     write_file(&dir, README, readme.as_bytes())?;
@@ -500,7 +505,7 @@ fn publish_table(s: &Source, dir: &Path, csv: &CsvOptions, seuil: i64) -> Result
         .map_err(|e| Error::file(&s.parquet, format!("cannot sort by the primary key: {e}")))?;
     let table = out_table(&s.name, &df, &schema)
         .map_err(|e| Error::file(&s.parquet, format!("cannot convert the table: {e}")))?;
-    table.write(dir, csv)?;
+    let written = table.write(dir, csv)?;
     let formula_cells = table.formula_cells();
     write_file(
         dir,
@@ -516,6 +521,7 @@ fn publish_table(s: &Source, dir: &Path, csv: &CsvOptions, seuil: i64) -> Result
         rows: table.rows(),
         formula_cells,
         schema,
+        written,
     })
 }
 
@@ -598,71 +604,16 @@ fn out_table(name: &str, df: &DataFrame, schema: &TableSchema) -> PolarsResult<O
 /// every Parquet back. On a problem: an error naming the file, line, column
 /// and check, and saying that nothing was written.
 fn check_release(tables: &[Published], dir: &Path, separator: u8, target: &Path) -> Result<()> {
-    let mut problems: Vec<Problem> = Vec::new();
-    let mut total = 0usize;
-    for t in tables {
-        let schema_path = dir.join(t.schema_file());
-        let text = std::fs::read_to_string(&schema_path).map_err(|source| Error::Read {
-            path: schema_path.clone(),
-            source,
-        })?;
-        let schema: TableSchema = serde_json::from_str(&text)
-            .map_err(|e| Error::file(&schema_path, format!("not a Table Schema: {e}")))?;
-        let outcome = validate::validate_csv(&dir.join(t.csv()), &t.csv(), &schema, separator)
-            .map_err(|m| Error::file(&schema_path, m))?;
-        total += outcome.problem_count;
-        problems.extend(outcome.problems);
-        if outcome.rows != t.rows {
-            total += 1;
-            problems.push(Problem {
-                file: t.csv(),
-                line: 0,
-                column: None,
-                check: "row-count",
-                message: format!("{} rows read back; {} written", outcome.rows, t.rows),
-            });
-        }
-        // The Parquet: readable, same columns, same rows.
-        let parquet = read_parquet(&dir.join(t.parquet()));
-        let found = parquet.map(|df| {
-            (
-                df.height(),
-                df.get_column_names()
-                    .iter()
-                    .map(|n| n.to_string())
-                    .collect::<Vec<_>>(),
-            )
-        });
-        let expected: Vec<String> = schema.fields.iter().map(|f| f.name.clone()).collect();
-        match found {
-            Ok((rows, names)) if rows == t.rows && names == expected => {}
-            Ok((rows, names)) => {
-                total += 1;
-                problems.push(Problem {
-                    file: t.parquet(),
-                    line: 0,
-                    column: None,
-                    check: "parquet",
-                    message: format!(
-                        "{rows} rows and columns {} read back; expected {} rows and {}",
-                        names.join(","),
-                        t.rows,
-                        expected.join(",")
-                    ),
-                });
-            }
-            Err(e) => {
-                total += 1;
-                problems.push(Problem {
-                    file: t.parquet(),
-                    line: 0,
-                    column: None,
-                    check: "parquet",
-                    message: e.to_string(),
-                });
-            }
-        }
-    }
+    // Independent tables: checked in parallel, problems kept in table order.
+    let checked: Vec<(usize, Vec<Problem>)> = {
+        use rayon::prelude::*;
+        tables
+            .par_iter()
+            .map(|t| check_table(t, dir, separator))
+            .collect::<Result<_>>()?
+    };
+    let total: usize = checked.iter().map(|(n, _)| n).sum();
+    let problems: Vec<Problem> = checked.into_iter().flat_map(|(_, p)| p).collect();
     let Some(first) = problems.first() else {
         return Ok(());
     };
@@ -695,19 +646,86 @@ fn check_release(tables: &[Published], dir: &Path, separator: u8, target: &Path)
     Err(Error::at(&target.join(&first.file), location, message))
 }
 
+/// One table's checks: its CSV against the schema file written beside it,
+/// and its Parquet's footer (rows and columns). The number of problems and
+/// the first of them.
+fn check_table(t: &Published, dir: &Path, separator: u8) -> Result<(usize, Vec<Problem>)> {
+    let schema_path = dir.join(t.schema_file());
+    let text = std::fs::read_to_string(&schema_path).map_err(|source| Error::Read {
+        path: schema_path.clone(),
+        source,
+    })?;
+    let schema: TableSchema = serde_json::from_str(&text)
+        .map_err(|e| Error::file(&schema_path, format!("not a Table Schema: {e}")))?;
+    let outcome = validate::validate_csv(&dir.join(t.csv()), &t.csv(), &schema, separator)
+        .map_err(|m| Error::file(&schema_path, m))?;
+    let mut total = outcome.problem_count;
+    let mut problems = outcome.problems;
+    if outcome.rows != t.rows {
+        total += 1;
+        problems.push(Problem {
+            file: t.csv(),
+            line: 0,
+            column: None,
+            check: "row-count",
+            message: format!("{} rows read back; {} written", outcome.rows, t.rows),
+        });
+    }
+    // The Parquet: its footer readable, with the same columns and rows (the
+    // data are the frame the CSV was written from).
+    let found = parquet_shape(&dir.join(t.parquet()));
+    let expected: Vec<String> = schema.fields.iter().map(|f| f.name.clone()).collect();
+    let problem = match found {
+        Ok((rows, names)) if rows == t.rows && names == expected => None,
+        Ok((rows, names)) => Some(format!(
+            "{rows} rows and columns {} read back; expected {} rows and {}",
+            names.join(","),
+            t.rows,
+            expected.join(",")
+        )),
+        Err(e) => Some(e.to_string()),
+    };
+    if let Some(message) = problem {
+        total += 1;
+        problems.push(Problem {
+            file: t.parquet(),
+            line: 0,
+            column: None,
+            check: "parquet",
+            message,
+        });
+    }
+    Ok((total, problems))
+}
+
+/// A Parquet file's row count and column names, from its footer.
+fn parquet_shape(path: &Path) -> Result<(usize, Vec<String>)> {
+    let file = File::open(path).map_err(|source| Error::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let parquet_error =
+        |e: PolarsError| Error::file(path, format!("cannot read the Parquet file: {e}"));
+    let mut reader = ParquetReader::new(file);
+    let rows = reader.num_rows().map_err(parquet_error)?;
+    let names = reader
+        .schema()
+        .map_err(parquet_error)?
+        .iter_names()
+        .map(|n| n.to_string())
+        .collect();
+    Ok((rows, names))
+}
+
 // ---- Version, changelog, outputs ------------------------------------------------------
 
 /// `<pipeline>-<first 12 hex digits of the SHA-256 over the tables' CSV>`.
-fn default_version(
-    run: Option<&RunRecordView>,
-    tables: &[Published],
-    dir: &Path,
-) -> Result<String> {
+fn default_version(run: Option<&RunRecordView>, tables: &[Published]) -> String {
     let mut hasher = Sha256::new();
     for t in tables {
         hasher.update(t.csv().as_bytes());
         hasher.update([0]);
-        hasher.update(sha256_file(&dir.join(t.csv()))?.as_bytes());
+        hasher.update(t.written.csv.sha256.as_bytes());
         hasher.update([b'\n']);
     }
     let hex = to_hex(&hasher.finalize());
@@ -715,7 +733,7 @@ fn default_version(
         .map(|r| slug(&r.pipeline))
         .filter(|n| !n.is_empty())
         .unwrap_or_else(|| "release".into());
-    Ok(format!("{name}-{}", &hex[..12]))
+    format!("{name}-{}", &hex[..12])
 }
 
 /// Writes `CHANGELOG.md`: what changed since `previous` (the comparison
@@ -740,47 +758,30 @@ fn list_outputs(dir: &Path, tables: &[Published]) -> Result<Vec<OutputEntry>> {
         .into_iter()
         .map(|name| {
             let path = dir.join(&name);
-            let rows = tables
-                .iter()
-                .find(|t| t.csv() == name || t.parquet() == name)
-                .map(|t| t.rows);
+            let table = tables.iter().find_map(|t| {
+                if t.csv() == name {
+                    Some((t.rows, &t.written.csv))
+                } else if t.parquet() == name {
+                    Some((t.rows, &t.written.parquet))
+                } else {
+                    None
+                }
+            });
+            let (bytes, sha256) = match table {
+                Some((_, digest)) => (digest.bytes, digest.sha256.clone()),
+                None => (file_len(&path)?, sha256_file(&path)?),
+            };
             Ok(OutputEntry {
-                bytes: file_len(&path)?,
-                sha256: sha256_file(&path)?,
+                bytes,
+                sha256,
                 path: name,
-                rows,
+                rows: table.map(|(rows, _)| rows),
             })
         })
         .collect()
 }
 
 // ---- Files -----------------------------------------------------------------------
-
-pub(crate) fn sha256_file(path: &Path) -> Result<String> {
-    let mut file = File::open(path).map_err(|source| Error::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    let mut hasher = Sha256::new();
-    std::io::copy(&mut file, &mut hasher).map_err(|source| Error::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    Ok(to_hex(&hasher.finalize()))
-}
-
-pub(crate) fn file_len(path: &Path) -> Result<u64> {
-    std::fs::metadata(path)
-        .map(|m| m.len())
-        .map_err(|source| Error::Read {
-            path: path.to_path_buf(),
-            source,
-        })
-}
-
-fn to_hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
 
 fn write_file(dir: &Path, name: &str, bytes: &[u8]) -> Result<()> {
     let path = dir.join(name);

@@ -15,7 +15,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use crate::error::{Error, Result};
-use crate::release::build::{file_len, sha256_file, Extra, Published};
+use crate::output::digest::sha256_file;
+use crate::release::build::{Extra, Published};
 
 /// The licence of every release.
 pub const LICENCE_NAME: &str = "etalab-2.0";
@@ -169,10 +170,9 @@ impl RunRecordView {
 /// `datapackage.json`: a Tabular Data Package with one resource per CSV.
 /// The Parquet twins and coverage files are listed in the manifest and the
 /// README, not here: Validata and frictionless validate CSV resources.
-pub fn datapackage(ctx: &Context, dir: &Path) -> Result<Value> {
+pub fn datapackage(ctx: &Context) -> Result<Value> {
     let mut resources = Vec::with_capacity(ctx.tables.len());
     for t in ctx.tables {
-        let path = dir.join(t.csv());
         let mut r = json!({
             "name": t.name,
             "title": t.title,
@@ -183,8 +183,8 @@ pub fn datapackage(ctx: &Context, dir: &Path) -> Result<Value> {
             "mediatype": "text/csv",
             "encoding": "utf-8",
             "schema": t.schema_file(),
-            "hash": format!("sha256:{}", sha256_file(&path)?),
-            "bytes": file_len(&path)?,
+            "hash": format!("sha256:{}", t.written.csv.sha256),
+            "bytes": t.written.csv.bytes,
         });
         if ctx.csv_separator != b',' {
             r["dialect"] = json!({ "delimiter": (ctx.csv_separator as char).to_string() });
