@@ -107,25 +107,17 @@ impl StagedDir {
         std::fs::write(&path, bytes).map_err(|source| Error::Write { path, source })
     }
 
-    /// Writes several tables at once, in parallel (each as CSV and Parquet).
-    pub fn write_tables(&mut self, tables: &[OutTable], csv: &CsvOptions) -> Result<()> {
-        use rayon::prelude::*;
-        let tmp = &self.tmp;
-        tables
-            .par_iter()
-            .map(|t| t.write(tmp, csv))
-            .collect::<Result<Vec<_>>>()?;
-        for t in tables {
-            self.written(t);
-        }
-        Ok(())
-    }
-
     /// Writes a table as `<name>.csv` and `<name>.parquet`.
     pub fn write_table(&mut self, table: &OutTable, csv: &CsvOptions) -> Result<()> {
         table.write(&self.tmp, csv)?;
         self.written(table);
         Ok(())
+    }
+
+    /// Adds what the stage's report should say about a file written
+    /// directly into `dir()`.
+    pub fn note(&mut self, note: String) {
+        self.notes.push(note);
     }
 
     fn written(&mut self, table: &OutTable) {

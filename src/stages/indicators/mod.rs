@@ -155,7 +155,6 @@ pub struct Indicators {
     pub etablissements: Vec<EtablissementRow>,
     pub terminales: Vec<terminales::Terminale>,
     pub familles_specialites: Vec<famille::FamilleSpecialite>,
-    pub pilotage: Vec<pilotage::Pilotage>,
     pub rejects: Vec<Reject>,
     pub date_reference: NaiveDate,
     pub summary: IndicatorsSummary,
@@ -381,8 +380,6 @@ pub fn build_indicators(
         }
     }
     tables.insert("familles_specialites".to_string(), specialites_summary);
-    let pilotage =
-        pilotage::build_pilotage(&regional, &national, upstream.referentiel, options.seuil);
     let summary = IndicatorsSummary {
         seuil: options.seuil,
         continuum_policy: options.policy.as_str().to_string(),
@@ -395,7 +392,8 @@ pub fn build_indicators(
         rejects_by_reason,
         tables,
         continuum_rows_added,
-        pilotage_q4: pilotage::q4_par_region(&pilotage),
+        // Filled with the pilotage table (`run`), which borrows the rows.
+        pilotage_q4: BTreeMap::new(),
     };
     Indicators {
         certifications: national,
@@ -404,7 +402,6 @@ pub fn build_indicators(
         etablissements,
         terminales,
         familles_specialites,
-        pilotage,
         rejects,
         date_reference,
         summary,
@@ -533,28 +530,56 @@ pub fn run(
         links: &links,
         reference: &reference,
     };
-    let result = build_indicators(staged, &up, options);
+    let mut result = build_indicators(staged, &up, options);
+    let pilotage_rows = pilotage::build_pilotage(
+        &result.regionales,
+        &result.certifications,
+        up.referentiel,
+        options.seuil,
+    );
+    result.summary.pilotage_q4 = pilotage::q4_par_region(&pilotage_rows);
+    let result = &result;
 
     let mut staged_dir = StagedDir::new(&ctx.out_dir)?;
-    let mut outputs = Vec::new();
-    let mut tables = tables::all_tables(&result, &up, options);
     let annuaire = load_annuaire(&options.annuaire, &reference)?;
-    let mut annuaire_details = Vec::new();
-    for table in &mut tables {
-        if table.name == "formations" || table.name == "etablissements" {
-            let (found, unknown) = annuaire::complete_etablissements(table, &annuaire);
-            if !annuaire.inputs.is_empty() {
-                annuaire_details.push(format!(
-                    "{}: {found} rows of a UAI the directory has, {unknown} of a UAI it lacks",
-                    table.name
-                ));
-            }
-        }
-    }
+    let dir = staged_dir.dir().to_path_buf();
+    // Each table built, completed from the directory, written and dropped.
+    let written: Vec<(OutputFile, Option<String>, Option<String>)> = {
+        use rayon::prelude::*;
+        tables::builders(result, &pilotage_rows, &up, options)
+            .par_iter()
+            .map(|build| {
+                let mut table = build();
+                let mut detail = None;
+                if table.name == "formations" || table.name == "etablissements" {
+                    let (found, unknown) =
+                        annuaire::complete_etablissements(&mut table, &annuaire);
+                    if !annuaire.inputs.is_empty() {
+                        detail = Some(format!(
+                            "{}: {found} rows of a UAI the directory has, {unknown} of a UAI it lacks",
+                            table.name
+                        ));
+                    }
+                }
+                table.write(&dir, &ctx.csv)?;
+                Ok((
+                    OutputFile::table(&ctx.out_dir, &table),
+                    table.formula_note(),
+                    detail,
+                ))
+            })
+            .collect::<Result<_>>()?
+    };
+    drop(pilotage_rows);
     inputs.extend(annuaire.inputs.iter().cloned());
-    staged_dir.write_tables(&tables, &ctx.csv)?;
-    for table in &tables {
-        outputs.push(OutputFile::table(&ctx.out_dir, table));
+    let mut outputs = Vec::new();
+    let mut annuaire_details = Vec::new();
+    for (output, note, detail) in written {
+        outputs.push(output);
+        if let Some(note) = note {
+            staged_dir.note(note);
+        }
+        annuaire_details.extend(detail);
     }
     staged_dir.write_json("indicators_summary.json", &result.summary)?;
     outputs.push(OutputFile::file(&ctx.out_dir, "indicators_summary.json"));

@@ -48,10 +48,12 @@ pub struct Trois {
     pub favorable: Option<Ratio>,
 }
 
-/// One row of `pilotage`.
+/// One row of `pilotage`. It borrows its indicator row: the table has one
+/// row per regional and national row, and a copy of each was the stage's
+/// largest allocation (issue 13).
 #[derive(Debug, Clone, PartialEq)]
-pub struct Pilotage {
-    pub row: Indicateur,
+pub struct Pilotage<'a> {
+    pub row: &'a Indicateur,
     pub published: Published,
     pub niveau_formation_diplome: String,
     pub taux: Trois,
@@ -66,7 +68,7 @@ pub struct Pilotage {
     pub libelle: Option<Libelle>,
 }
 
-impl Pilotage {
+impl Pilotage<'_> {
     pub fn perimetre_emploi(&self) -> PerimetreEmploi {
         PerimetreEmploi::of(self.row.filiere, self.row.millesime)
     }
@@ -107,7 +109,7 @@ pub fn q4_par_region(rows: &[Pilotage]) -> BTreeMap<String, Q4ParRegion> {
             p.row.filiere == filiere
                 && p.row.millesime == millesime
                 && p.region_code() != ""
-                && in_reference(&p.row)
+                && in_reference(p.row)
         }) {
             let n = entry
                 .regions
@@ -194,12 +196,12 @@ fn in_reference(row: &Indicateur) -> bool {
 }
 
 /// Builds `pilotage` from the regional and national rows.
-pub fn build_pilotage(
-    regionales: &[Indicateur],
-    certifications: &[Indicateur],
+pub fn build_pilotage<'a>(
+    regionales: &'a [Indicateur],
+    certifications: &'a [Indicateur],
     referentiel: &HashMap<String, Certification>,
     seuil: i64,
-) -> Vec<Pilotage> {
+) -> Vec<Pilotage<'a>> {
     let commune = |row: &Indicateur| {
         matches!(row.donnee_source, DonneeSource::FamilleMetiers { .. })
             || referentiel
@@ -247,7 +249,7 @@ pub fn build_pilotage(
         pools.get(key).map(|p| p.rates(seuil)).unwrap_or_default()
     };
 
-    let mut out = Vec::new();
+    let mut out = Vec::with_capacity(regionales.len() + certifications.len());
     for (rows, national) in [(regionales, false), (certifications, true)] {
         for row in rows.iter().filter(|r| is_classified(r.filiere)) {
             let n = niveau(row);
@@ -267,7 +269,7 @@ pub fn build_pilotage(
             let (position, hors_quadrant) =
                 position(commune(row), &counts, &taux, &reference, seuil);
             out.push(Pilotage {
-                row: row.clone(),
+                row,
                 published: publish(row, seuil),
                 niveau_formation_diplome: n,
                 taux,
@@ -323,7 +325,7 @@ fn label_national_rows(rows: &mut [Pilotage]) {
     let national =
         |p: &Pilotage| p.row.niveau == Niveau::National && p.position != Position::NonClasse;
     let mut rates: BTreeMap<(Millesime, Filiere, String), Vec<i64>> = BTreeMap::new();
-    for p in rows.iter().filter(|p| national(p) && in_reference(&p.row)) {
+    for p in rows.iter().filter(|p| national(p) && in_reference(p.row)) {
         if let (Some(e), false) = (p.taux.emploi, p.niveau_formation_diplome.is_empty()) {
             rates
                 .entry((
@@ -363,8 +365,8 @@ pub fn pilotage_table(
     // Common first years have no outcome of their own: no label, no share
     // in the quartiles.
     let national = |p: &Pilotage| p.row.niveau == Niveau::National;
-    let sources: Vec<(&str, String)> = rows.iter().map(|p| source_of(&p.row)).collect();
-    let pct = |f: fn(&Trois) -> Option<Ratio>, of: fn(&Pilotage) -> &Trois| {
+    let sources: Vec<(&str, String)> = rows.iter().map(|p| source_of(p.row)).collect();
+    let pct = |f: fn(&Trois) -> Option<Ratio>, of: for<'p> fn(&'p Pilotage<'p>) -> &'p Trois| {
         rows.iter().map(move |p| f(of(p)).map(Ratio::percent))
     };
     let ecart = |f: fn(&Trois) -> Option<Ratio>| {
@@ -374,13 +376,13 @@ pub fn pilotage_table(
     let emploi = |t: &Trois| t.emploi;
     let poursuite = |t: &Trois| t.poursuite;
     let favorable = |t: &Trois| t.favorable;
-    fn own(p: &Pilotage) -> &Trois {
+    fn own<'p>(p: &'p Pilotage<'p>) -> &'p Trois {
         &p.taux
     }
-    fn at_place(p: &Pilotage) -> &Trois {
+    fn at_place<'p>(p: &'p Pilotage<'p>) -> &'p Trois {
         &p.reference
     }
-    fn nation(p: &Pilotage) -> &Trois {
+    fn nation<'p>(p: &'p Pilotage<'p>) -> &'p Trois {
         &p.reference_nationale
     }
 

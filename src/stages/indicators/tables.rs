@@ -29,41 +29,46 @@ enum Level {
     Etablissement,
 }
 
-pub fn all_tables(
-    result: &Indicators,
-    up: &Upstream,
+/// Builds one output table. The stage builds and writes its tables one by
+/// one (two at a time on two threads), each dropped once written, instead
+/// of holding all of them at once (issue 13).
+pub type Builder<'a> = Box<dyn Fn() -> OutTable + Send + Sync + 'a>;
+
+/// The builders of the stage's tables, in the order the stage reports them.
+pub fn builders<'a>(
+    result: &'a Indicators,
+    pilotage_rows: &'a [pilotage::Pilotage<'a>],
+    up: &'a Upstream<'a>,
     options: &IndicatorsOptions,
-) -> Vec<OutTable> {
+) -> Vec<Builder<'a>> {
     let ctx = Ctx {
         referentiel: up.referentiel,
         reference: up.reference,
         seuil: options.seuil,
         date_reference: result.date_reference,
     };
-    // The regional table is by far the largest: build it beside the others.
-    let (regionales, mut others) = rayon::join(
-        || indicateurs_table("regionales", &result.regionales, Level::Region, &ctx),
-        || {
-            vec![
-                indicateurs_table(
-                    "certifications",
-                    &result.certifications,
-                    Level::National,
-                    &ctx,
-                ),
-                indicateurs_table("formations", &result.formations, Level::Etablissement, &ctx),
-                etablissements_table(&result.etablissements, up.reference),
-                terminales_table(&result.terminales, up.referentiel),
-                familles_specialites_table(&result.familles_specialites, &ctx),
-                pilotage::pilotage_table(&result.pilotage, up.referentiel, up.reference),
-                rejects_table(&result.rejects),
-            ]
-        },
-    );
-    others.insert(1, regionales);
-    others
+    vec![
+        Box::new(move || {
+            indicateurs_table(
+                "certifications",
+                &result.certifications,
+                Level::National,
+                &ctx,
+            )
+        }),
+        Box::new(move || indicateurs_table("regionales", &result.regionales, Level::Region, &ctx)),
+        Box::new(move || {
+            indicateurs_table("formations", &result.formations, Level::Etablissement, &ctx)
+        }),
+        Box::new(|| etablissements_table(&result.etablissements, up.reference)),
+        Box::new(|| terminales_table(&result.terminales, up.referentiel)),
+        Box::new(move || familles_specialites_table(&result.familles_specialites, &ctx)),
+        Box::new(|| pilotage::pilotage_table(pilotage_rows, up.referentiel, up.reference)),
+        Box::new(|| rejects_table(&result.rejects)),
+    ]
 }
 
+#[derive(Clone, Copy)]
 struct Ctx<'a> {
     referentiel: &'a HashMap<String, Certification>,
     reference: &'a Reference,
