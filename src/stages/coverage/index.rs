@@ -52,7 +52,11 @@ impl Shown {
 /// the same default.
 #[derive(Debug, Default)]
 pub struct IndicatorIndex {
-    rows: HashMap<(Level, String, Filiere, String), Shown>,
+    /// Keyed by interned UAI / région and code: a lookup (twelve per offer,
+    /// one per waterfall step) copies no string (issue 13).
+    rows: HashMap<(Level, u32, Filiere, u32), Shown>,
+    /// UAIs, régions and codes → their number in `rows`' keys.
+    names: HashMap<String, u32>,
     /// The latest millésime of each filière at each level: the one coverage
     /// resolves against there.
     latest: BTreeMap<(Filiere, Level), Millesime>,
@@ -80,13 +84,18 @@ impl IndicatorIndex {
                 *latest = shown.millesime;
             }
         }
-        let k = (level, key, filiere, code);
+        let k = (level, self.intern(key), filiere, self.intern(code));
         match self.rows.get(&k) {
             Some(existing) if existing.millesime >= shown.millesime => {}
             _ => {
                 self.rows.insert(k, shown);
             }
         }
+    }
+
+    fn intern(&mut self, name: String) -> u32 {
+        let next = u32::try_from(self.names.len()).expect("fewer than 2^32 names");
+        *self.names.entry(name).or_insert(next)
     }
 
     /// The key's row of the latest millésime of its filière at its level,
@@ -111,8 +120,9 @@ impl IndicatorIndex {
         filiere: Filiere,
         code: &str,
     ) -> Option<&Shown> {
-        self.rows
-            .get(&(level, key.to_string(), filiere, code.to_string()))
+        let key = *self.names.get(key)?;
+        let code = *self.names.get(code)?;
+        self.rows.get(&(level, key, filiere, code))
     }
 
     /// The latest millésime of each filière at each level, by names.

@@ -117,22 +117,21 @@ pub fn resolve(offer: &Offre, ctx: &Context, steps: Steps) -> Outcome {
     }
 
     // Candidates at each level: (code, via) in order of preference.
-    let mut candidates: Vec<(String, Via)> = vec![(code.clone(), Via::Direct)];
-    let (terminals, famille) = ctx
+    let mut candidates: Vec<(&str, Via)> = vec![(code.as_str(), Via::Direct)];
+    let (terminals, famille): (&[String], bool) = ctx
         .terminales
         .by_code
         .get(&offer_terminal_key(offer, ctx, &code))
-        .cloned()
-        .unwrap_or_default();
+        .map_or((&[], false), |(t, f)| (t.as_slice(), *f));
     let ambiguous = !famille && terminals.len() > 1;
     if famille && steps.famille_metiers {
-        candidates.extend(terminals.iter().map(|t| (t.clone(), Via::FamilleMetiers)));
+        candidates.extend(terminals.iter().map(|t| (t.as_str(), Via::FamilleMetiers)));
     } else if !famille
         && terminals.len() == 1
         && steps.terminal_year
         && filiere != Filiere::Apprentissage
     {
-        candidates.push((terminals[0].clone(), Via::TerminalYear));
+        candidates.push((terminals[0].as_str(), Via::TerminalYear));
     }
 
     let mut levels: Vec<(Level, String, bool)> = Vec::new();
@@ -166,7 +165,7 @@ pub fn resolve(offer: &Offre, ctx: &Context, steps: Steps) -> Outcome {
     let mut any_row = false;
     let mut older: Option<Millesime> = None;
     for (level, key, reconciled) in &levels {
-        let mut famille_hits: Vec<(&String, &Shown)> = Vec::new();
+        let mut famille_hits: Vec<(&str, &Shown)> = Vec::new();
         for (candidate, via) in &candidates {
             let Some(shown) = ctx.indicators.get(*level, key, filiere, candidate) else {
                 if let Some(old) = ctx.indicators.newest(*level, key, filiere, candidate) {
@@ -204,7 +203,7 @@ pub fn resolve(offer: &Offre, ctx: &Context, steps: Steps) -> Outcome {
             let specialites_avec_donnees = family_row.then(|| {
                 ctx.terminales
                     .by_code
-                    .get(candidate)
+                    .get(*candidate)
                     .map_or(0, |(specialites, _)| {
                         specialites
                             .iter()
@@ -222,7 +221,7 @@ pub fn resolve(offer: &Offre, ctx: &Context, steps: Steps) -> Outcome {
                 status: Status::Covered,
                 via: Some(via),
                 level: Some(*level),
-                code_certification: candidate.clone(),
+                code_certification: candidate.to_string(),
                 filiere: Some(filiere),
                 shown: Some(shown.clone()),
                 specialites_avec_donnees,
@@ -238,7 +237,7 @@ pub fn resolve(offer: &Offre, ctx: &Context, steps: Steps) -> Outcome {
                     Via::FamilleMetiers
                 }),
                 level: Some(*level),
-                code_certification: (*first).clone(),
+                code_certification: first.to_string(),
                 filiere: Some(filiere),
                 shown: Some((*shown).clone()),
                 specialites_avec_donnees: Some(famille_hits.len()),

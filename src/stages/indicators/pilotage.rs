@@ -184,7 +184,9 @@ impl Pool {
 }
 
 /// A pool's key: millésime, filière, place ("" for the nation) and level.
-type PoolKey = (Millesime, Filiere, String, String);
+/// (millésime, filière, région or "" for the nation, diploma level), borrowed
+/// from the rows and the referential: no string is copied per row.
+type PoolKey<'k> = (Millesime, Filiere, &'k str, &'k str);
 
 fn is_classified(filiere: Filiere) -> bool {
     filiere != Filiere::Superieur
@@ -210,39 +212,40 @@ pub fn build_pilotage<'a>(
     };
     let pooled =
         |row: &&Indicateur| is_classified(row.filiere) && in_reference(row) && !commune(row);
-    let niveau = |row: &Indicateur| {
+    let niveau = |row: &Indicateur| -> &str {
         referentiel
             .get(&row.code_certification)
-            .map(|c| c.niveau_formation_diplome.clone())
-            .unwrap_or_default()
+            .map_or("", |c| c.niveau_formation_diplome.as_str())
     };
-    let place = |row: &Indicateur| match &row.niveau {
-        Niveau::Region(code) => code.clone(),
-        _ => String::new(),
+    let place = |row: &'a Indicateur| -> &'a str {
+        match &row.niveau {
+            Niveau::Region(code) => code,
+            _ => "",
+        }
     };
-    let mut regional_pools: BTreeMap<PoolKey, Pool> = BTreeMap::new();
+    let mut regional_pools: HashMap<PoolKey, Pool> = HashMap::new();
     // The national reference of a regional row: all régions pooled.
-    let mut all_regions_pools: BTreeMap<PoolKey, Pool> = BTreeMap::new();
+    let mut all_regions_pools: HashMap<PoolKey, Pool> = HashMap::new();
     for row in regionales.iter().filter(pooled) {
         let c = counts_of(row);
         let n = niveau(row);
         regional_pools
-            .entry((row.millesime, row.filiere, place(row), n.clone()))
+            .entry((row.millesime, row.filiere, place(row), n))
             .or_default()
             .add(&c);
         all_regions_pools
-            .entry((row.millesime, row.filiere, String::new(), n))
+            .entry((row.millesime, row.filiere, "", n))
             .or_default()
             .add(&c);
     }
-    let mut national_pools: BTreeMap<PoolKey, Pool> = BTreeMap::new();
+    let mut national_pools: HashMap<PoolKey, Pool> = HashMap::new();
     for row in certifications.iter().filter(pooled) {
         national_pools
-            .entry((row.millesime, row.filiere, String::new(), niveau(row)))
+            .entry((row.millesime, row.filiere, "", niveau(row)))
             .or_default()
             .add(&counts_of(row));
     }
-    let reference = |pools: &BTreeMap<PoolKey, Pool>, key: &PoolKey| {
+    let reference = |pools: &HashMap<PoolKey, Pool>, key: &PoolKey| {
         if key.3.is_empty() {
             return Trois::default();
         }
@@ -253,8 +256,8 @@ pub fn build_pilotage<'a>(
     for (rows, national) in [(regionales, false), (certifications, true)] {
         for row in rows.iter().filter(|r| is_classified(r.filiere)) {
             let n = niveau(row);
-            let key = (row.millesime, row.filiere, place(row), n.clone());
-            let national_key = (row.millesime, row.filiere, String::new(), n.clone());
+            let key = (row.millesime, row.filiere, place(row), n);
+            let national_key = (row.millesime, row.filiere, "", n);
             let (reference, reference_nationale) = if national {
                 let r = reference(&national_pools, &national_key);
                 (r, r)
@@ -271,7 +274,7 @@ pub fn build_pilotage<'a>(
             out.push(Pilotage {
                 row,
                 published: publish(row, seuil),
-                niveau_formation_diplome: n,
+                niveau_formation_diplome: n.to_string(),
                 taux,
                 reference,
                 reference_nationale,
