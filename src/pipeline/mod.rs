@@ -262,14 +262,12 @@ impl Pipeline {
         let root = base.join(&file.root);
         let resolve = |p: &PathBuf| normalize(&root.join(p));
         let csv = match file.settings.csv_separator.as_deref() {
-            None | Some(",") => CsvOptions { separator: b',' },
-            Some(";") => CsvOptions { separator: b';' },
-            Some(other) => {
-                return Err(Error::usage(format!(
-                    "{}: settings.csv_separator is \"{other}\"; expected \",\" or \";\"",
-                    path.display()
-                )))
-            }
+            None => CsvOptions::default(),
+            Some(value) => CsvOptions {
+                separator: CsvOptions::parse_separator(value).map_err(|m| {
+                    Error::usage(format!("{}: settings.csv_separator is {m}", path.display()))
+                })?,
+            },
         };
         let mut sources = SourceFiles::default();
         let mut declared: Vec<(String, PathBuf)> = Vec::new();

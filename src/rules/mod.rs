@@ -18,6 +18,7 @@ pub mod codes;
 pub mod continuum;
 pub mod dates;
 pub mod exposition;
+pub mod famille;
 pub mod filiere;
 pub mod millesime;
 pub mod perimetre;

@@ -18,6 +18,7 @@
 //! - Label against the national quartiles of the same diploma type: ≥ Q3
 //!   `tres_favorable`, > Q1 `dans_la_moyenne`, else `plutot_difficile`.
 
+use crate::rules::rates::round_half_even;
 use std::cmp::Ordering;
 
 /// A rate kept exact: `numerateur / denominateur`, the divisor positive.
@@ -65,17 +66,6 @@ impl Ratio {
     pub fn as_f64(self) -> f64 {
         self.numerateur as f64 / self.denominateur as f64
     }
-}
-
-/// `n / d` rounded to the nearest integer, halves to even; `d` > 0.
-fn round_half_even(n: i128, d: i128) -> i64 {
-    let (q, r) = (n.div_euclid(d), n.rem_euclid(d));
-    let rounded = match (2 * r).cmp(&d) {
-        Ordering::Greater => q + 1,
-        Ordering::Equal if q % 2 != 0 => q + 1,
-        _ => q,
-    };
-    i64::try_from(rounded).expect("a percentage fits in 64 bits")
 }
 
 /// Where a formation stands against its reference.

@@ -118,6 +118,7 @@ use crate::input::{self, json, Col, DelimitedOptions, RawTable, Row};
 use crate::rules::codes::{check_code, is_valid_uai, CodeType};
 use crate::rules::filiere::Filiere;
 use crate::rules::millesime::Millesime;
+use crate::staging::fields::{is_not_published, parse_decimal};
 use crate::staging::mesures::{
     Counts, MesureRow, Niveau, Origin, Reject, Salaires, SourceRates, Staged,
 };
@@ -544,27 +545,12 @@ fn split_marker(raw: &str) -> (&str, Marker) {
 /// (decimal comma or point, spaces as thousands separators), or why not.
 fn parse_number(raw: &str) -> Result<Option<f64>, String> {
     let (body, _) = split_marker(raw);
-    if body.is_empty()
-        || ["nd", "ns", "na"]
-            .iter()
-            .any(|m| body.eq_ignore_ascii_case(m))
-    {
+    if body.is_empty() || is_not_published(body) {
         return Ok(None);
     }
-    let normalised: String = body
-        .chars()
-        .filter(|c| !matches!(c, ' ' | '\u{a0}' | '\u{202f}'))
-        .map(|c| if c == ',' { '.' } else { c })
-        .collect();
-    let is_plain = normalised
-        .bytes()
-        .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'-' | b'+'));
-    match normalised.parse::<f64>() {
-        Ok(x) if is_plain && x.is_finite() => Ok(Some(x)),
-        _ => Err(format!(
-            "\"{raw}\" is not a number (expected digits with a decimal comma, or nd/ns/na)"
-        )),
-    }
+    parse_decimal(body).map(Some).ok_or_else(|| {
+        format!("\"{raw}\" is not a number (expected digits with a decimal comma, or nd/ns/na)")
+    })
 }
 
 /// A count: a whole, non-negative number, or missing.

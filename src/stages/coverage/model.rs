@@ -153,12 +153,10 @@ impl Share {
     }
 }
 
-/// `100 × covered / offers`, one decimal; 0 for no offer.
+/// `100 × covered / offers`, one decimal, rounded half to even
+/// (`rules::rates::percentage_one_decimal`); 0 for no offer.
 pub fn rate(covered: usize, offers: usize) -> f64 {
-    if offers == 0 {
-        return 0.0;
-    }
-    (1000.0 * covered as f64 / offers as f64).round() / 10.0
+    crate::rules::rates::percentage_one_decimal(covered as u64, offers as u64)
 }
 
 /// One step of the waterfall: what is covered once this step is added.

@@ -79,11 +79,9 @@ fn data_code(offer: &Offre, ctx: &Context) -> Option<(String, Filiere)> {
         OffreCodeType::Sise => (code.to_string(), CodeType::Sise),
         OffreCodeType::Unknown => return None,
     };
-    let filiere = offer.filiere.unwrap_or(match code_type {
-        CodeType::Cfd => Filiere::Apprentissage,
-        CodeType::MefStat11 => Filiere::Pro,
-        CodeType::Sise => Filiere::Superieur,
-    });
+    let filiere = offer
+        .filiere
+        .unwrap_or_else(|| Filiere::default_for(code_type));
     // Apprenticeship figures are keyed by CFD: a MEF_STAT_11 stands for its CFD.
     if filiere == Filiere::Apprentissage && code_type == CodeType::MefStat11 {
         let cfd = ctx.referentiel.get(&code)?.code_formation_diplome.clone();

@@ -177,7 +177,7 @@ impl Taux {
 
     /// A source's published percentages, rounded to integers (half to even).
     pub fn from_source(r: &SourceRates) -> Taux {
-        let round = |v: Option<f64>| v.map(|x| x.round_ties_even() as i64);
+        let round = |v: Option<f64>| v.map(crate::rules::rates::round_percent);
         Taux {
             taux_en_emploi_6_mois: round(r.taux_en_emploi_6_mois),
             taux_en_emploi_12_mois: round(r.taux_en_emploi_12_mois),

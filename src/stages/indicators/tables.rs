@@ -416,7 +416,7 @@ fn etablissements_table(rows: &[EtablissementRow], reference: &Reference) -> Out
         .iter()
         .map(|r| reference.territoire_of_uai(&r.uai).unwrap_or_default())
         .collect();
-    let round = |v: Option<f64>| v.map(|x| x.round_ties_even() as i64);
+    let round = |v: Option<f64>| v.map(crate::rules::rates::round_percent);
     let mut t = OutTable::new("etablissements");
     t.str("millesime", rows.iter().map(|r| r.millesime.to_string()))
         .str("filiere", rows.iter().map(|r| r.filiere.as_str()))
