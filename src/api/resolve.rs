@@ -6,11 +6,12 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use crate::api::data::{Level, ReleaseData, Row};
+use crate::api::data::{ReleaseData, Row};
 use crate::api::query::{millesime_candidates, ApiError, CodeRef};
 use crate::rules::codes::CodeType;
 use crate::rules::filiere::Filiere;
 use crate::rules::millesime::Millesime;
+use crate::rules::niveau::NiveauGeographique;
 use crate::stages::indicators::model::{
     publish, sum_counts, DonneeSource, Indicateur, Origine, Taux,
 };
@@ -19,7 +20,7 @@ use crate::staging::mesures::{Counts, Niveau, Salaires, SourceRates};
 /// Where a request looks: the level's table and the place in it.
 #[derive(Debug, Clone, Copy)]
 pub struct Scope<'a> {
-    pub level: Level,
+    pub level: NiveauGeographique,
     /// "" (national), the région's INSEE code, or the UAI.
     pub place: &'a str,
 }

@@ -37,7 +37,7 @@ impl ContinuumPolicy {
         }
     }
 
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             ContinuumPolicy::Strict => "strict",
             ContinuumPolicy::Lineage => "lineage",
@@ -55,7 +55,7 @@ pub enum Direction {
 }
 
 impl Direction {
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             Direction::Ancienne => "ancienne",
             Direction::Nouvelle => "nouvelle",
@@ -72,7 +72,9 @@ pub enum Via {
 }
 
 impl Via {
-    pub fn as_str(self) -> &'static str {
+    pub const ALL: [Via; 3] = [Via::OneToOne, Via::Merge, Via::Split];
+
+    pub const fn as_str(self) -> &'static str {
         match self {
             Via::OneToOne => "one_to_one",
             Via::Merge => "merge",

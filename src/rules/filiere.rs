@@ -26,7 +26,7 @@ impl Filiere {
         Filiere::Superieur,
     ];
 
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             Filiere::Pro => "pro",
             Filiere::Apprentissage => "apprentissage",

@@ -21,6 +21,7 @@ pub mod exposition;
 pub mod famille;
 pub mod filiere;
 pub mod millesime;
+pub mod niveau;
 pub mod perimetre;
 pub mod pilotage;
 pub mod rates;

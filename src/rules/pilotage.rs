@@ -92,7 +92,7 @@ impl Position {
         Position::NonClasse,
     ];
 
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             Position::Q1 => "Q1",
             Position::Q2 => "Q2",
@@ -129,7 +129,7 @@ impl HorsQuadrant {
         HorsQuadrant::ReferenceAbsente,
     ];
 
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             HorsQuadrant::EffectifSousSeuil => "effectif_sous_seuil",
             HorsQuadrant::SortantsSousSeuil => "sortants_sous_seuil",
@@ -171,7 +171,7 @@ impl Libelle {
         Libelle::PlutotDifficile,
     ];
 
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             Libelle::TresFavorable => "tres_favorable",
             Libelle::DansLaMoyenne => "dans_la_moyenne",

@@ -62,7 +62,7 @@ impl LinkType {
         Self::ALL.into_iter().find(|t| t.as_str() == value)
     }
 
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             LinkType::OneToOne => "one_to_one",
             LinkType::Split => "split",
@@ -82,6 +82,9 @@ pub struct Declaration {
 }
 
 impl Declaration {
+    /// Every value of `declared_by`, in the order the dictionary lists them.
+    pub const DECLARED_BY: [&'static str; 4] = ["ancien", "nouveau", "both", "projected"];
+
     pub fn declared_by(self) -> &'static str {
         match (self.by_ancien, self.by_nouveau) {
             (true, true) => "both",
@@ -106,7 +109,9 @@ pub enum MefRule {
 }
 
 impl MefRule {
-    pub fn as_str(self) -> &'static str {
+    pub const ALL: [MefRule; 2] = [MefRule::SingleMef, MefRule::SameDispositif];
+
+    pub const fn as_str(self) -> &'static str {
         match self {
             MefRule::SingleMef => "single_mef",
             MefRule::SameDispositif => "same_dispositif_and_prefix",
@@ -154,11 +159,18 @@ pub enum Relation {
 }
 
 impl Relation {
-    pub fn as_str(self) -> &'static str {
+    pub const ALL: [Relation; 2] = [Relation::Ancestor, Relation::Descendant];
+
+    pub const fn as_str(self) -> &'static str {
         match self {
             Relation::Ancestor => "ancetre",
             Relation::Descendant => "descendant",
         }
+    }
+
+    /// The value `as_str` writes, read back.
+    pub fn parse(value: &str) -> Option<Relation> {
+        Relation::ALL.into_iter().find(|r| r.as_str() == value)
     }
 }
 
@@ -659,6 +671,22 @@ pub fn run(bcn_dir: &Path, ctx: &StageContext) -> Result<StageReport> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn enum_values_read_back_and_declarations_are_listed() {
+        for r in Relation::ALL {
+            assert_eq!(Relation::parse(r.as_str()), Some(r));
+        }
+        assert_eq!(Relation::parse("ancestor"), None);
+        for (by_ancien, by_nouveau) in [(true, true), (true, false), (false, true), (false, false)]
+        {
+            let d = Declaration {
+                by_ancien,
+                by_nouveau,
+            };
+            assert!(Declaration::DECLARED_BY.contains(&d.declared_by()));
+        }
+    }
     use crate::staging::bcn::{BcnTable, FormationDiplome};
 
     fn formation(cfd: &str, anciens: &[&str], nouveaux: &[&str]) -> FormationDiplome {

@@ -12,7 +12,7 @@ use crate::rules::millesime::Millesime;
 use crate::stages::indicators::model::{DonneeSourceType, Masked};
 use crate::stages::indicators::terminales::LIEN_FAMILLE_METIERS;
 
-use super::model::Level;
+use crate::rules::niveau::NiveauGeographique;
 
 /// An indicator row, as much of it as coverage needs.
 #[derive(Debug, Clone, PartialEq)]
@@ -52,10 +52,10 @@ impl Shown {
 /// the same default.
 #[derive(Debug, Default)]
 pub struct IndicatorIndex {
-    rows: HashMap<(Level, String, Filiere, String), Shown>,
+    rows: HashMap<(NiveauGeographique, String, Filiere, String), Shown>,
     /// The latest millésime of each filière at each level: the one coverage
     /// resolves against there.
-    latest: BTreeMap<(Filiere, Level), Millesime>,
+    latest: BTreeMap<(Filiere, NiveauGeographique), Millesime>,
     /// The latest millésime of each filière over every level, the reference
     /// for `new_formation`.
     pub(super) latest_any: HashMap<Filiere, Millesime>,
@@ -64,7 +64,7 @@ pub struct IndicatorIndex {
 impl IndicatorIndex {
     pub(super) fn insert(
         &mut self,
-        level: Level,
+        level: NiveauGeographique,
         key: String,
         filiere: Filiere,
         code: String,
@@ -93,7 +93,7 @@ impl IndicatorIndex {
     /// if it has one.
     pub(super) fn get(
         &self,
-        level: Level,
+        level: NiveauGeographique,
         key: &str,
         filiere: Filiere,
         code: &str,
@@ -106,7 +106,7 @@ impl IndicatorIndex {
     /// The key's newest row, whatever its millésime.
     pub(super) fn newest(
         &self,
-        level: Level,
+        level: NiveauGeographique,
         key: &str,
         filiere: Filiere,
         code: &str,
@@ -130,9 +130,17 @@ impl IndicatorIndex {
     pub fn load(indicators_out: &Path) -> Result<IndicatorIndex> {
         let mut index = IndicatorIndex::default();
         for (file, level, key_column) in [
-            ("formations.csv", Level::Etablissement, Some("uai")),
-            ("regionales.csv", Level::Region, Some("region_code")),
-            ("certifications.csv", Level::National, None),
+            (
+                "formations.csv",
+                NiveauGeographique::Etablissement,
+                Some("uai"),
+            ),
+            (
+                "regionales.csv",
+                NiveauGeographique::Region,
+                Some("region_code"),
+            ),
+            ("certifications.csv", NiveauGeographique::National, None),
         ] {
             let path = indicators_out.join(file);
             if !path.is_file() {

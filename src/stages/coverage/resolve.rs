@@ -14,7 +14,8 @@ use crate::staging::catalogues::{Offre, OffreCodeType};
 use crate::staging::reference::Reference;
 
 use super::index::{IndicatorIndex, Shown, Terminales};
-use super::model::{Level, Status, Via};
+use super::model::{Status, Via};
+use crate::rules::niveau::NiveauGeographique;
 
 /// What the resolution may use: the waterfall switches these on in turn.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,7 +46,7 @@ impl Steps {
 pub struct Outcome {
     pub status: Status,
     pub via: Option<Via>,
-    pub level: Option<Level>,
+    pub level: Option<NiveauGeographique>,
     /// The code whose indicator is shown (or would be).
     pub code_certification: String,
     pub filiere: Option<Filiere>,
@@ -133,15 +134,15 @@ pub fn resolve(offer: &Offre, ctx: &Context, steps: Steps) -> Outcome {
         candidates.push((terminals[0].clone(), Via::TerminalYear));
     }
 
-    let mut levels: Vec<(Level, String, bool)> = Vec::new();
+    let mut levels: Vec<(NiveauGeographique, String, bool)> = Vec::new();
     if steps.etablissement {
         if is_valid_uai(&offer.uai) {
-            levels.push((Level::Etablissement, offer.uai.clone(), false));
+            levels.push((NiveauGeographique::Etablissement, offer.uai.clone(), false));
         }
         if steps.uai_reconciliation {
             for other in [&offer.uai_formateur, &offer.uai_gestionnaire] {
                 if is_valid_uai(other) && *other != offer.uai {
-                    levels.push((Level::Etablissement, other.clone(), true));
+                    levels.push((NiveauGeographique::Etablissement, other.clone(), true));
                 }
             }
         }
@@ -153,11 +154,11 @@ pub fn resolve(offer: &Offre, ctx: &Context, steps: Steps) -> Outcome {
                 .map(|t| t.region_code)
         });
         if let Some(r) = region {
-            levels.push((Level::Region, r, false));
+            levels.push((NiveauGeographique::Region, r, false));
         }
     }
     if steps.national {
-        levels.push((Level::National, String::new(), false));
+        levels.push((NiveauGeographique::National, String::new(), false));
     }
 
     let mut masked_seen = false;

@@ -23,7 +23,14 @@ pub enum Origine {
 }
 
 impl Origine {
-    pub fn as_str(self) -> &'static str {
+    pub const ALL: [Origine; 4] = [
+        Origine::Source,
+        Origine::SommeRegions,
+        Origine::SommeEtablissements,
+        Origine::SommeSpecialites,
+    ];
+
+    pub const fn as_str(self) -> &'static str {
         match self {
             Origine::Source => "source",
             Origine::SommeRegions => "somme_regions",
@@ -70,7 +77,7 @@ impl DonneeSourceType {
         DonneeSourceType::FamilleMetiers,
     ];
 
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             DonneeSourceType::Propre => "propre",
             DonneeSourceType::Ancienne => Direction::Ancienne.as_str(),
@@ -238,7 +245,7 @@ impl Masked {
         matches!(masked, None | Some(Masked::SortantsSousSeuil))
     }
 
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             Masked::SousSeuil => "sous_seuil",
             Masked::SortantsSousSeuil => "sortants_sous_seuil",

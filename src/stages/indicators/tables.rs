@@ -12,6 +12,7 @@ use chrono::NaiveDate;
 use crate::output::OutTable;
 use crate::rules::filiere::Filiere;
 use crate::rules::millesime::Millesime;
+use crate::rules::niveau::NiveauGeographique;
 use crate::rules::perimetre::PerimetreEmploi;
 use crate::stages::indicators::famille::FamilleSpecialite;
 use crate::stages::indicators::model::{publish, DonneeSource, Indicateur, Published, Taux};
@@ -21,13 +22,6 @@ use crate::stages::indicators::upstream::Certification;
 use crate::stages::indicators::{Indicators, IndicatorsOptions, Upstream};
 use crate::staging::mesures::{EtablissementRow, Niveau, Reject};
 use crate::staging::reference::{Reference, Territoire};
-
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Level {
-    National,
-    Region,
-    Etablissement,
-}
 
 pub fn all_tables(
     result: &Indicators,
@@ -42,16 +36,28 @@ pub fn all_tables(
     };
     // The regional table is by far the largest: build it beside the others.
     let (regionales, mut others) = rayon::join(
-        || indicateurs_table("regionales", &result.regionales, Level::Region, &ctx),
+        || {
+            indicateurs_table(
+                "regionales",
+                &result.regionales,
+                NiveauGeographique::Region,
+                &ctx,
+            )
+        },
         || {
             vec![
                 indicateurs_table(
                     "certifications",
                     &result.certifications,
-                    Level::National,
+                    NiveauGeographique::National,
                     &ctx,
                 ),
-                indicateurs_table("formations", &result.formations, Level::Etablissement, &ctx),
+                indicateurs_table(
+                    "formations",
+                    &result.formations,
+                    NiveauGeographique::Etablissement,
+                    &ctx,
+                ),
                 etablissements_table(&result.etablissements, up.reference),
                 terminales_table(&result.terminales, up.referentiel),
                 familles_specialites_table(&result.familles_specialites, &ctx),
@@ -71,7 +77,12 @@ struct Ctx<'a> {
     date_reference: NaiveDate,
 }
 
-fn indicateurs_table(name: &str, rows: &[Indicateur], level: Level, ctx: &Ctx) -> OutTable {
+fn indicateurs_table(
+    name: &str,
+    rows: &[Indicateur],
+    level: NiveauGeographique,
+    ctx: &Ctx,
+) -> OutTable {
     let published: Vec<Published> = rows.iter().map(|r| publish(r, ctx.seuil)).collect();
     let empty = Certification::default();
     let certs: Vec<&Certification> = rows
@@ -107,11 +118,11 @@ fn indicateurs_table(name: &str, rows: &[Indicateur], level: Level, ctx: &Ctx) -
             rows.iter().map(|r| &r.code_certification),
         );
     match level {
-        Level::National => {}
-        Level::Region => {
+        NiveauGeographique::National => {}
+        NiveauGeographique::Region => {
             t.str("region_code", rows.iter().map(region_code));
         }
-        Level::Etablissement => {
+        NiveauGeographique::Etablissement => {
             t.str(
                 "uai",
                 rows.iter().map(|r| match &r.niveau {
@@ -156,14 +167,14 @@ fn indicateurs_table(name: &str, rows: &[Indicateur], level: Level, ctx: &Ctx) -
         "famille_metiers_libelle",
         certs.iter().map(|c| &c.famille_metiers_libelle),
     );
-    if level != Level::National {
+    if level != NiveauGeographique::National {
         let region_ij = |t: &Territoire| {
             ctx.reference
                 .region(&t.region_code)
                 .map(|r| r.code_ij.clone())
                 .unwrap_or_default()
         };
-        if level == Level::Etablissement {
+        if level == NiveauGeographique::Etablissement {
             t.str("region_code", territoires.iter().map(|x| &x.region_code));
         }
         t.str(
@@ -172,7 +183,7 @@ fn indicateurs_table(name: &str, rows: &[Indicateur], level: Level, ctx: &Ctx) -
         )
         .str("region_code_ij", territoires.iter().map(region_ij));
     }
-    if level == Level::Etablissement {
+    if level == NiveauGeographique::Etablissement {
         t.str(
             "libelle_etablissement",
             rows.iter()
@@ -238,25 +249,15 @@ fn indicateurs_table(name: &str, rows: &[Indicateur], level: Level, ctx: &Ctx) -
         p.iter().map(|x| x.masked.map(|m| m.as_str()).unwrap_or("")),
     )
     .str("origine", rows.iter().map(|r| r.origine.as_str()));
-    let source = |r: &Indicateur| match &r.donnee_source {
-        DonneeSource::Propre => ("propre".to_string(), String::new(), None, String::new()),
-        DonneeSource::Continuum {
-            direction,
-            via,
-            hops,
-            codes,
-        } => (
-            direction.as_str().to_string(),
-            codes.join("|"),
-            Some(i64::from(*hops)),
-            via.as_str().to_string(),
-        ),
-        DonneeSource::FamilleMetiers { codes, .. } => (
-            "famille_metiers".to_string(),
-            codes.join("|"),
-            None,
-            String::new(),
-        ),
+    let source = |r: &Indicateur| {
+        let kind = r.donnee_source.kind().as_str();
+        match &r.donnee_source {
+            DonneeSource::Propre => (kind, String::new(), None, ""),
+            DonneeSource::Continuum {
+                via, hops, codes, ..
+            } => (kind, codes.join("|"), Some(i64::from(*hops)), via.as_str()),
+            DonneeSource::FamilleMetiers { codes, .. } => (kind, codes.join("|"), None, ""),
+        }
     };
     let sources: Vec<_> = rows.iter().map(source).collect();
     t.str("donnee_source_type", sources.iter().map(|s| &s.0))
@@ -278,12 +279,12 @@ pub(crate) fn perimetre_column(t: &mut OutTable, rows: impl Iterator<Item = (Fil
 
 /// `donnee_source_type` and `donnee_source_code` of a row.
 pub(crate) fn source_of(r: &Indicateur) -> (&'static str, String) {
+    let kind = r.donnee_source.kind().as_str();
     match &r.donnee_source {
-        DonneeSource::Propre => ("propre", String::new()),
-        DonneeSource::Continuum {
-            direction, codes, ..
-        } => (direction.as_str(), codes.join("|")),
-        DonneeSource::FamilleMetiers { codes, .. } => ("famille_metiers", codes.join("|")),
+        DonneeSource::Propre => (kind, String::new()),
+        DonneeSource::Continuum { codes, .. } | DonneeSource::FamilleMetiers { codes, .. } => {
+            (kind, codes.join("|"))
+        }
     }
 }
 
@@ -298,10 +299,13 @@ fn familles_specialites_table(rows: &[FamilleSpecialite], ctx: &Ctx) -> OutTable
         .map(|r| publish(&r.specialite, ctx.seuil))
         .collect();
     let sources: Vec<(&str, String)> = rows.iter().map(|r| source_of(&r.specialite)).collect();
-    let niveau = |r: &FamilleSpecialite| match &r.specialite.niveau {
-        Niveau::National => ("national", String::new(), String::new()),
-        Niveau::Region(code) => ("region", code.clone(), String::new()),
-        Niveau::Etablissement(uai) => ("etablissement", String::new(), uai.clone()),
+    let niveau = |r: &FamilleSpecialite| {
+        let n = &r.specialite.niveau;
+        match n {
+            Niveau::National => (n.geographique(), String::new(), String::new()),
+            Niveau::Region(code) => (n.geographique(), code.clone(), String::new()),
+            Niveau::Etablissement(uai) => (n.geographique(), String::new(), uai.clone()),
+        }
     };
     let niveaux: Vec<_> = rows.iter().map(niveau).collect();
     let libelle_famille = |r: &FamilleSpecialite| {
@@ -325,14 +329,14 @@ fn familles_specialites_table(rows: &[FamilleSpecialite], ctx: &Ctx) -> OutTable
         "filiere",
         rows.iter().map(|r| r.specialite.filiere.as_str()),
     )
-    .str("niveau_geographique", niveaux.iter().map(|n| n.0))
+    .str("niveau_geographique", niveaux.iter().map(|n| n.0.as_str()))
     // One non-empty column for the place, so the key has no empty part.
     .str(
         "code_lieu",
         niveaux.iter().map(|n| match n.0 {
-            "national" => "FR".to_string(),
-            "region" => n.1.clone(),
-            _ => n.2.clone(),
+            NiveauGeographique::National => "FR".to_string(),
+            NiveauGeographique::Region => n.1.clone(),
+            NiveauGeographique::Etablissement => n.2.clone(),
         }),
     )
     .str("region_code", niveaux.iter().map(|n| &n.1))
