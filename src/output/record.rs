@@ -6,7 +6,60 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use std::fs::File;
+
+use sha2::{Digest, Sha256};
+
 use crate::error::{Error, Result};
+
+/// The name of the run record written under a pipeline's `out` (by
+/// `pipeline`, read by `release`: both take the name from here).
+pub const RUN_RECORD: &str = "run.json";
+
+/// A file's SHA-256 and size.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct FileHash {
+    pub sha256: String,
+    pub bytes: u64,
+}
+
+impl FileHash {
+    pub fn of(path: &Path) -> Result<FileHash> {
+        Ok(FileHash {
+            sha256: sha256_file(path)?,
+            bytes: file_len(path)?,
+        })
+    }
+}
+
+/// The SHA-256 of a file, in lower-case hex.
+pub fn sha256_file(path: &Path) -> Result<String> {
+    let mut file = File::open(path).map_err(|source| Error::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let mut hasher = Sha256::new();
+    std::io::copy(&mut file, &mut hasher).map_err(|source| Error::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    Ok(to_hex(&hasher.finalize()))
+}
+
+/// Bytes in lower-case hex (a digest as `sha256sum` prints it).
+pub fn to_hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A file's size in bytes.
+pub fn file_len(path: &Path) -> Result<u64> {
+    std::fs::metadata(path)
+        .map(|m| m.len())
+        .map_err(|source| Error::Read {
+            path: path.to_path_buf(),
+            source,
+        })
+}
 
 /// Every file under `dir` (relative path with `/` → SHA-256), hidden
 /// entries (`.ij-…` temporary folders, the lock) left out.
@@ -36,7 +89,7 @@ fn walk(dir: &Path, prefix: &str, out: &mut BTreeMap<String, String>) -> Result<
         if path.is_dir() {
             walk(&path, &format!("{rel}/"), out)?;
         } else {
-            out.insert(rel, crate::release::build::sha256_file(&path)?);
+            out.insert(rel, sha256_file(&path)?);
         }
     }
     Ok(())

@@ -26,6 +26,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::error::{Error, Result};
+use crate::output::record::{FileHash, RUN_RECORD};
 use crate::output::CsvOptions;
 use crate::release::build::ReleaseOptions;
 use crate::rules::continuum::ContinuumPolicy;
@@ -168,9 +169,6 @@ pub struct Settings {
     pub release_date: Option<String>,
 }
 
-/// The name of the run record written under a pipeline's `out`.
-pub const RUN_RECORD: &str = "run.json";
-
 /// `OUT/run.json`.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct RunRecord {
@@ -189,22 +187,6 @@ pub struct RunRecord {
     /// `ij release` checks the stage folders against.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub outputs: BTreeMap<String, BTreeMap<String, String>>,
-}
-
-/// A file's SHA-256 and size.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct FileHash {
-    pub sha256: String,
-    pub bytes: u64,
-}
-
-impl FileHash {
-    pub fn of(path: &Path) -> Result<FileHash> {
-        Ok(FileHash {
-            sha256: crate::release::build::sha256_file(path)?,
-            bytes: crate::release::build::file_len(path)?,
-        })
-    }
 }
 
 /// The hashes a run gathers as its stages end, for `run.json`.

@@ -25,9 +25,10 @@ use polars::prelude::*;
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Location, Result};
+use crate::output::record::{file_len, sha256_file, to_hex, RUN_RECORD};
 use crate::output::table::{Column as OutColumn, Values};
 use crate::output::{CsvOptions, OutTable, StagedDir};
-use crate::release::package::{self, OutputEntry, RunRecordView};
+use crate::release::package::{self, slug, Extra, OutputEntry, Published, RunRecordView};
 use crate::release::readme;
 use crate::release::schema::{
     self, FieldType, SourceColumn, TableDoc, TableSchema, COVERAGE_TABLE, TABLES,
@@ -67,43 +68,6 @@ pub const DATAPACKAGE: &str = "datapackage.json";
 pub const README: &str = "README.md";
 pub const CHANGELOG: &str = "CHANGELOG.md";
 
-/// A table of the release.
-#[derive(Debug, Clone)]
-pub struct Published {
-    /// Its name in the release (`regionales`, `coverage_offers_affelnet2nde`).
-    pub name: String,
-    pub title: String,
-    pub doc: TableDoc,
-    /// The Parquet it was read from.
-    pub source: PathBuf,
-    /// The coverage catalogue it describes, for coverage tables.
-    pub catalogue: Option<String>,
-    pub rows: usize,
-    /// Text cells written with a leading `'` in the CSV (`rules::spreadsheet`).
-    pub formula_cells: usize,
-    pub schema: TableSchema,
-}
-
-impl Published {
-    pub fn csv(&self) -> String {
-        format!("{}.csv", self.name)
-    }
-    pub fn parquet(&self) -> String {
-        format!("{}.parquet", self.name)
-    }
-    pub fn schema_file(&self) -> String {
-        format!("{}.schema.json", self.name)
-    }
-}
-
-/// A coverage file copied as it is (`coverage_summary_<name>.json`…).
-#[derive(Debug, Clone)]
-pub struct Extra {
-    pub file: String,
-    pub source: PathBuf,
-    pub catalogue: String,
-}
-
 /// A table found in the run folder, to publish.
 struct Source {
     doc: TableDoc,
@@ -117,7 +81,7 @@ struct Source {
 pub fn run_release(run_dir: &Path, options: &ReleaseOptions, out: &Path) -> Result<StageReport> {
     let start = Instant::now();
     check_options(options)?;
-    schema::check_dictionary()
+    validate::check_dictionary()
         .map_err(|m| Error::usage(format!("the release dictionary is inconsistent: {m}")))?;
     if !run_dir.is_dir() {
         return Err(Error::usage(format!(
@@ -144,7 +108,7 @@ pub fn run_release(run_dir: &Path, options: &ReleaseOptions, out: &Path) -> Resu
         Some(run) => check_one_run(run_dir, run, &mut details)?,
         None => details.push(format!(
             "no {} in {}: the manifest lists no pipeline, input or stage",
-            crate::pipeline::RUN_RECORD,
+            RUN_RECORD,
             run_dir.display()
         )),
     }
@@ -306,7 +270,7 @@ fn check_one_run(run_dir: &Path, run: &RunRecordView, details: &mut Vec<String>)
     if run.outputs.is_empty() {
         details.push(format!(
             "{}: no SHA-256 of the stages' files (written by an older ij): that the stage folders belong to one run was not checked",
-            run_dir.join(crate::pipeline::RUN_RECORD).display()
+            run_dir.join(RUN_RECORD).display()
         ));
         return Ok(());
     }
@@ -440,21 +404,6 @@ fn read_dir(dir: &Path) -> Result<Vec<PathBuf>> {
     std::fs::read_dir(dir)
         .map_err(read_error)?
         .map(|e| e.map(|e| e.path()).map_err(read_error))
-        .collect()
-}
-
-/// A name usable in a file name and a Data Package resource name:
-/// lowercase ASCII letters, digits, `_` and `-`.
-pub fn slug(name: &str) -> String {
-    name.chars()
-        .map(|c| {
-            let c = c.to_ascii_lowercase();
-            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
-                c
-            } else {
-                '_'
-            }
-        })
         .collect()
 }
 
@@ -755,32 +704,6 @@ fn list_outputs(dir: &Path, tables: &[Published]) -> Result<Vec<OutputEntry>> {
 }
 
 // ---- Files -----------------------------------------------------------------------
-
-pub(crate) fn sha256_file(path: &Path) -> Result<String> {
-    let mut file = File::open(path).map_err(|source| Error::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    let mut hasher = Sha256::new();
-    std::io::copy(&mut file, &mut hasher).map_err(|source| Error::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    Ok(to_hex(&hasher.finalize()))
-}
-
-pub(crate) fn file_len(path: &Path) -> Result<u64> {
-    std::fs::metadata(path)
-        .map(|m| m.len())
-        .map_err(|source| Error::Read {
-            path: path.to_path_buf(),
-            source,
-        })
-}
-
-fn to_hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
 
 fn write_file(dir: &Path, name: &str, bytes: &[u8]) -> Result<()> {
     let path = dir.join(name);
