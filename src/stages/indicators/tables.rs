@@ -77,6 +77,9 @@ struct Ctx<'a> {
     date_reference: NaiveDate,
 }
 
+/// `certifications`, `regionales` or `formations`: the key, the
+/// certification's referential columns, the place's, then the figures
+/// (published under the seuil's rule) and where they come from.
 fn indicateurs_table(
     name: &str,
     rows: &[Indicateur],
@@ -93,22 +96,7 @@ fn indicateurs_table(
         Niveau::Region(code) => code.clone(),
         _ => String::new(),
     };
-    let territoires: Vec<Territoire> = rows
-        .iter()
-        .map(|r| match &r.niveau {
-            Niveau::Etablissement(uai) => ctx.reference.territoire_of_uai(uai).unwrap_or_default(),
-            Niveau::Region(code) => Territoire {
-                region_code: code.clone(),
-                region_libelle: ctx
-                    .reference
-                    .region(code)
-                    .map(|x| x.libelle.clone())
-                    .unwrap_or_default(),
-                ..Territoire::default()
-            },
-            Niveau::National => Territoire::default(),
-        })
-        .collect();
+    let territoires = territoires_of(rows, ctx);
 
     let mut t = OutTable::new(name);
     t.str("millesime", rows.iter().map(|r| r.millesime.to_string()))
@@ -132,6 +120,39 @@ fn indicateurs_table(
             );
         }
     }
+    certification_columns(&mut t, rows, &certs, ctx);
+    place_columns(&mut t, rows, level, &territoires, ctx);
+    figure_columns(&mut t, rows, &published);
+    perimetre_column(&mut t, rows.iter().map(|r| (r.filiere, r.millesime)));
+    t
+}
+
+/// The territory of each row: its région's, or its establishment's.
+fn territoires_of(rows: &[Indicateur], ctx: &Ctx) -> Vec<Territoire> {
+    rows.iter()
+        .map(|r| match &r.niveau {
+            Niveau::Etablissement(uai) => ctx.reference.territoire_of_uai(uai).unwrap_or_default(),
+            Niveau::Region(code) => Territoire {
+                region_code: code.clone(),
+                region_libelle: ctx
+                    .reference
+                    .region(code)
+                    .map(|x| x.libelle.clone())
+                    .unwrap_or_default(),
+                ..Territoire::default()
+            },
+            Niveau::National => Territoire::default(),
+        })
+        .collect()
+}
+
+/// What the referential says of each row's certification.
+fn certification_columns(
+    t: &mut OutTable,
+    rows: &[Indicateur],
+    certs: &[&Certification],
+    ctx: &Ctx,
+) {
     t.str(
         "code_certification_type",
         rows.iter().map(|r| r.code_certification_type.as_str()),
@@ -167,6 +188,16 @@ fn indicateurs_table(
         "famille_metiers_libelle",
         certs.iter().map(|c| &c.famille_metiers_libelle),
     );
+}
+
+/// The région, académie and département columns, by level.
+fn place_columns(
+    t: &mut OutTable,
+    rows: &[Indicateur],
+    level: NiveauGeographique,
+    territoires: &[Territoire],
+    ctx: &Ctx,
+) {
     if level != NiveauGeographique::National {
         let region_ij = |t: &Territoire| {
             ctx.reference
@@ -206,7 +237,11 @@ fn indicateurs_table(
             territoires.iter().map(|x| &x.departement_libelle),
         );
     }
-    let p = &published;
+}
+
+/// Counts, rates, salaries, why some are masked, where they come from.
+fn figure_columns(t: &mut OutTable, rows: &[Indicateur], published: &[Published]) {
+    let p = published;
     t.int("nb_annee_term", p.iter().map(|x| x.counts.nb_annee_term))
         .int("nb_sortant", p.iter().map(|x| x.counts.nb_sortant))
         .int(
@@ -231,7 +266,7 @@ fn indicateurs_table(
         )
         .int("nb_diplome", p.iter().map(|x| x.counts.nb_diplome));
     let taux: Vec<Taux> = p.iter().map(|x| x.taux).collect();
-    rate_columns(&mut t, &taux);
+    rate_columns(t, &taux);
     t.float(
         "salaire_12_mois_q1",
         p.iter().map(|x| x.salaires.salaire_12_mois_q1),
@@ -264,8 +299,6 @@ fn indicateurs_table(
         .str("donnee_source_code", sources.iter().map(|s| &s.1))
         .int("donnee_source_hops", sources.iter().map(|s| s.2))
         .str("donnee_source_link", sources.iter().map(|s| &s.3));
-    perimetre_column(&mut t, rows.iter().map(|r| (r.filiere, r.millesime)));
-    t
 }
 
 /// `perimetre_emploi`, the last column of every indicator table (issue 14):
