@@ -285,7 +285,8 @@ fn is_new(cert: Option<&Certification>, latest: Option<&Millesime>) -> bool {
     }
 }
 
-/// The waterfall's steps, in order: each switches one more thing on.
+/// The waterfall's steps, in order: each switches one more thing on. A
+/// step is named by the `via` it adds, then by the fallback level.
 pub fn waterfall_steps() -> Vec<(&'static str, &'static str, Steps)> {
     let mut s = Steps {
         continuum: false,
@@ -296,19 +297,23 @@ pub fn waterfall_steps() -> Vec<(&'static str, &'static str, Steps)> {
         region: false,
         national: false,
     };
-    let mut out = vec![("direct", "Code de l'offre, dans l'établissement", s)];
+    let mut out = vec![(
+        Via::Direct.as_str(),
+        "Code de l'offre, dans l'établissement",
+        s,
+    )];
     s.continuum = true;
-    out.push(("continuum", "+ continuum (codes rénovés)", s));
+    out.push((Via::Continuum.as_str(), "+ continuum (codes rénovés)", s));
     s.terminal_year = true;
-    out.push(("terminal_year", "+ année terminale", s));
+    out.push((Via::TerminalYear.as_str(), "+ année terminale", s));
     s.famille_metiers = true;
-    out.push(("famille_metiers", "+ famille de métiers", s));
+    out.push((Via::FamilleMetiers.as_str(), "+ famille de métiers", s));
     s.uai_reconciliation = true;
-    out.push(("uai_reconciliation", "+ rapprochement d'UAI", s));
+    out.push((Via::UaiReconciliation.as_str(), "+ rapprochement d'UAI", s));
     s.region = true;
-    out.push(("region", "+ repli régional", s));
+    out.push((NiveauGeographique::Region.as_str(), "+ repli régional", s));
     s.national = true;
-    out.push(("national", "+ repli national", s));
+    out.push((NiveauGeographique::National.as_str(), "+ repli national", s));
     out
 }
 
@@ -317,7 +322,9 @@ pub fn waterfall_steps() -> Vec<(&'static str, &'static str, Steps)> {
 pub fn regional_waterfall_steps() -> Vec<(&'static str, &'static str, Steps)> {
     waterfall_steps()
         .into_iter()
-        .filter(|(name, _, _)| *name != "uai_reconciliation" && *name != "region")
+        .filter(|(name, _, _)| {
+            *name != Via::UaiReconciliation.as_str() && *name != NiveauGeographique::Region.as_str()
+        })
         .map(|(name, label, mut s)| {
             s.etablissement = false;
             s.uai_reconciliation = false;
