@@ -11,7 +11,8 @@
 //! column and table descriptions): it stays one file, above the guide's ~800
 //! lines, so that every published column is found in one place.
 
-use crate::release::schema::FieldType;
+use serde::{Deserialize, Serialize};
+
 use crate::rules::codes::CodeType;
 use crate::rules::continuum;
 use crate::rules::filiere::Filiere;
@@ -25,6 +26,30 @@ use crate::stages::indicators::model::{DonneeSourceType, Masked, Origine};
 use crate::stages::indicators::terminales::{LIEN_FAMILLE_METIERS, LIEN_MEME_FORMATION};
 use crate::staging::catalogues::OffreCodeType;
 use FieldType::Number;
+
+/// The Table Schema types the release uses (`schema` re-exports it: the
+/// dictionary is the lower module, `schema` builds on it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FieldType {
+    String,
+    Integer,
+    Number,
+    Boolean,
+    Date,
+}
+
+impl FieldType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FieldType::String => "string",
+            FieldType::Integer => "integer",
+            FieldType::Number => "number",
+            FieldType::Boolean => "boolean",
+            FieldType::Date => "date",
+        }
+    }
+}
 
 // ---- The dictionary ------------------------------------------------------------
 

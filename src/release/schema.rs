@@ -13,34 +13,11 @@
 use serde::{Deserialize, Serialize};
 
 pub use crate::release::dictionary::{
-    column_doc, ColumnDoc, TableDoc, COVERAGE_TABLE, DICTIONARY, PATTERN_CFD,
+    column_doc, ColumnDoc, FieldType, TableDoc, COVERAGE_TABLE, DICTIONARY, PATTERN_CFD,
     PATTERN_CODE_CERTIFICATION, PATTERN_MEF_STAT_11, PATTERN_MILLESIME, PATTERN_SISE, PATTERN_UAI,
     TABLES,
 };
 use crate::release::pattern::Pattern;
-
-/// The Table Schema types the release uses.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum FieldType {
-    String,
-    Integer,
-    Number,
-    Boolean,
-    Date,
-}
-
-impl FieldType {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            FieldType::String => "string",
-            FieldType::Integer => "integer",
-            FieldType::Number => "number",
-            FieldType::Boolean => "boolean",
-            FieldType::Date => "date",
-        }
-    }
-}
 
 // ---- Table Schema documents ----------------------------------------------------
 
