@@ -54,7 +54,7 @@ fn head(map: &mut Map<String, Value>, s: &Subject, cert: Option<&Certification>,
     map.insert("code_certification".into(), s.code.into());
     map.insert(
         "code_certification_type".into(),
-        api_code_type(s.filiere.code_type().as_str()).into(),
+        api_code_type(s.filiere.code_type()).into(),
     );
     map.insert(
         "code_formation_diplome".into(),
@@ -190,7 +190,7 @@ fn donnee_source(code: &str, row: Option<&Row>) -> Value {
     };
     let mut v = json!({
         "code_certification": from,
-        "type": api_donnee_source_type(&s.kind),
+        "type": DonneeSourceType::parse(&s.kind).map_or("self", api_donnee_source_type),
         "type_ij": &*s.kind,
     });
     if let Some(h) = s.hops {

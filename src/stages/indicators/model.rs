@@ -60,37 +60,7 @@ pub enum DonneeSource {
     },
 }
 
-/// `donnee_source_type`: where a row's figures come from, as published.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum DonneeSourceType {
-    Propre,
-    Ancienne,
-    Nouvelle,
-    FamilleMetiers,
-}
-
-impl DonneeSourceType {
-    pub const ALL: [DonneeSourceType; 4] = [
-        DonneeSourceType::Propre,
-        DonneeSourceType::Ancienne,
-        DonneeSourceType::Nouvelle,
-        DonneeSourceType::FamilleMetiers,
-    ];
-
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            DonneeSourceType::Propre => "propre",
-            DonneeSourceType::Ancienne => Direction::Ancienne.as_str(),
-            DonneeSourceType::Nouvelle => Direction::Nouvelle.as_str(),
-            DonneeSourceType::FamilleMetiers => "famille_metiers",
-        }
-    }
-
-    /// The value `as_str` writes, read back.
-    pub fn parse(value: &str) -> Option<DonneeSourceType> {
-        Self::ALL.into_iter().find(|t| t.as_str() == value)
-    }
-}
+pub use crate::rules::continuum::DonneeSourceType;
 
 impl DonneeSource {
     pub fn kind(&self) -> DonneeSourceType {
