@@ -5,7 +5,7 @@ CARGO ?= cargo
 IJ_DEBUG = $(or $(CARGO_TARGET_DIR),target)/debug/ij
 IJ_RELEASE = $(or $(CARGO_TARGET_DIR),target)/release/ij
 
-.PHONY: run run-real test test-real coverage-check bench bench-stages bench-serve serve fmt lint clean help
+.PHONY: run run-real test test-real coverage-check bench bench-stages bench-serve serve fmt lint clean help release-digest
 
 help:
 	@echo "make run        build, then run the default pipeline on the embedded sample (dist/sample/)"
@@ -17,6 +17,7 @@ help:
 	@echo "make bench-stages  time each stage on the real files (release build)"
 	@echo "make serve      serve the sample release as the partners' API on 127.0.0.1:8080"
 	@echo "make bench-serve  wrk against ij serve on the real release (after make run-real)"
+	@echo "make release-digest  SHA-256 of every file of a run folder (DIR=dist/sample), to compare runs byte for byte"
 	@echo "make lint       rustfmt check, clippy and rustdoc with warnings denied (as .ci/run)"
 
 run:
@@ -45,6 +46,13 @@ coverage-check:
 	  $(IJ_DEBUG) coverage check --baseline $$dir/coverage_summary.json \
 	    --current dist/sample/coverage/$$name/coverage_summary.json --tolerance 0 --explain || exit 1; \
 	done
+
+# SHA-256 of every file of a run or release folder, sorted by relative path:
+# `make release-digest > before.txt`, change the code, `make run`, then
+# `make release-digest | diff before.txt -` (DIR=dist/real for the real run).
+DIR ?= dist/sample
+release-digest:
+	@bash scripts/release_digest.sh $(DIR)
 
 bench:
 	$(CARGO) build --release --quiet

@@ -287,7 +287,7 @@ pub struct ReleaseArgs {
     #[arg(long, value_name = "DIR")]
     pub previous: Option<PathBuf>,
     /// CSV separator of the release's files.
-    #[arg(long, default_value = ",", value_parser = parse_separator)]
+    #[arg(long, default_value = ",", value_parser = CsvOptions::parse_separator)]
     pub csv_separator: u8,
 }
 
@@ -399,7 +399,7 @@ pub struct IndicatorsArgs {
     #[arg(long, value_parser = parse_iso_date)]
     pub date_reference: Option<chrono::NaiveDate>,
     /// CSV separator of the outputs.
-    #[arg(long, default_value = ",", value_parser = parse_separator)]
+    #[arg(long, default_value = ",", value_parser = CsvOptions::parse_separator)]
     pub csv_separator: u8,
 }
 
@@ -426,16 +426,8 @@ pub struct BcnArgs {
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
     /// CSV separator of the outputs.
-    #[arg(long, default_value = ",", value_parser = parse_separator)]
+    #[arg(long, default_value = ",", value_parser = CsvOptions::parse_separator)]
     pub csv_separator: u8,
-}
-
-fn parse_separator(s: &str) -> Result<u8, String> {
-    match s {
-        "," => Ok(b','),
-        ";" => Ok(b';'),
-        _ => Err(format!("\"{s}\": expected \",\" or \";\"")),
-    }
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<()> {

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 
 use serde_json::{json, Map, Value};
 
-use crate::api::data::{Level, Row};
+use crate::api::data::Row;
 use crate::api::query::{
     millesime_candidates, parse_codes, parse_millesime, parse_region, parse_uai, shorten, ApiError,
     Params,
@@ -14,6 +14,7 @@ use crate::api::query::{
 use crate::api::shapes::bulk_item;
 use crate::api::Api;
 use crate::rules::millesime::Millesime;
+use crate::rules::niveau::NiveauGeographique;
 
 /// The filters of a bulk request, checked.
 #[derive(Debug, Default)]
@@ -28,7 +29,7 @@ struct Filters {
 impl Filters {
     fn parse(
         api: &Api,
-        level: Level,
+        level: NiveauGeographique,
         params: &Params,
         region: Option<String>,
     ) -> Result<Filters, ApiError> {
@@ -40,13 +41,13 @@ impl Filters {
         if let Some(codes) = params.get("code_certifications") {
             f.codes = parse_codes(codes)?.into_iter().map(|c| c.code).collect();
         }
-        if level != Level::National {
+        if level != NiveauGeographique::National {
             for r in params.list("regions") {
                 f.regions.insert(parse_region(&r, &api.reference)?);
             }
         }
         f.regions.extend(region);
-        if level == Level::Etablissement {
+        if level == NiveauGeographique::Etablissement {
             for u in params.list("uais") {
                 f.uais.insert(parse_uai(&u)?);
             }
@@ -80,7 +81,7 @@ impl Filters {
 /// A bulk list: its items and pagination, as JSON.
 pub fn list(
     api: &Api,
-    level: Level,
+    level: NiveauGeographique,
     params: &Params,
     region: Option<String>,
 ) -> Result<Value, ApiError> {
@@ -112,7 +113,7 @@ pub fn list(
 
 /// The CSV of a bulk list: one line per item, `;`-separated, the columns of
 /// an item of the table (nested objects flattened as `parent_child`).
-pub fn csv(api: &Api, level: Level, list: &Value) -> String {
+pub fn csv(api: &Api, level: NiveauGeographique, list: &Value) -> String {
     let items = list[level.table()].as_array().cloned().unwrap_or_default();
     // The columns of any item of this table, so that an empty page has a header.
     let template = api

@@ -16,33 +16,12 @@ use std::sync::Arc;
 use polars::prelude::*;
 
 use crate::error::{Error, Result};
+use crate::rules::codes::CodeType;
 use crate::rules::filiere::Filiere;
 use crate::rules::millesime::Millesime;
+use crate::rules::niveau::NiveauGeographique;
 use crate::stages::indicators::model::Taux;
 use crate::staging::mesures::{Counts, Salaires};
-
-/// The level of an indicator table.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Level {
-    /// `certifications`
-    National,
-    /// `regionales`
-    Region,
-    /// `formations`
-    Etablissement,
-}
-
-impl Level {
-    pub const ALL: [Level; 3] = [Level::National, Level::Region, Level::Etablissement];
-
-    pub fn table(self) -> &'static str {
-        match self {
-            Level::National => "certifications",
-            Level::Region => "regionales",
-            Level::Etablissement => "formations",
-        }
-    }
-}
 
 /// What a certification is, whatever the row: from the indicator tables,
 /// else from the referential.
@@ -158,11 +137,11 @@ pub struct ReleaseData {
 }
 
 impl ReleaseData {
-    pub fn table(&self, level: Level) -> &Table {
+    pub fn table(&self, level: NiveauGeographique) -> &Table {
         match level {
-            Level::National => &self.national,
-            Level::Region => &self.regionales,
-            Level::Etablissement => &self.formations,
+            NiveauGeographique::National => &self.national,
+            NiveauGeographique::Region => &self.regionales,
+            NiveauGeographique::Etablissement => &self.formations,
         }
     }
 }
@@ -327,7 +306,7 @@ pub fn load(dir: &Path) -> Result<ReleaseData> {
         seuil,
         ..ReleaseData::default()
     };
-    for level in Level::ALL {
+    for level in NiveauGeographique::ALL {
         let path = dir.join(format!("{}.parquet", level.table()));
         if !path.is_file() {
             continue;
@@ -335,9 +314,9 @@ pub fn load(dir: &Path) -> Result<ReleaseData> {
         let frame = Frame::read(&path)?;
         let table = read_indicators(&frame, level, &mut names, &mut data.certifications)?;
         match level {
-            Level::National => data.national = table,
-            Level::Region => data.regionales = table,
-            Level::Etablissement => data.formations = table,
+            NiveauGeographique::National => data.national = table,
+            NiveauGeographique::Region => data.regionales = table,
+            NiveauGeographique::Etablissement => data.formations = table,
         }
     }
     let referentiel = dir.join("formations_referentiel.parquet");
@@ -376,7 +355,7 @@ fn find_seuil(manifest: &serde_json::Value) -> Option<i64> {
 
 fn read_indicators(
     f: &Frame,
-    level: Level,
+    level: NiveauGeographique,
     names: &mut Interner,
     certifications: &mut HashMap<Arc<str>, Certification>,
 ) -> Result<Table> {
@@ -396,17 +375,17 @@ fn read_indicators(
     let date_fermeture = s("date_fermeture")?;
     let fermee = f.bool("formation_fermee")?;
     let (fm_code, fm_libelle) = (s("famille_metiers_code")?, s("famille_metiers_libelle")?);
-    let region = if level == Level::National {
+    let region = if level == NiveauGeographique::National {
         vec![None; f.rows()]
     } else {
         s("region_code")?
     };
     let uai = match level {
-        Level::Etablissement => s("uai")?,
+        NiveauGeographique::Etablissement => s("uai")?,
         _ => vec![None; f.rows()],
     };
     let (etab, academie) = match level {
-        Level::Etablissement => (s("libelle_etablissement")?, s("academie_code")?),
+        NiveauGeographique::Etablissement => (s("libelle_etablissement")?, s("academie_code")?),
         _ => (vec![None; f.rows()], vec![None; f.rows()]),
     };
     let i = |n: &str| f.int(n);
@@ -517,9 +496,9 @@ fn read_indicators(
             },
         };
         let place = match level {
-            Level::National => names.get(""),
-            Level::Region => row.region_code.clone().unwrap_or_else(|| names.get("")),
-            Level::Etablissement => row.uai.clone().unwrap_or_else(|| names.get("")),
+            NiveauGeographique::National => names.get(""),
+            NiveauGeographique::Region => row.region_code.clone().unwrap_or_else(|| names.get("")),
+            NiveauGeographique::Etablissement => row.uai.clone().unwrap_or_else(|| names.get("")),
         };
         table
             .millesimes
@@ -566,7 +545,7 @@ fn read_referentiel(f: &Frame, names: &mut Interner, data: &mut ReleaseData) -> 
         let c = names.get(c);
         let kind = names.get(code_type[r].as_deref().unwrap_or(""));
         let cfd = names.get(cfd[r].as_deref().unwrap_or(""));
-        if &*kind == "mef_stat_11" && !cfd.is_empty() {
+        if CodeType::parse(&kind) == Some(CodeType::MefStat11) && !cfd.is_empty() {
             data.mefs_of_cfd
                 .entry(cfd.clone())
                 .or_default()

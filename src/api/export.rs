@@ -12,11 +12,11 @@ use std::path::{Path, PathBuf};
 
 use serde_json::json;
 
-use crate::api::data::Level;
 use crate::api::query::millesime_candidates;
 use crate::api::routes::{answer, RouteId};
 use crate::api::Api;
 use crate::error::{Error, Result};
+use crate::rules::niveau::NiveauGeographique;
 
 /// What was written.
 #[derive(Debug, Default)]
@@ -27,7 +27,7 @@ pub struct ExportReport {
 }
 
 /// The (place, code) pairs of a level at the latest millésime of their filière.
-fn latest_keys(api: &Api, level: Level) -> BTreeSet<(String, String)> {
+fn latest_keys(api: &Api, level: NiveauGeographique) -> BTreeSet<(String, String)> {
     let table = api.data.table(level);
     table
         .rows
@@ -39,9 +39,9 @@ fn latest_keys(api: &Api, level: Level) -> BTreeSet<(String, String)> {
         })
         .map(|r| {
             let place = match level {
-                Level::National => String::new(),
-                Level::Region => r.region_code.as_deref().unwrap_or("").to_string(),
-                Level::Etablissement => r.uai.as_deref().unwrap_or("").to_string(),
+                NiveauGeographique::National => String::new(),
+                NiveauGeographique::Region => r.region_code.as_deref().unwrap_or("").to_string(),
+                NiveauGeographique::Etablissement => r.uai.as_deref().unwrap_or("").to_string(),
             };
             (place, r.code.to_string())
         })
@@ -128,7 +128,7 @@ fn write_tree(api: &Api, dir: &Path) -> Result<ExportReport> {
     put("api/index.json".into(), RouteId::Health, &[], &mut report)?;
     put("api/doc/index.json".into(), RouteId::Doc, &[], &mut report)?;
     for ext in ["json", "svg"] {
-        for (_, code) in latest_keys(api, Level::National) {
+        for (_, code) in latest_keys(api, NiveauGeographique::National) {
             let leaf = format!("{code}.{ext}");
             put(
                 format!("api/inserjeunes/certifications/{leaf}"),
@@ -137,7 +137,7 @@ fn write_tree(api: &Api, dir: &Path) -> Result<ExportReport> {
                 &mut report,
             )?;
         }
-        for (region, code) in latest_keys(api, Level::Region) {
+        for (region, code) in latest_keys(api, NiveauGeographique::Region) {
             let leaf = format!("{code}.{ext}");
             put(
                 format!("api/inserjeunes/regionales/{region}/certifications/{leaf}"),
@@ -146,7 +146,7 @@ fn write_tree(api: &Api, dir: &Path) -> Result<ExportReport> {
                 &mut report,
             )?;
         }
-        for (uai, code) in latest_keys(api, Level::Etablissement) {
+        for (uai, code) in latest_keys(api, NiveauGeographique::Etablissement) {
             let leaf = format!("{uai}-{code}.{ext}");
             put(
                 format!("api/inserjeunes/formations/{leaf}"),

@@ -6,11 +6,12 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use crate::api::data::{Level, ReleaseData, Row};
+use crate::api::data::{ReleaseData, Row};
 use crate::api::query::{millesime_candidates, ApiError, CodeRef};
 use crate::rules::codes::CodeType;
 use crate::rules::filiere::Filiere;
 use crate::rules::millesime::Millesime;
+use crate::rules::niveau::NiveauGeographique;
 use crate::stages::indicators::model::{
     publish, sum_counts, DonneeSource, Indicateur, Origine, Taux,
 };
@@ -19,7 +20,7 @@ use crate::staging::mesures::{Counts, Niveau, Salaires, SourceRates};
 /// Where a request looks: the level's table and the place in it.
 #[derive(Debug, Clone, Copy)]
 pub struct Scope<'a> {
-    pub level: Level,
+    pub level: NiveauGeographique,
     /// "" (national), the région's INSEE code, or the UAI.
     pub place: &'a str,
 }
@@ -92,15 +93,6 @@ pub struct Found<'a> {
     pub terminales: Vec<Arc<str>>,
 }
 
-/// The filières a code type's figures can be in.
-pub fn filieres_of(kind: CodeType) -> &'static [Filiere] {
-    match kind {
-        CodeType::Cfd => &[Filiere::Apprentissage],
-        CodeType::MefStat11 => &[Filiere::Pro, Filiere::Agricole],
-        CodeType::Sise => &[Filiere::Superieur],
-    }
-}
-
 /// The codes whose rows answer for `code` at the scope: its own, else its
 /// terminal years (first years have no outcome of their own).
 fn answering_codes<'a>(
@@ -164,7 +156,7 @@ pub fn find_one<'a>(
 ) -> Result<Found<'a>, ApiError> {
     let (rows, terminales) = answering_codes(data, scope, &code.code);
     // The filière: the first of the code type's that has rows.
-    let filieres = filieres_of(code.kind);
+    let filieres = Filiere::of_code_type(code.kind);
     let filiere = filieres
         .iter()
         .copied()
@@ -245,7 +237,7 @@ pub fn find_filieres<'a>(
         let mut rows: Vec<&Row> = Vec::new();
         for c in all
             .iter()
-            .filter(|c| filieres_of(c.kind).contains(&filiere))
+            .filter(|c| Filiere::of_code_type(c.kind).contains(&filiere))
         {
             let (own, _) = answering_codes(data, scope, &c.code);
             for r in own.into_iter().filter(|r| r.filiere == filiere) {
@@ -277,7 +269,7 @@ pub fn find_filieres<'a>(
         let shown = asked
             .map(|m| m.to_string())
             .or_else(|| {
-                let f = codes.first().map(|c| filieres_of(c.kind)[0])?;
+                let f = codes.first().map(|c| Filiere::default_for(c.kind))?;
                 Some(data.table(scope.level).latest(f)?.to_string())
             })
             .unwrap_or_default();

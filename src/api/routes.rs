@@ -5,13 +5,13 @@
 use serde_json::{json, Map, Value};
 
 use crate::api::bulk;
-use crate::api::data::Level;
 use crate::api::query::{parse_codes, parse_region, parse_uai, split_extension, ApiError, Params};
 use crate::api::resolve::{find_filieres, find_one, Scope};
 use crate::api::shapes::{block_item, single_item, taux_of};
 use crate::api::widget::{self, Bloc, Direction, Theme, Trois, Widget};
 use crate::api::{openapi, Api};
 use crate::rules::filiere::Filiere;
+use crate::rules::niveau::NiveauGeographique;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RouteId {
@@ -303,9 +303,9 @@ fn try_answer(
         RouteId::Doc => Ok(Reply::json(200, &openapi::document(api))),
         RouteId::CertificationsList | RouteId::RegionalesList | RouteId::FormationsList => {
             let level = match id {
-                RouteId::CertificationsList => Level::National,
-                RouteId::RegionalesList => Level::Region,
-                _ => Level::Etablissement,
+                RouteId::CertificationsList => NiveauGeographique::National,
+                RouteId::RegionalesList => NiveauGeographique::Region,
+                _ => NiveauGeographique::Etablissement,
             };
             bulk_reply(api, level, &params, None, arg(0))
         }
@@ -314,16 +314,16 @@ fn try_answer(
             let region = parse_region(region, &api.reference)?;
             bulk_reply(
                 api,
-                Level::Region,
+                NiveauGeographique::Region,
                 &params,
                 Some(region),
                 ext.unwrap_or("json"),
             )
         }
-        RouteId::Certification => single(api, Level::National, "", arg(0), &params),
+        RouteId::Certification => single(api, NiveauGeographique::National, "", arg(0), &params),
         RouteId::Regionale => {
             let region = parse_region(arg(0), &api.reference)?;
-            single(api, Level::Region, &region, arg(1), &params)
+            single(api, NiveauGeographique::Region, &region, arg(1), &params)
         }
         RouteId::Formation => {
             let (stem, ext) = split_extension(arg(0));
@@ -334,14 +334,14 @@ fn try_answer(
             })?;
             let uai = parse_uai(uai)?;
             let code = format!("{code}.{}", ext.unwrap_or("json"));
-            single(api, Level::Etablissement, &uai, &code, &params)
+            single(api, NiveauGeographique::Etablissement, &uai, &code, &params)
         }
     }
 }
 
 fn bulk_reply(
     api: &Api,
-    level: Level,
+    level: NiveauGeographique,
     params: &Params,
     region: Option<String>,
     ext: &str,
@@ -387,7 +387,7 @@ fn widget_params(params: &Params) -> Result<WidgetParams, ApiError> {
 /// A single-item route: one code, several codes, or the filières view.
 fn single(
     api: &Api,
-    level: Level,
+    level: NiveauGeographique,
     place: &str,
     codes: &str,
     params: &Params,
@@ -406,13 +406,13 @@ fn single(
     let millesime = params.millesime()?;
     let vue = params.choice("vue", VUE.values, "")? == "filieres";
     let w = widget_params(params)?;
-    if level == Level::Etablissement && (codes.len() > 1 || vue) {
+    if level == NiveauGeographique::Etablissement && (codes.len() > 1 || vue) {
         return Err(ApiError::bad_request(
             "Une formation se demande pour un seul code, sans vue=filieres",
         ));
     }
     let scope = Scope { level, place };
-    let region_nom = (level == Level::Region)
+    let region_nom = (level == NiveauGeographique::Region)
         .then(|| api.reference.region(place).map(|r| r.libelle.clone()))
         .flatten();
     let on_error = |e: ApiError| -> Result<Reply, ApiError> {
@@ -533,7 +533,7 @@ fn libelle(api: &Api, code: &str) -> String {
 
 /// Unique on a page that embeds several widgets inline (codes, régions and
 /// UAIs are [0-9A-Z]: checked before).
-fn widget_id(level: Level, place: &str, code: &str) -> String {
+fn widget_id(level: NiveauGeographique, place: &str, code: &str) -> String {
     let place: String = place.chars().filter(char::is_ascii_alphanumeric).collect();
     format!("ij-{}-{place}-{code}", level.table())
 }
@@ -541,7 +541,7 @@ fn widget_id(level: Level, place: &str, code: &str) -> String {
 /// `GET /api`: what is served.
 pub fn health(api: &Api) -> Value {
     let mut latest = Map::new();
-    for level in Level::ALL {
+    for level in NiveauGeographique::ALL {
         let t = api.data.table(level);
         let by_filiere: Map<String, Value> = t
             .millesimes

@@ -6,11 +6,14 @@
 
 use serde_json::{json, Map, Value};
 
-use crate::api::data::{Certification, Level, ReleaseData, Row};
+use crate::api::data::{Certification, ReleaseData, Row};
 use crate::api::resolve::{Block, Figures, Found};
 use crate::rules::exposition::{api_code_type, api_donnee_source_type, api_taux, OurFigures};
 use crate::rules::filiere::Filiere;
 use crate::rules::millesime::Millesime;
+use crate::rules::niveau::NiveauGeographique;
+use crate::stages::indicators::model::{DonneeSourceType, Masked};
+use crate::stages::indicators::terminales::LIEN_FAMILLE_METIERS;
 use crate::staging::reference::Reference;
 
 /// What an item is about, beside its figures.
@@ -19,7 +22,7 @@ pub struct Subject<'a> {
     pub code: &'a str,
     pub filiere: Filiere,
     pub millesime: Millesime,
-    pub level: Level,
+    pub level: NiveauGeographique,
     /// The région's INSEE code (regional and establishment items).
     pub region: Option<&'a str>,
     /// The establishment (establishment items): its row.
@@ -51,7 +54,7 @@ fn head(map: &mut Map<String, Value>, s: &Subject, cert: Option<&Certification>,
     map.insert("code_certification".into(), s.code.into());
     map.insert(
         "code_certification_type".into(),
-        api_code_type(s.filiere.code_type().as_str()).into(),
+        api_code_type(s.filiere.code_type()).into(),
     );
     map.insert(
         "code_formation_diplome".into(),
@@ -72,7 +75,7 @@ fn head(map: &mut Map<String, Value>, s: &Subject, cert: Option<&Certification>,
             place(region, r.region(region).map(|x| x.libelle.as_str())),
         );
     }
-    if let (Level::Etablissement, Some(e)) = (s.level, s.etablissement) {
+    if let (NiveauGeographique::Etablissement, Some(e)) = (s.level, s.etablissement) {
         let uai = e.uai.as_deref().unwrap_or("");
         map.insert("uai".into(), uai.into());
         map.insert(
@@ -148,7 +151,9 @@ fn certification_tail(
     );
     // The former training's label, when the figures are its own.
     let ancien = source
-        .filter(|r| &*r.donnee_source.kind == "ancienne")
+        .filter(|r| {
+            DonneeSourceType::parse(&r.donnee_source.kind) == Some(DonneeSourceType::Ancienne)
+        })
         .and_then(|r| r.donnee_source.code.as_deref())
         .and_then(|code| data.certifications.get(code.split('|').next()?))
         .map(|c| &*c.libelle)
@@ -177,13 +182,15 @@ fn donnee_source(code: &str, row: Option<&Row>) -> Value {
     let s = &row.donnee_source;
     // The API's code is the one the figures are read from: the former or
     // new code of the continuum, else the code itself.
-    let from = match &*s.kind {
-        "ancienne" | "nouvelle" => s.code.as_deref().unwrap_or(&row.code),
+    let from = match DonneeSourceType::parse(&s.kind) {
+        Some(DonneeSourceType::Ancienne | DonneeSourceType::Nouvelle) => {
+            s.code.as_deref().unwrap_or(&row.code)
+        }
         _ => &row.code,
     };
     let mut v = json!({
         "code_certification": from,
-        "type": api_donnee_source_type(&s.kind),
+        "type": DonneeSourceType::parse(&s.kind).map_or("self", api_donnee_source_type),
         "type_ij": &*s.kind,
     });
     if let Some(h) = s.hops {
@@ -241,7 +248,7 @@ fn famille(map: &mut Map<String, Value>, code: &str, data: &ReleaseData) {
         .get(code)
         .into_iter()
         .flatten()
-        .filter(|t| &*t.lien == "famille_metiers")
+        .filter(|t| &*t.lien == LIEN_FAMILLE_METIERS)
         .map(|t| &*t.code)
         .collect();
     if !specialites.is_empty() {
@@ -253,7 +260,7 @@ fn famille(map: &mut Map<String, Value>, code: &str, data: &ReleaseData) {
 }
 
 /// A row of a bulk list (no `_meta`).
-pub fn bulk_item(row: &Row, level: Level, data: &ReleaseData, r: &Reference) -> Value {
+pub fn bulk_item(row: &Row, level: NiveauGeographique, data: &ReleaseData, r: &Reference) -> Value {
     let cert = data.certifications.get(&row.code);
     let subject = Subject {
         code: &row.code,
@@ -277,7 +284,7 @@ pub fn bulk_item(row: &Row, level: Level, data: &ReleaseData, r: &Reference) -> 
 /// A single item: the code asked, its figures and how they were found.
 pub fn single_item(
     found: &Found,
-    level: Level,
+    level: NiveauGeographique,
     place: &str,
     data: &ReleaseData,
     r: &Reference,
@@ -294,9 +301,11 @@ pub fn single_item(
         millesime: found.millesime,
         level,
         region: match level {
-            Level::National => None,
-            Level::Region => Some(place),
-            Level::Etablissement => found.rows.first().and_then(|r| r.region_code.as_deref()),
+            NiveauGeographique::National => None,
+            NiveauGeographique::Region => Some(place),
+            NiveauGeographique::Etablissement => {
+                found.rows.first().and_then(|r| r.region_code.as_deref())
+            }
         },
         etablissement: found.rows.first().copied(),
     };
@@ -346,7 +355,7 @@ fn meta(
         libelle.map(|l| format!(" ({l})")).unwrap_or_default(),
         s.millesime
     );
-    if let (Level::Region, Some(region)) = (s.level, s.region) {
+    if let (NiveauGeographique::Region, Some(region)) = (s.level, s.region) {
         let nom = r.region(region).map_or(region, |x| x.libelle.as_str());
         details.push_str(&format!(" dans la région {nom}"));
     }
@@ -360,14 +369,14 @@ fn meta(
     }
     if let [row] = found.rows.as_slice() {
         let s = &row.donnee_source;
-        match (&*s.kind, s.code.as_deref()) {
-            ("ancienne", Some(c)) => messages.push(format!(
+        match (DonneeSourceType::parse(&s.kind), s.code.as_deref()) {
+            (Some(DonneeSourceType::Ancienne), Some(c)) => messages.push(format!(
                 "Les données sont celles de l'ancienne certification {c} (continuum)"
             )),
-            ("nouvelle", Some(c)) => messages.push(format!(
+            (Some(DonneeSourceType::Nouvelle), Some(c)) => messages.push(format!(
                 "Les données sont celles de la nouvelle certification {c} (continuum)"
             )),
-            ("famille_metiers", Some(c)) => messages.push(format!(
+            (Some(DonneeSourceType::FamilleMetiers), Some(c)) => messages.push(format!(
                 "Les données sont la somme des spécialités de la famille de métiers : {}",
                 c.replace('|', ", ")
             )),
@@ -383,14 +392,14 @@ fn meta(
 
 /// Why figures are missing, in words.
 pub fn masked_messages(masked: Option<&str>, seuil: i64) -> Vec<String> {
-    match masked {
-        Some("sous_seuil") => vec![format!(
+    match masked.and_then(Masked::parse) {
+        Some(Masked::SousSeuil) => vec![format!(
             "Les effectifs sont inférieurs au seuil de diffusion ({seuil} élèves en année terminale) : seul l'effectif en année terminale est publié"
         )],
-        Some("sortants_sous_seuil") => vec![format!(
+        Some(Masked::SortantsSousSeuil) => vec![format!(
             "Moins de {seuil} sortants : les taux d'emploi rapportés aux sortants ne sont pas publiés"
         )],
-        Some("non_diffuse") => {
+        Some(Masked::NonDiffuse) => {
             vec!["La source ne diffuse aucun indicateur pour cette certification".to_string()]
         }
         _ => Vec::new(),

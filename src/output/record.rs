@@ -8,6 +8,30 @@ use std::path::Path;
 
 use crate::error::{Error, Result};
 
+/// The name of the run record written under a pipeline's `out` (by
+/// `pipeline`, read by `release`: both take the name from here).
+pub const RUN_RECORD: &str = "run.json";
+
+/// A file's SHA-256 and size.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct FileHash {
+    pub sha256: String,
+    pub bytes: u64,
+}
+
+impl FileHash {
+    pub fn of(path: &Path) -> Result<FileHash> {
+        Ok(FileHash {
+            sha256: sha256_file(path)?,
+            bytes: file_len(path)?,
+        })
+    }
+}
+
+// The hashing itself lives in `output::digest` (with the writer that hashes
+// tables as they are written); re-exported for the record's readers.
+pub use crate::output::digest::{file_len, sha256_file, to_hex};
+
 /// Every file under `dir` (relative path with `/` → SHA-256), hidden
 /// entries (`.ij-…` temporary folders, the lock) left out.
 pub fn folder_hashes(dir: &Path) -> Result<BTreeMap<String, String>> {
@@ -36,7 +60,7 @@ fn walk(dir: &Path, prefix: &str, out: &mut BTreeMap<String, String>) -> Result<
         if path.is_dir() {
             walk(&path, &format!("{rel}/"), out)?;
         } else {
-            out.insert(rel, crate::output::digest::sha256_file(&path)?);
+            out.insert(rel, sha256_file(&path)?);
         }
     }
     Ok(())

@@ -53,6 +53,19 @@ pub struct CsvOptions {
     pub separator: u8,
 }
 
+impl CsvOptions {
+    /// The separators a release may use: `,` (the default, RFC 4180) or `;`
+    /// (what French spreadsheets expect). The one reading of the option,
+    /// for `--csv-separator` and a pipeline's `settings.csv_separator`.
+    pub fn parse_separator(value: &str) -> Result<u8, String> {
+        match value {
+            "," => Ok(b','),
+            ";" => Ok(b';'),
+            _ => Err(format!("\"{value}\": expected \",\" or \";\"")),
+        }
+    }
+}
+
 impl Default for CsvOptions {
     fn default() -> Self {
         CsvOptions { separator: b',' }
@@ -276,4 +289,20 @@ fn create(path: &Path) -> Result<File> {
         path: path.to_path_buf(),
         source,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_two_separators_and_nothing_else() {
+        assert_eq!(CsvOptions::parse_separator(","), Ok(b','));
+        assert_eq!(CsvOptions::parse_separator(";"), Ok(b';'));
+        for bad in ["", "\t", "|", ", ", ";;", "comma"] {
+            let e = CsvOptions::parse_separator(bad).unwrap_err();
+            assert!(e.contains("expected \",\" or \";\""), "{bad:?}: {e}");
+        }
+        assert_eq!(CsvOptions::default().separator, b',');
+    }
 }

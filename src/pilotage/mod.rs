@@ -20,6 +20,7 @@ use crate::input::{self, DelimitedOptions};
 use crate::output::{CsvOptions, OutTable};
 use crate::rules::filiere::Filiere;
 use crate::rules::millesime::Millesime;
+use crate::rules::niveau::NiveauGeographique;
 use crate::rules::pilotage::Position;
 use crate::staging::reference::Reference;
 
@@ -88,7 +89,7 @@ pub fn read(path: &Path) -> Result<Vec<Ligne>> {
         ])?;
     let mut out = Vec::new();
     for row in t.rows() {
-        if row.get(&niveau) != "region" {
+        if NiveauGeographique::parse(row.get(&niveau)) != Some(NiveauGeographique::Region) {
             continue;
         }
         let int = |c| -> Result<Option<i64>> {

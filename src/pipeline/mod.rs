@@ -18,7 +18,10 @@
 //! Before any stage runs, `validate` checks every input (exists, not empty,
 //! not an output folder) and that names are unique (issue 9).
 
+mod file;
 mod validate;
+
+pub use file::{CatalogueEntry, Inputs, Paths, PipelineFile, Settings};
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -26,13 +29,12 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::error::{Error, Result};
+use crate::output::record::{FileHash, RUN_RECORD};
 use crate::output::CsvOptions;
 use crate::release::build::ReleaseOptions;
-use crate::rules::continuum::ContinuumPolicy;
 use crate::stages::coverage::CatalogueInput;
-use crate::stages::indicators::{IndicatorsOptions, SourceFiles, SourceKind};
+use crate::stages::indicators::{IndicatorsOptions, SourceFiles};
 use crate::stages::{self, StageContext, StageReport};
-use crate::staging::catalogues::{CatalogueColumns, CatalogueFormat};
 
 /// The stages a pipeline can list, in the order they must run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
@@ -57,120 +59,6 @@ impl Stage {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PipelineFile {
-    pub name: String,
-    #[serde(default)]
-    pub description: Option<String>,
-    #[serde(default = "default_root")]
-    pub root: PathBuf,
-    pub out: PathBuf,
-    pub stages: Vec<Stage>,
-    #[serde(default)]
-    pub inputs: Inputs,
-    #[serde(default)]
-    pub settings: Settings,
-}
-
-fn default_root() -> PathBuf {
-    PathBuf::from(".")
-}
-
-/// Where the raw extracts are.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Inputs {
-    /// The folder of BCN tables.
-    pub bcn: Option<PathBuf>,
-    /// InserJeunes by région (layout of `ij_region_data.csv`).
-    #[serde(default)]
-    pub inserjeunes_regional: Paths,
-    /// InserJeunes national by certification.
-    #[serde(default)]
-    pub inserjeunes_national: Paths,
-    /// InserJeunes by establishment and formation ("formation fine").
-    #[serde(default)]
-    pub inserjeunes_formations: Paths,
-    /// Establishment-wide InserJeunes figures (CFA open data, DEPP files).
-    #[serde(default)]
-    pub inserjeunes_etablissements: Paths,
-    /// InserSup (higher education), CSV open data or API JSON.
-    #[serde(default)]
-    pub insersup: Paths,
-    /// Platform catalogues whose coverage the `coverage` stage measures.
-    #[serde(default)]
-    pub catalogues: Vec<CatalogueEntry>,
-    /// Establishment directories (annuaire de l'éducation, ACCE exports):
-    /// UAI labels, nature, académie, région, open or closed (issue 9).
-    #[serde(default)]
-    pub annuaire: Paths,
-    /// Files (or folders) whose encoding is declared rather than detected:
-    /// `"path" = "windows-1252"` or `"utf-8"`.
-    #[serde(default)]
-    pub encodings: BTreeMap<PathBuf, String>,
-}
-
-/// `[[inputs.catalogues]]`: a catalogue, its name (the output folder) and,
-/// optionally, its format (detected from its columns otherwise).
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CatalogueEntry {
-    pub name: String,
-    pub path: PathBuf,
-    pub format: Option<String>,
-    /// The catalogue's own column names: `{ uai = "UAI", code = "MEFSTAT11", … }`.
-    #[serde(default)]
-    pub columns: BTreeMap<String, String>,
-    /// What the values of its filière column mean: `{ ST = "pro", AP = "apprentissage" }`.
-    #[serde(default)]
-    pub filiere_values: BTreeMap<String, String>,
-    /// The filière of offers whose filière is empty or not given.
-    pub default_filiere: Option<String>,
-}
-
-/// One path or a list; a folder stands for the `.csv` and `.json` files in it.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(untagged)]
-pub enum Paths {
-    #[default]
-    None,
-    One(PathBuf),
-    Many(Vec<PathBuf>),
-}
-
-impl Paths {
-    fn list(&self) -> Vec<PathBuf> {
-        match self {
-            Paths::None => Vec::new(),
-            Paths::One(p) => vec![p.clone()],
-            Paths::Many(v) => v.clone(),
-        }
-    }
-}
-
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Settings {
-    /// The CSV separator of outputs: "," (default) or ";".
-    pub csv_separator: Option<String>,
-    /// The diffusion threshold on `nb_annee_term` (default 20).
-    pub seuil: Option<i64>,
-    /// `strict` (default: one-to-one chains only) or `lineage`.
-    pub continuum_policy: Option<String>,
-    /// The date `formation_fermee` is judged at (YYYY-MM-DD); by default the
-    /// 1st of September after the latest millésime.
-    pub date_reference: Option<String>,
-    /// The release's folder name; by default `<name>-<hash of its tables>`.
-    pub release_version: Option<String>,
-    /// A date written in the release (YYYY-MM-DD); none by default, so two
-    /// runs give the same bytes.
-    pub release_date: Option<String>,
-}
-
-/// The name of the run record written under a pipeline's `out`.
-pub const RUN_RECORD: &str = "run.json";
-
 /// `OUT/run.json`.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct RunRecord {
@@ -189,22 +77,6 @@ pub struct RunRecord {
     /// `ij release` checks the stage folders against.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub outputs: BTreeMap<String, BTreeMap<String, String>>,
-}
-
-/// A file's SHA-256 and size.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct FileHash {
-    pub sha256: String,
-    pub bytes: u64,
-}
-
-impl FileHash {
-    pub fn of(path: &Path) -> Result<FileHash> {
-        Ok(FileHash {
-            sha256: crate::output::digest::sha256_file(path)?,
-            bytes: crate::output::digest::file_len(path)?,
-        })
-    }
 }
 
 /// The hashes a run gathers as its stages end, for `run.json`.
@@ -262,146 +134,24 @@ impl Pipeline {
         let root = base.join(&file.root);
         let resolve = |p: &PathBuf| normalize(&root.join(p));
         let csv = match file.settings.csv_separator.as_deref() {
-            None | Some(",") => CsvOptions { separator: b',' },
-            Some(";") => CsvOptions { separator: b';' },
-            Some(other) => {
-                return Err(Error::usage(format!(
-                    "{}: settings.csv_separator is \"{other}\"; expected \",\" or \";\"",
-                    path.display()
-                )))
-            }
+            None => CsvOptions::default(),
+            Some(value) => CsvOptions {
+                separator: CsvOptions::parse_separator(value).map_err(|m| {
+                    Error::usage(format!("{}: settings.csv_separator is {m}", path.display()))
+                })?,
+            },
         };
-        let mut sources = SourceFiles::default();
-        let mut declared: Vec<(String, PathBuf)> = Vec::new();
-        if let Some(b) = &file.inputs.bcn {
-            declared.push(("inputs.bcn".into(), resolve(b)));
-        }
-        for (key, paths) in [
-            (
-                "inputs.inserjeunes_regional",
-                &file.inputs.inserjeunes_regional,
-            ),
-            (
-                "inputs.inserjeunes_national",
-                &file.inputs.inserjeunes_national,
-            ),
-            (
-                "inputs.inserjeunes_formations",
-                &file.inputs.inserjeunes_formations,
-            ),
-            (
-                "inputs.inserjeunes_etablissements",
-                &file.inputs.inserjeunes_etablissements,
-            ),
-            ("inputs.insersup", &file.inputs.insersup),
-            ("inputs.annuaire", &file.inputs.annuaire),
-        ] {
-            declared.extend(paths.list().iter().map(|p| (key.to_string(), resolve(p))));
-        }
-        for c in &file.inputs.catalogues {
-            declared.push((format!("inputs.catalogues {}", c.name), resolve(&c.path)));
-        }
+        let declared = file.inputs.declared(&resolve);
         let mut annuaire = Vec::new();
         for p in file.inputs.annuaire.list() {
             annuaire.extend(expand(&resolve(&p))?);
         }
-        let mut input_folders = Vec::new();
-        for (kind, paths) in [
-            (
-                SourceKind::InserjeunesRegional,
-                &file.inputs.inserjeunes_regional,
-            ),
-            (
-                SourceKind::InserjeunesNational,
-                &file.inputs.inserjeunes_national,
-            ),
-            (
-                SourceKind::InserjeunesFormations,
-                &file.inputs.inserjeunes_formations,
-            ),
-            (
-                SourceKind::InserjeunesEtablissements,
-                &file.inputs.inserjeunes_etablissements,
-            ),
-            (SourceKind::Insersup, &file.inputs.insersup),
-        ] {
-            for p in paths.list() {
-                if resolve(&p).is_dir() {
-                    input_folders.push(resolve(&p));
-                }
-                for f in expand(&resolve(&p))? {
-                    sources.files.push((kind, f));
-                }
-            }
-        }
+        let (sources, input_folders) = file.inputs.sources(&resolve)?;
         let usage = |m: String| Error::usage(format!("{}: {m}", path.display()));
-        let indicators = IndicatorsOptions {
-            seuil: file
-                .settings
-                .seuil
-                .unwrap_or(crate::rules::rates::SEUIL_DEFAUT),
-            policy: match &file.settings.continuum_policy {
-                Some(p) => ContinuumPolicy::parse(p)
-                    .map_err(|m| usage(format!("settings.continuum_policy: {m}")))?,
-                None => ContinuumPolicy::Strict,
-            },
-            date_reference: match &file.settings.date_reference {
-                Some(d) => Some(
-                    crate::rules::dates::parse_date(d)
-                        .map_err(|m| usage(format!("settings.date_reference: {m}")))?
-                        .ok_or_else(|| usage("settings.date_reference is empty".into()))?,
-                ),
-                None => None,
-            },
-            annuaire: annuaire.clone(),
-        };
+        let indicators = file.settings.indicators(annuaire.clone(), usage)?;
         let mut catalogues = Vec::new();
         for c in &file.inputs.catalogues {
-            if c.name.is_empty()
-                || !c
-                    .name
-                    .chars()
-                    .all(|ch| ch.is_ascii_alphanumeric() || ch == '_' || ch == '-')
-            {
-                return Err(usage(format!(
-                    "inputs.catalogues: name \"{}\" must be letters, digits, - or _ (it names a folder)",
-                    c.name
-                )));
-            }
-            let format = match &c.format {
-                Some(f) => Some(
-                    CatalogueFormat::parse(f)
-                        .map_err(|m| usage(format!("inputs.catalogues {}: {m}", c.name)))?,
-                ),
-                None => None,
-            };
-            let mapped = !c.columns.is_empty()
-                || !c.filiere_values.is_empty()
-                || c.default_filiere.is_some();
-            let columns = if mapped {
-                Some(
-                    CatalogueColumns::parse(
-                        &c.columns,
-                        &c.filiere_values,
-                        c.default_filiere.as_deref(),
-                    )
-                    .map_err(|m| usage(format!("inputs.catalogues {}: {m}", c.name)))?,
-                )
-            } else {
-                None
-            };
-            if columns.is_some() && format.is_some_and(|f| f != CatalogueFormat::Generic) {
-                return Err(usage(format!(
-                    "inputs.catalogues {}: `columns` reads the file as the generic layout; drop `format`",
-                    c.name
-                )));
-            }
-            catalogues.push(CatalogueInput {
-                name: c.name.clone(),
-                path: resolve(&c.path),
-                format,
-                columns,
-            });
+            catalogues.push(c.input(resolve(&c.path), usage)?);
         }
         let mut encodings = Vec::new();
         for (p, name) in &file.inputs.encodings {

@@ -9,7 +9,8 @@ use std::path::Path;
 
 use crate::error::{Error, Result};
 
-use super::{expand, normalize, Pipeline, RUN_RECORD};
+use super::{expand, normalize, Pipeline};
+use crate::output::record::RUN_RECORD;
 
 /// Files an `ij` run writes: a folder holding one is an output, not an input.
 const OUTPUT_MARKERS: [&str; 4] = [

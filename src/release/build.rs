@@ -24,20 +24,20 @@ use std::time::Instant;
 use polars::prelude::*;
 use sha2::{Digest, Sha256};
 
-use crate::output::digest::{file_len, sha256_file, to_hex};
-use crate::output::table::Written;
-
 use crate::error::{Error, Location, Result};
+use crate::output::record::{file_len, sha256_file, to_hex};
 use crate::output::table::{Column as OutColumn, Values};
 use crate::output::{CsvOptions, OutTable, StagedDir};
-use crate::release::package::{self, OutputEntry, RunRecordView};
+use crate::release::package::{self, slug, OutputEntry, Published, RunRecordView};
 use crate::release::readme;
-use crate::release::schema::{
-    self, FieldType, SourceColumn, TableDoc, TableSchema, COVERAGE_TABLE, TABLES,
-};
+use crate::release::schema::{self, FieldType, SourceColumn, TableSchema};
 use crate::release::validate::{self, Problem};
 use crate::stages::{OutputFile, StageReport};
 use crate::staging::InputFile;
+
+mod run_folder;
+
+use run_folder::{read_dir, read_run, RunInputs, Source};
 
 /// What `ij release` is asked for.
 #[derive(Debug, Clone)]
@@ -70,97 +70,16 @@ pub const DATAPACKAGE: &str = "datapackage.json";
 pub const README: &str = "README.md";
 pub const CHANGELOG: &str = "CHANGELOG.md";
 
-/// A table of the release.
-#[derive(Debug, Clone)]
-pub struct Published {
-    /// Its name in the release (`regionales`, `coverage_offers_affelnet2nde`).
-    pub name: String,
-    pub title: String,
-    pub doc: TableDoc,
-    /// The Parquet it was read from.
-    pub source: PathBuf,
-    /// The coverage catalogue it describes, for coverage tables.
-    pub catalogue: Option<String>,
-    pub rows: usize,
-    /// Text cells written with a leading `'` in the CSV (`rules::spreadsheet`).
-    pub formula_cells: usize,
-    pub schema: TableSchema,
-    /// The CSV and Parquet files' SHA-256 and sizes, taken as they were written.
-    pub written: Written,
-}
-
-impl Published {
-    pub fn csv(&self) -> String {
-        format!("{}.csv", self.name)
-    }
-    pub fn parquet(&self) -> String {
-        format!("{}.parquet", self.name)
-    }
-    pub fn schema_file(&self) -> String {
-        format!("{}.schema.json", self.name)
-    }
-}
-
-/// A coverage file copied as it is (`coverage_summary_<name>.json`…).
-#[derive(Debug, Clone)]
-pub struct Extra {
-    pub file: String,
-    pub source: PathBuf,
-    pub catalogue: String,
-}
-
-/// A table found in the run folder, to publish.
-struct Source {
-    doc: TableDoc,
-    name: String,
-    title: String,
-    parquet: PathBuf,
-    catalogue: Option<String>,
-}
-
 /// Builds the release of the run folder `run_dir` into `<out>/<version>/`.
 pub fn run_release(run_dir: &Path, options: &ReleaseOptions, out: &Path) -> Result<StageReport> {
     let start = Instant::now();
-    check_options(options)?;
-    schema::check_dictionary()
-        .map_err(|m| Error::usage(format!("the release dictionary is inconsistent: {m}")))?;
-    if !run_dir.is_dir() {
-        return Err(Error::usage(format!(
-            "{}: no such run folder (the `out` of a pipeline, holding bcn/, continuum/, indicators/…)",
-            run_dir.display()
-        )));
-    }
-    let run = RunRecordView::load(run_dir)?;
-    // The threshold the run used, for the texts that state it.
-    let seuil = run
-        .as_ref()
-        .and_then(|r| r.setting("seuil"))
-        .and_then(|s| s.parse::<i64>().ok())
-        .unwrap_or(crate::rules::rates::SEUIL_DEFAUT);
-    let mut details = Vec::new();
-    let (sources, extras) = find_tables(run_dir, &mut details)?;
-    if sources.is_empty() {
-        return Err(Error::usage(format!(
-            "{}: nothing to publish: no bcn/, continuum/, indicators/ or coverage/ folder; run the pipeline first",
-            run_dir.display()
-        )));
-    }
-    match &run {
-        Some(run) => check_one_run(run_dir, run, &mut details)?,
-        None => details.push(format!(
-            "no {} in {}: the manifest lists no pipeline, input or stage",
-            crate::pipeline::RUN_RECORD,
-            run_dir.display()
-        )),
-    }
-    if let Some(previous) = &options.previous {
-        if !previous.join(DATAPACKAGE).is_file() {
-            return Err(Error::usage(format!(
-                "--previous {}: not a release folder (no {DATAPACKAGE}); give the folder of an earlier release, OUT/<version>",
-                previous.display()
-            )));
-        }
-    }
+    let RunInputs {
+        run,
+        seuil,
+        sources,
+        extras,
+        mut details,
+    } = read_run(run_dir, options)?;
 
     std::fs::create_dir_all(out).map_err(|source| Error::Write {
         path: out.to_path_buf(),
@@ -213,16 +132,34 @@ pub fn run_release(run_dir: &Path, options: &ReleaseOptions, out: &Path) -> Resu
         tables: &tables,
         extras: &extras,
     };
-    let datapackage = package::datapackage(&context)?;
-    write_file(&dir, DATAPACKAGE, &json_bytes(&datapackage, DATAPACKAGE)?)?;
-    let readme = readme::render(&context)?;
-    write_file(&dir, README, readme.as_bytes())?;
-    let outputs = list_outputs(&dir, &tables)?;
-    let manifest = package::manifest(&context, &outputs)?;
-    write_file(&dir, MANIFEST, &json_bytes(&manifest, MANIFEST)?)?;
-
+    let outputs = write_descriptions(&context, &dir)?;
     staging.commit_as(&target)?;
 
+    Ok(report(&version, &target, &tables, &outputs, details, start))
+}
+
+/// Writes `datapackage.json`, `README.md` and `manifest.json`; returns the
+/// release's files as the manifest lists them.
+fn write_descriptions(context: &package::Context, dir: &Path) -> Result<Vec<OutputEntry>> {
+    let datapackage = package::datapackage(context)?;
+    write_file(dir, DATAPACKAGE, &json_bytes(&datapackage, DATAPACKAGE)?)?;
+    let readme = readme::render(context)?;
+    write_file(dir, README, readme.as_bytes())?;
+    let outputs = list_outputs(dir, context.tables)?;
+    let manifest = package::manifest(context, &outputs)?;
+    write_file(dir, MANIFEST, &json_bytes(&manifest, MANIFEST)?)?;
+    Ok(outputs)
+}
+
+/// The stage's report: the tables read, the files written, what to say.
+fn report(
+    version: &str,
+    target: &Path,
+    tables: &[Published],
+    outputs: &[OutputEntry],
+    mut details: Vec<String>,
+    start: Instant,
+) -> StageReport {
     let rows: usize = tables.iter().map(|t| t.rows).sum();
     let mut report_outputs: Vec<OutputFile> = outputs
         .iter()
@@ -231,7 +168,7 @@ pub fn run_release(run_dir: &Path, options: &ReleaseOptions, out: &Path) -> Resu
             rows: o.rows,
         })
         .collect();
-    report_outputs.push(OutputFile::file(&target, MANIFEST));
+    report_outputs.push(OutputFile::file(target, MANIFEST));
     details.insert(
         0,
         format!(
@@ -253,7 +190,7 @@ pub fn run_release(run_dir: &Path, options: &ReleaseOptions, out: &Path) -> Resu
             t.parquet()
         ));
     }
-    Ok(StageReport {
+    StageReport {
         stage: "release".into(),
         inputs: tables
             .iter()
@@ -271,7 +208,7 @@ pub fn run_release(run_dir: &Path, options: &ReleaseOptions, out: &Path) -> Resu
         rows_merged: 0,
         details,
         elapsed: start.elapsed(),
-    })
+    }
 }
 
 /// Checks the options before anything is read or written (a pipeline checks
@@ -303,164 +240,6 @@ pub fn check_options(options: &ReleaseOptions) -> Result<()> {
         )));
     }
     Ok(())
-}
-
-/// Refuses stage folders that are not the ones the run record describes
-/// (`output::record`): a release never mixes the tables of two runs.
-fn check_one_run(run_dir: &Path, run: &RunRecordView, details: &mut Vec<String>) -> Result<()> {
-    if run.outputs.is_empty() {
-        details.push(format!(
-            "{}: no SHA-256 of the stages' files (written by an older ij): that the stage folders belong to one run was not checked",
-            run_dir.join(crate::pipeline::RUN_RECORD).display()
-        ));
-        return Ok(());
-    }
-    for stage in ["bcn", "continuum", "indicators", COVERAGE_TABLE.stage] {
-        let dir = run_dir.join(stage);
-        match run.outputs.get(stage) {
-            Some(_) if !dir.is_dir() => {
-                return Err(Error::file(
-                    &dir,
-                    "missing: run.json records this stage's files, so the folder does not belong to the run recorded in run.json; run the pipeline again, nothing was published",
-                ))
-            }
-            Some(recorded) => crate::output::record::check_folder(&dir, recorded)?,
-            None if dir.is_dir() => {
-                return Err(Error::file(
-                    &dir,
-                    format!(
-                        "does not belong to the run recorded in run.json (which ran {} only): the folder is from another run; run the pipeline again, nothing was published",
-                        run.outputs.keys().cloned().collect::<Vec<_>>().join(", ")
-                    ),
-                ))
-            }
-            None => {}
-        }
-    }
-    Ok(())
-}
-
-// ---- Finding the tables ----------------------------------------------------------
-
-/// The tables to publish, in release order, and the coverage files to copy.
-fn find_tables(run_dir: &Path, details: &mut Vec<String>) -> Result<(Vec<Source>, Vec<Extra>)> {
-    let mut sources = Vec::new();
-    for stage in ["bcn", "continuum", "indicators"] {
-        let dir = run_dir.join(stage);
-        if !dir.is_dir() {
-            details.push(format!(
-                "{stage}: not run (no {}), its tables are not published",
-                dir.display()
-            ));
-            continue;
-        }
-        for doc in TABLES.iter().filter(|t| t.stage == stage) {
-            sources.push(Source {
-                doc: *doc,
-                name: doc.source.to_string(),
-                title: doc.title.to_string(),
-                parquet: parquet_of(&dir, doc.source)?,
-                catalogue: None,
-            });
-        }
-    }
-    let mut extras = Vec::new();
-    let coverage = run_dir.join(COVERAGE_TABLE.stage);
-    if !coverage.is_dir() {
-        details.push(format!(
-            "coverage: not run (no {}), no coverage table is published",
-            coverage.display()
-        ));
-        return Ok((sources, extras));
-    }
-    let mut catalogues: Vec<(String, PathBuf)> = read_dir(&coverage)?
-        .into_iter()
-        .filter(|p| p.is_dir())
-        .filter_map(|p| {
-            let name = p.file_name()?.to_str()?.to_string();
-            (!name.starts_with('.')).then_some((name, p))
-        })
-        .collect();
-    catalogues.sort();
-    for (catalogue, dir) in catalogues {
-        let slug = slug(&catalogue);
-        if sources
-            .iter()
-            .any(|s| s.catalogue.as_deref().map(self::slug) == Some(slug.clone()))
-        {
-            return Err(Error::file(
-                &dir,
-                format!("two coverage catalogues publish as coverage_offers_{slug}: rename one"),
-            ));
-        }
-        sources.push(Source {
-            doc: COVERAGE_TABLE,
-            name: format!("{}_{slug}", COVERAGE_TABLE.source),
-            title: format!("{} : {catalogue}", COVERAGE_TABLE.title),
-            parquet: parquet_of(&dir, COVERAGE_TABLE.source)?,
-            catalogue: Some(catalogue.clone()),
-        });
-        for (from, to) in [
-            (
-                "coverage_summary.json",
-                format!("coverage_summary_{slug}.json"),
-            ),
-            (
-                "coverage_report.html",
-                format!("coverage_report_{slug}.html"),
-            ),
-        ] {
-            let source = dir.join(from);
-            if source.is_file() {
-                extras.push(Extra {
-                    file: to,
-                    source,
-                    catalogue: catalogue.clone(),
-                });
-            }
-        }
-    }
-    Ok((sources, extras))
-}
-
-fn parquet_of(dir: &Path, table: &str) -> Result<PathBuf> {
-    let path = dir.join(format!("{table}.parquet"));
-    if !path.is_file() {
-        return Err(Error::file(
-            &path,
-            format!(
-                "missing: the stage folder {} has no {table} table; run the stage again",
-                dir.display()
-            ),
-        ));
-    }
-    Ok(path)
-}
-
-fn read_dir(dir: &Path) -> Result<Vec<PathBuf>> {
-    let read_error = |source| Error::Read {
-        path: dir.to_path_buf(),
-        source,
-    };
-    std::fs::read_dir(dir)
-        .map_err(read_error)?
-        .map(|e| e.map(|e| e.path()).map_err(read_error))
-        .collect()
-}
-
-/// A name usable in a file name and a Data Package resource name:
-/// lowercase ASCII letters, digits, `_` and `-`.
-pub fn slug(name: &str) -> String {
-    name.chars()
-        .map(|c| {
-            let c = c.to_ascii_lowercase();
-            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect()
 }
 
 // ---- Writing a table ---------------------------------------------------------------

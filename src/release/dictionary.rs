@@ -6,9 +6,50 @@
 //!
 //! Descriptions are written for the dataset's readers on data.gouv.fr; the
 //! facts come from DOMAIN.md and the stages that write the columns.
+//!
+//! A data table more than code (about 1,100 lines, nine tenths of them
+//! column and table descriptions): it stays one file, above the guide's ~800
+//! lines, so that every published column is found in one place.
 
-use crate::release::schema::FieldType;
+use serde::{Deserialize, Serialize};
+
+use crate::rules::codes::CodeType;
+use crate::rules::continuum;
+use crate::rules::filiere::Filiere;
+use crate::rules::niveau::NiveauGeographique;
+use crate::rules::perimetre::PerimetreEmploi;
+use crate::rules::pilotage::{HorsQuadrant, Libelle, Position};
+use crate::stages::continuum::{Declaration, LinkType, MefRule, Relation};
+use crate::stages::coverage::model::{self as coverage, Status};
+use crate::stages::indicators::famille::HorsSomme;
+use crate::stages::indicators::model::{DonneeSourceType, Masked, Origine};
+use crate::stages::indicators::terminales::{LIEN_FAMILLE_METIERS, LIEN_MEME_FORMATION};
+use crate::staging::catalogues::OffreCodeType;
 use FieldType::Number;
+
+/// The Table Schema types the release uses (`schema` re-exports it: the
+/// dictionary is the lower module, `schema` builds on it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FieldType {
+    String,
+    Integer,
+    Number,
+    Boolean,
+    Date,
+}
+
+impl FieldType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FieldType::String => "string",
+            FieldType::Integer => "integer",
+            FieldType::Number => "number",
+            FieldType::Boolean => "boolean",
+            FieldType::Date => "date",
+        }
+    }
+}
 
 // ---- The dictionary ------------------------------------------------------------
 
@@ -109,10 +150,34 @@ pub const PATTERN_UAI: &str = "^[0-9]{7}[A-Z]$";
 pub const PATTERN_CODE_CERTIFICATION: &str = "^([0-9A-Z]{7}|[0-9A-Z]{8}|[0-9A-Z]{11})$";
 pub const PATTERN_MILLESIME: &str = "^[0-9]{4}(_[0-9]{4})?$";
 
-const FILIERES: &[&str] = &["pro", "apprentissage", "agricole", "superieur"];
-const CODE_TYPES: &[&str] = &["cfd", "mef_stat_11", "sise"];
+/// The values of an enum with `ALL` and a `const fn as_str`, in `ALL`'s
+/// order: the dictionary's value lists come from the enums that write the
+/// columns, so a value renamed or added there is renamed or added here.
+macro_rules! values_of {
+    ($t:ty) => {
+        values_of!($t, ALL)
+    };
+    ($t:ty, $list:ident) => {{
+        const N: usize = <$t>::$list.len();
+        const VALUES: [&str; N] = {
+            let mut out = [""; N];
+            let mut i = 0;
+            while i < N {
+                out[i] = <$t>::$list[i].as_str();
+                i += 1;
+            }
+            out
+        };
+        &VALUES
+    }};
+}
+
+const FILIERES: &[&str] = values_of!(Filiere);
+/// `lien` of `certifications_terminales`.
+const LIENS: [&str; 2] = [LIEN_MEME_FORMATION, LIEN_FAMILLE_METIERS];
+const CODE_TYPES: &[&str] = values_of!(CodeType);
 /// `famille_metiers`: issue 6, a common first year's sum of its specialities.
-const DONNEE_SOURCE_TYPES: &[&str] = &["propre", "ancienne", "nouvelle", "famille_metiers"];
+const DONNEE_SOURCE_TYPES: &[&str] = values_of!(DonneeSourceType);
 
 /// Every column the release publishes, described once.
 /// Written in a description where the release says the threshold its run
@@ -309,14 +374,14 @@ pub const DICTIONARY: &[ColumnDoc] = &[
         "Forme du lien : one_to_one (l'ancien code a un seul successeur qui a un seul prédécesseur), split (un ancien, plusieurs nouveaux), merge (plusieurs anciens, un nouveau), many_to_many.",
         "one_to_one",
     )
-    .one_of(&["one_to_one", "split", "merge", "many_to_many"])
+    .one_of(values_of!(LinkType))
     .required(),
     text(
         "declared_by",
         "Qui déclare le lien dans la BCN : ancien (l'ancien code liste le nouveau), nouveau (le nouveau liste l'ancien), both (les deux), projected (lien de MEF déduit du lien de leurs CFD).",
         "both",
     )
-    .one_of(&["ancien", "nouveau", "both", "projected"])
+    .one_of(&Declaration::DECLARED_BY)
     .required(),
     flag(
         "ancien_in_bcn",
@@ -356,7 +421,7 @@ pub const DICTIONARY: &[ColumnDoc] = &[
         "Pour un lien entre MEF : la règle qui a apparié les MEF des deux CFD (single_mef : un seul MEF de chaque côté ; same_dispositif_and_prefix : même dispositif de formation et mêmes 4 premiers caractères du MEF_STAT_11).",
         "single_mef",
     )
-    .one_of(&["single_mef", "same_dispositif_and_prefix"]),
+    .one_of(values_of!(MefRule)),
     text(
         "related_code",
         "Code d'un ancêtre ou d'un descendant de la certification dans sa lignée.",
@@ -368,7 +433,7 @@ pub const DICTIONARY: &[ColumnDoc] = &[
         "Relation du code apparenté à la certification : ancetre (formation qu'elle remplace, directement ou non) ou descendant (formation qui la remplace).",
         "descendant",
     )
-    .one_of(&["ancetre", "descendant"])
+    .one_of(values_of!(Relation))
     .required(),
     int(
         "hops",
@@ -564,7 +629,7 @@ pub const DICTIONARY: &[ColumnDoc] = &[
         "Niveau des chiffres : national, region (région de region_code) ou etablissement (établissement uai).",
         "region",
     )
-    .one_of(&["national", "region", "etablissement"])
+    .one_of(values_of!(NiveauGeographique))
     .required(),
     text(
         "code_lieu",
@@ -607,12 +672,7 @@ pub const DICTIONARY: &[ColumnDoc] = &[
         "Pourquoi la ligne n'entre pas dans la somme de la famille : sans_effectifs (la source ne donne que des taux), effectifs_non_diffuses (seul l'effectif en année terminale est connu), deja_comptee (ses chiffres viennent du continuum et sont déjà comptés), ligne_propre_remplacee (la ligne propre de la seconde commune, listée sous son propre code : la somme de la famille la remplace dans la table de son niveau). Vide si elle y entre.",
         "effectifs_non_diffuses",
     )
-    .one_of(&[
-        "sans_effectifs",
-        "effectifs_non_diffuses",
-        "deja_comptee",
-        "ligne_propre_remplacee",
-    ]),
+    .one_of(values_of!(HorsSomme)),
     // -- Establishment-wide figures
     text(
         "source",
@@ -627,18 +687,13 @@ pub const DICTIONARY: &[ColumnDoc] = &[
         "Pourquoi des valeurs sont masquées : sous_seuil (moins de {seuil} inscrits en année terminale, le seuil du traitement : seul nb_annee_term est publié), sortants_sous_seuil (trop peu de sortants : les taux d'emploi ne sont pas publiés, comme dans la source), non_diffuse (la source ne publie pas ces chiffres). Vide si rien n'est masqué.",
         "sous_seuil",
     )
-    .one_of(&["sous_seuil", "sortants_sous_seuil", "non_diffuse"]),
+    .one_of(values_of!(Masked)),
     text(
         "origine",
         "Origine des effectifs : source (donnés tels quels par le fichier source), somme_regions (somme des données régionales), somme_etablissements (somme des données par établissement), somme_specialites (seconde commune : somme des spécialités de sa famille de métiers).",
         "source",
     )
-    .one_of(&[
-        "source",
-        "somme_regions",
-        "somme_etablissements",
-        "somme_specialites",
-    ])
+    .one_of(values_of!(Origine))
     .required(),
     text(
         "donnee_source_type",
@@ -663,7 +718,7 @@ pub const DICTIONARY: &[ColumnDoc] = &[
         "Pour une donnée du continuum : forme des liens suivis (one_to_one sous la politique stricte ; merge ou split sous la politique de lignée).",
         "one_to_one",
     )
-    .one_of(&["one_to_one", "merge", "split"]),
+    .one_of(values_of!(continuum::Via)),
     // -- Terminal certifications
     text(
         "code_certification_terminale",
@@ -688,7 +743,7 @@ pub const DICTIONARY: &[ColumnDoc] = &[
         "Comment la première année mène à la terminale : meme_formation (même CFD) ou famille_metiers (seconde commune d'une famille de métiers).",
         "meme_formation",
     )
-    .one_of(&["meme_formation", "famille_metiers"])
+    .one_of(&LIENS)
     .required(),
     // -- Comparability of millésimes (issue 14)
     text(
@@ -696,7 +751,7 @@ pub const DICTIONARY: &[ColumnDoc] = &[
         "Emplois comptés par les taux d'emploi du millésime : prive (emploi salarié privé seulement, InserJeunes jusqu'au millésime 2020_2021), prive_public_partiel (emploi public compté pour une partie de la cohorte : 2021_2022), prive_public (privé et public : InserJeunes à partir de 2022_2023, InserSup toujours). Les taux d'emploi de part et d'autre de cette rupture ne sont pas comparables.",
         "prive_public",
     )
-    .one_of(&["prive", "prive_public_partiel", "prive_public"])
+    .one_of(values_of!(PerimetreEmploi))
     .required(),
     // -- Steering (pilotage table, issue 14)
     rate(
@@ -757,19 +812,14 @@ pub const DICTIONARY: &[ColumnDoc] = &[
         "Quadrant de la formation face à sa référence (égalité comptée comme au-dessus) : Q1 (emploi et poursuite au-dessus), Q2 (emploi au-dessus, poursuite en dessous), Q3 (emploi en dessous, poursuite au-dessus), Q4 (les deux en dessous : formation « peu insérante »), hors_quadrant (un taux ou la référence manque : voir raison_hors_quadrant), non_classe (seconde commune, sans devenir propre).",
         "Q1",
     )
-    .one_of(&["Q1", "Q2", "Q3", "Q4", "hors_quadrant", "non_classe"])
+    .one_of(values_of!(Position))
     .required(),
     text(
         "raison_hors_quadrant",
         "Pourquoi la formation est hors quadrant : effectif_sous_seuil (moins d'inscrits en année terminale que le seuil), sortants_sous_seuil (trop peu de sortants pour un taux d'emploi), donnees_manquantes (la source ne donne pas le détail), reference_absente (aucune formation du même niveau à comparer). Vide sinon.",
         "sortants_sous_seuil",
     )
-    .one_of(&[
-        "effectif_sous_seuil",
-        "sortants_sous_seuil",
-        "donnees_manquantes",
-        "reference_absente",
-    ]),
+    .one_of(values_of!(HorsQuadrant)),
     col(
         "quartile_1_emploi",
         Number,
@@ -789,7 +839,7 @@ pub const DICTIONARY: &[ColumnDoc] = &[
         "Lignes nationales : position du taux d'emploi à 6 mois face aux quartiles de son niveau : tres_favorable (au moins le troisième quartile), dans_la_moyenne (au-dessus du premier), plutot_difficile (sinon). Vide sans taux publié.",
         "dans_la_moyenne",
     )
-    .one_of(&["tres_favorable", "dans_la_moyenne", "plutot_difficile"]),
+    .one_of(values_of!(Libelle)),
     // -- Coverage of a catalogue (coverage stage)
     text(
         "catalogue",
@@ -829,16 +879,7 @@ pub const DICTIONARY: &[ColumnDoc] = &[
         "Couverture de l'offre : covered (un indicateur peut être affiché), ou la raison de son absence : below_threshold (sous le seuil de diffusion), new_formation (première session après le dernier millésime), unknown_code (code absent de la BCN), invalid_uai, several_terminal_formations (première année ambiguë), closed_establishment (l'annuaire des établissements dit l'UAI fermé), no_data (pas de raison évidente).",
         "covered",
     )
-    .one_of(&[
-        "covered",
-        "below_threshold",
-        "new_formation",
-        "unknown_code",
-        "invalid_uai",
-        "several_terminal_formations",
-        "closed_establishment",
-        "no_data",
-    ])
+    .one_of(values_of!(Status))
     .required(),
     flag(
         "covered",
@@ -850,19 +891,13 @@ pub const DICTIONARY: &[ColumnDoc] = &[
         "Pour une offre couverte, comment son indicateur a été trouvé : direct (son propre code), continuum (code rénové), terminal_year (première année, par l'année terminale), famille_metiers (seconde commune, par sa famille de métiers), uai_reconciliation (site d'apprentissage, par son formateur ou son gestionnaire).",
         "direct",
     )
-    .one_of(&[
-        "direct",
-        "continuum",
-        "terminal_year",
-        "famille_metiers",
-        "uai_reconciliation",
-    ]),
+    .one_of(values_of!(coverage::Via)),
     text(
         "level",
         "Pour une offre couverte, le niveau de l'indicateur trouvé : etablissement, region ou national.",
         "etablissement",
     )
-    .one_of(&["etablissement", "region", "national"]),
+    .one_of(values_of!(NiveauGeographique, PROCHE_EN_PREMIER)),
     count(
         "specialites_avec_donnees",
         "Pour une seconde commune : nombre de spécialités de sa famille de métiers qui ont un indicateur publié.",
@@ -1051,7 +1086,7 @@ const COVERAGE_COLUMNS: &[ColumnDoc] = &[
         "Nature du code du catalogue : mef_stat_11, cfd, sise, mef, ou unknown (vide, fictif ou mal formé).",
         "mef_stat_11",
     )
-    .one_of(&["mef_stat_11", "cfd", "sise", "mef", "unknown"])
+    .one_of(values_of!(OffreCodeType))
     .required(),
     text(
         "libelle",

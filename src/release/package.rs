@@ -9,14 +9,15 @@
 //! name and SHA-256, as the run recorded them.
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use crate::error::{Error, Result};
-use crate::output::digest::sha256_file;
-use crate::release::build::{Extra, Published};
+use crate::output::record::{sha256_file, FileHash, RUN_RECORD};
+use crate::output::table::Written;
+use crate::release::schema::{TableDoc, TableSchema};
 
 /// The licence of every release.
 pub const LICENCE_NAME: &str = "etalab-2.0";
@@ -39,6 +40,60 @@ pub const SOURCES: &[(&str, &str)] = &[
     ),
 ];
 
+/// A table of the release.
+#[derive(Debug, Clone)]
+pub struct Published {
+    /// Its name in the release (`regionales`, `coverage_offers_affelnet2nde`).
+    pub name: String,
+    pub title: String,
+    pub doc: TableDoc,
+    /// The Parquet it was read from.
+    pub source: PathBuf,
+    /// The coverage catalogue it describes, for coverage tables.
+    pub catalogue: Option<String>,
+    pub rows: usize,
+    /// Text cells written with a leading `'` in the CSV (`rules::spreadsheet`).
+    pub formula_cells: usize,
+    pub schema: TableSchema,
+    /// The CSV and Parquet files' SHA-256 and sizes, taken as they were written.
+    pub written: Written,
+}
+
+impl Published {
+    pub fn csv(&self) -> String {
+        format!("{}.csv", self.name)
+    }
+    pub fn parquet(&self) -> String {
+        format!("{}.parquet", self.name)
+    }
+    pub fn schema_file(&self) -> String {
+        format!("{}.schema.json", self.name)
+    }
+}
+
+/// A coverage file copied as it is (`coverage_summary_<name>.json`…).
+#[derive(Debug, Clone)]
+pub struct Extra {
+    pub file: String,
+    pub source: PathBuf,
+    pub catalogue: String,
+}
+
+/// A name usable in a file name and a Data Package resource name:
+/// lowercase ASCII letters, digits, `_` and `-`.
+pub fn slug(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            let c = c.to_ascii_lowercase();
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
 /// What `datapackage.json`, the README and the manifest are built from.
 pub struct Context<'a> {
     pub version: &'a str,
@@ -54,7 +109,7 @@ impl Context<'_> {
     pub fn package_name(&self) -> String {
         let pipeline = self
             .run
-            .map(|r| crate::release::build::slug(&r.pipeline).replace('_', "-"))
+            .map(|r| slug(&r.pipeline).replace('_', "-"))
             .filter(|p| !p.is_empty());
         match pipeline {
             Some(p) => format!("inserjeunes-insersup-{p}"),
@@ -84,10 +139,10 @@ pub struct RunRecordView {
     pub stages: Vec<StageView>,
     /// The pipeline file's hash, as the run read it.
     #[serde(default)]
-    pub pipeline_hash: Option<crate::pipeline::FileHash>,
+    pub pipeline_hash: Option<FileHash>,
     /// Input files (path as in `stages`) → hash, as the run read them.
     #[serde(default)]
-    pub input_files: BTreeMap<String, crate::pipeline::FileHash>,
+    pub input_files: BTreeMap<String, FileHash>,
     /// Stage → its files' SHA-256 (`output::record`).
     #[serde(default)]
     pub outputs: BTreeMap<String, BTreeMap<String, String>>,
@@ -121,7 +176,7 @@ pub struct InputView {
 impl RunRecordView {
     /// Reads `<run_dir>/run.json`; `None` when there is none.
     pub fn load(run_dir: &Path) -> Result<Option<RunRecordView>> {
-        let path = run_dir.join(crate::pipeline::RUN_RECORD);
+        let path = run_dir.join(RUN_RECORD);
         if !path.is_file() {
             return Ok(None);
         }
@@ -351,10 +406,10 @@ fn input_entry(run: &RunRecordView, input: &InputView, stages: &[String]) -> Res
 }
 
 /// An input's hash: as the run recorded it, else (an older run) hashed now.
-pub fn input_hash(run: &RunRecordView, input: &InputView) -> Result<crate::pipeline::FileHash> {
+pub fn input_hash(run: &RunRecordView, input: &InputView) -> Result<FileHash> {
     match run.input_files.get(&input.path) {
         Some(h) => Ok(h.clone()),
-        None => crate::pipeline::FileHash::of(existing(Path::new(&input.path))?),
+        None => FileHash::of(existing(Path::new(&input.path))?),
     }
 }
 

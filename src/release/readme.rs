@@ -16,7 +16,7 @@ use crate::release::package::{
     SOURCES,
 };
 
-/// Renders `README.md`.
+/// Renders `README.md`, section by section (each function below writes one).
 pub fn render(ctx: &Context) -> Result<String> {
     let mut md = String::new();
     let seuil = ctx
@@ -28,6 +28,18 @@ pub fn render(ctx: &Context) -> Result<String> {
         .and_then(|r| r.setting("continuum_policy"))
         .unwrap_or_else(|| "strict".into());
 
+    header(&mut md, ctx);
+    donnees(&mut md);
+    sources(&mut md, ctx)?;
+    regles(&mut md, &seuil, &policy);
+    fichiers(&mut md, ctx);
+    couverture(&mut md, ctx)?;
+    licence(&mut md);
+    Ok(md)
+}
+
+/// Title, version, date, the tool and the pipeline, the description.
+fn header(md: &mut String, ctx: &Context) {
     let _ = writeln!(md, "# {PACKAGE_TITLE}\n");
     let _ = writeln!(md, "Version : `{}`", ctx.version);
     if let Some(date) = ctx.date {
@@ -42,8 +54,10 @@ pub fn render(ctx: &Context) -> Result<String> {
         );
     }
     let _ = writeln!(md, "\n{PACKAGE_DESCRIPTION}\n");
+}
 
-    // -- The data
+/// "Les données": what InserJeunes and InserSup measure, the codes.
+fn donnees(md: &mut String) {
     md.push_str("## Les données\n\n");
     md.push_str(
         "InserJeunes mesure ce que deviennent les élèves et les apprentis de la voie professionnelle \
@@ -60,8 +74,10 @@ scolaire, CFD (code formation diplôme, 8 caractères) pour l'apprentissage, cod
 lettre de contrôle). La *filière* vaut `pro` (voie scolaire de l'Éducation nationale), \
 `apprentissage`, `agricole` ou `superieur`.\n\n",
     );
+}
 
-    // -- Sources
+/// "Sources": the publications, and every file the run read with its SHA-256.
+fn sources(md: &mut String, ctx: &Context) -> Result<()> {
     md.push_str("## Sources\n\n");
     for (title, path) in SOURCES {
         let _ = writeln!(md, "- {title} : <{path}>");
@@ -89,7 +105,12 @@ lettre de contrôle). La *filière* vaut `pro` (voie scolaire de l'Éducation na
     }
     md.push('\n');
 
-    // -- Rules
+    Ok(())
+}
+
+/// "Règles de calcul": rates, threshold (the run's `seuil`), continuum (its
+/// policy), millésimes, sums, families, coverage.
+fn regles(md: &mut String, seuil: &str, policy: &str) {
     md.push_str("## Règles de calcul\n\n");
     md.push_str(
         "- **Taux d'emploi** à 6, 12, 18 et 24 mois : `nb_en_emploi_X_mois / nb_sortant`, où les \
@@ -150,8 +171,10 @@ n'est jamais utilisé, et une offre dont les codes n'ont de chiffres que dans un
 plus ancien n'est pas couverte (`dernier_millesime_disponible` le donne à titre \
 d'information).\n\n",
     );
+}
 
-    // -- Files
+/// "Fichiers": the formats, the spreadsheet protection, every table and file.
+fn fichiers(md: &mut String, ctx: &Context) {
     md.push_str("## Fichiers\n\n");
     md.push_str("Chaque table est publiée en CSV (UTF-8 sans BOM, ");
     let _ = write!(md, "séparateur `{}`, ", ctx.csv_separator as char);
@@ -219,8 +242,10 @@ SHA-256 et lignes de chaque fichier lu et de chaque fichier publié, lignes lues
 rejetées par étape.\n",
     );
     md.push('\n');
+}
 
-    // -- Coverage
+/// "Couverture des catalogues", when the coverage stage ran.
+fn couverture(md: &mut String, ctx: &Context) -> Result<()> {
     let coverage = coverage_summaries(ctx)?;
     if !coverage.is_empty() {
         md.push_str("## Couverture des catalogues\n\n");
@@ -254,7 +279,11 @@ rejetées par étape.\n",
         md.push('\n');
     }
 
-    // -- Licence
+    Ok(())
+}
+
+/// "Licence".
+fn licence(md: &mut String) {
     md.push_str("## Licence\n\n");
     let _ = writeln!(
         md,
@@ -262,7 +291,6 @@ rejetées par étape.\n",
 Réutilisation libre, y compris commerciale, sous réserve de mentionner la source \
 (« InserJeunes, DEPP et DARES ; InserSup, SIES ; BCN ») et la date de mise à jour."
     );
-    Ok(md)
 }
 
 /// A JSON number as written (`45.1`, `12`), or `?` when absent.

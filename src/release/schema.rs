@@ -13,34 +13,11 @@
 use serde::{Deserialize, Serialize};
 
 pub use crate::release::dictionary::{
-    column_doc, ColumnDoc, TableDoc, COVERAGE_TABLE, DICTIONARY, PATTERN_CFD,
+    column_doc, ColumnDoc, FieldType, TableDoc, COVERAGE_TABLE, DICTIONARY, PATTERN_CFD,
     PATTERN_CODE_CERTIFICATION, PATTERN_MEF_STAT_11, PATTERN_MILLESIME, PATTERN_SISE, PATTERN_UAI,
     TABLES,
 };
 use crate::release::pattern::Pattern;
-
-/// The Table Schema types the release uses.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum FieldType {
-    String,
-    Integer,
-    Number,
-    Boolean,
-    Date,
-}
-
-impl FieldType {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            FieldType::String => "string",
-            FieldType::Integer => "integer",
-            FieldType::Number => "number",
-            FieldType::Boolean => "boolean",
-            FieldType::Date => "date",
-        }
-    }
-}
 
 // ---- Table Schema documents ----------------------------------------------------
 
@@ -199,7 +176,7 @@ pub fn table_schema(
     })
 }
 
-fn field_of(d: &ColumnDoc, in_key: bool) -> Field {
+pub(crate) fn field_of(d: &ColumnDoc, in_key: bool) -> Field {
     let boolean = d.kind == FieldType::Boolean;
     Field {
         name: d.name.into(),
@@ -221,34 +198,6 @@ fn field_of(d: &ColumnDoc, in_key: bool) -> Field {
     }
 }
 
-/// Checks the dictionary itself: unique names, examples valid against their
-/// own constraints, patterns the validator understands. Run by the tests and
-/// before every release.
-pub fn check_dictionary() -> Result<(), String> {
-    let mut seen = std::collections::HashSet::new();
-    for d in DICTIONARY {
-        if !seen.insert(d.name) {
-            return Err(format!("column `{}` is described twice", d.name));
-        }
-    }
-    let overrides = TABLES
-        .iter()
-        .chain([&COVERAGE_TABLE])
-        .flat_map(|t| t.overrides);
-    for d in DICTIONARY.iter().chain(overrides) {
-        if d.description.trim().is_empty() || d.example.is_empty() {
-            return Err(format!(
-                "column `{}` lacks a description or an example",
-                d.name
-            ));
-        }
-        let field = field_of(d, false);
-        crate::release::validate::check_cell(&field, &compile(&field)?, d.example)
-            .map_err(|(check, m)| format!("the example of `{}` fails `{check}`: {m}", d.name))?;
-    }
-    Ok(())
-}
-
 /// Compiles a field's pattern, if any.
 pub fn compile(field: &Field) -> Result<Option<Pattern>, String> {
     field
@@ -263,11 +212,6 @@ pub fn compile(field: &Field) -> Result<Option<Pattern>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn dictionary_is_consistent() {
-        check_dictionary().unwrap();
-    }
 
     #[test]
     fn every_table_key_is_described() {

@@ -14,7 +14,9 @@ use std::fmt;
 use std::path::Path;
 
 use crate::release::pattern::Pattern;
-use crate::release::schema::{compile, Field, FieldType, TableSchema};
+use crate::release::schema::{
+    compile, field_of, Field, FieldType, TableSchema, COVERAGE_TABLE, DICTIONARY, TABLES,
+};
 
 /// How many problems are kept per file (the count goes on).
 const MAX_PROBLEMS: usize = 20;
@@ -347,10 +349,43 @@ fn parse_number(value: &str) -> Option<f64> {
     value.parse::<f64>().ok().filter(|x| x.is_finite())
 }
 
+/// Checks the dictionary itself: unique names, examples valid against their
+/// own constraints, patterns the validator understands. Run by the tests and
+/// before every release.
+pub fn check_dictionary() -> Result<(), String> {
+    let mut seen = std::collections::HashSet::new();
+    for d in DICTIONARY {
+        if !seen.insert(d.name) {
+            return Err(format!("column `{}` is described twice", d.name));
+        }
+    }
+    let overrides = TABLES
+        .iter()
+        .chain([&COVERAGE_TABLE])
+        .flat_map(|t| t.overrides);
+    for d in DICTIONARY.iter().chain(overrides) {
+        if d.description.trim().is_empty() || d.example.is_empty() {
+            return Err(format!(
+                "column `{}` lacks a description or an example",
+                d.name
+            ));
+        }
+        let field = field_of(d, false);
+        check_cell(&field, &compile(&field)?, d.example)
+            .map_err(|(check, m)| format!("the example of `{}` fails `{check}`: {m}", d.name))?;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::release::schema::{table_schema, SourceColumn, TABLES};
+    use crate::release::schema::{table_schema, SourceColumn};
+
+    #[test]
+    fn dictionary_is_consistent() {
+        check_dictionary().unwrap();
+    }
 
     fn schema() -> TableSchema {
         let cols: Vec<SourceColumn> = [

@@ -12,12 +12,19 @@ pub enum CodeType {
 }
 
 impl CodeType {
-    pub fn as_str(self) -> &'static str {
+    pub const ALL: [CodeType; 3] = [CodeType::Cfd, CodeType::MefStat11, CodeType::Sise];
+
+    pub const fn as_str(self) -> &'static str {
         match self {
             CodeType::Cfd => "cfd",
             CodeType::MefStat11 => "mef_stat_11",
             CodeType::Sise => "sise",
         }
+    }
+
+    /// The value `as_str` writes, read back (`cfd`, `mef_stat_11`, `sise`).
+    pub fn parse(value: &str) -> Option<CodeType> {
+        CodeType::ALL.into_iter().find(|t| t.as_str() == value)
     }
 
     pub fn code_len(self) -> usize {
@@ -119,6 +126,15 @@ pub fn is_valid_uai(uai: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn code_types_read_back_what_they_write() {
+        for t in super::CodeType::ALL {
+            assert_eq!(super::CodeType::parse(t.as_str()), Some(t));
+        }
+        assert_eq!(super::CodeType::parse("CFD"), None);
+        assert_eq!(super::CodeType::parse("mef"), None);
+    }
 
     #[test]
     fn a_mef_stat_11_ends_with_its_cfds_digits() {

@@ -37,7 +37,7 @@ impl ContinuumPolicy {
         }
     }
 
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             ContinuumPolicy::Strict => "strict",
             ContinuumPolicy::Lineage => "lineage",
@@ -55,7 +55,7 @@ pub enum Direction {
 }
 
 impl Direction {
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             Direction::Ancienne => "ancienne",
             Direction::Nouvelle => "nouvelle",
@@ -72,7 +72,9 @@ pub enum Via {
 }
 
 impl Via {
-    pub fn as_str(self) -> &'static str {
+    pub const ALL: [Via; 3] = [Via::OneToOne, Via::Merge, Via::Split];
+
+    pub const fn as_str(self) -> &'static str {
         match self {
             Via::OneToOne => "one_to_one",
             Via::Merge => "merge",
@@ -106,6 +108,40 @@ impl Candidate {
 /// The winning candidate, by the documented order; `None` when there is none.
 pub fn choose(candidates: &[Candidate]) -> Option<&Candidate> {
     candidates.iter().min_by(|a, b| a.rank().cmp(&b.rank()))
+}
+
+/// `donnee_source_type`: where a row's figures come from, as published:
+/// the code's own (`propre`), its lineage's (`ancienne`, `nouvelle`), or its
+/// famille de métiers' sum (`famille_metiers`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum DonneeSourceType {
+    Propre,
+    Ancienne,
+    Nouvelle,
+    FamilleMetiers,
+}
+
+impl DonneeSourceType {
+    pub const ALL: [DonneeSourceType; 4] = [
+        DonneeSourceType::Propre,
+        DonneeSourceType::Ancienne,
+        DonneeSourceType::Nouvelle,
+        DonneeSourceType::FamilleMetiers,
+    ];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            DonneeSourceType::Propre => "propre",
+            DonneeSourceType::Ancienne => Direction::Ancienne.as_str(),
+            DonneeSourceType::Nouvelle => Direction::Nouvelle.as_str(),
+            DonneeSourceType::FamilleMetiers => "famille_metiers",
+        }
+    }
+
+    /// The value `as_str` writes, read back.
+    pub fn parse(value: &str) -> Option<DonneeSourceType> {
+        Self::ALL.into_iter().find(|t| t.as_str() == value)
+    }
 }
 
 #[cfg(test)]

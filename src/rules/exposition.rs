@@ -18,6 +18,8 @@
 //! come from a source that gives rates without counts); the 12/18/24-month
 //! shares are computed from the counts with the same rounding (half to even).
 
+use crate::rules::codes::CodeType;
+use crate::rules::continuum::DonneeSourceType;
 use crate::rules::rates::{part_autres_situations, percentage};
 
 /// The figures of one row, as the release publishes them.
@@ -79,21 +81,22 @@ pub fn api_taux(f: &OurFigures) -> ApiTaux {
 }
 
 /// The API's word for a code type: `cfd`, `mef11`, `sise`.
-pub fn api_code_type(ours: &str) -> &str {
+pub fn api_code_type(ours: CodeType) -> &'static str {
     match ours {
-        "mef_stat_11" => "mef11",
-        other => other,
+        CodeType::Cfd => "cfd",
+        CodeType::MefStat11 => "mef11",
+        CodeType::Sise => "sise",
     }
 }
 
 /// The API's `donnee_source.type`: `self`, `ancienne` or `nouvelle`. A
 /// common first year's sum of its specialities is the code's own figure at
 /// its level (`self`); our finer word rides along as `type_ij`.
-pub fn api_donnee_source_type(ours: &str) -> &'static str {
+pub fn api_donnee_source_type(ours: DonneeSourceType) -> &'static str {
     match ours {
-        "ancienne" => "ancienne",
-        "nouvelle" => "nouvelle",
-        _ => "self",
+        DonneeSourceType::Ancienne => "ancienne",
+        DonneeSourceType::Nouvelle => "nouvelle",
+        DonneeSourceType::Propre | DonneeSourceType::FamilleMetiers => "self",
     }
 }
 
@@ -171,11 +174,22 @@ mod tests {
 
     #[test]
     fn words() {
-        assert_eq!(api_code_type("mef_stat_11"), "mef11");
-        assert_eq!(api_code_type("cfd"), "cfd");
-        assert_eq!(api_donnee_source_type("propre"), "self");
-        assert_eq!(api_donnee_source_type("famille_metiers"), "self");
-        assert_eq!(api_donnee_source_type("ancienne"), "ancienne");
+        assert_eq!(api_code_type(CodeType::MefStat11), "mef11");
+        assert_eq!(api_code_type(CodeType::Cfd), "cfd");
+        assert_eq!(api_code_type(CodeType::Sise), "sise");
+        assert_eq!(api_donnee_source_type(DonneeSourceType::Propre), "self");
+        assert_eq!(
+            api_donnee_source_type(DonneeSourceType::FamilleMetiers),
+            "self"
+        );
+        assert_eq!(
+            api_donnee_source_type(DonneeSourceType::Ancienne),
+            "ancienne"
+        );
+        assert_eq!(
+            api_donnee_source_type(DonneeSourceType::Nouvelle),
+            "nouvelle"
+        );
     }
 
     #[test]

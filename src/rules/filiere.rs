@@ -26,7 +26,7 @@ impl Filiere {
         Filiere::Superieur,
     ];
 
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             Filiere::Pro => "pro",
             Filiere::Apprentissage => "apprentissage",
@@ -44,6 +44,24 @@ impl Filiere {
         }
     }
 
+    /// The filières whose figures a code type keys: the inverse of
+    /// [`Filiere::code_type`], in `ALL`'s order.
+    pub fn of_code_type(kind: CodeType) -> &'static [Filiere] {
+        match kind {
+            CodeType::Cfd => &[Filiere::Apprentissage],
+            CodeType::MefStat11 => &[Filiere::Pro, Filiere::Agricole],
+            CodeType::Sise => &[Filiere::Superieur],
+        }
+    }
+
+    /// The filière of a code when nothing but its type is known: a CFD is
+    /// apprenticeship, a SISE code higher education, and a MEF_STAT_11 the
+    /// voie scolaire of the Éducation nationale (an agricultural MEF is told
+    /// by its dispositif, [`is_agricole_dispositif`], not by its type).
+    pub fn default_for(kind: CodeType) -> Filiere {
+        Filiere::of_code_type(kind)[0]
+    }
+
     /// Reads the sources' words for a voie or filière: `scolaire`, `pro`,
     /// `voie_pro_sco_educ_nat`, `apprentissage`, `agricole`, `superieur`…
     pub fn parse(value: &str) -> Result<Filiere, String> {
@@ -59,6 +77,14 @@ impl Filiere {
             )),
         }
     }
+}
+
+/// A MEF of the enseignement agricole, from its DISPOSITIF_FORMATION: on the
+/// real N_DISPOSITIF_FORMATION, 270 to 282 are all agricultural (CAP
+/// agricole, BEPA, bac pro agricole, BPA, CSA, CAPA-apprenti); the
+/// Éducation nationale's bac pro are 245 to 247.
+pub fn is_agricole_dispositif(dispositif_formation: &str) -> bool {
+    dispositif_formation.starts_with("27") || dispositif_formation.starts_with("28")
 }
 
 impl fmt::Display for Filiere {
@@ -85,5 +111,31 @@ mod tests {
         assert!(Filiere::parse("alternance").is_err());
         assert_eq!(Filiere::Pro.code_type(), CodeType::MefStat11);
         assert_eq!(Filiere::Apprentissage.code_type(), CodeType::Cfd);
+    }
+
+    #[test]
+    fn code_types_and_filieres_are_inverse() {
+        for f in Filiere::ALL {
+            assert!(Filiere::of_code_type(f.code_type()).contains(&f), "{f}");
+        }
+        for kind in [CodeType::Cfd, CodeType::MefStat11, CodeType::Sise] {
+            for f in Filiere::of_code_type(kind) {
+                assert_eq!(f.code_type(), kind);
+            }
+            assert_eq!(Filiere::default_for(kind).code_type(), kind);
+        }
+        assert_eq!(Filiere::default_for(CodeType::Cfd), Filiere::Apprentissage);
+        assert_eq!(Filiere::default_for(CodeType::MefStat11), Filiere::Pro);
+        assert_eq!(Filiere::default_for(CodeType::Sise), Filiere::Superieur);
+    }
+
+    #[test]
+    fn agricultural_dispositifs() {
+        for d in ["270", "276", "282", "28"] {
+            assert!(is_agricole_dispositif(d), "{d}");
+        }
+        for d in ["245", "246", "247", "500", "", "2", "327", "127"] {
+            assert!(!is_agricole_dispositif(d), "{d}");
+        }
     }
 }

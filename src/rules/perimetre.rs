@@ -41,7 +41,7 @@ impl PerimetreEmploi {
         }
     }
 
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             PerimetreEmploi::Prive => "prive",
             PerimetreEmploi::PrivePublicPartiel => "prive_public_partiel",

@@ -18,6 +18,7 @@
 //! - Label against the national quartiles of the same diploma type: ≥ Q3
 //!   `tres_favorable`, > Q1 `dans_la_moyenne`, else `plutot_difficile`.
 
+use crate::rules::rates::round_half_even;
 use std::cmp::Ordering;
 
 /// A rate kept exact: `numerateur / denominateur`, the divisor positive.
@@ -67,17 +68,6 @@ impl Ratio {
     }
 }
 
-/// `n / d` rounded to the nearest integer, halves to even; `d` > 0.
-fn round_half_even(n: i128, d: i128) -> i64 {
-    let (q, r) = (n.div_euclid(d), n.rem_euclid(d));
-    let rounded = match (2 * r).cmp(&d) {
-        Ordering::Greater => q + 1,
-        Ordering::Equal if q % 2 != 0 => q + 1,
-        _ => q,
-    };
-    i64::try_from(rounded).expect("a percentage fits in 64 bits")
-}
-
 /// Where a formation stands against its reference.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Position {
@@ -102,7 +92,7 @@ impl Position {
         Position::NonClasse,
     ];
 
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             Position::Q1 => "Q1",
             Position::Q2 => "Q2",
@@ -139,7 +129,7 @@ impl HorsQuadrant {
         HorsQuadrant::ReferenceAbsente,
     ];
 
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             HorsQuadrant::EffectifSousSeuil => "effectif_sous_seuil",
             HorsQuadrant::SortantsSousSeuil => "sortants_sous_seuil",
@@ -181,7 +171,7 @@ impl Libelle {
         Libelle::PlutotDifficile,
     ];
 
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             Libelle::TresFavorable => "tres_favorable",
             Libelle::DansLaMoyenne => "dans_la_moyenne",

@@ -62,6 +62,28 @@ pub fn check_devenir_shares(shares: [Option<f64>; 3]) -> Result<(), String> {
     Ok(())
 }
 
+/// `n / d` rounded to the nearest integer, halves to even (`d` > 0): the one
+/// rounding of every figure the tool writes or prints (percentages here,
+/// coverage rates in tenths of a percent, the steering gaps), in exact
+/// integer arithmetic so that a half is a half, whatever floats would do.
+pub fn round_half_even(n: i128, d: i128) -> i64 {
+    assert!(d > 0, "round_half_even divides by a positive number");
+    let (q, r) = (n.div_euclid(d), n.rem_euclid(d));
+    let rounded = match (2 * r).cmp(&d) {
+        std::cmp::Ordering::Greater => q + 1,
+        std::cmp::Ordering::Equal if q % 2 != 0 => q + 1,
+        _ => q,
+    };
+    i64::try_from(rounded).expect("a rounded figure fits in 64 bits")
+}
+
+/// A percentage a source publishes with decimals (`64.04`), as the tool
+/// writes it: a whole number, halves to even (`12.5` → 12). The value is
+/// already a percentage: rounding it again from counts is not possible.
+pub fn round_percent(value: f64) -> i64 {
+    value.round_ties_even() as i64
+}
+
 /// `100 × numerator / denominator`, rounded half to even; `None` when either
 /// is missing or the denominator is 0.
 pub fn percentage(numerator: Option<i64>, denominator: Option<i64>) -> Option<i64> {
@@ -69,15 +91,16 @@ pub fn percentage(numerator: Option<i64>, denominator: Option<i64>) -> Option<i6
     if d <= 0 || n < 0 {
         return None;
     }
-    // Exact integer arithmetic: q = floor(100n / d), r = remainder.
-    let scaled = 100 * n;
-    let (q, r) = (scaled / d, scaled % d);
-    let twice = 2 * r;
-    Some(if twice > d || (twice == d && q % 2 == 1) {
-        q + 1
-    } else {
-        q
-    })
+    Some(round_half_even(100 * i128::from(n), i128::from(d)))
+}
+
+/// `100 × part / whole` with one decimal (a coverage rate: `66.7`), rounded
+/// half to even on the tenth; 0 when `whole` is 0 (nothing to cover).
+pub fn percentage_one_decimal(part: u64, whole: u64) -> f64 {
+    if whole == 0 {
+        return 0.0;
+    }
+    round_half_even(1000 * i128::from(part), i128::from(whole)) as f64 / 10.0
 }
 
 /// `nb_sortant` when the source lacks it: `nb_annee_term − nb_poursuite_etudes`.
@@ -143,6 +166,45 @@ mod tests {
         }
         assert_eq!(percentage(None, Some(10)), None);
         assert_eq!(percentage(Some(1), None), None);
+    }
+
+    #[test]
+    fn rounding_is_exact_and_half_to_even() {
+        for (n, d, expected) in [
+            (5, 2, 2),   // 2.5 → 2
+            (7, 2, 4),   // 3.5 → 4
+            (-5, 2, -2), // −2.5 → −2
+            (-7, 2, -4), // −3.5 → −4
+            (-1, 3, 0),  // −0.33
+            (-2, 3, -1), // −0.67
+            (9, 3, 3),   // exact
+            (0, 7, 0),
+            (1, 1_000_000_000_000, 0),
+        ] {
+            assert_eq!(round_half_even(n, d), expected, "{n}/{d}");
+        }
+    }
+
+    #[test]
+    fn a_source_percentage_rounds_half_to_even() {
+        assert_eq!(round_percent(12.5), 12);
+        assert_eq!(round_percent(13.5), 14);
+        assert_eq!(round_percent(64.04), 64);
+        assert_eq!(round_percent(99.51), 100);
+        assert_eq!(round_percent(0.0), 0);
+    }
+
+    #[test]
+    fn coverage_rates_have_one_decimal_rounded_half_to_even() {
+        assert_eq!(percentage_one_decimal(2, 3), 66.7);
+        assert_eq!(percentage_one_decimal(1, 3), 33.3);
+        // 1/16 = 6.25 %: a half on the tenth goes to the even tenth (6.2);
+        // the float rounding used before gave 6.3 (half away from zero).
+        assert_eq!(percentage_one_decimal(1, 16), 6.2);
+        assert_eq!(percentage_one_decimal(3, 16), 18.8); // 18.75 → 18.8
+        assert_eq!(percentage_one_decimal(5, 5), 100.0);
+        assert_eq!(percentage_one_decimal(0, 0), 0.0);
+        assert_eq!(percentage_one_decimal(0, 9), 0.0);
     }
 
     #[test]

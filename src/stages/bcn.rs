@@ -125,53 +125,18 @@ pub struct Referentiel {
     pub summary: BcnSummary,
 }
 
-/// Builds the formation referential from the staged BCN.
+/// Builds the formation referential from the staged BCN: one row per CFD
+/// (N_, then V_ and ENQUETE_51 for the codes N_ lacks), per MEF_STAT_11 and
+/// per SISE code, with the accounts of every table read.
 pub fn build_referentiel(bcn: &Bcn) -> Referentiel {
-    let mut rejects = Vec::new();
-    let mut accounts = Vec::new();
-
-    // CFDs: N_ first, then the tables that only add codes N_ lacks.
-    let mut cfds: BTreeMap<&str, &FormationDiplome> = BTreeMap::new();
-    for (table, rows) in [
-        (BcnTable::NFormationDiplome, &bcn.formations_n),
-        (BcnTable::VFormationDiplome, &bcn.formations_v),
-        (
-            BcnTable::NFormationDiplomeEnquete51,
-            &bcn.formations_enquete_51,
-        ),
-    ] {
-        if !bcn.inputs.iter().any(|i| i.table == table.name()) {
-            continue;
-        }
-        let mut account = TableAccount {
-            table: table.name().to_string(),
-            rows_read: rows.len(),
-            ..TableAccount::default()
-        };
-        let mut seen_here: HashMap<&str, u64> = HashMap::new();
-        for f in rows {
-            if let Some(first) = seen_here.get(f.cfd.as_str()) {
-                account.rows_rejected += 1;
-                rejects.push(Reject {
-                    table: table.name().to_string(),
-                    line: f.position,
-                    code: f.cfd.clone(),
-                    reason: format!("duplicate FORMATION_DIPLOME: line {first} kept"),
-                });
-                continue;
-            }
-            seen_here.insert(&f.cfd, f.position);
-            if cfds.contains_key(f.cfd.as_str()) {
-                account.rows_merged += 1;
-            } else {
-                cfds.insert(&f.cfd, f);
-                account.rows_written += 1;
-            }
-        }
-        accounts.push(account);
-    }
-
-    let niveaux: HashMap<&str, (&str, &str)> = bcn
+    let mut b = Build {
+        bcn,
+        rejects: Vec::new(),
+        accounts: Vec::new(),
+        formations: Vec::new(),
+    };
+    let cfds = b.cfds();
+    let niveaux: Niveaux = bcn
         .niveaux
         .iter()
         .map(|n| {
@@ -182,264 +147,364 @@ pub fn build_referentiel(bcn: &Bcn) -> Referentiel {
         })
         .collect();
     let familles = Familles::build(bcn);
-    rejects.extend(familles.rejects.iter().cloned());
+    b.rejects.extend(familles.rejects.iter().cloned());
+    b.cfd_rows(&cfds, &niveaux, &familles);
+    b.mef_rows(&cfds, &niveaux, &familles);
+    b.sise_rows();
+    b.lookup_accounts(&familles);
+    b.staging_rejects();
+    b.finish(&familles)
+}
 
-    let mut formations = Vec::new();
-    for f in cfds.values() {
-        let (type_diplome, libelle_niveau) = niveaux
-            .get(f.niveau_formation_diplome.as_str())
-            .copied()
-            .unwrap_or(("", ""));
-        let (niveau, libelle_niveau_diplome) = niveau_diplome(&f.cfd).unwrap_or(("", ""));
-        let famille = familles.columns(&f.cfd);
-        formations.push(FormationReferentiel {
-            code_certification: f.cfd.clone(),
-            code_certification_type: CodeType::Cfd,
-            code_formation_diplome: f.cfd.clone(),
-            mef: String::new(),
-            dispositif_formation: String::new(),
-            libelle: libelle_cfd(f),
-            libelle_long: f.libelle_long.clone(),
-            niveau_formation_diplome: f.niveau_formation_diplome.clone(),
-            libelle_niveau_formation_diplome: libelle_niveau.to_string(),
-            type_diplome: type_diplome.to_string(),
-            niveau_diplome: niveau.to_string(),
-            libelle_niveau_diplome: libelle_niveau_diplome.to_string(),
-            date_ouverture: f.date_ouverture,
-            date_fermeture: f.date_fermeture,
-            date_premiere_session: f.date_premiere_session,
-            date_derniere_session: f.date_derniere_session,
-            duree_dispositif: None,
-            annee_dispositif: None,
-            famille_metiers_code: famille.code,
-            famille_metiers_libelle: famille.libelle,
-            familles_metiers_codes: famille.codes,
-            famille_metiers_code_spec_pro: famille.code_spec_pro,
-            seconde_commune: familles.is_commune_cfd(&f.cfd),
-            source_table: f.table.name(),
-        });
+/// A referential being built: its rows, its rejects, the accounts of the
+/// tables read so far.
+struct Build<'a> {
+    bcn: &'a Bcn,
+    rejects: Vec<Reject>,
+    accounts: Vec<TableAccount>,
+    formations: Vec<FormationReferentiel>,
+}
+
+/// NIVEAU_FORMATION_DIPLOME → (short label, long label).
+type Niveaux<'a> = HashMap<&'a str, (&'a str, &'a str)>;
+
+impl<'a> Build<'a> {
+    /// The CFDs: N_ first, then the tables that only add codes N_ lacks.
+    fn cfds(&mut self) -> BTreeMap<&'a str, &'a FormationDiplome> {
+        let bcn = self.bcn;
+        let mut cfds: BTreeMap<&str, &FormationDiplome> = BTreeMap::new();
+        for (table, rows) in [
+            (BcnTable::NFormationDiplome, &bcn.formations_n),
+            (BcnTable::VFormationDiplome, &bcn.formations_v),
+            (
+                BcnTable::NFormationDiplomeEnquete51,
+                &bcn.formations_enquete_51,
+            ),
+        ] {
+            if !bcn.inputs.iter().any(|i| i.table == table.name()) {
+                continue;
+            }
+            let mut account = TableAccount {
+                table: table.name().to_string(),
+                rows_read: rows.len(),
+                ..TableAccount::default()
+            };
+            let mut seen_here: HashMap<&str, u64> = HashMap::new();
+            for f in rows {
+                if let Some(first) = seen_here.get(f.cfd.as_str()) {
+                    account.rows_rejected += 1;
+                    self.rejects.push(Reject {
+                        table: table.name().to_string(),
+                        line: f.position,
+                        code: f.cfd.clone(),
+                        reason: format!("duplicate FORMATION_DIPLOME: line {first} kept"),
+                    });
+                    continue;
+                }
+                seen_here.insert(&f.cfd, f.position);
+                if cfds.contains_key(f.cfd.as_str()) {
+                    account.rows_merged += 1;
+                } else {
+                    cfds.insert(&f.cfd, f);
+                    account.rows_written += 1;
+                }
+            }
+            self.accounts.push(account);
+        }
+
+        cfds
     }
 
-    // MEF_STAT_11: one row per code; a code on several N_MEF rows keeps one.
-    if bcn.inputs.iter().any(|i| i.table == BcnTable::NMef.name()) {
-        let mut account = TableAccount {
-            table: BcnTable::NMef.name().to_string(),
-            rows_read: bcn.mefs.len(),
-            ..TableAccount::default()
-        };
-        let mut by_code: BTreeMap<&str, Vec<&Mef>> = BTreeMap::new();
-        for m in &bcn.mefs {
-            by_code.entry(&m.mef_stat_11).or_default().push(m);
-        }
-        for (code, candidates) in by_code {
-            let kept = pick_mef(&candidates);
-            for other in candidates.iter().filter(|m| m.position != kept.position) {
-                account.rows_rejected += 1;
-                rejects.push(Reject {
-                    table: BcnTable::NMef.name().to_string(),
-                    line: other.position,
-                    code: code.to_string(),
-                    reason: format!(
-                        "duplicate MEF_STAT_11: line {} (MEF {}) kept, being open or opened later",
-                        kept.position, kept.mef
-                    ),
-                });
-            }
-            account.rows_written += 1;
-            let cfd = cfds.get(kept.cfd.as_str()).copied();
-            let niveau_code = cfd
-                .map(|f| f.niveau_formation_diplome.clone())
-                .unwrap_or_else(|| kept.cfd[..3].to_string());
+    fn cfd_rows(
+        &mut self,
+        cfds: &BTreeMap<&str, &FormationDiplome>,
+        niveaux: &Niveaux,
+        familles: &Familles,
+    ) {
+        for f in cfds.values() {
             let (type_diplome, libelle_niveau) = niveaux
-                .get(niveau_code.as_str())
+                .get(f.niveau_formation_diplome.as_str())
                 .copied()
                 .unwrap_or(("", ""));
-            let (niveau, libelle_niveau_diplome) = niveau_diplome(&kept.cfd).unwrap_or(("", ""));
-            let famille = familles.columns(&kept.cfd);
-            let seconde_commune = candidates
-                .iter()
-                .any(|m| familles.is_commune_mef(&kept.cfd, &m.mef, kept.annee_dispositif));
-            formations.push(FormationReferentiel {
-                code_certification: code.to_string(),
-                code_certification_type: CodeType::MefStat11,
-                code_formation_diplome: kept.cfd.clone(),
-                mef: kept.mef.clone(),
-                dispositif_formation: kept.dispositif_formation.clone(),
-                libelle: kept.libelle_long.clone(),
-                libelle_long: cfd.map(|f| f.libelle_long.clone()).unwrap_or_default(),
-                niveau_formation_diplome: niveau_code,
+            let (niveau, libelle_niveau_diplome) = niveau_diplome(&f.cfd).unwrap_or(("", ""));
+            let famille = familles.columns(&f.cfd);
+            self.formations.push(FormationReferentiel {
+                code_certification: f.cfd.clone(),
+                code_certification_type: CodeType::Cfd,
+                code_formation_diplome: f.cfd.clone(),
+                mef: String::new(),
+                dispositif_formation: String::new(),
+                libelle: libelle_cfd(f),
+                libelle_long: f.libelle_long.clone(),
+                niveau_formation_diplome: f.niveau_formation_diplome.clone(),
                 libelle_niveau_formation_diplome: libelle_niveau.to_string(),
                 type_diplome: type_diplome.to_string(),
                 niveau_diplome: niveau.to_string(),
                 libelle_niveau_diplome: libelle_niveau_diplome.to_string(),
-                date_ouverture: kept.date_ouverture,
-                date_fermeture: kept.date_fermeture,
-                date_premiere_session: cfd.and_then(|f| f.date_premiere_session),
-                date_derniere_session: cfd.and_then(|f| f.date_derniere_session),
-                duree_dispositif: kept.duree_dispositif,
-                annee_dispositif: kept.annee_dispositif,
+                date_ouverture: f.date_ouverture,
+                date_fermeture: f.date_fermeture,
+                date_premiere_session: f.date_premiere_session,
+                date_derniere_session: f.date_derniere_session,
+                duree_dispositif: None,
+                annee_dispositif: None,
                 famille_metiers_code: famille.code,
                 famille_metiers_libelle: famille.libelle,
                 familles_metiers_codes: famille.codes,
                 famille_metiers_code_spec_pro: famille.code_spec_pro,
-                seconde_commune,
-                source_table: BcnTable::NMef.name(),
+                seconde_commune: familles.is_commune_cfd(&f.cfd),
+                source_table: f.table.name(),
             });
         }
-        accounts.push(account);
     }
 
-    // SISE codes (higher education), when N_DIPLOME_SISE is given.
-    if bcn
-        .inputs
-        .iter()
-        .any(|i| i.table == BcnTable::NDiplomeSise.name())
-    {
-        let types: HashMap<&str, (&str, &str)> = bcn
-            .types_diplome_sise
-            .iter()
-            .map(|t| {
-                (
-                    t.type_diplome_sise.as_str(),
-                    (t.libelle_court.as_str(), t.libelle_long.as_str()),
-                )
-            })
-            .collect();
-        let mut account = TableAccount {
-            table: BcnTable::NDiplomeSise.name().to_string(),
-            rows_read: bcn.diplomes_sise.len(),
-            ..TableAccount::default()
-        };
-        let mut seen: HashMap<&str, u64> = HashMap::new();
-        for d in &bcn.diplomes_sise {
-            if let Some(first) = seen.get(d.sise.as_str()) {
-                account.rows_rejected += 1;
-                rejects.push(Reject {
-                    table: BcnTable::NDiplomeSise.name().to_string(),
-                    line: d.position,
-                    code: d.sise.clone(),
-                    reason: format!("duplicate DIPLOME_SISE: line {first} kept"),
-                });
-                continue;
+    /// MEF_STAT_11: one row per code; a code on several N_MEF rows keeps one.
+    fn mef_rows(
+        &mut self,
+        cfds: &BTreeMap<&str, &FormationDiplome>,
+        niveaux: &Niveaux,
+        familles: &Familles,
+    ) {
+        let bcn = self.bcn;
+        if bcn.inputs.iter().any(|i| i.table == BcnTable::NMef.name()) {
+            let mut account = TableAccount {
+                table: BcnTable::NMef.name().to_string(),
+                rows_read: bcn.mefs.len(),
+                ..TableAccount::default()
+            };
+            let mut by_code: BTreeMap<&str, Vec<&Mef>> = BTreeMap::new();
+            for m in &bcn.mefs {
+                by_code.entry(&m.mef_stat_11).or_default().push(m);
             }
-            seen.insert(&d.sise, d.position);
-            account.rows_written += 1;
-            let (court, long) = types
-                .get(d.type_diplome_sise.as_str())
-                .copied()
-                .unwrap_or(("", ""));
-            formations.push(FormationReferentiel {
-                code_certification: d.sise.clone(),
-                code_certification_type: CodeType::Sise,
-                code_formation_diplome: String::new(),
-                mef: String::new(),
-                dispositif_formation: String::new(),
-                libelle: d.libelle.clone(),
-                libelle_long: d.libelle.clone(),
-                niveau_formation_diplome: d.type_diplome_sise.clone(),
-                libelle_niveau_formation_diplome: long.to_string(),
-                type_diplome: court.to_string(),
-                niveau_diplome: String::new(),
-                libelle_niveau_diplome: String::new(),
-                date_ouverture: d.date_ouverture,
-                date_fermeture: d.date_fermeture,
-                date_premiere_session: None,
-                date_derniere_session: None,
-                duree_dispositif: None,
-                annee_dispositif: None,
-                famille_metiers_code: String::new(),
-                famille_metiers_libelle: String::new(),
-                familles_metiers_codes: String::new(),
-                famille_metiers_code_spec_pro: String::new(),
-                seconde_commune: false,
-                source_table: BcnTable::NDiplomeSise.name(),
-            });
+            for (code, candidates) in by_code {
+                let kept = pick_mef(&candidates);
+                for other in candidates.iter().filter(|m| m.position != kept.position) {
+                    account.rows_rejected += 1;
+                    self.rejects.push(Reject {
+                        table: BcnTable::NMef.name().to_string(),
+                        line: other.position,
+                        code: code.to_string(),
+                        reason: format!(
+                        "duplicate MEF_STAT_11: line {} (MEF {}) kept, being open or opened later",
+                        kept.position, kept.mef
+                    ),
+                    });
+                }
+                account.rows_written += 1;
+                let cfd = cfds.get(kept.cfd.as_str()).copied();
+                let niveau_code = cfd
+                    .map(|f| f.niveau_formation_diplome.clone())
+                    .unwrap_or_else(|| kept.cfd[..3].to_string());
+                let (type_diplome, libelle_niveau) = niveaux
+                    .get(niveau_code.as_str())
+                    .copied()
+                    .unwrap_or(("", ""));
+                let (niveau, libelle_niveau_diplome) =
+                    niveau_diplome(&kept.cfd).unwrap_or(("", ""));
+                let famille = familles.columns(&kept.cfd);
+                let seconde_commune = candidates
+                    .iter()
+                    .any(|m| familles.is_commune_mef(&kept.cfd, &m.mef, kept.annee_dispositif));
+                self.formations.push(FormationReferentiel {
+                    code_certification: code.to_string(),
+                    code_certification_type: CodeType::MefStat11,
+                    code_formation_diplome: kept.cfd.clone(),
+                    mef: kept.mef.clone(),
+                    dispositif_formation: kept.dispositif_formation.clone(),
+                    libelle: kept.libelle_long.clone(),
+                    libelle_long: cfd.map(|f| f.libelle_long.clone()).unwrap_or_default(),
+                    niveau_formation_diplome: niveau_code,
+                    libelle_niveau_formation_diplome: libelle_niveau.to_string(),
+                    type_diplome: type_diplome.to_string(),
+                    niveau_diplome: niveau.to_string(),
+                    libelle_niveau_diplome: libelle_niveau_diplome.to_string(),
+                    date_ouverture: kept.date_ouverture,
+                    date_fermeture: kept.date_fermeture,
+                    date_premiere_session: cfd.and_then(|f| f.date_premiere_session),
+                    date_derniere_session: cfd.and_then(|f| f.date_derniere_session),
+                    duree_dispositif: kept.duree_dispositif,
+                    annee_dispositif: kept.annee_dispositif,
+                    famille_metiers_code: famille.code,
+                    famille_metiers_libelle: famille.libelle,
+                    familles_metiers_codes: famille.codes,
+                    famille_metiers_code_spec_pro: famille.code_spec_pro,
+                    seconde_commune,
+                    source_table: BcnTable::NMef.name(),
+                });
+            }
+            self.accounts.push(account);
         }
-        accounts.push(account);
     }
 
-    for (table, rows) in [
-        (BcnTable::NNiveauFormationDiplome, bcn.niveaux.len()),
-        (BcnTable::NTypeDiplomeSise, bcn.types_diplome_sise.len()),
-        (BcnTable::NGroupeFormation, bcn.groupes.len()),
-        (BcnTable::NLienFormationGroupe, bcn.liens_groupe.len()),
-        (BcnTable::NFamilleMetierSpecPro, bcn.familles_spec_pro.len()),
-    ] {
-        if bcn.inputs.iter().any(|i| i.table == table.name()) {
-            accounts.push(TableAccount {
-                table: table.name().to_string(),
-                rows_read: rows,
-                rows_used_as_lookup: rows,
+    /// SISE codes (higher education), when N_DIPLOME_SISE is given.
+    fn sise_rows(&mut self) {
+        let bcn = self.bcn;
+        if bcn
+            .inputs
+            .iter()
+            .any(|i| i.table == BcnTable::NDiplomeSise.name())
+        {
+            let types: HashMap<&str, (&str, &str)> = bcn
+                .types_diplome_sise
+                .iter()
+                .map(|t| {
+                    (
+                        t.type_diplome_sise.as_str(),
+                        (t.libelle_court.as_str(), t.libelle_long.as_str()),
+                    )
+                })
+                .collect();
+            let mut account = TableAccount {
+                table: BcnTable::NDiplomeSise.name().to_string(),
+                rows_read: bcn.diplomes_sise.len(),
+                ..TableAccount::default()
+            };
+            let mut seen: HashMap<&str, u64> = HashMap::new();
+            for d in &bcn.diplomes_sise {
+                if let Some(first) = seen.get(d.sise.as_str()) {
+                    account.rows_rejected += 1;
+                    self.rejects.push(Reject {
+                        table: BcnTable::NDiplomeSise.name().to_string(),
+                        line: d.position,
+                        code: d.sise.clone(),
+                        reason: format!("duplicate DIPLOME_SISE: line {first} kept"),
+                    });
+                    continue;
+                }
+                seen.insert(&d.sise, d.position);
+                account.rows_written += 1;
+                let (court, long) = types
+                    .get(d.type_diplome_sise.as_str())
+                    .copied()
+                    .unwrap_or(("", ""));
+                self.formations.push(FormationReferentiel {
+                    code_certification: d.sise.clone(),
+                    code_certification_type: CodeType::Sise,
+                    code_formation_diplome: String::new(),
+                    mef: String::new(),
+                    dispositif_formation: String::new(),
+                    libelle: d.libelle.clone(),
+                    libelle_long: d.libelle.clone(),
+                    niveau_formation_diplome: d.type_diplome_sise.clone(),
+                    libelle_niveau_formation_diplome: long.to_string(),
+                    type_diplome: court.to_string(),
+                    niveau_diplome: String::new(),
+                    libelle_niveau_diplome: String::new(),
+                    date_ouverture: d.date_ouverture,
+                    date_fermeture: d.date_fermeture,
+                    date_premiere_session: None,
+                    date_derniere_session: None,
+                    duree_dispositif: None,
+                    annee_dispositif: None,
+                    famille_metiers_code: String::new(),
+                    famille_metiers_libelle: String::new(),
+                    familles_metiers_codes: String::new(),
+                    famille_metiers_code_spec_pro: String::new(),
+                    seconde_commune: false,
+                    source_table: BcnTable::NDiplomeSise.name(),
+                });
+            }
+            self.accounts.push(account);
+        }
+    }
+
+    /// The tables read as lookups only.
+    fn lookup_accounts(&mut self, familles: &Familles) {
+        let bcn = self.bcn;
+        for (table, rows) in [
+            (BcnTable::NNiveauFormationDiplome, bcn.niveaux.len()),
+            (BcnTable::NTypeDiplomeSise, bcn.types_diplome_sise.len()),
+            (BcnTable::NGroupeFormation, bcn.groupes.len()),
+            (BcnTable::NLienFormationGroupe, bcn.liens_groupe.len()),
+            (BcnTable::NFamilleMetierSpecPro, bcn.familles_spec_pro.len()),
+        ] {
+            if bcn.inputs.iter().any(|i| i.table == table.name()) {
+                self.accounts.push(TableAccount {
+                    table: table.name().to_string(),
+                    rows_read: rows,
+                    rows_used_as_lookup: rows,
+                    ..TableAccount::default()
+                });
+            }
+        }
+        if bcn
+            .inputs
+            .iter()
+            .any(|i| i.table == BcnTable::NLienMefFamilleMetier.name())
+        {
+            self.accounts.push(TableAccount {
+                table: BcnTable::NLienMefFamilleMetier.name().to_string(),
+                rows_read: bcn.liens_mef_famille.len(),
+                rows_used_as_lookup: familles.liens_mef_taken,
+                rows_rejected: familles.rejects.len(),
                 ..TableAccount::default()
             });
         }
     }
-    if bcn
-        .inputs
-        .iter()
-        .any(|i| i.table == BcnTable::NLienMefFamilleMetier.name())
-    {
-        accounts.push(TableAccount {
-            table: BcnTable::NLienMefFamilleMetier.name().to_string(),
-            rows_read: bcn.liens_mef_famille.len(),
-            rows_used_as_lookup: familles.liens_mef_taken,
-            rows_rejected: familles.rejects.len(),
-            ..TableAccount::default()
-        });
-    }
 
-    // Rows the staging set aside (a malformed key…): rejected, with their reason.
-    for r in &bcn.rejects {
-        if let Some(account) = accounts.iter_mut().find(|a| a.table == r.table.name()) {
-            account.rows_read += 1;
-            account.rows_rejected += 1;
+    /// Rows the staging set aside (a malformed key…): rejected, with their reason.
+    fn staging_rejects(&mut self) {
+        let bcn = self.bcn;
+        for r in &bcn.rejects {
+            if let Some(account) = self.accounts.iter_mut().find(|a| a.table == r.table.name()) {
+                account.rows_read += 1;
+                account.rows_rejected += 1;
+            }
+            self.rejects.push(Reject {
+                table: r.table.name().to_string(),
+                line: r.line,
+                code: r.code.clone(),
+                reason: r.reason.clone(),
+            });
         }
-        rejects.push(Reject {
-            table: r.table.name().to_string(),
-            line: r.line,
-            code: r.code.clone(),
-            reason: r.reason.clone(),
-        });
     }
 
-    formations.sort_by(|a, b| {
-        (a.code_certification_type, &a.code_certification)
-            .cmp(&(b.code_certification_type, &b.code_certification))
-    });
-    rejects.sort_by(|a, b| (&a.table, a.line).cmp(&(&b.table, b.line)));
-    let count = |t: CodeType| {
-        formations
-            .iter()
-            .filter(|f| f.code_certification_type == t)
-            .count()
-    };
-    let (tables_found, tables_missing) = completeness::check_tables(bcn);
-    let summary = BcnSummary {
-        codes: formations.len(),
-        codes_cfd: count(CodeType::Cfd),
-        codes_mef_stat_11: count(CodeType::MefStat11),
-        codes_sise: count(CodeType::Sise),
-        codes_with_famille_metiers: formations
-            .iter()
-            .filter(|f| !f.famille_metiers_code.is_empty())
-            .count(),
-        familles_metiers: familles.used(),
-        codes_seconde_commune: formations.iter().filter(|f| f.seconde_commune).count(),
-        codes_in_several_familles: formations
-            .iter()
-            .filter(|f| f.familles_metiers_codes.contains('|'))
-            .count(),
-        liens_famille_temp_taken: familles.liens_mef_temp_taken,
-        familles_spec_pro_sans_groupe: familles.spec_pro_sans_groupe.clone(),
-        rows_rejected: rejects.len(),
-        tables: accounts,
-        tables_found,
-        tables_missing,
-    };
-    Referentiel {
-        formations,
-        rejects,
-        summary,
+    /// Sorted rows and rejects, and the summary.
+    fn finish(self, familles: &Familles) -> Referentiel {
+        let Build {
+            bcn,
+            mut rejects,
+            accounts,
+            mut formations,
+        } = self;
+        formations.sort_by(|a, b| {
+            (a.code_certification_type, &a.code_certification)
+                .cmp(&(b.code_certification_type, &b.code_certification))
+        });
+        rejects.sort_by(|a, b| (&a.table, a.line).cmp(&(&b.table, b.line)));
+        let count = |t: CodeType| {
+            formations
+                .iter()
+                .filter(|f| f.code_certification_type == t)
+                .count()
+        };
+        let (tables_found, tables_missing) = completeness::check_tables(bcn);
+        let summary = BcnSummary {
+            codes: formations.len(),
+            codes_cfd: count(CodeType::Cfd),
+            codes_mef_stat_11: count(CodeType::MefStat11),
+            codes_sise: count(CodeType::Sise),
+            codes_with_famille_metiers: formations
+                .iter()
+                .filter(|f| !f.famille_metiers_code.is_empty())
+                .count(),
+            familles_metiers: familles.used(),
+            codes_seconde_commune: formations.iter().filter(|f| f.seconde_commune).count(),
+            codes_in_several_familles: formations
+                .iter()
+                .filter(|f| f.familles_metiers_codes.contains('|'))
+                .count(),
+            liens_famille_temp_taken: familles.liens_mef_temp_taken,
+            familles_spec_pro_sans_groupe: familles.spec_pro_sans_groupe.clone(),
+            rows_rejected: rejects.len(),
+            tables: accounts,
+            tables_found,
+            tables_missing,
+        };
+        Referentiel {
+            formations,
+            rejects,
+            summary,
+        }
     }
 }
 

@@ -17,7 +17,7 @@
 //! dropped. Links to codes absent from the table are kept and flagged. Nothing
 //! here depends on row order: lineage ids are the smallest code of the lineage.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
 use std::time::Instant;
 
@@ -27,140 +27,11 @@ use crate::rules::codes::CodeType;
 use crate::stages::{OutputFile, StageContext, StageReport};
 use crate::staging::bcn::{load_bcn, Bcn, BcnScope, Mef};
 
-/// How a link relates its two ends to the rest of the graph.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum LinkType {
-    /// The old code has one successor and the new code one predecessor.
-    OneToOne,
-    /// The old code has several successors; the new code one predecessor.
-    Split,
-    /// The new code has several predecessors; the old code one successor.
-    Merge,
-    ManyToMany,
-}
+mod graph;
+mod model;
 
-impl LinkType {
-    pub fn classify(successors_of_old: usize, predecessors_of_new: usize) -> LinkType {
-        match (successors_of_old > 1, predecessors_of_new > 1) {
-            (false, false) => LinkType::OneToOne,
-            (true, false) => LinkType::Split,
-            (false, true) => LinkType::Merge,
-            (true, true) => LinkType::ManyToMany,
-        }
-    }
-
-    pub const ALL: [LinkType; 4] = [
-        LinkType::OneToOne,
-        LinkType::Split,
-        LinkType::Merge,
-        LinkType::ManyToMany,
-    ];
-
-    /// The value `as_str` writes, read back.
-    pub fn parse(value: &str) -> Option<LinkType> {
-        Self::ALL.into_iter().find(|t| t.as_str() == value)
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            LinkType::OneToOne => "one_to_one",
-            LinkType::Split => "split",
-            LinkType::Merge => "merge",
-            LinkType::ManyToMany => "many_to_many",
-        }
-    }
-}
-
-/// Who declared a link.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Declaration {
-    /// The old code lists the new one in its NOUVEAU_DIPLOME_n.
-    pub by_ancien: bool,
-    /// The new code lists the old one in its ANCIEN_DIPLOME_n.
-    pub by_nouveau: bool,
-}
-
-impl Declaration {
-    pub fn declared_by(self) -> &'static str {
-        match (self.by_ancien, self.by_nouveau) {
-            (true, true) => "both",
-            (true, false) => "ancien",
-            (false, true) => "nouveau",
-            (false, false) => "projected",
-        }
-    }
-
-    pub fn is_one_sided(self) -> bool {
-        self.by_ancien != self.by_nouveau
-    }
-}
-
-/// A MEF link's reason to exist.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum MefRule {
-    /// Each CFD of the link has a single MEF_STAT_11.
-    SingleMef,
-    /// Same DISPOSITIF_FORMATION and same first 4 characters of MEF_STAT_11.
-    SameDispositif,
-}
-
-impl MefRule {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            MefRule::SingleMef => "single_mef",
-            MefRule::SameDispositif => "same_dispositif_and_prefix",
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct Link {
-    pub code_type: CodeType,
-    pub ancien: String,
-    pub nouveau: String,
-    pub declaration: Declaration,
-    pub link_type: LinkType,
-    pub ancien_in_bcn: bool,
-    pub nouveau_in_bcn: bool,
-    /// One end is not a well-formed code (the real file has truncated ones).
-    pub malformed_code: bool,
-    pub lineage_id: String,
-    /// For a MEF link: the CFD link it was projected from, and the rule used.
-    pub via_cfd: Option<(String, String, MefRule)>,
-}
-
-/// One ancestor or descendant of a code.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Relative {
-    pub code_type: CodeType,
-    pub code: String,
-    pub lineage_id: String,
-    pub relation: Relation,
-    pub related_code: String,
-    /// Revisions between the two codes, along the shortest path.
-    pub hops: u32,
-    /// The path is made of one-to-one links only (the reference system's
-    /// strict continuum follows only these).
-    pub one_to_one_path: bool,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Relation {
-    /// The related code is older (a predecessor, or one of its predecessors).
-    Ancestor,
-    /// The related code is newer.
-    Descendant,
-}
-
-impl Relation {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Relation::Ancestor => "ancetre",
-            Relation::Descendant => "descendant",
-        }
-    }
-}
+use graph::Graph;
+pub use model::{Declaration, Link, LinkType, MefRule, Relation, Relative};
 
 /// `continuum_summary.json`: exactly these keys (issue 2).
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -388,146 +259,6 @@ fn project_mefs(cfd_links: &[Link], mefs: &[Mef]) -> (MefPairs, usize) {
     (pairs, unresolved)
 }
 
-/// A directed graph of codes, with its weakly connected components.
-struct Graph {
-    successors: BTreeMap<String, BTreeSet<String>>,
-    predecessors: BTreeMap<String, BTreeSet<String>>,
-    /// Code → lineage id (the smallest code of its component).
-    component_of: BTreeMap<String, String>,
-    component_sizes: BTreeMap<String, usize>,
-}
-
-impl Graph {
-    fn new(edges: impl Iterator<Item = (String, String)>) -> Graph {
-        let mut successors: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-        let mut predecessors: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-        for (old, new) in edges {
-            successors
-                .entry(old.clone())
-                .or_default()
-                .insert(new.clone());
-            predecessors.entry(new).or_default().insert(old);
-        }
-        let mut graph = Graph {
-            successors,
-            predecessors,
-            component_of: BTreeMap::new(),
-            component_sizes: BTreeMap::new(),
-        };
-        graph.find_components();
-        graph
-    }
-
-    fn nodes(&self) -> impl Iterator<Item = &str> {
-        self.successors
-            .keys()
-            .chain(self.predecessors.keys())
-            .map(String::as_str)
-            .collect::<BTreeSet<_>>()
-            .into_iter()
-    }
-
-    fn neighbours<'a>(&'a self, code: &str) -> impl Iterator<Item = &'a String> {
-        self.successors
-            .get(code)
-            .into_iter()
-            .flatten()
-            .chain(self.predecessors.get(code).into_iter().flatten())
-    }
-
-    /// Weakly connected components; nodes are visited in sorted order, so the
-    /// first node reached of a component is its smallest code: its id.
-    fn find_components(&mut self) {
-        let nodes: Vec<String> = self.nodes().map(str::to_string).collect();
-        let mut component_of = BTreeMap::new();
-        let mut sizes = BTreeMap::new();
-        for start in &nodes {
-            if component_of.contains_key(start) {
-                continue;
-            }
-            let id = format!("L-{start}");
-            let mut queue = VecDeque::from([start.clone()]);
-            component_of.insert(start.clone(), id.clone());
-            let mut size = 0;
-            while let Some(code) = queue.pop_front() {
-                size += 1;
-                for next in self.neighbours(&code) {
-                    if !component_of.contains_key(next) {
-                        component_of.insert(next.clone(), id.clone());
-                        queue.push_back(next.clone());
-                    }
-                }
-            }
-            sizes.insert(id, size);
-        }
-        self.component_of = component_of;
-        self.component_sizes = sizes;
-    }
-
-    fn lineage_id(&self, code: &str) -> &str {
-        self.component_of
-            .get(code)
-            .map(String::as_str)
-            .expect("every linked code has a component")
-    }
-
-    fn link_type(&self, old: &str, new: &str) -> LinkType {
-        let out = self.successors.get(old).map_or(0, BTreeSet::len);
-        let inn = self.predecessors.get(new).map_or(0, BTreeSet::len);
-        LinkType::classify(out, inn)
-    }
-
-    fn is_one_to_one(&self, old: &str, new: &str) -> bool {
-        self.link_type(old, new) == LinkType::OneToOne
-    }
-
-    /// Every (code, relative) pair, by breadth-first search in each direction.
-    fn relatives(&self, code_type: CodeType) -> Vec<Relative> {
-        let mut out = Vec::new();
-        for code in self.nodes() {
-            let lineage_id = self.lineage_id(code).to_string();
-            for relation in [Relation::Ancestor, Relation::Descendant] {
-                let step = |c: &str| -> Vec<String> {
-                    let next = match relation {
-                        Relation::Ancestor => self.predecessors.get(c),
-                        Relation::Descendant => self.successors.get(c),
-                    };
-                    next.into_iter().flatten().cloned().collect()
-                };
-                // hops and whether the code was reached through one-to-one links only.
-                let mut seen: BTreeMap<String, (u32, bool)> = BTreeMap::new();
-                let mut queue = VecDeque::from([(code.to_string(), 0u32, true)]);
-                while let Some((current, hops, strict)) = queue.pop_front() {
-                    for next in step(&current) {
-                        if next == code || seen.contains_key(&next) {
-                            continue;
-                        }
-                        let one_to_one = match relation {
-                            Relation::Ancestor => self.is_one_to_one(&next, &current),
-                            Relation::Descendant => self.is_one_to_one(&current, &next),
-                        };
-                        let strict_next = strict && one_to_one;
-                        seen.insert(next.clone(), (hops + 1, strict_next));
-                        queue.push_back((next, hops + 1, strict_next));
-                    }
-                }
-                for (related, (hops, strict)) in seen {
-                    out.push(Relative {
-                        code_type,
-                        code: code.to_string(),
-                        lineage_id: lineage_id.clone(),
-                        relation,
-                        related_code: related,
-                        hops,
-                        one_to_one_path: strict,
-                    });
-                }
-            }
-        }
-        out
-    }
-}
-
 /// The `continuum_links` output table.
 pub fn links_table(links: &[Link]) -> OutTable {
     let mut t = OutTable::new("continuum_links");
@@ -659,6 +390,22 @@ pub fn run(bcn_dir: &Path, ctx: &StageContext) -> Result<StageReport> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn enum_values_read_back_and_declarations_are_listed() {
+        for r in Relation::ALL {
+            assert_eq!(Relation::parse(r.as_str()), Some(r));
+        }
+        assert_eq!(Relation::parse("ancestor"), None);
+        for (by_ancien, by_nouveau) in [(true, true), (true, false), (false, true), (false, false)]
+        {
+            let d = Declaration {
+                by_ancien,
+                by_nouveau,
+            };
+            assert!(Declaration::DECLARED_BY.contains(&d.declared_by()));
+        }
+    }
     use crate::staging::bcn::{BcnTable, FormationDiplome};
 
     fn formation(cfd: &str, anciens: &[&str], nouveaux: &[&str]) -> FormationDiplome {

@@ -13,6 +13,7 @@ use std::sync::Arc;
 use crate::rules::codes::CodeType;
 use crate::rules::filiere::Filiere;
 use crate::rules::millesime::Millesime;
+use crate::rules::niveau::NiveauGeographique;
 
 /// Where a staged row came from, for rejects and for errors.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,6 +31,17 @@ pub enum Niveau {
     Region(String),
     /// An establishment, by its UAI.
     Etablissement(String),
+}
+
+impl Niveau {
+    /// The level, without its place.
+    pub fn geographique(&self) -> NiveauGeographique {
+        match self {
+            Niveau::National => NiveauGeographique::National,
+            Niveau::Region(_) => NiveauGeographique::Region,
+            Niveau::Etablissement(_) => NiveauGeographique::Etablissement,
+        }
+    }
 }
 
 /// The counts of an InserJeunes / InserSup row. Missing is `None`, never 0.

@@ -10,6 +10,7 @@ use std::path::Path;
 
 use crate::error::Result;
 use crate::input::{delimited, DelimitedOptions, RawTable};
+use crate::staging::fields::folded_key;
 
 const REGIONS: &str = include_str!("../../reference/regions.csv");
 const ACADEMIES: &str = include_str!("../../reference/academies.csv");
@@ -62,26 +63,6 @@ pub struct Reference {
     academie_by_code: HashMap<String, usize>,
     academie_by_name: HashMap<String, usize>,
     departement_by_code: HashMap<String, usize>,
-}
-
-/// The key a place name is matched by: upper-case ASCII letters only, so that
-/// `AUVERGNE-RHONE-ALPES`, `Auvergne-Rhône-Alpes` and `auvergne rhone alpes` meet.
-pub fn name_key(name: &str) -> String {
-    name.chars()
-        .filter_map(|c| {
-            let base = match c {
-                'à' | 'â' | 'ä' | 'À' | 'Â' | 'Ä' => 'A',
-                'é' | 'è' | 'ê' | 'ë' | 'É' | 'È' | 'Ê' | 'Ë' => 'E',
-                'î' | 'ï' | 'Î' | 'Ï' => 'I',
-                'ô' | 'ö' | 'Ô' | 'Ö' => 'O',
-                'ù' | 'û' | 'ü' | 'Ù' | 'Û' | 'Ü' => 'U',
-                'ç' | 'Ç' => 'C',
-                c => c,
-            };
-            base.is_ascii_alphanumeric()
-                .then(|| base.to_ascii_uppercase())
-        })
-        .collect()
 }
 
 fn parse(name: &str, text: &str) -> Result<RawTable> {
@@ -145,9 +126,9 @@ impl Reference {
         Ok(Reference {
             region_by_code: index(regions.iter().map(|r| r.code.clone()).collect()),
             region_by_ij: index(regions.iter().map(|r| r.code_ij.clone()).collect()),
-            region_by_name: index(regions.iter().map(|r| name_key(&r.libelle)).collect()),
+            region_by_name: index(regions.iter().map(|r| folded_key(&r.libelle)).collect()),
             academie_by_code: index(academies.iter().map(|a| a.code.clone()).collect()),
-            academie_by_name: index(academies.iter().map(|a| name_key(&a.libelle)).collect()),
+            academie_by_name: index(academies.iter().map(|a| folded_key(&a.libelle)).collect()),
             departement_by_code: index(departements.iter().map(|d| d.code.clone()).collect()),
             regions,
             academies,
@@ -172,7 +153,7 @@ impl Reference {
     /// A région by its name, however accented or cased.
     pub fn region_by_name(&self, name: &str) -> Option<&Region> {
         self.region_by_name
-            .get(&name_key(name))
+            .get(&folded_key(name))
             .map(|&i| &self.regions[i])
     }
 
@@ -185,7 +166,7 @@ impl Reference {
     /// `Reunion` for La Réunion). The académies of Caen and Rouen, merged in
     /// 2020, are Normandie's.
     pub fn academie_by_name(&self, name: &str) -> Option<&Academie> {
-        let key = name_key(name);
+        let key = folded_key(name);
         let key = match key.as_str() {
             "CAEN" | "ROUEN" => "NORMANDIE".to_string(),
             "REUNION" => "LAREUNION".to_string(),
@@ -201,7 +182,7 @@ impl Reference {
         let mut matches = self
             .academies
             .iter()
-            .filter(|a| name_key(&a.libelle).starts_with(&key));
+            .filter(|a| folded_key(&a.libelle).starts_with(&key));
         match (matches.next(), matches.next()) {
             (Some(a), None) => Some(a),
             _ => None,

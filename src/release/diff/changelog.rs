@@ -208,7 +208,8 @@ fn render_coverage(md: &mut String, c: &CoverageDiff) {
     }
 }
 
-/// `81.25` → `81,3 %` (French decimal comma, one decimal).
+/// `81.2` → `81,2 %` (French decimal comma; the summary's rate, already
+/// rounded half to even to one decimal by `rules::rates`).
 fn format_rate(rate: Option<f64>) -> String {
     match rate {
         Some(r) => format!("{r:.1} %").replace('.', ","),

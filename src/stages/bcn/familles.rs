@@ -42,8 +42,10 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
+use crate::rules::famille::is_annee_commune;
 use crate::stages::bcn::{Reject, TYPE_GROUPE_FAMILLE_METIERS};
 use crate::staging::bcn::{Bcn, BcnTable};
+use crate::staging::fields::folded_key;
 
 /// The N_FAMILLE_METIER_SPEC_PRO code of "spécialité hors famille de métiers".
 pub const HORS_FAMILLE: &str = "999";
@@ -88,34 +90,9 @@ pub struct FamilleColumns {
     pub count: usize,
 }
 
-/// A label as families are matched by: ASCII letters and digits, upper
-/// case, accents folded, everything else dropped.
-pub fn label_key(label: &str) -> String {
-    let mut out = String::with_capacity(label.len());
-    for c in label.chars() {
-        let folded = match c {
-            'à' | 'â' | 'ä' | 'À' | 'Â' | 'Ä' => "A",
-            'é' | 'è' | 'ê' | 'ë' | 'É' | 'È' | 'Ê' | 'Ë' => "E",
-            'î' | 'ï' | 'Î' | 'Ï' => "I",
-            'ô' | 'ö' | 'Ô' | 'Ö' => "O",
-            'ù' | 'û' | 'ü' | 'Ù' | 'Û' | 'Ü' => "U",
-            'ç' | 'Ç' => "C",
-            'œ' | 'Œ' => "OE",
-            'æ' | 'Æ' => "AE",
-            c if c.is_ascii_alphanumeric() => {
-                out.push(c.to_ascii_uppercase());
-                continue;
-            }
-            _ => continue,
-        };
-        out.push_str(folded);
-    }
-    out
-}
-
 /// Whether a `tag` of the link table marks a family's common first year.
 fn is_commune_tag(tag: &str) -> bool {
-    label_key(tag).contains("COMMUNE")
+    folded_key(tag).contains("COMMUNE")
 }
 
 impl Familles {
@@ -144,7 +121,7 @@ impl Familles {
                     code_spec_pro: String::new(),
                 });
             by_label
-                .entry(label_key(&g.libelle))
+                .entry(folded_key(&g.libelle))
                 .or_insert_with(|| g.groupe_formation.clone());
         }
 
@@ -155,7 +132,7 @@ impl Familles {
                 continue;
             }
             let temp = s.famille_metier.ends_with(SUFFIXE_TEMP);
-            let groupe = by_label.get(&label_key(&s.libelle)).cloned();
+            let groupe = by_label.get(&folded_key(&s.libelle)).cloned();
             let code = match (&groupe, temp) {
                 _ if s.famille_metier == HORS_FAMILLE => None,
                 (Some(g), _) => Some(g.clone()),
@@ -264,12 +241,9 @@ impl Familles {
                 .push((&m.mef, m.annee_dispositif));
         }
         for cfd in f.by_cfd.keys() {
-            let Some(ms) = years.get(cfd.as_str()) else {
-                continue;
-            };
-            let all_first = ms.iter().all(|(_, annee)| *annee == Some(1));
+            let ms = years.get(cfd.as_str()).map_or(&[][..], Vec::as_slice);
             let tagged = ms.iter().any(|(mef, _)| f.tagged_mefs.contains(*mef));
-            if all_first || tagged {
+            if is_annee_commune(true, tagged, ms.iter().map(|(_, annee)| *annee)) {
                 f.communes.insert(cfd.clone());
             }
         }
@@ -341,9 +315,9 @@ mod tests {
             ),
             ("Beauté et bien-être", "BEAUTE ET BIEN ETRE"),
         ] {
-            assert_eq!(label_key(a), label_key(b), "{a} / {b}");
+            assert_eq!(folded_key(a), folded_key(b), "{a} / {b}");
         }
-        assert_ne!(label_key("Mer"), label_key("Métiers de la mer"));
+        assert_ne!(folded_key("Mer"), folded_key("Métiers de la mer"));
     }
 
     fn mef(code: &str, cfd: &str, annee: u32) -> Mef {

@@ -12,7 +12,7 @@ use crate::rules::millesime::Millesime;
 use crate::stages::indicators::model::{DonneeSourceType, Masked};
 use crate::stages::indicators::terminales::LIEN_FAMILLE_METIERS;
 
-use super::model::Level;
+use crate::rules::niveau::NiveauGeographique;
 
 /// An indicator row, as much of it as coverage needs.
 #[derive(Debug, Clone, PartialEq)]
@@ -54,12 +54,12 @@ impl Shown {
 pub struct IndicatorIndex {
     /// Keyed by interned UAI / région and code: a lookup (twelve per offer,
     /// one per waterfall step) copies no string (issue 13).
-    rows: HashMap<(Level, u32, Filiere, u32), Shown>,
+    rows: HashMap<(NiveauGeographique, u32, Filiere, u32), Shown>,
     /// UAIs, régions and codes → their number in `rows`' keys.
     names: HashMap<String, u32>,
     /// The latest millésime of each filière at each level: the one coverage
     /// resolves against there.
-    latest: BTreeMap<(Filiere, Level), Millesime>,
+    latest: BTreeMap<(Filiere, NiveauGeographique), Millesime>,
     /// The latest millésime of each filière over every level, the reference
     /// for `new_formation`.
     pub(super) latest_any: HashMap<Filiere, Millesime>,
@@ -68,7 +68,7 @@ pub struct IndicatorIndex {
 impl IndicatorIndex {
     pub(super) fn insert(
         &mut self,
-        level: Level,
+        level: NiveauGeographique,
         key: String,
         filiere: Filiere,
         code: String,
@@ -102,7 +102,7 @@ impl IndicatorIndex {
     /// if it has one.
     pub(super) fn get(
         &self,
-        level: Level,
+        level: NiveauGeographique,
         key: &str,
         filiere: Filiere,
         code: &str,
@@ -115,7 +115,7 @@ impl IndicatorIndex {
     /// The key's newest row, whatever its millésime.
     pub(super) fn newest(
         &self,
-        level: Level,
+        level: NiveauGeographique,
         key: &str,
         filiere: Filiere,
         code: &str,
@@ -140,9 +140,17 @@ impl IndicatorIndex {
     pub fn load(indicators_out: &Path) -> Result<IndicatorIndex> {
         let mut index = IndicatorIndex::default();
         for (file, level, key_column) in [
-            ("formations.csv", Level::Etablissement, Some("uai")),
-            ("regionales.csv", Level::Region, Some("region_code")),
-            ("certifications.csv", Level::National, None),
+            (
+                "formations.csv",
+                NiveauGeographique::Etablissement,
+                Some("uai"),
+            ),
+            (
+                "regionales.csv",
+                NiveauGeographique::Region,
+                Some("region_code"),
+            ),
+            ("certifications.csv", NiveauGeographique::National, None),
         ] {
             let path = indicators_out.join(file);
             if !path.is_file() {

@@ -367,10 +367,11 @@ pub fn level_shares(s: &CoverageSummary) -> BTreeMap<String, Share> {
 
 #[cfg(test)]
 mod tests {
-    use super::model::{Level, Via};
+    use super::model::Via;
     use super::*;
     use crate::rules::codes::CodeType;
     use crate::rules::millesime::Millesime;
+    use crate::rules::niveau::NiveauGeographique;
     use crate::stages::indicators::model::{DonneeSourceType, Masked};
     use crate::stages::indicators::upstream::Certification;
     use crate::staging::catalogues::OffreCodeType;
@@ -457,37 +458,37 @@ mod tests {
                 index.insert(level, key.to_string(), Filiere::Pro, code.to_string(), s)
             };
             put(
-                Level::Etablissement,
+                NiveauGeographique::Etablissement,
                 "0690046A",
                 "23830025513",
                 shown("2022_2023", "", true),
             );
             put(
-                Level::Region,
+                NiveauGeographique::Region,
                 "84",
                 "23830025513",
                 shown("2022_2023", "", false),
             );
             put(
-                Level::Region,
+                NiveauGeographique::Region,
                 "84",
                 "23830023203",
                 shown("2022_2023", "", true),
             );
             put(
-                Level::Region,
+                NiveauGeographique::Region,
                 "84",
                 "23830077777",
                 shown("2022_2023", "sous_seuil", true),
             );
             put(
-                Level::National,
+                NiveauGeographique::National,
                 "",
                 "23830077777",
                 shown("2023", "sous_seuil", true),
             );
             index.insert(
-                Level::Region,
+                NiveauGeographique::Region,
                 "84".into(),
                 Filiere::Apprentissage,
                 "40025513".into(),
@@ -526,7 +527,7 @@ mod tests {
         }
     }
 
-    fn status(o: &Offre, w: &World) -> (Status, Option<Via>, Option<Level>) {
+    fn status(o: &Offre, w: &World) -> (Status, Option<Via>, Option<NiveauGeographique>) {
         let out = resolve(o, &w.ctx(), Steps::ALL);
         (out.status, out.via, out.level)
     }
@@ -542,13 +543,17 @@ mod tests {
                 (
                     Status::Covered,
                     Some(Via::TerminalYear),
-                    Some(Level::Etablissement),
+                    Some(NiveauGeographique::Etablissement),
                 ),
             ),
             // Elsewhere, the région's row was derived by the continuum.
             (
                 offer("0131445A", "23830025513", Pro),
-                (Status::Covered, Some(Via::Continuum), Some(Level::Region)),
+                (
+                    Status::Covered,
+                    Some(Via::Continuum),
+                    Some(NiveauGeographique::Region),
+                ),
             ),
             // A 10-character MEF stands for its MEF_STAT_11.
             (
@@ -556,13 +561,17 @@ mod tests {
                 (
                     Status::Covered,
                     Some(Via::TerminalYear),
-                    Some(Level::Region),
+                    Some(NiveauGeographique::Region),
                 ),
             ),
             // Apprenticeship: the MEF_STAT_11 stands for its CFD; only the employment rates are withheld: shown.
             (
                 offer("0131445A", "23810025513", Apprentissage),
-                (Status::Covered, Some(Via::Direct), Some(Level::Region)),
+                (
+                    Status::Covered,
+                    Some(Via::Direct),
+                    Some(NiveauGeographique::Region),
+                ),
             ),
             // A common first year, through its famille de métiers.
             (
@@ -570,7 +579,7 @@ mod tests {
                 (
                     Status::Covered,
                     Some(Via::FamilleMetiers),
-                    Some(Level::Region),
+                    Some(NiveauGeographique::Region),
                 ),
             ),
             (
@@ -617,7 +626,7 @@ mod tests {
             (
                 Status::Covered,
                 Some(Via::UaiReconciliation),
-                Some(Level::Etablissement)
+                Some(NiveauGeographique::Etablissement)
             )
         );
     }

@@ -43,7 +43,7 @@ impl Status {
         Status::NoData,
     ];
 
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             Status::Covered => "covered",
             Status::BelowThreshold => "below_threshold",
@@ -92,45 +92,21 @@ pub enum Via {
 }
 
 impl Via {
-    pub fn as_str(self) -> &'static str {
+    pub const ALL: [Via; 5] = [
+        Via::Direct,
+        Via::Continuum,
+        Via::TerminalYear,
+        Via::FamilleMetiers,
+        Via::UaiReconciliation,
+    ];
+
+    pub const fn as_str(self) -> &'static str {
         match self {
             Via::Direct => "direct",
             Via::Continuum => "continuum",
             Via::TerminalYear => "terminal_year",
             Via::FamilleMetiers => "famille_metiers",
             Via::UaiReconciliation => "uai_reconciliation",
-        }
-    }
-}
-
-/// The level an indicator was found at.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
-)]
-#[serde(rename_all = "snake_case")]
-pub enum Level {
-    Etablissement,
-    Region,
-    National,
-}
-
-impl Level {
-    pub const ALL: [Level; 3] = [Level::Etablissement, Level::Region, Level::National];
-
-    /// In French, for the report.
-    pub fn libelle(self) -> &'static str {
-        match self {
-            Level::Etablissement => "établissement",
-            Level::Region => "région",
-            Level::National => "national",
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Level::Etablissement => "etablissement",
-            Level::Region => "region",
-            Level::National => "national",
         }
     }
 }
@@ -153,12 +129,10 @@ impl Share {
     }
 }
 
-/// `100 × covered / offers`, one decimal; 0 for no offer.
+/// `100 × covered / offers`, one decimal, rounded half to even
+/// (`rules::rates::percentage_one_decimal`); 0 for no offer.
 pub fn rate(covered: usize, offers: usize) -> f64 {
-    if offers == 0 {
-        return 0.0;
-    }
-    (1000.0 * covered as f64 / offers as f64).round() / 10.0
+    crate::rules::rates::percentage_one_decimal(covered as u64, offers as u64)
 }
 
 /// One step of the waterfall: what is covered once this step is added.

@@ -16,7 +16,8 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use super::model::{rate, CoverageSummary, Level, Share, Status, WaterfallStep};
+use super::model::{rate, CoverageSummary, Share, Status, WaterfallStep};
+use crate::rules::niveau::NiveauGeographique;
 
 /// Writes into a `String`, which cannot fail.
 macro_rules! w {
@@ -432,10 +433,7 @@ fn status_libelle(key: &str) -> &str {
 
 /// A level's French label, from its key in the summary.
 fn level_libelle(key: &str) -> &str {
-    Level::ALL
-        .iter()
-        .find(|l| l.as_str() == key)
-        .map_or(key, |l| l.libelle())
+    NiveauGeographique::parse(key).map_or(key, |l| l.libelle())
 }
 
 /// A group's label: French for a filière, the key itself otherwise.

@@ -14,7 +14,8 @@ use crate::staging::catalogues::{Offre, OffreCodeType};
 use crate::staging::reference::Reference;
 
 use super::index::{IndicatorIndex, Shown, Terminales};
-use super::model::{Level, Status, Via};
+use super::model::{Status, Via};
+use crate::rules::niveau::NiveauGeographique;
 
 /// What the resolution may use: the waterfall switches these on in turn.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,7 +46,7 @@ impl Steps {
 pub struct Outcome {
     pub status: Status,
     pub via: Option<Via>,
-    pub level: Option<Level>,
+    pub level: Option<NiveauGeographique>,
     /// The code whose indicator is shown (or would be).
     pub code_certification: String,
     pub filiere: Option<Filiere>,
@@ -79,11 +80,9 @@ fn data_code(offer: &Offre, ctx: &Context) -> Option<(String, Filiere)> {
         OffreCodeType::Sise => (code.to_string(), CodeType::Sise),
         OffreCodeType::Unknown => return None,
     };
-    let filiere = offer.filiere.unwrap_or(match code_type {
-        CodeType::Cfd => Filiere::Apprentissage,
-        CodeType::MefStat11 => Filiere::Pro,
-        CodeType::Sise => Filiere::Superieur,
-    });
+    let filiere = offer
+        .filiere
+        .unwrap_or_else(|| Filiere::default_for(code_type));
     // Apprenticeship figures are keyed by CFD: a MEF_STAT_11 stands for its CFD.
     if filiere == Filiere::Apprentissage && code_type == CodeType::MefStat11 {
         let cfd = ctx.referentiel.get(&code)?.code_formation_diplome.clone();
@@ -134,15 +133,15 @@ pub fn resolve(offer: &Offre, ctx: &Context, steps: Steps) -> Outcome {
         candidates.push((terminals[0].as_str(), Via::TerminalYear));
     }
 
-    let mut levels: Vec<(Level, String, bool)> = Vec::new();
+    let mut levels: Vec<(NiveauGeographique, String, bool)> = Vec::new();
     if steps.etablissement {
         if is_valid_uai(&offer.uai) {
-            levels.push((Level::Etablissement, offer.uai.clone(), false));
+            levels.push((NiveauGeographique::Etablissement, offer.uai.clone(), false));
         }
         if steps.uai_reconciliation {
             for other in [&offer.uai_formateur, &offer.uai_gestionnaire] {
                 if is_valid_uai(other) && *other != offer.uai {
-                    levels.push((Level::Etablissement, other.clone(), true));
+                    levels.push((NiveauGeographique::Etablissement, other.clone(), true));
                 }
             }
         }
@@ -154,11 +153,11 @@ pub fn resolve(offer: &Offre, ctx: &Context, steps: Steps) -> Outcome {
                 .map(|t| t.region_code)
         });
         if let Some(r) = region {
-            levels.push((Level::Region, r, false));
+            levels.push((NiveauGeographique::Region, r, false));
         }
     }
     if steps.national {
-        levels.push((Level::National, String::new(), false));
+        levels.push((NiveauGeographique::National, String::new(), false));
     }
 
     let mut masked_seen = false;
@@ -285,7 +284,8 @@ fn is_new(cert: Option<&Certification>, latest: Option<&Millesime>) -> bool {
     }
 }
 
-/// The waterfall's steps, in order: each switches one more thing on.
+/// The waterfall's steps, in order: each switches one more thing on. A
+/// step is named by the `via` it adds, then by the fallback level.
 pub fn waterfall_steps() -> Vec<(&'static str, &'static str, Steps)> {
     let mut s = Steps {
         continuum: false,
@@ -296,19 +296,23 @@ pub fn waterfall_steps() -> Vec<(&'static str, &'static str, Steps)> {
         region: false,
         national: false,
     };
-    let mut out = vec![("direct", "Code de l'offre, dans l'établissement", s)];
+    let mut out = vec![(
+        Via::Direct.as_str(),
+        "Code de l'offre, dans l'établissement",
+        s,
+    )];
     s.continuum = true;
-    out.push(("continuum", "+ continuum (codes rénovés)", s));
+    out.push((Via::Continuum.as_str(), "+ continuum (codes rénovés)", s));
     s.terminal_year = true;
-    out.push(("terminal_year", "+ année terminale", s));
+    out.push((Via::TerminalYear.as_str(), "+ année terminale", s));
     s.famille_metiers = true;
-    out.push(("famille_metiers", "+ famille de métiers", s));
+    out.push((Via::FamilleMetiers.as_str(), "+ famille de métiers", s));
     s.uai_reconciliation = true;
-    out.push(("uai_reconciliation", "+ rapprochement d'UAI", s));
+    out.push((Via::UaiReconciliation.as_str(), "+ rapprochement d'UAI", s));
     s.region = true;
-    out.push(("region", "+ repli régional", s));
+    out.push((NiveauGeographique::Region.as_str(), "+ repli régional", s));
     s.national = true;
-    out.push(("national", "+ repli national", s));
+    out.push((NiveauGeographique::National.as_str(), "+ repli national", s));
     out
 }
 
@@ -317,7 +321,9 @@ pub fn waterfall_steps() -> Vec<(&'static str, &'static str, Steps)> {
 pub fn regional_waterfall_steps() -> Vec<(&'static str, &'static str, Steps)> {
     waterfall_steps()
         .into_iter()
-        .filter(|(name, _, _)| *name != "uai_reconciliation" && *name != "region")
+        .filter(|(name, _, _)| {
+            *name != Via::UaiReconciliation.as_str() && *name != NiveauGeographique::Region.as_str()
+        })
         .map(|(name, label, mut s)| {
             s.etablissement = false;
             s.uai_reconciliation = false;

@@ -5,9 +5,10 @@ use crate::rules::filiere::Filiere;
 use crate::staging::catalogues::Offre;
 
 use super::index::Shown;
-use super::model::{Level, Status, Via};
+use super::model::{Status, Via};
 use super::resolve::{Context, Outcome};
 use super::Coverage;
+use crate::rules::niveau::NiveauGeographique;
 
 pub(super) fn niveau_of(o: &Offre, out: &Outcome, ctx: &Context) -> String {
     let code = if out.code_certification.is_empty() {
@@ -82,7 +83,11 @@ pub fn offers_table(cov: &Coverage, ctx: &Context) -> OutTable {
         .str("status", r.iter().map(|x| x.status.as_str()))
         .bool("covered", r.iter().map(|x| x.status == Status::Covered))
         .str("via", r.iter().map(|x| x.via.map_or("", Via::as_str)))
-        .str("level", r.iter().map(|x| x.level.map_or("", Level::as_str)))
+        .str(
+            "level",
+            r.iter()
+                .map(|x| x.level.map_or("", NiveauGeographique::as_str)),
+        )
         .str(
             "code_certification",
             r.iter().map(|x| &x.code_certification),

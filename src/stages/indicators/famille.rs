@@ -70,7 +70,7 @@ impl HorsSomme {
         HorsSomme::LignePropreRemplacee,
     ];
 
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             HorsSomme::SansEffectifs => "sans_effectifs",
             HorsSomme::EffectifsNonDiffuses => "effectifs_non_diffuses",

@@ -185,6 +185,12 @@ fn own_row(m: MesureRow) -> Indicateur {
 }
 
 /// The pure part of the stage: staged files in, indicator tables out.
+///
+/// Long (about 180 lines) on purpose for now: the steps in their order
+/// (read the sources, sum regions and establishments, continuum and
+/// families, sort, summarise). The summaries are out (`rejects_by_reason`,
+/// `table_summaries`); reading and summing stay inline while issue 13
+/// optimises them, and can then move to `read_sources` / `add_sums`.
 pub fn build_indicators(
     sources: Vec<SourceFile>,
     upstream: &Upstream,
@@ -327,59 +333,13 @@ pub fn build_indicators(
         NaiveDate::from_ymd_opt(latest.map_or(2000, i32::from), 9, 1).expect("valid date")
     });
 
-    let mut rejects_by_reason = BTreeMap::new();
-    for r in &rejects {
-        let tag = r.reason.split(':').next().unwrap_or("").trim().to_string();
-        *rejects_by_reason.entry(tag).or_default() += 1;
-    }
-    let table_summary = |rows: &[Indicateur]| {
-        let mut s = TableSummary {
-            rows: rows.len(),
-            ..TableSummary::default()
-        };
-        for r in rows {
-            if model::publish(r, options.seuil).masked.is_some() {
-                s.rows_masked += 1;
-            }
-            match r.donnee_source {
-                DonneeSource::Propre => {}
-                DonneeSource::Continuum { .. } => s.rows_from_continuum += 1,
-                DonneeSource::FamilleMetiers { .. } => s.rows_famille_metiers += 1,
-            }
-            *s.by_origine
-                .entry(r.origine.as_str().to_string())
-                .or_default() += 1;
-        }
-        s
-    };
-    let mut tables = BTreeMap::new();
-    tables.insert("certifications".to_string(), table_summary(&national));
-    tables.insert("regionales".to_string(), table_summary(&regional));
-    tables.insert("formations".to_string(), table_summary(&etablissement));
-    tables.insert(
-        "etablissements".to_string(),
-        TableSummary {
-            rows: etablissements.len(),
-            ..TableSummary::default()
-        },
+    let rejects_by_reason = rejects_by_reason(&rejects);
+    let tables = table_summaries(
+        [&national, &regional, &etablissement],
+        etablissements.len(),
+        &familles_specialites,
+        options.seuil,
     );
-    // The specialities' own rows, as `familles_specialites` lists them.
-    let mut specialites_summary = TableSummary {
-        rows: familles_specialites.len(),
-        ..TableSummary::default()
-    };
-    for f in &familles_specialites {
-        if model::publish(&f.specialite, options.seuil)
-            .masked
-            .is_some()
-        {
-            specialites_summary.rows_masked += 1;
-        }
-        if matches!(f.specialite.donnee_source, DonneeSource::Continuum { .. }) {
-            specialites_summary.rows_from_continuum += 1;
-        }
-    }
-    tables.insert("familles_specialites".to_string(), specialites_summary);
     let summary = IndicatorsSummary {
         seuil: options.seuil,
         continuum_policy: options.policy.as_str().to_string(),
@@ -406,6 +366,72 @@ pub fn build_indicators(
         date_reference,
         summary,
     }
+}
+
+/// Rejects counted by the tag their reason starts with (`duplicate_key`…).
+fn rejects_by_reason(rejects: &[Reject]) -> BTreeMap<String, usize> {
+    let mut by_reason = BTreeMap::new();
+    for r in rejects {
+        let tag = r.reason.split(':').next().unwrap_or("").trim().to_string();
+        *by_reason.entry(tag).or_default() += 1;
+    }
+    by_reason
+}
+
+/// The summary of each table: rows, masked rows, rows from the continuum or
+/// a famille de métiers, rows by origine.
+fn table_summaries(
+    [national, regional, etablissement]: [&[Indicateur]; 3],
+    etablissements: usize,
+    familles_specialites: &[famille::FamilleSpecialite],
+    seuil: i64,
+) -> BTreeMap<String, TableSummary> {
+    let table_summary = |rows: &[Indicateur]| {
+        let mut s = TableSummary {
+            rows: rows.len(),
+            ..TableSummary::default()
+        };
+        for r in rows {
+            if model::publish(r, seuil).masked.is_some() {
+                s.rows_masked += 1;
+            }
+            match r.donnee_source {
+                DonneeSource::Propre => {}
+                DonneeSource::Continuum { .. } => s.rows_from_continuum += 1,
+                DonneeSource::FamilleMetiers { .. } => s.rows_famille_metiers += 1,
+            }
+            *s.by_origine
+                .entry(r.origine.as_str().to_string())
+                .or_default() += 1;
+        }
+        s
+    };
+    let mut tables = BTreeMap::new();
+    tables.insert("certifications".to_string(), table_summary(national));
+    tables.insert("regionales".to_string(), table_summary(regional));
+    tables.insert("formations".to_string(), table_summary(etablissement));
+    tables.insert(
+        "etablissements".to_string(),
+        TableSummary {
+            rows: etablissements,
+            ..TableSummary::default()
+        },
+    );
+    // The specialities' own rows, as `familles_specialites` lists them.
+    let mut specialites_summary = TableSummary {
+        rows: familles_specialites.len(),
+        ..TableSummary::default()
+    };
+    for f in familles_specialites {
+        if model::publish(&f.specialite, seuil).masked.is_some() {
+            specialites_summary.rows_masked += 1;
+        }
+        if matches!(f.specialite.donnee_source, DonneeSource::Continuum { .. }) {
+            specialites_summary.rows_from_continuum += 1;
+        }
+    }
+    tables.insert("familles_specialites".to_string(), specialites_summary);
+    tables
 }
 
 /// Sums rows with counts into a coarser level, for the keys not already there.

@@ -23,7 +23,14 @@ pub enum Origine {
 }
 
 impl Origine {
-    pub fn as_str(self) -> &'static str {
+    pub const ALL: [Origine; 4] = [
+        Origine::Source,
+        Origine::SommeRegions,
+        Origine::SommeEtablissements,
+        Origine::SommeSpecialites,
+    ];
+
+    pub const fn as_str(self) -> &'static str {
         match self {
             Origine::Source => "source",
             Origine::SommeRegions => "somme_regions",
@@ -53,37 +60,7 @@ pub enum DonneeSource {
     },
 }
 
-/// `donnee_source_type`: where a row's figures come from, as published.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum DonneeSourceType {
-    Propre,
-    Ancienne,
-    Nouvelle,
-    FamilleMetiers,
-}
-
-impl DonneeSourceType {
-    pub const ALL: [DonneeSourceType; 4] = [
-        DonneeSourceType::Propre,
-        DonneeSourceType::Ancienne,
-        DonneeSourceType::Nouvelle,
-        DonneeSourceType::FamilleMetiers,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DonneeSourceType::Propre => "propre",
-            DonneeSourceType::Ancienne => Direction::Ancienne.as_str(),
-            DonneeSourceType::Nouvelle => Direction::Nouvelle.as_str(),
-            DonneeSourceType::FamilleMetiers => "famille_metiers",
-        }
-    }
-
-    /// The value `as_str` writes, read back.
-    pub fn parse(value: &str) -> Option<DonneeSourceType> {
-        Self::ALL.into_iter().find(|t| t.as_str() == value)
-    }
-}
+pub use crate::rules::continuum::DonneeSourceType;
 
 impl DonneeSource {
     pub fn kind(&self) -> DonneeSourceType {
@@ -177,7 +154,7 @@ impl Taux {
 
     /// A source's published percentages, rounded to integers (half to even).
     pub fn from_source(r: &SourceRates) -> Taux {
-        let round = |v: Option<f64>| v.map(|x| x.round_ties_even() as i64);
+        let round = |v: Option<f64>| v.map(crate::rules::rates::round_percent);
         Taux {
             taux_en_emploi_6_mois: round(r.taux_en_emploi_6_mois),
             taux_en_emploi_12_mois: round(r.taux_en_emploi_12_mois),
@@ -238,7 +215,7 @@ impl Masked {
         matches!(masked, None | Some(Masked::SortantsSousSeuil))
     }
 
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             Masked::SousSeuil => "sous_seuil",
             Masked::SortantsSousSeuil => "sortants_sous_seuil",

@@ -29,6 +29,7 @@ use std::collections::{BTreeMap, HashMap};
 use crate::output::OutTable;
 use crate::rules::filiere::Filiere;
 use crate::rules::millesime::Millesime;
+use crate::rules::niveau::NiveauGeographique;
 use crate::rules::perimetre::PerimetreEmploi;
 use crate::rules::pilotage::{
     libelle, quadrant, quartiles, HorsQuadrant, Libelle, Position, Ratio,
@@ -397,8 +398,14 @@ pub fn pilotage_table(
     .str("filiere", rows.iter().map(|p| p.row.filiere.as_str()))
     .str(
         "niveau_geographique",
-        rows.iter()
-            .map(|p| if national(p) { "national" } else { "region" }),
+        rows.iter().map(|p| {
+            if national(p) {
+                NiveauGeographique::National
+            } else {
+                NiveauGeographique::Region
+            }
+            .as_str()
+        }),
     )
     // One non-empty column for the place, so the key has no empty part.
     .str(

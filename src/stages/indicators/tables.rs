@@ -12,6 +12,7 @@ use chrono::NaiveDate;
 use crate::output::OutTable;
 use crate::rules::filiere::Filiere;
 use crate::rules::millesime::Millesime;
+use crate::rules::niveau::NiveauGeographique;
 use crate::rules::perimetre::PerimetreEmploi;
 use crate::stages::indicators::famille::FamilleSpecialite;
 use crate::stages::indicators::model::{publish, DonneeSource, Indicateur, Published, Taux};
@@ -21,13 +22,6 @@ use crate::stages::indicators::upstream::Certification;
 use crate::stages::indicators::{Indicators, IndicatorsOptions, Upstream};
 use crate::staging::mesures::{EtablissementRow, Niveau, Reject};
 use crate::staging::reference::{Reference, Territoire};
-
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Level {
-    National,
-    Region,
-    Etablissement,
-}
 
 /// Builds one output table. The stage builds and writes its tables one by
 /// one (two at a time on two threads), each dropped once written, instead
@@ -52,13 +46,25 @@ pub fn builders<'a>(
             indicateurs_table(
                 "certifications",
                 &result.certifications,
-                Level::National,
+                NiveauGeographique::National,
                 &ctx,
             )
         }),
-        Box::new(move || indicateurs_table("regionales", &result.regionales, Level::Region, &ctx)),
         Box::new(move || {
-            indicateurs_table("formations", &result.formations, Level::Etablissement, &ctx)
+            indicateurs_table(
+                "regionales",
+                &result.regionales,
+                NiveauGeographique::Region,
+                &ctx,
+            )
+        }),
+        Box::new(move || {
+            indicateurs_table(
+                "formations",
+                &result.formations,
+                NiveauGeographique::Etablissement,
+                &ctx,
+            )
         }),
         Box::new(|| etablissements_table(&result.etablissements, up.reference)),
         Box::new(|| terminales_table(&result.terminales, up.referentiel)),
@@ -76,7 +82,15 @@ struct Ctx<'a> {
     date_reference: NaiveDate,
 }
 
-fn indicateurs_table(name: &str, rows: &[Indicateur], level: Level, ctx: &Ctx) -> OutTable {
+/// `certifications`, `regionales` or `formations`: the key, the
+/// certification's referential columns, the place's, then the figures
+/// (published under the seuil's rule) and where they come from.
+fn indicateurs_table(
+    name: &str,
+    rows: &[Indicateur],
+    level: NiveauGeographique,
+    ctx: &Ctx,
+) -> OutTable {
     let published: Vec<Published> = rows.iter().map(|r| publish(r, ctx.seuil)).collect();
     let empty = Certification::default();
     let certs: Vec<&Certification> = rows
@@ -87,8 +101,40 @@ fn indicateurs_table(name: &str, rows: &[Indicateur], level: Level, ctx: &Ctx) -
         Niveau::Region(code) => code.clone(),
         _ => String::new(),
     };
-    let territoires: Vec<Territoire> = rows
-        .iter()
+    let territoires = territoires_of(rows, ctx);
+
+    let mut t = OutTable::new(name);
+    t.str("millesime", rows.iter().map(|r| r.millesime.to_string()))
+        .str("filiere", rows.iter().map(|r| r.filiere.as_str()))
+        .str(
+            "code_certification",
+            rows.iter().map(|r| &r.code_certification),
+        );
+    match level {
+        NiveauGeographique::National => {}
+        NiveauGeographique::Region => {
+            t.str("region_code", rows.iter().map(region_code));
+        }
+        NiveauGeographique::Etablissement => {
+            t.str(
+                "uai",
+                rows.iter().map(|r| match &r.niveau {
+                    Niveau::Etablissement(uai) => uai.clone(),
+                    _ => String::new(),
+                }),
+            );
+        }
+    }
+    certification_columns(&mut t, rows, &certs, ctx);
+    place_columns(&mut t, rows, level, &territoires, ctx);
+    figure_columns(&mut t, rows, &published);
+    perimetre_column(&mut t, rows.iter().map(|r| (r.filiere, r.millesime)));
+    t
+}
+
+/// The territory of each row: its région's, or its establishment's.
+fn territoires_of(rows: &[Indicateur], ctx: &Ctx) -> Vec<Territoire> {
+    rows.iter()
         .map(|r| match &r.niveau {
             Niveau::Etablissement(uai) => ctx.reference.territoire_of_uai(uai).unwrap_or_default(),
             Niveau::Region(code) => Territoire {
@@ -102,30 +148,16 @@ fn indicateurs_table(name: &str, rows: &[Indicateur], level: Level, ctx: &Ctx) -
             },
             Niveau::National => Territoire::default(),
         })
-        .collect();
+        .collect()
+}
 
-    let mut t = OutTable::new(name);
-    t.str("millesime", rows.iter().map(|r| r.millesime.to_string()))
-        .str("filiere", rows.iter().map(|r| r.filiere.as_str()))
-        .str(
-            "code_certification",
-            rows.iter().map(|r| &r.code_certification),
-        );
-    match level {
-        Level::National => {}
-        Level::Region => {
-            t.str("region_code", rows.iter().map(region_code));
-        }
-        Level::Etablissement => {
-            t.str(
-                "uai",
-                rows.iter().map(|r| match &r.niveau {
-                    Niveau::Etablissement(uai) => uai.clone(),
-                    _ => String::new(),
-                }),
-            );
-        }
-    }
+/// What the referential says of each row's certification.
+fn certification_columns(
+    t: &mut OutTable,
+    rows: &[Indicateur],
+    certs: &[&Certification],
+    ctx: &Ctx,
+) {
     t.str(
         "code_certification_type",
         rows.iter().map(|r| r.code_certification_type.as_str()),
@@ -161,14 +193,24 @@ fn indicateurs_table(name: &str, rows: &[Indicateur], level: Level, ctx: &Ctx) -
         "famille_metiers_libelle",
         certs.iter().map(|c| &c.famille_metiers_libelle),
     );
-    if level != Level::National {
+}
+
+/// The région, académie and département columns, by level.
+fn place_columns(
+    t: &mut OutTable,
+    rows: &[Indicateur],
+    level: NiveauGeographique,
+    territoires: &[Territoire],
+    ctx: &Ctx,
+) {
+    if level != NiveauGeographique::National {
         let region_ij = |t: &Territoire| {
             ctx.reference
                 .region(&t.region_code)
                 .map(|r| r.code_ij.clone())
                 .unwrap_or_default()
         };
-        if level == Level::Etablissement {
+        if level == NiveauGeographique::Etablissement {
             t.str("region_code", territoires.iter().map(|x| &x.region_code));
         }
         t.str(
@@ -177,7 +219,7 @@ fn indicateurs_table(name: &str, rows: &[Indicateur], level: Level, ctx: &Ctx) -
         )
         .str("region_code_ij", territoires.iter().map(region_ij));
     }
-    if level == Level::Etablissement {
+    if level == NiveauGeographique::Etablissement {
         t.str(
             "libelle_etablissement",
             rows.iter()
@@ -200,7 +242,11 @@ fn indicateurs_table(name: &str, rows: &[Indicateur], level: Level, ctx: &Ctx) -
             territoires.iter().map(|x| &x.departement_libelle),
         );
     }
-    let p = &published;
+}
+
+/// Counts, rates, salaries, why some are masked, where they come from.
+fn figure_columns(t: &mut OutTable, rows: &[Indicateur], published: &[Published]) {
+    let p = published;
     t.int("nb_annee_term", p.iter().map(|x| x.counts.nb_annee_term))
         .int("nb_sortant", p.iter().map(|x| x.counts.nb_sortant))
         .int(
@@ -225,7 +271,7 @@ fn indicateurs_table(name: &str, rows: &[Indicateur], level: Level, ctx: &Ctx) -
         )
         .int("nb_diplome", p.iter().map(|x| x.counts.nb_diplome));
     let taux: Vec<Taux> = p.iter().map(|x| x.taux).collect();
-    rate_columns(&mut t, &taux);
+    rate_columns(t, &taux);
     t.float(
         "salaire_12_mois_q1",
         p.iter().map(|x| x.salaires.salaire_12_mois_q1),
@@ -243,33 +289,21 @@ fn indicateurs_table(name: &str, rows: &[Indicateur], level: Level, ctx: &Ctx) -
         p.iter().map(|x| x.masked.map(|m| m.as_str()).unwrap_or("")),
     )
     .str("origine", rows.iter().map(|r| r.origine.as_str()));
-    let source = |r: &Indicateur| match &r.donnee_source {
-        DonneeSource::Propre => ("propre".to_string(), String::new(), None, String::new()),
-        DonneeSource::Continuum {
-            direction,
-            via,
-            hops,
-            codes,
-        } => (
-            direction.as_str().to_string(),
-            codes.join("|"),
-            Some(i64::from(*hops)),
-            via.as_str().to_string(),
-        ),
-        DonneeSource::FamilleMetiers { codes, .. } => (
-            "famille_metiers".to_string(),
-            codes.join("|"),
-            None,
-            String::new(),
-        ),
+    let source = |r: &Indicateur| {
+        let kind = r.donnee_source.kind().as_str();
+        match &r.donnee_source {
+            DonneeSource::Propre => (kind, String::new(), None, ""),
+            DonneeSource::Continuum {
+                via, hops, codes, ..
+            } => (kind, codes.join("|"), Some(i64::from(*hops)), via.as_str()),
+            DonneeSource::FamilleMetiers { codes, .. } => (kind, codes.join("|"), None, ""),
+        }
     };
     let sources: Vec<_> = rows.iter().map(source).collect();
     t.str("donnee_source_type", sources.iter().map(|s| &s.0))
         .str("donnee_source_code", sources.iter().map(|s| &s.1))
         .int("donnee_source_hops", sources.iter().map(|s| s.2))
         .str("donnee_source_link", sources.iter().map(|s| &s.3));
-    perimetre_column(&mut t, rows.iter().map(|r| (r.filiere, r.millesime)));
-    t
 }
 
 /// `perimetre_emploi`, the last column of every indicator table (issue 14):
@@ -283,12 +317,12 @@ pub(crate) fn perimetre_column(t: &mut OutTable, rows: impl Iterator<Item = (Fil
 
 /// `donnee_source_type` and `donnee_source_code` of a row.
 pub(crate) fn source_of(r: &Indicateur) -> (&'static str, String) {
+    let kind = r.donnee_source.kind().as_str();
     match &r.donnee_source {
-        DonneeSource::Propre => ("propre", String::new()),
-        DonneeSource::Continuum {
-            direction, codes, ..
-        } => (direction.as_str(), codes.join("|")),
-        DonneeSource::FamilleMetiers { codes, .. } => ("famille_metiers", codes.join("|")),
+        DonneeSource::Propre => (kind, String::new()),
+        DonneeSource::Continuum { codes, .. } | DonneeSource::FamilleMetiers { codes, .. } => {
+            (kind, codes.join("|"))
+        }
     }
 }
 
@@ -303,10 +337,13 @@ fn familles_specialites_table(rows: &[FamilleSpecialite], ctx: &Ctx) -> OutTable
         .map(|r| publish(&r.specialite, ctx.seuil))
         .collect();
     let sources: Vec<(&str, String)> = rows.iter().map(|r| source_of(&r.specialite)).collect();
-    let niveau = |r: &FamilleSpecialite| match &r.specialite.niveau {
-        Niveau::National => ("national", String::new(), String::new()),
-        Niveau::Region(code) => ("region", code.clone(), String::new()),
-        Niveau::Etablissement(uai) => ("etablissement", String::new(), uai.clone()),
+    let niveau = |r: &FamilleSpecialite| {
+        let n = &r.specialite.niveau;
+        match n {
+            Niveau::National => (n.geographique(), String::new(), String::new()),
+            Niveau::Region(code) => (n.geographique(), code.clone(), String::new()),
+            Niveau::Etablissement(uai) => (n.geographique(), String::new(), uai.clone()),
+        }
     };
     let niveaux: Vec<_> = rows.iter().map(niveau).collect();
     let libelle_famille = |r: &FamilleSpecialite| {
@@ -330,14 +367,14 @@ fn familles_specialites_table(rows: &[FamilleSpecialite], ctx: &Ctx) -> OutTable
         "filiere",
         rows.iter().map(|r| r.specialite.filiere.as_str()),
     )
-    .str("niveau_geographique", niveaux.iter().map(|n| n.0))
+    .str("niveau_geographique", niveaux.iter().map(|n| n.0.as_str()))
     // One non-empty column for the place, so the key has no empty part.
     .str(
         "code_lieu",
         niveaux.iter().map(|n| match n.0 {
-            "national" => "FR".to_string(),
-            "region" => n.1.clone(),
-            _ => n.2.clone(),
+            NiveauGeographique::National => "FR".to_string(),
+            NiveauGeographique::Region => n.1.clone(),
+            NiveauGeographique::Etablissement => n.2.clone(),
         }),
     )
     .str("region_code", niveaux.iter().map(|n| &n.1))
@@ -421,7 +458,7 @@ fn etablissements_table(rows: &[EtablissementRow], reference: &Reference) -> Out
         .iter()
         .map(|r| reference.territoire_of_uai(&r.uai).unwrap_or_default())
         .collect();
-    let round = |v: Option<f64>| v.map(|x| x.round_ties_even() as i64);
+    let round = |v: Option<f64>| v.map(crate::rules::rates::round_percent);
     let mut t = OutTable::new("etablissements");
     t.str("millesime", rows.iter().map(|r| r.millesime.to_string()))
         .str("filiere", rows.iter().map(|r| r.filiere.as_str()))

@@ -14,7 +14,7 @@
 //!    of the family's specialities in the same voie and cursus: a common year
 //!    of the Éducation nationale leads to the specialities' Éducation
 //!    nationale terminal MEFs, an agricultural one to their agricultural MEFs
-//!    (see `is_agricole`), and the first year of a 3-year bac pro to the 3rd
+//!    (see `rules::filiere::is_agricole_dispositif`), and the first year of a 3-year bac pro to the 3rd
 //!    year of a 3-year cursus, not to the final year of the 1- and 2-year bac
 //!    pro some specialities had until 2010 (dispositifs 245, 246, 273). A
 //!    speciality in several families is a terminal of each family's common
@@ -28,6 +28,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use crate::output::OutTable;
 use crate::rules::codes::CodeType;
+use crate::rules::famille::is_annee_commune;
+use crate::rules::filiere::is_agricole_dispositif;
 use crate::stages::indicators::upstream::Certification;
 
 /// `lien` of a common first year's terminal certifications.
@@ -45,14 +47,6 @@ pub struct Terminale {
     pub famille_metiers_code: String,
 }
 
-/// A MEF of the enseignement agricole, from its DISPOSITIF_FORMATION: on the
-/// real N_DISPOSITIF_FORMATION, 270 to 282 are all agricultural (CAP
-/// agricole, BEPA, bac pro agricole, BPA, CSA, CAPA-apprenti); the
-/// Éducation nationale's bac pro are 245 to 247.
-pub fn is_agricole(dispositif_formation: &str) -> bool {
-    dispositif_formation.starts_with("27") || dispositif_formation.starts_with("28")
-}
-
 fn is_terminal(c: &Certification) -> bool {
     matches!((c.annee_dispositif, c.duree_dispositif), (Some(a), Some(d)) if a == d)
 }
@@ -68,11 +62,16 @@ pub fn build_terminales(referentiel: &HashMap<String, Certification>) -> Vec<Ter
         by_cfd.entry(&m.code_formation_diplome).or_default().push(m);
     }
     let is_commune = |m: &Certification| {
-        !m.familles_metiers_codes.is_empty()
-            && (m.seconde_commune
-                || by_cfd
-                    .get(m.code_formation_diplome.as_str())
-                    .is_some_and(|ms| ms.iter().all(|x| x.annee_dispositif == Some(1))))
+        let annees = by_cfd
+            .get(m.code_formation_diplome.as_str())
+            .into_iter()
+            .flatten()
+            .map(|x| x.annee_dispositif);
+        is_annee_commune(
+            !m.familles_metiers_codes.is_empty(),
+            m.seconde_commune,
+            annees,
+        )
     };
     // (family, agricultural, duration) → the terminal MEFs of its specialities.
     let mut family_terminals: BTreeMap<(&str, bool, Option<u32>), BTreeSet<&str>> = BTreeMap::new();
@@ -80,7 +79,11 @@ pub fn build_terminales(referentiel: &HashMap<String, Certification>) -> Vec<Ter
         if is_terminal(m) && !is_commune(m) {
             for f in &m.familles_metiers_codes {
                 family_terminals
-                    .entry((f, is_agricole(&m.dispositif_formation), m.duree_dispositif))
+                    .entry((
+                        f,
+                        is_agricole_dispositif(&m.dispositif_formation),
+                        m.duree_dispositif,
+                    ))
                     .or_default()
                     .insert(&m.code);
             }
@@ -98,7 +101,7 @@ pub fn build_terminales(referentiel: &HashMap<String, Certification>) -> Vec<Ter
             continue;
         }
         if is_commune(m) {
-            let agricole = is_agricole(&m.dispositif_formation);
+            let agricole = is_agricole_dispositif(&m.dispositif_formation);
             for f in &m.familles_metiers_codes {
                 for t in family_terminals
                     .get(&(f.as_str(), agricole, m.duree_dispositif))

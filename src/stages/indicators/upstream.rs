@@ -11,7 +11,7 @@ use crate::error::{Error, Result};
 use crate::input::{self, DelimitedOptions};
 use crate::rules::codes::CodeType;
 use crate::rules::dates::parse_date;
-use crate::stages::continuum::LinkType;
+use crate::stages::continuum::{LinkType, Relation};
 use crate::staging::fields;
 
 /// A code of the formation referential, with what indicators are enriched with.
@@ -61,15 +61,6 @@ pub struct LinkRow {
     pub link_type: LinkType,
 }
 
-pub fn parse_code_type(value: &str) -> Option<CodeType> {
-    match value {
-        "cfd" => Some(CodeType::Cfd),
-        "mef_stat_11" => Some(CodeType::MefStat11),
-        "sise" => Some(CodeType::Sise),
-        _ => None,
-    }
-}
-
 fn read(dir: &Path, name: &str, stage: &str) -> Result<input::RawTable> {
     let path = dir.join(name);
     if !path.is_file() {
@@ -113,7 +104,7 @@ pub fn load_referentiel(bcn_out: &Path) -> Result<HashMap<String, Certification>
         let c = Certification {
             date_premiere_session: fields::opt_year(&row, premiere.as_ref())?,
             code: row.get(&code).to_string(),
-            code_type: parse_code_type(row.get(&code_type)),
+            code_type: CodeType::parse(row.get(&code_type)),
             code_formation_diplome: row.get(&cfd).to_string(),
             mef: row.get(&mef).to_string(),
             dispositif_formation: row.get(&dispositif).to_string(),
@@ -153,13 +144,16 @@ pub fn load_lineage(continuum_out: &Path) -> Result<HashMap<String, Vec<Relative
     ])?;
     let mut out: HashMap<String, Vec<Relative>> = HashMap::new();
     for row in t.rows() {
-        let Some(ct) = parse_code_type(row.get(&code_type)) else {
+        let Some(ct) = CodeType::parse(row.get(&code_type)) else {
             return Err(row.error(&code_type, "expected cfd, mef_stat_11 or sise"));
+        };
+        let Some(rel) = Relation::parse(row.get(&relation)) else {
+            return Err(row.error(&relation, "expected ancetre or descendant"));
         };
         let r = Relative {
             code_type: ct,
             code: row.get(&code).to_string(),
-            related_is_descendant: row.get(&relation) == "descendant",
+            related_is_descendant: rel == Relation::Descendant,
             related_code: row.get(&related).to_string(),
             hops: fields::opt_small_int(&row, &hops)?.unwrap_or(0),
             one_to_one_path: row.get(&strict) == "true",
@@ -180,7 +174,7 @@ pub fn load_links(continuum_out: &Path) -> Result<Vec<LinkRow>> {
     ])?;
     let mut out = Vec::with_capacity(t.len());
     for row in t.rows() {
-        let Some(ct) = parse_code_type(row.get(&code_type)) else {
+        let Some(ct) = CodeType::parse(row.get(&code_type)) else {
             return Err(row.error(&code_type, "expected cfd, mef_stat_11 or sise"));
         };
         out.push(LinkRow {

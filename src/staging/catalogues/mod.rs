@@ -146,7 +146,7 @@ impl CatalogueFormat {
         CatalogueFormat::Generic,
     ];
 
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             CatalogueFormat::Affelnet2nde => "affelnet-2nde",
             CatalogueFormat::Affelnet1ProSpe => "affelnet-1pro",
@@ -211,7 +211,15 @@ pub enum OffreCodeType {
 }
 
 impl OffreCodeType {
-    pub fn as_str(self) -> &'static str {
+    pub const ALL: [OffreCodeType; 5] = [
+        OffreCodeType::MefStat11,
+        OffreCodeType::Cfd,
+        OffreCodeType::Sise,
+        OffreCodeType::Mef,
+        OffreCodeType::Unknown,
+    ];
+
+    pub const fn as_str(self) -> &'static str {
         match self {
             OffreCodeType::MefStat11 => "mef_stat_11",
             OffreCodeType::Cfd => "cfd",

@@ -14,6 +14,7 @@ use std::sync::Arc;
 use crate::input::{RawTable, Row};
 use crate::rules::codes::{is_valid_uai, uai_check_letter};
 use crate::rules::millesime::Millesime;
+use crate::staging::fields::{is_not_published, parse_decimal};
 use crate::staging::mesures::{Counts, Origin, Reject, Salaires, Staged};
 use crate::staging::reference::Reference;
 
@@ -167,25 +168,6 @@ pub(super) fn parse_count(name: &str, value: &str) -> Checked<Option<i64>> {
     }
     crate::rules::rates::check_count_bound(name, n).map_err(|m| reason("count_too_large", m))?;
     Ok(Some(n))
-}
-
-/// A decimal written with `.` or `,`, spaces (thousands) ignored.
-pub(super) fn parse_decimal(value: &str) -> Option<f64> {
-    let cleaned: String = value
-        .chars()
-        .filter(|c| !c.is_whitespace())
-        .map(|c| if c == ',' { '.' } else { c })
-        .collect();
-    cleaned.parse::<f64>().ok().filter(|x| x.is_finite())
-}
-
-/// Markers of a figure that is not published: `nd` (non diffusé: the DEPP
-/// files from 2021_2022 on write it wherever a figure is missing, on about a
-/// third of their rows), and InserSup's `ns` and `na`.
-pub(super) fn is_not_published(value: &str) -> bool {
-    ["nd", "ns", "na"]
-        .iter()
-        .any(|m| value.eq_ignore_ascii_case(m))
 }
 
 /// A rate, share or valeur ajoutée within `range`; empty or not published is `None`.
