@@ -11,6 +11,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use std::fmt::Write as _;
 use std::path::Path;
 
 use crate::release::pattern::Pattern;
@@ -186,7 +187,10 @@ pub fn validate_bytes(
             })
         })
         .collect::<Result<_, String>>()?;
-    let mut keys: HashMap<Vec<String>, u64> = HashMap::new();
+    // One string per row for its key (each field prefixed by its length, so
+    // no two keys can join the same), not a vector of strings.
+    let mut keys: HashMap<String, u64> = HashMap::new();
+    let mut k = String::new();
 
     for record in records {
         let record = match record {
@@ -219,8 +223,13 @@ pub fn validate_bytes(
             }
         }
         if !key.is_empty() {
-            let k: Vec<String> = key.iter().map(|&i| record[i].to_string()).collect();
-            if let Some(first) = keys.get(&k) {
+            k.clear();
+            for &i in &key {
+                // Writing into a String cannot fail.
+                let _ = write!(k, "{}:{}", record[i].len(), &record[i]);
+            }
+            if let Some(first) = keys.get(k.as_str()) {
+                let values: Vec<&str> = key.iter().map(|&i| &record[i]).collect();
                 out.push(problem(
                     line,
                     None,
@@ -228,11 +237,11 @@ pub fn validate_bytes(
                     format!(
                         "({}) = ({}) is already on line {first}",
                         schema.primary_key.join(", "),
-                        k.join(", ")
+                        values.join(", ")
                     ),
                 ));
             } else {
-                keys.insert(k, line);
+                keys.insert(k.clone(), line);
             }
         }
     }
