@@ -109,8 +109,8 @@ impl StagedDir {
 
     /// Writes a table as `<name>.csv` and `<name>.parquet`.
     pub fn write_table(&mut self, table: &OutTable, csv: &CsvOptions) -> Result<()> {
-        table.write(&self.tmp, csv)?;
-        self.written(table);
+        let written = table.write(&self.tmp, csv)?;
+        self.notes.extend(written.formula_note(&table.name));
         Ok(())
     }
 
@@ -118,12 +118,6 @@ impl StagedDir {
     /// directly into `dir()`.
     pub fn note(&mut self, note: String) {
         self.notes.push(note);
-    }
-
-    fn written(&mut self, table: &OutTable) {
-        if let Some(note) = table.formula_note() {
-            self.notes.push(note);
-        }
     }
 
     /// Swaps the staged folder with its target. Returns what the stage's

@@ -186,7 +186,7 @@ impl OutTable {
     }
 
     /// Text cells a spreadsheet would run as a formula (`rules::spreadsheet`).
-    pub fn formula_cells(&self) -> usize {
+    fn formula_cells(&self) -> usize {
         self.columns
             .iter()
             .map(|c| match &c.values {
@@ -200,20 +200,10 @@ impl OutTable {
             .sum()
     }
 
-    /// What the run says about those cells, if there are any.
-    pub fn formula_note(&self) -> Option<String> {
-        let n = self.formula_cells();
-        (n > 0).then(|| {
-            format!(
-                "{}: {n} text cell(s) starting like a spreadsheet formula (=, +, -, @, tab, CR) written with a leading ' in {}.csv; {}.parquet keeps them as they are",
-                self.name, self.name, self.name
-            )
-        })
-    }
-
-    /// The table as its CSV shows it: formula-like text cells prefixed with `'`.
-    fn for_csv(&self) -> std::borrow::Cow<'_, OutTable> {
-        if self.formula_cells() == 0 {
+    /// The table as its CSV shows it: formula-like text cells (`formula_cells`
+    /// of them) prefixed with `'`.
+    fn for_csv(&self, formula_cells: usize) -> std::borrow::Cow<'_, OutTable> {
+        if formula_cells == 0 {
             return std::borrow::Cow::Borrowed(self);
         }
         let mut table = self.clone();
@@ -239,7 +229,9 @@ impl OutTable {
     /// file as it is written.
     pub fn write(&self, dir: &Path, csv: &CsvOptions) -> Result<Written> {
         let mut df = self.to_dataframe()?;
-        let mut csv_df = match self.for_csv() {
+        // Counted once: the CSV's copy, the run's note and the release use it.
+        let formula_cells = self.formula_cells();
+        let mut csv_df = match self.for_csv(formula_cells) {
             std::borrow::Cow::Borrowed(_) => df.clone(),
             std::borrow::Cow::Owned(t) => t.to_dataframe()?,
         };
@@ -273,6 +265,7 @@ impl OutTable {
         Ok(Written {
             csv: csv_digest,
             parquet: parquet_digest,
+            formula_cells,
         })
     }
 }
@@ -282,6 +275,20 @@ impl OutTable {
 pub struct Written {
     pub csv: FileDigest,
     pub parquet: FileDigest,
+    /// Text cells written with a leading `'` in the CSV (`rules::spreadsheet`).
+    pub formula_cells: usize,
+}
+
+impl Written {
+    /// What the run says about the table's formula-like cells, if any.
+    pub fn formula_note(&self, table: &str) -> Option<String> {
+        let n = self.formula_cells;
+        (n > 0).then(|| {
+            format!(
+                "{table}: {n} text cell(s) starting like a spreadsheet formula (=, +, -, @, tab, CR) written with a leading ' in {table}.csv; {table}.parquet keeps them as they are"
+            )
+        })
+    }
 }
 
 fn create(path: &Path) -> Result<File> {

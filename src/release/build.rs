@@ -285,7 +285,7 @@ fn publish_table(s: &Source, dir: &Path, csv: &CsvOptions, seuil: i64) -> Result
     let table = out_table(&s.name, &df, &schema)
         .map_err(|e| Error::file(&s.parquet, format!("cannot convert the table: {e}")))?;
     let written = table.write(dir, csv)?;
-    let formula_cells = table.formula_cells();
+    let formula_cells = written.formula_cells;
     write_file(
         dir,
         &format!("{}.schema.json", s.name),

@@ -587,10 +587,10 @@ pub fn run(
                         ));
                     }
                 }
-                table.write(&dir, &ctx.csv)?;
+                let written = table.write(&dir, &ctx.csv)?;
                 Ok((
                     OutputFile::table(&ctx.out_dir, &table),
-                    table.formula_note(),
+                    written.formula_note(&table.name),
                     detail,
                 ))
             })
