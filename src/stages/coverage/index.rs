@@ -5,6 +5,8 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
+use polars::prelude::{DataFrame, DataType, ParquetReader, SerReader, Series};
+
 use crate::error::{Error, Result};
 use crate::input::{self, DelimitedOptions};
 use crate::rules::filiere::Filiere;
@@ -136,80 +138,188 @@ impl IndicatorIndex {
         out
     }
 
-    /// Reads the indicator tables the `indicators` stage wrote.
+    /// Reads the indicator tables the `indicators` stage wrote, from their
+    /// Parquet twins: typed columns, only the ones coverage needs (the CSV,
+    /// 19 MB for the real regional table, was parsed field by field).
     pub fn load(indicators_out: &Path) -> Result<IndicatorIndex> {
         let mut index = IndicatorIndex::default();
-        for (file, level, key_column) in [
+        for (table, level, key_column) in [
+            ("formations", NiveauGeographique::Etablissement, Some("uai")),
             (
-                "formations.csv",
-                NiveauGeographique::Etablissement,
-                Some("uai"),
-            ),
-            (
-                "regionales.csv",
+                "regionales",
                 NiveauGeographique::Region,
                 Some("region_code"),
             ),
-            ("certifications.csv", NiveauGeographique::National, None),
+            ("certifications", NiveauGeographique::National, None),
         ] {
-            let path = indicators_out.join(file);
+            let path = indicators_out.join(format!("{table}.parquet"));
             if !path.is_file() {
                 return Err(Error::usage(format!(
                     "{}: missing; run the `indicators` stage first",
                     path.display()
                 )));
             }
-            let t = input::read_table(&path, &DelimitedOptions::default())?;
-            let [millesime, filiere, code, masked, source, emploi, poursuite, part] =
-                t.columns([
-                    "millesime",
-                    "filiere",
-                    "code_certification",
-                    "masked",
-                    "donnee_source_type",
-                    "taux_en_emploi_6_mois",
-                    "taux_poursuite_etudes",
-                    "part_en_emploi_6_mois",
-                ])?;
-            let key = match key_column {
-                Some(name) => Some(t.column(name)?),
-                None => None,
-            };
-            for row in t.rows() {
-                let m =
-                    Millesime::parse(row.get(&millesime)).map_err(|e| row.error(&millesime, e))?;
-                let f = Filiere::parse(row.get(&filiere)).map_err(|e| row.error(&filiere, e))?;
-                let shown = Shown {
-                    millesime: m,
-                    masked: match row.get(&masked) {
-                        "" => None,
-                        v => Some(Masked::parse(v).ok_or_else(|| {
-                            row.error(
-                                &masked,
-                                "expected sous_seuil, sortants_sous_seuil or non_diffuse",
-                            )
-                        })?),
-                    },
-                    donnee_source_type: DonneeSourceType::parse(row.get(&source)).ok_or_else(
-                        || {
-                            row.error(
-                                &source,
-                                "expected propre, ancienne, nouvelle or famille_metiers",
-                            )
-                        },
-                    )?,
-                    taux_en_emploi_6_mois: row.get(&emploi).to_string(),
-                    taux_poursuite_etudes: row.get(&poursuite).to_string(),
-                    part_en_emploi_6_mois: row.get(&part).to_string(),
-                };
-                let k = key
-                    .as_ref()
-                    .map(|c| row.get(c).to_string())
-                    .unwrap_or_default();
-                index.insert(level, k, f, row.get(&code).to_string(), shown);
-            }
+            index.load_table(&path, level, key_column)?;
         }
         Ok(index)
+    }
+
+    fn load_table(
+        &mut self,
+        path: &Path,
+        level: NiveauGeographique,
+        key_column: Option<&str>,
+    ) -> Result<()> {
+        let table = StageTable::read(path, key_column.iter().copied().chain(COLUMNS))?;
+        let [millesime, filiere, code, masked, source] = [
+            "millesime",
+            "filiere",
+            "code_certification",
+            "masked",
+            "donnee_source_type",
+        ]
+        .map(|c| table.text(c));
+        let [millesime, filiere, code, masked, source] =
+            [millesime?, filiere?, code?, masked?, source?];
+        let [emploi, poursuite, part] = [
+            "taux_en_emploi_6_mois",
+            "taux_poursuite_etudes",
+            "part_en_emploi_6_mois",
+        ]
+        .map(|c| table.integer(c));
+        let [emploi, poursuite, part] = [emploi?, poursuite?, part?];
+        let key = key_column.map(|c| table.text(c)).transpose()?;
+        for i in 0..table.height() {
+            let at = |column: &str, e: String| table.error(i, column, e);
+            let m = Millesime::parse(millesime[i].unwrap_or(""))
+                .map_err(|e| at("millesime", e.to_string()))?;
+            let f = Filiere::parse(filiere[i].unwrap_or(""))
+                .map_err(|e| at("filiere", e.to_string()))?;
+            let shown = Shown {
+                millesime: m,
+                masked: match masked[i] {
+                    None => None,
+                    Some(v) => Some(Masked::parse(v).ok_or_else(|| {
+                        at(
+                            "masked",
+                            "expected sous_seuil, sortants_sous_seuil or non_diffuse".into(),
+                        )
+                    })?),
+                },
+                donnee_source_type: DonneeSourceType::parse(source[i].unwrap_or("")).ok_or_else(
+                    || {
+                        at(
+                            "donnee_source_type",
+                            "expected propre, ancienne, nouvelle or famille_metiers".into(),
+                        )
+                    },
+                )?,
+                // As the CSV shows them: digits, or empty when withheld.
+                taux_en_emploi_6_mois: emploi[i].map(|v| v.to_string()).unwrap_or_default(),
+                taux_poursuite_etudes: poursuite[i].map(|v| v.to_string()).unwrap_or_default(),
+                part_en_emploi_6_mois: part[i].map(|v| v.to_string()).unwrap_or_default(),
+            };
+            let k = key
+                .as_ref()
+                .and_then(|c| c[i])
+                .unwrap_or_default()
+                .to_string();
+            let code = code[i].unwrap_or_default().to_string();
+            self.insert(level, k, f, code, shown);
+        }
+        Ok(())
+    }
+}
+
+/// The columns of an indicator table coverage reads (besides its key).
+const COLUMNS: [&str; 8] = [
+    "millesime",
+    "filiere",
+    "code_certification",
+    "masked",
+    "donnee_source_type",
+    "taux_en_emploi_6_mois",
+    "taux_poursuite_etudes",
+    "part_en_emploi_6_mois",
+];
+
+/// Some columns of a stage's Parquet table, typed.
+struct StageTable {
+    path: std::path::PathBuf,
+    df: DataFrame,
+}
+
+impl StageTable {
+    fn read<'c>(path: &Path, columns: impl Iterator<Item = &'c str>) -> Result<StageTable> {
+        let file = std::fs::File::open(path).map_err(|source| Error::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let columns: Vec<String> = columns.map(str::to_string).collect();
+        let df = ParquetReader::new(file)
+            .with_columns(Some(columns.clone()))
+            .finish()
+            .map_err(|e| Error::file(path, format!("cannot read the Parquet file: {e}")))?;
+        // A missing column is the indicators stage of another version.
+        for c in &columns {
+            if df.column(c.as_str()).is_err() {
+                return Err(Error::file(
+                    path,
+                    format!("missing column {c}: not a table of this version's indicators stage; run it again"),
+                ));
+            }
+        }
+        Ok(StageTable {
+            path: path.to_path_buf(),
+            df,
+        })
+    }
+
+    fn height(&self) -> usize {
+        self.df.height()
+    }
+
+    /// A text column's values.
+    fn text(&self, name: &str) -> Result<Vec<Option<&str>>> {
+        let series = self.series(name)?;
+        if series.dtype() == &DataType::Null {
+            return Ok(vec![None; self.height()]);
+        }
+        let ca = series
+            .str()
+            .map_err(|e| Error::file(&self.path, format!("column {name}: {e}")))?;
+        Ok(ca.iter().collect())
+    }
+
+    /// An integer column's values.
+    fn integer(&self, name: &str) -> Result<Vec<Option<i64>>> {
+        let series = self.series(name)?;
+        if series.dtype() == &DataType::Null {
+            return Ok(vec![None; self.height()]);
+        }
+        let ca = series
+            .i64()
+            .map_err(|e| Error::file(&self.path, format!("column {name}: {e}")))?;
+        Ok(ca.iter().collect())
+    }
+
+    fn series(&self, name: &str) -> Result<&Series> {
+        self.df
+            .column(name)
+            .map(|c| c.as_materialized_series())
+            .map_err(|e| Error::file(&self.path, e.to_string()))
+    }
+
+    /// An error on row `i` (0-based; line `i + 2` of the CSV twin).
+    fn error(&self, i: usize, column: &str, message: String) -> Error {
+        Error::file(
+            &self.path,
+            format!(
+                "row {} (line {} of the CSV), column {column}: {message}",
+                i + 1,
+                i + 2
+            ),
+        )
     }
 }
 
