@@ -7,7 +7,7 @@ use crate::rules::filiere::Filiere;
 use crate::rules::masquage::{masquage, Chiffres, Retenu};
 use crate::rules::millesime::Millesime;
 use crate::rules::rates::{part_autres_situations, percentage, sortants};
-use crate::staging::mesures::{Counts, Niveau, Salaires, SourceRates};
+use crate::staging::mesures::{Counts, Niveau, Pourcentages, Salaires, SourceRates};
 
 /// Where a row's figures come from, at its own level.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -121,18 +121,9 @@ impl Indicateur {
     }
 }
 
-/// Integer percentages, as published.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Taux {
-    pub taux_en_emploi_6_mois: Option<i64>,
-    pub taux_en_emploi_12_mois: Option<i64>,
-    pub taux_en_emploi_18_mois: Option<i64>,
-    pub taux_en_emploi_24_mois: Option<i64>,
-    pub taux_poursuite_etudes: Option<i64>,
-    pub part_en_emploi_6_mois: Option<i64>,
-    pub part_poursuite_etudes: Option<i64>,
-    pub part_autres_situations_6_mois: Option<i64>,
-}
+/// Integer percentages, as published: the same fields as `SourceRates`
+/// (one type, `staging::mesures::Pourcentages`), rounded to whole numbers.
+pub type Taux = Pourcentages<i64>;
 
 impl Taux {
     /// The rates of issue 3's formulas, from counts (with `nb_sortant` derived
@@ -155,31 +146,11 @@ impl Taux {
 
     /// A source's published percentages, rounded to integers (half to even).
     pub fn from_source(r: &SourceRates) -> Taux {
-        let round = |v: Option<f64>| v.map(crate::rules::rates::round_percent);
-        Taux {
-            taux_en_emploi_6_mois: round(r.taux_en_emploi_6_mois),
-            taux_en_emploi_12_mois: round(r.taux_en_emploi_12_mois),
-            taux_en_emploi_18_mois: round(r.taux_en_emploi_18_mois),
-            taux_en_emploi_24_mois: round(r.taux_en_emploi_24_mois),
-            taux_poursuite_etudes: round(r.taux_poursuite_etudes),
-            part_en_emploi_6_mois: round(r.part_en_emploi_6_mois),
-            part_poursuite_etudes: round(r.part_poursuite_etudes),
-            part_autres_situations_6_mois: round(r.part_autres_situations_6_mois),
-        }
+        r.map(crate::rules::rates::round_percent)
     }
 
     pub fn to_source_rates(self) -> SourceRates {
-        let f = |v: Option<i64>| v.map(|x| x as f64);
-        SourceRates {
-            taux_en_emploi_6_mois: f(self.taux_en_emploi_6_mois),
-            taux_en_emploi_12_mois: f(self.taux_en_emploi_12_mois),
-            taux_en_emploi_18_mois: f(self.taux_en_emploi_18_mois),
-            taux_en_emploi_24_mois: f(self.taux_en_emploi_24_mois),
-            taux_poursuite_etudes: f(self.taux_poursuite_etudes),
-            part_en_emploi_6_mois: f(self.part_en_emploi_6_mois),
-            part_poursuite_etudes: f(self.part_poursuite_etudes),
-            part_autres_situations_6_mois: f(self.part_autres_situations_6_mois),
-        }
+        self.map(|x| x as f64)
     }
 }
 
