@@ -10,9 +10,10 @@ use crate::api::data::{Certification, ReleaseData, Row};
 use crate::api::resolve::{Block, Figures, Found};
 use crate::rules::exposition::{api_code_type, api_donnee_source_type, api_taux, OurFigures};
 use crate::rules::filiere::Filiere;
+use crate::rules::masquage::Masked;
 use crate::rules::millesime::Millesime;
 use crate::rules::niveau::NiveauGeographique;
-use crate::stages::indicators::model::{DonneeSourceType, Masked};
+use crate::stages::indicators::model::DonneeSourceType;
 use crate::stages::indicators::terminales::LIEN_FAMILLE_METIERS;
 use crate::staging::reference::Reference;
 

@@ -20,6 +20,7 @@ pub mod dates;
 pub mod exposition;
 pub mod famille;
 pub mod filiere;
+pub mod masquage;
 pub mod millesime;
 pub mod niveau;
 pub mod perimetre;

@@ -18,6 +18,7 @@
 //! - Label against the national quartiles of the same diploma type: ≥ Q3
 //!   `tres_favorable`, > Q1 `dans_la_moyenne`, else `plutot_difficile`.
 
+use crate::rules::masquage::under_threshold;
 use crate::rules::rates::round_half_even;
 use std::cmp::Ordering;
 
@@ -32,7 +33,7 @@ impl Ratio {
     /// The rate, only where the divisor reaches `seuil` (and is positive).
     pub fn above(numerateur: Option<i64>, denominateur: Option<i64>, seuil: i64) -> Option<Ratio> {
         let (n, d) = (numerateur?, denominateur?);
-        (d >= seuil.max(1) && n >= 0).then_some(Ratio {
+        (d > 0 && !under_threshold(Some(d), seuil) && n >= 0).then_some(Ratio {
             numerateur: n,
             denominateur: d,
         })

@@ -11,8 +11,9 @@
 //! source's own rates on the real regional file). A rate whose divisor is 0 or
 //! missing is missing, never 0 or NaN.
 
-/// The default diffusion threshold: nothing is published under 20 students.
-pub const SEUIL_DEFAUT: i64 = 20;
+/// The threshold and the masking policy are in `rules::masquage`; re-exported
+/// here, where they were first written.
+pub use super::masquage::{under_threshold, SEUIL_DEFAUT};
 
 /// The largest count one source row may hold: more students than any
 /// cohort in France (about 700,000 leave a vocational training each year).
@@ -124,11 +125,6 @@ pub fn part_autres_situations(
     Some((100 - part_emploi? - part_poursuite?).max(0))
 }
 
-/// Whether figures for `nb_annee_term` students are published.
-pub fn under_threshold(nb_annee_term: Option<i64>, seuil: i64) -> bool {
-    nb_annee_term.is_none_or(|n| n < seuil)
-}
-
 #[cfg(test)]
 mod tests {
 
@@ -220,12 +216,5 @@ mod tests {
         assert_eq!(part_autres_situations(Some(57), Some(30)), Some(13));
         assert_eq!(part_autres_situations(Some(60), Some(45)), Some(0));
         assert_eq!(part_autres_situations(None, Some(45)), None);
-    }
-
-    #[test]
-    fn threshold() {
-        assert!(under_threshold(Some(19), 20));
-        assert!(!under_threshold(Some(20), 20));
-        assert!(under_threshold(None, 20));
     }
 }

@@ -64,25 +64,45 @@ impl Counts {
     }
 }
 
-/// Rates as the source published them (percentages), kept to check ours
-/// against, and used as such when a source gives rates without counts.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
-pub struct SourceRates {
-    pub taux_en_emploi_6_mois: Option<f64>,
-    pub taux_en_emploi_12_mois: Option<f64>,
-    pub taux_en_emploi_18_mois: Option<f64>,
-    pub taux_en_emploi_24_mois: Option<f64>,
-    pub taux_poursuite_etudes: Option<f64>,
-    pub part_en_emploi_6_mois: Option<f64>,
-    pub part_poursuite_etudes: Option<f64>,
-    pub part_autres_situations_6_mois: Option<f64>,
+/// The eight percentages an indicator row publishes, whatever their number
+/// type: `SourceRates` (`f64`, as a source wrote them, decimals included) and
+/// `indicators::model::Taux` (`i64`, as the tool publishes them) are this one
+/// type, so that their fields cannot drift apart.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Pourcentages<T> {
+    pub taux_en_emploi_6_mois: Option<T>,
+    pub taux_en_emploi_12_mois: Option<T>,
+    pub taux_en_emploi_18_mois: Option<T>,
+    pub taux_en_emploi_24_mois: Option<T>,
+    pub taux_poursuite_etudes: Option<T>,
+    pub part_en_emploi_6_mois: Option<T>,
+    pub part_poursuite_etudes: Option<T>,
+    pub part_autres_situations_6_mois: Option<T>,
 }
 
-impl SourceRates {
+impl<T: Copy + Default + PartialEq> Pourcentages<T> {
     pub fn is_empty(&self) -> bool {
-        *self == SourceRates::default()
+        *self == Self::default()
+    }
+
+    /// Each percentage converted by `f` (a missing one stays missing).
+    pub fn map<U>(self, f: impl Fn(T) -> U) -> Pourcentages<U> {
+        Pourcentages {
+            taux_en_emploi_6_mois: self.taux_en_emploi_6_mois.map(&f),
+            taux_en_emploi_12_mois: self.taux_en_emploi_12_mois.map(&f),
+            taux_en_emploi_18_mois: self.taux_en_emploi_18_mois.map(&f),
+            taux_en_emploi_24_mois: self.taux_en_emploi_24_mois.map(&f),
+            taux_poursuite_etudes: self.taux_poursuite_etudes.map(&f),
+            part_en_emploi_6_mois: self.part_en_emploi_6_mois.map(&f),
+            part_poursuite_etudes: self.part_poursuite_etudes.map(&f),
+            part_autres_situations_6_mois: self.part_autres_situations_6_mois.map(&f),
+        }
     }
 }
+
+/// Rates as the source published them (percentages), kept to check ours
+/// against, and used as such when a source gives rates without counts.
+pub type SourceRates = Pourcentages<f64>;
 
 /// Salary quartiles (net monthly, euros) 12 months after leaving, where the
 /// source has them.

@@ -370,9 +370,10 @@ mod tests {
     use super::model::Via;
     use super::*;
     use crate::rules::codes::CodeType;
+    use crate::rules::masquage::Masked;
     use crate::rules::millesime::Millesime;
     use crate::rules::niveau::NiveauGeographique;
-    use crate::stages::indicators::model::{DonneeSourceType, Masked};
+    use crate::stages::indicators::model::DonneeSourceType;
     use crate::stages::indicators::upstream::Certification;
     use crate::staging::catalogues::OffreCodeType;
 

@@ -243,7 +243,8 @@ mod tests {
     use super::*;
     use crate::rules::codes::CodeType;
     use crate::rules::continuum::{Direction, Via};
-    use crate::stages::indicators::model::{publish, Masked};
+    use crate::rules::masquage::Masked;
+    use crate::stages::indicators::model::publish;
     use crate::staging::mesures::{Salaires, SourceRates};
 
     fn counts(term: i64, poursuite: i64, emploi_6: i64) -> Counts {

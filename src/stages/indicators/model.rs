@@ -4,9 +4,10 @@
 use crate::rules::codes::CodeType;
 use crate::rules::continuum::{Direction, Via};
 use crate::rules::filiere::Filiere;
+use crate::rules::masquage::{masquage, Chiffres, Retenu};
 use crate::rules::millesime::Millesime;
-use crate::rules::rates::{part_autres_situations, percentage, sortants, under_threshold};
-use crate::staging::mesures::{Counts, Niveau, Salaires, SourceRates};
+use crate::rules::rates::{part_autres_situations, percentage, sortants};
+use crate::staging::mesures::{Counts, Niveau, Pourcentages, Salaires, SourceRates};
 
 /// Where a row's figures come from, at its own level.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -120,18 +121,9 @@ impl Indicateur {
     }
 }
 
-/// Integer percentages, as published.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Taux {
-    pub taux_en_emploi_6_mois: Option<i64>,
-    pub taux_en_emploi_12_mois: Option<i64>,
-    pub taux_en_emploi_18_mois: Option<i64>,
-    pub taux_en_emploi_24_mois: Option<i64>,
-    pub taux_poursuite_etudes: Option<i64>,
-    pub part_en_emploi_6_mois: Option<i64>,
-    pub part_poursuite_etudes: Option<i64>,
-    pub part_autres_situations_6_mois: Option<i64>,
-}
+/// Integer percentages, as published: the same fields as `SourceRates`
+/// (one type, `staging::mesures::Pourcentages`), rounded to whole numbers.
+pub type Taux = Pourcentages<i64>;
 
 impl Taux {
     /// The rates of issue 3's formulas, from counts (with `nb_sortant` derived
@@ -154,75 +146,17 @@ impl Taux {
 
     /// A source's published percentages, rounded to integers (half to even).
     pub fn from_source(r: &SourceRates) -> Taux {
-        let round = |v: Option<f64>| v.map(crate::rules::rates::round_percent);
-        Taux {
-            taux_en_emploi_6_mois: round(r.taux_en_emploi_6_mois),
-            taux_en_emploi_12_mois: round(r.taux_en_emploi_12_mois),
-            taux_en_emploi_18_mois: round(r.taux_en_emploi_18_mois),
-            taux_en_emploi_24_mois: round(r.taux_en_emploi_24_mois),
-            taux_poursuite_etudes: round(r.taux_poursuite_etudes),
-            part_en_emploi_6_mois: round(r.part_en_emploi_6_mois),
-            part_poursuite_etudes: round(r.part_poursuite_etudes),
-            part_autres_situations_6_mois: round(r.part_autres_situations_6_mois),
-        }
+        r.map(crate::rules::rates::round_percent)
     }
 
     pub fn to_source_rates(self) -> SourceRates {
-        let f = |v: Option<i64>| v.map(|x| x as f64);
-        SourceRates {
-            taux_en_emploi_6_mois: f(self.taux_en_emploi_6_mois),
-            taux_en_emploi_12_mois: f(self.taux_en_emploi_12_mois),
-            taux_en_emploi_18_mois: f(self.taux_en_emploi_18_mois),
-            taux_en_emploi_24_mois: f(self.taux_en_emploi_24_mois),
-            taux_poursuite_etudes: f(self.taux_poursuite_etudes),
-            part_en_emploi_6_mois: f(self.part_en_emploi_6_mois),
-            part_poursuite_etudes: f(self.part_poursuite_etudes),
-            part_autres_situations_6_mois: f(self.part_autres_situations_6_mois),
-        }
+        self.map(|x| x as f64)
     }
 }
 
-/// Why a row's figures are not (all) published.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Masked {
-    /// Fewer students in their final year than the threshold (or their
-    /// number unknown): only `nb_annee_term` is published.
-    SousSeuil,
-    /// Enough students, but fewer leavers than the threshold: the employment
-    /// rates (which divide by `nb_sortant`) are not published, the rest is.
-    /// The InserJeunes source does the same: on the real regional file, no
-    /// employment rate is given where `nb_sortant` < 20.
-    SortantsSousSeuil,
-    /// The source gives the row without any figure.
-    NonDiffuse,
-}
-
-impl Masked {
-    pub const ALL: [Masked; 3] = [
-        Masked::SousSeuil,
-        Masked::SortantsSousSeuil,
-        Masked::NonDiffuse,
-    ];
-
-    /// The value `as_str` writes, read back.
-    pub fn parse(value: &str) -> Option<Masked> {
-        Self::ALL.into_iter().find(|m| m.as_str() == value)
-    }
-
-    /// Whether a row masked this way still shows a figure a platform can
-    /// display: only the employment rates are withheld.
-    pub fn is_published(masked: Option<Masked>) -> bool {
-        matches!(masked, None | Some(Masked::SortantsSousSeuil))
-    }
-
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Masked::SousSeuil => "sous_seuil",
-            Masked::SortantsSousSeuil => "sortants_sous_seuil",
-            Masked::NonDiffuse => "non_diffuse",
-        }
-    }
-}
+/// The masking policy's status, in `rules::masquage` (re-exported here,
+/// where it was first written).
+pub use crate::rules::masquage::Masked;
 
 /// What a row publishes once the threshold is applied: every count but
 /// `nb_annee_term`, and every rate, is emptied under the threshold.
@@ -234,60 +168,70 @@ pub struct Published {
     pub masked: Option<Masked>,
 }
 
+/// The row's figures with `rules::masquage`'s decision applied: this only
+/// empties what the policy withholds.
 pub fn publish(row: &Indicateur, seuil: i64) -> Published {
-    if !row.counts.is_empty() {
-        let mut counts = row.counts;
-        counts.nb_sortant = sortants(
-            counts.nb_sortant,
-            counts.nb_annee_term,
-            counts.nb_poursuite_etudes,
+    if row.counts.is_empty() {
+        let taux = Taux::from_source(&row.source_rates);
+        let decision = masquage(
+            Chiffres::TauxSeuls {
+                un_taux: taux != Taux::default(),
+            },
+            seuil,
         );
-        if under_threshold(counts.nb_annee_term, seuil) {
-            return Published {
-                counts: Counts {
-                    nb_annee_term: counts.nb_annee_term,
-                    ..Counts::default()
-                },
-                salaires: Salaires::default(),
-                taux: Taux::default(),
-                masked: Some(Masked::SousSeuil),
-            };
-        }
-        let mut taux = Taux::from_counts(&counts);
-        let mut masked = None;
-        let has_employment_rate = [
-            taux.taux_en_emploi_6_mois,
-            taux.taux_en_emploi_12_mois,
-            taux.taux_en_emploi_18_mois,
-            taux.taux_en_emploi_24_mois,
-        ]
-        .iter()
-        .any(Option::is_some);
-        if has_employment_rate && under_threshold(counts.nb_sortant, seuil) {
+        return Published {
+            counts: Counts::default(),
+            salaires: row.salaires,
+            taux,
+            masked: decision.masked,
+        };
+    }
+    let mut counts = row.counts;
+    counts.nb_sortant = sortants(
+        counts.nb_sortant,
+        counts.nb_annee_term,
+        counts.nb_poursuite_etudes,
+    );
+    let mut taux = Taux::from_counts(&counts);
+    let taux_emploi = Taux {
+        taux_en_emploi_6_mois: taux.taux_en_emploi_6_mois,
+        taux_en_emploi_12_mois: taux.taux_en_emploi_12_mois,
+        taux_en_emploi_18_mois: taux.taux_en_emploi_18_mois,
+        taux_en_emploi_24_mois: taux.taux_en_emploi_24_mois,
+        ..Taux::default()
+    };
+    let decision = masquage(
+        Chiffres::Effectifs {
+            nb_annee_term: counts.nb_annee_term,
+            nb_sortant: counts.nb_sortant,
+            taux_emploi: taux_emploi != Taux::default(),
+            autres_taux: taux_emploi != taux,
+        },
+        seuil,
+    );
+    let mut salaires = row.salaires;
+    match decision.retenu {
+        Retenu::Rien => {}
+        Retenu::TauxEmploi => {
             taux.taux_en_emploi_6_mois = None;
             taux.taux_en_emploi_12_mois = None;
             taux.taux_en_emploi_18_mois = None;
             taux.taux_en_emploi_24_mois = None;
-            masked = Some(Masked::SortantsSousSeuil);
         }
-        // Enough students but no rate at all (the source gave only a head
-        // count): nothing a platform could show.
-        if taux == Taux::default() {
-            masked = Some(Masked::NonDiffuse);
+        Retenu::ToutSaufEffectif => {
+            counts = Counts {
+                nb_annee_term: counts.nb_annee_term,
+                ..Counts::default()
+            };
+            salaires = Salaires::default();
+            taux = Taux::default();
         }
-        return Published {
-            counts,
-            salaires: row.salaires,
-            taux,
-            masked,
-        };
     }
-    let taux = Taux::from_source(&row.source_rates);
     Published {
-        counts: Counts::default(),
-        salaires: row.salaires,
+        counts,
+        salaires,
         taux,
-        masked: (taux == Taux::default()).then_some(Masked::NonDiffuse),
+        masked: decision.masked,
     }
 }
 

@@ -28,6 +28,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use crate::output::OutTable;
 use crate::rules::filiere::Filiere;
+use crate::rules::masquage::under_threshold;
 use crate::rules::millesime::Millesime;
 use crate::rules::niveau::NiveauGeographique;
 use crate::rules::perimetre::PerimetreEmploi;
@@ -301,14 +302,19 @@ fn position(
     if commune {
         return (Position::NonClasse, None);
     }
+    // The threshold is `rules::masquage`'s; the reasons are not its `Masked`
+    // statuses: they explain the absence of the two classifying rates (6-month
+    // employment, continuation), not of every figure of the row.
     let hors = |why| (Position::HorsQuadrant, Some(why));
     match counts.nb_annee_term {
         None => return hors(HorsQuadrant::DonneesManquantes),
-        Some(n) if n < seuil => return hors(HorsQuadrant::EffectifSousSeuil),
+        n if under_threshold(n, seuil) => return hors(HorsQuadrant::EffectifSousSeuil),
         Some(_) => {}
     }
     let (Some(emploi), Some(poursuite)) = (taux.emploi, taux.poursuite) else {
-        return if taux.poursuite.is_some() && counts.nb_sortant.is_some_and(|s| s < seuil) {
+        let peu_de_sortants =
+            counts.nb_sortant.is_some() && under_threshold(counts.nb_sortant, seuil);
+        return if taux.poursuite.is_some() && peu_de_sortants {
             hors(HorsQuadrant::SortantsSousSeuil)
         } else {
             hors(HorsQuadrant::DonneesManquantes)
