@@ -195,30 +195,27 @@ impl IndicatorIndex {
                 .map_err(|e| at("millesime", e.to_string()))?;
             let f = Filiere::parse(filiere[i].unwrap_or(""))
                 .map_err(|e| at("filiere", e.to_string()))?;
-            let shown = Shown {
-                millesime: m,
-                masked: match masked[i] {
-                    None => None,
-                    Some(v) => Some(Masked::parse(v).ok_or_else(|| {
-                        at(
-                            "masked",
-                            "expected sous_seuil, sortants_sous_seuil or non_diffuse".into(),
-                        )
-                    })?),
-                },
-                donnee_source_type: DonneeSourceType::parse(source[i].unwrap_or("")).ok_or_else(
-                    || {
-                        at(
-                            "donnee_source_type",
-                            "expected propre, ancienne, nouvelle or famille_metiers".into(),
-                        )
+            let shown =
+                Shown {
+                    millesime: m,
+                    masked: match masked[i] {
+                        None => None,
+                        Some(v) => Some(Masked::parse(v).ok_or_else(|| {
+                            at("masked", expected(Masked::ALL.map(Masked::as_str)))
+                        })?),
                     },
-                )?,
-                // As the CSV shows them: digits, or empty when withheld.
-                taux_en_emploi_6_mois: emploi[i].map(|v| v.to_string()).unwrap_or_default(),
-                taux_poursuite_etudes: poursuite[i].map(|v| v.to_string()).unwrap_or_default(),
-                part_en_emploi_6_mois: part[i].map(|v| v.to_string()).unwrap_or_default(),
-            };
+                    donnee_source_type: DonneeSourceType::parse(source[i].unwrap_or(""))
+                        .ok_or_else(|| {
+                            at(
+                                "donnee_source_type",
+                                expected(DonneeSourceType::ALL.map(DonneeSourceType::as_str)),
+                            )
+                        })?,
+                    // As the CSV shows them: digits, or empty when withheld.
+                    taux_en_emploi_6_mois: emploi[i].map(|v| v.to_string()).unwrap_or_default(),
+                    taux_poursuite_etudes: poursuite[i].map(|v| v.to_string()).unwrap_or_default(),
+                    part_en_emploi_6_mois: part[i].map(|v| v.to_string()).unwrap_or_default(),
+                };
             let k = key
                 .as_ref()
                 .and_then(|c| c[i])
@@ -228,6 +225,15 @@ impl IndicatorIndex {
             self.insert(level, k, f, code, shown);
         }
         Ok(())
+    }
+}
+
+/// "expected a, b or c", from an enum's values.
+fn expected<const N: usize>(values: [&str; N]) -> String {
+    match values.split_last() {
+        Some((last, [])) => format!("expected {last}"),
+        Some((last, rest)) => format!("expected {} or {last}", rest.join(", ")),
+        None => "expected nothing".into(),
     }
 }
 
