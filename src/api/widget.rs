@@ -101,22 +101,8 @@ pub struct Widget {
     pub blocs: Vec<Bloc>,
 }
 
-/// Escapes text for SVG content and attribute values.
-pub fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c if (c as u32) < 0x20 && c != '\n' && c != '\t' => {}
-            c => out.push(c),
-        }
-    }
-    out
-}
+/// Text into SVG: `output::html::escape`.
+pub use crate::output::html::escape as esc;
 
 /// Splits `text` into lines of at most `max` characters, at spaces.
 fn wrap(text: &str, max: usize) -> Vec<String> {

@@ -5,6 +5,7 @@
 //! of one folder (`lock`).
 
 pub mod digest;
+pub mod html;
 pub mod lock;
 pub mod record;
 pub mod staged;

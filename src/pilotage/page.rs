@@ -12,8 +12,8 @@
 use std::fmt::Write as _;
 
 use super::{Ligne, Vue};
+use crate::output::html::escape;
 use crate::rules::pilotage::Position;
-use crate::stages::coverage::report::escape;
 
 const CSS: &str = "body{font-family:system-ui,sans-serif;max-width:72rem;margin:0 auto;padding:1rem 1.5rem;color:#1e1e1e}
 h1{font-size:1.5rem}h2{font-size:1.2rem;margin-top:2rem}

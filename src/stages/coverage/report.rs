@@ -444,21 +444,8 @@ fn group_libelle<'a>(chart: &str, key: &'a str) -> &'a str {
     }
 }
 
-/// HTML-escapes text and attribute values: `& < > " '`.
-pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+/// Text into the report: `output::html::escape`.
+pub use crate::output::html::escape;
 
 /// `1234567` → `1 234 567`, with narrow no-break spaces (French usage).
 fn fmt_int(n: usize) -> String {
