@@ -367,20 +367,20 @@ pub struct IndicatorsArgs {
     /// The output folder of the `continuum` stage.
     #[arg(long, value_name = "DIR")]
     pub continuum_out: PathBuf,
-    /// InserJeunes by région (layout of ij_region_data.csv); repeatable.
-    #[arg(long, value_name = "FILE")]
+    /// InserJeunes by région (layout of ij_region_data.csv); a file, or a folder for its .csv and .json files; repeatable.
+    #[arg(long, value_name = "PATH")]
     pub regional: Vec<PathBuf>,
-    /// InserJeunes national by certification; repeatable.
-    #[arg(long, value_name = "FILE")]
+    /// InserJeunes national by certification; a file, or a folder for its .csv and .json files; repeatable.
+    #[arg(long, value_name = "PATH")]
     pub national: Vec<PathBuf>,
-    /// InserJeunes by establishment and formation ("formation fine"); repeatable.
-    #[arg(long, value_name = "FILE")]
+    /// InserJeunes by establishment and formation ("formation fine"); a file, or a folder for its .csv and .json files; repeatable.
+    #[arg(long, value_name = "PATH")]
     pub formations: Vec<PathBuf>,
-    /// Establishment-wide figures (CFA open data, DEPP files); repeatable.
-    #[arg(long, value_name = "FILE")]
+    /// Establishment-wide figures (CFA open data, DEPP files); a file, or a folder for its .csv and .json files; repeatable.
+    #[arg(long, value_name = "PATH")]
     pub etablissements: Vec<PathBuf>,
-    /// InserSup extracts (open-data CSV or API JSON); repeatable.
-    #[arg(long, value_name = "FILE")]
+    /// InserSup extracts (open-data CSV or API JSON); a file, or a folder for its .csv and .json files; repeatable.
+    #[arg(long, value_name = "PATH")]
     pub insersup: Vec<PathBuf>,
     /// Establishment directories (annuaire de l'éducation 2023 or 2026 layout, ACCE export):
     /// names, nature and closed status of the UAIs of formations and etablissements. Repeatable.
@@ -633,9 +633,12 @@ fn run_indicators(args: &IndicatorsArgs, quiet: bool) -> anyhow::Result<()> {
         (SourceKind::InserjeunesEtablissements, &args.etablissements),
         (SourceKind::Insersup, &args.insersup),
     ] {
-        sources
-            .files
-            .extend(files.iter().map(|f| (kind, f.clone())));
+        // A folder stands for its files, as in a pipeline file.
+        for path in files {
+            for file in crate::pipeline::expand(path)? {
+                sources.files.push((kind, file));
+            }
+        }
     }
     let options = IndicatorsOptions {
         seuil: args.seuil,

@@ -18,12 +18,19 @@ fn main() -> ExitCode {
                 }
             }
             let usage = matches!(e.downcast_ref::<ij::Error>(), Some(ij::Error::Usage(_)));
-            // One line: the context, then the cause that names the file.
-            let message = e
-                .chain()
-                .map(|c| c.to_string())
-                .collect::<Vec<_>>()
-                .join(": ");
+            // One line: the context, then the cause that names the file. A
+            // cause its parent already quotes (`cannot read: {source}`) is
+            // not repeated.
+            let mut message = String::new();
+            for cause in e.chain().map(|c| c.to_string()) {
+                if message.contains(&cause) {
+                    continue;
+                }
+                if !message.is_empty() {
+                    message.push_str(": ");
+                }
+                message.push_str(&cause);
+            }
             eprintln!("ij: {}", ij::error::escape_controls(&message));
             ExitCode::from(if usage { 2 } else { 1 })
         }

@@ -328,3 +328,49 @@ fn establishments_get_their_territory_from_the_uai() {
         );
     }
 }
+
+/// `ij indicators --etablissements FOLDER` reads the folder's files, as a
+/// pipeline file's folder entry does: the same table as listing them.
+#[test]
+fn a_folder_on_the_command_line_stands_for_its_files() {
+    let run = run_sample("strict");
+    let tmp = tempfile::tempdir().unwrap();
+    let folder = tmp.path().join("depp");
+    std::fs::create_dir(&folder).unwrap();
+    let files = [
+        "depp-2022-etablissements-2019_2020-pro.csv",
+        "depp-2022-etablissements-2022_2023-apprentissage.csv",
+    ];
+    for f in files {
+        std::fs::copy(repo().join("fixtures/inserjeunes").join(f), folder.join(f)).unwrap();
+    }
+    let (bcn, continuum) = (run.path().join("bcn"), run.path().join("continuum"));
+    let stage = |out: &Path, sources: &[&Path]| {
+        let mut args = vec![
+            "indicators",
+            "--bcn-out",
+            s(&bcn),
+            "--continuum-out",
+            s(&continuum),
+            "--out",
+            s(out),
+            "--quiet",
+        ];
+        for src in sources {
+            args.extend(["--etablissements", s(src)]);
+        }
+        ij_ok(&args);
+        std::fs::read(out.join("etablissements.csv")).unwrap()
+    };
+    let listed: Vec<std::path::PathBuf> = files.iter().map(|f| folder.join(f)).collect();
+    let listed: Vec<&Path> = listed.iter().map(|p| p.as_path()).collect();
+    let by_file = stage(&tmp.path().join("by-file"), &listed);
+    let by_folder = stage(&tmp.path().join("by-folder"), &[&folder]);
+    assert_eq!(by_folder, by_file);
+    // Both files were read: rows of both millésimes are in the table.
+    let text = String::from_utf8(by_folder).unwrap();
+    assert!(
+        text.contains("2019_2020") && text.contains("2022_2023"),
+        "{text:.300}"
+    );
+}

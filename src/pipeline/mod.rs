@@ -436,7 +436,7 @@ impl Pipeline {
 }
 
 /// A file stands for itself; a folder for its `.csv` and `.json` files, sorted.
-fn expand(path: &Path) -> Result<Vec<PathBuf>> {
+pub fn expand(path: &Path) -> Result<Vec<PathBuf>> {
     if !path.is_dir() {
         if !path.is_file() {
             return Err(Error::usage(format!(
