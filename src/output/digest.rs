@@ -12,11 +12,22 @@ use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
 
-/// A file's SHA-256 (lower-case hex) and size.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A file's SHA-256 (lower-case hex) and size (`run.json` records them as
+/// `output::record::FileHash`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct FileDigest {
     pub sha256: String,
     pub bytes: u64,
+}
+
+impl FileDigest {
+    /// Reads the file in full.
+    pub fn of(path: &Path) -> Result<FileDigest> {
+        Ok(FileDigest {
+            sha256: sha256_file(path)?,
+            bytes: file_len(path)?,
+        })
+    }
 }
 
 /// Writes through to `inner` and hashes what passes.

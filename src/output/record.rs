@@ -7,30 +7,14 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use crate::error::{Error, Result};
+use crate::output::digest::sha256_file;
 
 /// The name of the run record written under a pipeline's `out` (by
 /// `pipeline`, read by `release`: both take the name from here).
 pub const RUN_RECORD: &str = "run.json";
 
-/// A file's SHA-256 and size.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct FileHash {
-    pub sha256: String,
-    pub bytes: u64,
-}
-
-impl FileHash {
-    pub fn of(path: &Path) -> Result<FileHash> {
-        Ok(FileHash {
-            sha256: sha256_file(path)?,
-            bytes: file_len(path)?,
-        })
-    }
-}
-
-// The hashing itself lives in `output::digest` (with the writer that hashes
-// tables as they are written); re-exported for the record's readers.
-pub use crate::output::digest::{file_len, sha256_file, to_hex};
+/// A file's SHA-256 and size, as `run.json` records it.
+pub use crate::output::digest::FileDigest as FileHash;
 
 /// Every file under `dir` (relative path with `/` → SHA-256), hidden
 /// entries (`.ij-…` temporary folders, the lock) left out.

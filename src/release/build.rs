@@ -25,7 +25,7 @@ use polars::prelude::*;
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Location, Result};
-use crate::output::record::{file_len, sha256_file, to_hex};
+use crate::output::digest::{file_len, sha256_file, to_hex};
 use crate::output::table::{Column as OutColumn, Values};
 use crate::output::{CsvOptions, OutTable, StagedDir};
 use crate::release::package::{self, slug, OutputEntry, Published, RunRecordView};

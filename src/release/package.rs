@@ -15,7 +15,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use crate::error::{Error, Result};
-use crate::output::record::{sha256_file, FileHash, RUN_RECORD};
+use crate::output::digest::sha256_file;
+use crate::output::record::{FileHash, RUN_RECORD};
 use crate::output::table::Written;
 use crate::release::schema::{TableDoc, TableSchema};
 

@@ -5,10 +5,9 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
-use polars::prelude::{DataFrame, DataType, ParquetReader, SerReader, Series};
+use polars::prelude::{DataFrame, DataType, ParquetReader, PolarsResult, SerReader, Series};
 
 use crate::error::{Error, Result};
-use crate::input::{self, DelimitedOptions};
 use crate::rules::filiere::Filiere;
 use crate::rules::millesime::Millesime;
 use crate::stages::indicators::model::{DonneeSourceType, Masked};
@@ -170,23 +169,11 @@ impl IndicatorIndex {
         level: NiveauGeographique,
         key_column: Option<&str>,
     ) -> Result<()> {
-        let table = StageTable::read(path, key_column.iter().copied().chain(COLUMNS))?;
-        let [millesime, filiere, code, masked, source] = [
-            "millesime",
-            "filiere",
-            "code_certification",
-            "masked",
-            "donnee_source_type",
-        ]
-        .map(|c| table.text(c));
+        let table = StageTable::read(path, key_column.into_iter().chain(TEXT).chain(RATES))?;
+        let [millesime, filiere, code, masked, source] = TEXT.map(|c| table.text(c));
         let [millesime, filiere, code, masked, source] =
             [millesime?, filiere?, code?, masked?, source?];
-        let [emploi, poursuite, part] = [
-            "taux_en_emploi_6_mois",
-            "taux_poursuite_etudes",
-            "part_en_emploi_6_mois",
-        ]
-        .map(|c| table.integer(c));
+        let [emploi, poursuite, part] = RATES.map(|c| table.integer(c));
         let [emploi, poursuite, part] = [emploi?, poursuite?, part?];
         let key = key_column.map(|c| table.text(c)).transpose()?;
         for i in 0..table.height() {
@@ -237,13 +224,16 @@ fn expected<const N: usize>(values: [&str; N]) -> String {
     }
 }
 
-/// The columns of an indicator table coverage reads (besides its key).
-const COLUMNS: [&str; 8] = [
+/// The columns of an indicator table coverage reads besides its key: text,
+/// then rates.
+const TEXT: [&str; 5] = [
     "millesime",
     "filiere",
     "code_certification",
     "masked",
     "donnee_source_type",
+];
+const RATES: [&str; 3] = [
     "taux_en_emploi_6_mois",
     "taux_poursuite_etudes",
     "part_en_emploi_6_mois",
@@ -287,26 +277,26 @@ impl StageTable {
 
     /// A text column's values.
     fn text(&self, name: &str) -> Result<Vec<Option<&str>>> {
-        let series = self.series(name)?;
-        if series.dtype() == &DataType::Null {
-            return Ok(vec![None; self.height()]);
-        }
-        let ca = series
-            .str()
-            .map_err(|e| Error::file(&self.path, format!("column {name}: {e}")))?;
-        Ok(ca.iter().collect())
+        self.values(name, |s| Ok(s.str()?.iter().collect()))
     }
 
     /// An integer column's values.
     fn integer(&self, name: &str) -> Result<Vec<Option<i64>>> {
+        self.values(name, |s| Ok(s.i64()?.iter().collect()))
+    }
+
+    /// A column's values through `typed`; all missing for a column of nulls
+    /// only (stored without a type).
+    fn values<'a, T: Clone>(
+        &'a self,
+        name: &str,
+        typed: impl FnOnce(&'a Series) -> PolarsResult<Vec<Option<T>>>,
+    ) -> Result<Vec<Option<T>>> {
         let series = self.series(name)?;
         if series.dtype() == &DataType::Null {
             return Ok(vec![None; self.height()]);
         }
-        let ca = series
-            .i64()
-            .map_err(|e| Error::file(&self.path, format!("column {name}: {e}")))?;
-        Ok(ca.iter().collect())
+        typed(series).map_err(|e| Error::file(&self.path, format!("column {name}: {e}")))
     }
 
     fn series(&self, name: &str) -> Result<&Series> {
@@ -337,15 +327,18 @@ pub struct Terminales {
 
 impl Terminales {
     pub fn load(indicators_out: &Path) -> Result<Terminales> {
-        let path = indicators_out.join("certifications_terminales.csv");
-        let t = input::read_table(&path, &DelimitedOptions::default())?;
-        let [code, terminale, lien] =
-            t.columns(["code_certification", "code_certification_terminale", "lien"])?;
+        let path = indicators_out.join("certifications_terminales.parquet");
+        let columns = ["code_certification", "code_certification_terminale", "lien"];
+        let table = StageTable::read(&path, columns.into_iter())?;
+        let [code, terminale, lien] = columns.map(|c| table.text(c));
+        let [code, terminale, lien] = [code?, terminale?, lien?];
         let mut by_code: HashMap<String, (Vec<String>, bool)> = HashMap::new();
-        for row in t.rows() {
-            let e = by_code.entry(row.get(&code).to_string()).or_default();
-            e.0.push(row.get(&terminale).to_string());
-            e.1 |= row.get(&lien) == LIEN_FAMILLE_METIERS;
+        for i in 0..table.height() {
+            let e = by_code
+                .entry(code[i].unwrap_or_default().to_string())
+                .or_default();
+            e.0.push(terminale[i].unwrap_or_default().to_string());
+            e.1 |= lien[i] == Some(LIEN_FAMILLE_METIERS);
         }
         Ok(Terminales { by_code })
     }
