@@ -5,18 +5,21 @@
 //! - `json`: the BCN API format;
 //! - `table`: the `RawTable` they all produce, with case-insensitive columns
 //!   and row positions for error messages;
-//! - `folder`: finding a BCN table in a folder by its name.
+//! - `folder`: finding a BCN table in a folder by its name;
+//! - `stage_table`: a table an earlier stage wrote, read from its Parquet.
 
 pub mod delimited;
 pub mod encoding;
 pub mod folder;
 pub mod json;
+pub mod stage_table;
 pub mod table;
 
 use std::path::Path;
 
 use crate::error::{Error, Result};
 pub use delimited::DelimitedOptions;
+pub use stage_table::StageTable;
 pub use table::{Col, RawTable, Row};
 
 /// Reads a delimited or JSON extract, by its extension (`.json` is JSON).

@@ -5,9 +5,8 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
-use polars::prelude::{DataFrame, DataType, ParquetReader, PolarsResult, SerReader, Series};
-
 use crate::error::{Error, Result};
+use crate::input::StageTable;
 use crate::rules::filiere::Filiere;
 use crate::rules::millesime::Millesime;
 use crate::stages::indicators::model::{DonneeSourceType, Masked};
@@ -238,86 +237,6 @@ const RATES: [&str; 3] = [
     "taux_poursuite_etudes",
     "part_en_emploi_6_mois",
 ];
-
-/// Some columns of a stage's Parquet table, typed.
-struct StageTable {
-    path: std::path::PathBuf,
-    df: DataFrame,
-}
-
-impl StageTable {
-    fn read<'c>(path: &Path, columns: impl Iterator<Item = &'c str>) -> Result<StageTable> {
-        let file = std::fs::File::open(path).map_err(|source| Error::Read {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        let columns: Vec<String> = columns.map(str::to_string).collect();
-        let df = ParquetReader::new(file)
-            .with_columns(Some(columns.clone()))
-            .finish()
-            .map_err(|e| Error::file(path, format!("cannot read the Parquet file: {e}")))?;
-        // A missing column is the indicators stage of another version.
-        for c in &columns {
-            if df.column(c.as_str()).is_err() {
-                return Err(Error::file(
-                    path,
-                    format!("missing column {c}: not a table of this version's indicators stage; run it again"),
-                ));
-            }
-        }
-        Ok(StageTable {
-            path: path.to_path_buf(),
-            df,
-        })
-    }
-
-    fn height(&self) -> usize {
-        self.df.height()
-    }
-
-    /// A text column's values.
-    fn text(&self, name: &str) -> Result<Vec<Option<&str>>> {
-        self.values(name, |s| Ok(s.str()?.iter().collect()))
-    }
-
-    /// An integer column's values.
-    fn integer(&self, name: &str) -> Result<Vec<Option<i64>>> {
-        self.values(name, |s| Ok(s.i64()?.iter().collect()))
-    }
-
-    /// A column's values through `typed`; all missing for a column of nulls
-    /// only (stored without a type).
-    fn values<'a, T: Clone>(
-        &'a self,
-        name: &str,
-        typed: impl FnOnce(&'a Series) -> PolarsResult<Vec<Option<T>>>,
-    ) -> Result<Vec<Option<T>>> {
-        let series = self.series(name)?;
-        if series.dtype() == &DataType::Null {
-            return Ok(vec![None; self.height()]);
-        }
-        typed(series).map_err(|e| Error::file(&self.path, format!("column {name}: {e}")))
-    }
-
-    fn series(&self, name: &str) -> Result<&Series> {
-        self.df
-            .column(name)
-            .map(|c| c.as_materialized_series())
-            .map_err(|e| Error::file(&self.path, e.to_string()))
-    }
-
-    /// An error on row `i` (0-based; line `i + 2` of the CSV twin).
-    fn error(&self, i: usize, column: &str, message: String) -> Error {
-        Error::file(
-            &self.path,
-            format!(
-                "row {} (line {} of the CSV), column {column}: {message}",
-                i + 1,
-                i + 2
-            ),
-        )
-    }
-}
 
 /// First year → its terminal certifications, and whether through a famille de métiers.
 #[derive(Debug, Default)]
