@@ -6,10 +6,13 @@
 //! dates, `.` decimals, empty for missing, `\n` line ends, RFC 4180 quoting).
 
 use std::fs::File;
-use std::io::BufWriter;
-use std::path::Path;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use chrono::NaiveDate;
+use polars::frame::chunk_df_for_writing;
+use polars::io::parquet::write::BatchedWriter as ParquetBatches;
 use polars::prelude::*;
 
 use crate::error::{Error, Result};
@@ -228,45 +231,164 @@ impl OutTable {
     /// Writes `<dir>/<name>.csv` and `<dir>/<name>.parquet`, hashing each
     /// file as it is written.
     pub fn write(&self, dir: &Path, csv: &CsvOptions) -> Result<Written> {
-        let mut df = self.to_dataframe()?;
-        // Counted once: the CSV's copy, the run's note and the release use it.
-        let formula_cells = self.formula_cells();
-        let mut csv_df = match self.for_csv(formula_cells) {
+        let mut writer = TableWriter::create(dir, &self.name, csv)?;
+        writer.write(self)?;
+        writer.finish()
+    }
+}
+
+/// The rows of one Parquet row group, and so of one chunk of a table written
+/// by [`TableWriter`]: polars' default, so that a table written whole and the
+/// same table written in chunks of this size give the same bytes.
+pub const ROW_GROUP_ROWS: usize = 512 * 512;
+
+/// A table written chunk by chunk: its CSV and Parquet grow as chunks come,
+/// so a table larger than memory can be written (a national catalogue's
+/// offers, issue 13) while only one chunk is held. Each chunk is one
+/// Parquet row group; a table written in one chunk has the bytes a whole
+/// write gives. Nothing is complete until [`TableWriter::finish`].
+pub struct TableWriter {
+    name: String,
+    csv_path: PathBuf,
+    parquet_path: PathBuf,
+    separator: u8,
+    csv: HashingWriter<BufWriter<File>>,
+    /// Shared with the Parquet writer, which owns its sink until the footer.
+    parquet_sink: SharedSink,
+    parquet: Option<ParquetBatches<SharedSink>>,
+    rows: usize,
+    formula_cells: usize,
+}
+
+impl TableWriter {
+    /// Creates `<dir>/<name>.csv` and `<dir>/<name>.parquet`.
+    pub fn create(dir: &Path, name: &str, csv: &CsvOptions) -> Result<TableWriter> {
+        let csv_path = dir.join(format!("{name}.csv"));
+        let parquet_path = dir.join(format!("{name}.parquet"));
+        Ok(TableWriter {
+            name: name.to_string(),
+            csv: HashingWriter::new(BufWriter::new(create(&csv_path)?)),
+            parquet_sink: SharedSink(Arc::new(Mutex::new(HashingWriter::new(BufWriter::new(
+                create(&parquet_path)?,
+            ))))),
+            csv_path,
+            parquet_path,
+            separator: csv.separator,
+            parquet: None,
+            rows: 0,
+            formula_cells: 0,
+        })
+    }
+
+    /// Appends a chunk: the same columns, in the same order, as the first.
+    pub fn write(&mut self, chunk: &OutTable) -> Result<()> {
+        let mut df = chunk.to_dataframe()?;
+        let formula_cells = chunk.formula_cells();
+        let mut csv_df = match chunk.for_csv(formula_cells) {
             std::borrow::Cow::Borrowed(_) => df.clone(),
             std::borrow::Cow::Owned(t) => t.to_dataframe()?,
         };
-        let csv_path = dir.join(format!("{}.csv", self.name));
-        let mut out = HashingWriter::new(BufWriter::new(create(&csv_path)?));
-        let output_error = |path: &Path, message: String| Error::Output {
-            path: path.to_path_buf(),
-            message,
-        };
-        CsvWriter::new(&mut out)
-            .include_header(true)
-            .with_separator(csv.separator)
+        CsvWriter::new(&mut self.csv)
+            .include_header(self.rows == 0 && self.parquet.is_none())
+            .with_separator(self.separator)
             .with_line_terminator("\n".into())
             .with_date_format(Some("%Y-%m-%d".into()))
             .with_null_value("".into())
             .finish(&mut csv_df)
-            .map_err(|e| output_error(&csv_path, e.to_string()))?;
-        let csv_digest = out
+            .map_err(|e| output_error(&self.csv_path, e))?;
+        if self.parquet.is_none() {
+            let batches = ParquetWriter::new(self.parquet_sink.clone())
+                .with_compression(ParquetCompression::Zstd(None))
+                .with_statistics(StatisticsOptions::default())
+                .batched(df.schema())
+                .map_err(|e| output_error(&self.parquet_path, e))?;
+            self.parquet = Some(batches);
+        }
+        let batches = self.parquet.as_mut().expect("created above");
+        // As `ParquetWriter::finish` does: aligned chunks, small ones merged.
+        let df = chunk_df_for_writing(&mut df, ROW_GROUP_ROWS)
+            .map_err(|e| output_error(&self.parquet_path, e))?;
+        batches
+            .write_batch(&df)
+            .map_err(|e| output_error(&self.parquet_path, e))?;
+        self.rows += chunk.rows();
+        self.formula_cells += formula_cells;
+        Ok(())
+    }
+
+    /// The rows written so far.
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
+
+    /// The table's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Writes the Parquet footer and flushes both files.
+    pub fn finish(self) -> Result<Written> {
+        let TableWriter {
+            csv_path,
+            parquet_path,
+            csv,
+            parquet_sink,
+            parquet,
+            formula_cells,
+            ..
+        } = self;
+        let csv = csv.finish().map_err(|e| output_error(&csv_path, e))?;
+        let Some(batches) = parquet else {
+            return Err(Error::Output {
+                path: parquet_path,
+                message: "internal error: a table finished before its first chunk".into(),
+            });
+        };
+        batches
             .finish()
-            .map_err(|e| output_error(&csv_path, e.to_string()))?;
-        let parquet_path = dir.join(format!("{}.parquet", self.name));
-        let mut out = HashingWriter::new(BufWriter::new(create(&parquet_path)?));
-        ParquetWriter::new(&mut out)
-            .with_compression(ParquetCompression::Zstd(None))
-            .with_statistics(StatisticsOptions::default())
-            .finish(&mut df)
-            .map_err(|e| output_error(&parquet_path, e.to_string()))?;
-        let parquet_digest = out
-            .finish()
-            .map_err(|e| output_error(&parquet_path, e.to_string()))?;
+            .map_err(|e| output_error(&parquet_path, e))?;
+        drop(batches);
+        let sink = Arc::try_unwrap(parquet_sink.0)
+            .ok()
+            .expect("the Parquet writer is dropped")
+            .into_inner()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let parquet = sink.finish().map_err(|e| output_error(&parquet_path, e))?;
         Ok(Written {
-            csv: csv_digest,
-            parquet: parquet_digest,
+            csv,
+            parquet,
             formula_cells,
         })
+    }
+}
+
+/// The Parquet file's hashing writer, shared so that `TableWriter::finish`
+/// can take its digest back from polars' batched writer, which owns it.
+#[derive(Clone)]
+struct SharedSink(Arc<Mutex<HashingWriter<BufWriter<File>>>>);
+
+impl Write for SharedSink {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.lock().write(buf)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.lock().flush()
+    }
+}
+
+impl SharedSink {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashingWriter<BufWriter<File>>> {
+        self.0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+fn output_error(path: &Path, e: impl std::fmt::Display) -> Error {
+    Error::Output {
+        path: path.to_path_buf(),
+        message: e.to_string(),
     }
 }
 
