@@ -24,16 +24,24 @@ pub use table::{Col, RawTable, Row};
 
 /// Reads a delimited or JSON extract, by its extension (`.json` is JSON).
 pub fn read_table(path: &Path, options: &DelimitedOptions) -> Result<RawTable> {
-    let bytes = std::fs::read(path).map_err(|source| Error::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    let is_json = path
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("json"));
-    if is_json {
+    let bytes = read_bytes(path)?;
+    if is_json(path) {
         json::read_json(path, &bytes)
     } else {
         delimited::read_delimited(path, &bytes, options)
     }
+}
+
+/// Whether a file is read as JSON: its extension is `.json`, in any case.
+pub fn is_json(path: &Path) -> bool {
+    path.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"))
+}
+
+/// A file's bytes, or an error naming it.
+pub fn read_bytes(path: &Path) -> Result<Vec<u8>> {
+    std::fs::read(path).map_err(|source| Error::Read {
+        path: path.to_path_buf(),
+        source,
+    })
 }

@@ -110,8 +110,14 @@ impl StagedDir {
     /// Writes a table as `<name>.csv` and `<name>.parquet`.
     pub fn write_table(&mut self, table: &OutTable, csv: &CsvOptions) -> Result<()> {
         let written = table.write(&self.tmp, csv)?;
-        self.notes.extend(written.formula_note(&table.name));
+        self.note_written(&table.name, &written);
         Ok(())
+    }
+
+    /// Adds what the stage's report should say about a table written
+    /// chunk by chunk into `dir()` (`output::table::TableWriter`).
+    pub fn note_written(&mut self, table: &str, written: &crate::output::table::Written) {
+        self.notes.extend(written.formula_note(table));
     }
 
     /// Adds what the stage's report should say about a file written

@@ -41,6 +41,14 @@ impl OutputFile {
         }
     }
 
+    /// The CSV of a table written chunk by chunk, with its row count.
+    pub fn table_rows(dir: &std::path::Path, name: &str, rows: usize) -> OutputFile {
+        OutputFile {
+            path: dir.join(format!("{name}.csv")),
+            rows: Some(rows),
+        }
+    }
+
     pub fn file(dir: &std::path::Path, name: &str) -> OutputFile {
         OutputFile {
             path: dir.join(name),

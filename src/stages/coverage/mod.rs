@@ -22,19 +22,20 @@ pub mod tables;
 
 pub use index::{IndicatorIndex, Shown, Terminales};
 pub use resolve::{regional_waterfall_steps, resolve, waterfall_steps, Context, Outcome, Steps};
-pub use tables::offers_table;
 use tables::{libelle_of, niveau_of};
+pub use tables::{offers_table, OFFERS_TABLE};
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::time::Instant;
 
 use crate::error::{Error, Result};
+use crate::output::table::TableWriter;
 use crate::output::StagedDir;
 use crate::rules::filiere::Filiere;
 use crate::stages::indicators::upstream::{self};
 use crate::stages::{OutputFile, StageContext, StageReport};
-use crate::staging::catalogues::{load_catalogue_with, CatalogueColumns, CatalogueFormat, Offre};
+use crate::staging::catalogues::{for_each_offer_chunk, CatalogueColumns, CatalogueFormat, Offre};
 use crate::staging::reference::Reference;
 
 use model::{rate, CoverageSummary, Example, Share, Status, WaterfallStep};
@@ -45,48 +46,89 @@ pub struct Coverage {
     pub summary: CoverageSummary,
 }
 
-/// The pure part: offers and context in, outcomes and figures out.
-pub fn build_coverage(
-    name: &str,
-    format: CatalogueFormat,
-    offers: Vec<Offre>,
-    ctx: &Context,
-) -> Coverage {
-    let outcomes: Vec<Outcome> = offers.iter().map(|o| resolve(o, ctx, Steps::ALL)).collect();
-    let waterfall = |steps: Vec<(&str, &str, Steps)>| {
-        let mut previous = 0;
-        steps
-            .into_iter()
-            .map(|(step, label, s)| {
-                let covered = offers
-                    .iter()
-                    .filter(|o| resolve(o, ctx, s).status == Status::Covered)
-                    .count();
-                let w = WaterfallStep {
-                    step: step.to_string(),
-                    label: label.to_string(),
-                    added: covered.saturating_sub(previous),
-                    covered,
-                    coverage_rate: rate(covered, offers.len()),
-                };
-                previous = covered;
-                w
-            })
-            .collect::<Vec<_>>()
-    };
-    let main = waterfall(waterfall_steps());
-    let regional = waterfall(regional_waterfall_steps());
+/// One offer measured: its outcome with every step on, and which steps of
+/// each waterfall cover it.
+pub struct Measured {
+    pub outcome: Outcome,
+    /// Bit `i`: step `i` of `waterfall_steps()` covers the offer.
+    main: u32,
+    /// The same for `regional_waterfall_steps()`.
+    regional: u32,
+}
 
-    let mut s = CoverageSummary {
-        catalogue: name.to_string(),
-        format: format.as_str().to_string(),
-        offers: offers.len(),
-        ..CoverageSummary::default()
-    };
-    for status in Status::ALL {
-        s.by_status.insert(status.as_str().to_string(), 0);
+/// The waterfalls' steps, listed once per run.
+pub struct Waterfalls {
+    main: Vec<(&'static str, &'static str, Steps)>,
+    regional: Vec<(&'static str, &'static str, Steps)>,
+}
+
+impl Default for Waterfalls {
+    fn default() -> Self {
+        Waterfalls {
+            main: waterfall_steps(),
+            regional: regional_waterfall_steps(),
+        }
     }
-    for (o, out) in offers.iter().zip(&outcomes) {
+}
+
+impl Waterfalls {
+    /// Measures one offer: independent of every other offer, so chunks are
+    /// measured in parallel.
+    pub fn measure(&self, offer: &Offre, ctx: &Context) -> Measured {
+        let covered = |steps: &[(&str, &str, Steps)]| {
+            steps.iter().enumerate().fold(0u32, |bits, (i, (_, _, s))| {
+                let hit = resolve(offer, ctx, *s).status == Status::Covered;
+                bits | (u32::from(hit) << i)
+            })
+        };
+        Measured {
+            outcome: resolve(offer, ctx, Steps::ALL),
+            main: covered(&self.main),
+            regional: covered(&self.regional),
+        }
+    }
+}
+
+/// The catalogue's summary, counted offer by offer in file order, so that a
+/// catalogue is measured chunk by chunk with the figures of a whole read.
+pub struct Tally {
+    summary: CoverageSummary,
+    waterfalls: Waterfalls,
+    main: Vec<usize>,
+    regional: Vec<usize>,
+}
+
+impl Tally {
+    pub fn new(name: &str, waterfalls: Waterfalls) -> Tally {
+        let mut summary = CoverageSummary {
+            catalogue: name.to_string(),
+            ..CoverageSummary::default()
+        };
+        for status in Status::ALL {
+            summary.by_status.insert(status.as_str().to_string(), 0);
+        }
+        Tally {
+            summary,
+            main: vec![0; waterfalls.main.len()],
+            regional: vec![0; waterfalls.regional.len()],
+            waterfalls,
+        }
+    }
+
+    pub fn waterfalls(&self) -> &Waterfalls {
+        &self.waterfalls
+    }
+
+    /// Counts one offer.
+    pub fn add(&mut self, o: &Offre, m: &Measured, ctx: &Context) {
+        for (counts, bits) in [(&mut self.main, m.main), (&mut self.regional, m.regional)] {
+            for (i, n) in counts.iter_mut().enumerate() {
+                *n += usize::from(bits & (1 << i) != 0);
+            }
+        }
+        let s = &mut self.summary;
+        let out = &m.outcome;
+        s.offers += 1;
         let covered = out.status == Status::Covered;
         if covered {
             s.covered += 1;
@@ -145,14 +187,57 @@ pub fn build_coverage(
             }
         }
     }
-    s.coverage_rate = rate(s.covered, s.offers);
-    s.millesimes = ctx.indicators.latest_millesimes();
-    s.waterfall = main;
-    s.waterfall_region = regional;
+
+    /// The summary, once every offer is counted.
+    pub fn finish(self, format: CatalogueFormat, ctx: &Context) -> CoverageSummary {
+        let offers = self.summary.offers;
+        let waterfall = |steps: &[(&str, &str, Steps)], counts: &[usize]| {
+            let mut previous = 0;
+            steps
+                .iter()
+                .zip(counts)
+                .map(|((step, label, _), &covered)| {
+                    let w = WaterfallStep {
+                        step: step.to_string(),
+                        label: label.to_string(),
+                        added: covered.saturating_sub(previous),
+                        covered,
+                        coverage_rate: rate(covered, offers),
+                    };
+                    previous = covered;
+                    w
+                })
+                .collect::<Vec<_>>()
+        };
+        let mut s = self.summary;
+        s.format = format.as_str().to_string();
+        s.coverage_rate = rate(s.covered, s.offers);
+        s.millesimes = ctx.indicators.latest_millesimes();
+        s.waterfall = waterfall(&self.waterfalls.main, &self.main);
+        s.waterfall_region = waterfall(&self.waterfalls.regional, &self.regional);
+        s
+    }
+}
+
+/// The pure part: offers and context in, outcomes and figures out (the
+/// stage itself measures chunk by chunk through [`Tally`]).
+pub fn build_coverage(
+    name: &str,
+    format: CatalogueFormat,
+    offers: Vec<Offre>,
+    ctx: &Context,
+) -> Coverage {
+    let mut tally = Tally::new(name, Waterfalls::default());
+    let mut outcomes = Vec::with_capacity(offers.len());
+    for o in &offers {
+        let m = tally.waterfalls().measure(o, ctx);
+        tally.add(o, &m, ctx);
+        outcomes.push(m.outcome);
+    }
     Coverage {
         offers,
         outcomes,
-        summary: s,
+        summary: tally.finish(format, ctx),
     }
 }
 
@@ -249,19 +334,20 @@ pub fn run(
     Ok(report)
 }
 
+/// Offers measured at a time: a catalogue is read, measured and written
+/// chunk by chunk, so a national catalogue of millions of offers needs the
+/// memory of one chunk (issue 13: 200 MB took 6 GB when held whole). Each
+/// chunk is a row group of `coverage_offers.parquet`.
+const CHUNK_OFFERS: usize = 65_536;
+
 /// Measures one catalogue against upstream tables already loaded.
 pub fn run_with(
     catalogue: &CatalogueInput,
     upstream: &Upstream,
     ctx_out: &StageContext,
 ) -> Result<StageReport> {
+    use rayon::prelude::*;
     let start = Instant::now();
-    let (format, offers) = load_catalogue_with(
-        &catalogue.path,
-        catalogue.format,
-        catalogue.columns.as_ref(),
-        &upstream.reference,
-    )?;
     let ctx = Context {
         referentiel: &upstream.referentiel,
         mef_to_code: &upstream.mef_to_code,
@@ -270,29 +356,51 @@ pub fn run_with(
         reference: &upstream.reference,
         etablissements_fermes: upstream.fermes.as_ref(),
     };
-    let offers_in = offers.len();
-    let mut cov = build_coverage(&catalogue.name, format, offers, &ctx);
-    cov.summary.seuil = upstream.seuil;
-    cov.summary.continuum_policy = upstream.continuum_policy.clone();
-    if cov.outcomes.len() != offers_in {
+    let mut staged = StagedDir::new(&ctx_out.out_dir)?;
+    let mut table = TableWriter::create(staged.dir(), OFFERS_TABLE, &ctx_out.csv)?;
+    let mut tally = Tally::new(&catalogue.name, Waterfalls::default());
+    let mut offers_in = 0;
+    let format = for_each_offer_chunk(
+        &catalogue.path,
+        catalogue.format,
+        catalogue.columns.as_ref(),
+        &upstream.reference,
+        CHUNK_OFFERS,
+        |offers| {
+            offers_in += offers.len();
+            let waterfalls = tally.waterfalls();
+            let measured: Vec<Measured> = offers
+                .par_iter()
+                .map(|o| waterfalls.measure(o, &ctx))
+                .collect();
+            for (o, m) in offers.iter().zip(&measured) {
+                tally.add(o, m, &ctx);
+            }
+            let outcomes: Vec<Outcome> = measured.into_iter().map(|m| m.outcome).collect();
+            table.write(&offers_table(&offers, &outcomes, &ctx))
+        },
+    )?;
+    let mut summary = tally.finish(format, &ctx);
+    summary.seuil = upstream.seuil;
+    summary.continuum_policy = upstream.continuum_policy.clone();
+    if table.rows() != offers_in || summary.offers != offers_in {
         return Err(Error::file(
             &catalogue.path,
             "internal error: offers in ≠ offers out",
         ));
     }
-    let table = offers_table(&cov, &ctx);
-
-    let mut staged = StagedDir::new(&ctx_out.out_dir)?;
-    staged.write_table(&table, &ctx_out.csv)?;
-    staged.write_json("coverage_summary.json", &cov.summary)?;
+    let offers_out = table.rows();
+    let written = table.finish()?;
+    staged.note_written(OFFERS_TABLE, &written);
+    staged.write_json("coverage_summary.json", &summary)?;
     let html = report::render_report(
-        &cov.summary,
+        &summary,
         &format!("Couverture du catalogue {}", catalogue.name),
     );
     staged.write_bytes("coverage_report.html", html.as_bytes())?;
     let written_notes = staged.commit()?;
 
-    let s = &cov.summary;
+    let s = &summary;
     let mut details = vec![format!(
         "{}: {} offers in = {} offers out; {} covered ({:.1} %)",
         catalogue.path.display(),
@@ -335,7 +443,7 @@ pub fn run_with(
             rows: offers_in,
         }],
         outputs: vec![
-            OutputFile::table(&ctx_out.out_dir, &table),
+            OutputFile::table_rows(&ctx_out.out_dir, OFFERS_TABLE, offers_out),
             OutputFile::file(&ctx_out.out_dir, "coverage_summary.json"),
             OutputFile::file(&ctx_out.out_dir, "coverage_report.html"),
         ],

@@ -7,7 +7,6 @@ use crate::staging::catalogues::Offre;
 use super::index::Shown;
 use super::model::{Status, Via};
 use super::resolve::{Context, Outcome};
-use super::Coverage;
 use crate::rules::niveau::NiveauGeographique;
 
 pub(super) fn niveau_of(o: &Offre, out: &Outcome, ctx: &Context) -> String {
@@ -33,16 +32,20 @@ pub(super) fn libelle_of(o: &Offre, out: &Outcome, ctx: &Context) -> String {
         .unwrap_or_default()
 }
 
-/// The `coverage_offers` output table: one row per offer, nothing dropped.
-pub fn offers_table(cov: &Coverage, ctx: &Context) -> OutTable {
-    let o = &cov.offers;
-    let r = &cov.outcomes;
+/// The table's name.
+pub const OFFERS_TABLE: &str = "coverage_offers";
+
+/// The `coverage_offers` output table: one row per offer, nothing dropped
+/// (`outcomes[i]` is `offers[i]`'s).
+pub fn offers_table(offers: &[Offre], outcomes: &[Outcome], ctx: &Context) -> OutTable {
+    let o = offers;
+    let r = outcomes;
     let shown = |f: fn(&Shown) -> &String| {
         r.iter()
             .map(move |x| x.shown.as_ref().map(|s| f(s).clone()).unwrap_or_default())
     };
     let to_int = |v: String| v.parse::<i64>().ok();
-    let mut t = OutTable::new("coverage_offers");
+    let mut t = OutTable::new(OFFERS_TABLE);
     t.str("catalogue", o.iter().map(|x| &x.catalogue))
         .int("line", o.iter().map(|x| Some(x.line as i64)))
         .str("uai", o.iter().map(|x| &x.uai))

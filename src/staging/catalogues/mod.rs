@@ -73,7 +73,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use crate::error::{Error, Result};
-use crate::input::{self, delimited, DelimitedOptions};
+use crate::input::{self, delimited, DelimitedOptions, RawTable};
 use crate::rules::codes::is_code_chars;
 use crate::rules::filiere::Filiere;
 use crate::staging::reference::Reference;
@@ -81,7 +81,7 @@ use crate::staging::reference::Reference;
 use cartographie::read_cartographie;
 pub use columns::CatalogueColumns;
 use tables::stage_table;
-use text::ascii_key;
+use text::{ascii_key, is_mac_roman, text_is_mac_roman};
 
 /// What can be wrong with an offer, as written in `Offre::problems`.
 pub mod problem {
@@ -177,7 +177,7 @@ impl CatalogueFormat {
     /// The format of a file, told by its header's columns (a `.json` file is
     /// the Parcoursup cartographie); `None` when unreadable or not a catalogue.
     pub fn detect(path: &Path) -> Option<Self> {
-        if is_json(path) {
+        if input::is_json(path) {
             return Some(CatalogueFormat::PsupCartographie);
         }
         let bytes = std::fs::read(path).ok()?;
@@ -334,29 +334,57 @@ pub fn load_catalogue_with(
     columns: Option<&CatalogueColumns>,
     reference: &Reference,
 ) -> Result<(CatalogueFormat, Vec<Offre>)> {
+    let mut offres = Vec::new();
+    let format = for_each_offer_chunk(path, format, columns, reference, usize::MAX, |chunk| {
+        offres.extend(chunk);
+        Ok(())
+    })?;
+    Ok((format, offres))
+}
+
+/// Reads a catalogue as [`load_catalogue_with`] does, handing its offers to
+/// `each` in file order, at most `chunk_rows` at a time, so that a national
+/// catalogue is measured without holding every offer (issue 13). Returns the
+/// format read. The JSON cartographie comes in one chunk (it is small).
+pub fn for_each_offer_chunk(
+    path: &Path,
+    format: Option<CatalogueFormat>,
+    columns: Option<&CatalogueColumns>,
+    reference: &Reference,
+    chunk_rows: usize,
+    mut each: impl FnMut(Vec<Offre>) -> Result<()>,
+) -> Result<CatalogueFormat> {
     let catalogue = path.file_name().map_or_else(
         || path.display().to_string(),
         |n| n.to_string_lossy().into_owned(),
     );
     let generic = CatalogueColumns::default();
-    if let Some(columns) = columns {
-        if format.is_some_and(|f| f != CatalogueFormat::Generic) {
+    let mapped = columns.is_some();
+    let columns = match columns {
+        Some(_) if format.is_some_and(|f| f != CatalogueFormat::Generic) => {
             return Err(Error::usage(format!(
                 "{}: a catalogue with its own column names is read as the generic layout; drop its format ({})",
                 path.display(),
                 format.map_or("", CatalogueFormat::as_str)
             )));
         }
-        let t = input::read_table(path, &DelimitedOptions::default())?;
-        let offres = stage_table(&t, CatalogueFormat::Generic, columns, &catalogue, reference)?;
-        return Ok((CatalogueFormat::Generic, offres));
-    }
+        Some(columns) => columns,
+        None => &generic,
+    };
     let format = match format {
-        Some(f) => f,
-        None if is_json(path) => CatalogueFormat::PsupCartographie,
-        None => {
-            let t = input::read_table(path, &DelimitedOptions::default())?;
-            let f = detect_headers(&t.headers).ok_or_else(|| {
+        _ if mapped => Some(CatalogueFormat::Generic),
+        None if input::is_json(path) => Some(CatalogueFormat::PsupCartographie),
+        f => f,
+    };
+    if format == Some(CatalogueFormat::PsupCartographie) {
+        each(read_cartographie(path, &catalogue, reference)?)?;
+        return Ok(CatalogueFormat::PsupCartographie);
+    }
+    let mut detected = format;
+    let mut stage = |t: RawTable, mac_roman: bool| -> Result<()> {
+        let format = match detected {
+            Some(f) => f,
+            None => *detected.insert(detect_headers(&t.headers).ok_or_else(|| {
                 Error::file(
                     path,
                     format!(
@@ -365,22 +393,26 @@ pub fn load_catalogue_with(
                         CatalogueFormat::ALL.map(|f| f.as_str()).join(", ")
                     ),
                 )
-            })?;
-            return Ok((f, stage_table(&t, f, &generic, &catalogue, reference)?));
-        }
+            })?),
+        };
+        each(stage_table(
+            &t, format, columns, &catalogue, reference, mac_roman,
+        )?)
     };
-    let offres = if format == CatalogueFormat::PsupCartographie {
-        read_cartographie(path, &catalogue, reference)?
+    let bytes = input::read_bytes(path)?;
+    if input::is_json(path) {
+        let t = input::json::read_json(path, &bytes)?;
+        let mac_roman = is_mac_roman(&t);
+        stage(t, mac_roman)?;
     } else {
-        let t = input::read_table(path, &DelimitedOptions::default())?;
-        stage_table(&t, format, &generic, &catalogue, reference)?
-    };
-    Ok((format, offres))
-}
-
-fn is_json(path: &Path) -> bool {
-    path.extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("json"))
+        let (text, encoding) = input::encoding::decode(path, &bytes)?;
+        let mac_roman = text_is_mac_roman(encoding, &text);
+        let options = DelimitedOptions::default();
+        delimited::read_text_in_chunks(path, &text, encoding, &options, chunk_rows, |t| {
+            stage(t, mac_roman)
+        })?;
+    }
+    Ok(detected.expect("detected from the first chunk"))
 }
 
 fn detect_headers(headers: &[String]) -> Option<CatalogueFormat> {
@@ -563,7 +595,7 @@ mod tests {
     /// header for a CSV, records for a JSON array.
     fn count_rows(path: &Path) -> usize {
         let bytes = std::fs::read(path).unwrap();
-        if is_json(path) {
+        if input::is_json(path) {
             match serde_json::from_slice::<Value>(&bytes).unwrap() {
                 Value::Array(items) => items.len(),
                 Value::Object(m) => m["results"].as_array().map_or(0, Vec::len),

@@ -38,8 +38,9 @@ pub(super) fn stage_table(
     columns: &CatalogueColumns,
     catalogue: &str,
     reference: &Reference,
+    mac_roman: bool,
 ) -> Result<Vec<Offre>> {
-    let tb = Table::new(t);
+    let tb = Table::new(t, mac_roman);
     let mut out = Vec::with_capacity(t.len());
     match format {
         CatalogueFormat::Affelnet2nde => {

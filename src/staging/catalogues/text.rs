@@ -22,11 +22,10 @@ pub(super) struct Table<'a> {
 }
 
 impl<'a> Table<'a> {
-    pub(super) fn new(t: &'a RawTable) -> Self {
-        Table {
-            t,
-            mac_roman: is_mac_roman(t),
-        }
+    /// `mac_roman`: whether the whole file is Mac Roman read as
+    /// Windows-1252 ([`text_is_mac_roman`]), decided once for every chunk.
+    pub(super) fn new(t: &'a RawTable, mac_roman: bool) -> Self {
+        Table { t, mac_roman }
     }
 
     pub(super) fn optional(&self, name: &str) -> Option<Col> {
@@ -67,13 +66,24 @@ pub(super) const MAC_ROMAN_MARKS: [char; 14] = [
 /// Whether a table read as Windows-1252 is in fact Mac Roman: it holds more
 /// of Mac Roman's marks than Windows-1252's own accented letters.
 pub(super) fn is_mac_roman(t: &RawTable) -> bool {
-    if t.format.encoding != Encoding::Windows1252 {
+    let texts = t.headers.iter().map(String::as_str);
+    let fields = t.rows.iter().flat_map(|r| r.fields.iter());
+    looks_mac_roman(t.format.encoding, texts.chain(fields).flat_map(str::chars))
+}
+
+/// [`is_mac_roman`] on a whole file's decoded text, before it is read in
+/// chunks: delimiters, quotes and padding are neither marks nor accents, so
+/// the text and its table give the same answer.
+pub(super) fn text_is_mac_roman(encoding: Encoding, text: &str) -> bool {
+    looks_mac_roman(encoding, text.chars())
+}
+
+fn looks_mac_roman(encoding: Encoding, chars: impl Iterator<Item = char>) -> bool {
+    if encoding != Encoding::Windows1252 {
         return false;
     }
     let (mut marks, mut accents) = (0usize, 0usize);
-    let texts = t.headers.iter().map(String::as_str);
-    let fields = t.rows.iter().flat_map(|r| r.fields.iter());
-    for c in texts.chain(fields).flat_map(str::chars) {
+    for c in chars {
         if MAC_ROMAN_MARKS.contains(&c) {
             marks += 1;
         } else if "éèêàâçôîûùëïÉÈÀÇ".contains(c) {
@@ -115,5 +125,13 @@ mod tests {
         assert!(is_mac_roman(&t(b"a;b\nLyc\x8Ee;\x88 Paris\n")));
         assert!(!is_mac_roman(&t(b"a;b\nLyc\xE9e;\xE0 Paris \x80\n")));
         assert!(!is_mac_roman(&t("a;b\nLycée;x\n".as_bytes())));
+        for bytes in [
+            &b"a;b\nLyc\x8Ee;\x88 Paris\n"[..],
+            b"a;b\nLyc\xE9e;\xE0 Paris \x80\n",
+        ] {
+            let (text, encoding) =
+                crate::input::encoding::decode(Path::new("t.csv"), bytes).unwrap();
+            assert_eq!(text_is_mac_roman(encoding, &text), is_mac_roman(&t(bytes)));
+        }
     }
 }
