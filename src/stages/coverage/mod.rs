@@ -21,7 +21,9 @@ pub mod resolve;
 pub mod tables;
 
 pub use index::{IndicatorIndex, Shown, Terminales};
-pub use resolve::{regional_waterfall_steps, resolve, waterfall_steps, Context, Outcome, Steps};
+pub use resolve::{
+    regional_waterfall_steps, resolve, waterfall_steps, Context, Outcome, Requirements, Steps,
+};
 use tables::{libelle_of, niveau_of};
 pub use tables::{offers_table, OFFERS_TABLE};
 
@@ -75,10 +77,10 @@ impl Waterfalls {
     /// Measures one offer: independent of every other offer, so chunks are
     /// measured in parallel.
     pub fn measure(&self, offer: &Offre, ctx: &Context) -> Measured {
+        let requirements = Requirements::of(offer, ctx);
         let covered = |steps: &[(&str, &str, Steps)]| {
             steps.iter().enumerate().fold(0u32, |bits, (i, (_, _, s))| {
-                let hit = resolve(offer, ctx, *s).status == Status::Covered;
-                bits | (u32::from(hit) << i)
+                bits | (u32::from(requirements.covered(*s)) << i)
             })
         };
         Measured {
@@ -723,6 +725,52 @@ mod tests {
         for (o, expected) in cases {
             assert_eq!(status(&o, &w), expected, "{} {:?}", o.code, o.filiere);
         }
+    }
+
+    /// The waterfalls count coverage from `Requirements`, the offer's
+    /// lookups done once; it must say what `resolve` says, step by step.
+    #[test]
+    fn requirements_answer_as_resolve_does_at_every_step() {
+        let w = World::new();
+        let ctx = w.ctx();
+        let mut site = offer("0131445A", "23830025513", Filiere::Pro);
+        site.uai_formateur = "0690046A".into();
+        let mut offers = vec![site];
+        for uai in ["0690046A", "0131445A", "0131445B", ""] {
+            for code in [
+                "23810025513",
+                "23830025513",
+                "2472551331",
+                "23810020006",
+                "23830077777",
+                "23830088888",
+                "23810099999",
+                "23830099998",
+                "23830023203",
+                "40025513",
+                "",
+            ] {
+                for filiere in [Filiere::Pro, Filiere::Apprentissage] {
+                    offers.push(offer(uai, code, filiere));
+                }
+            }
+        }
+        let steps: Vec<Steps> = waterfall_steps()
+            .into_iter()
+            .chain(regional_waterfall_steps())
+            .map(|(_, _, s)| s)
+            .chain([Steps::ALL])
+            .collect();
+        let mut covered = 0;
+        for o in &offers {
+            let requirements = Requirements::of(o, &ctx);
+            for s in &steps {
+                let expected = resolve(o, &ctx, *s).status == Status::Covered;
+                assert_eq!(requirements.covered(*s), expected, "{o:?} {s:?}");
+                covered += usize::from(expected);
+            }
+        }
+        assert!(covered > 20, "the cases cover offers at several steps");
     }
 
     #[test]

@@ -39,6 +39,120 @@ impl Steps {
         region: true,
         national: true,
     };
+
+    /// The steps switched on, one bit each (see [`Requirements`]).
+    fn bits(self) -> u8 {
+        [
+            self.continuum,
+            self.terminal_year,
+            self.famille_metiers,
+            self.uai_reconciliation,
+            self.etablissement,
+            self.region,
+            self.national,
+        ]
+        .iter()
+        .enumerate()
+        .fold(0, |bits, (i, on)| bits | (u8::from(*on) << i))
+    }
+
+    /// Only `self`'s step on, as a bit of [`Steps::bits`].
+    fn only(f: impl FnOnce(&mut Steps)) -> u8 {
+        let mut s = Steps {
+            continuum: false,
+            terminal_year: false,
+            famille_metiers: false,
+            uai_reconciliation: false,
+            etablissement: false,
+            region: false,
+            national: false,
+        };
+        f(&mut s);
+        s.bits()
+    }
+}
+
+/// For one offer, the steps each published row it could show needs
+/// switched on (one set of bits per row): the offer is covered under some
+/// steps exactly when one row's set is among them. `resolve` answers the
+/// same question one set of steps at a time, with its lookups; the
+/// waterfalls ask it twelve times per offer, so the lookups are done once
+/// here and each step is then a few bit tests (issue 13).
+#[derive(Debug, Clone, Default)]
+pub struct Requirements(Vec<u8>);
+
+impl Requirements {
+    /// Whether the offer is covered with `steps` on: what `resolve`'s
+    /// status says, without resolving.
+    pub fn covered(&self, steps: Steps) -> bool {
+        let on = steps.bits();
+        self.0.iter().any(|needs| needs & !on == 0)
+    }
+
+    /// The requirements of `offer`: `resolve`'s candidates, levels and
+    /// filters, every one of them recorded as the step it depends on.
+    pub fn of(offer: &Offre, ctx: &Context) -> Requirements {
+        let Some((code, filiere)) = data_code(offer, ctx) else {
+            return Requirements::default();
+        };
+        if ctx
+            .etablissements_fermes
+            .is_some_and(|f| f.contains(&offer.uai))
+        {
+            return Requirements::default();
+        }
+        let (terminals, famille): (&[String], bool) = ctx
+            .terminales
+            .by_code
+            .get(&offer_terminal_key(offer, ctx, &code))
+            .map_or((&[], false), |(t, f)| (t.as_slice(), *f));
+        let mut candidates: Vec<(&str, u8)> = vec![(code.as_str(), 0)];
+        if famille {
+            let bit = Steps::only(|s| s.famille_metiers = true);
+            candidates.extend(terminals.iter().map(|t| (t.as_str(), bit)));
+        } else if terminals.len() == 1 && filiere != Filiere::Apprentissage {
+            candidates.push((terminals[0].as_str(), Steps::only(|s| s.terminal_year = true)));
+        }
+        let etablissement = Steps::only(|s| s.etablissement = true);
+        let mut levels: Vec<(NiveauGeographique, &str, u8)> = Vec::new();
+        if is_valid_uai(&offer.uai) {
+            levels.push((NiveauGeographique::Etablissement, &offer.uai, etablissement));
+        }
+        let reconciliation = etablissement | Steps::only(|s| s.uai_reconciliation = true);
+        for other in [&offer.uai_formateur, &offer.uai_gestionnaire] {
+            if is_valid_uai(other) && *other != offer.uai {
+                levels.push((NiveauGeographique::Etablissement, other, reconciliation));
+            }
+        }
+        let region = region_of(offer, ctx);
+        if let Some(r) = &region {
+            levels.push((NiveauGeographique::Region, r, Steps::only(|s| s.region = true)));
+        }
+        levels.push((NiveauGeographique::National, "", Steps::only(|s| s.national = true)));
+
+        let famille_row = Steps::only(|s| s.famille_metiers = true);
+        let continuum = Steps::only(|s| s.continuum = true);
+        let mut needs = Vec::new();
+        for (level, key, level_needs) in &levels {
+            for (candidate, candidate_needs) in &candidates {
+                let Some(shown) = ctx.indicators.get(*level, key, filiere, candidate) else {
+                    continue;
+                };
+                if !shown.is_published() {
+                    continue;
+                }
+                let row_needs = if shown.donnee_source_type == DonneeSourceType::FamilleMetiers {
+                    famille_row
+                } else if !shown.propre() {
+                    continuum
+                } else {
+                    0
+                };
+                needs.push(level_needs | candidate_needs | row_needs);
+            }
+        }
+        Requirements(needs)
+    }
 }
 
 /// The outcome for one offer.
@@ -147,12 +261,7 @@ pub fn resolve(offer: &Offre, ctx: &Context, steps: Steps) -> Outcome {
         }
     }
     if steps.region {
-        let region = offer.region_code.clone().or_else(|| {
-            ctx.reference
-                .territoire_of_uai(&offer.uai)
-                .map(|t| t.region_code)
-        });
-        if let Some(r) = region {
+        if let Some(r) = region_of(offer, ctx) {
             levels.push((NiveauGeographique::Region, r, false));
         }
     }
@@ -261,6 +370,15 @@ pub fn resolve(offer: &Offre, ctx: &Context, steps: Steps) -> Outcome {
         Status::NoData
     };
     not_covered(status, code, Some(filiere), older)
+}
+
+/// The région whose figures stand for the offer's: its own, or its UAI's.
+fn region_of(offer: &Offre, ctx: &Context) -> Option<String> {
+    offer.region_code.clone().or_else(|| {
+        ctx.reference
+            .territoire_of_uai(&offer.uai)
+            .map(|t| t.region_code)
+    })
 }
 
 /// The code certifications_terminales is keyed by: the offer's MEF_STAT_11.
