@@ -5,6 +5,8 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
+use foldhash::fast::FixedState;
+
 use crate::error::{Error, Result};
 use crate::input::StageTable;
 use crate::rules::filiere::Filiere;
@@ -20,9 +22,10 @@ pub struct Shown {
     pub millesime: Millesime,
     pub masked: Option<Masked>,
     pub donnee_source_type: DonneeSourceType,
-    pub taux_en_emploi_6_mois: String,
-    pub taux_poursuite_etudes: String,
-    pub part_en_emploi_6_mois: String,
+    /// Empty when withheld (masked, or not computed).
+    pub taux_en_emploi_6_mois: Option<i64>,
+    pub taux_poursuite_etudes: Option<i64>,
+    pub part_en_emploi_6_mois: Option<i64>,
 }
 
 impl Shown {
@@ -52,11 +55,12 @@ impl Shown {
 /// the same default.
 #[derive(Debug, Default)]
 pub struct IndicatorIndex {
-    /// Keyed by interned UAI / région and code: a lookup (twelve per offer,
-    /// one per waterfall step) copies no string (issue 13).
-    rows: HashMap<(NiveauGeographique, u32, Filiere, u32), Shown>,
+    /// Keyed by interned UAI / région and code: an offer's keys are looked
+    /// up once ([`IndicatorIndex::id`]), then each of its rows by integers
+    /// (issue 13: millions of offers in a national catalogue).
+    rows: HashMap<(NiveauGeographique, u32, Filiere, u32), Shown, FixedState>,
     /// UAIs, régions and codes → their number in `rows`' keys.
-    names: HashMap<String, u32>,
+    names: HashMap<String, u32, FixedState>,
     /// The latest millésime of each filière at each level: the one coverage
     /// resolves against there.
     latest: BTreeMap<(Filiere, NiveauGeographique), Millesime>,
@@ -107,8 +111,20 @@ impl IndicatorIndex {
         filiere: Filiere,
         code: &str,
     ) -> Option<&Shown> {
+        self.get_by_id(level, self.id(key)?, filiere, self.id(code)?)
+    }
+
+    /// [`IndicatorIndex::get`] by the numbers of the key and the code.
+    pub(super) fn get_by_id(
+        &self,
+        level: NiveauGeographique,
+        key: u32,
+        filiere: Filiere,
+        code: u32,
+    ) -> Option<&Shown> {
         let latest = self.latest.get(&(filiere, level))?;
-        self.newest(level, key, filiere, code)
+        self.rows
+            .get(&(level, key, filiere, code))
             .filter(|s| s.millesime.last == latest.last)
     }
 
@@ -120,9 +136,14 @@ impl IndicatorIndex {
         filiere: Filiere,
         code: &str,
     ) -> Option<&Shown> {
-        let key = *self.names.get(key)?;
-        let code = *self.names.get(code)?;
-        self.rows.get(&(level, key, filiere, code))
+        self.rows
+            .get(&(level, self.id(key)?, filiere, self.id(code)?))
+    }
+
+    /// The number of a UAI, région or code in the index; `None` when no row
+    /// has it (nothing can then be found under it).
+    pub(super) fn id(&self, name: &str) -> Option<u32> {
+        self.names.get(name).copied()
     }
 
     /// The latest millésime of each filière at each level, by names.
@@ -197,10 +218,9 @@ impl IndicatorIndex {
                                 expected(DonneeSourceType::ALL.map(DonneeSourceType::as_str)),
                             )
                         })?,
-                    // As the CSV shows them: digits, or empty when withheld.
-                    taux_en_emploi_6_mois: emploi[i].map(|v| v.to_string()).unwrap_or_default(),
-                    taux_poursuite_etudes: poursuite[i].map(|v| v.to_string()).unwrap_or_default(),
-                    part_en_emploi_6_mois: part[i].map(|v| v.to_string()).unwrap_or_default(),
+                    taux_en_emploi_6_mois: emploi[i],
+                    taux_poursuite_etudes: poursuite[i],
+                    part_en_emploi_6_mois: part[i],
                 };
             let k = key
                 .as_ref()
@@ -241,7 +261,7 @@ const RATES: [&str; 3] = [
 /// First year → its terminal certifications, and whether through a famille de métiers.
 #[derive(Debug, Default)]
 pub struct Terminales {
-    pub(super) by_code: HashMap<String, (Vec<String>, bool)>,
+    pub(super) by_code: HashMap<String, (Vec<String>, bool), FixedState>,
 }
 
 impl Terminales {
@@ -251,7 +271,7 @@ impl Terminales {
         let table = StageTable::read(&path, columns.into_iter())?;
         let [code, terminale, lien] = columns.map(|c| table.text(c));
         let [code, terminale, lien] = [code?, terminale?, lien?];
-        let mut by_code: HashMap<String, (Vec<String>, bool)> = HashMap::new();
+        let mut by_code: HashMap<String, (Vec<String>, bool), FixedState> = HashMap::default();
         for i in 0..table.height() {
             let e = by_code
                 .entry(code[i].unwrap_or_default().to_string())

@@ -135,56 +135,44 @@ impl Tally {
         if covered {
             s.covered += 1;
         }
-        *s.by_status
-            .entry(out.status.as_str().to_string())
-            .or_default() += 1;
+        *entry(&mut s.by_status, out.status.as_str()) += 1;
         if let Some(v) = out.via {
-            *s.by_via.entry(v.as_str().to_string()).or_default() += 1;
+            *entry(&mut s.by_via, v.as_str()) += 1;
         }
         if let Some(l) = out.level {
-            *s.by_level.entry(l.as_str().to_string()).or_default() += 1;
+            *entry(&mut s.by_level, l.as_str()) += 1;
         }
         let filiere = o
             .filiere
             .or(out.filiere)
             .map_or("inconnue", Filiere::as_str);
-        s.by_filiere
-            .entry(filiere.to_string())
-            .or_default()
-            .add(covered);
-        let niveau = niveau_of(o, out, ctx);
-        s.by_niveau_diplome.entry(niveau).or_default().add(covered);
+        entry(&mut s.by_filiere, filiere).add(covered);
+        entry(&mut s.by_niveau_diplome, niveau_of(o, out, ctx)).add(covered);
         let academie = match (
             &o.academie_code,
             ctx.reference
                 .academie(o.academie_code.as_deref().unwrap_or("")),
         ) {
-            (Some(_), Some(a)) => a.libelle.clone(),
-            _ if !o.academie_libelle.is_empty() => o.academie_libelle.clone(),
-            _ => "inconnue".to_string(),
+            (Some(_), Some(a)) => a.libelle.as_str(),
+            _ if !o.academie_libelle.is_empty() => o.academie_libelle.as_str(),
+            _ => "inconnue",
         };
-        s.by_academie
-            .entry(academie.clone())
-            .or_default()
-            .add(covered);
+        entry(&mut s.by_academie, academie).add(covered);
         let region = o
             .region_code
             .as_deref()
             .and_then(|r| ctx.reference.region(r))
-            .map_or("inconnue".to_string(), |r| r.libelle.clone());
-        s.by_region.entry(region).or_default().add(covered);
+            .map_or("inconnue", |r| r.libelle.as_str());
+        entry(&mut s.by_region, region).add(covered);
         if !covered {
-            let examples = s
-                .examples
-                .entry(out.status.as_str().to_string())
-                .or_default();
+            let examples = entry(&mut s.examples, out.status.as_str());
             if examples.len() < 5 {
                 examples.push(Example {
                     line: o.line,
                     uai: o.uai.clone(),
                     code: o.code.clone(),
                     libelle: libelle_of(o, out, ctx),
-                    academie,
+                    academie: academie.to_string(),
                 });
             }
         }
@@ -219,6 +207,15 @@ impl Tally {
         s.waterfall_region = waterfall(&self.waterfalls.regional, &self.regional);
         s
     }
+}
+
+/// `map[key]`, created empty the first time: a name is allocated once per
+/// map, not once per offer.
+fn entry<'m, T: Default>(map: &'m mut BTreeMap<String, T>, key: &str) -> &'m mut T {
+    if !map.contains_key(key) {
+        map.insert(key.to_string(), T::default());
+    }
+    map.get_mut(key).expect("inserted above")
 }
 
 /// The pure part: offers and context in, outcomes and figures out (the
@@ -514,9 +511,9 @@ mod tests {
             } else {
                 DonneeSourceType::Ancienne
             },
-            taux_en_emploi_6_mois: "50".into(),
-            taux_poursuite_etudes: "40".into(),
-            part_en_emploi_6_mois: "30".into(),
+            taux_en_emploi_6_mois: Some(50),
+            taux_poursuite_etudes: Some(40),
+            part_en_emploi_6_mois: Some(30),
         }
     }
 

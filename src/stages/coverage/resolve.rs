@@ -132,10 +132,17 @@ impl Requirements {
 
         let famille_row = Steps::only(|s| s.famille_metiers = true);
         let continuum = Steps::only(|s| s.continuum = true);
+        let index = ctx.indicators;
+        // Each name looked up once; a name no row has finds nothing.
+        let candidates: Vec<(u32, u8)> = candidates
+            .iter()
+            .filter_map(|(c, needs)| Some((index.id(c)?, *needs)))
+            .collect();
         let mut needs = Vec::new();
         for (level, key, level_needs) in &levels {
+            let Some(key) = index.id(key) else { continue };
             for (candidate, candidate_needs) in &candidates {
-                let Some(shown) = ctx.indicators.get(*level, key, filiere, candidate) else {
+                let Some(shown) = index.get_by_id(*level, key, filiere, *candidate) else {
                     continue;
                 };
                 if !shown.is_published() {

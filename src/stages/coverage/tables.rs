@@ -9,7 +9,9 @@ use super::model::{Status, Via};
 use super::resolve::{Context, Outcome};
 use crate::rules::niveau::NiveauGeographique;
 
-pub(super) fn niveau_of(o: &Offre, out: &Outcome, ctx: &Context) -> String {
+/// The diploma level of the offer's code (the one shown, else its own),
+/// `inconnu` when the referential does not say.
+pub(super) fn niveau_of<'a>(o: &'a Offre, out: &'a Outcome, ctx: &Context<'a>) -> &'a str {
     let code = if out.code_certification.is_empty() {
         &o.code
     } else {
@@ -17,9 +19,9 @@ pub(super) fn niveau_of(o: &Offre, out: &Outcome, ctx: &Context) -> String {
     };
     ctx.referentiel
         .get(code)
-        .map(|c| c.libelle_niveau_diplome.clone())
+        .map(|c| c.libelle_niveau_diplome.as_str())
         .filter(|l| !l.is_empty())
-        .unwrap_or_else(|| "inconnu".to_string())
+        .unwrap_or("inconnu")
 }
 
 pub(super) fn libelle_of(o: &Offre, out: &Outcome, ctx: &Context) -> String {
@@ -40,11 +42,7 @@ pub const OFFERS_TABLE: &str = "coverage_offers";
 pub fn offers_table(offers: &[Offre], outcomes: &[Outcome], ctx: &Context) -> OutTable {
     let o = offers;
     let r = outcomes;
-    let shown = |f: fn(&Shown) -> &String| {
-        r.iter()
-            .map(move |x| x.shown.as_ref().map(|s| f(s).clone()).unwrap_or_default())
-    };
-    let to_int = |v: String| v.parse::<i64>().ok();
+    let shown = |f: fn(&Shown) -> Option<i64>| r.iter().map(move |x| x.shown.as_ref().and_then(f));
     let mut t = OutTable::new(OFFERS_TABLE);
     t.str("catalogue", o.iter().map(|x| &x.catalogue))
         .int("line", o.iter().map(|x| Some(x.line as i64)))
@@ -74,13 +72,9 @@ pub fn offers_table(offers: &[Offre], outcomes: &[Outcome], ctx: &Context) -> Ou
         .str("problemes", o.iter().map(|x| x.problems.join("|")))
         .str(
             "niveau_diplome",
-            o.iter().zip(r).map(|(x, y)| {
-                let n = niveau_of(x, y, ctx);
-                if n == "inconnu" {
-                    String::new()
-                } else {
-                    n
-                }
+            o.iter().zip(r).map(|(x, y)| match niveau_of(x, y, ctx) {
+                "inconnu" => "",
+                n => n,
             }),
         )
         .str("status", r.iter().map(|x| x.status.as_str()))
@@ -106,15 +100,15 @@ pub fn offers_table(offers: &[Offre], outcomes: &[Outcome], ctx: &Context) -> Ou
         )
         .int(
             "taux_en_emploi_6_mois",
-            shown(|s| &s.taux_en_emploi_6_mois).map(to_int),
+            shown(|s| s.taux_en_emploi_6_mois),
         )
         .int(
             "taux_poursuite_etudes",
-            shown(|s| &s.taux_poursuite_etudes).map(to_int),
+            shown(|s| s.taux_poursuite_etudes),
         )
         .int(
             "part_en_emploi_6_mois",
-            shown(|s| &s.part_en_emploi_6_mois).map(to_int),
+            shown(|s| s.part_en_emploi_6_mois),
         )
         .str(
             "donnee_source_type",
