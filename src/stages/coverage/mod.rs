@@ -345,6 +345,17 @@ pub fn run_with(
     upstream: &Upstream,
     ctx_out: &StageContext,
 ) -> Result<StageReport> {
+    run_in_chunks(catalogue, upstream, ctx_out, CHUNK_OFFERS)
+}
+
+/// [`run_with`], `chunk_offers` offers at a time (tests use small chunks:
+/// every chunk size gives the same table and summary).
+fn run_in_chunks(
+    catalogue: &CatalogueInput,
+    upstream: &Upstream,
+    ctx_out: &StageContext,
+    chunk_offers: usize,
+) -> Result<StageReport> {
     use rayon::prelude::*;
     let start = Instant::now();
     let ctx = Context {
@@ -358,27 +369,49 @@ pub fn run_with(
     let mut staged = StagedDir::new(&ctx_out.out_dir)?;
     let mut table = TableWriter::create(staged.dir(), OFFERS_TABLE, &ctx_out.csv)?;
     let mut tally = Tally::new(&catalogue.name, Waterfalls::default());
-    let mut offers_in = 0;
-    let format = for_each_offer_chunk(
-        &catalogue.path,
-        catalogue.format,
-        catalogue.columns.as_ref(),
-        &upstream.reference,
-        CHUNK_OFFERS,
-        |offers| {
-            offers_in += offers.len();
-            let waterfalls = tally.waterfalls();
-            let measured: Vec<Measured> = offers
-                .par_iter()
-                .map(|o| waterfalls.measure(o, &ctx))
-                .collect();
-            for (o, m) in offers.iter().zip(&measured) {
-                tally.add(o, m, &ctx);
+    // One thread reads and stages the next chunk while another measures,
+    // tallies and writes the current one (its measures in parallel).
+    let (format, offers_in) = std::thread::scope(|scope| -> Result<_> {
+        let (send, receive) = std::sync::mpsc::sync_channel::<Vec<Offre>>(1);
+        let (tally, table, ctx) = (&mut tally, &mut table, &ctx);
+        let worker = scope.spawn(move || -> Result<()> {
+            for offers in receive {
+                let waterfalls = tally.waterfalls();
+                let measured: Vec<Measured> = offers
+                    .par_iter()
+                    .map(|o| waterfalls.measure(o, ctx))
+                    .collect();
+                for (o, m) in offers.iter().zip(&measured) {
+                    tally.add(o, m, ctx);
+                }
+                let outcomes: Vec<Outcome> = measured.into_iter().map(|m| m.outcome).collect();
+                table.write(&offers_table(&offers, &outcomes, ctx))?;
             }
-            let outcomes: Vec<Outcome> = measured.into_iter().map(|m| m.outcome).collect();
-            table.write(&offers_table(&offers, &outcomes, &ctx))
-        },
-    )?;
+            Ok(())
+        });
+        let mut offers_in = 0;
+        let read = for_each_offer_chunk(
+            &catalogue.path,
+            catalogue.format,
+            catalogue.columns.as_ref(),
+            &upstream.reference,
+            chunk_offers,
+            |offers| {
+                offers_in += offers.len();
+                // Fails only when the worker stopped on an error, reported below.
+                send.send(offers).map_err(|_| {
+                    Error::file(&catalogue.path, "the coverage table could not be written")
+                })
+            },
+        );
+        drop(send);
+        // The worker's error is the cause of a failed send: it comes first.
+        match worker.join() {
+            Ok(worked) => worked?,
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+        Ok((read?, offers_in))
+    })?;
     let mut summary = tally.finish(format, &ctx);
     summary.seuil = upstream.seuil;
     summary.continuum_policy = upstream.continuum_policy.clone();
@@ -768,6 +801,58 @@ mod tests {
             }
         }
         assert!(covered > 20, "the cases cover offers at several steps");
+    }
+
+    /// A catalogue read in chunks of a few offers gives the table and the
+    /// summary of a whole read: the sample pipeline's catalogues, measured
+    /// against its own bcn and indicators stages.
+    #[test]
+    fn every_chunk_size_gives_the_same_outputs() {
+        use crate::pipeline::{Pipeline, Stage};
+        let tmp = tempfile::tempdir().unwrap();
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut pipeline = Pipeline::load(&root.join("pipelines/default.toml")).unwrap();
+        pipeline.out = tmp.path().join("run");
+        for stage in [Stage::Bcn, Stage::Continuum, Stage::Indicators] {
+            pipeline.run_stage(stage).unwrap();
+        }
+        let upstream = Upstream::load(
+            &pipeline.stage_dir(Stage::Bcn),
+            &pipeline.stage_dir(Stage::Indicators),
+            &[],
+        )
+        .unwrap();
+        let read = |dir: &Path, file: &str| std::fs::read(dir.join(file)).unwrap();
+        for catalogue in &pipeline.catalogues {
+            let run = |chunk: usize| {
+                let out_dir = tmp.path().join(format!("{}-{chunk}", catalogue.name));
+                let ctx = StageContext {
+                    out_dir: out_dir.clone(),
+                    csv: Default::default(),
+                };
+                let report = run_in_chunks(catalogue, &upstream, &ctx, chunk).unwrap();
+                (out_dir, report.rows_written)
+            };
+            let (whole, offers) = run(CHUNK_OFFERS);
+            assert!(offers > 3, "{}: more offers than a chunk", catalogue.name);
+            for chunk in [1, 3] {
+                let (chunked, n) = run(chunk);
+                assert_eq!(n, offers);
+                for file in ["coverage_offers.csv", "coverage_summary.json", "coverage_report.html"] {
+                    assert!(
+                        read(&whole, file) == read(&chunked, file),
+                        "{} in chunks of {chunk}: {file} differs",
+                        catalogue.name
+                    );
+                }
+                let frame = |dir: &Path| {
+                    let file = std::fs::File::open(dir.join("coverage_offers.parquet")).unwrap();
+                    polars::prelude::ParquetReader::new(file).finish().unwrap()
+                };
+                use polars::prelude::SerReader;
+                assert!(frame(&whole).equals_missing(&frame(&chunked)));
+            }
+        }
     }
 
     #[test]
