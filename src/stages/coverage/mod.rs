@@ -22,7 +22,8 @@ pub mod tables;
 
 pub use index::{IndicatorIndex, Shown, Terminales};
 pub use resolve::{
-    regional_waterfall_steps, resolve, waterfall_steps, Context, Outcome, Requirements, Steps,
+    regional_waterfall_steps, resolve, waterfall_steps, Context, MefToCode, Outcome, Requirements,
+    Steps,
 };
 use tables::{libelle_of, niveau_of};
 pub use tables::{offers_table, OFFERS_TABLE};
@@ -274,7 +275,7 @@ pub struct CatalogueInput {
 pub struct Upstream {
     reference: Reference,
     referentiel: HashMap<String, upstream::Certification>,
-    mef_to_code: HashMap<String, String>,
+    mef_to_code: MefToCode,
     indicators: IndicatorIndex,
     terminales: Terminales,
     /// UAIs the establishment directories say are closed, when any is given.
@@ -296,7 +297,7 @@ impl Upstream {
             Some(crate::staging::annuaire::load_annuaire(annuaire, &reference)?.closed_uais())
         };
         let referentiel = upstream::load_referentiel(bcn_out)?;
-        let mef_to_code: HashMap<String, String> = referentiel
+        let mef_to_code: MefToCode = referentiel
             .values()
             .filter(|c| !c.mef.is_empty())
             .map(|c| (c.mef.clone(), c.code.clone()))
@@ -571,7 +572,7 @@ mod tests {
 
     struct World {
         referentiel: HashMap<String, Certification>,
-        mefs: HashMap<String, String>,
+        mefs: MefToCode,
         index: IndicatorIndex,
         terminales: Terminales,
         reference: Reference,
@@ -649,7 +650,9 @@ mod tests {
             );
             World {
                 referentiel,
-                mefs: HashMap::from([("2472551331".to_string(), "23810025513".to_string())]),
+                mefs: [("2472551331".to_string(), "23810025513".to_string())]
+                    .into_iter()
+                    .collect(),
                 index,
                 terminales,
                 reference: Reference::embedded(),
@@ -838,7 +841,11 @@ mod tests {
             for chunk in [1, 3] {
                 let (chunked, n) = run(chunk);
                 assert_eq!(n, offers);
-                for file in ["coverage_offers.csv", "coverage_summary.json", "coverage_report.html"] {
+                for file in [
+                    "coverage_offers.csv",
+                    "coverage_summary.json",
+                    "coverage_report.html",
+                ] {
                     assert!(
                         read(&whole, file) == read(&chunked, file),
                         "{} in chunks of {chunk}: {file} differs",

@@ -104,14 +104,17 @@ impl Requirements {
         let (terminals, famille): (&[String], bool) = ctx
             .terminales
             .by_code
-            .get(&offer_terminal_key(offer, ctx, &code))
+            .get(offer_terminal_key(offer, ctx, code))
             .map_or((&[], false), |(t, f)| (t.as_slice(), *f));
-        let mut candidates: Vec<(&str, u8)> = vec![(code.as_str(), 0)];
+        let mut candidates: Vec<(&str, u8)> = vec![(code, 0)];
         if famille {
             let bit = Steps::only(|s| s.famille_metiers = true);
             candidates.extend(terminals.iter().map(|t| (t.as_str(), bit)));
         } else if terminals.len() == 1 && filiere != Filiere::Apprentissage {
-            candidates.push((terminals[0].as_str(), Steps::only(|s| s.terminal_year = true)));
+            candidates.push((
+                terminals[0].as_str(),
+                Steps::only(|s| s.terminal_year = true),
+            ));
         }
         let etablissement = Steps::only(|s| s.etablissement = true);
         let mut levels: Vec<(NiveauGeographique, &str, u8)> = Vec::new();
@@ -126,9 +129,17 @@ impl Requirements {
         }
         let region = region_of(offer, ctx);
         if let Some(r) = &region {
-            levels.push((NiveauGeographique::Region, r, Steps::only(|s| s.region = true)));
+            levels.push((
+                NiveauGeographique::Region,
+                r,
+                Steps::only(|s| s.region = true),
+            ));
         }
-        levels.push((NiveauGeographique::National, "", Steps::only(|s| s.national = true)));
+        levels.push((
+            NiveauGeographique::National,
+            "",
+            Steps::only(|s| s.national = true),
+        ));
 
         let famille_row = Steps::only(|s| s.famille_metiers = true);
         let continuum = Steps::only(|s| s.continuum = true);
@@ -179,10 +190,14 @@ pub struct Outcome {
     pub dernier_millesime_disponible: Option<Millesime>,
 }
 
+/// 10-character MEF → its MEF_STAT_11 (N_MEF), looked up once or twice per
+/// offer: a fast hasher with a fixed seed.
+pub type MefToCode = HashMap<String, String, foldhash::fast::FixedState>;
+
 /// Everything the resolution reads.
 pub struct Context<'a> {
     pub referentiel: &'a HashMap<String, Certification>,
-    pub mef_to_code: &'a HashMap<String, String>,
+    pub mef_to_code: &'a MefToCode,
     pub indicators: &'a IndicatorIndex,
     pub terminales: &'a Terminales,
     pub reference: &'a Reference,
@@ -191,14 +206,14 @@ pub struct Context<'a> {
 }
 
 /// The offer's code in the key its filière's data use, and that filière.
-fn data_code(offer: &Offre, ctx: &Context) -> Option<(String, Filiere)> {
+fn data_code<'a>(offer: &'a Offre, ctx: &Context<'a>) -> Option<(&'a str, Filiere)> {
     let code = offer.code.as_str();
     // A 10-character MEF (Parcoursup, Affelnet 2020) stands for its MEF_STAT_11.
     let (code, code_type) = match offer.code_type {
-        OffreCodeType::Mef => (ctx.mef_to_code.get(code)?.clone(), CodeType::MefStat11),
-        OffreCodeType::MefStat11 => (code.to_string(), CodeType::MefStat11),
-        OffreCodeType::Cfd => (code.to_string(), CodeType::Cfd),
-        OffreCodeType::Sise => (code.to_string(), CodeType::Sise),
+        OffreCodeType::Mef => (ctx.mef_to_code.get(code)?.as_str(), CodeType::MefStat11),
+        OffreCodeType::MefStat11 => (code, CodeType::MefStat11),
+        OffreCodeType::Cfd => (code, CodeType::Cfd),
+        OffreCodeType::Sise => (code, CodeType::Sise),
         OffreCodeType::Unknown => return None,
     };
     let filiere = offer
@@ -206,7 +221,7 @@ fn data_code(offer: &Offre, ctx: &Context) -> Option<(String, Filiere)> {
         .unwrap_or_else(|| Filiere::default_for(code_type));
     // Apprenticeship figures are keyed by CFD: a MEF_STAT_11 stands for its CFD.
     if filiere == Filiere::Apprentissage && code_type == CodeType::MefStat11 {
-        let cfd = ctx.referentiel.get(&code)?.code_formation_diplome.clone();
+        let cfd = ctx.referentiel.get(code)?.code_formation_diplome.as_str();
         return Some((cfd, filiere));
     }
     Some((code, filiere))
@@ -233,15 +248,20 @@ pub fn resolve(offer: &Offre, ctx: &Context, steps: Steps) -> Outcome {
         .etablissements_fermes
         .is_some_and(|f| f.contains(&offer.uai))
     {
-        return not_covered(Status::ClosedEstablishment, code, Some(filiere), None);
+        return not_covered(
+            Status::ClosedEstablishment,
+            code.to_string(),
+            Some(filiere),
+            None,
+        );
     }
 
     // Candidates at each level: (code, via) in order of preference.
-    let mut candidates: Vec<(&str, Via)> = vec![(code.as_str(), Via::Direct)];
+    let mut candidates: Vec<(&str, Via)> = vec![(code, Via::Direct)];
     let (terminals, famille): (&[String], bool) = ctx
         .terminales
         .by_code
-        .get(&offer_terminal_key(offer, ctx, &code))
+        .get(offer_terminal_key(offer, ctx, code))
         .map_or((&[], false), |(t, f)| (t.as_slice(), *f));
     let ambiguous = !famille && terminals.len() > 1;
     if famille && steps.famille_metiers {
@@ -254,26 +274,27 @@ pub fn resolve(offer: &Offre, ctx: &Context, steps: Steps) -> Outcome {
         candidates.push((terminals[0].as_str(), Via::TerminalYear));
     }
 
-    let mut levels: Vec<(NiveauGeographique, String, bool)> = Vec::new();
+    let region = region_of(offer, ctx);
+    let mut levels: Vec<(NiveauGeographique, &str, bool)> = Vec::new();
     if steps.etablissement {
         if is_valid_uai(&offer.uai) {
-            levels.push((NiveauGeographique::Etablissement, offer.uai.clone(), false));
+            levels.push((NiveauGeographique::Etablissement, &offer.uai, false));
         }
         if steps.uai_reconciliation {
             for other in [&offer.uai_formateur, &offer.uai_gestionnaire] {
                 if is_valid_uai(other) && *other != offer.uai {
-                    levels.push((NiveauGeographique::Etablissement, other.clone(), true));
+                    levels.push((NiveauGeographique::Etablissement, other, true));
                 }
             }
         }
     }
     if steps.region {
-        if let Some(r) = region_of(offer, ctx) {
+        if let Some(r) = &region {
             levels.push((NiveauGeographique::Region, r, false));
         }
     }
     if steps.national {
-        levels.push((NiveauGeographique::National, String::new(), false));
+        levels.push((NiveauGeographique::National, "", false));
     }
 
     let mut masked_seen = false;
@@ -362,7 +383,7 @@ pub fn resolve(offer: &Offre, ctx: &Context, steps: Steps) -> Outcome {
     }
 
     // Not covered: one reason, by precedence.
-    let cert = ctx.referentiel.get(&code);
+    let cert = ctx.referentiel.get(code);
     let status = if cert.is_none() && !any_row {
         Status::UnknownCode
     } else if ambiguous && steps.terminal_year {
@@ -376,28 +397,26 @@ pub fn resolve(offer: &Offre, ctx: &Context, steps: Steps) -> Outcome {
     } else {
         Status::NoData
     };
-    not_covered(status, code, Some(filiere), older)
+    not_covered(status, code.to_string(), Some(filiere), older)
 }
 
 /// The région whose figures stand for the offer's: its own, or its UAI's.
-fn region_of(offer: &Offre, ctx: &Context) -> Option<String> {
-    offer.region_code.clone().or_else(|| {
-        ctx.reference
+fn region_of<'a>(offer: &'a Offre, ctx: &Context) -> Option<std::borrow::Cow<'a, str>> {
+    match &offer.region_code {
+        Some(r) => Some(std::borrow::Cow::Borrowed(r)),
+        None => ctx
+            .reference
             .territoire_of_uai(&offer.uai)
-            .map(|t| t.region_code)
-    })
+            .map(|t| std::borrow::Cow::Owned(t.region_code)),
+    }
 }
 
 /// The code certifications_terminales is keyed by: the offer's MEF_STAT_11.
-fn offer_terminal_key(offer: &Offre, ctx: &Context, data_code: &str) -> String {
+fn offer_terminal_key<'a>(offer: &'a Offre, ctx: &Context<'a>, data_code: &'a str) -> &'a str {
     match offer.code_type {
-        OffreCodeType::Mef => ctx
-            .mef_to_code
-            .get(&offer.code)
-            .cloned()
-            .unwrap_or_default(),
-        OffreCodeType::MefStat11 => offer.code.clone(),
-        _ => data_code.to_string(),
+        OffreCodeType::Mef => ctx.mef_to_code.get(&offer.code).map_or("", String::as_str),
+        OffreCodeType::MefStat11 => &offer.code,
+        _ => data_code,
     }
 }
 

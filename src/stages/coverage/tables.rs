@@ -69,7 +69,14 @@ pub fn offers_table(offers: &[Offre], outcomes: &[Outcome], ctx: &Context) -> Ou
         )
         .str("libelle", o.iter().map(|x| &x.libelle))
         .int("capacite", o.iter().map(|x| x.capacite))
-        .str("problemes", o.iter().map(|x| x.problems.join("|")))
+        .str(
+            "problemes",
+            o.iter().map(|x| match x.problems.as_slice() {
+                [] => std::borrow::Cow::Borrowed(""),
+                [one] => std::borrow::Cow::Borrowed(one.as_str()),
+                many => std::borrow::Cow::Owned(many.join("|")),
+            }),
+        )
         .str(
             "niveau_diplome",
             o.iter().zip(r).map(|(x, y)| match niveau_of(x, y, ctx) {
@@ -98,18 +105,9 @@ pub fn offers_table(offers: &[Offre], outcomes: &[Outcome], ctx: &Context) -> Ou
                     .unwrap_or_default()
             }),
         )
-        .int(
-            "taux_en_emploi_6_mois",
-            shown(|s| s.taux_en_emploi_6_mois),
-        )
-        .int(
-            "taux_poursuite_etudes",
-            shown(|s| s.taux_poursuite_etudes),
-        )
-        .int(
-            "part_en_emploi_6_mois",
-            shown(|s| s.part_en_emploi_6_mois),
-        )
+        .int("taux_en_emploi_6_mois", shown(|s| s.taux_en_emploi_6_mois))
+        .int("taux_poursuite_etudes", shown(|s| s.taux_poursuite_etudes))
+        .int("part_en_emploi_6_mois", shown(|s| s.part_en_emploi_6_mois))
         .str(
             "donnee_source_type",
             r.iter().map(|x| {

@@ -318,7 +318,7 @@ pub(super) fn finish(mut o: Offre, region_libelle: &str, reference: &Reference) 
     }
 
     // The académie: by the name written, else by a UAI's département.
-    let written = o.academie_libelle.clone();
+    let written = std::mem::take(&mut o.academie_libelle);
     let by_name = if written.is_empty() {
         None
     } else {
@@ -345,6 +345,7 @@ pub(super) fn finish(mut o: Offre, region_libelle: &str, reference: &Reference) 
             None => {}
         }
     }
+    o.academie_libelle = written;
     if !region_libelle.is_empty() {
         match reference.region_by_name(region_libelle) {
             Some(r) if o.region_code.is_none() => o.region_code = Some(r.code.clone()),
