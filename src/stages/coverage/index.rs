@@ -102,19 +102,8 @@ impl IndicatorIndex {
         *self.names.entry(name).or_insert(next)
     }
 
-    /// The key's row of the latest millésime of its filière at its level,
-    /// if it has one.
-    pub(super) fn get(
-        &self,
-        level: NiveauGeographique,
-        key: &str,
-        filiere: Filiere,
-        code: &str,
-    ) -> Option<&Shown> {
-        self.get_by_id(level, self.id(key)?, filiere, self.id(code)?)
-    }
-
-    /// [`IndicatorIndex::get`] by the numbers of the key and the code.
+    /// The row of a key (by the numbers of its UAI, région or nation and
+    /// its code) of the latest millésime of its filière at its level.
     pub(super) fn get_by_id(
         &self,
         level: NiveauGeographique,
@@ -128,16 +117,20 @@ impl IndicatorIndex {
             .filter(|s| s.millesime.last == latest.last)
     }
 
-    /// The key's newest row, whatever its millésime.
-    pub(super) fn newest(
+    /// The key's newest row by numbers, whatever its millésime.
+    pub(super) fn newest_by_id(
         &self,
         level: NiveauGeographique,
-        key: &str,
+        key: u32,
         filiere: Filiere,
-        code: &str,
+        code: u32,
     ) -> Option<&Shown> {
-        self.rows
-            .get(&(level, self.id(key)?, filiere, self.id(code)?))
+        self.rows.get(&(level, key, filiere, code))
+    }
+
+    /// The latest millésime of a filière at a level: the one shown there.
+    pub(super) fn latest(&self, filiere: Filiere, level: NiveauGeographique) -> Option<Millesime> {
+        self.latest.get(&(filiere, level)).copied()
     }
 
     /// The number of a UAI, région or code in the index; `None` when no row

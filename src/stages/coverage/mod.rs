@@ -22,7 +22,7 @@ pub mod tables;
 
 pub use index::{IndicatorIndex, Shown, Terminales};
 pub use resolve::{
-    regional_waterfall_steps, resolve, waterfall_steps, Context, MefToCode, Outcome, Requirements,
+    regional_waterfall_steps, resolve, waterfall_steps, Context, MefToCode, Outcome, Prepared,
     Steps,
 };
 use tables::{libelle_of, niveau_of};
@@ -78,14 +78,14 @@ impl Waterfalls {
     /// Measures one offer: independent of every other offer, so chunks are
     /// measured in parallel.
     pub fn measure(&self, offer: &Offre, ctx: &Context) -> Measured {
-        let requirements = Requirements::of(offer, ctx);
+        let prepared = Prepared::of(offer, ctx);
         let covered = |steps: &[(&str, &str, Steps)]| {
             steps.iter().enumerate().fold(0u32, |bits, (i, (_, _, s))| {
-                bits | (u32::from(requirements.covered(*s)) << i)
+                bits | (u32::from(prepared.covered(*s)) << i)
             })
         };
         Measured {
-            outcome: resolve(offer, ctx, Steps::ALL),
+            outcome: prepared.outcome(Steps::ALL),
             main: covered(&self.main),
             regional: covered(&self.regional),
         }
@@ -760,10 +760,11 @@ mod tests {
         }
     }
 
-    /// The waterfalls count coverage from `Requirements`, the offer's
-    /// lookups done once; it must say what `resolve` says, step by step.
+    /// The waterfalls count coverage from `Prepared::covered` (bits
+    /// recorded at lookup); it must say what the decision of `outcome`
+    /// says, step by step.
     #[test]
-    fn requirements_answer_as_resolve_does_at_every_step() {
+    fn covered_answers_as_the_outcome_does_at_every_step() {
         let w = World::new();
         let ctx = w.ctx();
         let mut site = offer("0131445A", "23830025513", Filiere::Pro);
@@ -796,10 +797,10 @@ mod tests {
             .collect();
         let mut covered = 0;
         for o in &offers {
-            let requirements = Requirements::of(o, &ctx);
+            let prepared = Prepared::of(o, &ctx);
             for s in &steps {
-                let expected = resolve(o, &ctx, *s).status == Status::Covered;
-                assert_eq!(requirements.covered(*s), expected, "{o:?} {s:?}");
+                let expected = prepared.outcome(*s).status == Status::Covered;
+                assert_eq!(prepared.covered(*s), expected, "{o:?} {s:?}");
                 covered += usize::from(expected);
             }
         }

@@ -40,7 +40,7 @@ impl Steps {
         national: true,
     };
 
-    /// The steps switched on, one bit each (see [`Requirements`]).
+    /// The steps switched on, one bit each (see [`Prepared::covered`]).
     fn bits(self) -> u8 {
         [
             self.continuum,
@@ -69,107 +69,6 @@ impl Steps {
         };
         f(&mut s);
         s.bits()
-    }
-}
-
-/// For one offer, the steps each published row it could show needs
-/// switched on (one set of bits per row): the offer is covered under some
-/// steps exactly when one row's set is among them. `resolve` answers the
-/// same question one set of steps at a time, with its lookups; the
-/// waterfalls ask it twelve times per offer, so the lookups are done once
-/// here and each step is then a few bit tests (issue 13).
-#[derive(Debug, Clone, Default)]
-pub struct Requirements(Vec<u8>);
-
-impl Requirements {
-    /// Whether the offer is covered with `steps` on: what `resolve`'s
-    /// status says, without resolving.
-    pub fn covered(&self, steps: Steps) -> bool {
-        let on = steps.bits();
-        self.0.iter().any(|needs| needs & !on == 0)
-    }
-
-    /// The requirements of `offer`: `resolve`'s candidates, levels and
-    /// filters, every one of them recorded as the step it depends on.
-    pub fn of(offer: &Offre, ctx: &Context) -> Requirements {
-        let Some((code, filiere)) = data_code(offer, ctx) else {
-            return Requirements::default();
-        };
-        if ctx
-            .etablissements_fermes
-            .is_some_and(|f| f.contains(&offer.uai))
-        {
-            return Requirements::default();
-        }
-        let (terminals, famille): (&[String], bool) = ctx
-            .terminales
-            .by_code
-            .get(offer_terminal_key(offer, ctx, code))
-            .map_or((&[], false), |(t, f)| (t.as_slice(), *f));
-        let mut candidates: Vec<(&str, u8)> = vec![(code, 0)];
-        if famille {
-            let bit = Steps::only(|s| s.famille_metiers = true);
-            candidates.extend(terminals.iter().map(|t| (t.as_str(), bit)));
-        } else if terminals.len() == 1 && filiere != Filiere::Apprentissage {
-            candidates.push((
-                terminals[0].as_str(),
-                Steps::only(|s| s.terminal_year = true),
-            ));
-        }
-        let etablissement = Steps::only(|s| s.etablissement = true);
-        let mut levels: Vec<(NiveauGeographique, &str, u8)> = Vec::new();
-        if is_valid_uai(&offer.uai) {
-            levels.push((NiveauGeographique::Etablissement, &offer.uai, etablissement));
-        }
-        let reconciliation = etablissement | Steps::only(|s| s.uai_reconciliation = true);
-        for other in [&offer.uai_formateur, &offer.uai_gestionnaire] {
-            if is_valid_uai(other) && *other != offer.uai {
-                levels.push((NiveauGeographique::Etablissement, other, reconciliation));
-            }
-        }
-        let region = region_of(offer, ctx);
-        if let Some(r) = &region {
-            levels.push((
-                NiveauGeographique::Region,
-                r,
-                Steps::only(|s| s.region = true),
-            ));
-        }
-        levels.push((
-            NiveauGeographique::National,
-            "",
-            Steps::only(|s| s.national = true),
-        ));
-
-        let famille_row = Steps::only(|s| s.famille_metiers = true);
-        let continuum = Steps::only(|s| s.continuum = true);
-        let index = ctx.indicators;
-        // Each name looked up once; a name no row has finds nothing.
-        let candidates: Vec<(u32, u8)> = candidates
-            .iter()
-            .filter_map(|(c, needs)| Some((index.id(c)?, *needs)))
-            .collect();
-        let mut needs = Vec::new();
-        for (level, key, level_needs) in &levels {
-            let Some(key) = index.id(key) else { continue };
-            for (candidate, candidate_needs) in &candidates {
-                let Some(shown) = index.get_by_id(*level, key, filiere, *candidate) else {
-                    continue;
-                };
-                if !shown.is_published() {
-                    continue;
-                }
-                let row_needs = if shown.donnee_source_type == DonneeSourceType::FamilleMetiers {
-                    famille_row
-                } else if !shown.propre() {
-                    continuum
-                } else {
-                    0
-                };
-                needs.push(level_needs | candidate_needs | row_needs);
-            }
-        }
-        Requirements(needs)
     }
 }
 
@@ -229,175 +128,388 @@ fn data_code<'a>(offer: &'a Offre, ctx: &Context<'a>) -> Option<(&'a str, Filier
 
 /// Resolves one offer with the given steps switched on.
 pub fn resolve(offer: &Offre, ctx: &Context, steps: Steps) -> Outcome {
-    let not_covered = |status, code: String, filiere, older| Outcome {
+    Prepared::of(offer, ctx).outcome(steps)
+}
+
+/// A level an offer's indicator is looked for at, and the steps it needs.
+struct Level {
+    niveau: NiveauGeographique,
+    /// The UAI's, région's or nation's number in the index (`None`: no row).
+    key: Option<u32>,
+    /// A formateur's or gestionnaire's UAI rather than the offer's own.
+    reconciled: bool,
+    needs: u8,
+}
+
+/// A code looked for at each level: the offer's own, its terminal year's,
+/// or one of its famille de métiers' specialities.
+struct Candidate<'a> {
+    code: &'a str,
+    id: Option<u32>,
+    via: Via,
+    needs: u8,
+}
+
+/// A row found for a level and a candidate: the key's newest row, and
+/// whether it is of the latest millésime of its filière at that level (the
+/// one shown; an older one is only reported).
+#[derive(Clone, Copy)]
+struct Found<'a> {
+    shown: &'a Shown,
+    current: bool,
+}
+
+/// One offer's candidates at each level, looked up once. `outcome` decides
+/// from them for any steps, and `covered` answers "covered with these
+/// steps?" with a few bit tests: the waterfalls ask it twelve times per
+/// offer (issue 13: millions of offers in a national catalogue).
+pub struct Prepared<'a> {
+    offer: &'a Offre,
+    ctx: &'a Context<'a>,
+    /// Decided before any lookup: an unknown code or a closed establishment.
+    decided: Option<Outcome>,
+    code: &'a str,
+    filiere: Filiere,
+    /// A first year leading to several terminal years (not a family).
+    ambiguous: bool,
+    levels: Vec<Level>,
+    candidates: Vec<Candidate<'a>>,
+    /// `found[l * candidates.len() + c]`.
+    found: Vec<Option<Found<'a>>>,
+    /// For each published row of the latest millésime, the steps it needs.
+    covering: Vec<u8>,
+}
+
+impl<'a> Prepared<'a> {
+    pub fn of(offer: &'a Offre, ctx: &'a Context<'a>) -> Prepared<'a> {
+        let mut p = Prepared {
+            offer,
+            ctx,
+            decided: None,
+            // Set below unless `decided` (then never read).
+            code: "",
+            filiere: offer.filiere.unwrap_or(Filiere::Pro),
+            ambiguous: false,
+            levels: Vec::new(),
+            candidates: Vec::new(),
+            found: Vec::new(),
+            covering: Vec::new(),
+        };
+        let Some((code, filiere)) = data_code(offer, ctx) else {
+            p.decided = Some(not_covered(Status::UnknownCode, "", offer.filiere, None));
+            return p;
+        };
+        // An offer of an establishment the directory says is closed is its
+        // own case (issue 9): no figure is shown for it, whatever the
+        // fallbacks hold.
+        if ctx
+            .etablissements_fermes
+            .is_some_and(|f| f.contains(&offer.uai))
+        {
+            let closed = not_covered(Status::ClosedEstablishment, code, Some(filiere), None);
+            p.decided = Some(closed);
+            return p;
+        }
+        p.code = code;
+        p.filiere = filiere;
+        p.candidates = candidates(offer, ctx, code, filiere, &mut p.ambiguous);
+        p.levels = levels(offer, ctx);
+        p.look_up();
+        p
+    }
+
+    /// Every candidate at every level: one index lookup each.
+    fn look_up(&mut self) {
+        let index = self.ctx.indicators;
+        let famille_row = Steps::only(|s| s.famille_metiers = true);
+        let continuum = Steps::only(|s| s.continuum = true);
+        for level in &self.levels {
+            let latest = index.latest(self.filiere, level.niveau);
+            for candidate in &self.candidates {
+                let found = match (level.key, candidate.id) {
+                    (Some(key), Some(code)) => index
+                        .newest_by_id(level.niveau, key, self.filiere, code)
+                        .map(|shown| Found {
+                            shown,
+                            current: latest.is_some_and(|l| shown.millesime.last == l.last),
+                        }),
+                    _ => None,
+                };
+                if let Some(Found {
+                    shown,
+                    current: true,
+                }) = found
+                {
+                    if shown.is_published() {
+                        let row_needs = if family_row(shown) {
+                            famille_row
+                        } else if !shown.propre() {
+                            continuum
+                        } else {
+                            0
+                        };
+                        self.covering
+                            .push(level.needs | candidate.needs | row_needs);
+                    }
+                }
+                self.found.push(found);
+            }
+        }
+    }
+
+    /// Whether the offer is covered with `steps` on: what `outcome`'s
+    /// status says, from the bits recorded by `look_up`.
+    pub fn covered(&self, steps: Steps) -> bool {
+        let on = steps.bits();
+        self.covering.iter().any(|needs| needs & !on == 0)
+    }
+
+    /// The offer's outcome with `steps` on: at each level in order, each
+    /// candidate in order; the first published row shown wins (a family's
+    /// specialities together); else the one reason it is not covered.
+    pub fn outcome(&self, steps: Steps) -> Outcome {
+        if let Some(decided) = &self.decided {
+            return decided.clone();
+        }
+        let on = steps.bits();
+        let mut masked_seen = false;
+        let mut any_row = false;
+        let mut older: Option<Millesime> = None;
+        let n = self.candidates.len();
+        for (l, level) in self.levels.iter().enumerate() {
+            if level.needs & !on != 0 {
+                continue;
+            }
+            let mut famille_hits: Vec<(&str, &Shown)> = Vec::new();
+            for (c, candidate) in self.candidates.iter().enumerate() {
+                if candidate.needs & !on != 0 {
+                    continue;
+                }
+                let Some(found) = self.found[l * n + c] else {
+                    continue;
+                };
+                let shown = found.shown;
+                if !found.current {
+                    older = older.max(Some(shown.millesime));
+                    continue;
+                }
+                // A common first year's own row, summed from its specialities (issue 6).
+                let family = family_row(shown);
+                if family && !steps.famille_metiers {
+                    continue;
+                }
+                if !shown.propre() && !family && !steps.continuum {
+                    continue;
+                }
+                any_row = true;
+                if !shown.is_published() {
+                    masked_seen = true;
+                    continue;
+                }
+                if candidate.via == Via::FamilleMetiers {
+                    famille_hits.push((candidate.code, shown));
+                    continue;
+                }
+                let via = if level.reconciled {
+                    Via::UaiReconciliation
+                } else if family {
+                    Via::FamilleMetiers
+                } else if candidate.via == Via::Direct && !shown.propre() {
+                    Via::Continuum
+                } else {
+                    candidate.via
+                };
+                let specialites_avec_donnees =
+                    family.then(|| self.specialites_avec_donnees(level, candidate.code, steps));
+                return self.covered_by(
+                    level,
+                    via,
+                    candidate.code,
+                    shown,
+                    specialites_avec_donnees,
+                );
+            }
+            if let Some((first, shown)) = famille_hits.first() {
+                let via = if level.reconciled {
+                    Via::UaiReconciliation
+                } else {
+                    Via::FamilleMetiers
+                };
+                return self.covered_by(level, via, first, shown, Some(famille_hits.len()));
+            }
+        }
+        self.not_covered(steps, masked_seen, any_row, older)
+    }
+
+    fn covered_by(
+        &self,
+        level: &Level,
+        via: Via,
+        code: &str,
+        shown: &Shown,
+        specialites_avec_donnees: Option<usize>,
+    ) -> Outcome {
+        Outcome {
+            status: Status::Covered,
+            via: Some(via),
+            level: Some(level.niveau),
+            code_certification: code.to_string(),
+            filiere: Some(self.filiere),
+            shown: Some(shown.clone()),
+            specialites_avec_donnees,
+            dernier_millesime_disponible: None,
+        }
+    }
+
+    /// How many of a common first year's specialities have a published row
+    /// at this level.
+    fn specialites_avec_donnees(&self, level: &Level, code: &str, steps: Steps) -> usize {
+        let index = self.ctx.indicators;
+        let Some(key) = level.key else { return 0 };
+        self.ctx
+            .terminales
+            .by_code
+            .get(code)
+            .map_or(0, |(specialites, _)| {
+                specialites
+                    .iter()
+                    .filter(|c| {
+                        index
+                            .id(c)
+                            .and_then(|c| index.get_by_id(level.niveau, key, self.filiere, c))
+                            .is_some_and(|s| s.is_published() && (s.propre() || steps.continuum))
+                    })
+                    .count()
+            })
+    }
+
+    /// Not covered: one reason, by precedence.
+    fn not_covered(
+        &self,
+        steps: Steps,
+        masked_seen: bool,
+        any_row: bool,
+        older: Option<Millesime>,
+    ) -> Outcome {
+        let ctx = self.ctx;
+        let cert = ctx.referentiel.get(self.code);
+        let uai = &self.offer.uai;
+        let status = if cert.is_none() && !any_row {
+            Status::UnknownCode
+        } else if self.ambiguous && steps.terminal_year {
+            Status::SeveralTerminalFormations
+        } else if masked_seen {
+            Status::BelowThreshold
+        } else if is_new(cert, ctx.indicators.latest_any.get(&self.filiere)) {
+            Status::NewFormation
+        } else if !uai.is_empty() && !is_valid_uai(uai) {
+            Status::InvalidUai
+        } else {
+            Status::NoData
+        };
+        not_covered(status, self.code, Some(self.filiere), older)
+    }
+}
+
+/// A common first year's own row, summed from its specialities (issue 6).
+fn family_row(shown: &Shown) -> bool {
+    shown.donnee_source_type == DonneeSourceType::FamilleMetiers
+}
+
+fn not_covered(
+    status: Status,
+    code: &str,
+    filiere: Option<Filiere>,
+    older: Option<Millesime>,
+) -> Outcome {
+    Outcome {
         status,
         via: None,
         level: None,
-        code_certification: code,
+        code_certification: code.to_string(),
         filiere,
         shown: None,
         specialites_avec_donnees: None,
         dernier_millesime_disponible: older,
-    };
-    let Some((code, filiere)) = data_code(offer, ctx) else {
-        return not_covered(Status::UnknownCode, String::new(), offer.filiere, None);
-    };
-    // An offer of an establishment the directory says is closed is its own
-    // case (issue 9): no figure is shown for it, whatever the fallbacks hold.
-    if ctx
-        .etablissements_fermes
-        .is_some_and(|f| f.contains(&offer.uai))
-    {
-        return not_covered(
-            Status::ClosedEstablishment,
-            code.to_string(),
-            Some(filiere),
-            None,
-        );
     }
+}
 
-    // Candidates at each level: (code, via) in order of preference.
-    let mut candidates: Vec<(&str, Via)> = vec![(code, Via::Direct)];
+/// The codes looked for at each level, in order of preference: the offer's
+/// own; for a first year, its famille de métiers' specialities or its one
+/// terminal year (several terminal years make it `ambiguous`).
+fn candidates<'a>(
+    offer: &'a Offre,
+    ctx: &Context<'a>,
+    code: &'a str,
+    filiere: Filiere,
+    ambiguous: &mut bool,
+) -> Vec<Candidate<'a>> {
+    let index = ctx.indicators;
+    let candidate = |code: &'a str, via, needs| Candidate {
+        code,
+        id: index.id(code),
+        via,
+        needs,
+    };
+    let mut out = vec![candidate(code, Via::Direct, 0)];
     let (terminals, famille): (&[String], bool) = ctx
         .terminales
         .by_code
         .get(offer_terminal_key(offer, ctx, code))
         .map_or((&[], false), |(t, f)| (t.as_slice(), *f));
-    let ambiguous = !famille && terminals.len() > 1;
-    if famille && steps.famille_metiers {
-        candidates.extend(terminals.iter().map(|t| (t.as_str(), Via::FamilleMetiers)));
-    } else if !famille
-        && terminals.len() == 1
-        && steps.terminal_year
-        && filiere != Filiere::Apprentissage
-    {
-        candidates.push((terminals[0].as_str(), Via::TerminalYear));
+    *ambiguous = !famille && terminals.len() > 1;
+    if famille {
+        let needs = Steps::only(|s| s.famille_metiers = true);
+        out.extend(
+            terminals
+                .iter()
+                .map(|t| candidate(t, Via::FamilleMetiers, needs)),
+        );
+    } else if terminals.len() == 1 && filiere != Filiere::Apprentissage {
+        let needs = Steps::only(|s| s.terminal_year = true);
+        out.push(candidate(&terminals[0], Via::TerminalYear, needs));
     }
+    out
+}
 
-    let region = region_of(offer, ctx);
-    let mut levels: Vec<(NiveauGeographique, &str, bool)> = Vec::new();
-    if steps.etablissement {
-        if is_valid_uai(&offer.uai) {
-            levels.push((NiveauGeographique::Etablissement, &offer.uai, false));
-        }
-        if steps.uai_reconciliation {
-            for other in [&offer.uai_formateur, &offer.uai_gestionnaire] {
-                if is_valid_uai(other) && *other != offer.uai {
-                    levels.push((NiveauGeographique::Etablissement, other, true));
-                }
-            }
-        }
-    }
-    if steps.region {
-        if let Some(r) = &region {
-            levels.push((NiveauGeographique::Region, r, false));
-        }
-    }
-    if steps.national {
-        levels.push((NiveauGeographique::National, "", false));
-    }
-
-    let mut masked_seen = false;
-    let mut any_row = false;
-    let mut older: Option<Millesime> = None;
-    for (level, key, reconciled) in &levels {
-        let mut famille_hits: Vec<(&str, &Shown)> = Vec::new();
-        for (candidate, via) in &candidates {
-            let Some(shown) = ctx.indicators.get(*level, key, filiere, candidate) else {
-                if let Some(old) = ctx.indicators.newest(*level, key, filiere, candidate) {
-                    older = older.max(Some(old.millesime));
-                }
-                continue;
-            };
-            // A common first year's own row, summed from its specialities (issue 6).
-            let family_row = shown.donnee_source_type == DonneeSourceType::FamilleMetiers;
-            if family_row && !steps.famille_metiers {
-                continue;
-            }
-            if !shown.propre() && !family_row && !steps.continuum {
-                continue;
-            }
-            any_row = true;
-            if !shown.is_published() {
-                masked_seen = true;
-                continue;
-            }
-            if *via == Via::FamilleMetiers {
-                famille_hits.push((candidate, shown));
-                continue;
-            }
-            let via = if *reconciled {
-                Via::UaiReconciliation
-            } else if family_row {
-                Via::FamilleMetiers
-            } else if *via == Via::Direct && !shown.propre() {
-                Via::Continuum
-            } else {
-                *via
-            };
-            // How many of the family's specialities have a published row here.
-            let specialites_avec_donnees = family_row.then(|| {
-                ctx.terminales
-                    .by_code
-                    .get(*candidate)
-                    .map_or(0, |(specialites, _)| {
-                        specialites
-                            .iter()
-                            .filter(|c| {
-                                ctx.indicators
-                                    .get(*level, key, filiere, c)
-                                    .is_some_and(|s| {
-                                        s.is_published() && (s.propre() || steps.continuum)
-                                    })
-                            })
-                            .count()
-                    })
-            });
-            return Outcome {
-                status: Status::Covered,
-                via: Some(via),
-                level: Some(*level),
-                code_certification: candidate.to_string(),
-                filiere: Some(filiere),
-                shown: Some(shown.clone()),
-                specialites_avec_donnees,
-                dernier_millesime_disponible: None,
-            };
-        }
-        if let Some((first, shown)) = famille_hits.first() {
-            return Outcome {
-                status: Status::Covered,
-                via: Some(if *reconciled {
-                    Via::UaiReconciliation
-                } else {
-                    Via::FamilleMetiers
-                }),
-                level: Some(*level),
-                code_certification: first.to_string(),
-                filiere: Some(filiere),
-                shown: Some((*shown).clone()),
-                specialites_avec_donnees: Some(famille_hits.len()),
-                dernier_millesime_disponible: None,
-            };
-        }
-    }
-
-    // Not covered: one reason, by precedence.
-    let cert = ctx.referentiel.get(code);
-    let status = if cert.is_none() && !any_row {
-        Status::UnknownCode
-    } else if ambiguous && steps.terminal_year {
-        Status::SeveralTerminalFormations
-    } else if masked_seen {
-        Status::BelowThreshold
-    } else if is_new(cert, ctx.indicators.latest_any.get(&filiere)) {
-        Status::NewFormation
-    } else if !offer.uai.is_empty() && !is_valid_uai(&offer.uai) {
-        Status::InvalidUai
-    } else {
-        Status::NoData
+/// The levels an offer's indicator is looked for at, in order: its own UAI,
+/// its formateur's and gestionnaire's, its région, the nation.
+fn levels(offer: &Offre, ctx: &Context) -> Vec<Level> {
+    let index = ctx.indicators;
+    let etablissement = Steps::only(|s| s.etablissement = true);
+    let reconciliation = etablissement | Steps::only(|s| s.uai_reconciliation = true);
+    let level = |niveau, key: &str, reconciled, needs| Level {
+        niveau,
+        key: index.id(key),
+        reconciled,
+        needs,
     };
-    not_covered(status, code.to_string(), Some(filiere), older)
+    let mut out = Vec::with_capacity(5);
+    if is_valid_uai(&offer.uai) {
+        out.push(level(
+            NiveauGeographique::Etablissement,
+            &offer.uai,
+            false,
+            etablissement,
+        ));
+    }
+    for other in [&offer.uai_formateur, &offer.uai_gestionnaire] {
+        if is_valid_uai(other) && *other != offer.uai {
+            out.push(level(
+                NiveauGeographique::Etablissement,
+                other,
+                true,
+                reconciliation,
+            ));
+        }
+    }
+    if let Some(r) = region_of(offer, ctx) {
+        let needs = Steps::only(|s| s.region = true);
+        out.push(level(NiveauGeographique::Region, &r, false, needs));
+    }
+    let needs = Steps::only(|s| s.national = true);
+    out.push(level(NiveauGeographique::National, "", false, needs));
+    out
 }
 
 /// The région whose figures stand for the offer's: its own, or its UAI's.
