@@ -357,7 +357,6 @@ fn run_in_chunks(
     ctx_out: &StageContext,
     chunk_offers: usize,
 ) -> Result<StageReport> {
-    use rayon::prelude::*;
     let start = Instant::now();
     let ctx = Context {
         referentiel: &upstream.referentiel,
@@ -370,11 +369,62 @@ fn run_in_chunks(
     let mut staged = StagedDir::new(&ctx_out.out_dir)?;
     let mut table = TableWriter::create(staged.dir(), OFFERS_TABLE, &ctx_out.csv)?;
     let mut tally = Tally::new(&catalogue.name, Waterfalls::default());
-    // One thread reads and stages the next chunk while another measures,
-    // tallies and writes the current one (its measures in parallel).
-    let (format, offers_in) = std::thread::scope(|scope| -> Result<_> {
+    let (format, offers_in) =
+        measure_catalogue(catalogue, &ctx, chunk_offers, &mut tally, &mut table)?;
+    let mut summary = tally.finish(format, &ctx);
+    summary.seuil = upstream.seuil;
+    summary.continuum_policy = upstream.continuum_policy.clone();
+    if table.rows() != offers_in || summary.offers != offers_in {
+        return Err(Error::file(
+            &catalogue.path,
+            "internal error: offers in ≠ offers out",
+        ));
+    }
+    let written = table.finish()?;
+    staged.note_written(OFFERS_TABLE, &written);
+    staged.write_json("coverage_summary.json", &summary)?;
+    let html = report::render_report(
+        &summary,
+        &format!("Couverture du catalogue {}", catalogue.name),
+    );
+    staged.write_bytes("coverage_report.html", html.as_bytes())?;
+    let mut details = report_details(&catalogue.path, offers_in, &summary);
+    details.extend(staged.commit()?);
+    Ok(StageReport {
+        stage: "coverage".into(),
+        inputs: vec![crate::staging::InputFile {
+            table: format!("catalogue {}", format.as_str()),
+            path: catalogue.path.clone(),
+            format: None,
+            rows: offers_in,
+        }],
+        outputs: vec![
+            OutputFile::table_rows(&ctx_out.out_dir, OFFERS_TABLE, summary.offers),
+            OutputFile::file(&ctx_out.out_dir, "coverage_summary.json"),
+            OutputFile::file(&ctx_out.out_dir, "coverage_report.html"),
+        ],
+        rows_read: offers_in,
+        rows_written: summary.offers,
+        rows_rejected: 0,
+        rows_merged: 0,
+        details,
+        elapsed: start.elapsed(),
+    })
+}
+
+/// Reads the catalogue chunk by chunk into `tally` and `table`; returns its
+/// format and the offers read. One thread reads and stages the next chunk
+/// while another measures (in parallel), tallies and writes the current one.
+fn measure_catalogue(
+    catalogue: &CatalogueInput,
+    ctx: &Context,
+    chunk_offers: usize,
+    tally: &mut Tally,
+    table: &mut TableWriter,
+) -> Result<(CatalogueFormat, usize)> {
+    use rayon::prelude::*;
+    std::thread::scope(|scope| {
         let (send, receive) = std::sync::mpsc::sync_channel::<Vec<Offre>>(1);
-        let (tally, table, ctx) = (&mut tally, &mut table, &ctx);
         let worker = scope.spawn(move || -> Result<()> {
             for offers in receive {
                 let waterfalls = tally.waterfalls();
@@ -395,7 +445,7 @@ fn run_in_chunks(
             &catalogue.path,
             catalogue.format,
             catalogue.columns.as_ref(),
-            &upstream.reference,
+            ctx.reference,
             chunk_offers,
             |offers| {
                 offers_in += offers.len();
@@ -412,31 +462,14 @@ fn run_in_chunks(
             Err(panic) => std::panic::resume_unwind(panic),
         }
         Ok((read?, offers_in))
-    })?;
-    let mut summary = tally.finish(format, &ctx);
-    summary.seuil = upstream.seuil;
-    summary.continuum_policy = upstream.continuum_policy.clone();
-    if table.rows() != offers_in || summary.offers != offers_in {
-        return Err(Error::file(
-            &catalogue.path,
-            "internal error: offers in ≠ offers out",
-        ));
-    }
-    let offers_out = table.rows();
-    let written = table.finish()?;
-    staged.note_written(OFFERS_TABLE, &written);
-    staged.write_json("coverage_summary.json", &summary)?;
-    let html = report::render_report(
-        &summary,
-        &format!("Couverture du catalogue {}", catalogue.name),
-    );
-    staged.write_bytes("coverage_report.html", html.as_bytes())?;
-    let written_notes = staged.commit()?;
+    })
+}
 
-    let s = &summary;
+/// What the terminal says about a measured catalogue.
+fn report_details(path: &Path, offers_in: usize, s: &CoverageSummary) -> Vec<String> {
     let mut details = vec![format!(
         "{}: {} offers in = {} offers out; {} covered ({:.1} %)",
-        catalogue.path.display(),
+        path.display(),
         offers_in,
         s.offers,
         s.covered,
@@ -466,27 +499,7 @@ fn run_in_chunks(
         .map(|(k, v)| format!("{k} {:.1} % of {}", v.coverage_rate, v.offers))
         .collect();
     details.push(format!("by filière: {}", filieres.join(", ")));
-    details.extend(written_notes);
-    Ok(StageReport {
-        stage: "coverage".into(),
-        inputs: vec![crate::staging::InputFile {
-            table: format!("catalogue {}", format.as_str()),
-            path: catalogue.path.clone(),
-            format: None,
-            rows: offers_in,
-        }],
-        outputs: vec![
-            OutputFile::table_rows(&ctx_out.out_dir, OFFERS_TABLE, offers_out),
-            OutputFile::file(&ctx_out.out_dir, "coverage_summary.json"),
-            OutputFile::file(&ctx_out.out_dir, "coverage_report.html"),
-        ],
-        rows_read: offers_in,
-        rows_written: s.offers,
-        rows_rejected: 0,
-        rows_merged: 0,
-        details,
-        elapsed: start.elapsed(),
-    })
+    details
 }
 
 /// Shares by filière and level, for the CI gate.
