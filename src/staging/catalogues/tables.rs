@@ -43,101 +43,11 @@ pub(super) fn stage_table(
     let tb = Table::new(t, mac_roman);
     let mut out = Vec::with_capacity(t.len());
     match format {
-        CatalogueFormat::Affelnet2nde => {
-            let [academie, uai, code, statut] =
-                ["Académie", "ID_ETAB", "CO_MEFSTAT", "CO_STA"].map(|n| tb.required(n));
-            let (academie, uai, code, statut) = (academie?, uai?, code?, statut?);
-            let capacite = tb.optional("VAL_CARSCO");
-            for row in t.rows() {
-                let mut o = new_offre(catalogue, row.position());
-                o.uai = tb.text(&row, Some(&uai));
-                o.code = tb.text(&row, Some(&code));
-                o.code_type = OffreCodeType::MefStat11;
-                o.filiere = filiere_affelnet(&mut o, &tb.text(&row, Some(&statut)), false);
-                o.academie_libelle = tb.text(&row, Some(&academie));
-                o.capacite = capacite_affelnet(&mut o, &tb.text(&row, capacite.as_ref()));
-                out.push(finish(o, "", reference));
-            }
-        }
-        CatalogueFormat::Affelnet1ProSpe => {
-            let uai = tb.required("Etablissement d'accueil")?;
-            let libelle = tb.required("Libellé du MEF national de rattachement")?;
-            let statut = tb.required("Statut Offre de formation")?;
-            let ministere = tb.optional("Code Ministère");
-            let capacite = tb.optional("Capacité d'affectation");
-            for row in t.rows() {
-                let mut o = new_offre(catalogue, row.position());
-                o.uai = tb.text(&row, Some(&uai));
-                o.libelle = tb.text(&row, Some(&libelle));
-                let agricole = ascii_key(&tb.text(&row, ministere.as_ref())) == "AGRICULTURE";
-                o.filiere = filiere_affelnet(&mut o, &tb.text(&row, Some(&statut)), agricole);
-                o.capacite = capacite_affelnet(&mut o, &tb.text(&row, capacite.as_ref()));
-                out.push(finish(o, "", reference));
-            }
-        }
-        CatalogueFormat::Affelnet2020 => {
-            let uai = tb.required("UAI")?;
-            let academie = tb.required("ACADEMIE")?;
-            let code = tb.required("CODE_FORMATION_ACCUEIL_BAN")?;
-            let [ministere, type_etab, mnemonique, libelle] = [
-                "MINISTERE",
-                "TYPE_ETABLISSEMENT",
-                "MNEMONIQUE_FORMATION_ACCUEIL",
-                "LIBELLE_FORMATION_ACCUEIL_BAN",
-            ]
-            .map(|n| tb.optional(n));
-            for row in t.rows() {
-                let mut o = new_offre(catalogue, row.position());
-                o.uai = tb.text(&row, Some(&uai));
-                o.academie_libelle = tb.text(&row, Some(&academie));
-                o.libelle = tb.text(&row, libelle.as_ref());
-                let raw = tb.text(&row, Some(&code));
-                // A MEF and a trailing `0` (see the module doc).
-                o.code = match raw.strip_suffix('0') {
-                    Some(mef) if raw.len() == 11 => mef.to_string(),
-                    _ => raw,
-                };
-                o.code_type = OffreCodeType::Mef;
-                o.filiere = filiere_affelnet_2020(
-                    &tb.text(&row, type_etab.as_ref()),
-                    &tb.text(&row, mnemonique.as_ref()),
-                    &o.libelle,
-                    &tb.text(&row, ministere.as_ref()),
-                );
-                out.push(finish(o, "", reference));
-            }
-        }
+        CatalogueFormat::Affelnet2nde => affelnet_2nde(t, &tb, catalogue, reference, &mut out)?,
+        CatalogueFormat::Affelnet1ProSpe => affelnet_1pro(t, &tb, catalogue, reference, &mut out)?,
+        CatalogueFormat::Affelnet2020 => affelnet_2020(t, &tb, catalogue, reference, &mut out)?,
         CatalogueFormat::PsupApprentissage => {
-            let uai = tb.required("UAI_AFF")?;
-            let gestionnaire = tb.required("UAI_GES")?;
-            let code = tb.required("CODEMEF")?;
-            let [composante, academie, formation, specialite] = [
-                "UAI_COMPOSANTE",
-                "ACADÉMIE",
-                "LIBFORMATION",
-                "LIBSPÉCIALITÉ",
-            ]
-            .map(|n| tb.optional(n));
-            for row in t.rows() {
-                let mut o = new_offre(catalogue, row.position());
-                o.uai = tb.text(&row, Some(&uai));
-                o.uai_gestionnaire = tb.text(&row, Some(&gestionnaire));
-                o.uai_formateur = tb.text(&row, composante.as_ref());
-                o.code = tb.text(&row, Some(&code));
-                o.code_type = OffreCodeType::Mef;
-                o.filiere = Some(Filiere::Apprentissage);
-                o.academie_libelle = tb.text(&row, academie.as_ref());
-                let parts = [
-                    tb.text(&row, formation.as_ref()),
-                    tb.text(&row, specialite.as_ref()),
-                ];
-                o.libelle = parts
-                    .into_iter()
-                    .filter(|p| !p.is_empty())
-                    .collect::<Vec<_>>()
-                    .join(" - ");
-                out.push(finish(o, "", reference));
-            }
+            psup_apprentissage(t, &tb, catalogue, reference, &mut out)?
         }
         CatalogueFormat::Generic => {
             stage_generic(t, &tb, columns, catalogue, reference, &mut out)?;
@@ -150,6 +60,138 @@ pub(super) fn stage_table(
         }
     }
     Ok(out)
+}
+
+/// Affelnet 2nde (`affelnet2nde.csv`): the MEF_STAT_11 of `CO_MEFSTAT`, `CO_STA` for the filière.
+fn affelnet_2nde(
+    t: &RawTable,
+    tb: &Table,
+    catalogue: &str,
+    reference: &Reference,
+    out: &mut Vec<Offre>,
+) -> Result<()> {
+    let [academie, uai, code, statut] =
+        ["Académie", "ID_ETAB", "CO_MEFSTAT", "CO_STA"].map(|n| tb.required(n));
+    let (academie, uai, code, statut) = (academie?, uai?, code?, statut?);
+    let capacite = tb.optional("VAL_CARSCO");
+    for row in t.rows() {
+        let mut o = new_offre(catalogue, row.position());
+        o.uai = tb.text(&row, Some(&uai));
+        o.code = tb.text(&row, Some(&code));
+        o.code_type = OffreCodeType::MefStat11;
+        o.filiere = filiere_affelnet(&mut o, &tb.text(&row, Some(&statut)), false);
+        o.academie_libelle = tb.text(&row, Some(&academie));
+        o.capacite = capacite_affelnet(&mut o, &tb.text(&row, capacite.as_ref()));
+        out.push(finish(o, "", reference));
+    }
+    Ok(())
+}
+
+/// Affelnet 1re pro (`affelnet1PROspe.csv`): no code, the MEF's label; `Code Ministère` tells agriculture.
+fn affelnet_1pro(
+    t: &RawTable,
+    tb: &Table,
+    catalogue: &str,
+    reference: &Reference,
+    out: &mut Vec<Offre>,
+) -> Result<()> {
+    let uai = tb.required("Etablissement d'accueil")?;
+    let libelle = tb.required("Libellé du MEF national de rattachement")?;
+    let statut = tb.required("Statut Offre de formation")?;
+    let ministere = tb.optional("Code Ministère");
+    let capacite = tb.optional("Capacité d'affectation");
+    for row in t.rows() {
+        let mut o = new_offre(catalogue, row.position());
+        o.uai = tb.text(&row, Some(&uai));
+        o.libelle = tb.text(&row, Some(&libelle));
+        let agricole = ascii_key(&tb.text(&row, ministere.as_ref())) == "AGRICULTURE";
+        o.filiere = filiere_affelnet(&mut o, &tb.text(&row, Some(&statut)), agricole);
+        o.capacite = capacite_affelnet(&mut o, &tb.text(&row, capacite.as_ref()));
+        out.push(finish(o, "", reference));
+    }
+    Ok(())
+}
+
+/// Affelnet 2020 (`2020_05_12_AFFELNET.csv`): a MEF and a trailing `0`; the filière from the establishment, mnemonic and label.
+fn affelnet_2020(
+    t: &RawTable,
+    tb: &Table,
+    catalogue: &str,
+    reference: &Reference,
+    out: &mut Vec<Offre>,
+) -> Result<()> {
+    let uai = tb.required("UAI")?;
+    let academie = tb.required("ACADEMIE")?;
+    let code = tb.required("CODE_FORMATION_ACCUEIL_BAN")?;
+    let [ministere, type_etab, mnemonique, libelle] = [
+        "MINISTERE",
+        "TYPE_ETABLISSEMENT",
+        "MNEMONIQUE_FORMATION_ACCUEIL",
+        "LIBELLE_FORMATION_ACCUEIL_BAN",
+    ]
+    .map(|n| tb.optional(n));
+    for row in t.rows() {
+        let mut o = new_offre(catalogue, row.position());
+        o.uai = tb.text(&row, Some(&uai));
+        o.academie_libelle = tb.text(&row, Some(&academie));
+        o.libelle = tb.text(&row, libelle.as_ref());
+        let raw = tb.text(&row, Some(&code));
+        // A MEF and a trailing `0` (see the module doc).
+        o.code = match raw.strip_suffix('0') {
+            Some(mef) if raw.len() == 11 => mef.to_string(),
+            _ => raw,
+        };
+        o.code_type = OffreCodeType::Mef;
+        o.filiere = filiere_affelnet_2020(
+            &tb.text(&row, type_etab.as_ref()),
+            &tb.text(&row, mnemonique.as_ref()),
+            &o.libelle,
+            &tb.text(&row, ministere.as_ref()),
+        );
+        out.push(finish(o, "", reference));
+    }
+    Ok(())
+}
+
+/// Parcoursup's apprenticeship list: the MEF of `CODEMEF`, the three UAIs, the label of formation and speciality.
+fn psup_apprentissage(
+    t: &RawTable,
+    tb: &Table,
+    catalogue: &str,
+    reference: &Reference,
+    out: &mut Vec<Offre>,
+) -> Result<()> {
+    let uai = tb.required("UAI_AFF")?;
+    let gestionnaire = tb.required("UAI_GES")?;
+    let code = tb.required("CODEMEF")?;
+    let [composante, academie, formation, specialite] = [
+        "UAI_COMPOSANTE",
+        "ACADÉMIE",
+        "LIBFORMATION",
+        "LIBSPÉCIALITÉ",
+    ]
+    .map(|n| tb.optional(n));
+    for row in t.rows() {
+        let mut o = new_offre(catalogue, row.position());
+        o.uai = tb.text(&row, Some(&uai));
+        o.uai_gestionnaire = tb.text(&row, Some(&gestionnaire));
+        o.uai_formateur = tb.text(&row, composante.as_ref());
+        o.code = tb.text(&row, Some(&code));
+        o.code_type = OffreCodeType::Mef;
+        o.filiere = Some(Filiere::Apprentissage);
+        o.academie_libelle = tb.text(&row, academie.as_ref());
+        let parts = [
+            tb.text(&row, formation.as_ref()),
+            tb.text(&row, specialite.as_ref()),
+        ];
+        o.libelle = parts
+            .into_iter()
+            .filter(|p| !p.is_empty())
+            .collect::<Vec<_>>()
+            .join(" - ");
+        out.push(finish(o, "", reference));
+    }
+    Ok(())
 }
 
 /// The generic layout, under its own column names or those `columns` maps
