@@ -62,6 +62,8 @@ pub struct Reference {
     region_by_name: HashMap<String, usize>,
     academie_by_code: HashMap<String, usize>,
     academie_by_name: HashMap<String, usize>,
+    /// Each académie's folded name, in `academies`' order (for prefixes).
+    academie_folded: Vec<String>,
     departement_by_code: HashMap<String, usize>,
 }
 
@@ -129,6 +131,7 @@ impl Reference {
             region_by_name: index(regions.iter().map(|r| folded_key(&r.libelle)).collect()),
             academie_by_code: index(academies.iter().map(|a| a.code.clone()).collect()),
             academie_by_name: index(academies.iter().map(|a| folded_key(&a.libelle)).collect()),
+            academie_folded: academies.iter().map(|a| folded_key(&a.libelle)).collect(),
             departement_by_code: index(departements.iter().map(|d| d.code.clone()).collect()),
             regions,
             academies,
@@ -180,11 +183,12 @@ impl Reference {
         }
         // A shortened name: the one académie whose name starts with it.
         let mut matches = self
-            .academies
+            .academie_folded
             .iter()
-            .filter(|a| folded_key(&a.libelle).starts_with(&key));
+            .enumerate()
+            .filter(|(_, folded)| folded.starts_with(&key));
         match (matches.next(), matches.next()) {
-            (Some(a), None) => Some(a),
+            (Some((i, _)), None) => Some(&self.academies[i]),
             _ => None,
         }
     }
