@@ -49,10 +49,14 @@ pub struct Coverage {
     pub summary: CoverageSummary,
 }
 
-/// One offer measured: its outcome with every step on, and which steps of
-/// each waterfall cover it.
-pub struct Measured {
+/// One offer measured: its outcome with every step on, which steps of
+/// each waterfall cover it, and its diploma level (for the tally and the
+/// table, looked up once and in parallel).
+pub struct Measured<'c> {
     pub outcome: Outcome,
+    /// `libelle_niveau_diplome` of the code shown (else the offer's own),
+    /// `inconnu` when the referential does not say.
+    pub niveau: &'c str,
     /// Bit `i`: step `i` of `waterfall_steps()` covers the offer.
     main: u32,
     /// The same for `regional_waterfall_steps()`.
@@ -77,15 +81,17 @@ impl Default for Waterfalls {
 impl Waterfalls {
     /// Measures one offer: independent of every other offer, so chunks are
     /// measured in parallel.
-    pub fn measure(&self, offer: &Offre, ctx: &Context) -> Measured {
+    pub fn measure<'c>(&self, offer: &Offre, ctx: &Context<'c>) -> Measured<'c> {
         let prepared = Prepared::of(offer, ctx);
         let covered = |steps: &[(&str, &str, Steps)]| {
             steps.iter().enumerate().fold(0u32, |bits, (i, (_, _, s))| {
                 bits | (u32::from(prepared.covered(*s)) << i)
             })
         };
+        let outcome = prepared.outcome(Steps::ALL);
         Measured {
-            outcome: prepared.outcome(Steps::ALL),
+            niveau: niveau_of(offer, &outcome, ctx),
+            outcome,
             main: covered(&self.main),
             regional: covered(&self.regional),
         }
@@ -148,7 +154,7 @@ impl Tally {
             .or(out.filiere)
             .map_or("inconnue", Filiere::as_str);
         entry(&mut s.by_filiere, filiere).add(covered);
-        entry(&mut s.by_niveau_diplome, niveau_of(o, out, ctx)).add(covered);
+        entry(&mut s.by_niveau_diplome, m.niveau).add(covered);
         let academie = match (
             &o.academie_code,
             ctx.reference
@@ -435,8 +441,7 @@ fn measure_catalogue(
                 for (o, m) in offers.iter().zip(&measured) {
                     tally.add(o, m, ctx);
                 }
-                let outcomes: Vec<Outcome> = measured.into_iter().map(|m| m.outcome).collect();
-                table.write(&offers_table(&offers, &outcomes, ctx))?;
+                table.write(&offers_table(&offers, &measured))?;
             }
             Ok(())
         });

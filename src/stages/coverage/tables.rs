@@ -7,11 +7,12 @@ use crate::staging::catalogues::Offre;
 use super::index::Shown;
 use super::model::{Status, Via};
 use super::resolve::{Context, Outcome};
+use super::Measured;
 use crate::rules::niveau::NiveauGeographique;
 
 /// The diploma level of the offer's code (the one shown, else its own),
 /// `inconnu` when the referential does not say.
-pub(super) fn niveau_of<'a>(o: &'a Offre, out: &'a Outcome, ctx: &Context<'a>) -> &'a str {
+pub(super) fn niveau_of<'c>(o: &Offre, out: &Outcome, ctx: &Context<'c>) -> &'c str {
     let code = if out.code_certification.is_empty() {
         &o.code
     } else {
@@ -38,10 +39,11 @@ pub(super) fn libelle_of(o: &Offre, out: &Outcome, ctx: &Context) -> String {
 pub const OFFERS_TABLE: &str = "coverage_offers";
 
 /// The `coverage_offers` output table: one row per offer, nothing dropped
-/// (`outcomes[i]` is `offers[i]`'s).
-pub fn offers_table(offers: &[Offre], outcomes: &[Outcome], ctx: &Context) -> OutTable {
+/// (`measured[i]` is `offers[i]`'s).
+pub fn offers_table(offers: &[Offre], measured: &[Measured]) -> OutTable {
     let o = offers;
-    let r = outcomes;
+    let r: Vec<&Outcome> = measured.iter().map(|m| &m.outcome).collect();
+    let r = r.as_slice();
     let shown = |f: fn(&Shown) -> Option<i64>| r.iter().map(move |x| x.shown.as_ref().and_then(f));
     let mut t = OutTable::new(OFFERS_TABLE);
     t.str("catalogue", o.iter().map(|x| &x.catalogue))
@@ -79,7 +81,7 @@ pub fn offers_table(offers: &[Offre], outcomes: &[Outcome], ctx: &Context) -> Ou
         )
         .str(
             "niveau_diplome",
-            o.iter().zip(r).map(|(x, y)| match niveau_of(x, y, ctx) {
+            measured.iter().map(|m| match m.niveau {
                 "inconnu" => "",
                 n => n,
             }),
