@@ -77,6 +77,22 @@ fn small_ints(t: &StageTable, name: &str) -> Result<Vec<Option<u32>>> {
         .collect()
 }
 
+/// A year column (a first session): one that does not fit a year is an
+/// error, as it was in the CSV.
+fn years(t: &StageTable, name: &str) -> Result<Vec<Option<i32>>> {
+    t.integer(name)?
+        .into_iter()
+        .enumerate()
+        .map(|(i, v)| {
+            v.map(|y| {
+                i32::try_from(y)
+                    .map_err(|_| t.error(i, name, format!("\"{y}\" is not a year (expected YYYY)")))
+            })
+            .transpose()
+        })
+        .collect()
+}
+
 /// `code_certification_type`, which every row of the continuum's tables fills.
 fn code_types(t: &StageTable) -> Result<Vec<CodeType>> {
     t.parsed_required(
@@ -147,7 +163,7 @@ pub fn load_referentiel(bcn_out: &Path) -> Result<HashMap<String, Certification>
         small_ints(&t, "duree_dispositif")?,
         small_ints(&t, "annee_dispositif")?,
     );
-    let premiere = t.integer("date_premiere_session")?;
+    let premiere = years(&t, "date_premiere_session")?;
     let familles = t.text("familles_metiers_codes")?;
     let commune = t.boolean("seconde_commune")?;
     let text = |v: Option<&str>| v.unwrap_or_default().to_string();
@@ -160,17 +176,7 @@ pub fn load_referentiel(bcn_out: &Path) -> Result<HashMap<String, Certification>
             famille[i]
         };
         let c = Certification {
-            date_premiere_session: premiere[i]
-                .map(|y| {
-                    i32::try_from(y).map_err(|_| {
-                        t.error(
-                            i,
-                            "date_premiere_session",
-                            format!("\"{y}\" is not a year (expected YYYY)"),
-                        )
-                    })
-                })
-                .transpose()?,
+            date_premiere_session: premiere[i],
             code: text(code[i]),
             code_type: code_type[i],
             code_formation_diplome: text(cfd[i]),
