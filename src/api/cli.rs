@@ -1,5 +1,5 @@
-//! The command line of the API: `ij serve` and `ij api export` (wired into
-//! `crate::cli`).
+//! The command line of the API: `ij serve` and `ij api export` (the `ij`
+//! command line, `src/cli.rs`, wires them in; nothing here reads it).
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

@@ -5,19 +5,21 @@
 //! (`certifications`, `regionales`, `formations`), `certifications_terminales`
 //! (first year → terminal years), `formations_referentiel` (labels of codes
 //! without figures, the MEFs of a CFD) and the coverage tables. Each table is
-//! read from its Parquet file with polars, into typed rows; codes and labels
-//! repeated on many rows are shared (`Arc<str>`).
+//! read from its Parquet file through `input::StageTable`, as the stages read
+//! each other's tables, into typed rows (enum columns through the enums'
+//! own `parse`); codes and labels repeated on many rows are shared
+//! (`Arc<str>`).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use polars::prelude::*;
-
 use crate::error::{Error, Result};
+use crate::input::StageTable;
 use crate::rules::codes::CodeType;
+use crate::rules::continuum::DonneeSourceType;
 use crate::rules::filiere::Filiere;
+use crate::rules::masquage::Masked;
 use crate::rules::millesime::Millesime;
 use crate::rules::niveau::NiveauGeographique;
 use crate::stages::indicators::model::Taux;
@@ -29,7 +31,7 @@ use crate::staging::mesures::{Counts, Salaires};
 pub struct Certification {
     pub code: Arc<str>,
     /// Ours: `cfd`, `mef_stat_11`, `sise`.
-    pub code_type: Arc<str>,
+    pub code_type: Option<CodeType>,
     pub code_formation_diplome: Arc<str>,
     pub libelle: Arc<str>,
     pub niveau_diplome: Arc<str>,
@@ -46,7 +48,7 @@ pub struct Certification {
 #[derive(Debug, Clone, Default)]
 pub struct DonneeSource {
     /// `propre`, `ancienne`, `nouvelle`, `famille_metiers`.
-    pub kind: Arc<str>,
+    pub kind: DonneeSourceType,
     /// The code(s) the figures come from, `|`-joined.
     pub code: Option<Arc<str>>,
     pub hops: Option<i64>,
@@ -67,8 +69,8 @@ pub struct Row {
     pub counts: Counts,
     pub taux: Taux,
     pub salaires: Salaires,
-    /// Why figures are withheld: `sous_seuil`, `sortants_sous_seuil`, `non_diffuse`.
-    pub masked: Option<Arc<str>>,
+    /// Why figures are withheld (`rules::masquage`).
+    pub masked: Option<Masked>,
     pub origine: Arc<str>,
     pub donnee_source: DonneeSource,
 }
@@ -164,82 +166,6 @@ impl Interner {
     }
 }
 
-/// The columns of one Parquet file, read by name and type.
-struct Frame {
-    path: PathBuf,
-    df: DataFrame,
-}
-
-impl Frame {
-    fn read(path: &Path) -> Result<Frame> {
-        let file = File::open(path).map_err(|source| Error::Read {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        let df = ParquetReader::new(file)
-            .finish()
-            .map_err(|e| Error::file(path, format!("cannot read the Parquet file: {e}")))?;
-        Ok(Frame {
-            path: path.to_path_buf(),
-            df,
-        })
-    }
-    fn rows(&self) -> usize {
-        self.df.height()
-    }
-    fn has(&self, name: &str) -> bool {
-        self.df.column(name).is_ok()
-    }
-    fn series(&self, name: &str, dtype: &DataType) -> Result<Series> {
-        let column = self.df.column(name).map_err(|_| {
-            Error::file(
-                &self.path,
-                format!("no column `{name}`: not a release table of this version of ij"),
-            )
-        })?;
-        column
-            .as_materialized_series()
-            .cast(dtype)
-            .map_err(|e| Error::file(&self.path, format!("column `{name}`: {e}")))
-    }
-    fn str(&self, name: &str) -> Result<Vec<Option<String>>> {
-        let s = self.series(name, &DataType::String)?;
-        let ca = s
-            .str()
-            .map_err(|e| Error::file(&self.path, e.to_string()))?;
-        Ok(ca.iter().map(|v| v.map(str::to_string)).collect())
-    }
-    /// A column that older releases may lack: all missing then.
-    fn str_or_empty(&self, name: &str) -> Result<Vec<Option<String>>> {
-        if self.has(name) {
-            self.str(name)
-        } else {
-            Ok(vec![None; self.rows()])
-        }
-    }
-    fn int(&self, name: &str) -> Result<Vec<Option<i64>>> {
-        let s = self.series(name, &DataType::Int64)?;
-        let ca = s
-            .i64()
-            .map_err(|e| Error::file(&self.path, e.to_string()))?;
-        Ok(ca.iter().collect())
-    }
-    fn float(&self, name: &str) -> Result<Vec<Option<f64>>> {
-        let s = self.series(name, &DataType::Float64)?;
-        let ca = s
-            .f64()
-            .map_err(|e| Error::file(&self.path, e.to_string()))?;
-        Ok(ca.iter().map(|v| v.filter(|x| x.is_finite())).collect())
-    }
-    fn bool(&self, name: &str) -> Result<Vec<Option<bool>>> {
-        let s = self.series(name, &DataType::Boolean)?;
-        let ca = s
-            .bool()
-            .map_err(|e| Error::file(&self.path, e.to_string()))?;
-        Ok(ca.iter().collect())
-    }
-}
-
 /// Finds the release folder: `dir` itself when it holds `manifest.json`, or
 /// its one version folder (`dist/sample/release/` holding one release).
 pub fn find_release_dir(dir: &Path) -> Result<PathBuf> {
@@ -311,8 +237,7 @@ pub fn load(dir: &Path) -> Result<ReleaseData> {
         if !path.is_file() {
             continue;
         }
-        let frame = Frame::read(&path)?;
-        let table = read_indicators(&frame, level, &mut names, &mut data.certifications)?;
+        let table = read_indicators(&path, level, &mut names, &mut data.certifications)?;
         match level {
             NiveauGeographique::National => data.national = table,
             NiveauGeographique::Region => data.regionales = table,
@@ -321,28 +246,11 @@ pub fn load(dir: &Path) -> Result<ReleaseData> {
     }
     let referentiel = dir.join("formations_referentiel.parquet");
     if referentiel.is_file() {
-        read_referentiel(&Frame::read(&referentiel)?, &mut names, &mut data)?;
+        read_referentiel(&referentiel, &mut names, &mut data)?;
     }
     let terminales = dir.join("certifications_terminales.parquet");
     if terminales.is_file() {
-        let f = Frame::read(&terminales)?;
-        let (code, term, lien) = (
-            f.str("code_certification")?,
-            f.str("code_certification_terminale")?,
-            f.str("lien")?,
-        );
-        for i in 0..f.rows() {
-            if let (Some(c), Some(t)) = (&code[i], &term[i]) {
-                let lien = names.get(lien[i].as_deref().unwrap_or(""));
-                data.terminales
-                    .entry(names.get(c))
-                    .or_default()
-                    .push(Terminale {
-                        code: names.get(t),
-                        lien,
-                    });
-            }
-        }
+        read_terminales(&terminales, &mut names, &mut data)?;
     }
     read_couverture(&dir, &mut names, &mut data)?;
     Ok(data)
@@ -353,148 +261,262 @@ fn find_seuil(manifest: &serde_json::Value) -> Option<i64> {
     manifest["pipeline"]["settings"]["seuil"].as_i64()
 }
 
+/// The columns of an indicator table the API reads, at every level.
+const INDICATEUR_TEXT: [&str; 13] = [
+    "millesime",
+    "filiere",
+    "code_certification",
+    "code_certification_type",
+    "code_formation_diplome",
+    "libelle",
+    "niveau_diplome",
+    "libelle_niveau_diplome",
+    "famille_metiers_code",
+    "famille_metiers_libelle",
+    "masked",
+    "origine",
+    "donnee_source_type",
+];
+const INDICATEUR_OTHER: [&str; 4] = [
+    "donnee_source_code",
+    "date_fermeture",
+    "formation_fermee",
+    "donnee_source_hops",
+];
+/// The counts, in `Counts`' order.
+const COUNTS: [&str; 8] = [
+    "nb_annee_term",
+    "nb_sortant",
+    "nb_poursuite_etudes",
+    "nb_en_emploi_6_mois",
+    "nb_en_emploi_12_mois",
+    "nb_en_emploi_18_mois",
+    "nb_en_emploi_24_mois",
+    "nb_diplome",
+];
+/// The rates, in `Taux`' order.
+const RATES: [&str; 8] = [
+    "taux_en_emploi_6_mois",
+    "taux_en_emploi_12_mois",
+    "taux_en_emploi_18_mois",
+    "taux_en_emploi_24_mois",
+    "taux_poursuite_etudes",
+    "part_en_emploi_6_mois",
+    "part_poursuite_etudes",
+    "part_autres_situations_6_mois",
+];
+const SALAIRES: [&str; 3] = [
+    "salaire_12_mois_q1",
+    "salaire_12_mois_q2",
+    "salaire_12_mois_q3",
+];
+
+/// The place columns of a level's table: none nationally, the région for a
+/// regional row, the région, UAI, name and académie for an establishment's.
+fn place_columns(level: NiveauGeographique) -> &'static [&'static str] {
+    match level {
+        NiveauGeographique::National => &[],
+        NiveauGeographique::Region => &["region_code"],
+        NiveauGeographique::Etablissement => &[
+            "region_code",
+            "uai",
+            "libelle_etablissement",
+            "academie_code",
+        ],
+    }
+}
+
+/// An indicator table's columns, typed: what `read_indicators` turns into
+/// rows, read once per column rather than once per cell.
+struct IndicatorColumns<'t> {
+    text: [Vec<Option<&'t str>>; 13],
+    code_type: Vec<Option<CodeType>>,
+    masked: Vec<Option<Masked>>,
+    source_type: Vec<Option<DonneeSourceType>>,
+    source_code: Vec<Option<&'t str>>,
+    source_hops: Vec<Option<i64>>,
+    source_link: Vec<Option<&'t str>>,
+    date_fermeture: Vec<Option<String>>,
+    fermee: Vec<Option<bool>>,
+    counts: [Vec<Option<i64>>; 8],
+    rates: [Vec<Option<i64>>; 8],
+    salaires: [Vec<Option<f64>>; 3],
+    /// Absent at the levels that do not have them: all missing.
+    region: Vec<Option<&'t str>>,
+    uai: Vec<Option<&'t str>>,
+    etablissement: Vec<Option<&'t str>>,
+    academie: Vec<Option<&'t str>>,
+}
+
+impl<'t> IndicatorColumns<'t> {
+    fn read(t: &'t StageTable, level: NiveauGeographique) -> Result<IndicatorColumns<'t>> {
+        let texts = INDICATEUR_TEXT.map(|c| t.text(c));
+        let [a, b, c, d, e, f, g, h, i, j, k, l, m] = texts;
+        let text = [a?, b?, c?, d?, e?, f?, g?, h?, i?, j?, k?, l?, m?];
+        let ints = |names: [&str; 8]| -> Result<[Vec<Option<i64>>; 8]> {
+            let [a, b, c, d, e, f, g, h] = names.map(|n| t.integer(n));
+            Ok([a?, b?, c?, d?, e?, f?, g?, h?])
+        };
+        let [q1, q2, q3] = SALAIRES.map(|n| t.float(n));
+        // A salary that is not a number is missing, as in the CSV.
+        let finite = |v: Vec<Option<f64>>| -> Vec<Option<f64>> {
+            v.into_iter().map(|x| x.filter(|x| x.is_finite())).collect()
+        };
+        let place = |name: &str| -> Result<Vec<Option<&'t str>>> {
+            if place_columns(level).contains(&name) {
+                t.text(name)
+            } else {
+                Ok(vec![None; t.height()])
+            }
+        };
+        Ok(IndicatorColumns {
+            code_type: t.parsed(
+                "code_certification_type",
+                CodeType::parse,
+                CodeType::ALL.map(CodeType::as_str),
+            )?,
+            masked: t.parsed("masked", Masked::parse, Masked::ALL.map(Masked::as_str))?,
+            source_type: t.parsed(
+                "donnee_source_type",
+                DonneeSourceType::parse,
+                DonneeSourceType::ALL.map(DonneeSourceType::as_str),
+            )?,
+            text,
+            source_code: t.text("donnee_source_code")?,
+            source_hops: t.integer("donnee_source_hops")?,
+            source_link: t.text("donnee_source_link")?,
+            // As the CSV writes a date: `YYYY-MM-DD`.
+            date_fermeture: t
+                .date("date_fermeture")?
+                .into_iter()
+                .map(|d| d.map(|d| d.to_string()))
+                .collect(),
+            fermee: t.boolean("formation_fermee")?,
+            counts: ints(COUNTS)?,
+            rates: ints(RATES)?,
+            salaires: [finite(q1?), finite(q2?), finite(q3?)],
+            region: place("region_code")?,
+            uai: place("uai")?,
+            etablissement: place("libelle_etablissement")?,
+            academie: place("academie_code")?,
+        })
+    }
+
+    /// A text column of `INDICATEUR_TEXT` at row `r`, "" when missing.
+    fn text(&self, column: &str, r: usize) -> &'t str {
+        let i = INDICATEUR_TEXT
+            .iter()
+            .position(|c| *c == column)
+            .expect("a column of INDICATEUR_TEXT");
+        self.text[i][r].unwrap_or("")
+    }
+
+    /// What row `r` says of its certification (the first row of a code
+    /// wins; the referential fills codes without figures).
+    fn certification(&self, r: usize, code: &Arc<str>, names: &mut Interner) -> Certification {
+        Certification {
+            code: code.clone(),
+            code_type: self.code_type[r],
+            code_formation_diplome: names.get(self.text("code_formation_diplome", r)),
+            libelle: names.get(self.text("libelle", r)),
+            niveau_diplome: names.get(self.text("niveau_diplome", r)),
+            libelle_niveau_diplome: names.get(self.text("libelle_niveau_diplome", r)),
+            date_fermeture: names.opt(self.date_fermeture[r].as_deref()),
+            formation_fermee: self.fermee[r].unwrap_or(false),
+            famille_metiers_code: names.get(self.text("famille_metiers_code", r)),
+            famille_metiers_libelle: names.get(self.text("famille_metiers_libelle", r)),
+            seconde_commune: false,
+        }
+    }
+
+    /// Row `r`'s figures and where they come from.
+    fn row(
+        &self,
+        r: usize,
+        millesime: Millesime,
+        filiere: Filiere,
+        code: Arc<str>,
+        names: &mut Interner,
+    ) -> Row {
+        let (c, t, s) = (&self.counts, &self.rates, &self.salaires);
+        Row {
+            millesime,
+            filiere,
+            code,
+            region_code: names.opt(self.region[r]),
+            uai: names.opt(self.uai[r]),
+            libelle_etablissement: names.opt(self.etablissement[r]),
+            academie_code: names.opt(self.academie[r]),
+            counts: Counts {
+                nb_annee_term: c[0][r],
+                nb_sortant: c[1][r],
+                nb_poursuite_etudes: c[2][r],
+                nb_en_emploi_6_mois: c[3][r],
+                nb_en_emploi_12_mois: c[4][r],
+                nb_en_emploi_18_mois: c[5][r],
+                nb_en_emploi_24_mois: c[6][r],
+                nb_diplome: c[7][r],
+            },
+            taux: Taux {
+                taux_en_emploi_6_mois: t[0][r],
+                taux_en_emploi_12_mois: t[1][r],
+                taux_en_emploi_18_mois: t[2][r],
+                taux_en_emploi_24_mois: t[3][r],
+                taux_poursuite_etudes: t[4][r],
+                part_en_emploi_6_mois: t[5][r],
+                part_poursuite_etudes: t[6][r],
+                part_autres_situations_6_mois: t[7][r],
+            },
+            salaires: Salaires {
+                salaire_12_mois_q1: s[0][r],
+                salaire_12_mois_q2: s[1][r],
+                salaire_12_mois_q3: s[2][r],
+            },
+            masked: self.masked[r],
+            origine: names.get(self.text("origine", r)),
+            donnee_source: DonneeSource {
+                kind: self.source_type[r].unwrap_or_default(),
+                code: names.opt(self.source_code[r]),
+                hops: self.source_hops[r],
+                link: names.opt(self.source_link[r]),
+            },
+        }
+    }
+}
+
+/// One level's indicator table: its rows, indexed by place and code, and
+/// the certifications they describe.
 fn read_indicators(
-    f: &Frame,
+    path: &Path,
     level: NiveauGeographique,
     names: &mut Interner,
     certifications: &mut HashMap<Arc<str>, Certification>,
 ) -> Result<Table> {
-    let s = |n: &str| f.str(n);
-    let (millesime, filiere, code, code_type) = (
-        s("millesime")?,
-        s("filiere")?,
-        s("code_certification")?,
-        s("code_certification_type")?,
-    );
-    let (cfd, libelle, niveau, libelle_niveau) = (
-        s("code_formation_diplome")?,
-        s("libelle")?,
-        s("niveau_diplome")?,
-        s("libelle_niveau_diplome")?,
-    );
-    let date_fermeture = s("date_fermeture")?;
-    let fermee = f.bool("formation_fermee")?;
-    let (fm_code, fm_libelle) = (s("famille_metiers_code")?, s("famille_metiers_libelle")?);
-    let region = if level == NiveauGeographique::National {
-        vec![None; f.rows()]
-    } else {
-        s("region_code")?
-    };
-    let uai = match level {
-        NiveauGeographique::Etablissement => s("uai")?,
-        _ => vec![None; f.rows()],
-    };
-    let (etab, academie) = match level {
-        NiveauGeographique::Etablissement => (s("libelle_etablissement")?, s("academie_code")?),
-        _ => (vec![None; f.rows()], vec![None; f.rows()]),
-    };
-    let i = |n: &str| f.int(n);
-    let counts = [
-        i("nb_annee_term")?,
-        i("nb_sortant")?,
-        i("nb_poursuite_etudes")?,
-        i("nb_en_emploi_6_mois")?,
-        i("nb_en_emploi_12_mois")?,
-        i("nb_en_emploi_18_mois")?,
-        i("nb_en_emploi_24_mois")?,
-        i("nb_diplome")?,
-    ];
-    let rates = [
-        i("taux_en_emploi_6_mois")?,
-        i("taux_en_emploi_12_mois")?,
-        i("taux_en_emploi_18_mois")?,
-        i("taux_en_emploi_24_mois")?,
-        i("taux_poursuite_etudes")?,
-        i("part_en_emploi_6_mois")?,
-        i("part_poursuite_etudes")?,
-        i("part_autres_situations_6_mois")?,
-    ];
-    let salaires = [
-        f.float("salaire_12_mois_q1")?,
-        f.float("salaire_12_mois_q2")?,
-        f.float("salaire_12_mois_q3")?,
-    ];
-    let (masked, origine) = (s("masked")?, s("origine")?);
-    let (src_type, src_code, src_hops, src_link) = (
-        s("donnee_source_type")?,
-        s("donnee_source_code")?,
-        i("donnee_source_hops")?,
-        f.str_or_empty("donnee_source_link")?,
-    );
-
+    let columns = INDICATEUR_TEXT
+        .into_iter()
+        .chain(INDICATEUR_OTHER)
+        .chain(COUNTS)
+        .chain(RATES)
+        .chain(SALAIRES)
+        .chain(place_columns(level).iter().copied());
+    // `donnee_source_link` came after the first releases.
+    let t = StageTable::read_with(path, columns, &["donnee_source_link"])?;
+    let cols = IndicatorColumns::read(&t, level)?;
     let mut table = Table::default();
-    for r in 0..f.rows() {
-        let bad = |what: &str| {
-            Error::file(
-                &f.path,
-                format!("row {}: {what}", r + 1), // 1-based, as a reader counts
-            )
+    for r in 0..t.height() {
+        let millesime =
+            Millesime::parse(cols.text("millesime", r)).map_err(|e| t.error(r, "millesime", e))?;
+        let filiere =
+            Filiere::parse(cols.text("filiere", r)).map_err(|e| t.error(r, "filiere", e))?;
+        let code = match cols.text[2][r] {
+            Some(c) => names.get(c),
+            None => return Err(t.error(r, "code_certification", "empty")),
         };
-        let m = millesime[r].as_deref().unwrap_or("");
-        let millesime = Millesime::parse(m).map_err(|e| bad(&e))?;
-        let filiere = Filiere::parse(filiere[r].as_deref().unwrap_or("")).map_err(|e| bad(&e))?;
-        let code = names.get(
-            code[r]
-                .as_deref()
-                .ok_or_else(|| bad("no code_certification"))?,
-        );
-        certifications
-            .entry(code.clone())
-            .or_insert_with(|| Certification {
-                code: code.clone(),
-                code_type: names.get(code_type[r].as_deref().unwrap_or("")),
-                code_formation_diplome: names.get(cfd[r].as_deref().unwrap_or("")),
-                libelle: names.get(libelle[r].as_deref().unwrap_or("")),
-                niveau_diplome: names.get(niveau[r].as_deref().unwrap_or("")),
-                libelle_niveau_diplome: names.get(libelle_niveau[r].as_deref().unwrap_or("")),
-                date_fermeture: names.opt(date_fermeture[r].as_deref()),
-                formation_fermee: fermee[r].unwrap_or(false),
-                famille_metiers_code: names.get(fm_code[r].as_deref().unwrap_or("")),
-                famille_metiers_libelle: names.get(fm_libelle[r].as_deref().unwrap_or("")),
-                seconde_commune: false,
-            });
-        let row = Row {
-            millesime,
-            filiere,
-            code: code.clone(),
-            region_code: names.opt(region[r].as_deref()),
-            uai: names.opt(uai[r].as_deref()),
-            libelle_etablissement: names.opt(etab[r].as_deref()),
-            academie_code: names.opt(academie[r].as_deref()),
-            counts: Counts {
-                nb_annee_term: counts[0][r],
-                nb_sortant: counts[1][r],
-                nb_poursuite_etudes: counts[2][r],
-                nb_en_emploi_6_mois: counts[3][r],
-                nb_en_emploi_12_mois: counts[4][r],
-                nb_en_emploi_18_mois: counts[5][r],
-                nb_en_emploi_24_mois: counts[6][r],
-                nb_diplome: counts[7][r],
-            },
-            taux: Taux {
-                taux_en_emploi_6_mois: rates[0][r],
-                taux_en_emploi_12_mois: rates[1][r],
-                taux_en_emploi_18_mois: rates[2][r],
-                taux_en_emploi_24_mois: rates[3][r],
-                taux_poursuite_etudes: rates[4][r],
-                part_en_emploi_6_mois: rates[5][r],
-                part_poursuite_etudes: rates[6][r],
-                part_autres_situations_6_mois: rates[7][r],
-            },
-            salaires: Salaires {
-                salaire_12_mois_q1: salaires[0][r],
-                salaire_12_mois_q2: salaires[1][r],
-                salaire_12_mois_q3: salaires[2][r],
-            },
-            masked: names.opt(masked[r].as_deref()),
-            origine: names.get(origine[r].as_deref().unwrap_or("")),
-            donnee_source: DonneeSource {
-                kind: names.get(src_type[r].as_deref().unwrap_or("propre")),
-                code: names.opt(src_code[r].as_deref()),
-                hops: src_hops[r],
-                link: names.opt(src_link[r].as_deref()),
-            },
-        };
+        if !certifications.contains_key(&code) {
+            let c = cols.certification(r, &code, names);
+            certifications.insert(code.clone(), c);
+        }
+        let row = cols.row(r, millesime, filiere, code.clone(), names);
         let place = match level {
             NiveauGeographique::National => names.get(""),
             NiveauGeographique::Region => row.region_code.clone().unwrap_or_else(|| names.get("")),
@@ -505,8 +527,13 @@ fn read_indicators(
             .entry(filiere)
             .or_default()
             .insert(millesime);
-        let index = u32::try_from(table.rows.len())
-            .map_err(|_| bad("more than 4 billion rows: not a release this server can hold"))?;
+        let index = u32::try_from(table.rows.len()).map_err(|_| {
+            t.error(
+                r,
+                "code_certification",
+                "more than 4 billion rows: not a release this server can hold",
+            )
+        })?;
         table
             .by_key
             .entry(place)
@@ -519,56 +546,70 @@ fn read_indicators(
     Ok(table)
 }
 
-fn read_referentiel(f: &Frame, names: &mut Interner, data: &mut ReleaseData) -> Result<()> {
-    let s = |n: &str| f.str(n);
-    let (code, code_type, cfd, libelle) = (
-        s("code_certification")?,
-        s("code_certification_type")?,
-        s("code_formation_diplome")?,
-        s("libelle")?,
-    );
-    let (niveau, libelle_niveau, date_fermeture) = (
-        s("niveau_diplome")?,
-        s("libelle_niveau_diplome")?,
-        s("date_fermeture")?,
-    );
-    let (fm_code, fm_libelle) = (s("famille_metiers_code")?, s("famille_metiers_libelle")?);
-    let seconde = if f.has("seconde_commune") {
-        f.bool("seconde_commune")?
-    } else {
-        vec![None; f.rows()]
-    };
-    for r in 0..f.rows() {
-        let Some(c) = code[r].as_deref() else {
+/// `formations_referentiel`: the codes without figures, the MEFs of each
+/// CFD, and which codes are a common first year.
+fn read_referentiel(path: &Path, names: &mut Interner, data: &mut ReleaseData) -> Result<()> {
+    let text = [
+        "code_certification",
+        "code_formation_diplome",
+        "libelle",
+        "niveau_diplome",
+        "libelle_niveau_diplome",
+        "famille_metiers_code",
+        "famille_metiers_libelle",
+    ];
+    let columns = text
+        .into_iter()
+        .chain(["code_certification_type", "date_fermeture"]);
+    // `seconde_commune` came with issue 6.
+    let t = StageTable::read_with(path, columns, &["seconde_commune"])?;
+    let [code, cfd, libelle, niveau, libelle_niveau, fm_code, fm_libelle] = text.map(|c| t.text(c));
+    let [code, cfd, libelle, niveau, libelle_niveau, fm_code, fm_libelle] = [
+        code?,
+        cfd?,
+        libelle?,
+        niveau?,
+        libelle_niveau?,
+        fm_code?,
+        fm_libelle?,
+    ];
+    let code_type = t.parsed(
+        "code_certification_type",
+        CodeType::parse,
+        CodeType::ALL.map(CodeType::as_str),
+    )?;
+    let date_fermeture = t.date("date_fermeture")?;
+    let seconde = t.boolean("seconde_commune")?;
+    for r in 0..t.height() {
+        let Some(c) = code[r] else {
             continue;
         };
         let c = names.get(c);
-        let kind = names.get(code_type[r].as_deref().unwrap_or(""));
-        let cfd = names.get(cfd[r].as_deref().unwrap_or(""));
-        if CodeType::parse(&kind) == Some(CodeType::MefStat11) && !cfd.is_empty() {
+        let cfd = names.get(cfd[r].unwrap_or(""));
+        if code_type[r] == Some(CodeType::MefStat11) && !cfd.is_empty() {
             data.mefs_of_cfd
                 .entry(cfd.clone())
                 .or_default()
                 .push(c.clone());
         }
-        let seconde = seconde[r].unwrap_or(false);
+        let fermeture = date_fermeture[r].map(|d| d.to_string());
         let entry = data
             .certifications
             .entry(c.clone())
             .or_insert_with(|| Certification {
                 code: c.clone(),
-                code_type: kind,
+                code_type: code_type[r],
                 code_formation_diplome: cfd,
-                libelle: names.get(libelle[r].as_deref().unwrap_or("")),
-                niveau_diplome: names.get(niveau[r].as_deref().unwrap_or("")),
-                libelle_niveau_diplome: names.get(libelle_niveau[r].as_deref().unwrap_or("")),
-                date_fermeture: names.opt(date_fermeture[r].as_deref()),
+                libelle: names.get(libelle[r].unwrap_or("")),
+                niveau_diplome: names.get(niveau[r].unwrap_or("")),
+                libelle_niveau_diplome: names.get(libelle_niveau[r].unwrap_or("")),
+                date_fermeture: names.opt(fermeture.as_deref()),
                 formation_fermee: false,
-                famille_metiers_code: names.get(fm_code[r].as_deref().unwrap_or("")),
-                famille_metiers_libelle: names.get(fm_libelle[r].as_deref().unwrap_or("")),
+                famille_metiers_code: names.get(fm_code[r].unwrap_or("")),
+                famille_metiers_libelle: names.get(fm_libelle[r].unwrap_or("")),
                 seconde_commune: false,
             });
-        entry.seconde_commune = seconde;
+        entry.seconde_commune = seconde[r].unwrap_or(false);
     }
     for mefs in data.mefs_of_cfd.values_mut() {
         mefs.sort();
@@ -577,8 +618,30 @@ fn read_referentiel(f: &Frame, names: &mut Interner, data: &mut ReleaseData) -> 
     Ok(())
 }
 
+/// `certifications_terminales`: first year → its terminal years.
+fn read_terminales(path: &Path, names: &mut Interner, data: &mut ReleaseData) -> Result<()> {
+    let columns = ["code_certification", "code_certification_terminale", "lien"];
+    let t = StageTable::read(path, columns.into_iter())?;
+    let [code, term, lien] = columns.map(|c| t.text(c));
+    let [code, term, lien] = [code?, term?, lien?];
+    for i in 0..t.height() {
+        if let (Some(c), Some(term)) = (code[i], term[i]) {
+            let lien = names.get(lien[i].unwrap_or(""));
+            data.terminales
+                .entry(names.get(c))
+                .or_default()
+                .push(Terminale {
+                    code: names.get(term),
+                    lien,
+                });
+        }
+    }
+    Ok(())
+}
+
 /// `coverage_offers_<catalogue>.parquet`: per code, how many offers of each
-/// catalogue name it, and how many of them are covered.
+/// catalogue name it, and how many of them are covered (the table's
+/// `covered` column: `status` is `covered`).
 fn read_couverture(dir: &Path, names: &mut Interner, data: &mut ReleaseData) -> Result<()> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
         .map_err(|source| Error::Read {
@@ -595,19 +658,22 @@ fn read_couverture(dir: &Path, names: &mut Interner, data: &mut ReleaseData) -> 
     files.sort();
     let mut counts: BTreeMap<(Arc<str>, Arc<str>), (usize, usize)> = BTreeMap::new();
     for path in files {
-        let f = Frame::read(&path)?;
-        let (catalogue, code, status) = (
-            f.str("catalogue")?,
-            f.str("code_certification")?,
-            f.str("status")?,
+        let t = StageTable::read(
+            &path,
+            ["catalogue", "code_certification", "covered"].into_iter(),
+        )?;
+        let (catalogue, code, covered) = (
+            t.text("catalogue")?,
+            t.text("code_certification")?,
+            t.boolean("covered")?,
         );
-        for r in 0..f.rows() {
-            let (Some(cat), Some(code)) = (catalogue[r].as_deref(), code[r].as_deref()) else {
+        for r in 0..t.height() {
+            let (Some(cat), Some(code)) = (catalogue[r], code[r]) else {
                 continue;
             };
             let e = counts.entry((names.get(code), names.get(cat))).or_default();
             e.0 += 1;
-            if status[r].as_deref() == Some("covered") {
+            if covered[r] == Some(true) {
                 e.1 += 1;
             }
         }

@@ -13,7 +13,8 @@ use std::path::{Path, PathBuf};
 use serde_json::json;
 
 use crate::api::query::millesime_candidates;
-use crate::api::routes::{answer, RouteId};
+use crate::api::route_table::RouteId;
+use crate::api::routes::answer;
 use crate::api::Api;
 use crate::error::{Error, Result};
 use crate::rules::niveau::NiveauGeographique;

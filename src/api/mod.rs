@@ -23,6 +23,7 @@ pub mod export;
 pub mod openapi;
 pub mod query;
 pub mod resolve;
+pub mod route_table;
 pub mod routes;
 pub mod server;
 pub mod shapes;

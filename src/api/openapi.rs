@@ -1,9 +1,9 @@
-//! `GET /api/doc`: an OpenAPI 3 document built from `routes::ROUTES`, so
+//! `GET /api/doc`: an OpenAPI 3 document built from `route_table::ROUTES`, so
 //! that what is documented is what is served.
 
 use serde_json::{json, Map, Value};
 
-use crate::api::routes::{ParamDoc, RouteDef, ROUTES};
+use crate::api::route_table::{ParamDoc, RouteDef, ROUTES};
 use crate::api::Api;
 
 fn parameter(p: &ParamDoc, location: &str) -> Value {

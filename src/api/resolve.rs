@@ -10,6 +10,7 @@ use crate::api::data::{ReleaseData, Row};
 use crate::api::query::{millesime_candidates, ApiError, CodeRef};
 use crate::rules::codes::CodeType;
 use crate::rules::filiere::Filiere;
+use crate::rules::masquage::Masked;
 use crate::rules::millesime::Millesime;
 use crate::rules::niveau::NiveauGeographique;
 use crate::stages::indicators::model::{
@@ -31,7 +32,7 @@ pub struct Figures {
     pub counts: Counts,
     pub taux: Taux,
     pub salaires: Salaires,
-    pub masked: Option<String>,
+    pub masked: Option<Masked>,
 }
 
 impl Figures {
@@ -40,7 +41,7 @@ impl Figures {
             counts: row.counts,
             taux: row.taux,
             salaires: row.salaires,
-            masked: row.masked.as_deref().map(str::to_string),
+            masked: row.masked,
         }
     }
 
@@ -73,7 +74,7 @@ impl Figures {
             counts: p.counts,
             taux: p.taux,
             salaires: p.salaires,
-            masked: p.masked.map(|m| m.as_str().to_string()),
+            masked: p.masked,
         }
     }
 }

@@ -1,254 +1,21 @@
-//! The routes, defined once: `ROUTES` is what the server registers, what
-//! `GET /api/doc` documents (OpenAPI 3) and what `ij api export` writes.
-//! `answer` turns one request into one reply, the same bytes whoever asks.
+//! `answer` turns one request into one reply, the same bytes whoever asks:
+//! the server sends it, `ij api export` writes it. The routes themselves
+//! are defined once, in `route_table` (re-exported here), which the OpenAPI
+//! document reads too.
 
 use serde_json::{json, Map, Value};
 
 use crate::api::bulk;
+use crate::api::query::CodeRef;
 use crate::api::query::{parse_codes, parse_region, parse_uai, split_extension, ApiError, Params};
-use crate::api::resolve::{find_filieres, find_one, Scope};
+use crate::api::resolve::{find_filieres, find_one, Figures, Scope};
+use crate::api::route_table::{RouteId, DIRECTION, IMAGE_ON_ERROR, THEME, VUE};
 use crate::api::shapes::{block_item, single_item, taux_of};
 use crate::api::widget::{self, Bloc, Direction, Theme, Trois, Widget};
 use crate::api::{openapi, Api};
 use crate::rules::filiere::Filiere;
+use crate::rules::millesime::Millesime;
 use crate::rules::niveau::NiveauGeographique;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RouteId {
-    Health,
-    Doc,
-    CertificationsList,
-    Certification,
-    RegionalesList,
-    RegionalesOfRegion,
-    Regionale,
-    FormationsList,
-    Formation,
-}
-
-/// How a parameter is documented.
-#[derive(Debug, Clone, Copy)]
-pub struct ParamDoc {
-    pub name: &'static str,
-    pub description: &'static str,
-    pub example: &'static str,
-    /// The values it takes, when it is a choice.
-    pub values: &'static [&'static str],
-    pub integer: bool,
-}
-
-const fn p(name: &'static str, description: &'static str, example: &'static str) -> ParamDoc {
-    ParamDoc {
-        name,
-        description,
-        example,
-        values: &[],
-        integer: false,
-    }
-}
-
-const fn choice(
-    name: &'static str,
-    description: &'static str,
-    values: &'static [&'static str],
-) -> ParamDoc {
-    ParamDoc {
-        name,
-        description,
-        example: values[0],
-        values,
-        integer: false,
-    }
-}
-
-const fn int(name: &'static str, description: &'static str, example: &'static str) -> ParamDoc {
-    ParamDoc {
-        name,
-        description,
-        example,
-        values: &[],
-        integer: true,
-    }
-}
-
-/// A route: its path as axum matches it, as OpenAPI writes it, and its parameters.
-#[derive(Debug, Clone, Copy)]
-pub struct RouteDef {
-    pub id: RouteId,
-    pub path: &'static str,
-    pub openapi_path: &'static str,
-    pub summary: &'static str,
-    pub path_params: &'static [ParamDoc],
-    pub query_params: &'static [ParamDoc],
-    /// Answer formats, the first the default (`json`, `svg`, `csv`).
-    pub formats: &'static [&'static str],
-    /// `.json` / `.csv` are written as a suffix of the path itself.
-    pub suffixed: bool,
-}
-
-const CODES: ParamDoc = p(
-    "codes",
-    "Un code ou plusieurs séparés par , ou | ; préfixe facultatif CFD:, MEFSTAT11:, SISE: (sinon 8 caractères : CFD, 11 : MEF_STAT_11, 7 : SISE). Suffixe .json ou .svg.",
-    "40025214",
-);
-const REGION: ParamDoc = p(
-    "region",
-    "Code INSEE de la région (84) ou code postal (69003).",
-    "84",
-);
-const MILLESIME: ParamDoc = p(
-    "millesime",
-    "2023 ou 2022_2023 ; par défaut le dernier millésime de la filière.",
-    "2022_2023",
-);
-const VUE: ParamDoc = choice(
-    "vue",
-    "filieres : un bloc par filière (voie scolaire, apprentissage), sommes par CFD.",
-    &["filieres"],
-);
-const DIRECTION: ParamDoc = choice(
-    "direction",
-    "Widget : disposition (vertical : 320 px de large).",
-    &["vertical", "horizontal"],
-);
-const THEME: ParamDoc = choice("theme", "Widget : thème.", &["dsfr", "lba"]);
-const IMAGE_ON_ERROR: ParamDoc = choice(
-    "imageOnError",
-    "Widget sans donnée : une image d'erreur (true), une 404 (false), une image vide (empty).",
-    &["false", "true", "empty"],
-);
-const MILLESIMES: ParamDoc = p(
-    "millesimes",
-    "Millésimes, séparés par des virgules.",
-    "2023",
-);
-const CODE_CERTIFICATIONS: ParamDoc = p(
-    "code_certifications",
-    "Codes de certification, séparés par des virgules.",
-    "40025214",
-);
-const REGIONS: ParamDoc = p("regions", "Régions (code INSEE ou code postal).", "84");
-const PAGE: ParamDoc = int("page", "Page, à partir de 1.", "1");
-const ITEMS: ParamDoc = int(
-    "items_par_page",
-    "Éléments par page (10 par défaut, 1000 au plus).",
-    "10",
-);
-
-const SINGLE: &[ParamDoc] = &[MILLESIME, VUE, DIRECTION, THEME, IMAGE_ON_ERROR];
-
-pub const ROUTES: &[RouteDef] = &[
-    RouteDef {
-        id: RouteId::Health,
-        path: "/api",
-        openapi_path: "/api",
-        summary: "État du service : version de ij, release servie et ses tables",
-        path_params: &[],
-        query_params: &[],
-        formats: &["json"],
-        suffixed: false,
-    },
-    RouteDef {
-        id: RouteId::Doc,
-        path: "/api/doc",
-        openapi_path: "/api/doc",
-        summary: "Ce document OpenAPI 3, généré depuis la définition des routes",
-        path_params: &[],
-        query_params: &[],
-        formats: &["json"],
-        suffixed: false,
-    },
-    RouteDef {
-        id: RouteId::CertificationsList,
-        path: "/api/inserjeunes/certifications",
-        openapi_path: "/api/inserjeunes/certifications",
-        summary: "Liste des certifications (national), paginée",
-        path_params: &[],
-        query_params: &[MILLESIMES, CODE_CERTIFICATIONS, PAGE, ITEMS],
-        formats: &["json", "csv"],
-        suffixed: true,
-    },
-    RouteDef {
-        id: RouteId::Certification,
-        path: "/api/inserjeunes/certifications/{codes}",
-        openapi_path: "/api/inserjeunes/certifications/{codes}",
-        summary: "Une certification au niveau national (JSON ou widget SVG)",
-        path_params: &[CODES],
-        query_params: SINGLE,
-        formats: &["json", "svg"],
-        suffixed: false,
-    },
-    RouteDef {
-        id: RouteId::RegionalesList,
-        path: "/api/inserjeunes/regionales",
-        openapi_path: "/api/inserjeunes/regionales",
-        summary: "Liste des certifications par région, paginée",
-        path_params: &[],
-        query_params: &[REGIONS, MILLESIMES, CODE_CERTIFICATIONS, PAGE, ITEMS],
-        formats: &["json", "csv"],
-        suffixed: true,
-    },
-    RouteDef {
-        id: RouteId::RegionalesOfRegion,
-        path: "/api/inserjeunes/regionales/{region}",
-        openapi_path: "/api/inserjeunes/regionales/{region}",
-        summary: "Liste des certifications d'une région, paginée (suffixe .json ou .csv)",
-        path_params: &[REGION],
-        query_params: &[MILLESIMES, CODE_CERTIFICATIONS, PAGE, ITEMS],
-        formats: &["json", "csv"],
-        suffixed: false,
-    },
-    RouteDef {
-        id: RouteId::Regionale,
-        path: "/api/inserjeunes/regionales/{region}/certifications/{codes}",
-        openapi_path: "/api/inserjeunes/regionales/{region}/certifications/{codes}",
-        summary: "Une certification dans une région (JSON ou widget SVG)",
-        path_params: &[REGION, CODES],
-        query_params: SINGLE,
-        formats: &["json", "svg"],
-        suffixed: false,
-    },
-    RouteDef {
-        id: RouteId::FormationsList,
-        path: "/api/inserjeunes/formations",
-        openapi_path: "/api/inserjeunes/formations",
-        summary: "Liste des formations par établissement, paginée",
-        path_params: &[],
-        query_params: &[
-            p(
-                "uais",
-                "UAI des établissements, séparés par des virgules.",
-                "0630003L",
-            ),
-            REGIONS,
-            p(
-                "academies",
-                "Codes des académies, séparés par des virgules.",
-                "06",
-            ),
-            MILLESIMES,
-            CODE_CERTIFICATIONS,
-            PAGE,
-            ITEMS,
-        ],
-        formats: &["json", "csv"],
-        suffixed: true,
-    },
-    RouteDef {
-        id: RouteId::Formation,
-        path: "/api/inserjeunes/formations/{formation}",
-        openapi_path: "/api/inserjeunes/formations/{formation}",
-        summary: "Une formation d'un établissement : {uai}-{code} (JSON ou widget SVG)",
-        path_params: &[p(
-            "formation",
-            "L'UAI et le code, séparés par un tiret : 0630003L-40025214 (suffixe .json ou .svg).",
-            "0630003L-40025214",
-        )],
-        query_params: &[MILLESIME, DIRECTION, THEME, IMAGE_ON_ERROR],
-        formats: &["json", "svg"],
-        suffixed: false,
-    },
-];
 
 /// A reply, as bytes: the server sends it, the export writes it.
 #[derive(Debug, Clone, PartialEq)]
@@ -405,18 +172,40 @@ fn single(
     let codes = parse_codes(codes)?;
     let millesime = params.millesime()?;
     let vue = params.choice("vue", VUE.values, "")? == "filieres";
-    let w = widget_params(params)?;
+    let widget = widget_params(params)?;
     if level == NiveauGeographique::Etablissement && (codes.len() > 1 || vue) {
         return Err(ApiError::bad_request(
             "Une formation se demande pour un seul code, sans vue=filieres",
         ));
     }
-    let scope = Scope { level, place };
-    let region_nom = (level == NiveauGeographique::Region)
-        .then(|| api.reference.region(place).map(|r| r.libelle.clone()))
-        .flatten();
-    let on_error = |e: ApiError| -> Result<Reply, ApiError> {
-        match (svg, w.on_error) {
+    let asked = Asked {
+        api,
+        scope: Scope { level, place },
+        svg,
+        widget,
+    };
+    let answer = if codes.len() == 1 && !vue {
+        asked.one(&codes[0], millesime)
+    } else {
+        asked.blocks(&codes, vue, millesime)
+    };
+    answer.or_else(|e| asked.on_error(e))
+}
+
+/// A single-item request, checked: where, which format, which widget.
+struct Asked<'a> {
+    api: &'a Api,
+    scope: Scope<'a>,
+    svg: bool,
+    widget: WidgetParams,
+}
+
+impl Asked<'_> {
+    /// A widget without data: an error image, an empty one, or the error
+    /// itself (a 404), as `imageOnError` asks; JSON is always the error.
+    fn on_error(&self, e: ApiError) -> Result<Reply, ApiError> {
+        let w = &self.widget;
+        match (self.svg, w.on_error) {
             (true, "true") => Ok(Reply::svg(widget::render_error(
                 w.theme,
                 w.direction,
@@ -425,93 +214,100 @@ fn single(
             (true, "empty") => Ok(Reply::svg(widget::render_empty(w.theme))),
             _ => Err(e),
         }
-    };
-    let first = &codes[0];
-    if codes.len() == 1 && !vue {
-        let found = match find_one(&api.data, scope, first, millesime) {
-            Ok(f) => f,
-            Err(e) => return on_error(e),
-        };
-        if !svg {
-            return Ok(Reply::json(
-                200,
-                &single_item(&found, level, place, &api.data, &api.reference),
-            ));
+    }
+
+    /// The widget showing `code` (the codes asked, `first` naming it:
+    /// its id and label) with these blocks.
+    fn widget(
+        &self,
+        code: &str,
+        first: &str,
+        millesime: Millesime,
+        insersup: bool,
+        blocs: Vec<Bloc>,
+    ) -> Widget {
+        let Scope { level, place } = self.scope;
+        Widget {
+            theme: self.widget.theme,
+            direction: self.widget.direction,
+            id: widget_id(level, place, first),
+            code: code.to_string(),
+            libelle: libelle(self.api, first),
+            millesime,
+            insersup,
+            region: (level == NiveauGeographique::Region)
+                .then(|| self.api.reference.region(place).map(|r| r.libelle.clone()))
+                .flatten(),
+            blocs,
         }
-        let t = taux_of(&found.figures);
-        let figures = Trois {
-            emploi_6_mois: t.taux_en_emploi_6_mois,
-            formation: t.taux_en_formation,
-            autres_6_mois: t.taux_autres_6_mois,
-        };
+    }
+
+    /// One code: its row (or sum) as JSON, or its widget.
+    fn one(&self, code: &CodeRef, millesime: Option<Millesime>) -> Result<Reply, ApiError> {
+        let found = find_one(&self.api.data, self.scope, code, millesime)?;
+        if !self.svg {
+            let Scope { level, place } = self.scope;
+            let item = single_item(&found, level, place, &self.api.data, &self.api.reference);
+            return Ok(Reply::json(200, &item));
+        }
+        let figures = trois(&found.figures);
         if figures.is_empty() {
-            return on_error(ApiError::not_found("Pas de données pour la certification"));
+            return Err(ApiError::not_found("Pas de données pour la certification"));
         }
-        let widget = Widget {
-            theme: w.theme,
-            direction: w.direction,
-            id: widget_id(level, place, &first.code),
-            code: first.code.clone(),
-            libelle: libelle(api, &first.code),
-            millesime: found.millesime,
-            insersup: found.filiere == Filiere::Superieur,
-            region: region_nom,
-            blocs: vec![Bloc {
-                titre: None,
-                figures,
-            }],
-        };
-        return Ok(Reply::svg(widget::render(&widget)));
+        let blocs = vec![Bloc {
+            titre: None,
+            figures,
+        }];
+        let insersup = found.filiere == Filiere::Superieur;
+        let w = self.widget(&code.code, &code.code, found.millesime, insersup, blocs);
+        Ok(Reply::svg(widget::render(&w)))
     }
-    let blocks = match find_filieres(&api.data, scope, &codes, vue, millesime) {
-        Ok(b) => b,
-        Err(e) => return on_error(e),
-    };
-    if !svg {
-        let mut body = Map::new();
-        for b in &blocks {
-            body.insert(b.filiere.as_str().into(), block_item(b, &api.data));
-        }
-        return Ok(Reply::json(200, &Value::Object(body)));
-    }
-    let blocs: Vec<Bloc> = blocks
-        .iter()
-        .map(|b| {
-            let t = taux_of(&b.figures);
-            Bloc {
-                titre: Some(voie(b.filiere).to_string()),
-                figures: Trois {
-                    emploi_6_mois: t.taux_en_emploi_6_mois,
-                    formation: t.taux_en_formation,
-                    autres_6_mois: t.taux_autres_6_mois,
-                },
+
+    /// Several codes, or the filières view: one block per filière.
+    fn blocks(
+        &self,
+        codes: &[CodeRef],
+        vue: bool,
+        millesime: Option<Millesime>,
+    ) -> Result<Reply, ApiError> {
+        let blocks = find_filieres(&self.api.data, self.scope, codes, vue, millesime)?;
+        if !self.svg {
+            let mut body = Map::new();
+            for b in &blocks {
+                body.insert(b.filiere.as_str().into(), block_item(b, &self.api.data));
             }
-        })
-        .collect();
-    if blocs.iter().all(|b| b.figures.is_empty()) {
-        return on_error(ApiError::not_found("Pas de données pour la certification"));
-    }
-    let newest = blocks
-        .iter()
-        .map(|b| b.millesime)
-        .max()
-        .expect("one block at least");
-    let widget = Widget {
-        theme: w.theme,
-        direction: w.direction,
-        id: widget_id(level, place, &first.code),
-        code: codes
+            return Ok(Reply::json(200, &Value::Object(body)));
+        }
+        let blocs: Vec<Bloc> = blocks
             .iter()
-            .map(|c| c.code.as_str())
-            .collect::<Vec<_>>()
-            .join(", "),
-        libelle: libelle(api, &first.code),
-        millesime: newest,
-        insersup: blocks.iter().all(|b| b.filiere == Filiere::Superieur),
-        region: region_nom,
-        blocs,
-    };
-    Ok(Reply::svg(widget::render(&widget)))
+            .map(|b| Bloc {
+                titre: Some(voie(b.filiere).to_string()),
+                figures: trois(&b.figures),
+            })
+            .collect();
+        if blocs.iter().all(|b| b.figures.is_empty()) {
+            return Err(ApiError::not_found("Pas de données pour la certification"));
+        }
+        let newest = blocks
+            .iter()
+            .map(|b| b.millesime)
+            .max()
+            .expect("one block at least");
+        let all: Vec<&str> = codes.iter().map(|c| c.code.as_str()).collect();
+        let insersup = blocks.iter().all(|b| b.filiere == Filiere::Superieur);
+        let w = self.widget(&all.join(", "), &codes[0].code, newest, insersup, blocs);
+        Ok(Reply::svg(widget::render(&w)))
+    }
+}
+
+/// The widget's three figures of an answer's rates.
+fn trois(figures: &Figures) -> Trois {
+    let t = taux_of(figures);
+    Trois {
+        emploi_6_mois: t.taux_en_emploi_6_mois,
+        formation: t.taux_en_formation,
+        autres_6_mois: t.taux_autres_6_mois,
+    }
 }
 
 fn voie(f: Filiere) -> &'static str {

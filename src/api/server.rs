@@ -1,4 +1,4 @@
-//! `ij serve`: the routes of `routes::ROUTES` on axum (tokio and hyper are
+//! `ij serve`: the routes of `route_table::ROUTES` on axum (tokio and hyper are
 //! already in the tree through polars). Every handler calls `routes::answer`;
 //! what is not a route is a JSON 404, a path and query longer than
 //! `MAX_URI_LEN` a 414, and at most `MAX_IN_FLIGHT` answers are built at
@@ -16,7 +16,8 @@ use axum::Router;
 use tokio::sync::Semaphore;
 
 use crate::api::query::{ApiError, MAX_URI_LEN};
-use crate::api::routes::{answer, Reply, RouteId, ROUTES};
+use crate::api::route_table::{RouteId, ROUTES};
+use crate::api::routes::{answer, Reply};
 use crate::api::Api;
 
 /// Answers built at once; the others wait their turn.

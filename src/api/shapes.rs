@@ -152,9 +152,7 @@ fn certification_tail(
     );
     // The former training's label, when the figures are its own.
     let ancien = source
-        .filter(|r| {
-            DonneeSourceType::parse(&r.donnee_source.kind) == Some(DonneeSourceType::Ancienne)
-        })
+        .filter(|r| r.donnee_source.kind == DonneeSourceType::Ancienne)
         .and_then(|r| r.donnee_source.code.as_deref())
         .and_then(|code| data.certifications.get(code.split('|').next()?))
         .map(|c| &*c.libelle)
@@ -183,16 +181,16 @@ fn donnee_source(code: &str, row: Option<&Row>) -> Value {
     let s = &row.donnee_source;
     // The API's code is the one the figures are read from: the former or
     // new code of the continuum, else the code itself.
-    let from = match DonneeSourceType::parse(&s.kind) {
-        Some(DonneeSourceType::Ancienne | DonneeSourceType::Nouvelle) => {
+    let from = match s.kind {
+        DonneeSourceType::Ancienne | DonneeSourceType::Nouvelle => {
             s.code.as_deref().unwrap_or(&row.code)
         }
         _ => &row.code,
     };
     let mut v = json!({
         "code_certification": from,
-        "type": DonneeSourceType::parse(&s.kind).map_or("self", api_donnee_source_type),
-        "type_ij": &*s.kind,
+        "type": api_donnee_source_type(s.kind),
+        "type_ij": s.kind.as_str(),
     });
     if let Some(h) = s.hops {
         v["hops"] = h.into();
@@ -217,7 +215,7 @@ fn ours(
 ) {
     map.insert(
         "masked".into(),
-        f.masked.as_deref().map_or(Value::Null, Value::from),
+        f.masked.map_or(Value::Null, |m| Value::from(m.as_str())),
     );
     map.insert(
         "origine".into(),
@@ -360,7 +358,7 @@ fn meta(
         let nom = r.region(region).map_or(region, |x| x.libelle.as_str());
         details.push_str(&format!(" dans la région {nom}"));
     }
-    let mut messages = masked_messages(found.figures.masked.as_deref(), data.seuil);
+    let mut messages = masked_messages(found.figures.masked, data.seuil);
     if !found.terminales.is_empty() {
         let codes: Vec<&str> = found.terminales.iter().map(|t| &**t).collect();
         messages.push(format!(
@@ -370,14 +368,14 @@ fn meta(
     }
     if let [row] = found.rows.as_slice() {
         let s = &row.donnee_source;
-        match (DonneeSourceType::parse(&s.kind), s.code.as_deref()) {
-            (Some(DonneeSourceType::Ancienne), Some(c)) => messages.push(format!(
+        match (s.kind, s.code.as_deref()) {
+            (DonneeSourceType::Ancienne, Some(c)) => messages.push(format!(
                 "Les données sont celles de l'ancienne certification {c} (continuum)"
             )),
-            (Some(DonneeSourceType::Nouvelle), Some(c)) => messages.push(format!(
+            (DonneeSourceType::Nouvelle, Some(c)) => messages.push(format!(
                 "Les données sont celles de la nouvelle certification {c} (continuum)"
             )),
-            (Some(DonneeSourceType::FamilleMetiers), Some(c)) => messages.push(format!(
+            (DonneeSourceType::FamilleMetiers, Some(c)) => messages.push(format!(
                 "Les données sont la somme des spécialités de la famille de métiers : {}",
                 c.replace('|', ", ")
             )),
@@ -392,8 +390,8 @@ fn meta(
 }
 
 /// Why figures are missing, in words.
-pub fn masked_messages(masked: Option<&str>, seuil: i64) -> Vec<String> {
-    match masked.and_then(Masked::parse) {
+pub fn masked_messages(masked: Option<Masked>, seuil: i64) -> Vec<String> {
+    match masked {
         Some(Masked::SousSeuil) => vec![format!(
             "Les effectifs sont inférieurs au seuil de diffusion ({seuil} élèves en année terminale) : seul l'effectif en année terminale est publié"
         )],
@@ -431,8 +429,7 @@ pub fn block_item(block: &Block, data: &ReleaseData) -> Value {
         block
             .figures
             .masked
-            .as_deref()
-            .map_or(Value::Null, Value::from),
+            .map_or(Value::Null, |m| Value::from(m.as_str())),
     );
     map.insert(
         "_meta".into(),
@@ -444,7 +441,7 @@ pub fn block_item(block: &Block, data: &ReleaseData) -> Value {
                 block.millesime,
                 codes.len()
             ),
-            "messages": masked_messages(block.figures.masked.as_deref(), data.seuil),
+            "messages": masked_messages(block.figures.masked, data.seuil),
         }),
     );
     Value::Object(map)

@@ -16,6 +16,44 @@ pub const RUN_RECORD: &str = "run.json";
 /// A file's SHA-256 and size, as `run.json` records it.
 pub use crate::output::digest::FileDigest as FileHash;
 
+/// The stages a pipeline can list, in the order they must run. Here, below
+/// `pipeline` (which runs them) and `release` (which reads the run record
+/// they are written in), so that both name a stage by this type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Stage {
+    Bcn,
+    Continuum,
+    Indicators,
+    Coverage,
+    Release,
+}
+
+impl Stage {
+    pub const ALL: [Stage; 5] = [
+        Stage::Bcn,
+        Stage::Continuum,
+        Stage::Indicators,
+        Stage::Coverage,
+        Stage::Release,
+    ];
+
+    /// The name `name` writes (in `run.json`), read back.
+    pub fn parse(value: &str) -> Option<Stage> {
+        Stage::ALL.into_iter().find(|s| s.name() == value)
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Stage::Bcn => "bcn",
+            Stage::Continuum => "continuum",
+            Stage::Indicators => "indicators",
+            Stage::Coverage => "coverage",
+            Stage::Release => "release",
+        }
+    }
+}
+
 /// Every file under `dir` (relative path with `/` → SHA-256), hidden
 /// entries (`.ij-…` temporary folders, the lock) left out.
 pub fn folder_hashes(dir: &Path) -> Result<BTreeMap<String, String>> {
@@ -78,6 +116,15 @@ pub fn check_folder(dir: &Path, recorded: &BTreeMap<String, String>) -> Result<(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_stage_name_reads_back_as_its_stage() {
+        for stage in Stage::ALL {
+            assert_eq!(Stage::parse(stage.name()), Some(stage));
+        }
+        assert_eq!(Stage::parse("Release"), None, "as run.json writes it");
+        assert!(Stage::ALL.windows(2).all(|w| w[0] < w[1]), "in run order");
+    }
 
     #[test]
     fn a_folder_matches_its_record_or_says_which_file_differs() {

@@ -26,38 +26,14 @@ pub use file::{CatalogueEntry, Inputs, Paths, PipelineFile, Settings};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
-
 use crate::error::{Error, Result};
+pub use crate::output::record::Stage;
 use crate::output::record::{FileHash, RUN_RECORD};
 use crate::output::CsvOptions;
 use crate::release::build::ReleaseOptions;
 use crate::stages::coverage::CatalogueInput;
 use crate::stages::indicators::{IndicatorsOptions, SourceFiles};
 use crate::stages::{self, StageContext, StageReport};
-
-/// The stages a pipeline can list, in the order they must run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Stage {
-    Bcn,
-    Continuum,
-    Indicators,
-    Coverage,
-    Release,
-}
-
-impl Stage {
-    pub fn name(self) -> &'static str {
-        match self {
-            Stage::Bcn => "bcn",
-            Stage::Continuum => "continuum",
-            Stage::Indicators => "indicators",
-            Stage::Coverage => "coverage",
-            Stage::Release => "release",
-        }
-    }
-}
 
 /// `OUT/run.json`.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]

@@ -877,7 +877,7 @@ pub const DICTIONARY: &[ColumnDoc] = &[
     ),
     text(
         "status",
-        "Couverture de l'offre : covered (un indicateur peut être affiché), ou la raison de son absence : below_threshold (sous le seuil de diffusion), new_formation (première session après le dernier millésime), unknown_code (code absent de la BCN), invalid_uai, several_terminal_formations (première année ambiguë), closed_establishment (l'annuaire des établissements dit l'UAI fermé), no_data (pas de raison évidente).",
+        "Couverture de l'offre : covered (un indicateur peut être affiché), ou la raison de son absence : below_threshold (sous le seuil de diffusion : toutes les lignes d'indicateurs trouvées pour l'offre sont masquées, masked = sous_seuil, moins de {seuil} inscrits en année terminale, ou non_diffuse ; une ligne sortants_sous_seuil montre encore son taux de poursuite d'études et couvre l'offre), new_formation (première session après le dernier millésime), unknown_code (code absent de la BCN), invalid_uai, several_terminal_formations (première année ambiguë), closed_establishment (l'annuaire des établissements dit l'UAI fermé), no_data (pas de raison évidente).",
         "covered",
     )
     .one_of(values_of!(Status))
@@ -1145,3 +1145,37 @@ const COVERAGE_COLUMNS: &[ColumnDoc] = &[
     )
     .one_of(DONNEE_SOURCE_TYPES),
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The words of a text: runs of letters, digits and `_`.
+    fn words(text: &str) -> Vec<&str> {
+        text.split(|c: char| !(c.is_alphanumeric() || c == '_'))
+            .filter(|w| !w.is_empty())
+            .collect()
+    }
+
+    /// `status = below_threshold` and `masked` name one threshold
+    /// (`Masked::NON_PUBLIES`): the description of `below_threshold` names
+    /// the `masked` values that publish nothing, then those that still
+    /// cover an offer, as `rules::masquage` decides.
+    #[test]
+    fn below_threshold_is_described_by_the_masked_values_that_publish_nothing() {
+        let d = column_doc("status").unwrap().description;
+        let start = d
+            .find("below_threshold (")
+            .expect("below_threshold described");
+        let part = &d[start..start + d[start..].find("), ").unwrap()];
+        let (masks, still_shown) = part.split_once(" ; ").expect("two clauses");
+        let masks = words(&masks[masks.find("masked =").expect("names masked")..]);
+        let still_shown = words(still_shown);
+        for m in Masked::ALL {
+            let hides = !Masked::is_published(Some(m));
+            assert_eq!(masks.contains(&m.as_str()), hides, "{part}");
+            assert_eq!(still_shown.contains(&m.as_str()), !hides, "{part}");
+        }
+        assert!(part.contains(SEUIL_PLACEHOLDER), "the run's seuil: {part}");
+    }
+}

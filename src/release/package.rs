@@ -16,7 +16,7 @@ use serde_json::{json, Value};
 
 use crate::error::{Error, Result};
 use crate::output::digest::sha256_file;
-use crate::output::record::{FileHash, RUN_RECORD};
+use crate::output::record::{FileHash, Stage, RUN_RECORD};
 use crate::output::table::Written;
 use crate::release::schema::{TableDoc, TableSchema};
 
@@ -188,7 +188,8 @@ impl RunRecordView {
         let mut run: RunRecordView = serde_json::from_str(&text)
             .map_err(|e| Error::file(&path, format!("not a run record: {e}")))?;
         // A previous release stage of the same run is not an input of this one.
-        run.stages.retain(|s| s.stage != "release");
+        run.stages
+            .retain(|s| Stage::parse(&s.stage) != Some(Stage::Release));
         Ok(Some(run))
     }
 

@@ -87,7 +87,8 @@ pub fn validate_csv(
     validate_bytes(&bytes, file, schema, separator)
 }
 
-/// Validates CSV bytes against `schema` (see `validate_csv`).
+/// Validates CSV bytes against `schema` (see `validate_csv`): the bytes,
+/// the header, then each row's width, cells and primary key.
 pub fn validate_bytes(
     bytes: &[u8],
     file: &str,
@@ -95,43 +96,9 @@ pub fn validate_bytes(
     separator: u8,
 ) -> Result<Outcome, String> {
     let mut out = Outcome::default();
-    let problem = |line: u64, column: Option<(usize, String)>, check, message: String| Problem {
-        file: file.to_string(),
-        line,
-        column,
-        check,
-        message,
-    };
-    if bytes.starts_with(&[0xEF, 0xBB, 0xBF]) {
-        out.push(problem(
-            0,
-            None,
-            "encoding",
-            "the file starts with a BOM".into(),
-        ));
-    }
-    if let Err(e) = std::str::from_utf8(bytes) {
-        out.push(problem(0, None, "encoding", format!("not UTF-8: {e}")));
+    if !check_encoding(bytes, file, &mut out) {
         return Ok(out);
     }
-    if let Some(i) = bytes.iter().position(|&b| b == b'\r') {
-        let line = bytes[..i].iter().filter(|&&b| b == b'\n').count() as u64 + 1;
-        out.push(problem(
-            line,
-            None,
-            "encoding",
-            "a `\\r`: line ends must be `\\n`".into(),
-        ));
-    }
-    if !bytes.is_empty() && !bytes.ends_with(b"\n") {
-        out.push(problem(
-            0,
-            None,
-            "encoding",
-            "the last line does not end with `\\n`".into(),
-        ));
-    }
-
     let checkers: Vec<Checker> = schema
         .fields
         .iter()
@@ -148,104 +115,162 @@ pub fn validate_bytes(
         .flexible(true)
         .from_reader(bytes);
     let mut records = reader.records();
-
-    // Header.
     let names: Vec<&str> = schema.fields.iter().map(|f| f.name.as_str()).collect();
-    match records.next() {
-        None => {
-            out.push(problem(1, None, "header", "the file is empty".into()));
-            return Ok(out);
-        }
-        Some(Err(e)) => {
-            out.push(problem(1, None, "header", e.to_string()));
-            return Ok(out);
-        }
-        Some(Ok(header)) => {
-            let found: Vec<&str> = header.iter().collect();
-            if found != names {
-                out.push(problem(
-                    1,
-                    None,
-                    "header",
-                    format!(
-                        "the header is `{}`; the schema's fields are `{}`",
-                        found.join(","),
-                        names.join(",")
-                    ),
-                ));
-                return Ok(out);
-            }
-        }
+    if let Err(p) = check_header(records.next(), &names, file) {
+        out.push(p);
+        return Ok(out);
     }
-
-    let key: Vec<usize> = schema
-        .primary_key
-        .iter()
-        .map(|k| {
-            names.iter().position(|n| n == k).ok_or_else(|| {
-                format!("{file}: the primary key `{k}` is not a field of the schema")
-            })
-        })
-        .collect::<Result<_, String>>()?;
-    // One string per row for its key (each field prefixed by its length, so
-    // no two keys can join the same), not a vector of strings.
-    let mut keys: HashMap<String, u64> = HashMap::new();
-    let mut k = String::new();
-
+    let mut keys = PrimaryKeys::new(schema, &names, file)?;
     for record in records {
         let record = match record {
             Ok(r) => r,
             Err(e) => {
                 let line = e.position().map_or(0, |p| p.line());
-                out.push(problem(line, None, "row-width", e.to_string()));
+                out.push(problem(file, line, None, "row-width", e.to_string()));
                 continue;
             }
         };
         out.rows += 1;
         let line = record.position().map_or(out.rows as u64 + 1, |p| p.line());
         if record.len() != names.len() {
-            out.push(problem(
-                line,
-                None,
-                "row-width",
-                format!("{} cells; the header has {}", record.len(), names.len()),
-            ));
+            let message = format!("{} cells; the header has {}", record.len(), names.len());
+            out.push(problem(file, line, None, "row-width", message));
             continue;
         }
         for (i, (value, checker)) in record.iter().zip(&checkers).enumerate() {
             if let Err((check, message)) = check_cell(checker.field, &checker.pattern, value) {
-                out.push(problem(
-                    line,
-                    Some((i + 1, checker.field.name.clone())),
-                    check,
-                    message,
-                ));
+                let column = Some((i + 1, checker.field.name.clone()));
+                out.push(problem(file, line, column, check, message));
             }
         }
-        if !key.is_empty() {
-            k.clear();
-            for &i in &key {
-                // Writing into a String cannot fail.
-                let _ = write!(k, "{}:{}", record[i].len(), &record[i]);
-            }
-            if let Some(first) = keys.get(k.as_str()) {
-                let values: Vec<&str> = key.iter().map(|&i| &record[i]).collect();
-                out.push(problem(
-                    line,
-                    None,
-                    "primary-key",
-                    format!(
-                        "({}) = ({}) is already on line {first}",
-                        schema.primary_key.join(", "),
-                        values.join(", ")
-                    ),
-                ));
-            } else {
-                keys.insert(k.clone(), line);
-            }
+        if let Some(message) = keys.check(&record, line) {
+            out.push(problem(file, line, None, "primary-key", message));
         }
     }
     Ok(out)
+}
+
+fn problem(
+    file: &str,
+    line: u64,
+    column: Option<(usize, String)>,
+    check: &'static str,
+    message: String,
+) -> Problem {
+    Problem {
+        file: file.to_string(),
+        line,
+        column,
+        check,
+        message,
+    }
+}
+
+/// The bytes themselves: UTF-8 without BOM, `\n` line ends, a last `\n`.
+/// `false` when the file is not UTF-8 (no cell can be read then).
+fn check_encoding(bytes: &[u8], file: &str, out: &mut Outcome) -> bool {
+    if bytes.starts_with(&[0xEF, 0xBB, 0xBF]) {
+        let message = "the file starts with a BOM".into();
+        out.push(problem(file, 0, None, "encoding", message));
+    }
+    if let Err(e) = std::str::from_utf8(bytes) {
+        out.push(problem(
+            file,
+            0,
+            None,
+            "encoding",
+            format!("not UTF-8: {e}"),
+        ));
+        return false;
+    }
+    if let Some(i) = bytes.iter().position(|&b| b == b'\r') {
+        let line = bytes[..i].iter().filter(|&&b| b == b'\n').count() as u64 + 1;
+        let message = "a `\\r`: line ends must be `\\n`".into();
+        out.push(problem(file, line, None, "encoding", message));
+    }
+    if !bytes.is_empty() && !bytes.ends_with(b"\n") {
+        let message = "the last line does not end with `\\n`".into();
+        out.push(problem(file, 0, None, "encoding", message));
+    }
+    true
+}
+
+/// The header is the schema's fields, in order: else no row is checked
+/// (every cell would be read against the wrong field).
+fn check_header(
+    header: Option<csv::Result<csv::StringRecord>>,
+    names: &[&str],
+    file: &str,
+) -> Result<(), Problem> {
+    let header = match header {
+        None => return Err(problem(file, 1, None, "header", "the file is empty".into())),
+        Some(Err(e)) => return Err(problem(file, 1, None, "header", e.to_string())),
+        Some(Ok(header)) => header,
+    };
+    let found: Vec<&str> = header.iter().collect();
+    if found != names {
+        let message = format!(
+            "the header is `{}`; the schema's fields are `{}`",
+            found.join(","),
+            names.join(",")
+        );
+        return Err(problem(file, 1, None, "header", message));
+    }
+    Ok(())
+}
+
+/// The primary key's values seen so far, to report a repeated one with the
+/// line it first appeared on.
+struct PrimaryKeys<'s> {
+    names: &'s [String],
+    /// The key's columns (none: no key to check).
+    columns: Vec<usize>,
+    /// One string per row for its key (each field prefixed by its length,
+    /// so no two keys can join the same), not a vector of strings.
+    seen: HashMap<String, u64>,
+    buffer: String,
+}
+
+impl<'s> PrimaryKeys<'s> {
+    fn new(schema: &'s TableSchema, names: &[&str], file: &str) -> Result<Self, String> {
+        let columns = schema
+            .primary_key
+            .iter()
+            .map(|k| {
+                names.iter().position(|n| n == k).ok_or_else(|| {
+                    format!("{file}: the primary key `{k}` is not a field of the schema")
+                })
+            })
+            .collect::<Result<_, String>>()?;
+        Ok(PrimaryKeys {
+            names: &schema.primary_key,
+            columns,
+            seen: HashMap::new(),
+            buffer: String::new(),
+        })
+    }
+
+    /// The message for a row whose key was already seen.
+    fn check(&mut self, record: &csv::StringRecord, line: u64) -> Option<String> {
+        if self.columns.is_empty() {
+            return None;
+        }
+        self.buffer.clear();
+        for &i in &self.columns {
+            // Writing into a String cannot fail.
+            let _ = write!(self.buffer, "{}:{}", record[i].len(), &record[i]);
+        }
+        if let Some(first) = self.seen.get(self.buffer.as_str()) {
+            let values: Vec<&str> = self.columns.iter().map(|&i| &record[i]).collect();
+            return Some(format!(
+                "({}) = ({}) is already on line {first}",
+                self.names.join(", "),
+                values.join(", ")
+            ));
+        }
+        self.seen.insert(self.buffer.clone(), line);
+        None
+    }
 }
 
 /// Checks one cell against its field. `Err((check, message))` on a problem.
@@ -265,44 +290,7 @@ pub fn check_cell(
         }
         return Ok(());
     }
-    let number = match field.kind {
-        FieldType::String => None,
-        FieldType::Integer => {
-            let digits = value.strip_prefix('-').unwrap_or(value);
-            if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-                return Err(("type", format!("{value:?} is not an integer")));
-            }
-            Some(value.parse::<f64>().expect("digits parse"))
-        }
-        FieldType::Number => match parse_number(value) {
-            Some(x) => Some(x),
-            None => {
-                return Err((
-                    "type",
-                    format!("{value:?} is not a number (digits, `.` as decimal point)"),
-                ))
-            }
-        },
-        FieldType::Boolean => {
-            let trues = field.true_values.as_deref().unwrap_or_default();
-            let falses = field.false_values.as_deref().unwrap_or_default();
-            if !trues.iter().chain(falses).any(|v| v == value) {
-                return Err((
-                    "type",
-                    format!("{value:?} is not a boolean (true or false)"),
-                ));
-            }
-            None
-        }
-        FieldType::Date => {
-            let ok =
-                value.len() == 10 && chrono::NaiveDate::parse_from_str(value, "%Y-%m-%d").is_ok();
-            if !ok {
-                return Err(("type", format!("{value:?} is not a date (AAAA-MM-JJ)")));
-            }
-            None
-        }
-    };
+    let number = check_type(field, value)?;
     if let Some(p) = pattern {
         if !p.is_match(value) {
             return Err((
@@ -319,16 +307,67 @@ pub fn check_cell(
             ));
         }
     }
-    if let Some(x) = number {
-        if let Some(min) = c.minimum {
-            if x < min as f64 {
-                return Err(("minimum", format!("{value} is below the minimum {min}")));
+    match number {
+        Some(x) => check_range(c.minimum, c.maximum, value, x),
+        None => Ok(()),
+    }
+}
+
+/// A filled cell read as its field's type (the first check, as in
+/// frictionless); a number's value, for the range checks.
+fn check_type(field: &Field, value: &str) -> Result<Option<f64>, (&'static str, String)> {
+    match field.kind {
+        FieldType::String => Ok(None),
+        FieldType::Integer => {
+            let digits = value.strip_prefix('-').unwrap_or(value);
+            if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(("type", format!("{value:?} is not an integer")));
             }
+            Ok(Some(value.parse::<f64>().expect("digits parse")))
         }
-        if let Some(max) = c.maximum {
-            if x > max as f64 {
-                return Err(("maximum", format!("{value} is above the maximum {max}")));
+        FieldType::Number => parse_number(value).map(Some).ok_or_else(|| {
+            (
+                "type",
+                format!("{value:?} is not a number (digits, `.` as decimal point)"),
+            )
+        }),
+        FieldType::Boolean => {
+            let trues = field.true_values.as_deref().unwrap_or_default();
+            let falses = field.false_values.as_deref().unwrap_or_default();
+            if !trues.iter().chain(falses).any(|v| v == value) {
+                return Err((
+                    "type",
+                    format!("{value:?} is not a boolean (true or false)"),
+                ));
             }
+            Ok(None)
+        }
+        FieldType::Date => {
+            let ok =
+                value.len() == 10 && chrono::NaiveDate::parse_from_str(value, "%Y-%m-%d").is_ok();
+            if !ok {
+                return Err(("type", format!("{value:?} is not a date (AAAA-MM-JJ)")));
+            }
+            Ok(None)
+        }
+    }
+}
+
+/// A number against the field's `minimum` and `maximum`.
+fn check_range(
+    minimum: Option<i64>,
+    maximum: Option<i64>,
+    value: &str,
+    x: f64,
+) -> Result<(), (&'static str, String)> {
+    if let Some(min) = minimum {
+        if x < min as f64 {
+            return Err(("minimum", format!("{value} is below the minimum {min}")));
+        }
+    }
+    if let Some(max) = maximum {
+        if x > max as f64 {
+            return Err(("maximum", format!("{value} is above the maximum {max}")));
         }
     }
     Ok(())

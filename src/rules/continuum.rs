@@ -112,9 +112,11 @@ pub fn choose(candidates: &[Candidate]) -> Option<&Candidate> {
 
 /// `donnee_source_type`: where a row's figures come from, as published:
 /// the code's own (`propre`), its lineage's (`ancienne`, `nouvelle`), or its
-/// famille de métiers' sum (`famille_metiers`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+/// famille de métiers' sum (`famille_metiers`). A row that says nothing
+/// shows its own figures: `propre` is the default.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum DonneeSourceType {
+    #[default]
     Propre,
     Ancienne,
     Nouvelle,

@@ -2,7 +2,9 @@
 //! row publishes at which counts, and why the others are withheld. The one
 //! place this is decided: the indicators stage (`indicators::model::publish`),
 //! the API's sums and the steering table apply `masquage`; coverage and the
-//! API read the status back with `Masked::parse` and ask `Masked::is_published`.
+//! API read the status back with `Masked::parse` and ask `Masked::is_published`
+//! (coverage's `below_threshold` is that test failing for every row of an
+//! offer: see `Masked::NON_PUBLIES`).
 //!
 //! - fewer than `seuil` students in their final year (or their number
 //!   unknown): only `nb_annee_term` is published (`sous_seuil`);
@@ -48,10 +50,26 @@ impl Masked {
         Self::ALL.into_iter().find(|m| m.as_str() == value)
     }
 
+    /// The statuses of a row that shows nothing a platform can display.
+    /// `sortants_sous_seuil` is not one: only its employment rates are
+    /// withheld, its continuation rate is shown.
+    ///
+    /// Two published names for one threshold: coverage's offer status
+    /// `below_threshold` (`coverage::Status::BelowThreshold`, the column
+    /// `status` of `coverage_offers_*`) is this test applied to an offer's
+    /// rows: rows were found for the offer, and every one of them has one
+    /// of these statuses (`masked` = `sous_seuil` or `non_diffuse`) under
+    /// the release's seuil. Coverage asks `is_published` (through
+    /// `coverage::Shown::is_published`), never the values themselves; the
+    /// dictionary's description of `status` lists these values, and its
+    /// test fails if this list changes without it. Neither name is renamed:
+    /// both are published values (a rename is a release change).
+    pub const NON_PUBLIES: [Masked; 2] = [Masked::SousSeuil, Masked::NonDiffuse];
+
     /// Whether a row masked this way still shows a figure a platform can
-    /// display: only the employment rates are withheld.
+    /// display: not masked, or only the employment rates withheld.
     pub fn is_published(masked: Option<Masked>) -> bool {
-        matches!(masked, None | Some(Masked::SortantsSousSeuil))
+        masked.is_none_or(|m| !Masked::NON_PUBLIES.contains(&m))
     }
 
     pub const fn as_str(self) -> &'static str {

@@ -25,7 +25,7 @@ use crate::error::Result;
 use crate::output::{OutTable, StagedDir};
 use crate::rules::codes::CodeType;
 use crate::stages::{OutputFile, StageContext, StageReport};
-use crate::staging::bcn::{load_bcn, Bcn, BcnScope, Mef};
+use crate::staging::bcn::{load_bcn, Bcn, BcnScope, FormationDiplome, Mef};
 
 mod graph;
 mod model;
@@ -70,31 +70,8 @@ pub struct Continuum {
 pub fn build_continuum(bcn: &Bcn) -> Continuum {
     let mut notes = ContinuumNotes::default();
     let rows = bcn.formations_n.iter().chain(&bcn.formations_enquete_51);
-
     let codes: BTreeSet<&str> = rows.clone().map(|f| f.cfd.as_str()).collect();
-    let mut declarations: BTreeMap<(String, String), Declaration> = BTreeMap::new();
-    for f in rows {
-        for ancien in &f.anciens {
-            if *ancien == f.cfd {
-                notes.self_links_dropped += 1;
-                continue;
-            }
-            declarations
-                .entry((ancien.clone(), f.cfd.clone()))
-                .or_default()
-                .by_nouveau = true;
-        }
-        for nouveau in &f.nouveaux {
-            if *nouveau == f.cfd {
-                notes.self_links_dropped += 1;
-                continue;
-            }
-            declarations
-                .entry((f.cfd.clone(), nouveau.clone()))
-                .or_default()
-                .by_ancien = true;
-        }
-    }
+    let declarations = declarations(rows, &mut notes);
 
     let cfd_graph = Graph::new(declarations.keys().cloned());
     let mut links: Vec<Link> = declarations
@@ -124,8 +101,64 @@ pub fn build_continuum(bcn: &Bcn) -> Continuum {
     // MEF projection of every CFD link.
     let (mef_pairs, mef_links_unresolved) = project_mefs(&links, &bcn.mefs);
     let mef_graph = Graph::new(mef_pairs.keys().cloned());
-    let mef_codes: BTreeSet<&str> = bcn.mefs.iter().map(|m| m.mef_stat_11.as_str()).collect();
-    let mef_links: Vec<Link> = mef_pairs
+    let mef_links = mef_links(&mef_pairs, &mef_graph, &bcn.mefs);
+
+    let mut lineage = cfd_graph.relatives(CodeType::Cfd);
+    lineage.extend(mef_graph.relatives(CodeType::MefStat11));
+    notes.links_by_type = count_types(&links);
+    notes.mef_links_by_type = count_types(&mef_links);
+    let summary = ContinuumSummary {
+        mef_links: mef_links.len(),
+        mef_links_unresolved,
+        ..summary(&codes, &links, &cfd_graph)
+    };
+    links.extend(mef_links);
+    Continuum {
+        links,
+        lineage,
+        summary,
+        notes,
+    }
+}
+
+/// Every (ancien, nouveau) CFD pair, and who declared it: the new code's
+/// `anciens`, the old code's `nouveaux`, or both. A code declared its own
+/// predecessor or successor is dropped (counted in `notes`).
+fn declarations<'b>(
+    rows: impl Iterator<Item = &'b FormationDiplome>,
+    notes: &mut ContinuumNotes,
+) -> BTreeMap<(String, String), Declaration> {
+    let mut declarations: BTreeMap<(String, String), Declaration> = BTreeMap::new();
+    for f in rows {
+        for ancien in &f.anciens {
+            if *ancien == f.cfd {
+                notes.self_links_dropped += 1;
+                continue;
+            }
+            declarations
+                .entry((ancien.clone(), f.cfd.clone()))
+                .or_default()
+                .by_nouveau = true;
+        }
+        for nouveau in &f.nouveaux {
+            if *nouveau == f.cfd {
+                notes.self_links_dropped += 1;
+                continue;
+            }
+            declarations
+                .entry((f.cfd.clone(), nouveau.clone()))
+                .or_default()
+                .by_ancien = true;
+        }
+    }
+    declarations
+}
+
+/// The MEF links, from the projected pairs: typed and grouped into
+/// lineages by the MEFs' own graph, not the CFDs'.
+fn mef_links(pairs: &MefPairs, graph: &Graph, mefs: &[Mef]) -> Vec<Link> {
+    let mef_codes: BTreeSet<&str> = mefs.iter().map(|m| m.mef_stat_11.as_str()).collect();
+    pairs
         .iter()
         .map(
             |((ancien, nouveau), (cfd_ancien, cfd_nouveau, rule))| Link {
@@ -133,30 +166,29 @@ pub fn build_continuum(bcn: &Bcn) -> Continuum {
                 ancien: ancien.clone(),
                 nouveau: nouveau.clone(),
                 declaration: Declaration::default(),
-                link_type: mef_graph.link_type(ancien, nouveau),
+                link_type: graph.link_type(ancien, nouveau),
                 ancien_in_bcn: mef_codes.contains(ancien.as_str()),
                 nouveau_in_bcn: mef_codes.contains(nouveau.as_str()),
                 malformed_code: false,
-                lineage_id: mef_graph.lineage_id(ancien).to_string(),
+                lineage_id: graph.lineage_id(ancien).to_string(),
                 via_cfd: Some((cfd_ancien.clone(), cfd_nouveau.clone(), *rule)),
             },
         )
-        .collect();
+        .collect()
+}
 
-    let mut lineage = cfd_graph.relatives(CodeType::Cfd);
-    lineage.extend(mef_graph.relatives(CodeType::MefStat11));
+/// Links per link type, for the notes.
+fn count_types(links: &[Link]) -> BTreeMap<String, usize> {
+    let mut m = BTreeMap::new();
+    for l in links {
+        *m.entry(l.link_type.as_str().to_string()).or_insert(0) += 1;
+    }
+    m
+}
 
-    let count_types = |links: &[Link]| {
-        let mut m = BTreeMap::new();
-        for l in links {
-            *m.entry(l.link_type.as_str().to_string()).or_insert(0) += 1;
-        }
-        m
-    };
-    notes.links_by_type = count_types(&links);
-    notes.mef_links_by_type = count_types(&mef_links);
-
-    let summary = ContinuumSummary {
+/// The summary's CFD figures (the caller fills the two MEF ones).
+fn summary(codes: &BTreeSet<&str>, links: &[Link], cfd_graph: &Graph) -> ContinuumSummary {
+    ContinuumSummary {
         codes: codes.len(),
         links: links.len(),
         one_sided_declarations: links
@@ -185,15 +217,8 @@ pub fn build_continuum(bcn: &Bcn) -> Continuum {
             .copied()
             .max()
             .unwrap_or(0),
-        mef_links: mef_links.len(),
-        mef_links_unresolved,
-    };
-    links.extend(mef_links);
-    Continuum {
-        links,
-        lineage,
-        summary,
-        notes,
+        mef_links: 0,
+        mef_links_unresolved: 0,
     }
 }
 

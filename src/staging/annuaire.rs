@@ -29,7 +29,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
-use crate::input::{self, DelimitedOptions, RawTable};
+use crate::input::{self, Col, DelimitedOptions, RawTable};
 use crate::rules::codes::is_valid_uai;
 use crate::staging::reference::Reference;
 use crate::staging::InputFile;
@@ -126,6 +126,9 @@ pub fn load_annuaire(paths: &[PathBuf], reference: &Reference) -> Result<Annuair
     Ok(annuaire)
 }
 
+/// One directory file into `annuaire`: each valid UAI once (the first file
+/// and row that give it), its académie, région and département completed
+/// from the reference when the file leaves them empty.
 fn stage_annuaire(
     t: &RawTable,
     path: &Path,
@@ -141,32 +144,9 @@ fn stage_annuaire(
             ),
         )
     })?;
-    let acce = layout == AnnuaireLayout::Acce;
-    let pick = |annuaire: &str, acce_name: &str| {
-        if acce {
-            acce_name.to_string()
-        } else {
-            annuaire.to_string()
-        }
-    };
-    let uai = t.column(&pick("Identifiant_de_l_etablissement", "numero_uai"))?;
-    let libelle = if acce {
-        t.any_column(&[
-            "appellation_officielle",
-            "denomination_principale",
-            "patronyme_uai",
-        ])
-    } else {
-        t.optional_column("Nom_etablissement")
-    };
-    let nature_code = t.optional_column(&pick("code_nature", "nature_uai"));
-    let nature_libelle = t.optional_column(&pick("libelle_nature", "nature_uai_libe"));
-    let academie = t.optional_column(&pick("Code_academie", "academie"));
-    let region = t.optional_column("Code_region");
-    let departement = t.optional_column(&pick("Code_departement", "departement_insee_3"));
-    let etat = t.optional_column(&pick("etat", "etat_etablissement"));
+    let columns = AnnuaireColumns::find(t, layout)?;
     for row in t.rows() {
-        let code = row.get(&uai).to_uppercase();
+        let code = row.get(&columns.uai).to_uppercase();
         if !is_valid_uai(&code) {
             annuaire.rows_invalid_uai += 1;
             continue;
@@ -175,44 +155,30 @@ fn stage_annuaire(
             annuaire.rows_duplicate += 1;
             continue;
         }
-        let get = |c: &Option<crate::input::Col>| c.as_ref().map_or("", |c| row.get(c)).to_string();
-        // `10.0` in some ACCE exports; `6` for `06`.
-        let mut academie_code = get(&academie);
-        if let Some(int) = academie_code.strip_suffix(".0") {
-            academie_code = int.to_string();
-        }
-        if academie_code.len() == 1 {
-            academie_code = format!("0{academie_code}");
-        }
+        let get = |c: &Option<Col>| c.as_ref().map_or("", |c| row.get(c)).to_string();
         let territoire = reference.territoire_of_uai(&code).unwrap_or_default();
-        if academie_code.is_empty() {
-            academie_code = territoire.academie_code.clone();
-        }
-        let mut region_code = get(&region);
+        let academie_code =
+            academie_code(get(&columns.academie)).unwrap_or(territoire.academie_code);
+        let mut region_code = get(&columns.region);
         if region_code.is_empty() {
             region_code = reference
                 .academie(&academie_code)
                 .map(|a| a.region_code.clone())
                 .filter(|r| !r.is_empty())
-                .unwrap_or(territoire.region_code.clone());
+                .unwrap_or(territoire.region_code);
         }
-        let mut departement_code = get(&departement);
+        let mut departement_code = get(&columns.departement);
         if departement_code.is_empty() {
             departement_code = code[..3].to_string();
         }
-        let etat_value = get(&etat).to_uppercase();
-        let ferme = if acce {
-            etat_value == "3"
-        } else {
-            matches!(etat_value.as_str(), "FERME" | "FERMÉ" | "FERMEE" | "FERMÉE")
-        };
+        let ferme = is_ferme(layout, &get(&columns.etat));
         annuaire.by_uai.insert(
             code.clone(),
             Etablissement {
                 uai: code,
-                libelle: get(&libelle),
-                nature_code: get(&nature_code),
-                nature_libelle: get(&nature_libelle),
+                libelle: get(&columns.libelle),
+                nature_code: get(&columns.nature_code),
+                nature_libelle: get(&columns.nature_libelle),
                 academie_code,
                 region_code,
                 departement_code,
@@ -228,6 +194,74 @@ fn stage_annuaire(
         rows: t.len(),
     });
     Ok(())
+}
+
+/// The columns read, under the layout's names: the UAI is required, the
+/// others may be absent (then empty, or completed from the reference).
+struct AnnuaireColumns {
+    uai: Col,
+    libelle: Option<Col>,
+    nature_code: Option<Col>,
+    nature_libelle: Option<Col>,
+    academie: Option<Col>,
+    region: Option<Col>,
+    departement: Option<Col>,
+    etat: Option<Col>,
+}
+
+impl AnnuaireColumns {
+    fn find(t: &RawTable, layout: AnnuaireLayout) -> Result<AnnuaireColumns> {
+        let acce = layout == AnnuaireLayout::Acce;
+        let pick = |annuaire: &'static str, acce_name: &'static str| {
+            if acce {
+                acce_name
+            } else {
+                annuaire
+            }
+        };
+        Ok(AnnuaireColumns {
+            uai: t.column(pick("Identifiant_de_l_etablissement", "numero_uai"))?,
+            libelle: if acce {
+                t.any_column(&[
+                    "appellation_officielle",
+                    "denomination_principale",
+                    "patronyme_uai",
+                ])
+            } else {
+                t.optional_column("Nom_etablissement")
+            },
+            nature_code: t.optional_column(pick("code_nature", "nature_uai")),
+            nature_libelle: t.optional_column(pick("libelle_nature", "nature_uai_libe")),
+            academie: t.optional_column(pick("Code_academie", "academie")),
+            region: t.optional_column("Code_region"),
+            departement: t.optional_column(pick("Code_departement", "departement_insee_3")),
+            etat: t.optional_column(pick("etat", "etat_etablissement")),
+        })
+    }
+}
+
+/// An académie code as the files write it, on two digits: `10.0` in some
+/// ACCE exports, `6` for `06`. `None` when empty.
+fn academie_code(mut code: String) -> Option<String> {
+    if let Some(int) = code.strip_suffix(".0") {
+        code = int.to_string();
+    }
+    if code.len() == 1 {
+        code = format!("0{code}");
+    }
+    (!code.is_empty()).then_some(code)
+}
+
+/// Whether the directory says the establishment is closed: ACCE's
+/// `etat_etablissement` 3, the annuaire's `etat` "fermé" (any case, with or
+/// without accents).
+fn is_ferme(layout: AnnuaireLayout, etat: &str) -> bool {
+    let etat = etat.to_uppercase();
+    if layout == AnnuaireLayout::Acce {
+        etat == "3"
+    } else {
+        matches!(etat.as_str(), "FERME" | "FERMÉ" | "FERMEE" | "FERMÉE")
+    }
 }
 
 #[cfg(test)]

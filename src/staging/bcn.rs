@@ -279,117 +279,145 @@ pub fn load_bcn(dir: &Path, scope: BcnScope) -> Result<Bcn> {
         dir: dir.to_path_buf(),
         ..Bcn::default()
     };
-    let mut read = |table: BcnTable| -> Result<Option<RawTable>> {
-        if !scope.reads(table) {
-            return Ok(None);
-        }
-        let Some(path) = folder::find_table(dir, table.name())? else {
-            return Ok(None);
+    let tables = RawTables::read(dir, scope, &mut bcn)?;
+    tables.check_found(dir, scope)?;
+    tables.stage(&mut bcn)?;
+    Ok(bcn)
+}
+
+/// The BCN tables found in a folder, as read (each may be absent).
+struct RawTables {
+    n: Option<RawTable>,
+    v: Option<RawTable>,
+    e51: Option<RawTable>,
+    mef: Option<RawTable>,
+    niveaux: Option<RawTable>,
+    sise: Option<RawTable>,
+    types_sise: Option<RawTable>,
+    groupes: Option<RawTable>,
+    liens: Option<RawTable>,
+    familles: Option<RawTable>,
+    liens_mef: Option<RawTable>,
+}
+
+impl RawTables {
+    /// Reads the tables `scope` needs, each under any of its names, with
+    /// the headers normalised; each file read is listed in `bcn.inputs`.
+    fn read(dir: &Path, scope: BcnScope, bcn: &mut Bcn) -> Result<RawTables> {
+        let mut read = |table: BcnTable| -> Result<Option<RawTable>> {
+            if !scope.reads(table) {
+                return Ok(None);
+            }
+            let Some(path) = folder::find_table(dir, table.name())? else {
+                return Ok(None);
+            };
+            let mut raw = input::read_table(&path, &DelimitedOptions::default())?;
+            raw.rename_headers(bcn_header_name);
+            bcn.inputs.push(InputFile {
+                table: table.name().to_string(),
+                path: path.clone(),
+                format: Some(raw.format.clone()),
+                rows: raw.len(),
+            });
+            Ok(Some(raw))
         };
-        let mut raw = input::read_table(&path, &DelimitedOptions::default())?;
-        raw.rename_headers(bcn_header_name);
-        bcn.inputs.push(InputFile {
-            table: table.name().to_string(),
-            path: path.clone(),
-            format: Some(raw.format.clone()),
-            rows: raw.len(),
-        });
-        Ok(Some(raw))
-    };
+        Ok(RawTables {
+            n: read(BcnTable::NFormationDiplome)?,
+            v: read(BcnTable::VFormationDiplome)?,
+            e51: read(BcnTable::NFormationDiplomeEnquete51)?,
+            mef: read(BcnTable::NMef)?,
+            niveaux: read(BcnTable::NNiveauFormationDiplome)?,
+            sise: read(BcnTable::NDiplomeSise)?,
+            types_sise: read(BcnTable::NTypeDiplomeSise)?,
+            groupes: read(BcnTable::NGroupeFormation)?,
+            liens: read(BcnTable::NLienFormationGroupe)?,
+            familles: read(BcnTable::NFamilleMetierSpecPro)?,
+            liens_mef: read(BcnTable::NLienMefFamilleMetier)?,
+        })
+    }
 
-    let n = read(BcnTable::NFormationDiplome)?;
-    let v = read(BcnTable::VFormationDiplome)?;
-    let e51 = read(BcnTable::NFormationDiplomeEnquete51)?;
-    let mef = read(BcnTable::NMef)?;
-    let niveaux = read(BcnTable::NNiveauFormationDiplome)?;
-    let sise = read(BcnTable::NDiplomeSise)?;
-    let types_sise = read(BcnTable::NTypeDiplomeSise)?;
-    let groupes = read(BcnTable::NGroupeFormation)?;
-    let liens = read(BcnTable::NLienFormationGroupe)?;
-    let familles = read(BcnTable::NFamilleMetierSpecPro)?;
-    let liens_mef = read(BcnTable::NLienMefFamilleMetier)?;
-
-    // The continuum needs a table carrying the links: N_FORMATION_DIPLOME,
-    // or an ENQUETE_51 export that has them.
-    let e51_links = e51
-        .as_ref()
-        .is_some_and(|t| t.optional_column("ANCIEN_DIPLOME_1").is_some());
-    let missing = match scope {
-        BcnScope::Continuum => n.is_none() && !e51_links,
-        BcnScope::Referentiel => n.is_none() && v.is_none() && e51.is_none(),
-    };
-    if missing {
+    /// The one table the scope cannot do without is there. The continuum
+    /// needs a table carrying the links: N_FORMATION_DIPLOME, or an
+    /// ENQUETE_51 export that has them.
+    fn check_found(&self, dir: &Path, scope: BcnScope) -> Result<()> {
+        let e51_links = self
+            .e51
+            .as_ref()
+            .is_some_and(|t| t.optional_column("ANCIEN_DIPLOME_1").is_some());
+        let missing = match scope {
+            BcnScope::Continuum => self.n.is_none() && !e51_links,
+            BcnScope::Referentiel => self.n.is_none() && self.v.is_none() && self.e51.is_none(),
+        };
+        if !missing {
+            return Ok(());
+        }
         let which = match scope {
             BcnScope::Continuum => "N_FORMATION_DIPLOME (the table whose ANCIEN_DIPLOME_n / NOUVEAU_DIPLOME_n columns link revised trainings)",
             BcnScope::Referentiel => "N_FORMATION_DIPLOME, V_FORMATION_DIPLOME or N_FORMATION_DIPLOME_ENQUETE_51",
         };
-        return Err(Error::file(
+        Err(Error::file(
             dir,
             format!(
                 "no BCN table {which} in this folder (looked for a .csv or .json file named like N_FORMATION_DIPLOME.csv, nFormationDiplome_.csv or n_formation_diplome_15072020.csv)"
             ),
-        ));
+        ))
     }
-    let mut rejects = Vec::new();
-    let mut keep = |staged: Staged<_>| {
-        rejects.extend(staged.rejects);
-        staged.rows
-    };
-    if let Some(t) = &n {
-        bcn.formations_n = keep(stage_formations(t, BcnTable::NFormationDiplome, true)?);
+
+    /// Stages every table read into `bcn`, its rejected rows sorted by
+    /// table and line.
+    fn stage(&self, bcn: &mut Bcn) -> Result<()> {
+        let mut rejects = Vec::new();
+        if let Some(t) = &self.n {
+            bcn.formations_n = keep(
+                &mut rejects,
+                stage_formations(t, BcnTable::NFormationDiplome, true)?,
+            );
+        }
+        if let Some(t) = &self.v {
+            bcn.formations_v = keep(
+                &mut rejects,
+                stage_formations(t, BcnTable::VFormationDiplome, false)?,
+            );
+        }
+        if let Some(t) = &self.e51 {
+            // Some ENQUETE_51 exports carry no links (a 2024 one): read them if present.
+            let table = BcnTable::NFormationDiplomeEnquete51;
+            bcn.formations_enquete_51 = keep(&mut rejects, stage_formations(t, table, false)?);
+        }
+        if let Some(t) = &self.mef {
+            bcn.mefs = keep(&mut rejects, stage_mefs(t)?);
+        }
+        if let Some(t) = &self.niveaux {
+            bcn.niveaux = stage_niveaux(t)?;
+        }
+        if let Some(t) = &self.sise {
+            bcn.diplomes_sise = keep(&mut rejects, stage_diplomes_sise(t)?);
+        }
+        if let Some(t) = &self.types_sise {
+            bcn.types_diplome_sise = stage_types_sise(t)?;
+        }
+        if let Some(t) = &self.groupes {
+            bcn.groupes = stage_groupes(t)?;
+        }
+        if let Some(t) = &self.liens {
+            bcn.liens_groupe = keep(&mut rejects, stage_liens_groupe(t)?);
+        }
+        if let Some(t) = &self.familles {
+            bcn.familles_spec_pro = keep(&mut rejects, stage_familles_spec_pro(t)?);
+        }
+        if let Some(t) = &self.liens_mef {
+            bcn.liens_mef_famille = keep(&mut rejects, stage_liens_mef_famille(t)?);
+        }
+        rejects.sort_by_key(|r| (r.table, r.line));
+        bcn.rejects = rejects;
+        Ok(())
     }
-    if let Some(t) = &v {
-        bcn.formations_v = keep(stage_formations(t, BcnTable::VFormationDiplome, false)?);
-    }
-    if let Some(t) = &e51 {
-        // Some ENQUETE_51 exports carry no links (a 2024 one): read them if present.
-        bcn.formations_enquete_51 = keep(stage_formations(
-            t,
-            BcnTable::NFormationDiplomeEnquete51,
-            false,
-        )?);
-    }
-    let mut rejects_mef = Vec::new();
-    if let Some(t) = &mef {
-        let staged = stage_mefs(t)?;
-        rejects_mef = staged.rejects;
-        bcn.mefs = staged.rows;
-    }
-    let mut rejects_other = Vec::new();
-    if let Some(t) = &niveaux {
-        bcn.niveaux = stage_niveaux(t)?;
-    }
-    if let Some(t) = &sise {
-        let staged = stage_diplomes_sise(t)?;
-        rejects_other.extend(staged.rejects);
-        bcn.diplomes_sise = staged.rows;
-    }
-    if let Some(t) = &types_sise {
-        bcn.types_diplome_sise = stage_types_sise(t)?;
-    }
-    if let Some(t) = &groupes {
-        bcn.groupes = stage_groupes(t)?;
-    }
-    if let Some(t) = &liens {
-        let staged = stage_liens_groupe(t)?;
-        rejects_other.extend(staged.rejects);
-        bcn.liens_groupe = staged.rows;
-    }
-    if let Some(t) = &familles {
-        let staged = stage_familles_spec_pro(t)?;
-        rejects_other.extend(staged.rejects);
-        bcn.familles_spec_pro = staged.rows;
-    }
-    if let Some(t) = &liens_mef {
-        let staged = stage_liens_mef_famille(t)?;
-        rejects_other.extend(staged.rejects);
-        bcn.liens_mef_famille = staged.rows;
-    }
-    rejects.extend(rejects_mef);
-    rejects.extend(rejects_other);
-    rejects.sort_by_key(|r| (r.table, r.line));
-    bcn.rejects = rejects;
-    Ok(bcn)
+}
+
+/// A staged table's rows; its rejects join the others.
+fn keep<T>(rejects: &mut Vec<RowReject>, staged: Staged<T>) -> Vec<T> {
+    rejects.extend(staged.rejects);
+    staged.rows
 }
 
 /// The rows a loader staged and those it set aside.

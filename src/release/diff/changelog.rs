@@ -11,7 +11,6 @@ use super::{CoverageDiff, ReleaseDiff, TableDiff, HEADLINE_COLUMNS};
 pub fn render_changelog(diff: &ReleaseDiff, old_name: &str, new_name: &str) -> String {
     let mut md = String::new();
     let _ = writeln!(md, "# Changements de {new_name} par rapport à {old_name}\n");
-    let changed_tables = diff.tables.iter().filter(|t| !t.is_unchanged()).count();
     if diff.is_empty() {
         let _ = writeln!(
             md,
@@ -27,6 +26,15 @@ pub fn render_changelog(diff: &ReleaseDiff, old_name: &str, new_name: &str) -> S
         }
         let _ = writeln!(md);
     }
+    render_tables(&mut md, diff);
+    render_coverages(&mut md, diff);
+    md
+}
+
+/// The tables: how many were compared, those added, removed or unchanged,
+/// then each changed one in detail.
+fn render_tables(md: &mut String, diff: &ReleaseDiff) {
+    let changed_tables = diff.tables.iter().filter(|t| !t.is_unchanged()).count();
     let _ = writeln!(
         md,
         "{} comparée{} par clé primaire, dont {} avec des changements.",
@@ -34,20 +42,15 @@ pub fn render_changelog(diff: &ReleaseDiff, old_name: &str, new_name: &str) -> S
         if diff.tables.len() > 1 { "s" } else { "" },
         changed_tables
     );
-    if !diff.tables_added.is_empty() {
-        let _ = writeln!(md, "\nTables nouvelles :");
-        for t in &diff.tables_added {
-            let _ = writeln!(
-                md,
-                "- `{}` ({})",
-                t.table,
-                plural(t.rows, "ligne", "lignes")
-            );
+    for (title, tables) in [
+        ("Tables nouvelles", &diff.tables_added),
+        ("Tables retirées", &diff.tables_removed),
+    ] {
+        if tables.is_empty() {
+            continue;
         }
-    }
-    if !diff.tables_removed.is_empty() {
-        let _ = writeln!(md, "\nTables retirées :");
-        for t in &diff.tables_removed {
+        let _ = writeln!(md, "\n{title} :");
+        for t in tables {
             let _ = writeln!(
                 md,
                 "- `{}` ({})",
@@ -66,15 +69,18 @@ pub fn render_changelog(diff: &ReleaseDiff, old_name: &str, new_name: &str) -> S
         let _ = writeln!(md, "\nTables sans changement : {}.", unchanged.join(", "));
     }
     for t in diff.tables.iter().filter(|t| !t.is_unchanged()) {
-        render_table(&mut md, t);
+        render_table(md, t);
     }
-    let changed_coverage: Vec<&CoverageDiff> =
-        diff.coverage.iter().filter(|c| !c.is_unchanged()).collect();
+}
+
+/// The coverage section, when either release has coverage: the catalogues
+/// with the same rates, those added or removed, then each changed one.
+fn render_coverages(md: &mut String, diff: &ReleaseDiff) {
     if diff.coverage.is_empty()
         && diff.coverage_added.is_empty()
         && diff.coverage_removed.is_empty()
     {
-        return md;
+        return;
     }
     let _ = writeln!(md, "\n## Couverture");
     let same: Vec<String> = diff
@@ -95,10 +101,9 @@ pub fn render_changelog(diff: &ReleaseDiff, old_name: &str, new_name: &str) -> S
     for rel in &diff.coverage_removed {
         let _ = writeln!(md, "- `{rel}` : retiré");
     }
-    for c in changed_coverage {
-        render_coverage(&mut md, c);
+    for c in diff.coverage.iter().filter(|c| !c.is_unchanged()) {
+        render_coverage(md, c);
     }
-    md
 }
 
 /// A table with changes: a title that sums them up, then the details.

@@ -136,22 +136,12 @@ fn key_positions(
         .collect()
 }
 
+/// Compares one table of two releases row by row, by primary key: the old
+/// rows are read into memory, then the new ones are streamed against them.
 pub(super) fn diff_table(name: &str, old_path: &Path, new_path: &Path) -> Result<TableDiff> {
     let (old_headers, mut old_reader) = open_csv(old_path)?;
     let (new_headers, mut new_reader) = open_csv(new_path)?;
-
-    // The new release's schema says what the key is now; the old one is the
-    // fallback, then the first column (`primaryKey` absent).
-    let (primary_key, source) = match read_primary_key(new_path)? {
-        Some((key, schema)) => (key, format!("primaryKey of {}", schema.display())),
-        None => match read_primary_key(old_path)? {
-            Some((key, schema)) => (key, format!("primaryKey of {}", schema.display())),
-            None => (
-                vec![new_headers[0].clone()],
-                format!("first column of {}", new_path.display()),
-            ),
-        },
-    };
+    let (primary_key, source) = primary_key_of(old_path, new_path, &new_headers)?;
     let old_key = key_positions(old_path, &old_headers, &primary_key, &source)?;
     let new_key = key_positions(new_path, &new_headers, &primary_key, &source)?;
 
@@ -164,112 +154,195 @@ pub(super) fn diff_table(name: &str, old_path: &Path, new_path: &Path) -> Result
             Some((h.as_str(), oi, ni))
         })
         .collect();
-    let added_columns = new_headers
-        .iter()
-        .filter(|h| !old_headers.contains(h))
-        .cloned()
-        .collect();
-    let removed_columns = old_headers
-        .iter()
-        .filter(|h| !new_headers.contains(h))
-        .cloned()
-        .collect();
-    let old_masked = old_headers.iter().position(|h| h == MASKED_COLUMN);
-    let new_masked = new_headers.iter().position(|h| h == MASKED_COLUMN);
+    let only_in = |a: &[String], b: &[String]| -> Vec<String> {
+        a.iter().filter(|h| !b.contains(h)).cloned().collect()
+    };
+    let masked_of = |headers: &[String]| headers.iter().position(|h| h == MASKED_COLUMN);
 
-    // The old rows by key, with the line each came from (for duplicate errors).
-    let mut old_rows: HashMap<Vec<String>, (u64, csv::StringRecord)> = HashMap::new();
-    let mut masked_old = old_masked.map(|_| 0);
-    let mut record = csv::StringRecord::new();
-    while old_reader
-        .read_record(&mut record)
-        .map_err(|e| csv_error(old_path, e))?
-    {
-        let line = record.position().map_or(0, |p| p.line());
-        if let (Some(i), Some(count)) = (old_masked, masked_old.as_mut()) {
-            if !record.get(i).unwrap_or("").is_empty() {
-                *count += 1;
-            }
-        }
-        let key = key_of(&record, &old_key);
-        if let Some((first, _)) = old_rows.get(&key) {
-            return Err(duplicate_key(old_path, line, *first, &primary_key, &key));
-        }
-        old_rows.insert(key, (line, record.clone()));
-    }
+    let old = Side {
+        path: old_path,
+        key: &old_key,
+        masked: masked_of(&old_headers),
+        primary_key: &primary_key,
+    };
+    let (mut old_rows, masked_old) = old.read_rows(&mut old_reader)?;
     let rows_old = old_rows.len();
-
-    let mut seen_new: HashMap<Vec<String>, u64> = HashMap::new();
-    let mut masked_new = new_masked.map(|_| 0);
-    let mut column_counts = vec![0usize; shared.len()];
-    let (mut added, mut changed) = (Vec::new(), Vec::new());
-    let mut unchanged = 0;
-    let mut rows_new = 0;
-    while new_reader
-        .read_record(&mut record)
-        .map_err(|e| csv_error(new_path, e))?
-    {
-        rows_new += 1;
-        let line = record.position().map_or(0, |p| p.line());
-        if let (Some(i), Some(count)) = (new_masked, masked_new.as_mut()) {
-            if !record.get(i).unwrap_or("").is_empty() {
-                *count += 1;
-            }
-        }
-        let key = key_of(&record, &new_key);
-        if let Some(first) = seen_new.get(&key) {
-            return Err(duplicate_key(new_path, line, *first, &primary_key, &key));
-        }
-        seen_new.insert(key.clone(), line);
-        match old_rows.remove(&key) {
-            None => added.push(key),
-            Some((_, old_record)) => {
-                let mut differs = false;
-                for (count, &(_, oi, ni)) in column_counts.iter_mut().zip(&shared) {
-                    if old_record.get(oi).unwrap_or("") != record.get(ni).unwrap_or("") {
-                        *count += 1;
-                        differs = true;
-                    }
-                }
-                if differs {
-                    changed.push(key);
-                } else {
-                    unchanged += 1;
-                }
-            }
-        }
-    }
+    let new = Side {
+        path: new_path,
+        key: &new_key,
+        masked: masked_of(&new_headers),
+        primary_key: &primary_key,
+    };
+    let mut c = new.compare(&mut new_reader, &mut old_rows, &shared)?;
     let mut removed: Vec<Vec<String>> = old_rows.into_keys().collect();
 
-    let mut columns_changed: Vec<ColumnChanges> = shared
+    Ok(TableDiff {
+        table: name.to_string(),
+        rows_old,
+        rows_new: c.rows,
+        added: c.added.len(),
+        removed: removed.len(),
+        changed: c.changed.len(),
+        unchanged: c.unchanged,
+        columns_changed: columns_changed(&shared, &c.column_counts),
+        added_columns: only_in(&new_headers, &old_headers),
+        removed_columns: only_in(&old_headers, &new_headers),
+        sample_added: first_sorted(&mut c.added),
+        sample_removed: first_sorted(&mut removed),
+        sample_changed: first_sorted(&mut c.changed),
+        masked_old,
+        masked_new: c.masked,
+        primary_key,
+    })
+}
+
+/// The key rows are matched on, and where it was found (for errors): the
+/// new release's schema says what the key is now; the old one is the
+/// fallback, then the first column (`primaryKey` absent).
+fn primary_key_of(
+    old_path: &Path,
+    new_path: &Path,
+    new_headers: &[String],
+) -> Result<(Vec<String>, String)> {
+    for path in [new_path, old_path] {
+        if let Some((key, schema)) = read_primary_key(path)? {
+            return Ok((key, format!("primaryKey of {}", schema.display())));
+        }
+    }
+    Ok((
+        vec![new_headers[0].clone()],
+        format!("first column of {}", new_path.display()),
+    ))
+}
+
+/// One release's side of the comparison: its file, the key's columns in
+/// its header, its `masked` column if it has one.
+struct Side<'a> {
+    path: &'a Path,
+    key: &'a [usize],
+    masked: Option<usize>,
+    primary_key: &'a [String],
+}
+
+/// The old rows by key, with the line each came from (for duplicate errors).
+type OldRows = HashMap<Vec<String>, (u64, csv::StringRecord)>;
+
+/// What streaming the new rows against the old ones found.
+#[derive(Default)]
+struct Compared {
+    rows: usize,
+    added: Vec<Vec<String>>,
+    changed: Vec<Vec<String>>,
+    unchanged: usize,
+    /// Changed cells per shared column.
+    column_counts: Vec<usize>,
+    /// Rows with a `masked` value (None: no such column).
+    masked: Option<usize>,
+}
+
+impl Side<'_> {
+    /// Reads a record's key, counting it as masked when it is; an error if
+    /// the key was already seen.
+    fn key(
+        &self,
+        record: &csv::StringRecord,
+        masked: &mut Option<usize>,
+        first: impl FnOnce(&Vec<String>) -> Option<u64>,
+    ) -> Result<Vec<String>> {
+        let line = record.position().map_or(0, |p| p.line());
+        if let (Some(i), Some(count)) = (self.masked, masked.as_mut()) {
+            if !record.get(i).unwrap_or("").is_empty() {
+                *count += 1;
+            }
+        }
+        let key = key_of(record, self.key);
+        if let Some(first) = first(&key) {
+            return Err(duplicate_key(
+                self.path,
+                line,
+                first,
+                self.primary_key,
+                &key,
+            ));
+        }
+        Ok(key)
+    }
+
+    /// Every row, by key, and how many are masked.
+    fn read_rows(
+        &self,
+        reader: &mut csv::Reader<std::fs::File>,
+    ) -> Result<(OldRows, Option<usize>)> {
+        let mut rows = OldRows::new();
+        let mut masked = self.masked.map(|_| 0);
+        let mut record = csv::StringRecord::new();
+        while reader
+            .read_record(&mut record)
+            .map_err(|e| csv_error(self.path, e))?
+        {
+            let key = self.key(&record, &mut masked, |k| rows.get(k).map(|(l, _)| *l))?;
+            let line = record.position().map_or(0, |p| p.line());
+            rows.insert(key, (line, record.clone()));
+        }
+        Ok((rows, masked))
+    }
+
+    /// Streams this side's rows against `old_rows`, taking each matched
+    /// row out of it (what is left was removed).
+    fn compare(
+        &self,
+        reader: &mut csv::Reader<std::fs::File>,
+        old_rows: &mut OldRows,
+        shared: &[(&str, usize, usize)],
+    ) -> Result<Compared> {
+        let mut c = Compared {
+            column_counts: vec![0; shared.len()],
+            masked: self.masked.map(|_| 0),
+            ..Compared::default()
+        };
+        let mut seen: HashMap<Vec<String>, u64> = HashMap::new();
+        let mut record = csv::StringRecord::new();
+        while reader
+            .read_record(&mut record)
+            .map_err(|e| csv_error(self.path, e))?
+        {
+            c.rows += 1;
+            let key = self.key(&record, &mut c.masked, |k| seen.get(k).copied())?;
+            seen.insert(key.clone(), record.position().map_or(0, |p| p.line()));
+            let Some((_, old_record)) = old_rows.remove(&key) else {
+                c.added.push(key);
+                continue;
+            };
+            let mut differs = false;
+            for (count, &(_, oi, ni)) in c.column_counts.iter_mut().zip(shared) {
+                if old_record.get(oi).unwrap_or("") != record.get(ni).unwrap_or("") {
+                    *count += 1;
+                    differs = true;
+                }
+            }
+            if differs {
+                c.changed.push(key);
+            } else {
+                c.unchanged += 1;
+            }
+        }
+        Ok(c)
+    }
+}
+
+/// The shared columns with changed cells, most changes first.
+fn columns_changed(shared: &[(&str, usize, usize)], counts: &[usize]) -> Vec<ColumnChanges> {
+    let mut out: Vec<ColumnChanges> = shared
         .iter()
-        .zip(&column_counts)
+        .zip(counts)
         .filter(|(_, &count)| count > 0)
         .map(|(&(column, _, _), &count)| ColumnChanges {
             column: column.to_string(),
             count,
         })
         .collect();
-    columns_changed.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.column.cmp(&b.column)));
-
-    Ok(TableDiff {
-        table: name.to_string(),
-        primary_key,
-        rows_old,
-        rows_new,
-        added: added.len(),
-        removed: removed.len(),
-        changed: changed.len(),
-        unchanged,
-        columns_changed,
-        added_columns,
-        removed_columns,
-        sample_added: first_sorted(&mut added),
-        sample_removed: first_sorted(&mut removed),
-        sample_changed: first_sorted(&mut changed),
-        masked_old,
-        masked_new,
-    })
+    out.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.column.cmp(&b.column)));
+    out
 }
 
 fn key_of(record: &csv::StringRecord, positions: &[usize]) -> Vec<String> {

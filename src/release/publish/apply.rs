@@ -4,8 +4,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 
-use super::folder::FileKind;
-use super::http::{Body, Client, Failure};
+use super::folder::{FileKind, ReleaseFile};
+use super::http::{Body, Client, Failure, Reply};
 use super::plan::{
     metadata_body, parse_dataset_resources, Action, Plan, PlannedFile, RemoteResource,
 };
@@ -133,57 +133,9 @@ fn publish_file(
     out: &mut dyn Write,
 ) -> Published {
     let file = &planned.file;
-    let mut action = planned.action.clone();
-    let mut recheck_note = None;
-    let upload = client.with_retries(out, &format!("POST {}", file.name), |retry| {
-        if retry > 0 && action == Action::Create {
-            // The failed creation may have happened all the same: look before
-            // creating the resource twice.
-            if let Ok(reply) = client.send_once("GET", &plan.dataset_url(), &Body::None) {
-                if let Ok(resources) = parse_dataset_resources(&reply.body) {
-                    if let Some(r) = resources
-                        .iter()
-                        .find(|r| r.title == file.name && !known.contains(r.id.as_str()))
-                    {
-                        action = Action::Replace { id: r.id.clone() };
-                        recheck_note = Some(format!(
-                            "the failed creation had created resource {}; its file was replaced",
-                            r.id
-                        ));
-                    }
-                }
-            }
-        }
-        client.send_once("POST", &plan.upload_url(&action), &Body::File(file))
-    });
-    let reply = match upload {
-        Ok(reply) => {
-            let _ = writeln!(
-                out,
-                "{} POST {} file={} ({} bytes)",
-                reply.status,
-                plan.upload_url(&action),
-                file.name,
-                file.bytes
-            );
-            reply
-        }
-        Err(failure) => {
-            let reason = match &failure {
-                Failure::Status { status: 413, .. } => format!(
-                    "{failure}: {} ({} bytes) is larger than the API accepts in one upload; \
-                     publish the Parquet file instead, or a compressed or split file, or upload it from \
-                     the dataset's page on data.gouv.fr",
-                    file.name, file.bytes
-                ),
-                f if f.is_auth() => format!(
-                    "{failure}: the API key was refused (wrong, expired, or without rights on dataset {})",
-                    plan.dataset
-                ),
-                _ => format!("{failure}; the file was not uploaded"),
-            };
-            return Published::failed(reason, failure.is_auth());
-        }
+    let (reply, action, recheck_note) = match upload(plan, client, planned, known, out) {
+        Ok(uploaded) => uploaded,
+        Err(failure) => return upload_failed(plan, file, &failure),
     };
     let answer: serde_json::Value = serde_json::from_str(&reply.body).unwrap_or_default();
     let id = match &action {
@@ -215,27 +167,8 @@ fn publish_file(
         }
         url
     });
-    let body = metadata_body(file, schema_url.as_deref()).to_string();
-    let url = plan.resource_url(&id);
-    let update = client.with_retries(out, &format!("PUT {}", file.name), |_| {
-        client.send_once("PUT", &url, &Body::Json(body.clone()))
-    });
-    if let Ok(reply) = &update {
-        let _ = writeln!(out, "{} PUT {url} ({} metadata)", reply.status, file.name);
-    }
-    if let Err(failure) = update {
-        let prefix = if failure.is_auth() {
-            format!("{failure}: the API key was refused")
-        } else {
-            failure.to_string()
-        };
-        return Published::failed(
-            format!(
-                "{prefix}: the file was uploaded (resource {id}) but its title, description and \
-                 schema link were not set"
-            ),
-            failure.is_auth(),
-        );
+    if let Err(failed) = set_metadata(plan, client, file, &id, schema_url.as_deref(), out) {
+        return failed;
     }
     Published {
         // A creation retried as a replacement still created the resource.
@@ -245,5 +178,106 @@ fn publish_file(
         },
         note: (!notes.is_empty()).then(|| notes.join("; ")),
         key_refused: false,
+    }
+}
+
+/// The file's POST, retried; a creation retried is first looked for on the
+/// dataset (the failed attempt may have created it), and replaced if there.
+/// The reply, the action finally taken, and a note when it changed.
+fn upload(
+    plan: &Plan,
+    client: &Client,
+    planned: &PlannedFile,
+    known: &BTreeSet<&str>,
+    out: &mut dyn Write,
+) -> std::result::Result<(Reply, Action, Option<String>), Failure> {
+    let file = &planned.file;
+    let mut action = planned.action.clone();
+    let mut recheck_note = None;
+    let reply = client.with_retries(out, &format!("POST {}", file.name), |retry| {
+        if retry > 0 && action == Action::Create {
+            // The failed creation may have happened all the same: look before
+            // creating the resource twice.
+            if let Ok(reply) = client.send_once("GET", &plan.dataset_url(), &Body::None) {
+                if let Ok(resources) = parse_dataset_resources(&reply.body) {
+                    if let Some(r) = resources
+                        .iter()
+                        .find(|r| r.title == file.name && !known.contains(r.id.as_str()))
+                    {
+                        action = Action::Replace { id: r.id.clone() };
+                        recheck_note = Some(format!(
+                            "the failed creation had created resource {}; its file was replaced",
+                            r.id
+                        ));
+                    }
+                }
+            }
+        }
+        client.send_once("POST", &plan.upload_url(&action), &Body::File(file))
+    })?;
+    let _ = writeln!(
+        out,
+        "{} POST {} file={} ({} bytes)",
+        reply.status,
+        plan.upload_url(&action),
+        file.name,
+        file.bytes
+    );
+    Ok((reply, action, recheck_note))
+}
+
+/// Why an upload failed, with what to do: a file too large for one upload,
+/// a refused key (the other files are not attempted), or the API's error.
+fn upload_failed(plan: &Plan, file: &ReleaseFile, failure: &Failure) -> Published {
+    let reason = match failure {
+        Failure::Status { status: 413, .. } => format!(
+            "{failure}: {} ({} bytes) is larger than the API accepts in one upload; \
+             publish the Parquet file instead, or a compressed or split file, or upload it from \
+             the dataset's page on data.gouv.fr",
+            file.name, file.bytes
+        ),
+        f if f.is_auth() => format!(
+            "{failure}: the API key was refused (wrong, expired, or without rights on dataset {})",
+            plan.dataset
+        ),
+        _ => format!("{failure}; the file was not uploaded"),
+    };
+    Published::failed(reason, failure.is_auth())
+}
+
+/// The resource's title, description and schema link (a PUT, retried):
+/// the file itself is already on the dataset.
+fn set_metadata(
+    plan: &Plan,
+    client: &Client,
+    file: &ReleaseFile,
+    id: &str,
+    schema_url: Option<&str>,
+    out: &mut dyn Write,
+) -> std::result::Result<(), Published> {
+    let body = metadata_body(file, schema_url).to_string();
+    let url = plan.resource_url(id);
+    let update = client.with_retries(out, &format!("PUT {}", file.name), |_| {
+        client.send_once("PUT", &url, &Body::Json(body.clone()))
+    });
+    match update {
+        Ok(reply) => {
+            let _ = writeln!(out, "{} PUT {url} ({} metadata)", reply.status, file.name);
+            Ok(())
+        }
+        Err(failure) => {
+            let prefix = if failure.is_auth() {
+                format!("{failure}: the API key was refused")
+            } else {
+                failure.to_string()
+            };
+            Err(Published::failed(
+                format!(
+                    "{prefix}: the file was uploaded (resource {id}) but its title, description and \
+                     schema link were not set"
+                ),
+                failure.is_auth(),
+            ))
+        }
     }
 }

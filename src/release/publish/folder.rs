@@ -88,32 +88,8 @@ pub fn read_release(dir: &Path) -> Result<Release> {
             dir.display()
         )));
     }
-    let package_path = dir.join(DATAPACKAGE_FILE);
-    let text = std::fs::read_to_string(&package_path).map_err(|e| {
-        Error::file(
-            &package_path,
-            format!(
-                "cannot read ({e}); a release folder holds datapackage.json, written by the release stage: \
-                 rebuild the release; nothing was uploaded"
-            ),
-        )
-    })?;
-    let package: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
-        Error::file(
-            &package_path,
-            format!("invalid JSON ({e}); rebuild the release; nothing was uploaded"),
-        )
-    })?;
-    let resources = package
-        .get("resources")
-        .and_then(serde_json::Value::as_array)
-        .filter(|r| !r.is_empty())
-        .ok_or_else(|| {
-            Error::file(
-                &package_path,
-                "no `resources` list; rebuild the release; nothing was uploaded",
-            )
-        })?;
+    let package = read_package(dir)?;
+    let resources = package_resources(dir, &package)?;
     let version = package
         .get("version")
         .and_then(serde_json::Value::as_str)
@@ -121,95 +97,9 @@ pub fn read_release(dir: &Path) -> Result<Release> {
         .unwrap_or_else(|| super::super::diff::release_name(dir));
 
     let mut problems = Vec::new();
-    let mut files: Vec<ReleaseFile> = Vec::new();
-    let add = |files: &mut Vec<ReleaseFile>, file: ReleaseFile| {
-        if !files.iter().any(|f| f.path == file.path) {
-            files.push(file);
-        }
-    };
+    let mut files = Files::default();
     for (index, resource) in resources.iter().enumerate() {
-        let label = resource
-            .get("name")
-            .and_then(serde_json::Value::as_str)
-            .map_or_else(
-                || format!("resource {}", index + 1),
-                |n| format!("resource `{n}`"),
-            );
-        let paths: Vec<&str> = match resource.get("path") {
-            Some(serde_json::Value::String(p)) => vec![p.as_str()],
-            Some(serde_json::Value::Array(ps)) => ps.iter().filter_map(|p| p.as_str()).collect(),
-            _ => Vec::new(),
-        };
-        if paths.is_empty() {
-            problems.push(format!("{label} has no `path`"));
-            continue;
-        }
-        let info = table_info(dir, resource, &paths, &mut problems);
-        for rel in paths {
-            let Some(path) = checked_path(dir, rel, &label, &mut problems) else {
-                continue;
-            };
-            let Some(bytes) = check_file(&path, rel, resource, &mut problems) else {
-                continue;
-            };
-            let kind = match Path::new(rel).extension().and_then(|e| e.to_str()) {
-                Some("csv") => FileKind::Csv,
-                Some("parquet") => FileKind::Parquet,
-                _ => FileKind::Other,
-            };
-            let stem = file_stem(rel);
-            // The schema the package names, else `<table>.schema.json` beside.
-            let schema_path = match resource.get("schema").and_then(serde_json::Value::as_str) {
-                Some(schema_rel)
-                    if checked_path(dir, schema_rel, &label, &mut Vec::new()).is_some() =>
-                {
-                    dir.join(schema_rel)
-                }
-                _ => path.with_file_name(format!("{stem}.schema.json")),
-            };
-            let schema = schema_path
-                .is_file()
-                .then(|| schema_path.file_name())
-                .flatten()
-                .map(|n| n.to_string_lossy().into_owned());
-            add(
-                &mut files,
-                release_file(
-                    &path,
-                    bytes,
-                    kind,
-                    describe(kind, &stem, &info, &version),
-                    schema.clone(),
-                ),
-            );
-            if kind == FileKind::Csv || kind == FileKind::Parquet {
-                // The other format of the table, when the package lists only one.
-                let (other, other_kind) = match kind {
-                    FileKind::Csv => (path.with_extension("parquet"), FileKind::Parquet),
-                    _ => (path.with_extension("csv"), FileKind::Csv),
-                };
-                if let Ok(meta) = std::fs::metadata(&other) {
-                    let description = describe(other_kind, &stem, &info, &version);
-                    add(
-                        &mut files,
-                        release_file(&other, meta.len(), other_kind, description, schema.clone()),
-                    );
-                }
-            }
-            if let Ok(meta) = std::fs::metadata(&schema_path) {
-                let description = describe(FileKind::TableSchema, &stem, &info, &version);
-                add(
-                    &mut files,
-                    release_file(
-                        &schema_path,
-                        meta.len(),
-                        FileKind::TableSchema,
-                        description,
-                        None,
-                    ),
-                );
-            }
-        }
+        resource_files(dir, resource, index, &version, &mut files, &mut problems);
     }
     for (name, kind) in [
         (DATAPACKAGE_FILE, FileKind::DataPackage),
@@ -219,24 +109,11 @@ pub fn read_release(dir: &Path) -> Result<Release> {
         let path = dir.join(name);
         if let Ok(meta) = std::fs::metadata(&path) {
             let description = describe(kind, "", &TableInfo::default(), &version);
-            add(
-                &mut files,
-                release_file(&path, meta.len(), kind, description, None),
-            );
+            files.add(release_file(&path, meta.len(), kind, description, None));
         }
     }
-    // Resources are found by title, which is the file name: two files with one
-    // name in two folders would replace each other.
-    let mut names = BTreeMap::new();
-    for f in &files {
-        if let Some(first) = names.insert(f.name.clone(), f.path.clone()) {
-            problems.push(format!(
-                "{} and {} have the same file name, and so would have the same title on data.gouv.fr",
-                first.display(),
-                f.path.display()
-            ));
-        }
-    }
+    let mut files = files.0;
+    check_unique_names(&files, &mut problems);
     check_manifest(dir, &files, &mut problems);
     if !problems.is_empty() {
         return Err(Error::file(
@@ -253,6 +130,193 @@ pub fn read_release(dir: &Path) -> Result<Release> {
         version,
         files,
     })
+}
+
+/// `datapackage.json`, parsed: without it (or unreadable) there is no
+/// release to check, so this one stops at once.
+fn read_package(dir: &Path) -> Result<serde_json::Value> {
+    let package_path = dir.join(DATAPACKAGE_FILE);
+    let text = std::fs::read_to_string(&package_path).map_err(|e| {
+        Error::file(
+            &package_path,
+            format!(
+                "cannot read ({e}); a release folder holds datapackage.json, written by the release stage: \
+                 rebuild the release; nothing was uploaded"
+            ),
+        )
+    })?;
+    serde_json::from_str(&text).map_err(|e| {
+        Error::file(
+            &package_path,
+            format!("invalid JSON ({e}); rebuild the release; nothing was uploaded"),
+        )
+    })
+}
+
+/// The package's `resources`, which must list at least one.
+fn package_resources<'p>(
+    dir: &Path,
+    package: &'p serde_json::Value,
+) -> Result<&'p Vec<serde_json::Value>> {
+    package
+        .get("resources")
+        .and_then(serde_json::Value::as_array)
+        .filter(|r| !r.is_empty())
+        .ok_or_else(|| {
+            Error::file(
+                &dir.join(DATAPACKAGE_FILE),
+                "no `resources` list; rebuild the release; nothing was uploaded",
+            )
+        })
+}
+
+/// The files to upload, each path once (a table's other format or schema
+/// may be reached from two resources).
+#[derive(Default)]
+struct Files(Vec<ReleaseFile>);
+
+impl Files {
+    fn add(&mut self, file: ReleaseFile) {
+        if !self.0.iter().any(|f| f.path == file.path) {
+            self.0.push(file);
+        }
+    }
+}
+
+/// One resource of the package: each file it lists, checked, then the
+/// table's other format and its schema when they are beside it.
+fn resource_files(
+    dir: &Path,
+    resource: &serde_json::Value,
+    index: usize,
+    version: &str,
+    files: &mut Files,
+    problems: &mut Vec<String>,
+) {
+    let label = resource
+        .get("name")
+        .and_then(serde_json::Value::as_str)
+        .map_or_else(
+            || format!("resource {}", index + 1),
+            |n| format!("resource `{n}`"),
+        );
+    let paths: Vec<&str> = match resource.get("path") {
+        Some(serde_json::Value::String(p)) => vec![p.as_str()],
+        Some(serde_json::Value::Array(ps)) => ps.iter().filter_map(|p| p.as_str()).collect(),
+        _ => Vec::new(),
+    };
+    if paths.is_empty() {
+        problems.push(format!("{label} has no `path`"));
+        return;
+    }
+    let info = table_info(dir, resource, &paths, problems);
+    for rel in paths {
+        let table = TableFiles {
+            dir,
+            resource,
+            label: &label,
+            info: &info,
+            version,
+        };
+        table.add(rel, files, problems);
+    }
+}
+
+/// What the files of one resource share: where they are, the resource,
+/// its label for problems, its table's title and description.
+struct TableFiles<'a> {
+    dir: &'a Path,
+    resource: &'a serde_json::Value,
+    label: &'a str,
+    info: &'a TableInfo,
+    version: &'a str,
+}
+
+impl TableFiles<'_> {
+    /// One path of the resource, checked (it exists, with the size and hash
+    /// declared), then the table's other format and its schema beside it.
+    fn add(&self, rel: &str, files: &mut Files, problems: &mut Vec<String>) {
+        let Some(path) = checked_path(self.dir, rel, self.label, problems) else {
+            return;
+        };
+        let Some(bytes) = check_file(&path, rel, self.resource, problems) else {
+            return;
+        };
+        let kind = match Path::new(rel).extension().and_then(|e| e.to_str()) {
+            Some("csv") => FileKind::Csv,
+            Some("parquet") => FileKind::Parquet,
+            _ => FileKind::Other,
+        };
+        let stem = file_stem(rel);
+        // The schema the package names, else `<table>.schema.json` beside.
+        let named = self
+            .resource
+            .get("schema")
+            .and_then(serde_json::Value::as_str);
+        let schema_path = match named {
+            Some(schema_rel)
+                if checked_path(self.dir, schema_rel, self.label, &mut Vec::new()).is_some() =>
+            {
+                self.dir.join(schema_rel)
+            }
+            _ => path.with_file_name(format!("{stem}.schema.json")),
+        };
+        let schema = schema_path
+            .is_file()
+            .then(|| schema_path.file_name())
+            .flatten()
+            .map(|n| n.to_string_lossy().into_owned());
+        let describe = |kind| describe(kind, &stem, self.info, self.version);
+        files.add(release_file(
+            &path,
+            bytes,
+            kind,
+            describe(kind),
+            schema.clone(),
+        ));
+        if kind == FileKind::Csv || kind == FileKind::Parquet {
+            // The other format of the table, when the package lists only one.
+            let (other, other_kind) = match kind {
+                FileKind::Csv => (path.with_extension("parquet"), FileKind::Parquet),
+                _ => (path.with_extension("csv"), FileKind::Csv),
+            };
+            if let Ok(meta) = std::fs::metadata(&other) {
+                let description = describe(other_kind);
+                files.add(release_file(
+                    &other,
+                    meta.len(),
+                    other_kind,
+                    description,
+                    schema,
+                ));
+            }
+        }
+        if let Ok(meta) = std::fs::metadata(&schema_path) {
+            let kind = FileKind::TableSchema;
+            files.add(release_file(
+                &schema_path,
+                meta.len(),
+                kind,
+                describe(kind),
+                None,
+            ));
+        }
+    }
+}
+
+/// Resources are found by title, which is the file name: two files with one
+/// name in two folders would replace each other.
+fn check_unique_names(files: &[ReleaseFile], problems: &mut Vec<String>) {
+    let mut names = BTreeMap::new();
+    for f in files {
+        if let Some(first) = names.insert(f.name.clone(), f.path.clone()) {
+            problems.push(format!(
+                "{} and {} have the same file name, and so would have the same title on data.gouv.fr",
+                first.display(),
+                f.path.display()
+            ));
+        }
+    }
 }
 
 /// Every file `manifest.json` lists (CSV, Parquet, schemas, JSON, HTML,

@@ -266,22 +266,7 @@ pub fn run_publish(
     settings: &PublishSettings,
     out: &mut dyn Write,
 ) -> anyhow::Result<PublishReport> {
-    if settings.mode == PublishMode::Apply {
-        if settings.offline {
-            return Err(Error::usage(
-                "--offline goes with --dry-run only: --apply must read the dataset to replace its resources",
-            )
-            .into());
-        }
-        if settings.api_key.is_none() {
-            return Err(Error::usage(format!(
-                "--apply needs an API key in the environment variable {} (never on the command line); \
-                 create one on data.gouv.fr (your profile, \"Clé d'API\")",
-                settings.api_key_env
-            ))
-            .into());
-        }
-    }
+    check_apply_settings(settings)?;
     let release = read_release(&settings.release)?;
     let client = Client::new(settings);
     let remote = if settings.offline {
@@ -295,54 +280,9 @@ pub fn run_publish(
         &settings.base_url,
         remote.as_deref(),
     )?;
-
-    let creates = plan
-        .files
-        .iter()
-        .filter(|f| f.action == Action::Create)
-        .count();
-    let summary = format!(
-        "{} files of release {} to dataset {}: {} to replace, {creates} to create{}",
-        plan.files.len(),
-        release.version,
-        settings.dataset,
-        plan.files.len() - creates,
-        if plan.checked_remote {
-            format!(" (the dataset has {} resources)", plan.remote_resources)
-        } else {
-            " (--offline: existing resources not looked up, all shown as new)".to_string()
-        }
-    );
+    let summary = plan_summary(&plan, &release.version, &settings.dataset);
     match settings.mode {
-        PublishMode::DryRun => {
-            writeln!(
-                out,
-                "ij publish: dry run, nothing is sent; --apply makes these calls"
-            )?;
-            writeln!(out, "ij publish: {summary}")?;
-            if plan.checked_remote {
-                writeln!(out, "GET {} (done)", plan.dataset_url())?;
-            }
-            for call in plan.calls(&settings.api_key_env) {
-                writeln!(out, "{call}")?;
-            }
-            let files = plan
-                .files
-                .iter()
-                .map(|p| FileReport {
-                    name: p.file.name.clone(),
-                    bytes: p.file.bytes,
-                    outcome: Outcome::Planned(p.action.clone()),
-                    note: None,
-                })
-                .collect();
-            Ok(PublishReport {
-                dataset: settings.dataset.clone(),
-                mode: PublishMode::DryRun,
-                files,
-                stopped: None,
-            })
-        }
+        PublishMode::DryRun => dry_run(&plan, settings, &summary, out),
         PublishMode::Apply => {
             writeln!(out, "ij publish: {summary}")?;
             let report = execute(&plan, &client, remote.as_deref().unwrap_or_default(), out)?;
@@ -350,6 +290,82 @@ pub fn run_publish(
             Ok(report)
         }
     }
+}
+
+/// `--apply` reads the dataset and needs a key: refused before anything is
+/// read, with what to do.
+fn check_apply_settings(settings: &PublishSettings) -> Result<(), Error> {
+    if settings.mode != PublishMode::Apply {
+        return Ok(());
+    }
+    if settings.offline {
+        return Err(Error::usage(
+            "--offline goes with --dry-run only: --apply must read the dataset to replace its resources",
+        ));
+    }
+    if settings.api_key.is_none() {
+        return Err(Error::usage(format!(
+            "--apply needs an API key in the environment variable {} (never on the command line); \
+             create one on data.gouv.fr (your profile, \"Clé d'API\")",
+            settings.api_key_env
+        )));
+    }
+    Ok(())
+}
+
+/// One line saying what the plan does: files to replace and to create.
+fn plan_summary(plan: &Plan, version: &str, dataset: &str) -> String {
+    let creates = plan
+        .files
+        .iter()
+        .filter(|f| f.action == Action::Create)
+        .count();
+    format!(
+        "{} files of release {version} to dataset {dataset}: {} to replace, {creates} to create{}",
+        plan.files.len(),
+        plan.files.len() - creates,
+        if plan.checked_remote {
+            format!(" (the dataset has {} resources)", plan.remote_resources)
+        } else {
+            " (--offline: existing resources not looked up, all shown as new)".to_string()
+        }
+    )
+}
+
+/// The dry run: the calls `--apply` would make, printed; every file planned.
+fn dry_run(
+    plan: &Plan,
+    settings: &PublishSettings,
+    summary: &str,
+    out: &mut dyn Write,
+) -> anyhow::Result<PublishReport> {
+    writeln!(
+        out,
+        "ij publish: dry run, nothing is sent; --apply makes these calls"
+    )?;
+    writeln!(out, "ij publish: {summary}")?;
+    if plan.checked_remote {
+        writeln!(out, "GET {} (done)", plan.dataset_url())?;
+    }
+    for call in plan.calls(&settings.api_key_env) {
+        writeln!(out, "{call}")?;
+    }
+    let files = plan
+        .files
+        .iter()
+        .map(|p| FileReport {
+            name: p.file.name.clone(),
+            bytes: p.file.bytes,
+            outcome: Outcome::Planned(p.action.clone()),
+            note: None,
+        })
+        .collect();
+    Ok(PublishReport {
+        dataset: settings.dataset.clone(),
+        mode: PublishMode::DryRun,
+        files,
+        stopped: None,
+    })
 }
 
 #[cfg(test)]

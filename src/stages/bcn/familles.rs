@@ -99,12 +99,18 @@ impl Familles {
     /// Reads the four family tables of the staged BCN (any of them may be absent).
     pub fn build(bcn: &Bcn) -> Familles {
         let mut f = Familles::default();
-        let groupes_given = bcn
-            .inputs
-            .iter()
-            .any(|i| i.table == BcnTable::NGroupeFormation.name());
+        let given = |t: BcnTable| bcn.inputs.iter().any(|i| i.table == t.name());
+        let (tg01, by_label) = f.groupes(bcn);
+        let spec_pro = f.spec_pro(bcn, &by_label, given(BcnTable::NGroupeFormation));
+        f.liens_groupe(bcn, &tg01);
+        f.liens_mef(bcn, &spec_pro, given(BcnTable::NFamilleMetierSpecPro));
+        f.mark_communes(bcn);
+        f
+    }
 
-        // N_GROUPE_FORMATION: the TG01 groupes, and their labels.
+    /// N_GROUPE_FORMATION: the TG01 groupes (the families), and their codes
+    /// by folded label (how N_FAMILLE_METIER_SPEC_PRO is matched to them).
+    fn groupes<'b>(&mut self, bcn: &'b Bcn) -> (HashSet<&'b str>, HashMap<String, String>) {
         let mut tg01: HashSet<&str> = HashSet::new();
         let mut by_label: HashMap<String, String> = HashMap::new();
         for g in bcn
@@ -113,7 +119,7 @@ impl Familles {
             .filter(|g| g.type_groupe_formation == TYPE_GROUPE_FAMILLE_METIERS)
         {
             tg01.insert(&g.groupe_formation);
-            f.familles
+            self.familles
                 .entry(g.groupe_formation.clone())
                 .or_insert_with(|| Famille {
                     code: g.groupe_formation.clone(),
@@ -124,8 +130,17 @@ impl Familles {
                 .entry(folded_key(&g.libelle))
                 .or_insert_with(|| g.groupe_formation.clone());
         }
+        (tg01, by_label)
+    }
 
-        // N_FAMILLE_METIER_SPEC_PRO: its code → the referential's code (None: not a family).
+    /// N_FAMILLE_METIER_SPEC_PRO: its code → the referential's code (None:
+    /// not a family), the groupe of the same label when there is one.
+    fn spec_pro<'b>(
+        &mut self,
+        bcn: &'b Bcn,
+        by_label: &HashMap<String, String>,
+        groupes_given: bool,
+    ) -> HashMap<&'b str, Option<String>> {
         let mut spec_pro: HashMap<&str, Option<String>> = HashMap::new();
         for s in &bcn.familles_spec_pro {
             if spec_pro.contains_key(s.famille_metier.as_str()) {
@@ -139,39 +154,49 @@ impl Familles {
                 (None, true) => None,
                 (None, false) => {
                     if groupes_given {
-                        f.spec_pro_sans_groupe.push(s.famille_metier.clone());
+                        self.spec_pro_sans_groupe.push(s.famille_metier.clone());
                     }
                     Some(s.famille_metier.clone())
                 }
             };
             if let Some(code) = &code {
-                let entry = f.familles.entry(code.clone()).or_insert_with(|| Famille {
-                    code: code.clone(),
-                    libelle: s.libelle.clone(),
-                    code_spec_pro: String::new(),
-                });
+                let entry = self
+                    .familles
+                    .entry(code.clone())
+                    .or_insert_with(|| Famille {
+                        code: code.clone(),
+                        libelle: s.libelle.clone(),
+                        code_spec_pro: String::new(),
+                    });
                 if !temp && entry.code_spec_pro.is_empty() {
                     entry.code_spec_pro = s.famille_metier.clone();
                 }
             }
             spec_pro.insert(&s.famille_metier, code);
         }
-        let spec_pro_given = bcn
-            .inputs
-            .iter()
-            .any(|i| i.table == BcnTable::NFamilleMetierSpecPro.name());
+        spec_pro
+    }
 
-        // N_LIEN_FORMATION_GROUPE: CFDs of the TG01 groupes.
+    /// N_LIEN_FORMATION_GROUPE: CFDs of the TG01 groupes.
+    fn liens_groupe(&mut self, bcn: &Bcn, tg01: &HashSet<&str>) {
         for lien in &bcn.liens_groupe {
             if tg01.contains(lien.groupe_formation.as_str()) {
-                f.by_cfd
+                self.by_cfd
                     .entry(lien.cfd.clone())
                     .or_default()
                     .insert(lien.groupe_formation.clone());
             }
         }
+    }
 
-        // N_LIEN_MEF_FAMILLE_METIER: MEFs, hence their CFDs.
+    /// N_LIEN_MEF_FAMILLE_METIER: MEFs, hence their CFDs; a link to no
+    /// family or to a MEF N_MEF lacks is rejected with its reason.
+    fn liens_mef(
+        &mut self,
+        bcn: &Bcn,
+        spec_pro: &HashMap<&str, Option<String>>,
+        spec_pro_given: bool,
+    ) {
         let mefs: HashMap<&str, &str> = bcn
             .mefs
             .iter()
@@ -187,52 +212,71 @@ impl Familles {
                 code: lien.mef.clone(),
                 reason,
             };
-            let famille = if code == HORS_FAMILLE {
-                Err(format!(
-                    "FAMILLE_METIER {HORS_FAMILLE} is \"spécialité hors famille de métiers\": not a famille"
-                ))
-            } else if spec_pro_given {
-                match spec_pro.get(code.as_str()) {
-                    Some(Some(c)) => Ok(c.clone()),
-                    Some(None) if temp => Err(temp_reason(code)),
-                    _ => Err(format!(
-                        "FAMILLE_METIER {code} is not in N_FAMILLE_METIER_SPEC_PRO"
-                    )),
-                }
-            } else if temp {
-                Err(temp_reason(code))
-            } else {
-                // No family table: the link's own code, without a label.
-                f.familles.entry(code.clone()).or_insert_with(|| Famille {
-                    code: code.clone(),
-                    code_spec_pro: code.clone(),
-                    ..Famille::default()
-                });
-                Ok(code.clone())
-            };
-            let famille = match famille {
+            let famille = match self.famille_of_lien(code, spec_pro, spec_pro_given) {
                 Ok(c) => c,
                 Err(reason) => {
-                    f.rejects.push(reject(reason));
+                    self.rejects.push(reject(reason));
                     continue;
                 }
             };
             let Some(cfd) = mefs.get(lien.mef.as_str()) else {
-                f.rejects
+                self.rejects
                     .push(reject(format!("MEF {} is not in N_MEF", lien.mef)));
                 continue;
             };
-            f.liens_mef_taken += 1;
+            self.liens_mef_taken += 1;
             if temp {
-                f.liens_mef_temp_taken += 1;
+                self.liens_mef_temp_taken += 1;
             }
-            f.by_cfd.entry(cfd.to_string()).or_default().insert(famille);
+            self.by_cfd
+                .entry(cfd.to_string())
+                .or_default()
+                .insert(famille);
             if is_commune_tag(&lien.tag) {
-                f.tagged_mefs.insert(lien.mef.clone());
+                self.tagged_mefs.insert(lien.mef.clone());
             }
         }
+    }
 
-        // Common first years.
+    /// The referential's family of a link's FAMILLE_METIER code, or why
+    /// it has none. Without the family table, the link's own code stands
+    /// (without a label).
+    fn famille_of_lien(
+        &mut self,
+        code: &str,
+        spec_pro: &HashMap<&str, Option<String>>,
+        spec_pro_given: bool,
+    ) -> Result<String, String> {
+        let temp = code.ends_with(SUFFIXE_TEMP);
+        if code == HORS_FAMILLE {
+            Err(format!(
+                "FAMILLE_METIER {HORS_FAMILLE} is \"spécialité hors famille de métiers\": not a famille"
+            ))
+        } else if spec_pro_given {
+            match spec_pro.get(code) {
+                Some(Some(c)) => Ok(c.clone()),
+                Some(None) if temp => Err(temp_reason(code)),
+                _ => Err(format!(
+                    "FAMILLE_METIER {code} is not in N_FAMILLE_METIER_SPEC_PRO"
+                )),
+            }
+        } else if temp {
+            Err(temp_reason(code))
+        } else {
+            self.familles
+                .entry(code.to_string())
+                .or_insert_with(|| Famille {
+                    code: code.to_string(),
+                    code_spec_pro: code.to_string(),
+                    ..Famille::default()
+                });
+            Ok(code.to_string())
+        }
+    }
+
+    /// Common first years: the CFDs of a family whose MEFs make one
+    /// (`rules::famille::is_annee_commune`).
+    fn mark_communes(&mut self, bcn: &Bcn) {
         let mut years: HashMap<&str, Vec<(&str, Option<u32>)>> = HashMap::new();
         for m in &bcn.mefs {
             years
@@ -240,14 +284,13 @@ impl Familles {
                 .or_default()
                 .push((&m.mef, m.annee_dispositif));
         }
-        for cfd in f.by_cfd.keys() {
+        for cfd in self.by_cfd.keys() {
             let ms = years.get(cfd.as_str()).map_or(&[][..], Vec::as_slice);
-            let tagged = ms.iter().any(|(mef, _)| f.tagged_mefs.contains(*mef));
+            let tagged = ms.iter().any(|(mef, _)| self.tagged_mefs.contains(*mef));
             if is_annee_commune(true, tagged, ms.iter().map(|(_, annee)| *annee)) {
-                f.communes.insert(cfd.clone());
+                self.communes.insert(cfd.clone());
             }
         }
-        f
     }
 
     /// The family columns of a CFD (or of one of its MEFs).

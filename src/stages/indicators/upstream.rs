@@ -1,18 +1,18 @@
 //! Reading what the earlier stages wrote: the formation referential of `bcn`
-//! and the lineage of `continuum`, through the common input layer (so a
-//! release written with `;` reads back as well as one written with `,`).
+//! and the links and lineage of `continuum`, from their Parquet twins through
+//! `input::StageTable` (typed columns, whatever CSV separator the run used),
+//! each enum column through its enum's own `parse`. The indicators stage and
+//! coverage both read them here.
 
 use std::collections::HashMap;
 use std::path::Path;
 
 use chrono::NaiveDate;
 
-use crate::error::{Error, Result};
-use crate::input::{self, DelimitedOptions};
+use crate::error::Result;
+use crate::input::StageTable;
 use crate::rules::codes::CodeType;
-use crate::rules::dates::parse_date;
 use crate::stages::continuum::{LinkType, Relation};
-use crate::staging::fields;
 
 /// A code of the formation referential, with what indicators are enriched with.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -61,133 +61,282 @@ pub struct LinkRow {
     pub link_type: LinkType,
 }
 
-fn read(dir: &Path, name: &str, stage: &str) -> Result<input::RawTable> {
-    let path = dir.join(name);
-    if !path.is_file() {
-        return Err(Error::usage(format!(
-            "{}: missing; run the `{stage}` stage first (ij {stage} … --out {})",
-            path.display(),
-            dir.display()
-        )));
-    }
-    input::read_table(&path, &DelimitedOptions::default())
+/// A small count (a duration in years, a year within a cycle, a number of
+/// hops): a negative or huge value is an error, as it was in the CSV.
+fn small_ints(t: &StageTable, name: &str) -> Result<Vec<Option<u32>>> {
+    t.integer(name)?
+        .into_iter()
+        .enumerate()
+        .map(|(i, v)| {
+            v.map(|n| {
+                u32::try_from(n)
+                    .map_err(|_| t.error(i, name, format!("\"{n}\" is not a whole number")))
+            })
+            .transpose()
+        })
+        .collect()
 }
 
-/// `formations_referentiel.csv` of the `bcn` stage, by code.
+/// A year column (a first session): one that does not fit a year is an
+/// error, as it was in the CSV.
+fn years(t: &StageTable, name: &str) -> Result<Vec<Option<i32>>> {
+    t.integer(name)?
+        .into_iter()
+        .enumerate()
+        .map(|(i, v)| {
+            v.map(|y| {
+                i32::try_from(y)
+                    .map_err(|_| t.error(i, name, format!("\"{y}\" is not a year (expected YYYY)")))
+            })
+            .transpose()
+        })
+        .collect()
+}
+
+/// `code_certification_type`, which every row of the continuum's tables fills.
+fn code_types(t: &StageTable) -> Result<Vec<CodeType>> {
+    t.parsed_required(
+        "code_certification_type",
+        CodeType::parse,
+        CodeType::ALL.map(CodeType::as_str),
+    )
+}
+
+/// The columns of `formations_referentiel` the indicators and coverage read.
+const REFERENTIEL: [&str; 15] = [
+    "code_certification",
+    "code_certification_type",
+    "code_formation_diplome",
+    "mef",
+    "dispositif_formation",
+    "libelle",
+    "niveau_formation_diplome",
+    "type_diplome",
+    "niveau_diplome",
+    "libelle_niveau_diplome",
+    "date_fermeture",
+    "duree_dispositif",
+    "annee_dispositif",
+    "famille_metiers_code",
+    "famille_metiers_libelle",
+];
+
+/// Columns added to the referential after its first version (issue 6):
+/// missing in an older one, they read as empty.
+const REFERENTIEL_LATER: [&str; 3] = [
+    "date_premiere_session",
+    "familles_metiers_codes",
+    "seconde_commune",
+];
+
+/// `formations_referentiel` of the `bcn` stage (its Parquet), by code.
 pub fn load_referentiel(bcn_out: &Path) -> Result<HashMap<String, Certification>> {
-    let t = read(bcn_out, "formations_referentiel.csv", "bcn")?;
-    let [code, code_type, cfd, mef, dispositif, libelle, niveau, type_diplome, niveau_diplome, libelle_niveau_diplome, fermeture, duree, annee, famille, famille_libelle] =
-        t.columns([
-            "code_certification",
-            "code_certification_type",
-            "code_formation_diplome",
-            "mef",
-            "dispositif_formation",
-            "libelle",
-            "niveau_formation_diplome",
-            "type_diplome",
-            "niveau_diplome",
-            "libelle_niveau_diplome",
-            "date_fermeture",
-            "duree_dispositif",
-            "annee_dispositif",
-            "famille_metiers_code",
-            "famille_metiers_libelle",
-        ])?;
-    let premiere = t.optional_column("date_premiere_session");
-    let familles = t.optional_column("familles_metiers_codes");
-    let commune = t.optional_column("seconde_commune");
-    let mut out = HashMap::with_capacity(t.len());
-    for row in t.rows() {
-        let famille_code = row.get(&famille);
-        let all = familles.as_ref().map_or(famille_code, |c| row.get(c));
+    let t = StageTable::of_stage(
+        bcn_out,
+        "formations_referentiel",
+        "bcn",
+        REFERENTIEL.into_iter(),
+        &REFERENTIEL_LATER,
+    )?;
+    let s = |c: &str| t.text(c);
+    let (code, cfd, mef, dispositif) = (
+        s("code_certification")?,
+        s("code_formation_diplome")?,
+        s("mef")?,
+        s("dispositif_formation")?,
+    );
+    let (libelle, niveau, type_diplome) = (
+        s("libelle")?,
+        s("niveau_formation_diplome")?,
+        s("type_diplome")?,
+    );
+    let (niveau_diplome, libelle_niveau_diplome) =
+        (s("niveau_diplome")?, s("libelle_niveau_diplome")?);
+    let (famille, famille_libelle) = (s("famille_metiers_code")?, s("famille_metiers_libelle")?);
+    let code_type = t.parsed(
+        "code_certification_type",
+        CodeType::parse,
+        CodeType::ALL.map(CodeType::as_str),
+    )?;
+    let fermeture = t.date("date_fermeture")?;
+    let (duree, annee) = (
+        small_ints(&t, "duree_dispositif")?,
+        small_ints(&t, "annee_dispositif")?,
+    );
+    let premiere = years(&t, "date_premiere_session")?;
+    let familles = t.text("familles_metiers_codes")?;
+    let commune = t.boolean("seconde_commune")?;
+    let text = |v: Option<&str>| v.unwrap_or_default().to_string();
+    let mut out = HashMap::with_capacity(t.height());
+    for i in 0..t.height() {
+        // Before `familles_metiers_codes`, the one family is the list.
+        let all = if t.has("familles_metiers_codes") {
+            familles[i]
+        } else {
+            famille[i]
+        };
         let c = Certification {
-            date_premiere_session: fields::opt_year(&row, premiere.as_ref())?,
-            code: row.get(&code).to_string(),
-            code_type: CodeType::parse(row.get(&code_type)),
-            code_formation_diplome: row.get(&cfd).to_string(),
-            mef: row.get(&mef).to_string(),
-            dispositif_formation: row.get(&dispositif).to_string(),
-            libelle: row.get(&libelle).to_string(),
-            niveau_formation_diplome: row.get(&niveau).to_string(),
-            type_diplome: row.get(&type_diplome).to_string(),
-            niveau_diplome: row.get(&niveau_diplome).to_string(),
-            libelle_niveau_diplome: row.get(&libelle_niveau_diplome).to_string(),
-            date_fermeture: parse_date(row.get(&fermeture))
-                .map_err(|m| row.error(&fermeture, m))?,
-            duree_dispositif: fields::opt_small_int(&row, &duree)?,
-            annee_dispositif: fields::opt_small_int(&row, &annee)?,
-            famille_metiers_code: famille_code.to_string(),
-            famille_metiers_libelle: row.get(&famille_libelle).to_string(),
+            date_premiere_session: premiere[i],
+            code: text(code[i]),
+            code_type: code_type[i],
+            code_formation_diplome: text(cfd[i]),
+            mef: text(mef[i]),
+            dispositif_formation: text(dispositif[i]),
+            libelle: text(libelle[i]),
+            niveau_formation_diplome: text(niveau[i]),
+            type_diplome: text(type_diplome[i]),
+            niveau_diplome: text(niveau_diplome[i]),
+            libelle_niveau_diplome: text(libelle_niveau_diplome[i]),
+            date_fermeture: fermeture[i],
+            duree_dispositif: duree[i],
+            annee_dispositif: annee[i],
+            famille_metiers_code: text(famille[i]),
+            famille_metiers_libelle: text(famille_libelle[i]),
             familles_metiers_codes: all
+                .unwrap_or_default()
                 .split('|')
                 .filter(|c| !c.is_empty())
                 .map(str::to_string)
                 .collect(),
-            seconde_commune: commune.as_ref().is_some_and(|c| row.get(c) == "true"),
+            seconde_commune: commune[i].unwrap_or(false),
         };
         out.insert(c.code.clone(), c);
     }
     Ok(out)
 }
 
-/// `continuum_lineage.csv` of the `continuum` stage, by code.
+/// `continuum_lineage` of the `continuum` stage (its Parquet), by code.
 pub fn load_lineage(continuum_out: &Path) -> Result<HashMap<String, Vec<Relative>>> {
-    let t = read(continuum_out, "continuum_lineage.csv", "continuum")?;
-    let [code_type, code, relation, related, hops, strict] = t.columns([
+    let columns = [
         "code_certification_type",
         "code_certification",
         "relation",
         "related_code",
         "hops",
         "one_to_one_path",
-    ])?;
+    ];
+    let t = StageTable::of_stage(
+        continuum_out,
+        "continuum_lineage",
+        "continuum",
+        columns.into_iter(),
+        &[],
+    )?;
+    let code_type = code_types(&t)?;
+    let relation = t.parsed_required(
+        "relation",
+        Relation::parse,
+        Relation::ALL.map(Relation::as_str),
+    )?;
+    let (code, related) = (t.text("code_certification")?, t.text("related_code")?);
+    let hops = small_ints(&t, "hops")?;
+    let strict = t.boolean("one_to_one_path")?;
     let mut out: HashMap<String, Vec<Relative>> = HashMap::new();
-    for row in t.rows() {
-        let Some(ct) = CodeType::parse(row.get(&code_type)) else {
-            return Err(row.error(&code_type, "expected cfd, mef_stat_11 or sise"));
-        };
-        let Some(rel) = Relation::parse(row.get(&relation)) else {
-            return Err(row.error(&relation, "expected ancetre or descendant"));
-        };
+    for i in 0..t.height() {
         let r = Relative {
-            code_type: ct,
-            code: row.get(&code).to_string(),
-            related_is_descendant: rel == Relation::Descendant,
-            related_code: row.get(&related).to_string(),
-            hops: fields::opt_small_int(&row, &hops)?.unwrap_or(0),
-            one_to_one_path: row.get(&strict) == "true",
+            code_type: code_type[i],
+            code: code[i].unwrap_or_default().to_string(),
+            related_is_descendant: relation[i] == Relation::Descendant,
+            related_code: related[i].unwrap_or_default().to_string(),
+            hops: hops[i].unwrap_or(0),
+            one_to_one_path: strict[i].unwrap_or(false),
         };
         out.entry(r.code.clone()).or_default().push(r);
     }
     Ok(out)
 }
 
-/// `continuum_links.csv` of the `continuum` stage.
+/// `continuum_links` of the `continuum` stage (its Parquet).
 pub fn load_links(continuum_out: &Path) -> Result<Vec<LinkRow>> {
-    let t = read(continuum_out, "continuum_links.csv", "continuum")?;
-    let [code_type, ancien, nouveau, link_type] = t.columns([
+    let columns = [
         "code_certification_type",
         "ancien_code",
         "nouveau_code",
         "link_type",
-    ])?;
-    let mut out = Vec::with_capacity(t.len());
-    for row in t.rows() {
-        let Some(ct) = CodeType::parse(row.get(&code_type)) else {
-            return Err(row.error(&code_type, "expected cfd, mef_stat_11 or sise"));
-        };
-        out.push(LinkRow {
-            code_type: ct,
-            ancien: row.get(&ancien).to_string(),
-            nouveau: row.get(&nouveau).to_string(),
-            link_type: LinkType::parse(row.get(&link_type)).ok_or_else(|| {
-                row.error(
-                    &link_type,
-                    "expected one_to_one, split, merge or many_to_many",
-                )
-            })?,
-        });
+    ];
+    let t = StageTable::of_stage(
+        continuum_out,
+        "continuum_links",
+        "continuum",
+        columns.into_iter(),
+        &[],
+    )?;
+    let code_type = code_types(&t)?;
+    let link_type = t.parsed_required(
+        "link_type",
+        LinkType::parse,
+        LinkType::ALL.map(LinkType::as_str),
+    )?;
+    let (ancien, nouveau) = (t.text("ancien_code")?, t.text("nouveau_code")?);
+    Ok((0..t.height())
+        .map(|i| LinkRow {
+            code_type: code_type[i],
+            ancien: ancien[i].unwrap_or_default().to_string(),
+            nouveau: nouveau[i].unwrap_or_default().to_string(),
+            link_type: link_type[i],
+        })
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::output::{CsvOptions, OutTable};
+
+    /// Writes a `continuum_links` table with these link types.
+    fn links(dir: &Path, link_types: &[&str]) {
+        let mut t = OutTable::new("continuum_links");
+        t.str("code_certification_type", link_types.iter().map(|_| "cfd"))
+            .str("ancien_code", link_types.iter().map(|_| "40000001"))
+            .str("nouveau_code", link_types.iter().map(|_| "40000002"))
+            .str("link_type", link_types.iter());
+        t.write(dir, &CsvOptions::default()).unwrap();
     }
-    Ok(out)
+
+    #[test]
+    fn links_are_read_from_the_parquet_through_the_enums() {
+        let dir = tempfile::tempdir().unwrap();
+        links(dir.path(), &["merge", "one_to_one"]);
+        let read = load_links(dir.path()).unwrap();
+        assert_eq!(
+            read.iter().map(|l| l.link_type).collect::<Vec<_>>(),
+            [LinkType::Merge, LinkType::OneToOne]
+        );
+        assert_eq!(read[0].code_type, CodeType::Cfd);
+    }
+
+    #[test]
+    fn an_unknown_value_names_the_file_row_column_and_the_values_expected() {
+        let dir = tempfile::tempdir().unwrap();
+        links(dir.path(), &["merge", "fusion"]);
+        let e = load_links(dir.path()).unwrap_err().to_string();
+        assert!(e.contains("continuum_links.parquet"), "{e}");
+        assert!(
+            e.contains("row 2 (line 3 of the CSV), column link_type"),
+            "{e}"
+        );
+        assert!(
+            e.contains("\"fusion\": expected one_to_one, split, merge or many_to_many"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_missing_table_or_column_says_which_stage_to_run() {
+        let dir = tempfile::tempdir().unwrap();
+        let e = load_lineage(dir.path()).unwrap_err().to_string();
+        assert!(
+            e.contains("continuum_lineage.parquet: missing; run the `continuum` stage first"),
+            "{e}"
+        );
+        // A links table without `link_type`: written by another version.
+        let mut t = OutTable::new("continuum_links");
+        t.str("code_certification_type", ["cfd"].iter())
+            .str("ancien_code", ["1"].iter())
+            .str("nouveau_code", ["2"].iter());
+        t.write(dir.path(), &CsvOptions::default()).unwrap();
+        let e = load_links(dir.path()).unwrap_err().to_string();
+        assert!(e.contains("missing column link_type"), "{e}");
+        assert!(e.contains("run its stage again"), "{e}");
+    }
 }
