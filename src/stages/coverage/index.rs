@@ -182,10 +182,16 @@ impl IndicatorIndex {
         level: NiveauGeographique,
         key_column: Option<&str>,
     ) -> Result<()> {
-        let table = StageTable::read(path, key_column.into_iter().chain(TEXT).chain(RATES))?;
-        let [millesime, filiere, code, masked, source] = TEXT.map(|c| table.text(c));
-        let [millesime, filiere, code, masked, source] =
-            [millesime?, filiere?, code?, masked?, source?];
+        let columns = TEXT.into_iter().chain([MASKED, DONNEE_SOURCE_TYPE]);
+        let table = StageTable::read(path, key_column.into_iter().chain(columns).chain(RATES))?;
+        let [millesime, filiere, code] = TEXT.map(|c| table.text(c));
+        let [millesime, filiere, code] = [millesime?, filiere?, code?];
+        let masked = table.parsed(MASKED, Masked::parse, Masked::ALL.map(Masked::as_str))?;
+        let source = table.parsed_required(
+            DONNEE_SOURCE_TYPE,
+            DonneeSourceType::parse,
+            DonneeSourceType::ALL.map(DonneeSourceType::as_str),
+        )?;
         let [emploi, poursuite, part] = RATES.map(|c| table.integer(c));
         let [emploi, poursuite, part] = [emploi?, poursuite?, part?];
         let key = key_column.map(|c| table.text(c)).transpose()?;
@@ -195,26 +201,14 @@ impl IndicatorIndex {
                 .map_err(|e| at("millesime", e.to_string()))?;
             let f = Filiere::parse(filiere[i].unwrap_or(""))
                 .map_err(|e| at("filiere", e.to_string()))?;
-            let shown =
-                Shown {
-                    millesime: m,
-                    masked: match masked[i] {
-                        None => None,
-                        Some(v) => Some(Masked::parse(v).ok_or_else(|| {
-                            at("masked", expected(Masked::ALL.map(Masked::as_str)))
-                        })?),
-                    },
-                    donnee_source_type: DonneeSourceType::parse(source[i].unwrap_or(""))
-                        .ok_or_else(|| {
-                            at(
-                                "donnee_source_type",
-                                expected(DonneeSourceType::ALL.map(DonneeSourceType::as_str)),
-                            )
-                        })?,
-                    taux_en_emploi_6_mois: emploi[i],
-                    taux_poursuite_etudes: poursuite[i],
-                    part_en_emploi_6_mois: part[i],
-                };
+            let shown = Shown {
+                millesime: m,
+                masked: masked[i],
+                donnee_source_type: source[i],
+                taux_en_emploi_6_mois: emploi[i],
+                taux_poursuite_etudes: poursuite[i],
+                part_en_emploi_6_mois: part[i],
+            };
             let k = key
                 .as_ref()
                 .and_then(|c| c[i])
@@ -227,24 +221,11 @@ impl IndicatorIndex {
     }
 }
 
-/// "expected a, b or c", from an enum's values.
-fn expected<const N: usize>(values: [&str; N]) -> String {
-    match values.split_last() {
-        Some((last, [])) => format!("expected {last}"),
-        Some((last, rest)) => format!("expected {} or {last}", rest.join(", ")),
-        None => "expected nothing".into(),
-    }
-}
-
 /// The columns of an indicator table coverage reads besides its key: text,
-/// then rates.
-const TEXT: [&str; 5] = [
-    "millesime",
-    "filiere",
-    "code_certification",
-    "masked",
-    "donnee_source_type",
-];
+/// the two enums, then rates.
+const TEXT: [&str; 3] = ["millesime", "filiere", "code_certification"];
+const MASKED: &str = "masked";
+const DONNEE_SOURCE_TYPE: &str = "donnee_source_type";
 const RATES: [&str; 3] = [
     "taux_en_emploi_6_mois",
     "taux_poursuite_etudes",

@@ -134,7 +134,7 @@ pub fn render_report(summary: &CoverageSummary, title: &str) -> String {
                     .collect();
                 format!(
                     "{} : {}",
-                    escape(group_libelle("filiere", f)),
+                    escape(Breakdown::Filiere.libelle(f)),
                     levels.join(", ")
                 )
             })
@@ -161,18 +161,12 @@ pub fn render_report(summary: &CoverageSummary, title: &str) -> String {
         waterfall(&mut out, &s.waterfall_region, s.offers, "waterfall_region");
         out.push_str("</section>\n");
     }
-    let breakdowns = [
-        ("filiere", "filière", &s.by_filiere),
-        ("niveau_diplome", "niveau de diplôme", &s.by_niveau_diplome),
-        ("academie", "académie", &s.by_academie),
-        ("region", "région", &s.by_region),
-    ];
-    for (key, name, map) in breakdowns {
-        let mut rows: Vec<(&str, &Share)> = map
-            .iter()
-            .map(|(k, v)| (group_libelle(key, k), v))
-            .collect();
-        if key == "academie" || key == "region" {
+    for breakdown in Breakdown::ALL {
+        let (key, name) = (breakdown.key(), breakdown.name());
+        let map = breakdown.of(s);
+        let mut rows: Vec<(&str, &Share)> =
+            map.iter().map(|(k, v)| (breakdown.libelle(k), v)).collect();
+        if breakdown.by_rate() {
             // Highest rate first; ties by name, so the order never depends on the run.
             rows.sort_by(|a, b| {
                 b.1.coverage_rate
@@ -436,11 +430,63 @@ fn level_libelle(key: &str) -> &str {
     NiveauGeographique::parse(key).map_or(key, |l| l.libelle())
 }
 
-/// A group's label: French for a filière, the key itself otherwise.
-fn group_libelle<'a>(chart: &str, key: &'a str) -> &'a str {
-    match FILIERES.iter().find(|(k, _)| *k == key) {
-        Some((_, libelle)) if chart == "filiere" => libelle,
-        _ => key,
+/// The summary's breakdowns, one chart each, in the report's order.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Breakdown {
+    Filiere,
+    NiveauDiplome,
+    Academie,
+    Region,
+}
+
+impl Breakdown {
+    const ALL: [Breakdown; 4] = [
+        Breakdown::Filiere,
+        Breakdown::NiveauDiplome,
+        Breakdown::Academie,
+        Breakdown::Region,
+    ];
+
+    /// The chart's key in the page (`data-chart`).
+    fn key(self) -> &'static str {
+        match self {
+            Breakdown::Filiere => "filiere",
+            Breakdown::NiveauDiplome => "niveau_diplome",
+            Breakdown::Academie => "academie",
+            Breakdown::Region => "region",
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Breakdown::Filiere => "filière",
+            Breakdown::NiveauDiplome => "niveau de diplôme",
+            Breakdown::Academie => "académie",
+            Breakdown::Region => "région",
+        }
+    }
+
+    fn of(self, s: &CoverageSummary) -> &BTreeMap<String, Share> {
+        match self {
+            Breakdown::Filiere => &s.by_filiere,
+            Breakdown::NiveauDiplome => &s.by_niveau_diplome,
+            Breakdown::Academie => &s.by_academie,
+            Breakdown::Region => &s.by_region,
+        }
+    }
+
+    /// Territories are ranked by their rate; filières and levels keep
+    /// their own order.
+    fn by_rate(self) -> bool {
+        matches!(self, Breakdown::Academie | Breakdown::Region)
+    }
+
+    /// A group's label: French for a filière, the key itself otherwise.
+    fn libelle(self, key: &str) -> &str {
+        match FILIERES.iter().find(|(k, _)| *k == key) {
+            Some((_, libelle)) if self == Breakdown::Filiere => libelle,
+            _ => key,
+        }
     }
 }
 
