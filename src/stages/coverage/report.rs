@@ -92,6 +92,31 @@ pub fn render_report(summary: &CoverageSummary, title: &str) -> String {
          <h1>{title}</h1>\n<p class=\"meta\">Catalogue : <strong>{catalogue}</strong> — format \
          {format}</p>\n"
     );
+    headline(&mut out, s);
+    out.push_str("</header>\n<main>\n");
+    how_to_read(&mut out, s);
+    out.push_str("</section>\n");
+    out.push_str("<section>\n<h2>Étapes de la couverture</h2>\n");
+    waterfall(&mut out, &s.waterfall, s.offers, "waterfall");
+    out.push_str("</section>\n");
+    if !s.waterfall_region.is_empty() {
+        out.push_str(
+            "<section>\n<h2>Étapes de la couverture, à partir du niveau régional</h2>\n\
+             <p>Les mêmes étapes quand l'indicateur est cherché d'abord au niveau de la région \
+             de l'offre : ce que chacune apporte là où les données par établissement manquent.</p>\n",
+        );
+        waterfall(&mut out, &s.waterfall_region, s.offers, "waterfall_region");
+        out.push_str("</section>\n");
+    }
+    breakdowns(&mut out, s);
+    statuses(&mut out, s);
+    reasons(&mut out, s);
+    out.push_str("</main>\n</body>\n</html>\n");
+    out
+}
+
+/// The report's headline: the share of offers with an indicator.
+fn headline(out: &mut String, s: &CoverageSummary) {
     let pct = fmt_pct(s.coverage_rate);
     match (s.offers, s.covered) {
         (0, _) => out.push_str("<p class=\"headline\">Aucune offre dans ce catalogue.</p>\n"),
@@ -112,7 +137,11 @@ pub fn render_report(summary: &CoverageSummary, title: &str) -> String {
             );
         }
     }
-    out.push_str("</header>\n<main>\n");
+}
+
+/// How to read the figures: the threshold and the millésime each filière
+/// was read in, as the run used them.
+fn how_to_read(out: &mut String, s: &CoverageSummary) {
     // The threshold the indicators were computed with (issue 12: never a
     // fixed 20).
     let seuil = match s.seuil {
@@ -148,19 +177,11 @@ pub fn render_report(summary: &CoverageSummary, title: &str) -> String {
             used.join(" ; ")
         );
     }
-    out.push_str("</section>\n");
-    out.push_str("<section>\n<h2>Étapes de la couverture</h2>\n");
-    waterfall(&mut out, &s.waterfall, s.offers, "waterfall");
-    out.push_str("</section>\n");
-    if !s.waterfall_region.is_empty() {
-        out.push_str(
-            "<section>\n<h2>Étapes de la couverture, à partir du niveau régional</h2>\n\
-             <p>Les mêmes étapes quand l'indicateur est cherché d'abord au niveau de la région \
-             de l'offre : ce que chacune apporte là où les données par établissement manquent.</p>\n",
-        );
-        waterfall(&mut out, &s.waterfall_region, s.offers, "waterfall_region");
-        out.push_str("</section>\n");
-    }
+}
+
+/// One chart per breakdown of the summary (filière, level, académie,
+/// région).
+fn breakdowns(out: &mut String, s: &CoverageSummary) {
     for breakdown in Breakdown::ALL {
         let (key, name) = (breakdown.key(), breakdown.name());
         let map = breakdown.of(s);
@@ -175,13 +196,9 @@ pub fn render_report(summary: &CoverageSummary, title: &str) -> String {
             });
         }
         w!(out, "<section>\n<h2>Couverture par {name}</h2>\n");
-        bars(&mut out, key, name, &rows, s.coverage_rate);
+        bars(out, key, name, &rows, s.coverage_rate);
         out.push_str("</section>\n");
     }
-    statuses(&mut out, s);
-    reasons(&mut out, s);
-    out.push_str("</main>\n</body>\n</html>\n");
-    out
 }
 
 /// The waterfall: one column per step, what was covered before the step
