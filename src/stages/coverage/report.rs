@@ -279,10 +279,17 @@ fn waterfall(out: &mut String, steps: &[WaterfallStep], offers: usize, chart: &s
         out,
         "<line class=\"axis\" x1=\"{left}\" x2=\"{x_end}\" y1=\"{y0}\" y2=\"{y0}\"/>\n</svg>\n\
          <figcaption>En foncé, ce que chaque étape ajoute (en points de pourcentage des \
-         offres) ; en clair, ce qui était déjà couvert avant elle.</figcaption>\n</figure>\n\
-         <table>\n<thead><tr><th>Étape</th><th class=\"num\">Offres ajoutées</th>\
+         offres) ; en clair, ce qui était déjà couvert avant elle.</figcaption>\n</figure>\n"
+    );
+    waterfall_table(out, steps);
+}
+
+/// The waterfall's figures as a table, for screen readers and copying.
+fn waterfall_table(out: &mut String, steps: &[WaterfallStep]) {
+    out.push_str(
+        "<table>\n<thead><tr><th>Étape</th><th class=\"num\">Offres ajoutées</th>\
          <th class=\"num\">Couvertes en cumul</th><th class=\"num\">Taux</th></tr></thead>\n\
-         <tbody>\n"
+         <tbody>\n",
     );
     for st in steps {
         let cells = [

@@ -39,7 +39,9 @@ pub(super) fn libelle_of(o: &Offre, out: &Outcome, ctx: &Context) -> String {
 pub const OFFERS_TABLE: &str = "coverage_offers";
 
 /// The `coverage_offers` output table: one row per offer, nothing dropped
-/// (`measured[i]` is `offers[i]`'s).
+/// (`measured[i]` is `offers[i]`'s). Long on purpose: one call per
+/// published column, in the order of the table's schema (the release's
+/// dictionary); split, the order would have to be read across functions.
 pub fn offers_table(offers: &[Offre], measured: &[Measured]) -> OutTable {
     let o = offers;
     let r: Vec<&Outcome> = measured.iter().map(|m| &m.outcome).collect();
