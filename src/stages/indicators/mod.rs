@@ -25,6 +25,7 @@
 //! from unmasked counts and masked after.
 
 pub mod annuaire;
+pub mod columns;
 pub mod famille;
 pub mod fill;
 pub mod model;
@@ -574,10 +575,10 @@ pub fn run(
         use rayon::prelude::*;
         tables::builders(result, &pilotage_rows, &up, options)
             .par_iter()
-            .map(|build| {
-                let mut table = build();
+            .map(|builder| {
+                let mut table = (builder.build)();
                 let mut detail = None;
-                if table.name == "formations" || table.name == "etablissements" {
+                if builder.per_etablissement {
                     let (found, unknown) =
                         annuaire::complete_etablissements(&mut table, &annuaire);
                     if !annuaire.inputs.is_empty() {

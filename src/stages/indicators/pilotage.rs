@@ -36,8 +36,8 @@ use crate::rules::pilotage::{
     libelle, quadrant, quartiles, HorsQuadrant, Libelle, Position, Ratio,
 };
 use crate::rules::rates::sortants;
+use crate::stages::indicators::columns::{perimetre_column, source_of};
 use crate::stages::indicators::model::{publish, DonneeSource, Indicateur, Origine, Published};
-use crate::stages::indicators::tables::{perimetre_column, source_of};
 use crate::stages::indicators::upstream::Certification;
 use crate::staging::mesures::{Counts, Niveau};
 use crate::staging::reference::Reference;

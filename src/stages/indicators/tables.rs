@@ -10,10 +10,8 @@ use std::collections::HashMap;
 use chrono::NaiveDate;
 
 use crate::output::OutTable;
-use crate::rules::filiere::Filiere;
-use crate::rules::millesime::Millesime;
 use crate::rules::niveau::NiveauGeographique;
-use crate::rules::perimetre::PerimetreEmploi;
+use crate::stages::indicators::columns::{perimetre_column, source_of};
 use crate::stages::indicators::famille::FamilleSpecialite;
 use crate::stages::indicators::model::{publish, DonneeSource, Indicateur, Published, Taux};
 use crate::stages::indicators::pilotage;
@@ -28,49 +26,75 @@ use crate::staging::reference::{Reference, Territoire};
 /// of holding all of them at once (issue 13).
 pub type Builder<'a> = Box<dyn Fn() -> OutTable + Send + Sync + 'a>;
 
+/// One table to build, and whether the establishment directory completes it.
+pub struct TableBuild<'a> {
+    pub build: Builder<'a>,
+    /// A per-establishment table (`formations`, `etablissements`): the
+    /// directory fills its names and adds the UAI's nature and status
+    /// (`annuaire::complete_etablissements`). Said here, where each table is
+    /// listed, rather than by comparing table names where they are written.
+    pub per_etablissement: bool,
+}
+
 /// The builders of the stage's tables, in the order the stage reports them.
 pub fn builders<'a>(
     result: &'a Indicators,
     pilotage_rows: &'a [pilotage::Pilotage<'a>],
     up: &'a Upstream<'a>,
     options: &IndicatorsOptions,
-) -> Vec<Builder<'a>> {
+) -> Vec<TableBuild<'a>> {
     let ctx = Ctx {
         referentiel: up.referentiel,
         reference: up.reference,
         seuil: options.seuil,
         date_reference: result.date_reference,
     };
+    let table = |build: Builder<'a>| TableBuild {
+        build,
+        per_etablissement: false,
+    };
+    let per_etablissement = |build: Builder<'a>| TableBuild {
+        build,
+        per_etablissement: true,
+    };
     vec![
-        Box::new(move || {
+        table(Box::new(move || {
             indicateurs_table(
                 "certifications",
                 &result.certifications,
                 NiveauGeographique::National,
                 &ctx,
             )
-        }),
-        Box::new(move || {
+        })),
+        table(Box::new(move || {
             indicateurs_table(
                 "regionales",
                 &result.regionales,
                 NiveauGeographique::Region,
                 &ctx,
             )
-        }),
-        Box::new(move || {
+        })),
+        per_etablissement(Box::new(move || {
             indicateurs_table(
                 "formations",
                 &result.formations,
                 NiveauGeographique::Etablissement,
                 &ctx,
             )
-        }),
-        Box::new(|| etablissements_table(&result.etablissements, up.reference)),
-        Box::new(|| terminales_table(&result.terminales, up.referentiel)),
-        Box::new(move || familles_specialites_table(&result.familles_specialites, &ctx)),
-        Box::new(|| pilotage::pilotage_table(pilotage_rows, up.referentiel, up.reference)),
-        Box::new(|| rejects_table(&result.rejects)),
+        })),
+        per_etablissement(Box::new(|| {
+            etablissements_table(&result.etablissements, up.reference)
+        })),
+        table(Box::new(|| {
+            terminales_table(&result.terminales, up.referentiel)
+        })),
+        table(Box::new(move || {
+            familles_specialites_table(&result.familles_specialites, &ctx)
+        })),
+        table(Box::new(|| {
+            pilotage::pilotage_table(pilotage_rows, up.referentiel, up.reference)
+        })),
+        table(Box::new(|| rejects_table(&result.rejects))),
     ]
 }
 
@@ -304,26 +328,6 @@ fn figure_columns(t: &mut OutTable, rows: &[Indicateur], published: &[Published]
         .str("donnee_source_code", sources.iter().map(|s| &s.1))
         .int("donnee_source_hops", sources.iter().map(|s| s.2))
         .str("donnee_source_link", sources.iter().map(|s| &s.3));
-}
-
-/// `perimetre_emploi`, the last column of every indicator table (issue 14):
-/// which jobs the employment figures count.
-pub(crate) fn perimetre_column(t: &mut OutTable, rows: impl Iterator<Item = (Filiere, Millesime)>) {
-    t.str(
-        "perimetre_emploi",
-        rows.map(|(f, m)| PerimetreEmploi::of(f, m).as_str()),
-    );
-}
-
-/// `donnee_source_type` and `donnee_source_code` of a row.
-pub(crate) fn source_of(r: &Indicateur) -> (&'static str, String) {
-    let kind = r.donnee_source.kind().as_str();
-    match &r.donnee_source {
-        DonneeSource::Propre => (kind, String::new()),
-        DonneeSource::Continuum { codes, .. } | DonneeSource::FamilleMetiers { codes, .. } => {
-            (kind, codes.join("|"))
-        }
-    }
 }
 
 /// `familles_specialites`: one row per common first year, level key,
