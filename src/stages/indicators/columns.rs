@@ -1,5 +1,5 @@
 //! Columns written the same way by several output tables of the stage:
-//! `perimetre_emploi` and the `donnee_source_*` pair.
+//! `perimetre_emploi`, the `donnee_source_*` pair and the first counts.
 //!
 //! Below both `tables` (the indicator tables) and `pilotage`, which each
 //! write them: with these helpers in `tables`, `tables` called `pilotage`
@@ -11,6 +11,7 @@ use crate::rules::filiere::Filiere;
 use crate::rules::millesime::Millesime;
 use crate::rules::perimetre::PerimetreEmploi;
 use crate::stages::indicators::model::{DonneeSource, Indicateur};
+use crate::staging::mesures::Counts;
 
 /// `perimetre_emploi`, the last column of every indicator table (issue 14):
 /// which jobs the employment figures count.
@@ -30,4 +31,18 @@ pub(crate) fn source_of(r: &Indicateur) -> (&'static str, String) {
             (kind, codes.join("|"))
         }
     }
+}
+
+/// The published counts up to six months (final year, leavers, further
+/// study, employment at 6 months): the first counts of every table that has
+/// counts, in this order.
+pub(crate) fn six_month_count_columns<'c>(
+    t: &mut OutTable,
+    counts: impl Iterator<Item = &'c Counts> + Clone,
+) {
+    let count = |f: fn(&Counts) -> Option<i64>| counts.clone().map(f);
+    t.int("nb_annee_term", count(|c| c.nb_annee_term))
+        .int("nb_sortant", count(|c| c.nb_sortant))
+        .int("nb_poursuite_etudes", count(|c| c.nb_poursuite_etudes))
+        .int("nb_en_emploi_6_mois", count(|c| c.nb_en_emploi_6_mois));
 }

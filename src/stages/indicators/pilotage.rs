@@ -36,7 +36,7 @@ use crate::rules::pilotage::{
     libelle, quadrant, quartiles, HorsQuadrant, Libelle, Position, Ratio,
 };
 use crate::rules::rates::sortants;
-use crate::stages::indicators::columns::{perimetre_column, source_of};
+use crate::stages::indicators::columns::{perimetre_column, six_month_count_columns, source_of};
 use crate::stages::indicators::model::{publish, DonneeSource, Indicateur, Origine, Published};
 use crate::stages::indicators::upstream::Certification;
 use crate::staging::mesures::{Counts, Niveau};
@@ -440,7 +440,8 @@ pub fn pilotage_table(
     let mut t = OutTable::new("pilotage");
     key_columns(&mut t, rows, reference);
     certification_columns(&mut t, rows, referentiel);
-    count_columns(&mut t, rows);
+    // The published counts the three rates are made of.
+    six_month_count_columns(&mut t, rows.iter().map(|p| &p.published.counts));
     rate_columns(&mut t, rows);
     position_columns(&mut t, rows);
     perimetre_column(
@@ -520,15 +521,6 @@ fn certification_columns(
     )
     .str("donnee_source_type", sources.iter().map(|s| s.0))
     .str("donnee_source_code", sources.iter().map(|s| &s.1));
-}
-
-/// The published counts the three rates are made of.
-fn count_columns(t: &mut OutTable, rows: &[Pilotage]) {
-    let count = |f: fn(&Counts) -> Option<i64>| rows.iter().map(move |p| f(&p.published.counts));
-    t.int("nb_annee_term", count(|c| c.nb_annee_term))
-        .int("nb_sortant", count(|c| c.nb_sortant))
-        .int("nb_poursuite_etudes", count(|c| c.nb_poursuite_etudes))
-        .int("nb_en_emploi_6_mois", count(|c| c.nb_en_emploi_6_mois));
 }
 
 /// The three rates: the row's own, its level's at its place, the gaps in

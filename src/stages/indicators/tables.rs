@@ -11,7 +11,7 @@ use chrono::NaiveDate;
 
 use crate::output::OutTable;
 use crate::rules::niveau::NiveauGeographique;
-use crate::stages::indicators::columns::{perimetre_column, source_of};
+use crate::stages::indicators::columns::{perimetre_column, six_month_count_columns, source_of};
 use crate::stages::indicators::famille::FamilleSpecialite;
 use crate::stages::indicators::model::{publish, DonneeSource, Indicateur, Published, Taux};
 use crate::stages::indicators::pilotage;
@@ -271,29 +271,20 @@ fn place_columns(
 /// Counts, rates, salaries, why some are masked, where they come from.
 fn figure_columns(t: &mut OutTable, rows: &[Indicateur], published: &[Published]) {
     let p = published;
-    t.int("nb_annee_term", p.iter().map(|x| x.counts.nb_annee_term))
-        .int("nb_sortant", p.iter().map(|x| x.counts.nb_sortant))
-        .int(
-            "nb_poursuite_etudes",
-            p.iter().map(|x| x.counts.nb_poursuite_etudes),
-        )
-        .int(
-            "nb_en_emploi_6_mois",
-            p.iter().map(|x| x.counts.nb_en_emploi_6_mois),
-        )
-        .int(
-            "nb_en_emploi_12_mois",
-            p.iter().map(|x| x.counts.nb_en_emploi_12_mois),
-        )
-        .int(
-            "nb_en_emploi_18_mois",
-            p.iter().map(|x| x.counts.nb_en_emploi_18_mois),
-        )
-        .int(
-            "nb_en_emploi_24_mois",
-            p.iter().map(|x| x.counts.nb_en_emploi_24_mois),
-        )
-        .int("nb_diplome", p.iter().map(|x| x.counts.nb_diplome));
+    six_month_count_columns(t, p.iter().map(|x| &x.counts));
+    t.int(
+        "nb_en_emploi_12_mois",
+        p.iter().map(|x| x.counts.nb_en_emploi_12_mois),
+    )
+    .int(
+        "nb_en_emploi_18_mois",
+        p.iter().map(|x| x.counts.nb_en_emploi_18_mois),
+    )
+    .int(
+        "nb_en_emploi_24_mois",
+        p.iter().map(|x| x.counts.nb_en_emploi_24_mois),
+    )
+    .int("nb_diplome", p.iter().map(|x| x.counts.nb_diplome));
     let taux: Vec<Taux> = p.iter().map(|x| x.taux).collect();
     rate_columns(t, &taux);
     t.float(
@@ -334,13 +325,33 @@ fn figure_columns(t: &mut OutTable, rows: &[Indicateur], published: &[Published]
 /// millésime, filière and speciality, with the speciality's own published
 /// figures and whether they are in the family's sum.
 fn familles_specialites_table(rows: &[FamilleSpecialite], ctx: &Ctx) -> OutTable {
-    let empty = Certification::default();
-    let cert = |code: &str| ctx.referentiel.get(code).unwrap_or(&empty);
+    let mut t = OutTable::new("familles_specialites");
+    famille_key_columns(&mut t, rows);
+    famille_columns(&mut t, rows, ctx);
     let published: Vec<Published> = rows
         .iter()
         .map(|r| publish(&r.specialite, ctx.seuil))
         .collect();
-    let sources: Vec<(&str, String)> = rows.iter().map(|r| source_of(&r.specialite)).collect();
+    let p = &published;
+    six_month_count_columns(&mut t, p.iter().map(|x| &x.counts));
+    let taux: Vec<Taux> = p.iter().map(|x| x.taux).collect();
+    rate_columns(&mut t, &taux);
+    t.str(
+        "masked",
+        p.iter().map(|x| x.masked.map(|m| m.as_str()).unwrap_or("")),
+    );
+    perimetre_column(
+        &mut t,
+        rows.iter()
+            .map(|r| (r.specialite.filiere, r.specialite.millesime)),
+    );
+    t
+}
+
+/// The millésime, filière and place of a `familles_specialites` row: the
+/// three levels share the table, so the level is a column and the place one
+/// non-empty code.
+fn famille_key_columns(t: &mut OutTable, rows: &[FamilleSpecialite]) {
     let niveau = |r: &FamilleSpecialite| {
         let n = &r.specialite.niveau;
         match n {
@@ -350,19 +361,6 @@ fn familles_specialites_table(rows: &[FamilleSpecialite], ctx: &Ctx) -> OutTable
         }
     };
     let niveaux: Vec<_> = rows.iter().map(niveau).collect();
-    let libelle_famille = |r: &FamilleSpecialite| {
-        // The family's label, from the common year's referential row when
-        // it is its family, else from a speciality's.
-        [&r.code_certification, &r.specialite.code_certification]
-            .into_iter()
-            .map(|c| cert(c))
-            .find(|c| c.famille_metiers_code == r.famille_metiers_code)
-            .map(|c| c.famille_metiers_libelle.clone())
-            .unwrap_or_default()
-    };
-    let s = |r: &FamilleSpecialite| cert(&r.specialite.code_certification);
-    let p = &published;
-    let mut t = OutTable::new("familles_specialites");
     t.str(
         "millesime",
         rows.iter().map(|r| r.specialite.millesime.to_string()),
@@ -382,8 +380,27 @@ fn familles_specialites_table(rows: &[FamilleSpecialite], ctx: &Ctx) -> OutTable
         }),
     )
     .str("region_code", niveaux.iter().map(|n| &n.1))
-    .str("uai", niveaux.iter().map(|n| &n.2))
-    .str(
+    .str("uai", niveaux.iter().map(|n| &n.2));
+}
+
+/// The common first year, its family, the speciality (from the
+/// referential), where its figures come from and whether they are summed.
+fn famille_columns(t: &mut OutTable, rows: &[FamilleSpecialite], ctx: &Ctx) {
+    let empty = Certification::default();
+    let cert = |code: &str| ctx.referentiel.get(code).unwrap_or(&empty);
+    let sources: Vec<(&str, String)> = rows.iter().map(|r| source_of(&r.specialite)).collect();
+    let libelle_famille = |r: &FamilleSpecialite| {
+        // The family's label, from the common year's referential row when
+        // it is its family, else from a speciality's.
+        [&r.code_certification, &r.specialite.code_certification]
+            .into_iter()
+            .map(|c| cert(c))
+            .find(|c| c.famille_metiers_code == r.famille_metiers_code)
+            .map(|c| c.famille_metiers_libelle.clone())
+            .unwrap_or_default()
+    };
+    let s = |r: &FamilleSpecialite| cert(&r.specialite.code_certification);
+    t.str(
         "code_certification",
         rows.iter().map(|r| &r.code_certification),
     )
@@ -416,29 +433,7 @@ fn familles_specialites_table(rows: &[FamilleSpecialite], ctx: &Ctx) -> OutTable
     .str(
         "raison_hors_somme",
         rows.iter().map(|r| r.hors_somme.map_or("", |h| h.as_str())),
-    )
-    .int("nb_annee_term", p.iter().map(|x| x.counts.nb_annee_term))
-    .int("nb_sortant", p.iter().map(|x| x.counts.nb_sortant))
-    .int(
-        "nb_poursuite_etudes",
-        p.iter().map(|x| x.counts.nb_poursuite_etudes),
-    )
-    .int(
-        "nb_en_emploi_6_mois",
-        p.iter().map(|x| x.counts.nb_en_emploi_6_mois),
     );
-    let taux: Vec<Taux> = p.iter().map(|x| x.taux).collect();
-    rate_columns(&mut t, &taux);
-    t.str(
-        "masked",
-        p.iter().map(|x| x.masked.map(|m| m.as_str()).unwrap_or("")),
-    );
-    perimetre_column(
-        &mut t,
-        rows.iter()
-            .map(|r| (r.specialite.filiere, r.specialite.millesime)),
-    );
-    t
 }
 
 /// The published rates, in the same order in every table that has them.
