@@ -227,15 +227,8 @@ pub fn build_indicators(
     }
     sort_outputs(&mut familles_specialites, &mut etablissements, &mut rejects);
 
-    let latest = national
-        .iter()
-        .chain(&regional)
-        .chain(&etablissement)
-        .map(|r| r.millesime.last)
-        .chain(etablissements.iter().map(|e| e.millesime.last))
-        .max();
     let date_reference = options.date_reference.unwrap_or_else(|| {
-        NaiveDate::from_ymd_opt(latest.map_or(2000, i32::from), 9, 1).expect("valid date")
+        default_date_reference([&national, &regional, &etablissement], &etablissements)
     });
 
     let tables = table_summaries(
@@ -270,6 +263,21 @@ pub fn build_indicators(
         date_reference,
         summary,
     }
+}
+
+/// The date `formation_fermee` is judged at when the pipeline sets none:
+/// the 1st of September after the latest millésime (the next school year).
+fn default_date_reference(
+    levels: [&[Indicateur]; 3],
+    etablissements: &[EtablissementRow],
+) -> NaiveDate {
+    let latest = levels
+        .into_iter()
+        .flatten()
+        .map(|r| r.millesime.last)
+        .chain(etablissements.iter().map(|e| e.millesime.last))
+        .max();
+    NaiveDate::from_ymd_opt(latest.map_or(2000, i32::from), 9, 1).expect("valid date")
 }
 
 /// The source files' rows by level, with each file's account and the rows
