@@ -100,16 +100,7 @@ pub fn add_family_rows(
     rows: &mut Vec<Indicateur>,
     specialites: &Specialites,
 ) -> Vec<FamilleSpecialite> {
-    let wanted: HashSet<&str> = specialites
-        .values()
-        .flat_map(|(_, codes)| codes.iter().copied())
-        .collect();
-    let mut by_code: HashMap<&str, Vec<usize>> = HashMap::new();
-    for (i, r) in rows.iter().enumerate() {
-        if wanted.contains(r.code_certification.as_str()) {
-            by_code.entry(&r.code_certification).or_default().push(i);
-        }
-    }
+    let by_code = speciality_rows(rows, specialites);
     let mut new_rows = Vec::new();
     let mut listed = Vec::new();
     for (commune, (famille, codes)) in specialites {
@@ -123,62 +114,112 @@ pub fn add_family_rows(
                     .push(r);
             }
         }
-        for ((millesime, filiere, niveau), mut members) in groups {
-            // Own figures first, then derived ones; by code within each.
-            members.sort_by_key(|r| {
-                (
-                    r.donnee_source != DonneeSource::Propre,
-                    r.code_certification.clone(),
-                )
-            });
-            let mut counted: HashSet<&str> = HashSet::new();
-            let mut summed: Vec<&Indicateur> = Vec::new();
-            for r in &members {
-                let hors_somme = if r.counts.is_empty() {
-                    Some(HorsSomme::SansEffectifs)
-                } else if only_annee_term(&r.counts) {
-                    Some(HorsSomme::EffectifsNonDiffuses)
-                } else if figures_of(r).iter().any(|c| counted.contains(c)) {
-                    Some(HorsSomme::DejaComptee)
-                } else {
-                    counted.extend(figures_of(r));
-                    summed.push(r);
-                    None
-                };
-                listed.push(FamilleSpecialite {
-                    code_certification: commune.to_string(),
-                    famille_metiers_code: famille.to_string(),
-                    specialite: (*r).clone(),
-                    hors_somme,
-                });
-            }
-            let Some(first) = summed.first() else {
-                continue;
-            };
-            let completed: Vec<Counts> =
-                summed.iter().map(|r| no_leaver_no_job(&r.counts)).collect();
-            new_rows.push(Indicateur {
-                millesime,
-                filiere,
-                code_certification: commune.to_string(),
-                code_certification_type: first.code_certification_type,
-                niveau,
-                counts: sum_counts(completed.iter()),
-                salaires: Default::default(),
-                source_rates: Default::default(),
-                libelle_etablissement: first.libelle_etablissement.clone(),
-                origine: Origine::SommeSpecialites,
-                donnee_source: DonneeSource::FamilleMetiers {
-                    famille_metiers_code: famille.to_string(),
-                    codes: summed
-                        .iter()
-                        .map(|r| r.code_certification.clone())
-                        .collect(),
-                },
-            });
+        let family = Family { commune, famille };
+        for (key, members) in groups {
+            new_rows.extend(family.sum(key, members, &mut listed));
         }
     }
-    // The family rows replace the common years' own rows at their keys.
+    replace_own_rows(rows, new_rows, specialites, &mut listed);
+    listed
+}
+
+/// Where each speciality's rows are in `rows`, by speciality code: only the
+/// codes some common year leads to.
+fn speciality_rows<'r>(
+    rows: &'r [Indicateur],
+    specialites: &Specialites,
+) -> HashMap<&'r str, Vec<usize>> {
+    let wanted: HashSet<&str> = specialites
+        .values()
+        .flat_map(|(_, codes)| codes.iter().copied())
+        .collect();
+    let mut by_code: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (i, r) in rows.iter().enumerate() {
+        if wanted.contains(r.code_certification.as_str()) {
+            by_code.entry(&r.code_certification).or_default().push(i);
+        }
+    }
+    by_code
+}
+
+/// A common first year and the family its specialities are summed under.
+struct Family<'s> {
+    commune: &'s str,
+    famille: &'s str,
+}
+
+impl Family<'_> {
+    /// The family row at one key (millésime, filière, place), summed from
+    /// its specialities' rows there (see the module's doc for what is
+    /// summed), or none when no speciality row can be. Each speciality row
+    /// is listed in `listed`, with why it is out of the sum.
+    fn sum(
+        &self,
+        (millesime, filiere, niveau): (Millesime, Filiere, Niveau),
+        mut members: Vec<&Indicateur>,
+        listed: &mut Vec<FamilleSpecialite>,
+    ) -> Option<Indicateur> {
+        // Own figures first, then derived ones; by code within each.
+        members.sort_by_key(|r| {
+            (
+                r.donnee_source != DonneeSource::Propre,
+                r.code_certification.clone(),
+            )
+        });
+        let mut counted: HashSet<&str> = HashSet::new();
+        let mut summed: Vec<&Indicateur> = Vec::new();
+        for r in &members {
+            let hors_somme = if r.counts.is_empty() {
+                Some(HorsSomme::SansEffectifs)
+            } else if only_annee_term(&r.counts) {
+                Some(HorsSomme::EffectifsNonDiffuses)
+            } else if figures_of(r).iter().any(|c| counted.contains(c)) {
+                Some(HorsSomme::DejaComptee)
+            } else {
+                counted.extend(figures_of(r));
+                summed.push(r);
+                None
+            };
+            listed.push(FamilleSpecialite {
+                code_certification: self.commune.to_string(),
+                famille_metiers_code: self.famille.to_string(),
+                specialite: (*r).clone(),
+                hors_somme,
+            });
+        }
+        let first = summed.first()?;
+        let completed: Vec<Counts> = summed.iter().map(|r| no_leaver_no_job(&r.counts)).collect();
+        Some(Indicateur {
+            millesime,
+            filiere,
+            code_certification: self.commune.to_string(),
+            code_certification_type: first.code_certification_type,
+            niveau,
+            counts: sum_counts(completed.iter()),
+            salaires: Default::default(),
+            source_rates: Default::default(),
+            libelle_etablissement: first.libelle_etablissement.clone(),
+            origine: Origine::SommeSpecialites,
+            donnee_source: DonneeSource::FamilleMetiers {
+                famille_metiers_code: self.famille.to_string(),
+                codes: summed
+                    .iter()
+                    .map(|r| r.code_certification.clone())
+                    .collect(),
+            },
+        })
+    }
+}
+
+/// The family rows replace the common years' own rows at their keys (see
+/// the module's doc); a replaced row is listed under the common year's own
+/// code (`ligne_propre_remplacee`).
+fn replace_own_rows(
+    rows: &mut Vec<Indicateur>,
+    new_rows: Vec<Indicateur>,
+    specialites: &Specialites,
+    listed: &mut Vec<FamilleSpecialite>,
+) {
     let replaced: HashSet<Key> = new_rows.iter().map(Indicateur::key).collect();
     let mut kept = Vec::with_capacity(rows.len() + new_rows.len());
     for r in rows.drain(..) {
@@ -198,7 +239,6 @@ pub fn add_family_rows(
     }
     kept.extend(new_rows);
     *rows = kept;
-    listed
 }
 
 /// The codes whose students a row counts: its own, or those the continuum

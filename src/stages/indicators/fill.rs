@@ -25,11 +25,40 @@ pub fn fill(
     seuil: i64,
 ) -> Added {
     let own: HashMap<Key, usize> = rows.iter().enumerate().map(|(i, r)| (r.key(), i)).collect();
-    let mut candidates: BTreeMap<Key, Vec<Candidate>> = BTreeMap::new();
+    let mut candidates = strict_candidates(rows, &own, lineage);
+    if policy == ContinuumPolicy::Lineage {
+        add_merge_and_split(rows, &own, links, &mut candidates);
+    }
     let with_code =
         |key: &Key, code: &str| -> Key { (key.0, key.1, key.2.clone(), code.to_string()) };
+    let mut added = Added::new();
+    let mut new_rows = Vec::new();
+    for (key, list) in &candidates {
+        let Some(best) = choose(list) else { continue };
+        let sources: Vec<&Indicateur> = best
+            .source_codes
+            .iter()
+            .filter_map(|c| own.get(&with_code(key, c)).map(|&i| &rows[i]))
+            .collect();
+        let Some(row) = derived_row(key, best, &sources, seuil) else {
+            continue;
+        };
+        *added.entry(best.via.as_str()).or_default() += 1;
+        new_rows.push(row);
+    }
+    rows.extend(new_rows);
+    added
+}
 
-    // Strict chains, both directions, any length.
+/// Strict chains, both directions, any length: for each row with figures
+/// of its own, every code of its lineage along a one-to-one path (of the
+/// same code type) that has no row of its own at the same key.
+fn strict_candidates(
+    rows: &[Indicateur],
+    own: &HashMap<Key, usize>,
+    lineage: &HashMap<String, Vec<Relative>>,
+) -> BTreeMap<Key, Vec<Candidate>> {
+    let mut candidates: BTreeMap<Key, Vec<Candidate>> = BTreeMap::new();
     for row in rows.iter() {
         let Some(relatives) = lineage.get(&row.code_certification) else {
             continue;
@@ -63,54 +92,47 @@ pub fn fill(
             });
         }
     }
+    candidates
+}
 
-    if policy == ContinuumPolicy::Lineage {
-        add_merge_and_split(rows, &own, links, &mut candidates);
-    }
-
-    let mut added = Added::new();
-    let mut new_rows = Vec::new();
-    for (key, list) in &candidates {
-        let Some(best) = choose(list) else { continue };
-        let sources: Vec<&Indicateur> = best
-            .source_codes
-            .iter()
-            .filter_map(|c| own.get(&with_code(key, c)).map(|&i| &rows[i]))
-            .collect();
-        let Some(first) = sources.first() else {
-            continue;
-        };
-        let mut row = Indicateur {
-            code_certification: key.3.clone(),
-            donnee_source: DonneeSource::Continuum {
-                direction: best.direction,
-                via: best.via,
-                hops: best.hops,
-                codes: best.source_codes.clone(),
-            },
-            libelle_etablissement: first.libelle_etablissement.clone(),
-            ..(*first).clone()
-        };
-        match best.via {
-            Via::OneToOne => {}
-            Via::Merge => {
-                row.counts = sum_counts(sources.iter().map(|s| &s.counts));
-                row.salaires = Salaires::default();
-            }
-            Via::Split => {
-                // The predecessor's published rates, not its counts: its
-                // students are not all this code's.
-                let published = publish(first, seuil);
-                row.counts = Counts::default();
-                row.salaires = Salaires::default();
-                row.source_rates = Taux::to_source_rates(published.taux);
-            }
+/// The row the chosen candidate gives `key`, from its sources' rows (none
+/// when none of them has a row): a copy of the first through a one-to-one
+/// path, the sum of the counts through a merge, the predecessor's published
+/// rates through a split.
+fn derived_row(
+    key: &Key,
+    best: &Candidate,
+    sources: &[&Indicateur],
+    seuil: i64,
+) -> Option<Indicateur> {
+    let first = sources.first()?;
+    let mut row = Indicateur {
+        code_certification: key.3.clone(),
+        donnee_source: DonneeSource::Continuum {
+            direction: best.direction,
+            via: best.via,
+            hops: best.hops,
+            codes: best.source_codes.clone(),
+        },
+        libelle_etablissement: first.libelle_etablissement.clone(),
+        ..(*first).clone()
+    };
+    match best.via {
+        Via::OneToOne => {}
+        Via::Merge => {
+            row.counts = sum_counts(sources.iter().map(|s| &s.counts));
+            row.salaires = Salaires::default();
         }
-        *added.entry(best.via.as_str()).or_default() += 1;
-        new_rows.push(row);
+        Via::Split => {
+            // The predecessor's published rates, not its counts: its
+            // students are not all this code's.
+            let published = publish(first, seuil);
+            row.counts = Counts::default();
+            row.salaires = Salaires::default();
+            row.source_rates = Taux::to_source_rates(published.taux);
+        }
     }
-    rows.extend(new_rows);
-    added
+    Some(row)
 }
 
 /// The `lineage` policy's one-hop extras: a merged code takes the sum of all

@@ -25,15 +25,17 @@
 //! from unmasked counts and masked after.
 
 pub mod annuaire;
+pub mod columns;
 pub mod famille;
 pub mod fill;
 pub mod model;
 pub mod pilotage;
+mod report;
 pub mod tables;
 pub mod terminales;
 pub mod upstream;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
@@ -45,7 +47,7 @@ use crate::output::StagedDir;
 use crate::rules::continuum::ContinuumPolicy;
 use crate::rules::filiere::Filiere;
 use crate::stages::{OutputFile, StageContext, StageReport};
-use crate::staging::annuaire::load_annuaire;
+use crate::staging::annuaire::{load_annuaire, Annuaire};
 use crate::staging::mesures::{EtablissementRow, MesureRow, Niveau, Reject, Staged};
 use crate::staging::reference::Reference;
 use crate::staging::{inserjeunes, insersup, InputFile};
@@ -186,99 +188,24 @@ fn own_row(m: MesureRow) -> Indicateur {
 
 /// The pure part of the stage: staged files in, indicator tables out.
 ///
-/// Long (about 180 lines) on purpose for now: the steps in their order
-/// (read the sources, sum regions and establishments, continuum and
-/// families, sort, summarise). The summaries are out (`rejects_by_reason`,
-/// `table_summaries`); reading and summing stay inline while issue 13
-/// optimises them, and can then move to `read_sources` / `add_sums`.
+/// The steps in their order: read the sources, sum the coarser levels no
+/// file gives, let the continuum and the families fill each level, sort,
+/// summarise.
 pub fn build_indicators(
     sources: Vec<SourceFile>,
     upstream: &Upstream,
     options: &IndicatorsOptions,
 ) -> Indicators {
-    let mut accounts = Vec::new();
-    let mut rejects = Vec::new();
-    let mut national = Vec::new();
-    let mut regional = Vec::new();
-    let mut etablissement = Vec::new();
-    let mut etablissements = Vec::new();
-    // Key → (file, line) of the row kept, to reject a key repeated across files.
-    let mut seen: HashMap<Key, (Arc<PathBuf>, u64)> = HashMap::new();
-
-    for source in sources {
-        let staged = source.staged;
-        let mut account = FileAccount {
-            file: source.input.path.clone(),
-            kind: Some(source.kind),
-            rows_read: staged.rows_read,
-            rows_rejected: staged.rejects.len(),
-            rows_skipped: staged.skipped.values().sum(),
-            skipped: staged.skipped.clone(),
-            ..FileAccount::default()
-        };
-        rejects.extend(staged.rejects);
-        for m in staged.rows {
-            let row = own_row(m.clone());
-            if let Some((file, line)) = seen.get(&row.key()) {
-                account.rows_rejected += 1;
-                rejects.push(Reject {
-                    file: m.origin.file.clone(),
-                    line: m.origin.line,
-                    reason: format!(
-                        "duplicate_key: the same millésime, filière, code and level as {}:{line}, kept",
-                        file.display()
-                    ),
-                    raw: String::new(),
-                });
-                continue;
-            }
-            seen.insert(row.key(), (m.origin.file.clone(), m.origin.line));
-            account.rows_written += 1;
-            match row.niveau {
-                Niveau::National => national.push(row),
-                Niveau::Region(_) => regional.push(row),
-                Niveau::Etablissement(_) => etablissement.push(row),
-            }
-        }
-        account.rows_written += staged.etablissements.len();
-        etablissements.extend(staged.etablissements);
-        accounts.push(account);
-    }
-
-    // National from the regions, for keys no national file gives.
-    let national_keys: std::collections::HashSet<Key> = national.iter().map(|r| r.key()).collect();
-    national.extend(aggregate(
-        &regional,
-        Origine::SommeRegions,
-        |_| Some(Niveau::National),
-        &national_keys,
-    ));
-    // InserSup: regions and nation from the establishments.
-    let superieur: Vec<Indicateur> = etablissement
-        .iter()
-        .filter(|r| r.filiere == Filiere::Superieur)
-        .cloned()
-        .collect();
-    let regional_keys: std::collections::HashSet<Key> = regional.iter().map(|r| r.key()).collect();
-    regional.extend(aggregate(
-        &superieur,
-        Origine::SommeEtablissements,
-        |r| match &r.niveau {
-            Niveau::Etablissement(uai) => upstream
-                .reference
-                .territoire_of_uai(uai)
-                .map(|t| Niveau::Region(t.region_code)),
-            _ => None,
-        },
-        &regional_keys,
-    ));
-    let national_keys: std::collections::HashSet<Key> = national.iter().map(|r| r.key()).collect();
-    national.extend(aggregate(
-        &superieur,
-        Origine::SommeEtablissements,
-        |_| Some(Niveau::National),
-        &national_keys,
-    ));
+    let mut read = read_sources(sources);
+    add_sums(&mut read, upstream.reference);
+    let Read {
+        accounts,
+        mut rejects,
+        mut national,
+        mut regional,
+        mut etablissement,
+        mut etablissements,
+    } = read;
 
     let terminales = terminales::build_terminales(upstream.referentiel);
     let specialites = terminales::specialites_by_commune(&terminales);
@@ -289,51 +216,21 @@ pub fn build_indicators(
         ("regionales", &mut regional),
         ("formations", &mut etablissement),
     ] {
-        let added = fill::fill(
+        let added = fill_level(
             rows,
-            upstream.lineage,
-            upstream.links,
-            options.policy,
-            options.seuil,
+            &specialites,
+            &mut familles_specialites,
+            upstream,
+            options,
         );
-        continuum_rows_added.insert(
-            name.to_string(),
-            added.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
-        );
-        // After the continuum, so a renewed speciality brings its history.
-        familles_specialites.extend(famille::add_family_rows(rows, &specialites));
-        // Compare borrowed keys: `key()` would clone two strings per comparison.
-        rows.sort_by(|a, b| a.key_ref().cmp(&b.key_ref()));
+        continuum_rows_added.insert(name.to_string(), added);
     }
-    familles_specialites.sort_by(|a, b| {
-        let key = |f: &famille::FamilleSpecialite| {
-            (
-                f.specialite.millesime,
-                f.specialite.filiere,
-                f.specialite.niveau.clone(),
-                f.code_certification.clone(),
-                f.specialite.code_certification.clone(),
-            )
-        };
-        key(a).cmp(&key(b))
-    });
-    etablissements.sort_by(|a, b| {
-        (a.millesime, a.filiere, &a.uai, a.source).cmp(&(b.millesime, b.filiere, &b.uai, b.source))
-    });
-    rejects.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
+    sort_outputs(&mut familles_specialites, &mut etablissements, &mut rejects);
 
-    let latest = national
-        .iter()
-        .chain(&regional)
-        .chain(&etablissement)
-        .map(|r| r.millesime.last)
-        .chain(etablissements.iter().map(|e| e.millesime.last))
-        .max();
     let date_reference = options.date_reference.unwrap_or_else(|| {
-        NaiveDate::from_ymd_opt(latest.map_or(2000, i32::from), 9, 1).expect("valid date")
+        default_date_reference([&national, &regional, &etablissement], &etablissements)
     });
 
-    let rejects_by_reason = rejects_by_reason(&rejects);
     let tables = table_summaries(
         [&national, &regional, &etablissement],
         etablissements.len(),
@@ -349,7 +246,7 @@ pub fn build_indicators(
         rows_rejected: accounts.iter().map(|a| a.rows_rejected).sum(),
         rows_skipped: accounts.iter().map(|a| a.rows_skipped).sum(),
         files: accounts,
-        rejects_by_reason,
+        rejects_by_reason: rejects_by_reason(&rejects),
         tables,
         continuum_rows_added,
         // Filled with the pilotage table (`run`), which borrows the rows.
@@ -366,6 +263,179 @@ pub fn build_indicators(
         date_reference,
         summary,
     }
+}
+
+/// The date `formation_fermee` is judged at when the pipeline sets none:
+/// the 1st of September after the latest millésime (the next school year).
+fn default_date_reference(
+    levels: [&[Indicateur]; 3],
+    etablissements: &[EtablissementRow],
+) -> NaiveDate {
+    let latest = levels
+        .into_iter()
+        .flatten()
+        .map(|r| r.millesime.last)
+        .chain(etablissements.iter().map(|e| e.millesime.last))
+        .max();
+    NaiveDate::from_ymd_opt(latest.map_or(2000, i32::from), 9, 1).expect("valid date")
+}
+
+/// The source files' rows by level, with each file's account and the rows
+/// rejected.
+struct Read {
+    accounts: Vec<FileAccount>,
+    rejects: Vec<Reject>,
+    national: Vec<Indicateur>,
+    regional: Vec<Indicateur>,
+    etablissement: Vec<Indicateur>,
+    etablissements: Vec<EtablissementRow>,
+}
+
+/// Step 1: every staged file's rows, put at their level. A key given by two
+/// files is rejected the second time (`duplicate_key`, naming the row
+/// kept), so each key has one row of its own and the file's account still
+/// balances.
+fn read_sources(sources: Vec<SourceFile>) -> Read {
+    let mut read = Read {
+        accounts: Vec::new(),
+        rejects: Vec::new(),
+        national: Vec::new(),
+        regional: Vec::new(),
+        etablissement: Vec::new(),
+        etablissements: Vec::new(),
+    };
+    // Key → (file, line) of the row kept, to reject a key repeated across files.
+    let mut seen: HashMap<Key, (Arc<PathBuf>, u64)> = HashMap::new();
+    for source in sources {
+        let staged = source.staged;
+        let mut account = FileAccount {
+            file: source.input.path.clone(),
+            kind: Some(source.kind),
+            rows_read: staged.rows_read,
+            rows_rejected: staged.rejects.len(),
+            rows_skipped: staged.skipped.values().sum(),
+            skipped: staged.skipped.clone(),
+            ..FileAccount::default()
+        };
+        read.rejects.extend(staged.rejects);
+        for m in staged.rows {
+            let row = own_row(m.clone());
+            if let Some((file, line)) = seen.get(&row.key()) {
+                account.rows_rejected += 1;
+                read.rejects.push(Reject {
+                    file: m.origin.file.clone(),
+                    line: m.origin.line,
+                    reason: format!(
+                        "duplicate_key: the same millésime, filière, code and level as {}:{line}, kept",
+                        file.display()
+                    ),
+                    raw: String::new(),
+                });
+                continue;
+            }
+            seen.insert(row.key(), (m.origin.file.clone(), m.origin.line));
+            account.rows_written += 1;
+            match row.niveau {
+                Niveau::National => read.national.push(row),
+                Niveau::Region(_) => read.regional.push(row),
+                Niveau::Etablissement(_) => read.etablissement.push(row),
+            }
+        }
+        account.rows_written += staged.etablissements.len();
+        read.etablissements.extend(staged.etablissements);
+        read.accounts.push(account);
+    }
+    read
+}
+
+/// Step 2: the coarser levels no file gives, summed from the finer ones:
+/// the nation from the régions (InserJeunes), and InserSup's régions and
+/// nation from its establishments. A key a file gives keeps the file's row.
+fn add_sums(read: &mut Read, reference: &Reference) {
+    let keys = |rows: &[Indicateur]| -> HashSet<Key> { rows.iter().map(|r| r.key()).collect() };
+    // National from the regions, for keys no national file gives.
+    let national_keys = keys(&read.national);
+    read.national.extend(aggregate(
+        &read.regional,
+        Origine::SommeRegions,
+        |_| Some(Niveau::National),
+        &national_keys,
+    ));
+    // InserSup: regions and nation from the establishments.
+    let superieur: Vec<Indicateur> = read
+        .etablissement
+        .iter()
+        .filter(|r| r.filiere == Filiere::Superieur)
+        .cloned()
+        .collect();
+    let regional_keys = keys(&read.regional);
+    read.regional.extend(aggregate(
+        &superieur,
+        Origine::SommeEtablissements,
+        |r| match &r.niveau {
+            Niveau::Etablissement(uai) => reference
+                .territoire_of_uai(uai)
+                .map(|t| Niveau::Region(t.region_code)),
+            _ => None,
+        },
+        &regional_keys,
+    ));
+    let national_keys = keys(&read.national);
+    read.national.extend(aggregate(
+        &superieur,
+        Origine::SommeEtablissements,
+        |_| Some(Niveau::National),
+        &national_keys,
+    ));
+}
+
+/// Step 3, for one level's rows: the continuum's rows, then the common
+/// first years' family rows (after the continuum, so a renewed speciality
+/// brings its history), then the rows in key order. Returns the rows each
+/// kind of link added; the specialities' rows go to `familles_specialites`.
+fn fill_level(
+    rows: &mut Vec<Indicateur>,
+    specialites: &famille::Specialites,
+    familles_specialites: &mut Vec<famille::FamilleSpecialite>,
+    upstream: &Upstream,
+    options: &IndicatorsOptions,
+) -> BTreeMap<String, usize> {
+    let added = fill::fill(
+        rows,
+        upstream.lineage,
+        upstream.links,
+        options.policy,
+        options.seuil,
+    );
+    familles_specialites.extend(famille::add_family_rows(rows, specialites));
+    // Compare borrowed keys: `key()` would clone two strings per comparison.
+    rows.sort_by(|a, b| a.key_ref().cmp(&b.key_ref()));
+    added.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
+}
+
+/// Step 4: the other outputs in a stable order, whatever the order the
+/// files were read in (outputs are byte-identical from run to run).
+fn sort_outputs(
+    familles_specialites: &mut [famille::FamilleSpecialite],
+    etablissements: &mut [EtablissementRow],
+    rejects: &mut [Reject],
+) {
+    familles_specialites.sort_by(|a, b| {
+        let key = |f: &famille::FamilleSpecialite| {
+            (
+                f.specialite.millesime,
+                f.specialite.filiere,
+                f.specialite.niveau.clone(),
+                f.code_certification.clone(),
+                f.specialite.code_certification.clone(),
+            )
+        };
+        key(a).cmp(&key(b))
+    });
+    etablissements.sort_by(|a, b| {
+        (a.millesime, a.filiere, &a.uai, a.source).cmp(&(b.millesime, b.filiere, &b.uai, b.source))
+    });
+    rejects.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
 }
 
 /// Rejects counted by the tag their reason starts with (`duplicate_key`…).
@@ -439,7 +509,7 @@ fn aggregate(
     rows: &[Indicateur],
     origine: Origine,
     level_of: impl Fn(&Indicateur) -> Option<Niveau>,
-    existing: &std::collections::HashSet<Key>,
+    existing: &HashSet<Key>,
 ) -> Vec<Indicateur> {
     let mut groups: BTreeMap<Key, Vec<&Indicateur>> = BTreeMap::new();
     for r in rows.iter().filter(|r| !r.counts.is_empty()) {
@@ -521,6 +591,17 @@ pub fn stage_source(kind: SourceKind, path: &Path, reference: &Reference) -> Res
     })
 }
 
+/// Reads every source file with the loader of its kind. Files are
+/// independent: they are read in parallel (rayon keeps their order).
+fn stage_sources(sources: &SourceFiles, reference: &Reference) -> Result<Vec<SourceFile>> {
+    use rayon::prelude::*;
+    sources
+        .files
+        .par_iter()
+        .map(|(kind, path)| stage_source(*kind, path, reference))
+        .collect()
+}
+
 /// `ij indicators`: reads the sources and the earlier stages' outputs, writes
 /// the indicator tables.
 pub fn run(
@@ -540,15 +621,7 @@ pub fn run(
     let referentiel = upstream::load_referentiel(bcn_out)?;
     let lineage = upstream::load_lineage(continuum_out)?;
     let links = upstream::load_links(continuum_out)?;
-    // Files are independent: read them in parallel (rayon keeps their order).
-    let staged: Vec<SourceFile> = {
-        use rayon::prelude::*;
-        sources
-            .files
-            .par_iter()
-            .map(|(kind, path)| stage_source(*kind, path, &reference))
-            .collect::<Result<_>>()?
-    };
+    let staged = stage_sources(sources, &reference)?;
     let mut inputs: Vec<InputFile> = staged.iter().map(|s| s.input.clone()).collect();
     let up = Upstream {
         referentiel: &referentiel,
@@ -569,33 +642,9 @@ pub fn run(
     let mut staged_dir = StagedDir::new(&ctx.out_dir)?;
     let annuaire = load_annuaire(&options.annuaire, &reference)?;
     let dir = staged_dir.dir().to_path_buf();
-    // Each table built, completed from the directory, written and dropped.
-    let written: Vec<(OutputFile, Option<String>, Option<String>)> = {
-        use rayon::prelude::*;
-        tables::builders(result, &pilotage_rows, &up, options)
-            .par_iter()
-            .map(|build| {
-                let mut table = build();
-                let mut detail = None;
-                if table.name == "formations" || table.name == "etablissements" {
-                    let (found, unknown) =
-                        annuaire::complete_etablissements(&mut table, &annuaire);
-                    if !annuaire.inputs.is_empty() {
-                        detail = Some(format!(
-                            "{}: {found} rows of a UAI the directory has, {unknown} of a UAI it lacks",
-                            table.name
-                        ));
-                    }
-                }
-                let written = table.write(&dir, &ctx.csv)?;
-                Ok((
-                    OutputFile::table(&ctx.out_dir, &table),
-                    written.formula_note(&table.name),
-                    detail,
-                ))
-            })
-            .collect::<Result<_>>()?
-    };
+    let tables = tables::builders(result, &pilotage_rows, &up, options);
+    let written = write_tables(&tables, &annuaire, &dir, ctx)?;
+    drop(tables);
     drop(pilotage_rows);
     inputs.extend(annuaire.inputs.iter().cloned());
     let mut outputs = Vec::new();
@@ -612,76 +661,13 @@ pub fn run(
     let written_notes = staged_dir.commit()?;
 
     let s = &result.summary;
-    let mut details = Vec::new();
-    for f in &s.files {
-        details.push(format!(
-            "{}: {} rows read = {} written + {} rejected + {} skipped",
-            f.file.display(),
-            f.rows_read,
-            f.rows_written,
-            f.rows_rejected,
-            f.rows_skipped
-        ));
-    }
-    for (name, t) in &s.tables {
-        let mut line = format!(
-            "{name}: {} rows, {} masked (under {} students or not published), {} from the continuum",
-            t.rows, t.rows_masked, s.seuil, t.rows_from_continuum
-        );
-        if t.rows_famille_metiers > 0 {
-            line.push_str(&format!(
-                ", {} of a common first year summed from its famille de métiers' specialities",
-                t.rows_famille_metiers
-            ));
-        }
-        details.push(line);
-    }
-    for (table, added) in &s.continuum_rows_added {
-        if !added.is_empty() {
-            details.push(format!(
-                "continuum ({} policy) added to {table}: {}",
-                s.continuum_policy,
-                added
-                    .iter()
-                    .map(|(k, v)| format!("{v} via {k}"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ));
-        }
-    }
-    for (filiere, q4) in &s.pilotage_q4 {
-        details.push(format!(
-            "pilotage, {filiere} {}: {} Q4 formations (peu insérantes, own figures) by région: {}",
-            q4.millesime,
-            q4.regions.values().sum::<usize>(),
-            q4.regions
-                .iter()
-                .map(|(r, n)| format!("{r}: {n}"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ));
-    }
+    let mut details = report::accounts(s);
+    details.extend(report::pilotage(s));
     if !annuaire.inputs.is_empty() {
-        details.push(format!(
-            "establishment directory: {} UAIs ({} closed), {} rows with an invalid UAI skipped, {} repeated UAIs",
-            annuaire.by_uai.len(),
-            annuaire.by_uai.values().filter(|e| e.ferme).count(),
-            annuaire.rows_invalid_uai,
-            annuaire.rows_duplicate
-        ));
+        details.push(report::annuaire(&annuaire));
         details.extend(annuaire_details);
     }
-    if !s.rejects_by_reason.is_empty() {
-        details.push(format!(
-            "{} rows rejected ({}), with their reason, in indicators_rejects.csv",
-            s.rows_rejected,
-            s.rejects_by_reason
-                .iter()
-                .map(|(k, v)| format!("{v} {k}"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ));
-    }
+    details.extend(report::rejects(s));
     details.extend(written_notes);
     Ok(StageReport {
         stage: "indicators".into(),
@@ -694,6 +680,44 @@ pub fn run(
         details,
         elapsed: start.elapsed(),
     })
+}
+
+/// A table written: its output entry, the note of the formulas it escaped,
+/// and what the establishment directory found for it.
+type Written = (OutputFile, Option<String>, Option<String>);
+
+/// Builds, completes from the establishment directory, writes and drops
+/// each table, two at a time (rayon keeps their order): the stage never
+/// holds every table at once (issue 13).
+fn write_tables(
+    tables: &[tables::TableBuild],
+    annuaire: &Annuaire,
+    dir: &Path,
+    ctx: &StageContext,
+) -> Result<Vec<Written>> {
+    use rayon::prelude::*;
+    tables
+        .par_iter()
+        .map(|builder| {
+            let mut table = (builder.build)();
+            let mut detail = None;
+            if builder.per_etablissement {
+                let (found, unknown) = annuaire::complete_etablissements(&mut table, annuaire);
+                if !annuaire.inputs.is_empty() {
+                    detail = Some(format!(
+                        "{}: {found} rows of a UAI the directory has, {unknown} of a UAI it lacks",
+                        table.name
+                    ));
+                }
+            }
+            let written = table.write(dir, &ctx.csv)?;
+            Ok((
+                OutputFile::table(&ctx.out_dir, &table),
+                written.formula_note(&table.name),
+                detail,
+            ))
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -36,8 +36,8 @@ use crate::rules::pilotage::{
     libelle, quadrant, quartiles, HorsQuadrant, Libelle, Position, Ratio,
 };
 use crate::rules::rates::sortants;
+use crate::stages::indicators::columns::{perimetre_column, six_month_count_columns, source_of};
 use crate::stages::indicators::model::{publish, DonneeSource, Indicateur, Origine, Published};
-use crate::stages::indicators::tables::{perimetre_column, source_of};
 use crate::stages::indicators::upstream::Certification;
 use crate::staging::mesures::{Counts, Niveau};
 use crate::staging::reference::Reference;
@@ -199,6 +199,119 @@ fn in_reference(row: &Indicateur) -> bool {
     row.donnee_source == DonneeSource::Propre && row.origine != Origine::SommeSpecialites
 }
 
+/// What classifying a row needs from the referential: the row's diploma
+/// level, and whether it is a common first year.
+struct Classifier<'r> {
+    referentiel: &'r HashMap<String, Certification>,
+    seuil: i64,
+}
+
+impl<'r> Classifier<'r> {
+    /// A common first year: a family's sum, or a code the referential flags.
+    fn commune(&self, row: &Indicateur) -> bool {
+        matches!(row.donnee_source, DonneeSource::FamilleMetiers { .. })
+            || self
+                .referentiel
+                .get(&row.code_certification)
+                .is_some_and(|c| c.seconde_commune)
+    }
+
+    /// Whether a row's counts go into its references (see the module's doc).
+    fn pooled(&self, row: &Indicateur) -> bool {
+        is_classified(row.filiere) && in_reference(row) && !self.commune(row)
+    }
+
+    /// The row's diploma level (`niveau_formation_diplome`), "" when unknown.
+    fn niveau(&self, row: &Indicateur) -> &'r str {
+        self.referentiel
+            .get(&row.code_certification)
+            .map_or("", |c| c.niveau_formation_diplome.as_str())
+    }
+}
+
+/// A row's place in a pool key: its région, "" for the nation.
+fn place(row: &Indicateur) -> &str {
+    match &row.niveau {
+        Niveau::Region(code) => code,
+        _ => "",
+    }
+}
+
+/// The pooled counts each row is compared with: a regional row with its
+/// level in its région and in all régions pooled, a national row with its
+/// level in the national rows.
+struct Pools<'k> {
+    regional: HashMap<PoolKey<'k>, Pool>,
+    /// The national reference of a regional row: all régions pooled.
+    all_regions: HashMap<PoolKey<'k>, Pool>,
+    national: HashMap<PoolKey<'k>, Pool>,
+}
+
+impl<'k> Pools<'k> {
+    fn build(
+        c: &Classifier<'k>,
+        regionales: &'k [Indicateur],
+        certifications: &'k [Indicateur],
+    ) -> Self {
+        let mut pools = Pools {
+            regional: HashMap::new(),
+            all_regions: HashMap::new(),
+            national: HashMap::new(),
+        };
+        for row in regionales.iter().filter(|r| c.pooled(r)) {
+            let counts = counts_of(row);
+            let n = c.niveau(row);
+            pools
+                .regional
+                .entry((row.millesime, row.filiere, place(row), n))
+                .or_default()
+                .add(&counts);
+            pools
+                .all_regions
+                .entry((row.millesime, row.filiere, "", n))
+                .or_default()
+                .add(&counts);
+        }
+        for row in certifications.iter().filter(|r| c.pooled(r)) {
+            pools
+                .national
+                .entry((row.millesime, row.filiere, "", c.niveau(row)))
+                .or_default()
+                .add(&counts_of(row));
+        }
+        pools
+    }
+
+    /// The references of a row at level `n`: at its place, and nationally
+    /// (the same for a row of `certifications`, `national`). A row of
+    /// unknown level has none.
+    fn references(
+        &self,
+        row: &'k Indicateur,
+        national: bool,
+        n: &'k str,
+        seuil: i64,
+    ) -> (Trois, Trois) {
+        let reference = |pools: &HashMap<PoolKey, Pool>, key: &PoolKey| {
+            if key.3.is_empty() {
+                return Trois::default();
+            }
+            pools.get(key).map(|p| p.rates(seuil)).unwrap_or_default()
+        };
+        let key = (row.millesime, row.filiere, place(row), n);
+        let national_key = (row.millesime, row.filiere, "", n);
+        if national {
+            let r = reference(&self.national, &national_key);
+            (r, r)
+        } else {
+            (
+                reference(&self.regional, &key),
+                reference(&self.all_regions, &national_key),
+            )
+        }
+    }
+}
+
 /// Builds `pilotage` from the regional and national rows.
 pub fn build_pilotage<'a>(
     regionales: &'a [Indicateur],
@@ -206,89 +319,43 @@ pub fn build_pilotage<'a>(
     referentiel: &HashMap<String, Certification>,
     seuil: i64,
 ) -> Vec<Pilotage<'a>> {
-    let commune = |row: &Indicateur| {
-        matches!(row.donnee_source, DonneeSource::FamilleMetiers { .. })
-            || referentiel
-                .get(&row.code_certification)
-                .is_some_and(|c| c.seconde_commune)
-    };
-    let pooled =
-        |row: &&Indicateur| is_classified(row.filiere) && in_reference(row) && !commune(row);
-    let niveau = |row: &Indicateur| -> &str {
-        referentiel
-            .get(&row.code_certification)
-            .map_or("", |c| c.niveau_formation_diplome.as_str())
-    };
-    let place = |row: &'a Indicateur| -> &'a str {
-        match &row.niveau {
-            Niveau::Region(code) => code,
-            _ => "",
-        }
-    };
-    let mut regional_pools: HashMap<PoolKey, Pool> = HashMap::new();
-    // The national reference of a regional row: all régions pooled.
-    let mut all_regions_pools: HashMap<PoolKey, Pool> = HashMap::new();
-    for row in regionales.iter().filter(pooled) {
-        let c = counts_of(row);
-        let n = niveau(row);
-        regional_pools
-            .entry((row.millesime, row.filiere, place(row), n))
-            .or_default()
-            .add(&c);
-        all_regions_pools
-            .entry((row.millesime, row.filiere, "", n))
-            .or_default()
-            .add(&c);
-    }
-    let mut national_pools: HashMap<PoolKey, Pool> = HashMap::new();
-    for row in certifications.iter().filter(pooled) {
-        national_pools
-            .entry((row.millesime, row.filiere, "", niveau(row)))
-            .or_default()
-            .add(&counts_of(row));
-    }
-    let reference = |pools: &HashMap<PoolKey, Pool>, key: &PoolKey| {
-        if key.3.is_empty() {
-            return Trois::default();
-        }
-        pools.get(key).map(|p| p.rates(seuil)).unwrap_or_default()
-    };
-
+    let c = Classifier { referentiel, seuil };
+    let pools = Pools::build(&c, regionales, certifications);
     let mut out = Vec::with_capacity(regionales.len() + certifications.len());
     for (rows, national) in [(regionales, false), (certifications, true)] {
         for row in rows.iter().filter(|r| is_classified(r.filiere)) {
-            let n = niveau(row);
-            let key = (row.millesime, row.filiere, place(row), n);
-            let national_key = (row.millesime, row.filiere, "", n);
-            let (reference, reference_nationale) = if national {
-                let r = reference(&national_pools, &national_key);
-                (r, r)
-            } else {
-                (
-                    reference(&regional_pools, &key),
-                    reference(&all_regions_pools, &national_key),
-                )
-            };
-            let counts = counts_of(row);
-            let taux = rates_of(&counts, seuil);
-            let (position, hors_quadrant) =
-                position(commune(row), &counts, &taux, &reference, seuil);
-            out.push(Pilotage {
-                row,
-                published: publish(row, seuil),
-                niveau_formation_diplome: n.to_string(),
-                taux,
-                reference,
-                reference_nationale,
-                position,
-                hors_quadrant,
-                quartiles: None,
-                libelle: None,
-            });
+            out.push(classify(row, national, &c, &pools));
         }
     }
     label_national_rows(&mut out);
     out
+}
+
+/// One row's rates, references and position (its label comes after, from
+/// all national rows: `label_national_rows`).
+fn classify<'a>(
+    row: &'a Indicateur,
+    national: bool,
+    c: &Classifier,
+    pools: &Pools,
+) -> Pilotage<'a> {
+    let n = c.niveau(row);
+    let (reference, reference_nationale) = pools.references(row, national, n, c.seuil);
+    let counts = counts_of(row);
+    let taux = rates_of(&counts, c.seuil);
+    let (position, hors_quadrant) = position(c.commune(row), &counts, &taux, &reference, c.seuil);
+    Pilotage {
+        row,
+        published: publish(row, c.seuil),
+        niveau_formation_diplome: n.to_string(),
+        taux,
+        reference,
+        reference_nationale,
+        position,
+        hors_quadrant,
+        quartiles: None,
+        libelle: None,
+    }
 }
 
 /// The position of a row, and why it has none.
@@ -364,39 +431,29 @@ fn label_national_rows(rows: &mut [Pilotage]) {
     }
 }
 
-/// The `pilotage` output table.
+/// The `pilotage` output table: its columns in publication order, by group.
 pub fn pilotage_table(
     rows: &[Pilotage],
     referentiel: &HashMap<String, Certification>,
     reference: &Reference,
 ) -> OutTable {
-    let empty = Certification::default();
-    let cert = |p: &Pilotage| referentiel.get(&p.row.code_certification).unwrap_or(&empty);
-    // Common first years have no outcome of their own: no label, no share
-    // in the quartiles.
-    let national = |p: &Pilotage| p.row.niveau == Niveau::National;
-    let sources: Vec<(&str, String)> = rows.iter().map(|p| source_of(p.row)).collect();
-    let pct = |f: fn(&Trois) -> Option<Ratio>, of: for<'p> fn(&'p Pilotage<'p>) -> &'p Trois| {
-        rows.iter().map(move |p| f(of(p)).map(Ratio::percent))
-    };
-    let ecart = |f: fn(&Trois) -> Option<Ratio>| {
-        rows.iter()
-            .map(move |p| Some(f(&p.taux)?.ecart_points(f(&p.reference)?)))
-    };
-    let emploi = |t: &Trois| t.emploi;
-    let poursuite = |t: &Trois| t.poursuite;
-    let favorable = |t: &Trois| t.favorable;
-    fn own<'p>(p: &'p Pilotage<'p>) -> &'p Trois {
-        &p.taux
-    }
-    fn at_place<'p>(p: &'p Pilotage<'p>) -> &'p Trois {
-        &p.reference
-    }
-    fn nation<'p>(p: &'p Pilotage<'p>) -> &'p Trois {
-        &p.reference_nationale
-    }
-
     let mut t = OutTable::new("pilotage");
+    key_columns(&mut t, rows, reference);
+    certification_columns(&mut t, rows, referentiel);
+    // The published counts the three rates are made of.
+    six_month_count_columns(&mut t, rows.iter().map(|p| &p.published.counts));
+    rate_columns(&mut t, rows);
+    position_columns(&mut t, rows);
+    perimetre_column(
+        &mut t,
+        rows.iter().map(|p| (p.row.filiere, p.row.millesime)),
+    );
+    t
+}
+
+/// The key (millésime, filière, place) and the place's label.
+fn key_columns(t: &mut OutTable, rows: &[Pilotage], reference: &Reference) {
+    let national = |p: &Pilotage| p.row.niveau == Niveau::National;
     t.str(
         "millesime",
         rows.iter().map(|p| p.row.millesime.to_string()),
@@ -428,8 +485,20 @@ pub fn pilotage_table(
                 .map(|r| r.libelle.as_str())
                 .unwrap_or("")
         }),
-    )
-    .str(
+    );
+}
+
+/// The certification, what the referential says of it, and where its
+/// figures come from.
+fn certification_columns(
+    t: &mut OutTable,
+    rows: &[Pilotage],
+    referentiel: &HashMap<String, Certification>,
+) {
+    let empty = Certification::default();
+    let cert = |p: &Pilotage| referentiel.get(&p.row.code_certification).unwrap_or(&empty);
+    let sources: Vec<(&str, String)> = rows.iter().map(|p| source_of(p.row)).collect();
+    t.str(
         "code_certification",
         rows.iter().map(|p| &p.row.code_certification),
     )
@@ -451,67 +520,75 @@ pub fn pilotage_table(
         rows.iter().map(|p| &cert(p).libelle_niveau_diplome),
     )
     .str("donnee_source_type", sources.iter().map(|s| s.0))
-    .str("donnee_source_code", sources.iter().map(|s| &s.1))
-    .int(
-        "nb_annee_term",
-        rows.iter().map(|p| p.published.counts.nb_annee_term),
-    )
-    .int(
-        "nb_sortant",
-        rows.iter().map(|p| p.published.counts.nb_sortant),
-    )
-    .int(
-        "nb_poursuite_etudes",
-        rows.iter().map(|p| p.published.counts.nb_poursuite_etudes),
-    )
-    .int(
-        "nb_en_emploi_6_mois",
-        rows.iter().map(|p| p.published.counts.nb_en_emploi_6_mois),
-    )
-    .int("taux_en_emploi_6_mois", pct(emploi, own))
-    .int("taux_poursuite_etudes", pct(poursuite, own))
-    .int("taux_devenir_favorable", pct(favorable, own))
-    .int("reference_taux_en_emploi_6_mois", pct(emploi, at_place))
-    .int("reference_taux_poursuite_etudes", pct(poursuite, at_place))
-    .int("reference_taux_devenir_favorable", pct(favorable, at_place))
-    .int("ecart_taux_en_emploi_6_mois", ecart(emploi))
-    .int("ecart_taux_poursuite_etudes", ecart(poursuite))
-    .int("ecart_taux_devenir_favorable", ecart(favorable))
-    .int(
-        "reference_nationale_taux_en_emploi_6_mois",
-        pct(emploi, nation),
-    )
-    .int(
-        "reference_nationale_taux_poursuite_etudes",
-        pct(poursuite, nation),
-    )
-    .int(
-        "reference_nationale_taux_devenir_favorable",
-        pct(favorable, nation),
-    )
-    .str("position", rows.iter().map(|p| p.position.as_str()))
-    .str(
-        "raison_hors_quadrant",
+    .str("donnee_source_code", sources.iter().map(|s| &s.1));
+}
+
+/// The three rates: the row's own, its level's at its place, the gaps in
+/// points, its level's nationally.
+fn rate_columns(t: &mut OutTable, rows: &[Pilotage]) {
+    let pct = |f: fn(&Trois) -> Option<Ratio>, of: for<'p> fn(&'p Pilotage<'p>) -> &'p Trois| {
+        rows.iter().map(move |p| f(of(p)).map(Ratio::percent))
+    };
+    let ecart = |f: fn(&Trois) -> Option<Ratio>| {
         rows.iter()
-            .map(|p| p.hors_quadrant.map_or("", HorsQuadrant::as_str)),
-    )
-    .float(
-        "quartile_1_emploi",
-        rows.iter().map(|p| p.quartiles.map(|q| q.0)),
-    )
-    .float(
-        "quartile_3_emploi",
-        rows.iter().map(|p| p.quartiles.map(|q| q.1)),
-    )
-    .str(
-        "libelle_emploi",
-        rows.iter().map(|p| p.libelle.map_or("", Libelle::as_str)),
-    );
-    perimetre_column(
-        &mut t,
-        rows.iter().map(|p| (p.row.filiere, p.row.millesime)),
-    );
-    t
+            .map(move |p| Some(f(&p.taux)?.ecart_points(f(&p.reference)?)))
+    };
+    let emploi = |t: &Trois| t.emploi;
+    let poursuite = |t: &Trois| t.poursuite;
+    let favorable = |t: &Trois| t.favorable;
+    fn own<'p>(p: &'p Pilotage<'p>) -> &'p Trois {
+        &p.taux
+    }
+    fn at_place<'p>(p: &'p Pilotage<'p>) -> &'p Trois {
+        &p.reference
+    }
+    fn nation<'p>(p: &'p Pilotage<'p>) -> &'p Trois {
+        &p.reference_nationale
+    }
+    t.int("taux_en_emploi_6_mois", pct(emploi, own))
+        .int("taux_poursuite_etudes", pct(poursuite, own))
+        .int("taux_devenir_favorable", pct(favorable, own))
+        .int("reference_taux_en_emploi_6_mois", pct(emploi, at_place))
+        .int("reference_taux_poursuite_etudes", pct(poursuite, at_place))
+        .int("reference_taux_devenir_favorable", pct(favorable, at_place))
+        .int("ecart_taux_en_emploi_6_mois", ecart(emploi))
+        .int("ecart_taux_poursuite_etudes", ecart(poursuite))
+        .int("ecart_taux_devenir_favorable", ecart(favorable))
+        .int(
+            "reference_nationale_taux_en_emploi_6_mois",
+            pct(emploi, nation),
+        )
+        .int(
+            "reference_nationale_taux_poursuite_etudes",
+            pct(poursuite, nation),
+        )
+        .int(
+            "reference_nationale_taux_devenir_favorable",
+            pct(favorable, nation),
+        );
+}
+
+/// The position, why a row has none, and the national rows' quartiles and
+/// label.
+fn position_columns(t: &mut OutTable, rows: &[Pilotage]) {
+    t.str("position", rows.iter().map(|p| p.position.as_str()))
+        .str(
+            "raison_hors_quadrant",
+            rows.iter()
+                .map(|p| p.hors_quadrant.map_or("", HorsQuadrant::as_str)),
+        )
+        .float(
+            "quartile_1_emploi",
+            rows.iter().map(|p| p.quartiles.map(|q| q.0)),
+        )
+        .float(
+            "quartile_3_emploi",
+            rows.iter().map(|p| p.quartiles.map(|q| q.1)),
+        )
+        .str(
+            "libelle_emploi",
+            rows.iter().map(|p| p.libelle.map_or("", Libelle::as_str)),
+        );
 }
 
 #[cfg(test)]

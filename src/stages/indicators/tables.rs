@@ -10,10 +10,8 @@ use std::collections::HashMap;
 use chrono::NaiveDate;
 
 use crate::output::OutTable;
-use crate::rules::filiere::Filiere;
-use crate::rules::millesime::Millesime;
 use crate::rules::niveau::NiveauGeographique;
-use crate::rules::perimetre::PerimetreEmploi;
+use crate::stages::indicators::columns::{perimetre_column, six_month_count_columns, source_of};
 use crate::stages::indicators::famille::FamilleSpecialite;
 use crate::stages::indicators::model::{publish, DonneeSource, Indicateur, Published, Taux};
 use crate::stages::indicators::pilotage;
@@ -28,49 +26,75 @@ use crate::staging::reference::{Reference, Territoire};
 /// of holding all of them at once (issue 13).
 pub type Builder<'a> = Box<dyn Fn() -> OutTable + Send + Sync + 'a>;
 
+/// One table to build, and whether the establishment directory completes it.
+pub struct TableBuild<'a> {
+    pub build: Builder<'a>,
+    /// A per-establishment table (`formations`, `etablissements`): the
+    /// directory fills its names and adds the UAI's nature and status
+    /// (`annuaire::complete_etablissements`). Said here, where each table is
+    /// listed, rather than by comparing table names where they are written.
+    pub per_etablissement: bool,
+}
+
 /// The builders of the stage's tables, in the order the stage reports them.
 pub fn builders<'a>(
     result: &'a Indicators,
     pilotage_rows: &'a [pilotage::Pilotage<'a>],
     up: &'a Upstream<'a>,
     options: &IndicatorsOptions,
-) -> Vec<Builder<'a>> {
+) -> Vec<TableBuild<'a>> {
     let ctx = Ctx {
         referentiel: up.referentiel,
         reference: up.reference,
         seuil: options.seuil,
         date_reference: result.date_reference,
     };
+    let table = |build: Builder<'a>| TableBuild {
+        build,
+        per_etablissement: false,
+    };
+    let per_etablissement = |build: Builder<'a>| TableBuild {
+        build,
+        per_etablissement: true,
+    };
     vec![
-        Box::new(move || {
+        table(Box::new(move || {
             indicateurs_table(
                 "certifications",
                 &result.certifications,
                 NiveauGeographique::National,
                 &ctx,
             )
-        }),
-        Box::new(move || {
+        })),
+        table(Box::new(move || {
             indicateurs_table(
                 "regionales",
                 &result.regionales,
                 NiveauGeographique::Region,
                 &ctx,
             )
-        }),
-        Box::new(move || {
+        })),
+        per_etablissement(Box::new(move || {
             indicateurs_table(
                 "formations",
                 &result.formations,
                 NiveauGeographique::Etablissement,
                 &ctx,
             )
-        }),
-        Box::new(|| etablissements_table(&result.etablissements, up.reference)),
-        Box::new(|| terminales_table(&result.terminales, up.referentiel)),
-        Box::new(move || familles_specialites_table(&result.familles_specialites, &ctx)),
-        Box::new(|| pilotage::pilotage_table(pilotage_rows, up.referentiel, up.reference)),
-        Box::new(|| rejects_table(&result.rejects)),
+        })),
+        per_etablissement(Box::new(|| {
+            etablissements_table(&result.etablissements, up.reference)
+        })),
+        table(Box::new(|| {
+            terminales_table(&result.terminales, up.referentiel)
+        })),
+        table(Box::new(move || {
+            familles_specialites_table(&result.familles_specialites, &ctx)
+        })),
+        table(Box::new(|| {
+            pilotage::pilotage_table(pilotage_rows, up.referentiel, up.reference)
+        })),
+        table(Box::new(|| rejects_table(&result.rejects))),
     ]
 }
 
@@ -247,29 +271,20 @@ fn place_columns(
 /// Counts, rates, salaries, why some are masked, where they come from.
 fn figure_columns(t: &mut OutTable, rows: &[Indicateur], published: &[Published]) {
     let p = published;
-    t.int("nb_annee_term", p.iter().map(|x| x.counts.nb_annee_term))
-        .int("nb_sortant", p.iter().map(|x| x.counts.nb_sortant))
-        .int(
-            "nb_poursuite_etudes",
-            p.iter().map(|x| x.counts.nb_poursuite_etudes),
-        )
-        .int(
-            "nb_en_emploi_6_mois",
-            p.iter().map(|x| x.counts.nb_en_emploi_6_mois),
-        )
-        .int(
-            "nb_en_emploi_12_mois",
-            p.iter().map(|x| x.counts.nb_en_emploi_12_mois),
-        )
-        .int(
-            "nb_en_emploi_18_mois",
-            p.iter().map(|x| x.counts.nb_en_emploi_18_mois),
-        )
-        .int(
-            "nb_en_emploi_24_mois",
-            p.iter().map(|x| x.counts.nb_en_emploi_24_mois),
-        )
-        .int("nb_diplome", p.iter().map(|x| x.counts.nb_diplome));
+    six_month_count_columns(t, p.iter().map(|x| &x.counts));
+    t.int(
+        "nb_en_emploi_12_mois",
+        p.iter().map(|x| x.counts.nb_en_emploi_12_mois),
+    )
+    .int(
+        "nb_en_emploi_18_mois",
+        p.iter().map(|x| x.counts.nb_en_emploi_18_mois),
+    )
+    .int(
+        "nb_en_emploi_24_mois",
+        p.iter().map(|x| x.counts.nb_en_emploi_24_mois),
+    )
+    .int("nb_diplome", p.iter().map(|x| x.counts.nb_diplome));
     let taux: Vec<Taux> = p.iter().map(|x| x.taux).collect();
     rate_columns(t, &taux);
     t.float(
@@ -306,37 +321,37 @@ fn figure_columns(t: &mut OutTable, rows: &[Indicateur], published: &[Published]
         .str("donnee_source_link", sources.iter().map(|s| &s.3));
 }
 
-/// `perimetre_emploi`, the last column of every indicator table (issue 14):
-/// which jobs the employment figures count.
-pub(crate) fn perimetre_column(t: &mut OutTable, rows: impl Iterator<Item = (Filiere, Millesime)>) {
-    t.str(
-        "perimetre_emploi",
-        rows.map(|(f, m)| PerimetreEmploi::of(f, m).as_str()),
-    );
-}
-
-/// `donnee_source_type` and `donnee_source_code` of a row.
-pub(crate) fn source_of(r: &Indicateur) -> (&'static str, String) {
-    let kind = r.donnee_source.kind().as_str();
-    match &r.donnee_source {
-        DonneeSource::Propre => (kind, String::new()),
-        DonneeSource::Continuum { codes, .. } | DonneeSource::FamilleMetiers { codes, .. } => {
-            (kind, codes.join("|"))
-        }
-    }
-}
-
 /// `familles_specialites`: one row per common first year, level key,
 /// millésime, filière and speciality, with the speciality's own published
 /// figures and whether they are in the family's sum.
 fn familles_specialites_table(rows: &[FamilleSpecialite], ctx: &Ctx) -> OutTable {
-    let empty = Certification::default();
-    let cert = |code: &str| ctx.referentiel.get(code).unwrap_or(&empty);
+    let mut t = OutTable::new("familles_specialites");
+    famille_key_columns(&mut t, rows);
+    famille_columns(&mut t, rows, ctx);
     let published: Vec<Published> = rows
         .iter()
         .map(|r| publish(&r.specialite, ctx.seuil))
         .collect();
-    let sources: Vec<(&str, String)> = rows.iter().map(|r| source_of(&r.specialite)).collect();
+    let p = &published;
+    six_month_count_columns(&mut t, p.iter().map(|x| &x.counts));
+    let taux: Vec<Taux> = p.iter().map(|x| x.taux).collect();
+    rate_columns(&mut t, &taux);
+    t.str(
+        "masked",
+        p.iter().map(|x| x.masked.map(|m| m.as_str()).unwrap_or("")),
+    );
+    perimetre_column(
+        &mut t,
+        rows.iter()
+            .map(|r| (r.specialite.filiere, r.specialite.millesime)),
+    );
+    t
+}
+
+/// The millésime, filière and place of a `familles_specialites` row: the
+/// three levels share the table, so the level is a column and the place one
+/// non-empty code.
+fn famille_key_columns(t: &mut OutTable, rows: &[FamilleSpecialite]) {
     let niveau = |r: &FamilleSpecialite| {
         let n = &r.specialite.niveau;
         match n {
@@ -346,19 +361,6 @@ fn familles_specialites_table(rows: &[FamilleSpecialite], ctx: &Ctx) -> OutTable
         }
     };
     let niveaux: Vec<_> = rows.iter().map(niveau).collect();
-    let libelle_famille = |r: &FamilleSpecialite| {
-        // The family's label, from the common year's referential row when
-        // it is its family, else from a speciality's.
-        [&r.code_certification, &r.specialite.code_certification]
-            .into_iter()
-            .map(|c| cert(c))
-            .find(|c| c.famille_metiers_code == r.famille_metiers_code)
-            .map(|c| c.famille_metiers_libelle.clone())
-            .unwrap_or_default()
-    };
-    let s = |r: &FamilleSpecialite| cert(&r.specialite.code_certification);
-    let p = &published;
-    let mut t = OutTable::new("familles_specialites");
     t.str(
         "millesime",
         rows.iter().map(|r| r.specialite.millesime.to_string()),
@@ -378,8 +380,27 @@ fn familles_specialites_table(rows: &[FamilleSpecialite], ctx: &Ctx) -> OutTable
         }),
     )
     .str("region_code", niveaux.iter().map(|n| &n.1))
-    .str("uai", niveaux.iter().map(|n| &n.2))
-    .str(
+    .str("uai", niveaux.iter().map(|n| &n.2));
+}
+
+/// The common first year, its family, the speciality (from the
+/// referential), where its figures come from and whether they are summed.
+fn famille_columns(t: &mut OutTable, rows: &[FamilleSpecialite], ctx: &Ctx) {
+    let empty = Certification::default();
+    let cert = |code: &str| ctx.referentiel.get(code).unwrap_or(&empty);
+    let sources: Vec<(&str, String)> = rows.iter().map(|r| source_of(&r.specialite)).collect();
+    let libelle_famille = |r: &FamilleSpecialite| {
+        // The family's label, from the common year's referential row when
+        // it is its family, else from a speciality's.
+        [&r.code_certification, &r.specialite.code_certification]
+            .into_iter()
+            .map(|c| cert(c))
+            .find(|c| c.famille_metiers_code == r.famille_metiers_code)
+            .map(|c| c.famille_metiers_libelle.clone())
+            .unwrap_or_default()
+    };
+    let s = |r: &FamilleSpecialite| cert(&r.specialite.code_certification);
+    t.str(
         "code_certification",
         rows.iter().map(|r| &r.code_certification),
     )
@@ -412,29 +433,7 @@ fn familles_specialites_table(rows: &[FamilleSpecialite], ctx: &Ctx) -> OutTable
     .str(
         "raison_hors_somme",
         rows.iter().map(|r| r.hors_somme.map_or("", |h| h.as_str())),
-    )
-    .int("nb_annee_term", p.iter().map(|x| x.counts.nb_annee_term))
-    .int("nb_sortant", p.iter().map(|x| x.counts.nb_sortant))
-    .int(
-        "nb_poursuite_etudes",
-        p.iter().map(|x| x.counts.nb_poursuite_etudes),
-    )
-    .int(
-        "nb_en_emploi_6_mois",
-        p.iter().map(|x| x.counts.nb_en_emploi_6_mois),
     );
-    let taux: Vec<Taux> = p.iter().map(|x| x.taux).collect();
-    rate_columns(&mut t, &taux);
-    t.str(
-        "masked",
-        p.iter().map(|x| x.masked.map(|m| m.as_str()).unwrap_or("")),
-    );
-    perimetre_column(
-        &mut t,
-        rows.iter()
-            .map(|r| (r.specialite.filiere, r.specialite.millesime)),
-    );
-    t
 }
 
 /// The published rates, in the same order in every table that has them.

@@ -51,56 +51,117 @@ fn is_terminal(c: &Certification) -> bool {
     matches!((c.annee_dispositif, c.duree_dispositif), (Some(a), Some(d)) if a == d)
 }
 
-pub fn build_terminales(referentiel: &HashMap<String, Certification>) -> Vec<Terminale> {
-    let mut mefs: Vec<&Certification> = referentiel
-        .values()
-        .filter(|c| c.code_type == Some(CodeType::MefStat11))
-        .collect();
-    mefs.sort_by(|a, b| a.code.cmp(&b.code));
-    let mut by_cfd: BTreeMap<&str, Vec<&Certification>> = BTreeMap::new();
-    for m in &mefs {
-        by_cfd.entry(&m.code_formation_diplome).or_default().push(m);
+/// The MEFs of the referential, sorted by code, and grouped by CFD.
+struct Mefs<'r> {
+    all: Vec<&'r Certification>,
+    by_cfd: BTreeMap<&'r str, Vec<&'r Certification>>,
+}
+
+/// (family, agricultural, duration) → the terminal MEFs of its specialities.
+type FamilyTerminals<'r> = BTreeMap<(&'r str, bool, Option<u32>), BTreeSet<&'r str>>;
+
+/// (first year, terminal) → the link; the first link found is kept.
+type Links = BTreeMap<(String, String), Terminale>;
+
+impl<'r> Mefs<'r> {
+    fn of(referentiel: &'r HashMap<String, Certification>) -> Self {
+        let mut all: Vec<&Certification> = referentiel
+            .values()
+            .filter(|c| c.code_type == Some(CodeType::MefStat11))
+            .collect();
+        all.sort_by(|a, b| a.code.cmp(&b.code));
+        let mut by_cfd: BTreeMap<&str, Vec<&Certification>> = BTreeMap::new();
+        for m in &all {
+            by_cfd.entry(&m.code_formation_diplome).or_default().push(m);
+        }
+        Mefs { all, by_cfd }
     }
-    let is_commune = |m: &Certification| {
-        let annees = by_cfd
+
+    /// The MEFs of the same CFD as `m`.
+    fn same_cfd(&self, m: &Certification) -> impl Iterator<Item = &&'r Certification> {
+        self.by_cfd
             .get(m.code_formation_diplome.as_str())
             .into_iter()
             .flatten()
-            .map(|x| x.annee_dispositif);
+    }
+
+    /// Whether `m` is a common first year (rule 3), by `rules::famille`.
+    fn is_commune(&self, m: &Certification) -> bool {
+        let annees = self.same_cfd(m).map(|x| x.annee_dispositif);
         is_annee_commune(
             !m.familles_metiers_codes.is_empty(),
             m.seconde_commune,
             annees,
         )
-    };
-    // (family, agricultural, duration) → the terminal MEFs of its specialities.
-    let mut family_terminals: BTreeMap<(&str, bool, Option<u32>), BTreeSet<&str>> = BTreeMap::new();
-    for m in &mefs {
-        if is_terminal(m) && !is_commune(m) {
-            for f in &m.familles_metiers_codes {
-                family_terminals
-                    .entry((
-                        f,
-                        is_agricole_dispositif(&m.dispositif_formation),
-                        m.duree_dispositif,
-                    ))
-                    .or_default()
-                    .insert(&m.code);
-            }
-        }
     }
 
-    // (first year, terminal) → the link; a pair reached through two families
-    // keeps the first (smallest) family.
-    let mut out: BTreeMap<(String, String), Terminale> = BTreeMap::new();
-    for m in &mefs {
+    /// The terminal MEFs of each family's specialities, by voie and
+    /// duration: what a common first year of that family leads to.
+    fn family_terminals(&self) -> FamilyTerminals<'r> {
+        let mut out = FamilyTerminals::new();
+        for m in self
+            .all
+            .iter()
+            .filter(|m| is_terminal(m) && !self.is_commune(m))
+        {
+            for f in &m.familles_metiers_codes {
+                out.entry((
+                    f,
+                    is_agricole_dispositif(&m.dispositif_formation),
+                    m.duree_dispositif,
+                ))
+                .or_default()
+                .insert(&m.code);
+            }
+        }
+        out
+    }
+
+    /// Rules 1 and 2: the first year's own terminal year, the built code
+    /// when the BCN has it, else every terminal MEF of its CFD.
+    fn own_terminals(
+        &self,
+        m: &Certification,
+        duree: u32,
+        referentiel: &'r HashMap<String, Certification>,
+    ) -> Vec<&'r str> {
+        let built = format!("{}{}{}", &m.code[..3], duree, &m.code[4..]);
+        match referentiel.get(&built) {
+            Some(t) if is_terminal(t) => vec![t.code.as_str()],
+            _ => self
+                .same_cfd(m)
+                .filter(|t| is_terminal(t))
+                .map(|t| t.code.as_str())
+                .collect(),
+        }
+    }
+}
+
+/// Every non-final year's terminal certifications (the module's rules 1 to
+/// 3), then the same family links between CFDs, sorted by (first year,
+/// terminal).
+pub fn build_terminales(referentiel: &HashMap<String, Certification>) -> Vec<Terminale> {
+    let mefs = Mefs::of(referentiel);
+    let family_terminals = mefs.family_terminals();
+    // A pair reached through two families keeps the first (smallest) family.
+    let mut out = Links::new();
+    let mut link = |m: &Certification, t: &str, lien, famille: &String| {
+        out.entry((m.code.clone(), t.to_string()))
+            .or_insert_with(|| Terminale {
+                code_certification: m.code.clone(),
+                code_certification_terminale: t.to_string(),
+                lien,
+                famille_metiers_code: famille.clone(),
+            });
+    };
+    for m in &mefs.all {
         let (Some(annee), Some(duree)) = (m.annee_dispositif, m.duree_dispositif) else {
             continue;
         };
         if annee >= duree || duree > 9 {
             continue;
         }
-        if is_commune(m) {
+        if mefs.is_commune(m) {
             let agricole = is_agricole_dispositif(&m.dispositif_formation);
             for f in &m.familles_metiers_codes {
                 for t in family_terminals
@@ -108,40 +169,22 @@ pub fn build_terminales(referentiel: &HashMap<String, Certification>) -> Vec<Ter
                     .into_iter()
                     .flatten()
                 {
-                    out.entry((m.code.clone(), t.to_string()))
-                        .or_insert_with(|| Terminale {
-                            code_certification: m.code.clone(),
-                            code_certification_terminale: t.to_string(),
-                            lien: LIEN_FAMILLE_METIERS,
-                            famille_metiers_code: f.clone(),
-                        });
+                    link(m, t, LIEN_FAMILLE_METIERS, f);
                 }
             }
             continue;
         }
-        let built = format!("{}{}{}", &m.code[..3], duree, &m.code[4..]);
-        let terminals: Vec<&str> = match referentiel.get(&built) {
-            Some(t) if is_terminal(t) => vec![t.code.as_str()],
-            _ => by_cfd
-                .get(m.code_formation_diplome.as_str())
-                .into_iter()
-                .flatten()
-                .filter(|t| is_terminal(t))
-                .map(|t| t.code.as_str())
-                .collect(),
-        };
-        for t in terminals {
-            out.entry((m.code.clone(), t.to_string()))
-                .or_insert_with(|| Terminale {
-                    code_certification: m.code.clone(),
-                    code_certification_terminale: t.to_string(),
-                    lien: LIEN_MEME_FORMATION,
-                    famille_metiers_code: m.famille_metiers_code.clone(),
-                });
+        for t in mefs.own_terminals(m, duree, referentiel) {
+            link(m, t, LIEN_MEME_FORMATION, &m.famille_metiers_code);
         }
     }
-    // The same links between their CFDs, for figures keyed by CFD
-    // (apprenticeship): the common year's CFD leads to its specialities'.
+    add_cfd_links(&mut out, referentiel);
+    out.into_values().collect()
+}
+
+/// The same family links between their CFDs, for figures keyed by CFD
+/// (apprenticeship): the common year's CFD leads to its specialities'.
+fn add_cfd_links(out: &mut Links, referentiel: &HashMap<String, Certification>) {
     let cfd_of = |code: &str| {
         referentiel
             .get(code)
@@ -158,12 +201,12 @@ pub fn build_terminales(referentiel: &HashMap<String, Certification>) -> Vec<Ter
             famille_metiers_code: t.famille_metiers_code.clone(),
         })
         .collect();
+    let is_cfd = |code: &str| {
+        referentiel
+            .get(code)
+            .is_some_and(|c| c.code_type == Some(CodeType::Cfd))
+    };
     for t in cfd_links {
-        let is_cfd = |code: &str| {
-            referentiel
-                .get(code)
-                .is_some_and(|c| c.code_type == Some(CodeType::Cfd))
-        };
         if t.code_certification != t.code_certification_terminale
             && is_cfd(&t.code_certification)
             && is_cfd(&t.code_certification_terminale)
@@ -175,7 +218,6 @@ pub fn build_terminales(referentiel: &HashMap<String, Certification>) -> Vec<Ter
             .or_insert(t);
         }
     }
-    out.into_values().collect()
 }
 
 /// The specialities of each common first year: code → (family, terminal

@@ -1,0 +1,48 @@
+//! Columns written the same way by several output tables of the stage:
+//! `perimetre_emploi`, the `donnee_source_*` pair and the first counts.
+//!
+//! Below both `tables` (the indicator tables) and `pilotage`, which each
+//! write them: with these helpers in `tables`, `tables` called `pilotage`
+//! for its table and `pilotage` called `tables` for its columns, an import
+//! loop. Both now import from here, and `tables` → `pilotage` only.
+
+use crate::output::OutTable;
+use crate::rules::filiere::Filiere;
+use crate::rules::millesime::Millesime;
+use crate::rules::perimetre::PerimetreEmploi;
+use crate::stages::indicators::model::{DonneeSource, Indicateur};
+use crate::staging::mesures::Counts;
+
+/// `perimetre_emploi`, the last column of every indicator table (issue 14):
+/// which jobs the employment figures count.
+pub(crate) fn perimetre_column(t: &mut OutTable, rows: impl Iterator<Item = (Filiere, Millesime)>) {
+    t.str(
+        "perimetre_emploi",
+        rows.map(|(f, m)| PerimetreEmploi::of(f, m).as_str()),
+    );
+}
+
+/// `donnee_source_type` and `donnee_source_code` of a row.
+pub(crate) fn source_of(r: &Indicateur) -> (&'static str, String) {
+    let kind = r.donnee_source.kind().as_str();
+    match &r.donnee_source {
+        DonneeSource::Propre => (kind, String::new()),
+        DonneeSource::Continuum { codes, .. } | DonneeSource::FamilleMetiers { codes, .. } => {
+            (kind, codes.join("|"))
+        }
+    }
+}
+
+/// The published counts up to six months (final year, leavers, further
+/// study, employment at 6 months): the first counts of every table that has
+/// counts, in this order.
+pub(crate) fn six_month_count_columns<'c>(
+    t: &mut OutTable,
+    counts: impl Iterator<Item = &'c Counts> + Clone,
+) {
+    let count = |f: fn(&Counts) -> Option<i64>| counts.clone().map(f);
+    t.int("nb_annee_term", count(|c| c.nb_annee_term))
+        .int("nb_sortant", count(|c| c.nb_sortant))
+        .int("nb_poursuite_etudes", count(|c| c.nb_poursuite_etudes))
+        .int("nb_en_emploi_6_mois", count(|c| c.nb_en_emploi_6_mois));
+}
