@@ -234,96 +234,142 @@ fn card(c: &mut Canvas, (x, y, w, h): (i32, i32, i32, i32), card: &Card) {
     }
 }
 
-/// The widget.
+/// The widget: its heading, the cards of each block, then the footer; the
+/// image is as tall as what was drawn.
 pub fn render(w: &Widget) -> String {
-    let p = w.theme.palette();
     let mut c = Canvas {
         body: String::new(),
-        p,
+        p: w.theme.palette(),
     };
+    let grid = Grid::of(w.direction);
     let scope = emploi_scope(w.millesime.last, w.insersup);
-    let (width, per_row) = match w.direction {
-        Direction::Vertical => (320, 1),
-        Direction::Horizontal => (720, 3),
-    };
-    let pad = 16;
-    let mut y = pad;
-    let title_chars = ((width - 2 * pad) / 10) as usize;
-    for l in wrap(TITRE, title_chars) {
-        y += 20;
-        c.text(pad, y, 18, "700", p.text, &l);
-    }
-    if let Some(r) = &w.region {
-        for l in wrap(
-            &format!("Les chiffres pour la région {r}"),
-            ((width - 2 * pad) / 7) as usize,
-        ) {
-            y += 19;
-            c.text(pad, y, 14, "400", p.muted, &l);
-        }
-    }
+    let mut y = heading(&mut c, w, &grid);
     y += 12;
-    let gap = 8;
-    let card_w = (width - 2 * pad - gap * (per_row - 1)) / per_row;
     for b in &w.blocs {
-        if let Some(t) = &b.titre {
-            y += 20;
-            c.text(pad, y, 15, "700", p.accent, t);
-            y += 8;
-        }
-        let cards = [
-            Card {
-                value: b.figures.emploi_6_mois,
-                label: EMPLOI,
-                sub: Some(scope),
-            },
-            Card {
-                value: b.figures.formation,
-                label: FORMATION,
-                sub: None,
-            },
-            Card {
-                value: b.figures.autres_6_mois,
-                label: AUTRES,
-                sub: None,
-            },
-        ];
-        // Cards side by side share the height of the tallest.
-        let mut row_h = 0;
-        for row in cards.chunks(per_row as usize) {
-            if row_h > 0 {
-                y += row_h + gap;
-            }
-            row_h = row
-                .iter()
-                .map(|k| card_height(card_w, k.label, k.sub))
-                .max()
-                .unwrap_or(0);
-            for (col, k) in row.iter().enumerate() {
-                let x = pad + col as i32 * (card_w + gap);
-                card(&mut c, (x, y, card_w, row_h), k);
-            }
-        }
-        y += row_h + gap;
+        y = bloc(&mut c, b, scope, &grid, y);
     }
     y += 10;
-    for l in wrap(
-        &footer(w.millesime, w.insersup),
-        ((width - 2 * pad) / 6) as usize,
-    ) {
-        y += 15;
-        c.text(pad, y, 12, "400", p.muted, &l);
-    }
-    let height = y + pad;
+    y = footer_lines(&mut c, w, &grid, y);
+    let height = y + grid.pad;
     document(
         w.theme,
         &w.id,
-        width,
+        grid.width,
         height,
         TITRE,
         &description(w),
         &c.body,
     )
+}
+
+/// Where things go across the widget: its width and how many cards share a
+/// row follow the direction (one card a row when vertical, the three side
+/// by side when horizontal).
+struct Grid {
+    width: i32,
+    per_row: i32,
+    pad: i32,
+    gap: i32,
+    card_w: i32,
+}
+
+impl Grid {
+    fn of(direction: Direction) -> Grid {
+        let (width, per_row) = match direction {
+            Direction::Vertical => (320, 1),
+            Direction::Horizontal => (720, 3),
+        };
+        let pad = 16;
+        let gap = 8;
+        Grid {
+            width,
+            per_row,
+            pad,
+            gap,
+            card_w: (width - 2 * pad - gap * (per_row - 1)) / per_row,
+        }
+    }
+}
+
+/// The title and, for a regional widget, the région it is about; returns
+/// the baseline of the last line.
+fn heading(c: &mut Canvas, w: &Widget, g: &Grid) -> i32 {
+    let p = c.p;
+    let mut y = g.pad;
+    let title_chars = ((g.width - 2 * g.pad) / 10) as usize;
+    for l in wrap(TITRE, title_chars) {
+        y += 20;
+        c.text(g.pad, y, 18, "700", p.text, &l);
+    }
+    if let Some(r) = &w.region {
+        for l in wrap(
+            &format!("Les chiffres pour la région {r}"),
+            ((g.width - 2 * g.pad) / 7) as usize,
+        ) {
+            y += 19;
+            c.text(g.pad, y, 14, "400", p.muted, &l);
+        }
+    }
+    y
+}
+
+/// One block (a filière, or the whole): its title if it has one, then its
+/// three cards, `per_row` a row; returns where the next block starts.
+fn bloc(c: &mut Canvas, b: &Bloc, scope: &str, g: &Grid, mut y: i32) -> i32 {
+    if let Some(t) = &b.titre {
+        y += 20;
+        let accent = c.p.accent;
+        c.text(g.pad, y, 15, "700", accent, t);
+        y += 8;
+    }
+    let cards = [
+        Card {
+            value: b.figures.emploi_6_mois,
+            label: EMPLOI,
+            sub: Some(scope),
+        },
+        Card {
+            value: b.figures.formation,
+            label: FORMATION,
+            sub: None,
+        },
+        Card {
+            value: b.figures.autres_6_mois,
+            label: AUTRES,
+            sub: None,
+        },
+    ];
+    // Cards side by side share the height of the tallest.
+    let mut row_h = 0;
+    for row in cards.chunks(g.per_row as usize) {
+        if row_h > 0 {
+            y += row_h + g.gap;
+        }
+        row_h = row
+            .iter()
+            .map(|k| card_height(g.card_w, k.label, k.sub))
+            .max()
+            .unwrap_or(0);
+        for (col, k) in row.iter().enumerate() {
+            let x = g.pad + col as i32 * (g.card_w + g.gap);
+            card(c, (x, y, g.card_w, row_h), k);
+        }
+    }
+    y + row_h + g.gap
+}
+
+/// The source and promotion under the cards; returns the baseline of the
+/// last line.
+fn footer_lines(c: &mut Canvas, w: &Widget, g: &Grid, mut y: i32) -> i32 {
+    let muted = c.p.muted;
+    for l in wrap(
+        &footer(w.millesime, w.insersup),
+        ((g.width - 2 * g.pad) / 6) as usize,
+    ) {
+        y += 15;
+        c.text(g.pad, y, 12, "400", muted, &l);
+    }
+    y
 }
 
 fn document(

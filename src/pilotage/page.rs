@@ -121,18 +121,60 @@ fn gaps(r: &Ligne) -> Option<(i64, i64)> {
     ))
 }
 
+/// The scatter plot of one filière: the frame and its labels, the axes,
+/// then the points.
 fn scatter(out: &mut String, v: &Vue, filiere: &str) {
-    // A symmetric range in steps of 10 points, at least ±20.
-    let reach = v
-        .classees
-        .iter()
-        .filter_map(gaps)
-        .map(|(x, y)| x.abs().max(y.abs()))
-        .max()
-        .unwrap_or(0);
-    let range = ((reach + 9) / 10 * 10).max(20) as f64;
-    let x = |g: i64| MARGIN + (g as f64 + range) / (2.0 * range) * (WIDTH - 2.0 * MARGIN);
-    let y = |g: i64| HEIGHT - MARGIN - (g as f64 + range) / (2.0 * range) * (HEIGHT - 2.0 * MARGIN);
+    let plot = Plot::of(v);
+    scatter_frame(out, v, filiere);
+    scatter_axes(out, &plot);
+    scatter_points(out, v, &plot);
+    out.push_str("</svg>\n</figure>\n");
+}
+
+/// The plot's scale: gaps in points of percentage mapped to SVG
+/// coordinates, over a range symmetric around the reference.
+struct Plot {
+    range: f64,
+}
+
+impl Plot {
+    /// A symmetric range in steps of 10 points, at least ±20, wide enough
+    /// for the furthest classified row.
+    fn of(v: &Vue) -> Plot {
+        let reach = v
+            .classees
+            .iter()
+            .filter_map(gaps)
+            .map(|(x, y)| x.abs().max(y.abs()))
+            .max()
+            .unwrap_or(0);
+        Plot {
+            range: ((reach + 9) / 10 * 10).max(20) as f64,
+        }
+    }
+
+    fn x(&self, g: i64) -> f64 {
+        MARGIN + (g as f64 + self.range) / (2.0 * self.range) * (WIDTH - 2.0 * MARGIN)
+    }
+
+    fn y(&self, g: i64) -> f64 {
+        HEIGHT - MARGIN - (g as f64 + self.range) / (2.0 * self.range) * (HEIGHT - 2.0 * MARGIN)
+    }
+
+    /// Where a row's gaps are drawn: a point beyond the range is drawn on
+    /// its edge.
+    fn at(&self, (gx, gy): (i64, i64)) -> (f64, f64) {
+        let limit = self.range as i64;
+        (
+            self.x(gx.clamp(-limit, limit)),
+            self.y(gy.clamp(-limit, limit)),
+        )
+    }
+}
+
+/// The opening of the figure: its accessible title and description (what
+/// a screen reader says of the plot) and the frame.
+fn scatter_frame(out: &mut String, v: &Vue, filiere: &str) {
     let _ = write!(
         out,
         "<figure>\n<svg role=\"img\" aria-labelledby=\"t-{f} d-{f}\" viewBox=\"0 0 {WIDTH} {HEIGHT}\" \
@@ -147,13 +189,19 @@ fn scatter(out: &mut String, v: &Vue, filiere: &str) {
         w = WIDTH - 2.0 * MARGIN,
         h = HEIGHT - 2.0 * MARGIN,
     );
-    // The two reference lines.
+}
+
+/// The two reference lines, the quadrants' names in their corners, the
+/// axes' titles and the range at their ends: what a reader needs to read a
+/// point's position as a gap to the reference.
+fn scatter_axes(out: &mut String, plot: &Plot) {
+    let range = plot.range;
     let _ = write!(
         out,
         "<line class=\"axis\" x1=\"{x0:.1}\" y1=\"{MARGIN}\" x2=\"{x0:.1}\" y2=\"{yb:.1}\"/>\n\
          <line class=\"axis\" x1=\"{MARGIN}\" y1=\"{y0:.1}\" x2=\"{xr:.1}\" y2=\"{y0:.1}\"/>\n",
-        x0 = x(0),
-        y0 = y(0),
+        x0 = plot.x(0),
+        y0 = plot.y(0),
         yb = HEIGHT - MARGIN,
         xr = WIDTH - MARGIN,
     );
@@ -168,8 +216,8 @@ fn scatter(out: &mut String, v: &Vue, filiere: &str) {
         let _ = writeln!(
             out,
             "<text class=\"quadrant\" x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"{anchor}\">{label}</text>",
-            x(gx) + dx,
-            y(gy) + dy
+            plot.x(gx) + dx,
+            plot.y(gy) + dy
         );
     }
     let _ = write!(
@@ -189,11 +237,14 @@ fn scatter(out: &mut String, v: &Vue, filiere: &str) {
         HEIGHT - MARGIN + 16.0,
         range as i64,
     );
-    // A point beyond the range is drawn on its edge.
-    let limit = range as i64;
-    let at = |(gx, gy): (i64, i64)| (x(gx.clamp(-limit, limit)), y(gy.clamp(-limit, limit)));
+}
+
+/// The classified rows as points: the others first, then Q4 on top; the
+/// furthest below are numbered as in the table (numbering all of them
+/// would only draw a blot), the rest named in their tooltip only.
+fn scatter_points(out: &mut String, v: &Vue, plot: &Plot) {
     for r in v.classees.iter().filter(|r| r.position != Position::Q4) {
-        let Some((cx, cy)) = gaps(r).map(at) else {
+        let Some((cx, cy)) = gaps(r).map(|g| plot.at(g)) else {
             continue;
         };
         let _ = writeln!(
@@ -201,11 +252,9 @@ fn scatter(out: &mut String, v: &Vue, filiere: &str) {
             "<circle class=\"dot\" cx=\"{cx:.1}\" cy=\"{cy:.1}\" r=\"3.5\"/>"
         );
     }
-    // Q4 last, on top; the furthest below are numbered as in the table
-    // (numbering all of them would only draw a blot).
     for (i, r) in v.q4.iter().enumerate() {
         let q4_number = i + 1;
-        let Some((cx, cy)) = gaps(r).map(at) else {
+        let Some((cx, cy)) = gaps(r).map(|g| plot.at(g)) else {
             continue;
         };
         if q4_number > NUMBERED {
@@ -227,5 +276,4 @@ fn scatter(out: &mut String, v: &Vue, filiere: &str) {
             cy - 5.0
         );
     }
-    out.push_str("</svg>\n</figure>\n");
 }

@@ -311,40 +311,14 @@ pub fn manifest(ctx: &Context, outputs: &[OutputEntry]) -> Result<Value> {
     });
     match ctx.run {
         Some(run) => {
-            let mut pipeline = json!({ "name": run.pipeline });
-            if let Some(file) = &run.pipeline_file {
-                pipeline["file"] = json!(file_name(file));
-                pipeline["sha256"] = json!(match &run.pipeline_hash {
-                    Some(h) => h.sha256.clone(),
-                    None => sha256_file(existing(Path::new(file))?)?,
-                });
-            }
-            if let Some(v) = &run.tool_version {
-                pipeline["tool_version"] = json!(v);
-            }
-            pipeline["settings"] = run.settings.clone();
-            m["pipeline"] = pipeline;
+            m["pipeline"] = pipeline_entry(run)?;
             m["inputs"] = Value::Array(
                 run.inputs()
                     .into_iter()
                     .map(|(input, stages)| input_entry(run, &input, &stages))
                     .collect::<Result<_>>()?,
             );
-            let mut stages: Vec<Value> = run
-                .stages
-                .iter()
-                .map(|s| {
-                    json!({
-                        "stage": s.stage,
-                        "rows_read": s.rows_read,
-                        "rows_written": s.rows_written,
-                        "rows_rejected": s.rows_rejected,
-                        "rows_merged": s.rows_merged,
-                    })
-                })
-                .collect();
-            stages.push(release_stage(ctx));
-            m["stages"] = Value::Array(stages);
+            m["stages"] = stages_entry(ctx, run);
         }
         None => {
             m["pipeline"] = Value::Null;
@@ -352,7 +326,57 @@ pub fn manifest(ctx: &Context, outputs: &[OutputEntry]) -> Result<Value> {
             m["stages"] = json!([release_stage(ctx)]);
         }
     }
-    m["tables"] = Value::Array(
+    m["tables"] = tables_entry(ctx);
+    m["outputs"] = serde_json::to_value(outputs).map_err(|e| Error::Output {
+        path: "manifest.json".into(),
+        message: e.to_string(),
+    })?;
+    Ok(m)
+}
+
+/// The pipeline the release was made by: its name, its file and that
+/// file's hash (taken at run time, or now if the run record has none), the
+/// version of ij that ran it and its settings, so that the run can be
+/// repeated.
+fn pipeline_entry(run: &RunRecordView) -> Result<Value> {
+    let mut pipeline = json!({ "name": run.pipeline });
+    if let Some(file) = &run.pipeline_file {
+        pipeline["file"] = json!(file_name(file));
+        pipeline["sha256"] = json!(match &run.pipeline_hash {
+            Some(h) => h.sha256.clone(),
+            None => sha256_file(existing(Path::new(file))?)?,
+        });
+    }
+    if let Some(v) = &run.tool_version {
+        pipeline["tool_version"] = json!(v);
+    }
+    pipeline["settings"] = run.settings.clone();
+    Ok(pipeline)
+}
+
+/// Each stage's row counts from the run record, then the release's own.
+fn stages_entry(ctx: &Context, run: &RunRecordView) -> Value {
+    let mut stages: Vec<Value> = run
+        .stages
+        .iter()
+        .map(|s| {
+            json!({
+                "stage": s.stage,
+                "rows_read": s.rows_read,
+                "rows_written": s.rows_written,
+                "rows_rejected": s.rows_rejected,
+                "rows_merged": s.rows_merged,
+            })
+        })
+        .collect();
+    stages.push(release_stage(ctx));
+    Value::Array(stages)
+}
+
+/// Each table of the release: its rows, its files, its schema and primary
+/// key, and the catalogue it measures where it is a coverage table.
+fn tables_entry(ctx: &Context) -> Value {
+    Value::Array(
         ctx.tables
             .iter()
             .map(|t| {
@@ -370,12 +394,7 @@ pub fn manifest(ctx: &Context, outputs: &[OutputEntry]) -> Result<Value> {
                 v
             })
             .collect(),
-    );
-    m["outputs"] = serde_json::to_value(outputs).map_err(|e| Error::Output {
-        path: "manifest.json".into(),
-        message: e.to_string(),
-    })?;
-    Ok(m)
+    )
 }
 
 fn release_stage(ctx: &Context) -> Value {

@@ -622,15 +622,7 @@ pub fn run(bcn_dir: &Path, ctx: &StageContext) -> Result<StageReport> {
     let start = Instant::now();
     let bcn = load_bcn(bcn_dir, BcnScope::Referentiel)?;
     let referentiel = build_referentiel(&bcn);
-    if let Some(account) = referentiel.summary.tables.iter().find(|a| !a.balances()) {
-        return Err(Error::file(
-            bcn_dir,
-            format!(
-                "internal error: rows of {} do not add up: {account:?}",
-                account.table
-            ),
-        ));
-    }
+    check_accounts(bcn_dir, &referentiel.summary)?;
 
     let mut staged = StagedDir::new(&ctx.out_dir)?;
     let table = referentiel_table(&referentiel.formations);
@@ -641,51 +633,7 @@ pub fn run(bcn_dir: &Path, ctx: &StageContext) -> Result<StageReport> {
     let written_notes = staged.commit()?;
 
     let s = &referentiel.summary;
-    let mut details = vec![format!(
-        "formations_referentiel: {} codes ({} CFD, {} MEF_STAT_11, {} SISE), {} with a famille de métiers",
-        s.codes, s.codes_cfd, s.codes_mef_stat_11, s.codes_sise, s.codes_with_famille_metiers
-    )];
-    if s.familles_metiers > 0 {
-        details.push(format!(
-            "familles de métiers: {} families, {} common first-year codes (seconde commune), {} codes in several families, {} links of `_temp` families taken under their groupe's code",
-            s.familles_metiers,
-            s.codes_seconde_commune,
-            s.codes_in_several_familles,
-            s.liens_famille_temp_taken
-        ));
-    }
-    for a in &s.tables {
-        details.push(if a.rows_used_as_lookup > 0 && a.rows_rejected > 0 {
-            format!(
-                "{}: {} rows read = {} used as a lookup + {} rejected",
-                a.table, a.rows_read, a.rows_used_as_lookup, a.rows_rejected
-            )
-        } else if a.rows_used_as_lookup > 0 {
-            format!("{}: {} rows read, used as a lookup", a.table, a.rows_read)
-        } else {
-            format!(
-                "{}: {} rows read = {} written + {} already in another table + {} rejected",
-                a.table, a.rows_read, a.rows_written, a.rows_merged, a.rows_rejected
-            )
-        });
-    }
-    if s.rows_rejected > 0 {
-        details.push(format!(
-            "{} rows rejected, with their reason, in bcn_rejects.csv",
-            s.rows_rejected
-        ));
-    }
-    details.push(format!(
-        "BCN tables found: {}",
-        s.tables_found
-            .iter()
-            .map(|t| format!("{} ({} rows)", t.table, t.rows))
-            .collect::<Vec<_>>()
-            .join(", ")
-    ));
-    for m in &s.tables_missing {
-        details.push(format!("warning: {}", m.warning()));
-    }
+    let mut details = summary_details(s);
     details.extend(written_notes);
     Ok(StageReport {
         stage: "bcn".into(),
@@ -706,4 +654,76 @@ pub fn run(bcn_dir: &Path, ctx: &StageContext) -> Result<StageReport> {
         details,
         elapsed: start.elapsed(),
     })
+}
+
+/// Nothing is written unless every table's rows add up (read = written +
+/// merged + used as a lookup + rejected): a table that does not is a bug of
+/// this stage, not of the input, and stops the run before it publishes.
+fn check_accounts(bcn_dir: &Path, summary: &BcnSummary) -> Result<()> {
+    if let Some(account) = summary.tables.iter().find(|a| !a.balances()) {
+        return Err(Error::file(
+            bcn_dir,
+            format!(
+                "internal error: rows of {} do not add up: {account:?}",
+                account.table
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// The stage report's lines: what the referential holds, the familles de
+/// métiers, each table's account, the rejects, the tables found and a
+/// warning for each one missing (with what its absence costs).
+fn summary_details(s: &BcnSummary) -> Vec<String> {
+    let mut details = vec![format!(
+        "formations_referentiel: {} codes ({} CFD, {} MEF_STAT_11, {} SISE), {} with a famille de métiers",
+        s.codes, s.codes_cfd, s.codes_mef_stat_11, s.codes_sise, s.codes_with_famille_metiers
+    )];
+    if s.familles_metiers > 0 {
+        details.push(format!(
+            "familles de métiers: {} families, {} common first-year codes (seconde commune), {} codes in several families, {} links of `_temp` families taken under their groupe's code",
+            s.familles_metiers,
+            s.codes_seconde_commune,
+            s.codes_in_several_familles,
+            s.liens_famille_temp_taken
+        ));
+    }
+    details.extend(s.tables.iter().map(account_line));
+    if s.rows_rejected > 0 {
+        details.push(format!(
+            "{} rows rejected, with their reason, in bcn_rejects.csv",
+            s.rows_rejected
+        ));
+    }
+    details.push(format!(
+        "BCN tables found: {}",
+        s.tables_found
+            .iter()
+            .map(|t| format!("{} ({} rows)", t.table, t.rows))
+            .collect::<Vec<_>>()
+            .join(", ")
+    ));
+    for m in &s.tables_missing {
+        details.push(format!("warning: {}", m.warning()));
+    }
+    details
+}
+
+/// One table's account, in the words that fit its use: a lookup table
+/// (niveaux, groupes) adds columns to other rows and writes none of its own.
+fn account_line(a: &TableAccount) -> String {
+    if a.rows_used_as_lookup > 0 && a.rows_rejected > 0 {
+        format!(
+            "{}: {} rows read = {} used as a lookup + {} rejected",
+            a.table, a.rows_read, a.rows_used_as_lookup, a.rows_rejected
+        )
+    } else if a.rows_used_as_lookup > 0 {
+        format!("{}: {} rows read, used as a lookup", a.table, a.rows_read)
+    } else {
+        format!(
+            "{}: {} rows read = {} written + {} already in another table + {} rejected",
+            a.table, a.rows_read, a.rows_written, a.rows_merged, a.rows_rejected
+        )
+    }
 }

@@ -54,33 +54,17 @@ fn counts(rng: &mut Rng, size: f64) -> [u64; 7] {
     [term, e12, e18, e24, e6, poursuite, sortant]
 }
 
+/// The regional file: one row per millésime × voie × code × région the
+/// code is taught in (about one in eight left out at random).
 pub fn write_regional(u: &Universe, rng: &mut Rng, path: &Path) -> Result<u64> {
     let mut out = Lines::create(path, Encoding::Utf8Bom)?;
     out.line(REGIONAL_HEADER)?;
     let mut rows = 0;
-    // Voie scolaire rows are keyed by the terminal year's MEF_STAT_11.
-    let terminal: Vec<(usize, &str)> = u
-        .mefs
-        .iter()
-        .filter(|m| m.scolaire && m.annee == m.duree && !u.formations[m.formation].commune)
-        .map(|m| (m.formation, m.mef_stat_11.as_str()))
-        .collect();
+    let terminal = terminal_mefs(u);
     for year in MILLESIMES {
         let millesime = format!("{}_{year}", year - 1);
         for voie in ["apprentissage", "scolaire"] {
-            let codes: Vec<(usize, &str)> = if voie == "scolaire" {
-                terminal
-                    .iter()
-                    .filter(|(f, _)| u.formations[*f].survey_scolaire)
-                    .copied()
-                    .collect()
-            } else {
-                (0..u.formations.len())
-                    .filter(|&f| u.formations[f].survey_apprentissage)
-                    .map(|f| (f, u.formations[f].cfd.as_str()))
-                    .collect()
-            };
-            for (f, code) in codes {
+            for (f, code) in regional_codes(u, voie, &terminal) {
                 let formation = &u.formations[f];
                 if !formation.surveyed_in(year) {
                     continue;
@@ -96,34 +80,7 @@ pub fn write_regional(u: &Universe, rng: &mut Rng, path: &Path) -> Result<u64> {
                     } else {
                         (code, "")
                     };
-                    let figures = if c[0] < 5 {
-                        // Under 5 students the source gives nb_annee_term only.
-                        format!("{};;;;;;;;;;;", c[0])
-                    } else {
-                        let rates = if c[0] < 20 {
-                            ";;;;".to_string()
-                        } else {
-                            let t = |n| {
-                                if c[6] >= 20 {
-                                    pct(n, c[6]).to_string()
-                                } else {
-                                    String::new()
-                                }
-                            };
-                            format!(
-                                "{};{};{};{};{}",
-                                t(c[1]),
-                                t(c[2]),
-                                t(c[3]),
-                                t(c[4]),
-                                pct(c[5], c[0])
-                            )
-                        };
-                        format!(
-                            "{};{};{};{};{};{};{};{rates}",
-                            c[0], c[1], c[2], c[3], c[4], c[5], c[6]
-                        )
-                    };
+                    let figures = regional_figures(&c);
                     out.line(&format!(
                         "{millesime}_{ij}_{voie}_{code};{millesime};{ij};{insee};{voie};{cfd};{mef};{figures}"
                     ))?;
@@ -134,6 +91,71 @@ pub fn write_regional(u: &Universe, rng: &mut Rng, path: &Path) -> Result<u64> {
     }
     out.finish()?;
     Ok(rows)
+}
+
+/// Voie scolaire rows are keyed by the terminal year's MEF_STAT_11: the
+/// terminal MEFs of the school formations, common first years left out
+/// (they have no terminal year of their own).
+fn terminal_mefs(u: &Universe) -> Vec<(usize, &str)> {
+    u.mefs
+        .iter()
+        .filter(|m| m.scolaire && m.annee == m.duree && !u.formations[m.formation].commune)
+        .map(|m| (m.formation, m.mef_stat_11.as_str()))
+        .collect()
+}
+
+/// The codes a voie has rows for: the surveyed terminal MEFs for the voie
+/// scolaire, the surveyed formations' CFDs for apprenticeship.
+fn regional_codes<'u>(
+    u: &'u Universe,
+    voie: &str,
+    terminal: &[(usize, &'u str)],
+) -> Vec<(usize, &'u str)> {
+    if voie == "scolaire" {
+        terminal
+            .iter()
+            .filter(|(f, _)| u.formations[*f].survey_scolaire)
+            .copied()
+            .collect()
+    } else {
+        (0..u.formations.len())
+            .filter(|&f| u.formations[f].survey_apprentissage)
+            .map(|f| (f, u.formations[f].cfd.as_str()))
+            .collect()
+    }
+}
+
+/// A row's counts and rates, masked as the source masks them: under 5
+/// students only `nb_annee_term`, under 20 the counts without rates, and
+/// the employment rates only with at least 20 leavers.
+fn regional_figures(c: &[u64; 7]) -> String {
+    if c[0] < 5 {
+        // Under 5 students the source gives nb_annee_term only.
+        return format!("{};;;;;;;;;;;", c[0]);
+    }
+    let rates = if c[0] < 20 {
+        ";;;;".to_string()
+    } else {
+        let t = |n| {
+            if c[6] >= 20 {
+                pct(n, c[6]).to_string()
+            } else {
+                String::new()
+            }
+        };
+        format!(
+            "{};{};{};{};{}",
+            t(c[1]),
+            t(c[2]),
+            t(c[3]),
+            t(c[4]),
+            pct(c[5], c[0])
+        )
+    };
+    format!(
+        "{};{};{};{};{};{};{};{rates}",
+        c[0], c[1], c[2], c[3], c[4], c[5], c[6]
+    )
 }
 
 fn rate(rng: &mut Rng, lo: f64, hi: f64) -> u64 {

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use crate::error::{Error, Result};
 use crate::input::table::{header_key, RawRow};
-use crate::input::{self, DelimitedOptions};
+use crate::input::{self, DelimitedOptions, Row};
 use crate::rules::filiere::Filiere;
 use crate::rules::millesime::Millesime;
 use crate::staging::mesures::{EtablissementRow, SourceRates, Staged};
@@ -21,79 +21,22 @@ use super::{PERCENT, VALEUR_AJOUTEE};
 /// (`depp-2022-etablissements-2021_2022-pro.csv`), told apart by the header.
 pub fn load_etablissements(path: &Path, reference: &Reference) -> Result<Staged> {
     let table = input::read_table(path, &DelimitedOptions::default())?;
-    let filiere_hint = depp_file_name(path).ok().map(|(_, f)| f);
-    let cols = detect_etablissement_columns(&table.headers, filiere_hint)
-        .map_err(|m| Error::file(path, m))?;
-    // The open-data layout has a millésime per row; a DEPP file's is in its name.
-    let (file_millesime, filiere) = match (cols.layout, cols.annee) {
-        (EtablissementLayout::OpenData, Some(_)) => (None, open_data_filiere(path)),
-        _ => {
-            let (m, f) = depp_file_name(path).map_err(|m| Error::file(path, m))?;
-            (Some(m), f)
-        }
-    };
-
+    let file = EtablissementFile::open(path, &table.headers)?;
     let mut out = Collector::new(&table);
     let mut seen = Keys::default();
     for (row, raw) in table.rows().zip(table.rows.iter()) {
-        let get = |i: usize| field(raw, i);
-        if let Some(i) = cols.row_type {
-            let row_type = get(i);
-            if !row_type.eq_ignore_ascii_case("ensemble") {
-                if row_type.to_lowercase().starts_with("dont") {
-                    out.skip(format!("breakdown row \"{row_type}\""));
-                } else {
-                    out.reject(
-                        &row,
-                        reason(
-                            "unknown_row_type",
-                            format!(
-                                "{} \"{row_type}\" is neither ensemble nor a \"dont …\" breakdown",
-                                cols.name(&table.headers, i)
-                            ),
-                        ),
-                    );
-                }
+        match file.row_type(raw) {
+            RowType::Ensemble => {}
+            RowType::Breakdown(skipped) => {
+                out.skip(skipped);
+                continue;
+            }
+            RowType::Unknown(reason) => {
+                out.reject(&row, reason);
                 continue;
             }
         }
-        let staged = (|| -> Checked<EtablissementRow> {
-            let millesime = match (file_millesime, cols.annee) {
-                (Some(m), _) => m,
-                (None, i) => parse_millesime(i.map_or("", get))?,
-            };
-            let uai = parse_uai(get(cols.uai))?;
-            let region_libelle = cols.region.map_or("", get);
-            check_region_name(reference, region_libelle)?;
-            let number = |i: Option<usize>, range: &RangeInclusive<f64>| match i {
-                Some(i) => parse_number(cols.name(&table.headers, i), get(i), range),
-                None => Ok(None),
-            };
-            let rates = SourceRates {
-                taux_en_emploi_6_mois: number(Some(cols.taux_6), &PERCENT)?,
-                taux_en_emploi_12_mois: number(cols.taux_12, &PERCENT)?,
-                taux_en_emploi_18_mois: number(cols.taux_18, &PERCENT)?,
-                taux_en_emploi_24_mois: number(cols.taux_24, &PERCENT)?,
-                taux_poursuite_etudes: number(cols.taux_poursuite, &PERCENT)?,
-                part_en_emploi_6_mois: number(cols.part_emploi, &PERCENT)?,
-                part_poursuite_etudes: number(cols.part_poursuite, &PERCENT)?,
-                part_autres_situations_6_mois: number(cols.part_autres, &PERCENT)?,
-            };
-            check_devenir(&rates)?;
-            Ok(EtablissementRow {
-                millesime,
-                filiere,
-                uai,
-                libelle: cols.libelle.map_or("", get).to_string(),
-                region_libelle: region_libelle.to_string(),
-                rates,
-                taux_en_emploi_6_mois_attendu: number(cols.taux_6_attendu, &PERCENT)?,
-                valeur_ajoutee_6_mois: number(cols.valeur_ajoutee, &VALEUR_AJOUTEE)?,
-                source: cols.layout.source(),
-                origin: out.origin(&row),
-            })
-        })();
-        match staged {
+        match file.stage_row(raw, &row, reference, &out) {
             Ok(e) => {
                 let key = (e.millesime, e.filiere, e.uai.clone());
                 let what = || format!("{} {} {}", e.millesime, e.filiere, e.uai);
@@ -106,6 +49,123 @@ pub fn load_etablissements(path: &Path, reference: &Reference) -> Result<Staged>
         }
     }
     Ok(out.finish())
+}
+
+/// What every row of one establishment file shares: where its columns are,
+/// its header (to name them in messages), and the millésime (a DEPP file's,
+/// from its name) and filière of its rows.
+struct EtablissementFile<'a> {
+    cols: EtablissementColumns,
+    headers: &'a [String],
+    /// `None` in the open-data layout, which has a millésime per row.
+    millesime: Option<Millesime>,
+    filiere: Filiere,
+}
+
+/// Whether a row is the establishment's headline figure (`ensemble`), a
+/// breakdown (`dont …`, skipped and counted) or neither (rejected).
+enum RowType {
+    Ensemble,
+    /// The skip's reason.
+    Breakdown(String),
+    /// The reject's reason.
+    Unknown(String),
+}
+
+impl<'a> EtablissementFile<'a> {
+    /// Finds the columns from the header and, for a DEPP file, reads the
+    /// millésime and filière from the file's name (the header does not
+    /// have them).
+    fn open(path: &Path, headers: &'a [String]) -> Result<EtablissementFile<'a>> {
+        let filiere_hint = depp_file_name(path).ok().map(|(_, f)| f);
+        let cols = detect_etablissement_columns(headers, filiere_hint)
+            .map_err(|m| Error::file(path, m))?;
+        // The open-data layout has a millésime per row; a DEPP file's is in its name.
+        let (millesime, filiere) = match (cols.layout, cols.annee) {
+            (EtablissementLayout::OpenData, Some(_)) => (None, open_data_filiere(path)),
+            _ => {
+                let (m, f) = depp_file_name(path).map_err(|m| Error::file(path, m))?;
+                (Some(m), f)
+            }
+        };
+        Ok(EtablissementFile {
+            cols,
+            headers,
+            millesime,
+            filiere,
+        })
+    }
+
+    /// A DEPP pro file breaks each establishment down into `dont …` rows
+    /// after its `ensemble` row: only the `ensemble` row is staged. A file
+    /// without a row-type column has only headline rows.
+    fn row_type(&self, raw: &RawRow) -> RowType {
+        let Some(i) = self.cols.row_type else {
+            return RowType::Ensemble;
+        };
+        let row_type = field(raw, i);
+        if row_type.eq_ignore_ascii_case("ensemble") {
+            RowType::Ensemble
+        } else if row_type.to_lowercase().starts_with("dont") {
+            RowType::Breakdown(format!("breakdown row \"{row_type}\""))
+        } else {
+            RowType::Unknown(reason(
+                "unknown_row_type",
+                format!(
+                    "{} \"{row_type}\" is neither ensemble nor a \"dont …\" breakdown",
+                    self.cols.name(self.headers, i)
+                ),
+            ))
+        }
+    }
+
+    /// One headline row as an [`EtablissementRow`], or the reason it is
+    /// rejected: millésime, UAI, région, then each figure, then the
+    /// "devenir" shares against each other.
+    fn stage_row(
+        &self,
+        raw: &RawRow,
+        row: &Row,
+        reference: &Reference,
+        out: &Collector,
+    ) -> Checked<EtablissementRow> {
+        let cols = &self.cols;
+        let get = |i: usize| field(raw, i);
+        let millesime = match (self.millesime, cols.annee) {
+            (Some(m), _) => m,
+            (None, i) => parse_millesime(i.map_or("", get))?,
+        };
+        let uai = parse_uai(get(cols.uai))?;
+        let region_libelle = cols.region.map_or("", get);
+        check_region_name(reference, region_libelle)?;
+        let number = |i: Option<usize>, range: &RangeInclusive<f64>| match i {
+            Some(i) => parse_number(cols.name(self.headers, i), get(i), range),
+            None => Ok(None),
+        };
+        let rates = SourceRates {
+            taux_en_emploi_6_mois: number(Some(cols.taux_6), &PERCENT)?,
+            taux_en_emploi_12_mois: number(cols.taux_12, &PERCENT)?,
+            taux_en_emploi_18_mois: number(cols.taux_18, &PERCENT)?,
+            taux_en_emploi_24_mois: number(cols.taux_24, &PERCENT)?,
+            taux_poursuite_etudes: number(cols.taux_poursuite, &PERCENT)?,
+            part_en_emploi_6_mois: number(cols.part_emploi, &PERCENT)?,
+            part_poursuite_etudes: number(cols.part_poursuite, &PERCENT)?,
+            part_autres_situations_6_mois: number(cols.part_autres, &PERCENT)?,
+        };
+        check_devenir(&rates)?;
+        Ok(EtablissementRow {
+            millesime,
+            filiere: self.filiere,
+            uai,
+            libelle: cols.libelle.map_or("", get).to_string(),
+            region_libelle: region_libelle.to_string(),
+            rates,
+            taux_en_emploi_6_mois_attendu: number(cols.taux_6_attendu, &PERCENT)?,
+            valeur_ajoutee_6_mois: number(cols.valeur_ajoutee, &VALEUR_AJOUTEE)?,
+            source: cols.layout.source(),
+            origin: out.origin(row),
+        })
+    }
 }
 
 /// Which header an establishment file has.
@@ -181,19 +241,41 @@ fn detect_etablissement_columns(
     headers: &[String],
     depp_filiere: Option<Filiere>,
 ) -> std::result::Result<EtablissementColumns, String> {
-    let keys: Vec<String> = headers.iter().map(|h| header_key(h)).collect();
-    // Apostrophes may be typographic in a re-export.
-    let find = |name: &str| {
-        let key = header_key(name);
-        keys.iter().position(|k| k.replace('’', "'") == key)
+    let header = Header {
+        keys: headers.iter().map(|h| header_key(h)).collect(),
     };
-    let blank = |i: usize| keys.get(i).is_some_and(|k| k.is_empty());
+    match header.find("Année") {
+        Some(annee) => header.open_data_columns(annee),
+        None => header.depp_columns(depp_filiere),
+    }
+}
 
-    if let Some(annee) = find("Année") {
+/// An establishment file's header, as keys to look names up in.
+struct Header {
+    keys: Vec<String>,
+}
+
+impl Header {
+    /// The column named `name`. Apostrophes may be typographic in a re-export.
+    fn find(&self, name: &str) -> Option<usize> {
+        let key = header_key(name);
+        self.keys.iter().position(|k| k.replace('’', "'") == key)
+    }
+
+    /// Whether column `i` has a blank name (older DEPP files leave some
+    /// columns unnamed: they are found by position).
+    fn blank(&self, i: usize) -> bool {
+        self.keys.get(i).is_some_and(|k| k.is_empty())
+    }
+
+    /// The open-data layout (it has an `Année` column): every column by
+    /// name, UAI and the rate at 6 months required.
+    fn open_data_columns(&self, annee: usize) -> std::result::Result<EtablissementColumns, String> {
+        let find = |name: &str| self.find(name);
         let uai = find("UAI").ok_or("missing required column UAI (open-data layout)")?;
         let taux_6 = find("Taux emploi 6 mois")
             .ok_or("missing required column Taux emploi 6 mois (open-data layout)")?;
-        return Ok(EtablissementColumns {
+        Ok(EtablissementColumns {
             layout: EtablissementLayout::OpenData,
             annee: Some(annee),
             uai,
@@ -210,66 +292,89 @@ fn detect_etablissement_columns(
             part_poursuite: find("DEVENIR Part poursuite études"),
             part_emploi: find("DEVENIR Part en emploi 6 mois"),
             part_autres: find("DEVENIR Part autre situation 6 mois"),
-        });
+        })
     }
 
-    let expected = "expected the open-data header (Année;UAI;Libellé;Région;…;Taux emploi 6 mois;…) \
-                    or a DEPP header (n°UAI de l'établissement;Libellé de l'établissement;Région;…;Taux;Taux attendu;Valeur ajoutée;…)";
-    let uai = keys
-        .iter()
-        .position(|k| k.contains("uai"))
-        .ok_or_else(|| format!("no UAI column: {expected}"))?;
-    let taux_6 = find("Taux").ok_or_else(|| format!("no Taux column: {expected}"))?;
-    let (Some(taux_6_attendu), Some(valeur_ajoutee)) =
-        (find("Taux attendu"), find("Valeur ajoutée"))
-    else {
-        return Err(format!(
-            "no Taux attendu or Valeur ajoutée column: {expected}"
-        ));
-    };
-    let Some(filiere) = depp_filiere else {
-        return Err("a DEPP header, but the file name does not give the millésime and the filière \
-             (expected a name like depp-2022-etablissements-2021_2022-pro.csv or …-apprentissage.csv)"
-            .to_string());
-    };
-    let region = find("Région");
-    let layout = if keys.iter().any(|k| k.is_empty()) {
-        EtablissementLayout::DeppBlank
-    } else {
-        EtablissementLayout::DeppNamed
-    };
-    let taux_poursuite = find("Taux de poursuite d'études")
-        .or_else(|| (taux_6 > 0 && blank(taux_6 - 1)).then(|| taux_6 - 1));
-    let row_type = match filiere {
-        Filiere::Pro => {
-            let after_region = region.map(|r| r + 1).filter(|&i| blank(i));
-            Some(find("Dont apprentis en EPLE").or(after_region).ok_or(
-                "a DEPP pro file needs the row-type column (Dont apprentis en EPLE, or the blank column after Région) to tell ensemble rows from breakdowns",
-            )?)
+    /// A DEPP "valeur ajoutée" header: the named columns by name, the
+    /// blank ones by their place next to a named one, and the millésime and
+    /// filière from the file's name (`depp_filiere`), without which the
+    /// rows cannot be dated.
+    fn depp_columns(
+        &self,
+        depp_filiere: Option<Filiere>,
+    ) -> std::result::Result<EtablissementColumns, String> {
+        let find = |name: &str| self.find(name);
+        let expected = "expected the open-data header (Année;UAI;Libellé;Région;…;Taux emploi 6 mois;…) \
+                        or a DEPP header (n°UAI de l'établissement;Libellé de l'établissement;Région;…;Taux;Taux attendu;Valeur ajoutée;…)";
+        let uai = self
+            .keys
+            .iter()
+            .position(|k| k.contains("uai"))
+            .ok_or_else(|| format!("no UAI column: {expected}"))?;
+        let taux_6 = find("Taux").ok_or_else(|| format!("no Taux column: {expected}"))?;
+        let (Some(taux_6_attendu), Some(valeur_ajoutee)) =
+            (find("Taux attendu"), find("Valeur ajoutée"))
+        else {
+            return Err(format!(
+                "no Taux attendu or Valeur ajoutée column: {expected}"
+            ));
+        };
+        let Some(filiere) = depp_filiere else {
+            return Err("a DEPP header, but the file name does not give the millésime and the filière \
+                 (expected a name like depp-2022-etablissements-2021_2022-pro.csv or …-apprentissage.csv)"
+                .to_string());
+        };
+        let region = find("Région");
+        let layout = if self.keys.iter().any(|k| k.is_empty()) {
+            EtablissementLayout::DeppBlank
+        } else {
+            EtablissementLayout::DeppNamed
+        };
+        let taux_poursuite = find("Taux de poursuite d'études")
+            .or_else(|| (taux_6 > 0 && self.blank(taux_6 - 1)).then(|| taux_6 - 1));
+        let row_type = self.depp_row_type(filiere, region)?;
+        // Blank columns right after Valeur ajoutée: employment at 12, 18, 24 months.
+        let mut later = (valeur_ajoutee + 1..self.keys.len()).take_while(|&i| self.blank(i));
+        let (taux_12, taux_18, taux_24) = (later.next(), later.next(), later.next());
+        Ok(EtablissementColumns {
+            layout,
+            annee: None,
+            uai,
+            libelle: self.keys.iter().position(|k| k.starts_with("libellé")),
+            region,
+            row_type,
+            taux_poursuite,
+            taux_6,
+            taux_6_attendu: Some(taux_6_attendu),
+            valeur_ajoutee: Some(valeur_ajoutee),
+            taux_12,
+            taux_18,
+            taux_24,
+            part_poursuite: find("Part en poursuite d'études"),
+            part_emploi: find("Part en emploi 6 mois après la sortie"),
+            part_autres: find("Part des autres situations"),
+        })
+    }
+
+    /// A DEPP pro file mixes `ensemble` rows with `dont …` breakdowns, told
+    /// apart by a row-type column (named, or the blank one after Région):
+    /// without it the headline rows cannot be found. Other filières have
+    /// headline rows only.
+    fn depp_row_type(
+        &self,
+        filiere: Filiere,
+        region: Option<usize>,
+    ) -> std::result::Result<Option<usize>, String> {
+        match filiere {
+            Filiere::Pro => {
+                let after_region = region.map(|r| r + 1).filter(|&i| self.blank(i));
+                Ok(Some(self.find("Dont apprentis en EPLE").or(after_region).ok_or(
+                    "a DEPP pro file needs the row-type column (Dont apprentis en EPLE, or the blank column after Région) to tell ensemble rows from breakdowns",
+                )?))
+            }
+            _ => Ok(None),
         }
-        _ => None,
-    };
-    // Blank columns right after Valeur ajoutée: employment at 12, 18, 24 months.
-    let mut later = (valeur_ajoutee + 1..keys.len()).take_while(|&i| blank(i));
-    let (taux_12, taux_18, taux_24) = (later.next(), later.next(), later.next());
-    Ok(EtablissementColumns {
-        layout,
-        annee: None,
-        uai,
-        libelle: keys.iter().position(|k| k.starts_with("libellé")),
-        region,
-        row_type,
-        taux_poursuite,
-        taux_6,
-        taux_6_attendu: Some(taux_6_attendu),
-        valeur_ajoutee: Some(valeur_ajoutee),
-        taux_12,
-        taux_18,
-        taux_24,
-        part_poursuite: find("Part en poursuite d'études"),
-        part_emploi: find("Part en emploi 6 mois après la sortie"),
-        part_autres: find("Part des autres situations"),
-    })
+    }
 }
 
 /// The millésime and filière of a DEPP file, from its name:

@@ -5,8 +5,8 @@
 use std::path::Path;
 
 use crate::error::{Error, Result};
-use crate::input::{self, Col, DelimitedOptions, RawTable};
-use crate::rules::codes::check_code;
+use crate::input::{self, Col, DelimitedOptions, RawTable, Row};
+use crate::rules::codes::{check_code, CodeType};
 use crate::rules::filiere::Filiere;
 use crate::staging::mesures::{Counts, MesureRow, Niveau, Salaires, SourceRates, Staged};
 use crate::staging::reference::Reference;
@@ -29,82 +29,11 @@ const FORMATION_CODE_COLUMNS: [(&str, Filiere); 4] = [
 /// and no counts.
 pub fn load_formations_etablissement(path: &Path, reference: &Reference) -> Result<Staged> {
     let table = input::read_table(path, &DelimitedOptions::default())?;
-    let [annee, uai, taux_poursuite, taux_6] = table.columns([
-        "Année",
-        "UAI",
-        "Taux poursuite études",
-        "Taux emploi 6 mois",
-    ])?;
-    let libelle = table.optional_column("Libellé");
-    let region = table.optional_column("Région");
-    let optional = |names: [&str; 3]| names.map(|n| table.optional_column(n));
-    let [taux_12, taux_18, taux_24] = optional([
-        "Taux emploi 12 mois",
-        "Taux emploi 18 mois",
-        "Taux emploi 24 mois",
-    ]);
-    let [part_poursuite, part_emploi, part_autres] = optional([
-        "DEVENIR Part poursuite études",
-        "DEVENIR Part en emploi 6 mois",
-        "DEVENIR Part autre situation 6 mois",
-    ]);
-    let (code_col, filiere) = formation_code_column(&table)?;
-    let code_type = filiere.code_type();
-
+    let cols = FormationColumns::find(&table)?;
     let mut out = Collector::new(&table);
     let mut seen = Keys::default();
     for row in table.rows() {
-        let staged = (|| -> Checked<MesureRow> {
-            let millesime = parse_millesime(row.get(&annee))?;
-            let uai = parse_uai(row.get(&uai))?;
-            check_region_name(reference, region.as_ref().map_or("", |c| row.get(c)))?;
-            let code = row.get(&code_col);
-            if code.is_empty() {
-                return Err(reason(
-                    "missing_code",
-                    format!(
-                        "{} is empty, expected {}",
-                        code_col.name(),
-                        code_type.expected()
-                    ),
-                ));
-            }
-            check_code(code_type, code)
-                .map_err(|m| reason("invalid_code", format!("{}: {m}", code_col.name())))?;
-            if code_type == crate::rules::codes::CodeType::MefStat11 {
-                crate::rules::codes::check_mef_stat_11_end(code)
-                    .map_err(|m| reason("invalid_code", format!("{}: {m}", code_col.name())))?;
-            }
-            let rate = |col: &Col| parse_number(col.name(), row.get(col), &PERCENT);
-            let opt_rate = |col: &Option<Col>| col.as_ref().map_or(Ok(None), rate);
-            let source_rates = SourceRates {
-                taux_en_emploi_6_mois: rate(&taux_6)?,
-                taux_en_emploi_12_mois: opt_rate(&taux_12)?,
-                taux_en_emploi_18_mois: opt_rate(&taux_18)?,
-                taux_en_emploi_24_mois: opt_rate(&taux_24)?,
-                taux_poursuite_etudes: rate(&taux_poursuite)?,
-                part_en_emploi_6_mois: opt_rate(&part_emploi)?,
-                part_poursuite_etudes: opt_rate(&part_poursuite)?,
-                part_autres_situations_6_mois: opt_rate(&part_autres)?,
-            };
-            check_devenir(&source_rates)?;
-            Ok(MesureRow {
-                millesime,
-                filiere,
-                code_certification: code.to_string(),
-                code_certification_type: code_type,
-                niveau: Niveau::Etablissement(uai),
-                counts: Counts::default(),
-                source_rates,
-                salaires: Salaires::default(),
-                libelle_etablissement: libelle
-                    .as_ref()
-                    .and_then(|c| row.opt(c))
-                    .map(str::to_string),
-                origin: out.origin(&row),
-            })
-        })();
-        match staged {
+        match cols.stage_row(&row, reference, &out) {
             Ok(m) => {
                 let key = (
                     m.millesime,
@@ -121,6 +50,137 @@ pub fn load_formations_etablissement(path: &Path, reference: &Reference) -> Resu
         }
     }
     Ok(out.finish())
+}
+
+/// The columns of a "formation fine" file: the year, the UAI, two rates and
+/// the code column are required (the code column also gives the filière);
+/// the rest are read where the file has them.
+struct FormationColumns {
+    annee: Col,
+    uai: Col,
+    taux_poursuite: Col,
+    taux_6: Col,
+    libelle: Option<Col>,
+    region: Option<Col>,
+    taux_12: Option<Col>,
+    taux_18: Option<Col>,
+    taux_24: Option<Col>,
+    part_poursuite: Option<Col>,
+    part_emploi: Option<Col>,
+    part_autres: Option<Col>,
+    code_col: Col,
+    filiere: Filiere,
+    code_type: CodeType,
+}
+
+impl FormationColumns {
+    /// Finds the columns by name; a missing required one stops the file.
+    fn find(table: &RawTable) -> Result<FormationColumns> {
+        let [annee, uai, taux_poursuite, taux_6] = table.columns([
+            "Année",
+            "UAI",
+            "Taux poursuite études",
+            "Taux emploi 6 mois",
+        ])?;
+        let optional = |names: [&str; 3]| names.map(|n| table.optional_column(n));
+        let [taux_12, taux_18, taux_24] = optional([
+            "Taux emploi 12 mois",
+            "Taux emploi 18 mois",
+            "Taux emploi 24 mois",
+        ]);
+        let [part_poursuite, part_emploi, part_autres] = optional([
+            "DEVENIR Part poursuite études",
+            "DEVENIR Part en emploi 6 mois",
+            "DEVENIR Part autre situation 6 mois",
+        ]);
+        let (code_col, filiere) = formation_code_column(table)?;
+        Ok(FormationColumns {
+            annee,
+            uai,
+            taux_poursuite,
+            taux_6,
+            libelle: table.optional_column("Libellé"),
+            region: table.optional_column("Région"),
+            taux_12,
+            taux_18,
+            taux_24,
+            part_poursuite,
+            part_emploi,
+            part_autres,
+            code_col,
+            filiere,
+            code_type: filiere.code_type(),
+        })
+    }
+
+    /// One row as a [`MesureRow`], or the reason it is rejected: checked in
+    /// the order millésime, UAI, région, code, rates, then the "devenir"
+    /// shares against each other.
+    fn stage_row(&self, row: &Row, reference: &Reference, out: &Collector) -> Checked<MesureRow> {
+        let millesime = parse_millesime(row.get(&self.annee))?;
+        let uai = parse_uai(row.get(&self.uai))?;
+        check_region_name(reference, self.region.as_ref().map_or("", |c| row.get(c)))?;
+        let code = self.code(row)?;
+        let source_rates = self.source_rates(row)?;
+        check_devenir(&source_rates)?;
+        Ok(MesureRow {
+            millesime,
+            filiere: self.filiere,
+            code_certification: code.to_string(),
+            code_certification_type: self.code_type,
+            niveau: Niveau::Etablissement(uai),
+            counts: Counts::default(),
+            source_rates,
+            salaires: Salaires::default(),
+            libelle_etablissement: self
+                .libelle
+                .as_ref()
+                .and_then(|c| row.opt(c))
+                .map(str::to_string),
+            origin: out.origin(row),
+        })
+    }
+
+    /// The row's certification code, checked against the code type of its
+    /// column; a MEF_STAT_11 also has its last digits checked, which a
+    /// valid-looking code can still get wrong.
+    fn code<'r>(&self, row: &'r Row) -> Checked<&'r str> {
+        let code = row.get(&self.code_col);
+        if code.is_empty() {
+            return Err(reason(
+                "missing_code",
+                format!(
+                    "{} is empty, expected {}",
+                    self.code_col.name(),
+                    self.code_type.expected()
+                ),
+            ));
+        }
+        check_code(self.code_type, code)
+            .map_err(|m| reason("invalid_code", format!("{}: {m}", self.code_col.name())))?;
+        if self.code_type == CodeType::MefStat11 {
+            crate::rules::codes::check_mef_stat_11_end(code)
+                .map_err(|m| reason("invalid_code", format!("{}: {m}", self.code_col.name())))?;
+        }
+        Ok(code)
+    }
+
+    /// The published rates, in percent; the file has no counts, so these
+    /// are all the figures a row carries.
+    fn source_rates(&self, row: &Row) -> Checked<SourceRates> {
+        let rate = |col: &Col| parse_number(col.name(), row.get(col), &PERCENT);
+        let opt_rate = |col: &Option<Col>| col.as_ref().map_or(Ok(None), rate);
+        Ok(SourceRates {
+            taux_en_emploi_6_mois: rate(&self.taux_6)?,
+            taux_en_emploi_12_mois: opt_rate(&self.taux_12)?,
+            taux_en_emploi_18_mois: opt_rate(&self.taux_18)?,
+            taux_en_emploi_24_mois: opt_rate(&self.taux_24)?,
+            taux_poursuite_etudes: rate(&self.taux_poursuite)?,
+            part_en_emploi_6_mois: opt_rate(&self.part_emploi)?,
+            part_poursuite_etudes: opt_rate(&self.part_poursuite)?,
+            part_autres_situations_6_mois: opt_rate(&self.part_autres)?,
+        })
+    }
 }
 
 fn formation_code_column(table: &RawTable) -> Result<(Col, Filiere)> {
