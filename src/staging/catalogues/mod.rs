@@ -395,9 +395,9 @@ pub fn for_each_offer_chunk(
                 )
             })?),
         };
-        each(stage_in_parts(t, |part| {
-            stage_table(part, format, columns, &catalogue, reference, mac_roman)
-        })?)
+        each(stage_table(
+            &t, format, columns, &catalogue, reference, mac_roman,
+        )?)
     };
     let bytes = input::read_bytes(path)?;
     if input::is_json(path) {
@@ -413,39 +413,6 @@ pub fn for_each_offer_chunk(
         })?;
     }
     Ok(detected.expect("detected from the first chunk"))
-}
-
-/// Stages a chunk's rows in as many parts as there are threads, in
-/// parallel, and joins the offers in file order: rows are staged each on
-/// its own (a catalogue reader never looks at another row), and staging is
-/// the reading thread's main cost on a national catalogue (issue 13).
-fn stage_in_parts(
-    t: RawTable,
-    stage: impl Fn(&RawTable) -> Result<Vec<Offre>> + Sync,
-) -> Result<Vec<Offre>> {
-    use rayon::prelude::*;
-    const MIN_PART: usize = 4096;
-    let parts = rayon::current_num_threads().min(t.len() / MIN_PART).max(1);
-    if parts == 1 {
-        return stage(&t);
-    }
-    let RawTable {
-        path,
-        format,
-        headers,
-        rows,
-        ..
-    } = t;
-    let size = rows.len().div_ceil(parts);
-    let mut rows = rows.into_iter();
-    let tables: Vec<RawTable> = (0..parts)
-        .map(|_| {
-            let part: Vec<_> = rows.by_ref().take(size).collect();
-            RawTable::new(&path, format.clone(), headers.clone(), part)
-        })
-        .collect();
-    let staged: Vec<Vec<Offre>> = tables.par_iter().map(&stage).collect::<Result<_>>()?;
-    Ok(staged.into_iter().flatten().collect())
 }
 
 fn detect_headers(headers: &[String]) -> Option<CatalogueFormat> {
