@@ -40,35 +40,29 @@ impl Steps {
         national: true,
     };
 
-    /// The steps switched on, one bit each (see [`Prepared::covered`]).
+    /// One bit per step, for [`Steps::bits`] and [`Prepared::covered`].
+    const CONTINUUM: u8 = 1 << 0;
+    const TERMINAL_YEAR: u8 = 1 << 1;
+    const FAMILLE_METIERS: u8 = 1 << 2;
+    const UAI_RECONCILIATION: u8 = 1 << 3;
+    const ETABLISSEMENT: u8 = 1 << 4;
+    const REGION: u8 = 1 << 5;
+    const NATIONAL: u8 = 1 << 6;
+
+    /// The steps switched on, one bit each.
     fn bits(self) -> u8 {
         [
-            self.continuum,
-            self.terminal_year,
-            self.famille_metiers,
-            self.uai_reconciliation,
-            self.etablissement,
-            self.region,
-            self.national,
+            (self.continuum, Steps::CONTINUUM),
+            (self.terminal_year, Steps::TERMINAL_YEAR),
+            (self.famille_metiers, Steps::FAMILLE_METIERS),
+            (self.uai_reconciliation, Steps::UAI_RECONCILIATION),
+            (self.etablissement, Steps::ETABLISSEMENT),
+            (self.region, Steps::REGION),
+            (self.national, Steps::NATIONAL),
         ]
         .iter()
-        .enumerate()
-        .fold(0, |bits, (i, on)| bits | (u8::from(*on) << i))
-    }
-
-    /// Only `self`'s step on, as a bit of [`Steps::bits`].
-    fn only(f: impl FnOnce(&mut Steps)) -> u8 {
-        let mut s = Steps {
-            continuum: false,
-            terminal_year: false,
-            famille_metiers: false,
-            uai_reconciliation: false,
-            etablissement: false,
-            region: false,
-            national: false,
-        };
-        f(&mut s);
-        s.bits()
+        .filter(|(on, _)| *on)
+        .fold(0, |bits, (_, bit)| bits | bit)
     }
 }
 
@@ -221,8 +215,6 @@ impl<'a> Prepared<'a> {
     /// Every candidate at every level: one index lookup each.
     fn look_up(&mut self) {
         let index = self.ctx.indicators;
-        let famille_row = Steps::only(|s| s.famille_metiers = true);
-        let continuum = Steps::only(|s| s.continuum = true);
         for level in &self.levels {
             let latest = index.latest(self.filiere, level.niveau);
             for candidate in &self.candidates {
@@ -242,9 +234,9 @@ impl<'a> Prepared<'a> {
                 {
                     if shown.is_published() {
                         let row_needs = if family_row(shown) {
-                            famille_row
+                            Steps::FAMILLE_METIERS
                         } else if !shown.propre() {
-                            continuum
+                            Steps::CONTINUUM
                         } else {
                             0
                         };
@@ -459,14 +451,14 @@ fn candidates<'a>(
         .map_or((&[], false), |(t, f)| (t.as_slice(), *f));
     *ambiguous = !famille && terminals.len() > 1;
     if famille {
-        let needs = Steps::only(|s| s.famille_metiers = true);
+        let needs = Steps::FAMILLE_METIERS;
         out.extend(
             terminals
                 .iter()
                 .map(|t| candidate(t, Via::FamilleMetiers, needs)),
         );
     } else if terminals.len() == 1 && filiere != Filiere::Apprentissage {
-        let needs = Steps::only(|s| s.terminal_year = true);
+        let needs = Steps::TERMINAL_YEAR;
         out.push(candidate(&terminals[0], Via::TerminalYear, needs));
     }
     out
@@ -476,8 +468,8 @@ fn candidates<'a>(
 /// its formateur's and gestionnaire's, its région, the nation.
 fn levels(offer: &Offre, ctx: &Context) -> Vec<Level> {
     let index = ctx.indicators;
-    let etablissement = Steps::only(|s| s.etablissement = true);
-    let reconciliation = etablissement | Steps::only(|s| s.uai_reconciliation = true);
+    let etablissement = Steps::ETABLISSEMENT;
+    let reconciliation = etablissement | Steps::UAI_RECONCILIATION;
     let level = |niveau, key: &str, reconciled, needs| Level {
         niveau,
         key: index.id(key),
@@ -504,10 +496,10 @@ fn levels(offer: &Offre, ctx: &Context) -> Vec<Level> {
         }
     }
     if let Some(r) = region_of(offer, ctx) {
-        let needs = Steps::only(|s| s.region = true);
+        let needs = Steps::REGION;
         out.push(level(NiveauGeographique::Region, &r, false, needs));
     }
-    let needs = Steps::only(|s| s.national = true);
+    let needs = Steps::NATIONAL;
     out.push(level(NiveauGeographique::National, "", false, needs));
     out
 }

@@ -61,36 +61,28 @@ pub struct LinkRow {
     pub link_type: LinkType,
 }
 
-/// A small count (a duration in years, a year within a cycle, a number of
-/// hops): a negative or huge value is an error, as it was in the CSV.
-fn small_ints(t: &StageTable, name: &str) -> Result<Vec<Option<u32>>> {
+/// An integer column narrowed to `T`; a value that does not fit is an error
+/// saying what was expected (`what`), as it was in the CSV.
+fn narrowed<T: TryFrom<i64>>(t: &StageTable, name: &str, what: &str) -> Result<Vec<Option<T>>> {
     t.integer(name)?
         .into_iter()
         .enumerate()
         .map(|(i, v)| {
-            v.map(|n| {
-                u32::try_from(n)
-                    .map_err(|_| t.error(i, name, format!("\"{n}\" is not a whole number")))
-            })
-            .transpose()
+            v.map(|n| T::try_from(n).map_err(|_| t.error(i, name, format!("\"{n}\" {what}"))))
+                .transpose()
         })
         .collect()
 }
 
-/// A year column (a first session): one that does not fit a year is an
-/// error, as it was in the CSV.
+/// A small count (a duration in years, a year within a cycle, a number of
+/// hops): a negative or huge value is an error.
+fn small_ints(t: &StageTable, name: &str) -> Result<Vec<Option<u32>>> {
+    narrowed(t, name, "is not a whole number")
+}
+
+/// A year column (a first session): one that does not fit a year is an error.
 fn years(t: &StageTable, name: &str) -> Result<Vec<Option<i32>>> {
-    t.integer(name)?
-        .into_iter()
-        .enumerate()
-        .map(|(i, v)| {
-            v.map(|y| {
-                i32::try_from(y)
-                    .map_err(|_| t.error(i, name, format!("\"{y}\" is not a year (expected YYYY)")))
-            })
-            .transpose()
-        })
-        .collect()
+    narrowed(t, name, "is not a year (expected YYYY)")
 }
 
 /// `code_certification_type`, which every row of the continuum's tables fills.

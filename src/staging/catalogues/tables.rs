@@ -4,7 +4,7 @@
 //! (académie, région) by [`finish`], which the cartographie shares.
 
 use crate::error::{Error, Result};
-use crate::input::RawTable;
+use crate::input::{RawTable, Row};
 use crate::rules::codes::is_valid_uai;
 use crate::rules::filiere::Filiere;
 use crate::staging::reference::Reference;
@@ -29,6 +29,22 @@ pub(super) fn new_offre(catalogue: &str, line: u64) -> Offre {
         libelle: String::new(),
         capacite: None,
         problems: Vec::new(),
+    }
+}
+
+/// One offer per row of `t`, in order: a new `Offre` filled by the layout
+/// (`fill`), then checked and completed by [`finish`].
+fn offers_of(
+    t: &RawTable,
+    catalogue: &str,
+    reference: &Reference,
+    out: &mut Vec<Offre>,
+    mut fill: impl FnMut(&Row, &mut Offre),
+) {
+    for row in t.rows() {
+        let mut o = new_offre(catalogue, row.position());
+        fill(&row, &mut o);
+        out.push(finish(o, "", reference));
     }
 }
 
@@ -74,16 +90,14 @@ fn affelnet_2nde(
         ["Académie", "ID_ETAB", "CO_MEFSTAT", "CO_STA"].map(|n| tb.required(n));
     let (academie, uai, code, statut) = (academie?, uai?, code?, statut?);
     let capacite = tb.optional("VAL_CARSCO");
-    for row in t.rows() {
-        let mut o = new_offre(catalogue, row.position());
-        o.uai = tb.text(&row, Some(&uai));
-        o.code = tb.text(&row, Some(&code));
+    offers_of(t, catalogue, reference, out, |row, o| {
+        o.uai = tb.text(row, Some(&uai));
+        o.code = tb.text(row, Some(&code));
         o.code_type = OffreCodeType::MefStat11;
-        o.filiere = filiere_affelnet(&mut o, &tb.text(&row, Some(&statut)), false);
-        o.academie_libelle = tb.text(&row, Some(&academie));
-        o.capacite = capacite_affelnet(&mut o, &tb.text(&row, capacite.as_ref()));
-        out.push(finish(o, "", reference));
-    }
+        o.filiere = filiere_affelnet(o, &tb.text(row, Some(&statut)), false);
+        o.academie_libelle = tb.text(row, Some(&academie));
+        o.capacite = capacite_affelnet(o, &tb.text(row, capacite.as_ref()));
+    });
     Ok(())
 }
 
@@ -100,15 +114,13 @@ fn affelnet_1pro(
     let statut = tb.required("Statut Offre de formation")?;
     let ministere = tb.optional("Code Ministère");
     let capacite = tb.optional("Capacité d'affectation");
-    for row in t.rows() {
-        let mut o = new_offre(catalogue, row.position());
-        o.uai = tb.text(&row, Some(&uai));
-        o.libelle = tb.text(&row, Some(&libelle));
-        let agricole = ascii_key(&tb.text(&row, ministere.as_ref())) == "AGRICULTURE";
-        o.filiere = filiere_affelnet(&mut o, &tb.text(&row, Some(&statut)), agricole);
-        o.capacite = capacite_affelnet(&mut o, &tb.text(&row, capacite.as_ref()));
-        out.push(finish(o, "", reference));
-    }
+    offers_of(t, catalogue, reference, out, |row, o| {
+        o.uai = tb.text(row, Some(&uai));
+        o.libelle = tb.text(row, Some(&libelle));
+        let agricole = ascii_key(&tb.text(row, ministere.as_ref())) == "AGRICULTURE";
+        o.filiere = filiere_affelnet(o, &tb.text(row, Some(&statut)), agricole);
+        o.capacite = capacite_affelnet(o, &tb.text(row, capacite.as_ref()));
+    });
     Ok(())
 }
 
@@ -130,12 +142,11 @@ fn affelnet_2020(
         "LIBELLE_FORMATION_ACCUEIL_BAN",
     ]
     .map(|n| tb.optional(n));
-    for row in t.rows() {
-        let mut o = new_offre(catalogue, row.position());
-        o.uai = tb.text(&row, Some(&uai));
-        o.academie_libelle = tb.text(&row, Some(&academie));
-        o.libelle = tb.text(&row, libelle.as_ref());
-        let raw = tb.text(&row, Some(&code));
+    offers_of(t, catalogue, reference, out, |row, o| {
+        o.uai = tb.text(row, Some(&uai));
+        o.academie_libelle = tb.text(row, Some(&academie));
+        o.libelle = tb.text(row, libelle.as_ref());
+        let raw = tb.text(row, Some(&code));
         // A MEF and a trailing `0` (see the module doc).
         o.code = match raw.strip_suffix('0') {
             Some(mef) if raw.len() == 11 => mef.to_string(),
@@ -143,13 +154,12 @@ fn affelnet_2020(
         };
         o.code_type = OffreCodeType::Mef;
         o.filiere = filiere_affelnet_2020(
-            &tb.text(&row, type_etab.as_ref()),
-            &tb.text(&row, mnemonique.as_ref()),
+            &tb.text(row, type_etab.as_ref()),
+            &tb.text(row, mnemonique.as_ref()),
             &o.libelle,
-            &tb.text(&row, ministere.as_ref()),
+            &tb.text(row, ministere.as_ref()),
         );
-        out.push(finish(o, "", reference));
-    }
+    });
     Ok(())
 }
 
@@ -171,26 +181,24 @@ fn psup_apprentissage(
         "LIBSPÉCIALITÉ",
     ]
     .map(|n| tb.optional(n));
-    for row in t.rows() {
-        let mut o = new_offre(catalogue, row.position());
-        o.uai = tb.text(&row, Some(&uai));
-        o.uai_gestionnaire = tb.text(&row, Some(&gestionnaire));
-        o.uai_formateur = tb.text(&row, composante.as_ref());
-        o.code = tb.text(&row, Some(&code));
+    offers_of(t, catalogue, reference, out, |row, o| {
+        o.uai = tb.text(row, Some(&uai));
+        o.uai_gestionnaire = tb.text(row, Some(&gestionnaire));
+        o.uai_formateur = tb.text(row, composante.as_ref());
+        o.code = tb.text(row, Some(&code));
         o.code_type = OffreCodeType::Mef;
         o.filiere = Some(Filiere::Apprentissage);
-        o.academie_libelle = tb.text(&row, academie.as_ref());
+        o.academie_libelle = tb.text(row, academie.as_ref());
         let parts = [
-            tb.text(&row, formation.as_ref()),
-            tb.text(&row, specialite.as_ref()),
+            tb.text(row, formation.as_ref()),
+            tb.text(row, specialite.as_ref()),
         ];
         o.libelle = parts
             .into_iter()
             .filter(|p| !p.is_empty())
             .collect::<Vec<_>>()
             .join(" - ");
-        out.push(finish(o, "", reference));
-    }
+    });
     Ok(())
 }
 
@@ -240,24 +248,22 @@ fn stage_generic(
     let capacite = optional("capacite")?;
     let gestionnaire = optional("uai_gestionnaire")?;
     let formateur = optional("uai_formateur")?;
-    for row in t.rows() {
-        let mut o = new_offre(catalogue, row.position());
-        o.uai = tb.text(&row, Some(&uai));
-        o.uai_gestionnaire = tb.text(&row, gestionnaire.as_ref());
-        o.uai_formateur = tb.text(&row, formateur.as_ref());
-        o.code = tb.text(&row, Some(&code));
-        let declared = tb.text(&row, code_type.as_ref());
+    offers_of(t, catalogue, reference, out, |row, o| {
+        o.uai = tb.text(row, Some(&uai));
+        o.uai_gestionnaire = tb.text(row, gestionnaire.as_ref());
+        o.uai_formateur = tb.text(row, formateur.as_ref());
+        o.code = tb.text(row, Some(&code));
+        let declared = tb.text(row, code_type.as_ref());
         o.code_type =
             OffreCodeType::parse(&declared).unwrap_or_else(|| OffreCodeType::from_shape(&o.code));
-        match columns.filiere(&tb.text(&row, filiere.as_ref())) {
+        match columns.filiere(&tb.text(row, filiere.as_ref())) {
             Ok(f) => o.filiere = f,
             Err(_) => o.problems.push(problem::UNKNOWN_FILIERE.into()),
         }
-        o.academie_libelle = tb.text(&row, academie.as_ref());
-        o.libelle = tb.text(&row, libelle.as_ref());
-        o.capacite = parse_capacite(&mut o, &tb.text(&row, capacite.as_ref()), None);
-        out.push(finish(o, "", reference));
-    }
+        o.academie_libelle = tb.text(row, academie.as_ref());
+        o.libelle = tb.text(row, libelle.as_ref());
+        o.capacite = parse_capacite(o, &tb.text(row, capacite.as_ref()), None);
+    });
     Ok(())
 }
 
