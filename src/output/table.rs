@@ -242,6 +242,25 @@ impl OutTable {
 /// same table written in chunks of this size give the same bytes.
 pub const ROW_GROUP_ROWS: usize = 512 * 512;
 
+/// The rows of each row group polars gives a table of `rows` rows written
+/// whole: as many groups as [`ROW_GROUP_ROWS`] goes into the rows (at least
+/// one), of equal size, the last taking the remainder. A table built and
+/// written through [`TableWriter`] in these ranges has the bytes of the same
+/// table written whole, however large (a table without rows is one empty
+/// range: its header and schema).
+pub fn row_group_ranges(rows: usize) -> impl Iterator<Item = std::ops::Range<usize>> {
+    let groups = (rows / ROW_GROUP_ROWS).max(1);
+    let size = rows / groups;
+    (0..groups).map(move |i| {
+        let end = if i + 1 == groups {
+            rows
+        } else {
+            (i + 1) * size
+        };
+        i * size..end
+    })
+}
+
 /// A table written chunk by chunk: its CSV and Parquet grow as chunks come,
 /// so a table larger than memory can be written (a national catalogue's
 /// offers, issue 13) while only one chunk is held. Each chunk is one
@@ -433,5 +452,58 @@ mod tests {
             assert!(e.contains("expected \",\" or \";\""), "{bad:?}: {e}");
         }
         assert_eq!(CsvOptions::default().separator, b',');
+    }
+
+    fn numbers(range: std::ops::Range<usize>) -> OutTable {
+        let mut t = OutTable::new("numbers");
+        t.int("n", range.clone().map(|i| Some(i as i64 % 1000)))
+            .str("label", range.map(|i| format!("row {}", i % 97)));
+        t
+    }
+
+    #[test]
+    fn row_group_ranges_cover_the_rows_once() {
+        let r = ROW_GROUP_ROWS;
+        for (rows, groups) in [
+            (0, 1),
+            (1, 1),
+            (r - 1, 1),
+            (r, 1),
+            (2 * r - 1, 1),
+            (2 * r, 2),
+            (3 * r + 5, 3),
+        ] {
+            let ranges: Vec<_> = row_group_ranges(rows).collect();
+            assert_eq!(ranges.len(), groups, "{rows} rows");
+            assert_eq!(ranges[0].start, 0);
+            assert_eq!(ranges.last().unwrap().end, rows);
+            assert!(
+                ranges.windows(2).all(|w| w[0].end == w[1].start),
+                "{ranges:?}"
+            );
+        }
+    }
+
+    /// Two and a half row groups' worth of rows, written whole and written
+    /// through `TableWriter` in `row_group_ranges`: the same bytes.
+    #[test]
+    fn a_table_written_in_its_row_groups_has_the_bytes_of_a_whole_write() {
+        let rows = 2 * ROW_GROUP_ROWS + ROW_GROUP_ROWS / 2;
+        let whole = tempfile::tempdir().unwrap();
+        let chunked = tempfile::tempdir().unwrap();
+        let csv = CsvOptions::default();
+        numbers(0..rows).write(whole.path(), &csv).unwrap();
+        let mut writer = TableWriter::create(chunked.path(), "numbers", &csv).unwrap();
+        let ranges: Vec<_> = row_group_ranges(rows).collect();
+        assert_eq!(ranges.len(), 2);
+        for range in ranges {
+            writer.write(&numbers(range)).unwrap();
+        }
+        assert_eq!(writer.rows(), rows);
+        writer.finish().unwrap();
+        for file in ["numbers.csv", "numbers.parquet"] {
+            let read = |dir: &tempfile::TempDir| std::fs::read(dir.path().join(file)).unwrap();
+            assert!(read(&whole) == read(&chunked), "{file} differs");
+        }
     }
 }

@@ -43,6 +43,7 @@ use std::time::Instant;
 use chrono::NaiveDate;
 
 use crate::error::{Error, Result};
+use crate::output::table::TableWriter;
 use crate::output::StagedDir;
 use crate::rules::continuum::ContinuumPolicy;
 use crate::rules::filiere::Filiere;
@@ -686,9 +687,10 @@ pub fn run(
 /// and what the establishment directory found for it.
 type Written = (OutputFile, Option<String>, Option<String>);
 
-/// Builds, completes from the establishment directory, writes and drops
-/// each table, two at a time (rayon keeps their order): the stage never
-/// holds every table at once (issue 13).
+/// Builds, completes from the establishment directory and writes each
+/// table chunk by chunk, two tables at a time (rayon keeps their order): the
+/// stage never holds every table at once, nor one table's whole columns
+/// (issue 13).
 fn write_tables(
     tables: &[tables::TableBuild],
     annuaire: &Annuaire,
@@ -698,26 +700,44 @@ fn write_tables(
     use rayon::prelude::*;
     tables
         .par_iter()
-        .map(|builder| {
-            let mut table = (builder.build)();
-            let mut detail = None;
-            if builder.per_etablissement {
-                let (found, unknown) = annuaire::complete_etablissements(&mut table, annuaire);
-                if !annuaire.inputs.is_empty() {
-                    detail = Some(format!(
-                        "{}: {found} rows of a UAI the directory has, {unknown} of a UAI it lacks",
-                        table.name
-                    ));
-                }
-            }
-            let written = table.write(dir, &ctx.csv)?;
-            Ok((
-                OutputFile::table(&ctx.out_dir, &table),
-                written.formula_note(&table.name),
-                detail,
-            ))
-        })
+        .map(|builder| write_table(builder, annuaire, dir, ctx))
         .collect()
+}
+
+/// One table of [`write_tables`].
+fn write_table(
+    builder: &tables::TableBuild,
+    annuaire: &Annuaire,
+    dir: &Path,
+    ctx: &StageContext,
+) -> Result<Written> {
+    let mut writer: Option<TableWriter> = None;
+    let (mut found, mut unknown) = (0, 0);
+    for range in builder.chunks() {
+        let mut chunk = (builder.build)(range);
+        if builder.per_etablissement {
+            let (f, u) = annuaire::complete_etablissements(&mut chunk, annuaire);
+            found += f;
+            unknown += u;
+        }
+        let writer = match &mut writer {
+            Some(w) => w,
+            None => writer.insert(TableWriter::create(dir, &chunk.name, &ctx.csv)?),
+        };
+        writer.write(&chunk)?;
+    }
+    let writer = writer.expect("a table has at least one chunk");
+    let name = writer.name().to_string();
+    let rows = writer.rows();
+    let written = writer.finish()?;
+    let detail = (builder.per_etablissement && !annuaire.inputs.is_empty()).then(|| {
+        format!("{name}: {found} rows of a UAI the directory has, {unknown} of a UAI it lacks")
+    });
+    Ok((
+        OutputFile::table_rows(&ctx.out_dir, &name, rows),
+        written.formula_note(&name),
+        detail,
+    ))
 }
 
 #[cfg(test)]

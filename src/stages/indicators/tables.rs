@@ -6,9 +6,11 @@
 //! at the three levels at once (issue 6).
 
 use std::collections::HashMap;
+use std::ops::Range;
 
 use chrono::NaiveDate;
 
+use crate::output::table::row_group_ranges;
 use crate::output::OutTable;
 use crate::rules::niveau::NiveauGeographique;
 use crate::stages::indicators::columns::{perimetre_column, six_month_count_columns, source_of};
@@ -21,19 +23,33 @@ use crate::stages::indicators::{Indicators, IndicatorsOptions, Upstream};
 use crate::staging::mesures::{EtablissementRow, Niveau, Reject};
 use crate::staging::reference::{Reference, Territoire};
 
-/// Builds one output table. The stage builds and writes its tables one by
-/// one (two at a time on two threads), each dropped once written, instead
-/// of holding all of them at once (issue 13).
-pub type Builder<'a> = Box<dyn Fn() -> OutTable + Send + Sync + 'a>;
+/// Builds the rows `range` of one output table. The stage builds and writes
+/// its tables one by one (two at a time on two threads), each one Parquet
+/// row group at a time (`output::table::row_group_ranges`), instead of
+/// holding every table, or one table's whole columns, at once (issue 13).
+/// Every column is a function of its own row, so a table built in chunks
+/// has the rows of a table built whole.
+pub type Builder<'a> = Box<dyn Fn(Range<usize>) -> OutTable + Send + Sync + 'a>;
 
 /// One table to build, and whether the establishment directory completes it.
 pub struct TableBuild<'a> {
+    /// The table's rows.
+    pub rows: usize,
     pub build: Builder<'a>,
     /// A per-establishment table (`formations`, `etablissements`): the
     /// directory fills its names and adds the UAI's nature and status
     /// (`annuaire::complete_etablissements`). Said here, where each table is
     /// listed, rather than by comparing table names where they are written.
     pub per_etablissement: bool,
+}
+
+impl TableBuild<'_> {
+    /// The ranges of rows built and written one at a time: one Parquet row
+    /// group each, cut as a whole write cuts them, so a table gives the
+    /// bytes of a whole write.
+    pub fn chunks(&self) -> impl Iterator<Item = Range<usize>> {
+        row_group_ranges(self.rows)
+    }
 }
 
 /// The builders of the stage's tables, in the order the stage reports them.
@@ -49,52 +65,73 @@ pub fn builders<'a>(
         seuil: options.seuil,
         date_reference: result.date_reference,
     };
-    let table = |build: Builder<'a>| TableBuild {
+    let table = |rows: usize, build: Builder<'a>| TableBuild {
+        rows,
         build,
         per_etablissement: false,
     };
-    let per_etablissement = |build: Builder<'a>| TableBuild {
+    let per_etablissement = |rows: usize, build: Builder<'a>| TableBuild {
+        rows,
         build,
         per_etablissement: true,
     };
+    let r = result;
     vec![
-        table(Box::new(move || {
-            indicateurs_table(
-                "certifications",
-                &result.certifications,
-                NiveauGeographique::National,
-                &ctx,
-            )
-        })),
-        table(Box::new(move || {
-            indicateurs_table(
-                "regionales",
-                &result.regionales,
-                NiveauGeographique::Region,
-                &ctx,
-            )
-        })),
-        per_etablissement(Box::new(move || {
-            indicateurs_table(
-                "formations",
-                &result.formations,
-                NiveauGeographique::Etablissement,
-                &ctx,
-            )
-        })),
-        per_etablissement(Box::new(|| {
-            etablissements_table(&result.etablissements, up.reference)
-        })),
-        table(Box::new(|| {
-            terminales_table(&result.terminales, up.referentiel)
-        })),
-        table(Box::new(move || {
-            familles_specialites_table(&result.familles_specialites, &ctx)
-        })),
-        table(Box::new(|| {
-            pilotage::pilotage_table(pilotage_rows, up.referentiel, up.reference)
-        })),
-        table(Box::new(|| rejects_table(&result.rejects))),
+        table(
+            r.certifications.len(),
+            Box::new(move |range| {
+                indicateurs_table(
+                    "certifications",
+                    &r.certifications[range],
+                    NiveauGeographique::National,
+                    &ctx,
+                )
+            }),
+        ),
+        table(
+            r.regionales.len(),
+            Box::new(move |range| {
+                indicateurs_table(
+                    "regionales",
+                    &r.regionales[range],
+                    NiveauGeographique::Region,
+                    &ctx,
+                )
+            }),
+        ),
+        per_etablissement(
+            r.formations.len(),
+            Box::new(move |range| {
+                indicateurs_table(
+                    "formations",
+                    &r.formations[range],
+                    NiveauGeographique::Etablissement,
+                    &ctx,
+                )
+            }),
+        ),
+        per_etablissement(
+            r.etablissements.len(),
+            Box::new(|range| etablissements_table(&r.etablissements[range], up.reference)),
+        ),
+        table(
+            r.terminales.len(),
+            Box::new(|range| terminales_table(&r.terminales[range], up.referentiel)),
+        ),
+        table(
+            r.familles_specialites.len(),
+            Box::new(move |range| familles_specialites_table(&r.familles_specialites[range], &ctx)),
+        ),
+        table(
+            pilotage_rows.len(),
+            Box::new(|range| {
+                pilotage::pilotage_table(&pilotage_rows[range], up.referentiel, up.reference)
+            }),
+        ),
+        table(
+            r.rejects.len(),
+            Box::new(|range| rejects_table(&r.rejects[range])),
+        ),
     ]
 }
 
