@@ -45,7 +45,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use crate::rules::filiere::Filiere;
 use crate::rules::millesime::Millesime;
 use crate::rules::rates::sortants;
-use crate::stages::indicators::model::{sum_counts, DonneeSource, Indicateur, Key, Origine};
+use crate::stages::indicators::model::{sum_counts, DonneeSource, Indicateur, Origine};
 use crate::staging::mesures::{Counts, Niveau};
 
 /// Why a speciality's row is not in its family's sum.
@@ -213,32 +213,28 @@ impl Family<'_> {
 
 /// The family rows replace the common years' own rows at their keys (see
 /// the module's doc); a replaced row is listed under the common year's own
-/// code (`ligne_propre_remplacee`).
+/// code (`ligne_propre_remplacee`). In place: a level's rows are the stage's
+/// largest vector, and a second one beside it was its peak (issue 13).
 fn replace_own_rows(
     rows: &mut Vec<Indicateur>,
     new_rows: Vec<Indicateur>,
     specialites: &Specialites,
     listed: &mut Vec<FamilleSpecialite>,
 ) {
-    let replaced: HashSet<Key> = new_rows.iter().map(Indicateur::key).collect();
-    let mut kept = Vec::with_capacity(rows.len() + new_rows.len());
-    for r in rows.drain(..) {
-        if replaced.contains(&r.key()) {
-            let Some((famille, _)) = specialites.get(r.code_certification.as_str()) else {
-                unreachable!("a replaced row is a common year's");
-            };
-            listed.push(FamilleSpecialite {
-                code_certification: r.code_certification.clone(),
-                famille_metiers_code: famille.to_string(),
-                specialite: r,
-                hors_somme: Some(HorsSomme::LignePropreRemplacee),
-            });
-        } else {
-            kept.push(r);
-        }
+    let replaced: HashSet<_> = new_rows.iter().map(Indicateur::key_ref).collect();
+    for r in rows.extract_if(.., |r| replaced.contains(&r.key_ref())) {
+        let Some((famille, _)) = specialites.get(r.code_certification.as_str()) else {
+            unreachable!("a replaced row is a common year's");
+        };
+        listed.push(FamilleSpecialite {
+            code_certification: r.code_certification.clone(),
+            famille_metiers_code: famille.to_string(),
+            specialite: r,
+            hors_somme: Some(HorsSomme::LignePropreRemplacee),
+        });
     }
-    kept.extend(new_rows);
-    *rows = kept;
+    drop(replaced);
+    rows.extend(new_rows);
 }
 
 /// The codes whose students a row counts: its own, or those the continuum

@@ -631,22 +631,22 @@ pub fn run(
         reference: &reference,
     };
     let mut result = build_indicators(staged, &up, options);
-    let pilotage_rows = pilotage::build_pilotage(
+    let classement = pilotage::Classement::new(
         &result.regionales,
         &result.certifications,
         up.referentiel,
         options.seuil,
     );
-    result.summary.pilotage_q4 = pilotage::q4_par_region(&pilotage_rows);
-    let result = &result;
+    let pilotage_q4 = classement.q4_par_region();
 
     let mut staged_dir = StagedDir::new(&ctx.out_dir)?;
     let annuaire = load_annuaire(&options.annuaire, &reference)?;
     let dir = staged_dir.dir().to_path_buf();
-    let tables = tables::builders(result, &pilotage_rows, &up, options);
+    let tables = tables::builders(&result, &classement, &up, options);
     let written = write_tables(&tables, &annuaire, &dir, ctx)?;
     drop(tables);
-    drop(pilotage_rows);
+    drop(classement);
+    result.summary.pilotage_q4 = pilotage_q4;
     inputs.extend(annuaire.inputs.iter().cloned());
     let mut outputs = Vec::new();
     let mut annuaire_details = Vec::new();

@@ -94,30 +94,26 @@ pub struct Q4ParRegion {
     pub regions: BTreeMap<String, usize>,
 }
 
-/// Per filière, the Q4 count of each région in its latest millésime.
-pub fn q4_par_region(rows: &[Pilotage]) -> BTreeMap<String, Q4ParRegion> {
+/// Per filière, the Q4 count of each région in its latest millésime. Only
+/// the rows counted are classified.
+fn q4_par_region(pilotage: &Classement) -> BTreeMap<String, Q4ParRegion> {
+    let regional = || pilotage.rows.iter().filter(|(row, _)| place(row) != "");
     let mut latest: BTreeMap<Filiere, Millesime> = BTreeMap::new();
-    for p in rows.iter().filter(|p| p.region_code() != "") {
-        let m = latest.entry(p.row.filiere).or_insert(p.row.millesime);
-        if p.row.millesime.last > m.last {
-            *m = p.row.millesime;
+    for (row, _) in regional() {
+        let m = latest.entry(row.filiere).or_insert(row.millesime);
+        if row.millesime.last > m.last {
+            *m = row.millesime;
         }
     }
     let mut out: BTreeMap<String, Q4ParRegion> = BTreeMap::new();
     for (filiere, millesime) in latest {
         let entry = out.entry(filiere.as_str().to_string()).or_default();
         entry.millesime = millesime.to_string();
-        for p in rows.iter().filter(|p| {
-            p.row.filiere == filiere
-                && p.row.millesime == millesime
-                && p.region_code() != ""
-                && in_reference(p.row)
+        for &(row, national) in regional().filter(|(row, _)| {
+            row.filiere == filiere && row.millesime == millesime && in_reference(row)
         }) {
-            let n = entry
-                .regions
-                .entry(p.region_code().to_string())
-                .or_default();
-            if p.position == Position::Q4 {
+            let n = entry.regions.entry(place(row).to_string()).or_default();
+            if pilotage.classify(row, national).position == Position::Q4 {
                 *n += 1;
             }
         }
@@ -312,50 +308,152 @@ impl<'k> Pools<'k> {
     }
 }
 
-/// Builds `pilotage` from the regional and national rows.
-pub fn build_pilotage<'a>(
-    regionales: &'a [Indicateur],
-    certifications: &'a [Indicateur],
-    referentiel: &HashMap<String, Certification>,
-    seuil: i64,
-) -> Vec<Pilotage<'a>> {
-    let c = Classifier { referentiel, seuil };
-    let pools = Pools::build(&c, regionales, certifications);
-    let mut out = Vec::with_capacity(regionales.len() + certifications.len());
-    for (rows, national) in [(regionales, false), (certifications, true)] {
-        for row in rows.iter().filter(|r| is_classified(r.filiere)) {
-            out.push(classify(row, national, &c, &pools));
-        }
-    }
-    label_national_rows(&mut out);
-    out
+/// Classifies the rows of `pilotage`: the pools and the national
+/// quartiles are computed once, from every row; each row is classified when
+/// its part of the table is written. A table of classified rows beside the
+/// indicator rows was the stage's largest allocation (issue 13).
+pub struct Classement<'a> {
+    classifier: Classifier<'a>,
+    pools: Pools<'a>,
+    /// The quartiles of each (millésime, filière, level), nationally.
+    quartiles: BTreeMap<(Millesime, Filiere, &'a str), (f64, f64)>,
+    /// The rows of the table, in its order (regional, then national), and
+    /// whether each is national.
+    rows: Vec<(&'a Indicateur, bool)>,
 }
 
-/// One row's rates, references and position (its label comes after, from
-/// all national rows: `label_national_rows`).
-fn classify<'a>(
-    row: &'a Indicateur,
-    national: bool,
-    c: &Classifier,
-    pools: &Pools,
-) -> Pilotage<'a> {
-    let n = c.niveau(row);
-    let (reference, reference_nationale) = pools.references(row, national, n, c.seuil);
-    let counts = counts_of(row);
-    let taux = rates_of(&counts, c.seuil);
-    let (position, hors_quadrant) = position(c.commune(row), &counts, &taux, &reference, c.seuil);
-    Pilotage {
-        row,
-        published: publish(row, c.seuil),
-        niveau_formation_diplome: n.to_string(),
-        taux,
-        reference,
-        reference_nationale,
-        position,
-        hors_quadrant,
-        quartiles: None,
-        libelle: None,
+impl<'a> Classement<'a> {
+    /// The pools and quartiles of the regional and national rows.
+    pub fn new(
+        regionales: &'a [Indicateur],
+        certifications: &'a [Indicateur],
+        referentiel: &'a HashMap<String, Certification>,
+        seuil: i64,
+    ) -> Classement<'a> {
+        let classifier = Classifier { referentiel, seuil };
+        let pools = Pools::build(&classifier, regionales, certifications);
+        let rows = [(regionales, false), (certifications, true)]
+            .into_iter()
+            .flat_map(|(rows, national)| {
+                rows.iter()
+                    .filter(|r| is_classified(r.filiere))
+                    .map(move |r| (r, national))
+            })
+            .collect();
+        let mut classement = Classement {
+            classifier,
+            pools,
+            quartiles: BTreeMap::new(),
+            rows,
+        };
+        classement.quartiles = classement.national_quartiles();
+        classement
     }
+
+    /// The table's rows.
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// The rows `range` of the table, classified and labelled.
+    pub fn rows(&self, range: std::ops::Range<usize>) -> Vec<Pilotage<'a>> {
+        self.rows[range]
+            .iter()
+            .map(|&(row, national)| {
+                let mut p = self.classify(row, national);
+                self.label(&mut p);
+                p
+            })
+            .collect()
+    }
+
+    /// Per filière, the Q4 formations of each région in its latest millésime.
+    pub fn q4_par_region(&self) -> BTreeMap<String, Q4ParRegion> {
+        q4_par_region(self)
+    }
+
+    /// One row's rates, references and position (its label comes after,
+    /// from the national quartiles: `label`).
+    fn classify(&self, row: &'a Indicateur, national: bool) -> Pilotage<'a> {
+        let c = &self.classifier;
+        let n = c.niveau(row);
+        let (reference, reference_nationale) = self.pools.references(row, national, n, c.seuil);
+        let counts = counts_of(row);
+        let taux = rates_of(&counts, c.seuil);
+        let (position, hors_quadrant) =
+            position(c.commune(row), &counts, &taux, &reference, c.seuil);
+        Pilotage {
+            row,
+            published: publish(row, c.seuil),
+            niveau_formation_diplome: n.to_string(),
+            taux,
+            reference,
+            reference_nationale,
+            position,
+            hors_quadrant,
+            quartiles: None,
+            libelle: None,
+        }
+    }
+
+    /// Quartiles of the published employment rates of each (millésime,
+    /// filière, level) nationally, over the source's own classified rows.
+    /// Common first years have no outcome of their own: no label, no share
+    /// in the quartiles.
+    fn national_quartiles(&self) -> BTreeMap<(Millesime, Filiere, &'a str), (f64, f64)> {
+        let mut rates: BTreeMap<(Millesime, Filiere, &'a str), Vec<i64>> = BTreeMap::new();
+        let national = |row: &Indicateur| row.niveau == Niveau::National && in_reference(row);
+        for &(row, is_national) in self.rows.iter().filter(|(row, _)| national(row)) {
+            let p = self.classify(row, is_national);
+            let n = self.classifier.niveau(row);
+            if let (Some(e), false, false) = (
+                p.taux.emploi,
+                n.is_empty(),
+                p.position == Position::NonClasse,
+            ) {
+                rates
+                    .entry((row.millesime, row.filiere, n))
+                    .or_default()
+                    .push(e.percent());
+            }
+        }
+        rates
+            .into_iter()
+            .filter_map(|(k, v)| quartiles(&v).map(|q| (k, q)))
+            .collect()
+    }
+
+    /// A national row's label against its level's quartiles.
+    fn label(&self, p: &mut Pilotage) {
+        if p.row.niveau != Niveau::National || p.position == Position::NonClasse {
+            return;
+        }
+        let key = (
+            p.row.millesime,
+            p.row.filiere,
+            self.classifier.niveau(p.row),
+        );
+        if let Some(q) = self.quartiles.get(&key) {
+            p.quartiles = Some(*q);
+            p.libelle = p.taux.emploi.map(|e| libelle(e.percent(), *q));
+        }
+    }
+}
+
+/// Every row of `pilotage`, classified (the tests' view of [`Classement`]).
+#[cfg(test)]
+fn build_pilotage<'a>(
+    regionales: &'a [Indicateur],
+    certifications: &'a [Indicateur],
+    referentiel: &'a HashMap<String, Certification>,
+    seuil: i64,
+) -> Vec<Pilotage<'a>> {
+    let c = Classement::new(regionales, certifications, referentiel, seuil);
+    c.rows(0..c.len())
 }
 
 /// The position of a row, and why it has none.
@@ -390,44 +488,6 @@ fn position(
     match (reference.emploi, reference.poursuite) {
         (Some(re), Some(rp)) => (quadrant(emploi, poursuite, re, rp), None),
         _ => hors(HorsQuadrant::ReferenceAbsente),
-    }
-}
-
-/// Quartiles of the published employment rates of each (millésime, filière,
-/// level) nationally, over the source's own rows, and each national row's
-/// label against them.
-fn label_national_rows(rows: &mut [Pilotage]) {
-    // Common first years have no outcome of their own: no label, no share
-    // in the quartiles.
-    let national =
-        |p: &Pilotage| p.row.niveau == Niveau::National && p.position != Position::NonClasse;
-    let mut rates: BTreeMap<(Millesime, Filiere, String), Vec<i64>> = BTreeMap::new();
-    for p in rows.iter().filter(|p| national(p) && in_reference(p.row)) {
-        if let (Some(e), false) = (p.taux.emploi, p.niveau_formation_diplome.is_empty()) {
-            rates
-                .entry((
-                    p.row.millesime,
-                    p.row.filiere,
-                    p.niveau_formation_diplome.clone(),
-                ))
-                .or_default()
-                .push(e.percent());
-        }
-    }
-    let quartiles: BTreeMap<_, _> = rates
-        .into_iter()
-        .filter_map(|(k, v)| quartiles(&v).map(|q| (k, q)))
-        .collect();
-    for p in rows.iter_mut().filter(|p| national(p)) {
-        let key = (
-            p.row.millesime,
-            p.row.filiere,
-            p.niveau_formation_diplome.clone(),
-        );
-        if let Some(q) = quartiles.get(&key) {
-            p.quartiles = Some(*q);
-            p.libelle = p.taux.emploi.map(|e| libelle(e.percent(), *q));
-        }
     }
 }
 

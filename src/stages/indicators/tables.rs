@@ -55,7 +55,7 @@ impl TableBuild<'_> {
 /// The builders of the stage's tables, in the order the stage reports them.
 pub fn builders<'a>(
     result: &'a Indicators,
-    pilotage_rows: &'a [pilotage::Pilotage<'a>],
+    classement: &'a pilotage::Classement<'a>,
     up: &'a Upstream<'a>,
     options: &IndicatorsOptions,
 ) -> Vec<TableBuild<'a>> {
@@ -123,9 +123,9 @@ pub fn builders<'a>(
             Box::new(move |range| familles_specialites_table(&r.familles_specialites[range], &ctx)),
         ),
         table(
-            pilotage_rows.len(),
+            classement.len(),
             Box::new(|range| {
-                pilotage::pilotage_table(&pilotage_rows[range], up.referentiel, up.reference)
+                pilotage::pilotage_table(&classement.rows(range), up.referentiel, up.reference)
             }),
         ),
         table(
