@@ -26,7 +26,7 @@ use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Location, Result};
 use crate::output::digest::{file_len, sha256_file, to_hex};
-use crate::output::table::{Column as OutColumn, Values};
+use crate::output::table::{row_group_ranges, Column as OutColumn, TableWriter, Values};
 use crate::output::{CsvOptions, OutTable, StagedDir};
 use crate::release::package::{self, slug, OutputEntry, Published, RunRecordView};
 use crate::release::readme;
@@ -282,9 +282,18 @@ fn publish_table(s: &Source, dir: &Path, csv: &CsvOptions, seuil: i64) -> Result
             SortMultipleOptions::default().with_maintain_order(true),
         )
         .map_err(|e| Error::file(&s.parquet, format!("cannot sort by the primary key: {e}")))?;
-    let table = out_table(&s.name, &df, &schema)
-        .map_err(|e| Error::file(&s.parquet, format!("cannot convert the table: {e}")))?;
-    let written = table.write(dir, csv)?;
+    // Converted and written one row group at a time (`row_group_ranges`:
+    // the bytes of a whole write), so a large table is not held twice.
+    let mut writer = TableWriter::create(dir, &s.name, csv)?;
+    for range in row_group_ranges(df.height()) {
+        let rows = df.slice(range.start as i64, range.len());
+        let table = out_table(&s.name, &rows, &schema)
+            .map_err(|e| Error::file(&s.parquet, format!("cannot convert the table: {e}")))?;
+        writer.write(&table)?;
+    }
+    drop(df);
+    let rows = writer.rows();
+    let written = writer.finish()?;
     let formula_cells = written.formula_cells;
     write_file(
         dir,
@@ -297,7 +306,7 @@ fn publish_table(s: &Source, dir: &Path, csv: &CsvOptions, seuil: i64) -> Result
         doc: s.doc,
         source: s.parquet.clone(),
         catalogue: s.catalogue.clone(),
-        rows: table.rows(),
+        rows,
         formula_cells,
         schema,
         written,

@@ -11,7 +11,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::fmt::Write as _;
+use std::io::BufRead as _;
 use std::path::Path;
 
 use crate::release::pattern::Pattern;
@@ -73,18 +73,56 @@ impl Outcome {
 struct Checker<'a> {
     field: &'a Field,
     pattern: Option<Pattern>,
+    /// The last value that passed: a cell's checks depend on its value
+    /// alone, and a table sorted by its key repeats its key columns' values
+    /// row after row (issue 13: checks were a quarter of a release's time).
+    last_passed: Option<String>,
+}
+
+impl Checker<'_> {
+    /// Checks one cell (`check_cell`), skipping a value that just passed.
+    fn check(&mut self, value: &str) -> Result<(), (&'static str, String)> {
+        if self.last_passed.as_deref() == Some(value) {
+            return Ok(());
+        }
+        check_cell(self.field, &self.pattern, value)?;
+        let last = self.last_passed.get_or_insert_with(String::new);
+        last.clear();
+        last.push_str(value);
+        Ok(())
+    }
 }
 
 /// Validates the CSV at `path` (named `file` in messages) against `schema`.
-/// `separator` is the release's CSV separator.
+/// `separator` is the release's CSV separator. The file is streamed twice
+/// (its bytes, then its rows) rather than held: a release's table can be
+/// larger than the memory a run should take (issue 13).
 pub fn validate_csv(
     path: &Path,
     file: &str,
     schema: &TableSchema,
     separator: u8,
 ) -> Result<Outcome, String> {
-    let bytes = std::fs::read(path).map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
-    validate_bytes(&bytes, file, schema, separator)
+    let open =
+        || std::fs::File::open(path).map_err(|e| format!("{}: cannot read: {e}", path.display()));
+    let mut encoding = Encoding::default();
+    let mut reader = std::io::BufReader::with_capacity(1 << 20, open()?);
+    loop {
+        let chunk = reader
+            .fill_buf()
+            .map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
+        if chunk.is_empty() {
+            break;
+        }
+        encoding.feed(chunk);
+        let n = chunk.len();
+        reader.consume(n);
+    }
+    let mut out = Outcome::default();
+    if !encoding.finish(file, &mut out) {
+        return Ok(out);
+    }
+    check_rows(open()?, file, schema, separator, out)
 }
 
 /// Validates CSV bytes against `schema` (see `validate_csv`): the bytes,
@@ -95,17 +133,32 @@ pub fn validate_bytes(
     schema: &TableSchema,
     separator: u8,
 ) -> Result<Outcome, String> {
+    let mut encoding = Encoding::default();
+    encoding.feed(bytes);
     let mut out = Outcome::default();
-    if !check_encoding(bytes, file, &mut out) {
+    if !encoding.finish(file, &mut out) {
         return Ok(out);
     }
-    let checkers: Vec<Checker> = schema
+    check_rows(bytes, file, schema, separator, out)
+}
+
+/// The header, then each row's width, cells and primary key, of bytes that
+/// are UTF-8.
+fn check_rows(
+    bytes: impl std::io::Read,
+    file: &str,
+    schema: &TableSchema,
+    separator: u8,
+    mut out: Outcome,
+) -> Result<Outcome, String> {
+    let mut checkers: Vec<Checker> = schema
         .fields
         .iter()
         .map(|field| {
             Ok(Checker {
                 field,
                 pattern: compile(field)?,
+                last_passed: None,
             })
         })
         .collect::<Result<_, String>>()?;
@@ -113,23 +166,26 @@ pub fn validate_bytes(
         .delimiter(separator)
         .has_headers(false)
         .flexible(true)
+        .buffer_capacity(1 << 16)
         .from_reader(bytes);
-    let mut records = reader.records();
     let names: Vec<&str> = schema.fields.iter().map(|f| f.name.as_str()).collect();
-    if let Err(p) = check_header(records.next(), &names, file) {
+    if let Err(p) = check_header(reader.records().next(), &names, file) {
         out.push(p);
         return Ok(out);
     }
     let mut keys = PrimaryKeys::new(schema, &names, file)?;
-    for record in records {
-        let record = match record {
-            Ok(r) => r,
+    // One record, refilled row after row.
+    let mut record = csv::StringRecord::new();
+    loop {
+        match reader.read_record(&mut record) {
+            Ok(true) => {}
+            Ok(false) => break,
             Err(e) => {
                 let line = e.position().map_or(0, |p| p.line());
                 out.push(problem(file, line, None, "row-width", e.to_string()));
                 continue;
             }
-        };
+        }
         out.rows += 1;
         let line = record.position().map_or(out.rows as u64 + 1, |p| p.line());
         if record.len() != names.len() {
@@ -137,8 +193,8 @@ pub fn validate_bytes(
             out.push(problem(file, line, None, "row-width", message));
             continue;
         }
-        for (i, (value, checker)) in record.iter().zip(&checkers).enumerate() {
-            if let Err((check, message)) = check_cell(checker.field, &checker.pattern, value) {
+        for (i, (value, checker)) in record.iter().zip(&mut checkers).enumerate() {
+            if let Err((check, message)) = checker.check(value) {
                 let column = Some((i + 1, checker.field.name.clone()));
                 out.push(problem(file, line, column, check, message));
             }
@@ -166,33 +222,106 @@ fn problem(
     }
 }
 
-/// The bytes themselves: UTF-8 without BOM, `\n` line ends, a last `\n`.
-/// `false` when the file is not UTF-8 (no cell can be read then).
-fn check_encoding(bytes: &[u8], file: &str, out: &mut Outcome) -> bool {
-    if bytes.starts_with(&[0xEF, 0xBB, 0xBF]) {
-        let message = "the file starts with a BOM".into();
-        out.push(problem(file, 0, None, "encoding", message));
+/// The bytes themselves: UTF-8 without BOM, `\n` line ends, a last `\n`,
+/// checked as the bytes come, in chunks of any size.
+#[derive(Default)]
+struct Encoding {
+    /// The bytes seen so far.
+    offset: usize,
+    /// The first three bytes (the BOM is looked for there).
+    head: Vec<u8>,
+    /// The end of the last chunk when it cut a character in two.
+    pending: Vec<u8>,
+    /// The first invalid sequence, as `std::str::Utf8Error` says it.
+    not_utf8: Option<String>,
+    /// `\n` seen before the first `\r`, and the line of that `\r`.
+    newlines: u64,
+    first_cr: Option<u64>,
+    last: Option<u8>,
+}
+
+impl Encoding {
+    fn feed(&mut self, chunk: &[u8]) {
+        if chunk.is_empty() {
+            return;
+        }
+        if self.head.len() < 3 {
+            let n = (3 - self.head.len()).min(chunk.len());
+            self.head.extend_from_slice(&chunk[..n]);
+        }
+        self.check_utf8(chunk);
+        if self.first_cr.is_none() {
+            match chunk.iter().position(|&b| b == b'\r') {
+                Some(i) => {
+                    let before = chunk[..i].iter().filter(|&&b| b == b'\n').count() as u64;
+                    self.first_cr = Some(self.newlines + before + 1);
+                }
+                None => self.newlines += chunk.iter().filter(|&&b| b == b'\n').count() as u64,
+            }
+        }
+        self.last = chunk.last().copied();
+        self.offset += chunk.len();
     }
-    if let Err(e) = std::str::from_utf8(bytes) {
-        out.push(problem(
-            file,
-            0,
-            None,
-            "encoding",
-            format!("not UTF-8: {e}"),
-        ));
-        return false;
+
+    /// UTF-8, across chunks: a character cut by the chunk's end is kept
+    /// for the next one.
+    fn check_utf8(&mut self, chunk: &[u8]) {
+        if self.not_utf8.is_some() {
+            return;
+        }
+        let start = self.offset - self.pending.len();
+        let joined;
+        let bytes = if self.pending.is_empty() {
+            chunk
+        } else {
+            joined = [std::mem::take(&mut self.pending).as_slice(), chunk].concat();
+            &joined
+        };
+        if let Err(e) = std::str::from_utf8(bytes) {
+            let at = start + e.valid_up_to();
+            match e.error_len() {
+                Some(n) => {
+                    self.not_utf8 = Some(format!(
+                        "invalid utf-8 sequence of {n} bytes from index {at}"
+                    ))
+                }
+                None => self.pending = bytes[e.valid_up_to()..].to_vec(),
+            }
+        }
     }
-    if let Some(i) = bytes.iter().position(|&b| b == b'\r') {
-        let line = bytes[..i].iter().filter(|&&b| b == b'\n').count() as u64 + 1;
-        let message = "a `\\r`: line ends must be `\\n`".into();
-        out.push(problem(file, line, None, "encoding", message));
+
+    /// Records the problems found; `false` when the bytes are not UTF-8 (no
+    /// cell can be read then).
+    fn finish(self, file: &str, out: &mut Outcome) -> bool {
+        if self.head.starts_with(&[0xEF, 0xBB, 0xBF]) {
+            let message = "the file starts with a BOM".into();
+            out.push(problem(file, 0, None, "encoding", message));
+        }
+        let start = self.offset - self.pending.len();
+        let not_utf8 = self.not_utf8.or_else(|| {
+            (!self.pending.is_empty())
+                .then(|| format!("incomplete utf-8 byte sequence from index {start}"))
+        });
+        if let Some(e) = not_utf8 {
+            out.push(problem(
+                file,
+                0,
+                None,
+                "encoding",
+                format!("not UTF-8: {e}"),
+            ));
+            return false;
+        }
+        if let Some(line) = self.first_cr {
+            let message = "a `\\r`: line ends must be `\\n`".into();
+            out.push(problem(file, line, None, "encoding", message));
+        }
+        if self.last.is_some_and(|b| b != b'\n') {
+            let message = "the last line does not end with `\\n`".into();
+            out.push(problem(file, 0, None, "encoding", message));
+        }
+        true
     }
-    if !bytes.is_empty() && !bytes.ends_with(b"\n") {
-        let message = "the last line does not end with `\\n`".into();
-        out.push(problem(file, 0, None, "encoding", message));
-    }
-    true
 }
 
 /// The header is the schema's fields, in order: else no row is checked
@@ -225,10 +354,12 @@ struct PrimaryKeys<'s> {
     names: &'s [String],
     /// The key's columns (none: no key to check).
     columns: Vec<usize>,
-    /// One string per row for its key (each field prefixed by its length,
-    /// so no two keys can join the same), not a vector of strings.
-    seen: HashMap<String, u64>,
-    buffer: String,
+    /// One byte string per row for its key (each field prefixed by its
+    /// length, so no two keys can join the same), not a vector of strings;
+    /// hashed with a fixed-seed foldhash (nothing here needs SipHash's
+    /// defence against chosen keys, and it was a tenth of the checks' time).
+    seen: HashMap<Box<[u8]>, u64, foldhash::fast::FixedState>,
+    buffer: Vec<u8>,
 }
 
 impl<'s> PrimaryKeys<'s> {
@@ -245,8 +376,8 @@ impl<'s> PrimaryKeys<'s> {
         Ok(PrimaryKeys {
             names: &schema.primary_key,
             columns,
-            seen: HashMap::new(),
-            buffer: String::new(),
+            seen: HashMap::default(),
+            buffer: Vec::new(),
         })
     }
 
@@ -257,10 +388,11 @@ impl<'s> PrimaryKeys<'s> {
         }
         self.buffer.clear();
         for &i in &self.columns {
-            // Writing into a String cannot fail.
-            let _ = write!(self.buffer, "{}:{}", record[i].len(), &record[i]);
+            let value = record[i].as_bytes();
+            self.buffer.extend_from_slice(&value.len().to_le_bytes());
+            self.buffer.extend_from_slice(value);
         }
-        if let Some(first) = self.seen.get(self.buffer.as_str()) {
+        if let Some(first) = self.seen.get(self.buffer.as_slice()) {
             let values: Vec<&str> = self.columns.iter().map(|&i| &record[i]).collect();
             return Some(format!(
                 "({}) = ({}) is already on line {first}",
@@ -268,7 +400,7 @@ impl<'s> PrimaryKeys<'s> {
                 values.join(", ")
             ));
         }
-        self.seen.insert(self.buffer.clone(), line);
+        self.seen.insert(self.buffer.as_slice().into(), line);
         None
     }
 }
@@ -322,6 +454,14 @@ fn check_type(field: &Field, value: &str) -> Result<Option<f64>, (&'static str, 
             let digits = value.strip_prefix('-').unwrap_or(value);
             if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
                 return Err(("type", format!("{value:?} is not an integer")));
+            }
+            // Up to 18 digits fit an i64 exactly: no float parsing then.
+            if digits.len() <= 18 {
+                let n = digits
+                    .bytes()
+                    .fold(0i64, |n, b| n * 10 + i64::from(b - b'0'));
+                let n = if digits.len() < value.len() { -n } else { n };
+                return Ok(Some(n as f64));
             }
             Ok(Some(value.parse::<f64>().expect("digits parse")))
         }
@@ -472,6 +612,25 @@ mod tests {
         assert!(problems("2023,pro,23830025510,53,68,1650.5,false,2024-08-31\n2022_2023,apprentissage,40025214,12,,,true,\n").is_empty());
     }
 
+    /// A value that passed is not checked again on the next rows; one that
+    /// failed is, and an empty cell is never taken for a value that passed.
+    #[test]
+    fn repeated_values_are_checked_as_the_first() {
+        let bad =
+            problems("2023,pro,23830025510,53,abc,,false,\n2023,pro,23830025511,53,abc,,false,\n");
+        assert_eq!(bad.len(), 2, "{bad:?}");
+        assert!(
+            bad.iter().all(|p| p.contains("check `type` failed")),
+            "{bad:?}"
+        );
+        let missing = problems("2023,pro,23830025510,53,,,false,\n,pro,23830025511,53,,,false,\n");
+        assert_eq!(missing.len(), 1, "{missing:?}");
+        assert!(
+            missing[0].contains(":3:1 (millesime): check `required` failed"),
+            "{missing:?}"
+        );
+    }
+
     #[test]
     fn each_check_names_file_line_column_and_check() {
         let cases = [
@@ -531,6 +690,60 @@ mod tests {
                 "{body}: {found:?}"
             );
         }
+    }
+
+    /// The bytes' checks say the same whether the file comes in one piece
+    /// or cut anywhere, a character cut in two included.
+    #[test]
+    fn the_bytes_checks_do_not_depend_on_how_the_file_is_cut() {
+        let texts: [&[u8]; 6] = [
+            "a,é\nb,c\n".as_bytes(),
+            "\u{feff}a,é\r\nb,€\n".as_bytes(),
+            "a,b\nc,d".as_bytes(),
+            b"a,\xe9t\xe9\nb,c\n",
+            b"a,b\nc,\xe2\x82",
+            b"",
+        ];
+        let whole = |bytes: &[u8]| {
+            let mut e = Encoding::default();
+            e.feed(bytes);
+            let mut out = Outcome::default();
+            let ok = e.finish("f.csv", &mut out);
+            (ok, out.problems)
+        };
+        for text in texts {
+            let expected = whole(text);
+            for size in 1..=4 {
+                let mut e = Encoding::default();
+                for chunk in text.chunks(size) {
+                    e.feed(chunk);
+                }
+                let mut out = Outcome::default();
+                let ok = e.finish("f.csv", &mut out);
+                assert_eq!((ok, out.problems), expected, "{text:?} in chunks of {size}");
+            }
+            // And as std says it, for the text in one piece.
+            if let Err(e) = std::str::from_utf8(text) {
+                assert_eq!(
+                    expected.1.last().unwrap().message,
+                    format!("not UTF-8: {e}")
+                );
+            }
+        }
+        let (ok, problems) = whole("\u{feff}a\r\nb".as_bytes());
+        let lines: Vec<_> = problems
+            .iter()
+            .map(|p| (p.line, p.message.as_str()))
+            .collect();
+        assert!(ok);
+        assert_eq!(
+            lines,
+            [
+                (0, "the file starts with a BOM"),
+                (1, "a `\\r`: line ends must be `\\n`"),
+                (0, "the last line does not end with `\\n`")
+            ]
+        );
     }
 
     #[test]

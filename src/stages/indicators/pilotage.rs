@@ -97,7 +97,12 @@ pub struct Q4ParRegion {
 /// Per filière, the Q4 count of each région in its latest millésime. Only
 /// the rows counted are classified.
 fn q4_par_region(pilotage: &Classement) -> BTreeMap<String, Q4ParRegion> {
-    let regional = || pilotage.rows.iter().filter(|(row, _)| !place(row).is_empty());
+    let regional = || {
+        pilotage
+            .rows
+            .iter()
+            .filter(|(row, _)| !place(row).is_empty())
+    };
     let mut latest: BTreeMap<Filiere, Millesime> = BTreeMap::new();
     for (row, _) in regional() {
         let m = latest.entry(row.filiere).or_insert(row.millesime);
