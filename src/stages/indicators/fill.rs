@@ -8,7 +8,9 @@ use std::collections::{BTreeMap, HashMap};
 use crate::rules::codes::CodeType;
 use crate::rules::continuum::{choose, Candidate, ContinuumPolicy, Direction, Via};
 use crate::stages::continuum::LinkType;
-use crate::stages::indicators::model::{publish, sum_counts, DonneeSource, Indicateur, Key, Taux};
+use crate::stages::indicators::model::{
+    publish, sum_counts, DonneeSource, Indicateur, Key, KeyRef, Taux,
+};
 use crate::stages::indicators::upstream::{LinkRow, Relative};
 use crate::staging::mesures::{Counts, Salaires};
 
@@ -24,13 +26,15 @@ pub fn fill(
     policy: ContinuumPolicy,
     seuil: i64,
 ) -> Added {
-    let own: HashMap<Key, usize> = rows.iter().enumerate().map(|(i, r)| (r.key(), i)).collect();
+    let own: Own = rows
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (r.key_ref(), i))
+        .collect();
     let mut candidates = strict_candidates(rows, &own, lineage);
     if policy == ContinuumPolicy::Lineage {
         add_merge_and_split(rows, &own, links, &mut candidates);
     }
-    let with_code =
-        |key: &Key, code: &str| -> Key { (key.0, key.1, key.2.clone(), code.to_string()) };
     let mut added = Added::new();
     let mut new_rows = Vec::new();
     for (key, list) in &candidates {
@@ -38,7 +42,8 @@ pub fn fill(
         let sources: Vec<&Indicateur> = best
             .source_codes
             .iter()
-            .filter_map(|c| own.get(&with_code(key, c)).map(|&i| &rows[i]))
+            .filter_map(|c| own.get(&(key.0, key.1, &key.2, c.as_str())))
+            .map(|&i| &rows[i])
             .collect();
         let Some(row) = derived_row(key, best, &sources, seuil) else {
             continue;
@@ -50,12 +55,18 @@ pub fn fill(
     added
 }
 
+/// Where each row with figures of its own is, by its borrowed key: looked
+/// up for every candidate, so hashed with foldhash rather than SipHash (a
+/// fixed seed: nothing depends on a per-process state) and without copying
+/// a key's strings per row (issue 13).
+type Own<'r> = HashMap<KeyRef<'r>, usize, foldhash::fast::FixedState>;
+
 /// Strict chains, both directions, any length: for each row with figures
 /// of its own, every code of its lineage along a one-to-one path (of the
 /// same code type) that has no row of its own at the same key.
 fn strict_candidates(
     rows: &[Indicateur],
-    own: &HashMap<Key, usize>,
+    own: &Own,
     lineage: &HashMap<String, Vec<Relative>>,
 ) -> BTreeMap<Key, Vec<Candidate>> {
     let mut candidates: BTreeMap<Key, Vec<Candidate>> = BTreeMap::new();
@@ -70,15 +81,21 @@ fn strict_candidates(
             {
                 continue;
             }
+            let at = (
+                row.millesime,
+                row.filiere,
+                &row.niveau,
+                rel.related_code.as_str(),
+            );
+            if own.contains_key(&at) {
+                continue;
+            }
             let key: Key = (
                 row.millesime,
                 row.filiere,
                 row.niveau.clone(),
                 rel.related_code.clone(),
             );
-            if own.contains_key(&key) {
-                continue;
-            }
             candidates.entry(key).or_default().push(Candidate {
                 hops: rel.hops,
                 // A descendant receives its ancestor's data: `ancienne`.
@@ -140,7 +157,7 @@ fn derived_row(
 /// its predecessor's rates.
 fn add_merge_and_split(
     rows: &[Indicateur],
-    own: &HashMap<Key, usize>,
+    own: &Own,
     links: &[LinkRow],
     candidates: &mut BTreeMap<Key, Vec<Candidate>>,
 ) {
@@ -172,11 +189,16 @@ fn add_merge_and_split(
             .iter()
             .filter(|r| r.code_certification_type == *code_type)
         {
-            let key_of = |code: &str| (r.millesime, r.filiere, r.niveau.clone(), code.to_string());
-            let target = key_of(nouveau);
-            if own.contains_key(&target) || !anciens.iter().all(|a| own.contains_key(&key_of(a))) {
+            let has_own = |code: &str| own.contains_key(&(r.millesime, r.filiere, &r.niveau, code));
+            if has_own(nouveau) || !anciens.iter().all(|a| has_own(a)) {
                 continue;
             }
+            let target = (
+                r.millesime,
+                r.filiere,
+                r.niveau.clone(),
+                nouveau.to_string(),
+            );
             let mut sources: Vec<String> = anciens.iter().map(|a| a.to_string()).collect();
             sources.sort();
             candidates.entry(target).or_default().push(Candidate {
@@ -195,15 +217,16 @@ fn add_merge_and_split(
             .iter()
             .filter(|r| r.code_certification_type == link.code_type)
         {
+            let at = (r.millesime, r.filiere, &r.niveau, link.nouveau.as_str());
+            if own.contains_key(&at) || !link.code_type.is_valid(&link.nouveau) {
+                continue;
+            }
             let target = (
                 r.millesime,
                 r.filiere,
                 r.niveau.clone(),
                 link.nouveau.clone(),
             );
-            if own.contains_key(&target) || !link.code_type.is_valid(&link.nouveau) {
-                continue;
-            }
             candidates.entry(target).or_default().push(Candidate {
                 hops: 1,
                 direction: Direction::Ancienne,

@@ -53,7 +53,7 @@ use crate::staging::mesures::{EtablissementRow, MesureRow, Niveau, Reject, Stage
 use crate::staging::reference::Reference;
 use crate::staging::{inserjeunes, insersup, InputFile};
 
-use model::{sum_counts, DonneeSource, Indicateur, Key, Origine};
+use model::{sum_counts, DonneeSource, Indicateur, Key, KeyRef, Origine};
 use upstream::{Certification, LinkRow, Relative};
 
 /// The kinds of statistical files the stage reads.
@@ -306,7 +306,9 @@ fn read_sources(sources: Vec<SourceFile>) -> Read {
         etablissements: Vec::new(),
     };
     // Key → (file, line) of the row kept, to reject a key repeated across files.
-    let mut seen: HashMap<Key, (Arc<PathBuf>, u64)> = HashMap::new();
+    // Hashed with a fixed-seed foldhash: one lookup per row read.
+    let mut seen: HashMap<Key, (Arc<PathBuf>, u64), foldhash::fast::FixedState> =
+        HashMap::default();
     for source in sources {
         let staged = source.staged;
         let mut account = FileAccount {
@@ -320,12 +322,14 @@ fn read_sources(sources: Vec<SourceFile>) -> Read {
         };
         read.rejects.extend(staged.rejects);
         for m in staged.rows {
-            let row = own_row(m.clone());
-            if let Some((file, line)) = seen.get(&row.key()) {
+            let origin = m.origin.clone();
+            let row = own_row(m);
+            let key = row.key();
+            if let Some((file, line)) = seen.get(&key) {
                 account.rows_rejected += 1;
                 read.rejects.push(Reject {
-                    file: m.origin.file.clone(),
-                    line: m.origin.line,
+                    file: origin.file,
+                    line: origin.line,
                     reason: format!(
                         "duplicate_key: the same millésime, filière, code and level as {}:{line}, kept",
                         file.display()
@@ -334,7 +338,7 @@ fn read_sources(sources: Vec<SourceFile>) -> Read {
                 });
                 continue;
             }
-            seen.insert(row.key(), (m.origin.file.clone(), m.origin.line));
+            seen.insert(key, (origin.file, origin.line));
             account.rows_written += 1;
             match row.niveau {
                 Niveau::National => read.national.push(row),
@@ -353,25 +357,22 @@ fn read_sources(sources: Vec<SourceFile>) -> Read {
 /// the nation from the régions (InserJeunes), and InserSup's régions and
 /// nation from its establishments. A key a file gives keeps the file's row.
 fn add_sums(read: &mut Read, reference: &Reference) {
-    let keys = |rows: &[Indicateur]| -> HashSet<Key> { rows.iter().map(|r| r.key()).collect() };
     // National from the regions, for keys no national file gives.
-    let national_keys = keys(&read.national);
-    read.national.extend(aggregate(
+    let sums = aggregate(
         &read.regional,
         Origine::SommeRegions,
         |_| Some(Niveau::National),
-        &national_keys,
-    ));
+        &keys(&read.national),
+    );
+    read.national.extend(sums);
     // InserSup: regions and nation from the establishments.
-    let superieur: Vec<Indicateur> = read
+    let superieur: Vec<&Indicateur> = read
         .etablissement
         .iter()
         .filter(|r| r.filiere == Filiere::Superieur)
-        .cloned()
         .collect();
-    let regional_keys = keys(&read.regional);
-    read.regional.extend(aggregate(
-        &superieur,
+    let sums = aggregate(
+        superieur.iter().copied(),
         Origine::SommeEtablissements,
         |r| match &r.niveau {
             Niveau::Etablissement(uai) => reference
@@ -379,15 +380,24 @@ fn add_sums(read: &mut Read, reference: &Reference) {
                 .map(|t| Niveau::Region(t.region_code)),
             _ => None,
         },
-        &regional_keys,
-    ));
-    let national_keys = keys(&read.national);
-    read.national.extend(aggregate(
-        &superieur,
+        &keys(&read.regional),
+    );
+    read.regional.extend(sums);
+    let sums = aggregate(
+        superieur.iter().copied(),
         Origine::SommeEtablissements,
         |_| Some(Niveau::National),
-        &national_keys,
-    ));
+        &keys(&read.national),
+    );
+    read.national.extend(sums);
+}
+
+/// The keys of a level's rows, borrowed (fixed-seed foldhash: nothing
+/// depends on a per-process state).
+type Keys<'r> = HashSet<KeyRef<'r>, foldhash::fast::FixedState>;
+
+fn keys(rows: &[Indicateur]) -> Keys<'_> {
+    rows.iter().map(Indicateur::key_ref).collect()
 }
 
 /// Step 3, for one level's rows: the continuum's rows, then the common
@@ -410,7 +420,13 @@ fn fill_level(
     );
     familles_specialites.extend(famille::add_family_rows(rows, specialites));
     // Compare borrowed keys: `key()` would clone two strings per comparison.
-    rows.sort_by(|a, b| a.key_ref().cmp(&b.key_ref()));
+    // Keys are unique within a level, so an unstable sort gives the stable
+    // sort's order, without its buffer of half the rows (issue 13).
+    rows.sort_unstable_by(|a, b| a.key_ref().cmp(&b.key_ref()));
+    debug_assert!(
+        rows.windows(2).all(|w| w[0].key_ref() < w[1].key_ref()),
+        "one row per key in a level"
+    );
     added.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
 }
 
@@ -506,17 +522,23 @@ fn table_summaries(
 }
 
 /// Sums rows with counts into a coarser level, for the keys not already there.
-fn aggregate(
-    rows: &[Indicateur],
+fn aggregate<'r>(
+    rows: impl IntoIterator<Item = &'r Indicateur>,
     origine: Origine,
     level_of: impl Fn(&Indicateur) -> Option<Niveau>,
-    existing: &HashSet<Key>,
+    existing: &Keys,
 ) -> Vec<Indicateur> {
     let mut groups: BTreeMap<Key, Vec<&Indicateur>> = BTreeMap::new();
-    for r in rows.iter().filter(|r| !r.counts.is_empty()) {
+    for r in rows.into_iter().filter(|r| !r.counts.is_empty()) {
         if let Some(niveau) = level_of(r) {
-            let key = (r.millesime, r.filiere, niveau, r.code_certification.clone());
-            if !existing.contains(&key) {
+            let at = (
+                r.millesime,
+                r.filiere,
+                &niveau,
+                r.code_certification.as_str(),
+            );
+            if !existing.contains(&at) {
+                let key = (r.millesime, r.filiere, niveau, r.code_certification.clone());
                 groups.entry(key).or_default().push(r);
             }
         }

@@ -100,9 +100,12 @@ pub struct Indicateur {
 /// The key of a row: one row per key in each table.
 pub type Key = (Millesime, Filiere, Niveau, String);
 
+/// A key, borrowed from its row.
+pub type KeyRef<'r> = (Millesime, Filiere, &'r Niveau, &'r str);
+
 impl Indicateur {
     /// The key, borrowed (for sorting).
-    pub fn key_ref(&self) -> (Millesime, Filiere, &Niveau, &str) {
+    pub fn key_ref(&self) -> KeyRef<'_> {
         (
             self.millesime,
             self.filiere,
