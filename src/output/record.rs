@@ -4,7 +4,7 @@
 //! the record describes (a stage rewritten alone, or by another run).
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
 use crate::output::digest::sha256_file;
@@ -55,14 +55,21 @@ impl Stage {
 }
 
 /// Every file under `dir` (relative path with `/` → SHA-256), hidden
-/// entries (`.ij-…` temporary folders, the lock) left out.
+/// entries (`.ij-…` temporary folders, the lock) left out. Files are hashed
+/// in parallel: a run hashes every stage folder once to record it and once
+/// more when the release checks it (issue 13).
 pub fn folder_hashes(dir: &Path) -> Result<BTreeMap<String, String>> {
-    let mut out = BTreeMap::new();
-    walk(dir, "", &mut out)?;
-    Ok(out)
+    use rayon::prelude::*;
+    let mut files = Vec::new();
+    walk(dir, "", &mut files)?;
+    files
+        .into_par_iter()
+        .map(|(rel, path)| Ok((rel, sha256_file(&path)?)))
+        .collect()
 }
 
-fn walk(dir: &Path, prefix: &str, out: &mut BTreeMap<String, String>) -> Result<()> {
+/// The files under `dir`, with their paths relative to it.
+fn walk(dir: &Path, prefix: &str, out: &mut Vec<(String, PathBuf)>) -> Result<()> {
     let read_error = |source| Error::Read {
         path: dir.to_path_buf(),
         source,
@@ -82,7 +89,7 @@ fn walk(dir: &Path, prefix: &str, out: &mut BTreeMap<String, String>) -> Result<
         if path.is_dir() {
             walk(&path, &format!("{rel}/"), out)?;
         } else {
-            out.insert(rel, sha256_file(&path)?);
+            out.push((rel, path));
         }
     }
     Ok(())
