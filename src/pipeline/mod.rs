@@ -243,12 +243,21 @@ impl Pipeline {
                     crate::output::record::folder_hashes(&dir)?,
                 );
             }
-            for input in &last.inputs {
-                let key = input.path.to_string_lossy().into_owned();
-                if relative(&input.path).is_none() && !hashes.inputs.contains_key(&key) {
-                    hashes.inputs.insert(key, FileHash::of(&input.path)?);
-                }
-            }
+            // The stage's own inputs (not an earlier stage's outputs), each
+            // hashed once per run, in parallel.
+            let new: Vec<(String, &Path)> = last
+                .inputs
+                .iter()
+                .map(|i| (i.path.to_string_lossy().into_owned(), i.path.as_path()))
+                .filter(|(key, path)| relative(path).is_none() && !hashes.inputs.contains_key(key))
+                .collect();
+            let hashed: Vec<(String, FileHash)> = {
+                use rayon::prelude::*;
+                new.into_par_iter()
+                    .map(|(key, path)| Ok((key, FileHash::of(path)?)))
+                    .collect::<Result<_>>()?
+            };
+            hashes.inputs.extend(hashed);
         }
         let record = RunRecord {
             pipeline: self.name.clone(),
