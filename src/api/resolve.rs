@@ -16,7 +16,7 @@ use crate::rules::niveau::NiveauGeographique;
 use crate::stages::indicators::model::{
     publish, sum_counts, DonneeSource, Indicateur, Origine, Taux,
 };
-use crate::staging::mesures::{Counts, Niveau, Salaires, SourceRates};
+use crate::staging::mesures::{Counts, Niveau, Salaires};
 
 /// Where a request looks: the level's table and the place in it.
 #[derive(Debug, Clone, Copy)]
@@ -64,7 +64,7 @@ impl Figures {
             niveau: Niveau::National,
             counts,
             salaires: Salaires::default(),
-            source_rates: SourceRates::default(),
+            source_rates: Default::default(),
             libelle_etablissement: None,
             origine: Origine::Source,
             donnee_source: DonneeSource::Propre,

@@ -281,7 +281,7 @@ mod tests {
     use crate::rules::continuum::{Direction, Via};
     use crate::rules::masquage::Masked;
     use crate::stages::indicators::model::publish;
-    use crate::staging::mesures::{Salaires, SourceRates};
+    use crate::staging::mesures::Salaires;
 
     fn counts(term: i64, poursuite: i64, emploi_6: i64) -> Counts {
         Counts {
@@ -302,7 +302,7 @@ mod tests {
             niveau: Niveau::Region(region.into()),
             counts: c,
             salaires: Salaires::default(),
-            source_rates: SourceRates::default(),
+            source_rates: Default::default(),
             libelle_etablissement: None,
             origine: Origine::Source,
             donnee_source: DonneeSource::Propre,

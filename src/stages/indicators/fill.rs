@@ -146,7 +146,7 @@ fn derived_row(
             let published = publish(first, seuil);
             row.counts = Counts::default();
             row.salaires = Salaires::default();
-            row.source_rates = Taux::to_source_rates(published.taux);
+            row.source_rates = Taux::to_source_rates(published.taux).into();
         }
     }
     Some(row)

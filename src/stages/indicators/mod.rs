@@ -180,7 +180,7 @@ fn own_row(m: MesureRow) -> Indicateur {
         niveau: m.niveau,
         counts: m.counts,
         salaires: m.salaires,
-        source_rates: m.source_rates,
+        source_rates: m.source_rates.into(),
         libelle_etablissement: m.libelle_etablissement,
         origine: Origine::Source,
         donnee_source: DonneeSource::Propre,

@@ -91,10 +91,55 @@ pub struct Indicateur {
     pub counts: Counts,
     pub salaires: Salaires,
     /// Rates as published by a source that gives no counts (or carried over a split).
-    pub source_rates: SourceRates,
+    pub source_rates: RatesOfSource,
     pub libelle_etablissement: Option<String>,
     pub origine: Origine,
     pub donnee_source: DonneeSource,
+}
+
+/// Rates a source published without counts (or carried over a split), as
+/// a row holds them: few rows have any, so they are boxed (a `SourceRates`
+/// is 128 bytes, a row without them pays 8; issue 13). Reads as a
+/// `SourceRates`, all missing when there are none.
+#[derive(Debug, Clone, Default)]
+pub struct RatesOfSource(Option<Box<SourceRates>>);
+
+static NO_SOURCE_RATES: SourceRates = SourceRates {
+    taux_en_emploi_6_mois: None,
+    taux_en_emploi_12_mois: None,
+    taux_en_emploi_18_mois: None,
+    taux_en_emploi_24_mois: None,
+    taux_poursuite_etudes: None,
+    part_en_emploi_6_mois: None,
+    part_poursuite_etudes: None,
+    part_autres_situations_6_mois: None,
+};
+
+impl From<SourceRates> for RatesOfSource {
+    fn from(rates: SourceRates) -> Self {
+        RatesOfSource((!rates.is_empty()).then(|| Box::new(rates)))
+    }
+}
+
+impl std::ops::Deref for RatesOfSource {
+    type Target = SourceRates;
+
+    fn deref(&self) -> &SourceRates {
+        self.0.as_deref().unwrap_or(&NO_SOURCE_RATES)
+    }
+}
+
+impl std::ops::DerefMut for RatesOfSource {
+    fn deref_mut(&mut self) -> &mut SourceRates {
+        self.0.get_or_insert_with(Box::default)
+    }
+}
+
+/// The rates, not how they are held: none and all missing are equal.
+impl PartialEq for RatesOfSource {
+    fn eq(&self, other: &Self) -> bool {
+        **self == **other
+    }
 }
 
 /// The key of a row: one row per key in each table.
@@ -273,6 +318,25 @@ pub fn sum_counts<'a>(rows: impl Iterator<Item = &'a Counts>) -> Counts {
 mod tests {
     use super::*;
 
+    /// Rates all missing are held as none, and read and compare as such;
+    /// a rate written through the holder is kept.
+    #[test]
+    fn rates_of_source_hold_nothing_when_there_are_none() {
+        let none = RatesOfSource::from(SourceRates::default());
+        assert!(none.0.is_none());
+        assert!(none.is_empty());
+        assert_eq!(none, RatesOfSource(Some(Box::default())));
+        let mut some = none.clone();
+        some.taux_poursuite_etudes = Some(40.0);
+        assert_eq!(some.taux_poursuite_etudes, Some(40.0));
+        assert_ne!(some, none);
+        let given = SourceRates {
+            taux_en_emploi_6_mois: Some(62.5),
+            ..SourceRates::default()
+        };
+        assert_eq!(*RatesOfSource::from(given), given);
+    }
+
     fn counts(
         term: i64,
         poursuite: Option<i64>,
@@ -322,7 +386,7 @@ mod tests {
                 salaire_12_mois_q1: Some(1400.0),
                 ..Salaires::default()
             },
-            source_rates: SourceRates::default(),
+            source_rates: Default::default(),
             libelle_etablissement: None,
             origine: Origine::Source,
             donnee_source: DonneeSource::Propre,

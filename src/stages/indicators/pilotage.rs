@@ -660,7 +660,7 @@ fn position_columns(t: &mut OutTable, rows: &[Pilotage]) {
 mod tests {
     use super::*;
     use crate::rules::codes::CodeType;
-    use crate::staging::mesures::{Salaires, SourceRates};
+    use crate::staging::mesures::Salaires;
 
     fn row(code: &str, region: Option<&str>, term: i64, poursuite: i64, emploi: i64) -> Indicateur {
         Indicateur {
@@ -676,7 +676,7 @@ mod tests {
                 ..Counts::default()
             },
             salaires: Salaires::default(),
-            source_rates: SourceRates::default(),
+            source_rates: Default::default(),
             libelle_etablissement: None,
             origine: Origine::Source,
             donnee_source: DonneeSource::Propre,
