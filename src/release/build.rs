@@ -27,7 +27,7 @@ use sha2::{Digest, Sha256};
 use crate::error::{Error, Location, Result};
 use crate::output::digest::{file_len, sha256_file, to_hex};
 use crate::output::table::{
-    row_group_ranges, Column as OutColumn, TableWriter, Values, ROW_GROUP_ROWS,
+    row_group_ranges, write_large_alone, Column as OutColumn, TableWriter, Values,
 };
 use crate::output::{CsvOptions, OutTable, StagedDir};
 use crate::release::package::{self, slug, OutputEntry, Published, RunRecordView};
@@ -239,42 +239,19 @@ pub fn check_options(options: &ReleaseOptions) -> Result<()> {
 
 // ---- Writing a table ---------------------------------------------------------------
 
-/// A table of more rows than this is published alone: the release reads
-/// and sorts a table whole, and two large ones side by side were the peak
-/// that stopped a run at a hundred times today's data (issue 13).
-const LARGE_TABLE_ROWS: usize = 2 * ROW_GROUP_ROWS;
-
-/// Publishes every table, in the sources' order: the small ones in parallel
-/// (they are independent), then each large one alone (polars parallelises
-/// its own reading and writing).
+/// Publishes every table, in the sources' order, the large ones alone
+/// (`write_large_alone`: the release reads and sorts a table whole).
 fn publish_tables(
     sources: &[Source],
     dir: &Path,
     csv: &CsvOptions,
     seuil: i64,
 ) -> Result<Vec<Published>> {
-    use rayon::prelude::*;
     let rows = sources
         .iter()
         .map(|s| parquet_rows(&s.parquet))
         .collect::<Result<Vec<_>>>()?;
-    let large = |i: &usize| rows[*i] > LARGE_TABLE_ROWS;
-    let mut published: Vec<Option<Published>> = (0..sources.len()).map(|_| None).collect();
-    let small: Vec<(usize, Published)> = (0..sources.len())
-        .into_par_iter()
-        .filter(|i| !large(i))
-        .map(|i| Ok((i, publish_table(&sources[i], dir, csv, seuil)?)))
-        .collect::<Result<_>>()?;
-    for (i, table) in small {
-        published[i] = Some(table);
-    }
-    for i in (0..sources.len()).filter(large) {
-        published[i] = Some(publish_table(&sources[i], dir, csv, seuil)?);
-    }
-    Ok(published
-        .into_iter()
-        .map(|t| t.expect("every table published"))
-        .collect())
+    write_large_alone(sources, &rows, |s| publish_table(s, dir, csv, seuil))
 }
 
 /// The rows of a Parquet file, from its footer.

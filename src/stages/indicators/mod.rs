@@ -712,7 +712,9 @@ type Written = (OutputFile, Option<String>, Option<String>);
 /// Builds, completes from the establishment directory and writes each
 /// table chunk by chunk, two tables at a time (rayon keeps their order): the
 /// stage never holds every table at once, nor one table's whole columns
-/// (issue 13).
+/// (issue 13). Large tables are not written alone here, as the release
+/// writes them (`write_large_alone`): the table's rows are built on one
+/// thread, and alone they took a third longer at ×10 (NOTES.md, session 5).
 fn write_tables(
     tables: &[tables::TableBuild],
     annuaire: &Annuaire,
