@@ -249,20 +249,9 @@ fn publish_tables(
 ) -> Result<Vec<Published>> {
     let rows = sources
         .iter()
-        .map(|s| parquet_rows(&s.parquet))
+        .map(|s| parquet_shape(&s.parquet).map(|(rows, _)| rows))
         .collect::<Result<Vec<_>>>()?;
     write_large_alone(sources, &rows, |s| publish_table(s, dir, csv, seuil))
-}
-
-/// The rows of a Parquet file, from its footer.
-fn parquet_rows(path: &Path) -> Result<usize> {
-    let file = File::open(path).map_err(|source| Error::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    ParquetReader::new(file)
-        .num_rows()
-        .map_err(|e| Error::file(path, format!("cannot read the Parquet footer: {e}")))
 }
 
 fn publish_table(s: &Source, dir: &Path, csv: &CsvOptions, seuil: i64) -> Result<Published> {
