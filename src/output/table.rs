@@ -19,17 +19,20 @@ use crate::error::{Error, Result};
 use crate::output::digest::{FileDigest, HashingWriter};
 use crate::rules::spreadsheet::{neutralise, starts_like_formula};
 
-/// The values of one column. Text is kept as polars keeps it (one buffer,
-/// short strings inline), not as a `String` per cell: the indicator tables
-/// hold millions of cells, mostly repeated codes, and a `String` each made
-/// them the run's largest allocation (issue 13).
+/// The values of one column, held as polars holds them, so that writing
+/// the table copies nothing: text in one buffer (short strings inline), not
+/// a `String` per cell (the indicator tables hold millions of cells, mostly
+/// repeated codes, and a `String` each made them the run's largest
+/// allocation), numbers as one array and a validity bitmap, not an
+/// `Option` of twice their size (issue 13).
 #[derive(Debug, Clone)]
 pub enum Values {
     Str(StringChunked),
-    Int(Vec<Option<i64>>),
-    Float(Vec<Option<f64>>),
-    Bool(Vec<Option<bool>>),
-    Date(Vec<Option<NaiveDate>>),
+    Int(Int64Chunked),
+    Float(Float64Chunked),
+    Bool(BooleanChunked),
+    /// Days since 1970-01-01, as Parquet and polars store a date.
+    Date(Int32Chunked),
 }
 
 impl Values {
@@ -42,6 +45,47 @@ impl Values {
             Values::Date(v) => v.len(),
         }
     }
+
+    /// Adds `other`'s values after these, as chunks (nothing is copied).
+    fn append(&mut self, other: Values) -> PolarsResult<()> {
+        match (self, other) {
+            (Values::Str(a), Values::Str(b)) => a.append_owned(b),
+            (Values::Int(a), Values::Int(b)) => a.append_owned(b),
+            (Values::Float(a), Values::Float(b)) => a.append_owned(b),
+            (Values::Bool(a), Values::Bool(b)) => a.append_owned(b),
+            (Values::Date(a), Values::Date(b)) => a.append_owned(b),
+            _ => polars_bail!(SchemaMismatch: "a column changes type between two pieces"),
+        }
+    }
+
+    /// The values as one contiguous array, as a single Parquet row group
+    /// needs them.
+    fn rechunk(&mut self) {
+        match self {
+            Values::Str(v) => v.rechunk_mut(),
+            Values::Int(v) => v.rechunk_mut(),
+            Values::Float(v) => v.rechunk_mut(),
+            Values::Bool(v) => v.rechunk_mut(),
+            Values::Date(v) => v.rechunk_mut(),
+        }
+    }
+
+    fn into_series(self, name: PlSmallStr) -> Series {
+        match self {
+            Values::Str(v) => v.with_name(name).into_series(),
+            Values::Int(v) => v.with_name(name).into_series(),
+            Values::Float(v) => v.with_name(name).into_series(),
+            Values::Bool(v) => v.with_name(name).into_series(),
+            Values::Date(v) => v.with_name(name).into_date().into_series(),
+        }
+    }
+}
+
+/// Days since 1970-01-01, the physical value of a date column.
+fn days_since_epoch(date: NaiveDate) -> i32 {
+    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid date");
+    // Any date a `NaiveDate` holds is within ±2^31 days of 1970.
+    (date - epoch).num_days() as i32
 }
 
 #[derive(Debug, Clone)]
@@ -152,40 +196,69 @@ impl OutTable {
         name: &str,
         values: impl Iterator<Item = Option<NaiveDate>>,
     ) -> &mut Self {
-        self.push(name, Values::Date(values.collect()));
+        self.push(
+            name,
+            Values::Date(values.map(|d| d.map(days_since_epoch)).collect()),
+        );
         self
     }
 
-    pub fn to_dataframe(&self) -> Result<DataFrame> {
-        let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid date");
-        let mut columns = Vec::with_capacity(self.columns.len());
-        for c in &self.columns {
-            let name = PlSmallStr::from(c.name.as_str());
-            let series = match &c.values {
-                Values::Str(v) => v.clone().with_name(name).into_series(),
-                Values::Int(v) => Series::new(name, v),
-                Values::Float(v) => Series::new(name, v),
-                Values::Bool(v) => Series::new(name, v),
-                Values::Date(v) => {
-                    let days: Vec<Option<i32>> = v
-                        .iter()
-                        .map(|d| d.map(|d| (d - epoch).num_days() as i32))
-                        .collect();
-                    Series::new(name, days)
-                        .cast(&DataType::Date)
-                        .map_err(|e| self.polars_error(e))?
-                }
-            };
-            columns.push(series.into_column());
+    /// Adds the rows of `piece`, a table of the same columns, after these:
+    /// a table can be built in pieces, so that what each piece needs while
+    /// it is built (its rows' published figures, their places) is held for
+    /// a piece at a time, not for the whole table (issue 13). The pieces
+    /// are joined into one array per column when the table is written.
+    pub fn append(&mut self, piece: OutTable) -> Result<()> {
+        if self.columns.is_empty() {
+            self.columns = piece.columns;
+            return Ok(());
         }
-        DataFrame::new_infer_height(columns).map_err(|e| self.polars_error(e))
+        let same_columns = self.columns.len() == piece.columns.len()
+            && self
+                .columns
+                .iter()
+                .zip(&piece.columns)
+                .all(|(a, b)| a.name == b.name);
+        if !same_columns {
+            return Err(Error::Output {
+                path: self.name.clone().into(),
+                message: "internal error: a piece of the table has other columns".into(),
+            });
+        }
+        for (column, other) in self.columns.iter_mut().zip(piece.columns) {
+            column
+                .values
+                .append(other.values)
+                .map_err(|e| Error::Output {
+                    path: self.name.clone().into(),
+                    message: e.to_string(),
+                })?;
+        }
+        Ok(())
     }
 
-    fn polars_error(&self, e: PolarsError) -> Error {
-        Error::Output {
-            path: self.name.clone().into(),
+    /// The table as a polars frame, each column one contiguous array. The
+    /// columns are joined one at a time, each piece freed as its column is
+    /// joined, so that a table built in pieces is never held twice.
+    pub fn into_dataframe(self) -> Result<DataFrame> {
+        let OutTable { name, columns } = self;
+        let columns: Vec<_> = columns
+            .into_iter()
+            .map(|mut c| {
+                c.values.rechunk();
+                c.values
+                    .into_series(PlSmallStr::from(c.name.as_str()))
+                    .into_column()
+            })
+            .collect();
+        DataFrame::new_infer_height(columns).map_err(|e| Error::Output {
+            path: name.into(),
             message: e.to_string(),
-        }
+        })
+    }
+
+    pub fn to_dataframe(&self) -> Result<DataFrame> {
+        self.clone().into_dataframe()
     }
 
     /// Text cells a spreadsheet would run as a formula (`rules::spreadsheet`).
@@ -232,7 +305,7 @@ impl OutTable {
     /// file as it is written.
     pub fn write(&self, dir: &Path, csv: &CsvOptions) -> Result<Written> {
         let mut writer = TableWriter::create(dir, &self.name, csv)?;
-        writer.write(self)?;
+        writer.write(self.clone())?;
         writer.finish()
     }
 }
@@ -295,6 +368,36 @@ pub fn write_large_alone<T: Sync, R: Send>(
         .collect())
 }
 
+/// The rows of a table built at a time by [`build_in_pieces`]: small enough
+/// that what a piece needs while it is built is a few megabytes, large
+/// enough that joining the pieces costs nothing measurable.
+pub const PIECE_ROWS: usize = 16 * 1024;
+
+/// Builds the rows `range` of a table piece by piece (of [`PIECE_ROWS`]
+/// rows, the last one shorter; an empty range is built once, for its
+/// columns), the pieces on every thread, and appends them in order. A
+/// table built so uses both cores by itself, so tables can be written one
+/// at a time: only one table's row group is held.
+pub fn build_in_pieces(
+    range: std::ops::Range<usize>,
+    build: impl Fn(std::ops::Range<usize>) -> Result<OutTable> + Sync,
+) -> Result<OutTable> {
+    use rayon::prelude::*;
+    let starts: Vec<usize> = (range.start..range.end.max(range.start + 1))
+        .step_by(PIECE_ROWS)
+        .collect();
+    let pieces: Vec<OutTable> = starts
+        .into_par_iter()
+        .map(|start| build(start..range.end.min(start + PIECE_ROWS)))
+        .collect::<Result<_>>()?;
+    let mut pieces = pieces.into_iter();
+    let mut table = pieces.next().expect("at least one piece");
+    for piece in pieces {
+        table.append(piece)?;
+    }
+    Ok(table)
+}
+
 /// A table written chunk by chunk: its CSV and Parquet grow as chunks come,
 /// so a table larger than memory can be written (a national catalogue's
 /// offers, issue 13) while only one chunk is held. Each chunk is one
@@ -334,12 +437,20 @@ impl TableWriter {
     }
 
     /// Appends a chunk: the same columns, in the same order, as the first.
-    pub fn write(&mut self, chunk: &OutTable) -> Result<()> {
-        let mut df = chunk.to_dataframe()?;
+    /// Takes the chunk, so that a chunk built in pieces
+    /// ([`OutTable::append`]) is joined column by column, each piece freed
+    /// as it is joined.
+    pub fn write(&mut self, chunk: OutTable) -> Result<()> {
         let formula_cells = chunk.formula_cells();
-        let mut csv_df = match chunk.for_csv(formula_cells) {
-            std::borrow::Cow::Borrowed(_) => df.clone(),
-            std::borrow::Cow::Owned(t) => t.to_dataframe()?,
+        let rows = chunk.rows();
+        let csv_table = match chunk.for_csv(formula_cells) {
+            std::borrow::Cow::Borrowed(_) => None,
+            std::borrow::Cow::Owned(t) => Some(t),
+        };
+        let mut df = chunk.into_dataframe()?;
+        let mut csv_df = match csv_table {
+            None => df.clone(),
+            Some(t) => t.into_dataframe()?,
         };
         CsvWriter::new(&mut self.csv)
             .include_header(self.rows == 0 && self.parquet.is_none())
@@ -364,7 +475,7 @@ impl TableWriter {
         batches
             .write_batch(&df)
             .map_err(|e| output_error(&self.parquet_path, e))?;
-        self.rows += chunk.rows();
+        self.rows += rows;
         self.formula_cells += formula_cells;
         Ok(())
     }
@@ -539,6 +650,38 @@ mod tests {
         }
     }
 
+    /// A table built in pieces (joined on two threads) has the bytes of the
+    /// same table built at once; an empty range still gives the columns; a
+    /// piece with other columns is an error, not a silently shifted table.
+    #[test]
+    fn a_table_built_in_pieces_has_the_bytes_of_a_table_built_whole() {
+        let csv = CsvOptions::default();
+        for rows in [0, 1, PIECE_ROWS, 2 * PIECE_ROWS + 5] {
+            let whole = tempfile::tempdir().unwrap();
+            let pieces = tempfile::tempdir().unwrap();
+            numbers(0..rows).write(whole.path(), &csv).unwrap();
+            let calls = std::sync::atomic::AtomicUsize::new(0);
+            let built = build_in_pieces(0..rows, |range| {
+                calls.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                assert!(range.len() <= PIECE_ROWS);
+                Ok(numbers(range))
+            })
+            .unwrap();
+            assert_eq!(built.rows(), rows);
+            assert_eq!(calls.into_inner(), rows.div_ceil(PIECE_ROWS).max(1));
+            let mut writer = TableWriter::create(pieces.path(), "numbers", &csv).unwrap();
+            writer.write(built).unwrap();
+            writer.finish().unwrap();
+            for file in ["numbers.csv", "numbers.parquet"] {
+                let read = |dir: &tempfile::TempDir| std::fs::read(dir.path().join(file)).unwrap();
+                assert!(read(&whole) == read(&pieces), "{rows} rows: {file} differs");
+            }
+        }
+        let mut other = OutTable::new("numbers");
+        other.int("m", [Some(1)].into_iter());
+        assert!(numbers(0..1).append(other).is_err());
+    }
+
     /// Two and a half row groups' worth of rows, written whole and written
     /// through `TableWriter` in `row_group_ranges`: the same bytes.
     #[test]
@@ -552,7 +695,7 @@ mod tests {
         let ranges: Vec<_> = row_group_ranges(rows).collect();
         assert_eq!(ranges.len(), 2);
         for range in ranges {
-            writer.write(&numbers(range)).unwrap();
+            writer.write(numbers(range)).unwrap();
         }
         assert_eq!(writer.rows(), rows);
         writer.finish().unwrap();

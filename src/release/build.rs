@@ -254,9 +254,13 @@ fn publish_tables(
     write_large_alone(sources, &rows, |s| publish_table(s, dir, csv, seuil))
 }
 
+/// Publishes one table: its schema, then its rows sorted by the primary
+/// key (ties kept as the stage wrote them), converted and written one row
+/// group at a time (`row_group_ranges`: the bytes of a whole write).
 fn publish_table(s: &Source, dir: &Path, csv: &CsvOptions, seuil: i64) -> Result<Published> {
-    let df = read_parquet(&s.parquet)?;
-    let columns: Vec<SourceColumn> = df
+    let stage = StageRowGroups::open(&s.parquet)?;
+    let empty = stage.read(0, 0)?;
+    let columns: Vec<SourceColumn> = empty
         .columns()
         .iter()
         .map(|c| {
@@ -285,25 +289,12 @@ fn publish_table(s: &Source, dir: &Path, csv: &CsvOptions, seuil: i64) -> Result
     .map_err(|m| Error::file(&s.parquet, format!("table {}: {m}", s.name)))?
     .with_seuil(seuil);
 
-    // A stable order: the primary key, ties kept as the stage wrote them.
-    let df = df
-        .sort(
-            s.doc.primary_key.iter().copied(),
-            SortMultipleOptions::default().with_maintain_order(true),
-        )
-        .map_err(|e| Error::file(&s.parquet, format!("cannot sort by the primary key: {e}")))?;
-    // Converted and written one row group at a time (`row_group_ranges`:
-    // the bytes of a whole write), so a large table is not held twice.
-    let mut writer = TableWriter::create(dir, &s.name, csv)?;
-    for range in row_group_ranges(df.height()) {
-        let rows = df.slice(range.start as i64, range.len());
-        let table = out_table(&s.name, &rows, &schema)
-            .map_err(|e| Error::file(&s.parquet, format!("cannot convert the table: {e}")))?;
-        writer.write(&table)?;
-    }
-    drop(df);
-    let rows = writer.rows();
-    let written = writer.finish()?;
+    let written = match publish_in_key_order(s, &stage, empty, &schema, dir, csv)? {
+        Some(writer) => writer,
+        None => publish_sorted_whole(s, &stage, &schema, dir, csv)?,
+    };
+    let rows = written.rows();
+    let written = written.finish()?;
     let formula_cells = written.formula_cells;
     write_file(
         dir,
@@ -323,14 +314,215 @@ fn publish_table(s: &Source, dir: &Path, csv: &CsvOptions, seuil: i64) -> Result
     })
 }
 
-fn read_parquet(path: &Path) -> Result<DataFrame> {
-    let file = File::open(path).map_err(|source| Error::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    ParquetReader::new(file)
-        .finish()
-        .map_err(|e| Error::file(path, format!("cannot read the Parquet file: {e}")))
+/// The table's rows, one stage row group at a time: each group sorted by
+/// the key, then written as soon as a release row group is complete. The
+/// stages write their tables in the release's key order, so this holds
+/// two row groups at most, whatever the table's size (a ×100 `pilotage`
+/// read whole and sorted was the release's peak, issue 13). Sorting each
+/// group gives the order of a whole sort as long as each group's first key
+/// is not below the previous group's last; `None` (and nothing kept) when a
+/// group breaks that, for the whole sort to take over.
+fn publish_in_key_order(
+    s: &Source,
+    stage: &StageRowGroups,
+    empty: DataFrame,
+    schema: &TableSchema,
+    dir: &Path,
+    csv: &CsvOptions,
+) -> Result<Option<TableWriter>> {
+    let key = s.doc.primary_key;
+    let mut writer = TableWriter::create(dir, &s.name, csv)?;
+    let mut targets = row_group_ranges(stage.rows).map(|r| r.len()).peekable();
+    let mut pending = empty;
+    // The last key written, owned (a slice would keep its group's buffers).
+    let mut last: Option<Vec<AnyValue<'static>>> = None;
+    let mut groups = stage.groups.iter();
+    loop {
+        // Write every release row group the sorted rows complete.
+        while let Some(&n) = targets.peek() {
+            if pending.height() < n || (n == 0 && stage.rows > 0) {
+                break;
+            }
+            write_rows(s, &mut writer, &pending.slice(0, n), schema)?;
+            pending = pending.slice(n as i64, pending.height() - n);
+            targets.next();
+        }
+        let Some(&(offset, len)) = groups.next() else {
+            break;
+        };
+        let group = sort_by_key(s, stage.read(offset, len)?)?;
+        if group.height() == 0 {
+            continue;
+        }
+        let first = key_of(&group, 0, key);
+        if last.is_some_and(|last| !key_at_most(&last, &first)) {
+            return Ok(None);
+        }
+        last = Some(key_of(&group, group.height() - 1, key));
+        pending
+            .vstack_mut_owned(group)
+            .map_err(|e| Error::file(&s.parquet, format!("cannot read the Parquet file: {e}")))?;
+    }
+    if targets.next().is_some() || pending.height() > 0 {
+        return Err(Error::file(
+            &s.parquet,
+            "internal error: the row groups do not add up to the table's rows",
+        ));
+    }
+    Ok(Some(writer))
+}
+
+/// The fallback of [`publish_in_key_order`]: the whole table read and sorted.
+fn publish_sorted_whole(
+    s: &Source,
+    stage: &StageRowGroups,
+    schema: &TableSchema,
+    dir: &Path,
+    csv: &CsvOptions,
+) -> Result<TableWriter> {
+    let df = sort_by_key(s, stage.read(0, stage.rows)?)?;
+    let mut writer = TableWriter::create(dir, &s.name, csv)?;
+    for range in row_group_ranges(df.height()) {
+        write_rows(
+            s,
+            &mut writer,
+            &df.slice(range.start as i64, range.len()),
+            schema,
+        )?;
+    }
+    Ok(writer)
+}
+
+/// A stable order: the primary key, ties kept as the stage wrote them.
+/// Rows already in that order (the stages write most tables so) are kept
+/// as they are: a sort would copy them all to the same order.
+fn sort_by_key(s: &Source, df: DataFrame) -> Result<DataFrame> {
+    if in_key_order(&df, s.doc.primary_key) {
+        return Ok(df);
+    }
+    df.sort(
+        s.doc.primary_key.iter().copied(),
+        SortMultipleOptions::default().with_maintain_order(true),
+    )
+    .map_err(|e| Error::file(&s.parquet, format!("cannot sort by the primary key: {e}")))
+}
+
+fn write_rows(
+    s: &Source,
+    writer: &mut TableWriter,
+    rows: &DataFrame,
+    schema: &TableSchema,
+) -> Result<()> {
+    let table = out_table(&s.name, rows, schema)
+        .map_err(|e| Error::file(&s.parquet, format!("cannot convert the table: {e}")))?;
+    writer.write(table)
+}
+
+/// Whether each row's key is at most the next one's, in the order polars
+/// sorts them (missing first, text by bytes); `false` for a key column of
+/// a type this does not compare, so that the caller sorts.
+fn in_key_order(df: &DataFrame, key: &[&str]) -> bool {
+    use std::cmp::Ordering;
+    /// Decides the pairs of adjacent rows the earlier key columns left equal.
+    fn compare<I: Iterator<Item: Ord>>(decided: &mut [Ordering], values: impl Fn() -> I) {
+        let pairs = values().zip(values().skip(1));
+        for (d, (a, b)) in decided.iter_mut().zip(pairs) {
+            if *d == Ordering::Equal {
+                *d = a.cmp(&b);
+            }
+        }
+    }
+    let mut decided = vec![Ordering::Equal; df.height().saturating_sub(1)];
+    for &k in key {
+        let Ok(column) = df.column(k) else {
+            return false;
+        };
+        let series = column.as_materialized_series();
+        let compared = match series.dtype() {
+            DataType::String => series.str().map(|v| compare(&mut decided, || v.iter())),
+            DataType::Int64 => series.i64().map(|v| compare(&mut decided, || v.iter())),
+            DataType::Int32 => series.i32().map(|v| compare(&mut decided, || v.iter())),
+            DataType::Boolean => series.bool().map(|v| compare(&mut decided, || v.iter())),
+            DataType::Date => series
+                .date()
+                .map(|v| compare(&mut decided, || v.physical().iter())),
+            _ => return false,
+        };
+        if compared.is_err() {
+            return false;
+        }
+    }
+    !decided.contains(&Ordering::Greater)
+}
+
+/// The key of row `i`, owned; a missing column reads as missing.
+fn key_of(df: &DataFrame, i: usize, key: &[&str]) -> Vec<AnyValue<'static>> {
+    key.iter()
+        .map(|k| {
+            df.column(k)
+                .and_then(|c| c.get(i))
+                .map_or(AnyValue::Null, AnyValue::into_static)
+        })
+        .collect()
+}
+
+/// Whether key `a` comes at or before key `b` in the order polars sorts
+/// them (missing first); `false` when two values cannot be compared, so
+/// that the caller sorts the whole table.
+fn key_at_most(a: &[AnyValue], b: &[AnyValue]) -> bool {
+    use std::cmp::Ordering;
+    for (x, y) in a.iter().zip(b) {
+        match x.partial_cmp(y) {
+            Some(Ordering::Less) => return true,
+            Some(Ordering::Equal) => continue,
+            Some(Ordering::Greater) | None => return false,
+        }
+    }
+    true
+}
+
+/// A stage's Parquet table, read one row group at a time.
+struct StageRowGroups {
+    path: PathBuf,
+    rows: usize,
+    /// Each row group's first row and rows.
+    groups: Vec<(usize, usize)>,
+}
+
+impl StageRowGroups {
+    fn open(path: &Path) -> Result<StageRowGroups> {
+        let file = File::open(path).map_err(|source| Error::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let mut reader = ParquetReader::new(file);
+        let metadata = reader
+            .get_metadata()
+            .map_err(|e| Error::file(path, format!("cannot read the Parquet file: {e}")))?;
+        let mut groups = Vec::with_capacity(metadata.row_groups.len());
+        let mut rows = 0;
+        for group in &metadata.row_groups {
+            groups.push((rows, group.num_rows()));
+            rows += group.num_rows();
+        }
+        Ok(StageRowGroups {
+            path: path.to_path_buf(),
+            rows,
+            groups,
+        })
+    }
+
+    /// `len` rows from row `offset` (only the row groups they are in are read).
+    fn read(&self, offset: usize, len: usize) -> Result<DataFrame> {
+        let file = File::open(&self.path).map_err(|source| Error::Read {
+            path: self.path.clone(),
+            source,
+        })?;
+        ParquetReader::new(file)
+            .with_slice(Some((offset, len)))
+            .finish()
+            .map_err(|e| Error::file(&self.path, format!("cannot read the Parquet file: {e}")))
+    }
 }
 
 /// The Table Schema type of a Parquet column; `Some(None)` for a column of
@@ -368,24 +560,24 @@ fn out_table(name: &str, df: &DataFrame, schema: &TableSchema) -> PolarsResult<O
             }
             FieldType::Integer => {
                 let s = series.cast(&DataType::Int64)?;
-                Values::Int(s.i64()?.iter().collect())
+                Values::Int(s.i64()?.clone())
             }
             FieldType::Number => {
                 let s = series.cast(&DataType::Float64)?;
-                Values::Float(
-                    s.f64()?
-                        .iter()
-                        .map(|v| v.filter(|x| x.is_finite()))
-                        .collect(),
-                )
+                let v = s.f64()?;
+                if v.iter().flatten().all(f64::is_finite) {
+                    Values::Float(v.clone())
+                } else {
+                    Values::Float(v.iter().map(|v| v.filter(|x| x.is_finite())).collect())
+                }
             }
             FieldType::Boolean => {
                 let s = series.cast(&DataType::Boolean)?;
-                Values::Bool(s.bool()?.iter().collect())
+                Values::Bool(s.bool()?.clone())
             }
             FieldType::Date => {
                 let s = series.cast(&DataType::Date)?;
-                Values::Date(s.date()?.as_date_iter().collect())
+                Values::Date(s.date()?.physical().clone())
             }
         };
         table.columns.push(OutColumn {
@@ -599,6 +791,146 @@ fn json_bytes(value: &impl serde::Serialize, what: &str) -> Result<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A stage table of 2.5 row groups, with keys in pairs (ties): written
+    /// in key order, each group backwards, or its groups in the wrong
+    /// order. Read a row group at a time, the first two give the bytes of
+    /// their whole sort; the third is refused, for the whole sort.
+    #[test]
+    fn a_table_read_one_row_group_at_a_time_gives_the_whole_sort() {
+        use crate::output::table::ROW_GROUP_ROWS;
+        let rows = 2 * ROW_GROUP_ROWS + ROW_GROUP_ROWS / 2;
+        let stage = tempfile::tempdir().unwrap();
+        let write_stage = |name: &str, position: &dyn Fn(usize) -> usize| {
+            let mut writer =
+                TableWriter::create(stage.path(), name, &CsvOptions::default()).unwrap();
+            for range in row_group_ranges(rows) {
+                let mut t = OutTable::new(name);
+                t.str(
+                    "code_certification",
+                    range.clone().map(|i| format!("{:08}", position(i) / 2)),
+                )
+                .str("millesime", range.map(|i| format!("row {i}")));
+                writer.write(t).unwrap();
+            }
+            writer.finish().unwrap();
+            stage.path().join(format!("{name}.parquet"))
+        };
+        let groups: Vec<_> = row_group_ranges(rows).collect();
+        assert_eq!(groups.len(), 2, "two row groups, the second one larger");
+        let in_order = write_stage("in_order", &|i| i);
+        // Within each group, the rows backwards.
+        let shuffled = write_stage("shuffled", &|i| {
+            let g = groups.iter().find(|g| g.contains(&i)).unwrap();
+            g.end - 1 - (i - g.start)
+        });
+        // The second group's keys first.
+        let swapped = write_stage("swapped", &|i| (i + groups[1].len()) % rows);
+        let doc = schema::TableDoc {
+            source: "t",
+            stage: "indicators",
+            title: "t",
+            description: "t",
+            primary_key: &["code_certification"],
+            optional: &[],
+            overrides: &[],
+        };
+        let source = |parquet: &Path| Source {
+            doc,
+            name: "t".into(),
+            title: "t".into(),
+            parquet: parquet.to_path_buf(),
+            catalogue: None,
+        };
+        let columns = ["code_certification", "millesime"].map(|name| SourceColumn {
+            name: name.into(),
+            kind: Some(FieldType::String),
+        });
+        let schema = schema::table_schema(&doc, "t", "t", &columns, "0").unwrap();
+        let csv = CsvOptions::default();
+        let publish = |parquet: &Path, streamed: bool| {
+            let out = tempfile::tempdir().unwrap();
+            let (s, stage) = (source(parquet), StageRowGroups::open(parquet).unwrap());
+            let writer = if streamed {
+                let empty = stage.read(0, 0).unwrap();
+                publish_in_key_order(&s, &stage, empty, &schema, out.path(), &csv).unwrap()
+            } else {
+                Some(publish_sorted_whole(&s, &stage, &schema, out.path(), &csv).unwrap())
+            };
+            let writer = writer?;
+            assert_eq!(writer.rows(), rows);
+            writer.finish().unwrap();
+            let read = |f: &str| std::fs::read(out.path().join(f)).unwrap();
+            Some((read("t.csv"), read("t.parquet")))
+        };
+        let whole = publish(&in_order, false).unwrap();
+        assert!(publish(&in_order, true).unwrap() == whole, "in order");
+        // Ties keep the stage's order, which is not `in_order`'s here.
+        let shuffled_whole = publish(&shuffled, false).unwrap();
+        assert!(shuffled_whole != whole);
+        assert!(
+            publish(&shuffled, true).unwrap() == shuffled_whole,
+            "shuffled groups"
+        );
+        assert!(publish(&swapped, true).is_none(), "groups out of order");
+        let (csv_bytes, _) = publish(&swapped, false).unwrap();
+        let keys: Vec<&str> = std::str::from_utf8(&csv_bytes)
+            .unwrap()
+            .lines()
+            .skip(1)
+            .map(|l| l.split(',').next().unwrap())
+            .collect();
+        assert_eq!(keys.len(), rows);
+        assert!(keys.windows(2).all(|w| w[0] <= w[1]), "the fallback sorts");
+    }
+
+    #[test]
+    fn keys_in_order_as_polars_sorts_them() {
+        let df = |a: &[Option<&str>], b: &[Option<i64>]| {
+            DataFrame::new_infer_height(vec![
+                Column::new("a".into(), a),
+                Column::new("b".into(), b),
+            ])
+            .unwrap()
+        };
+        let key = &["a", "b"];
+        assert!(in_key_order(
+            &df(&[None, Some("A"), Some("B")], &[Some(3), Some(2), Some(1)]),
+            key
+        ));
+        assert!(in_key_order(
+            &df(
+                &[Some("a"), Some("a"), Some("b")],
+                &[None, Some(1), Some(1)]
+            ),
+            key
+        ));
+        assert!(
+            in_key_order(&df(&[Some("a"), Some("a")], &[Some(1), Some(1)]), key),
+            "ties"
+        );
+        assert!(!in_key_order(
+            &df(&[Some("a"), Some("a")], &[Some(2), Some(1)]),
+            key
+        ));
+        assert!(!in_key_order(
+            &df(&[Some("b"), Some("a")], &[Some(1), Some(2)]),
+            key
+        ));
+        assert!(
+            !in_key_order(&df(&[Some("a"), None], &[Some(1), Some(2)]), key),
+            "missing first"
+        );
+        assert!(
+            !in_key_order(&df(&[Some("a")], &[Some(1)]), &["c"]),
+            "no such column"
+        );
+        let k = |a: &str, b: i64| vec![AnyValue::String(a).into_static(), AnyValue::Int64(b)];
+        assert!(key_at_most(&k("a", 2), &k("b", 1)));
+        assert!(key_at_most(&k("a", 1), &k("a", 1)));
+        assert!(!key_at_most(&k("a", 2), &k("a", 1)));
+        assert!(key_at_most(&[AnyValue::Null], &[AnyValue::String("a")]));
+    }
 
     #[test]
     fn slugs_are_resource_names() {

@@ -34,6 +34,25 @@ pub enum Niveau {
 }
 
 impl Niveau {
+    /// The place's code: the région's INSEE code, the UAI, empty for the
+    /// nation.
+    pub fn code(&self) -> &str {
+        match self {
+            Niveau::National => "",
+            Niveau::Region(code) | Niveau::Etablissement(code) => code,
+        }
+    }
+
+    /// The place's code as the tables that mix levels key it (`code_lieu`
+    /// of `pilotage` and `familles_specialites`): `FR` for the nation, so
+    /// that the key has no empty part.
+    pub fn code_lieu(&self) -> &str {
+        match self {
+            Niveau::National => "FR",
+            _ => self.code(),
+        }
+    }
+
     /// The level, without its place.
     pub fn geographique(&self) -> NiveauGeographique {
         match self {

@@ -242,7 +242,7 @@ fn measure_catalogue(
                 for (o, m) in offers.iter().zip(&measured) {
                     tally.add(o, m, ctx);
                 }
-                table.write(&offers_table(&offers, &measured))?;
+                table.write(offers_table(&offers, &measured))?;
             }
             Ok(())
         });

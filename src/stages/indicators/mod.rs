@@ -43,10 +43,11 @@ use std::time::Instant;
 use chrono::NaiveDate;
 
 use crate::error::{Error, Result};
-use crate::output::table::TableWriter;
+use crate::output::table::{build_in_pieces, TableWriter};
 use crate::output::StagedDir;
 use crate::rules::continuum::ContinuumPolicy;
 use crate::rules::filiere::Filiere;
+use crate::rules::millesime::Millesime;
 use crate::stages::{OutputFile, StageContext, StageReport};
 use crate::staging::annuaire::{load_annuaire, Annuaire};
 use crate::staging::mesures::{EtablissementRow, MesureRow, Niveau, Reject, Staged};
@@ -419,12 +420,14 @@ fn fill_level(
         options.seuil,
     );
     familles_specialites.extend(famille::add_family_rows(rows, specialites));
-    // Compare borrowed keys: `key()` would clone two strings per comparison.
-    // Keys are unique within a level, so an unstable sort gives the stable
-    // sort's order, without its buffer of half the rows (issue 13).
-    rows.sort_unstable_by(|a, b| a.key_ref().cmp(&b.key_ref()));
+    // In the order the release publishes them (`cmp_published`), on
+    // borrowed keys. Keys are unique within a level, so an unstable sort
+    // gives the stable sort's order, without its buffer of half the rows
+    // (issue 13).
+    rows.sort_unstable_by(Indicateur::cmp_published);
     debug_assert!(
-        rows.windows(2).all(|w| w[0].key_ref() < w[1].key_ref()),
+        rows.windows(2)
+            .all(|w| w[0].cmp_published(&w[1]) == std::cmp::Ordering::Less),
         "one row per key in a level"
     );
     added.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
@@ -437,21 +440,28 @@ fn sort_outputs(
     etablissements: &mut [EtablissementRow],
     rejects: &mut [Reject],
 ) {
+    // Both in their release order (the primary key as text: see
+    // `Indicateur::cmp_published`), then by the full key.
+    fn famille_key(f: &famille::FamilleSpecialite) -> (Millesime, &str, &str, &str, &str, &str) {
+        let niveau = &f.specialite.niveau;
+        (
+            f.specialite.millesime,
+            f.specialite.filiere.as_str(),
+            niveau.geographique().as_str(),
+            niveau.code_lieu(),
+            &f.code_certification,
+            &f.specialite.code_certification,
+        )
+    }
     familles_specialites.sort_by(|a, b| {
-        let key = |f: &famille::FamilleSpecialite| {
-            (
-                f.specialite.millesime,
-                f.specialite.filiere,
-                f.specialite.niveau.clone(),
-                f.code_certification.clone(),
-                f.specialite.code_certification.clone(),
-            )
-        };
-        key(a).cmp(&key(b))
+        famille_key(a)
+            .cmp(&famille_key(b))
+            .then_with(|| a.specialite.cmp_published(&b.specialite))
     });
-    etablissements.sort_by(|a, b| {
-        (a.millesime, a.filiere, &a.uai, a.source).cmp(&(b.millesime, b.filiere, &b.uai, b.source))
-    });
+    fn etablissement_key(e: &EtablissementRow) -> (Millesime, &str, &str, &str) {
+        (e.millesime, e.filiere.as_str(), &e.uai, e.source)
+    }
+    etablissements.sort_by(|a, b| etablissement_key(a).cmp(&etablissement_key(b)));
     rejects.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
 }
 
@@ -710,20 +720,19 @@ pub fn run(
 type Written = (OutputFile, Option<String>, Option<String>);
 
 /// Builds, completes from the establishment directory and writes each
-/// table chunk by chunk, two tables at a time (rayon keeps their order): the
-/// stage never holds every table at once, nor one table's whole columns
-/// (issue 13). Large tables are not written alone here, as the release
-/// writes them (`write_large_alone`): the table's rows are built on one
-/// thread, and alone they took a third longer at ×10 (NOTES.md, session 5).
+/// table one row group at a time, one table at a time: each row group is
+/// built in pieces on every thread (`output::table::build_in_pieces`), so
+/// the stage holds the rows and one row group's columns, never a whole
+/// table (issue 13). Two tables side by side, each built on one thread,
+/// took as long and held twice the columns (×10: 1.89 → 1.22 GB).
 fn write_tables(
     tables: &[tables::TableBuild],
     annuaire: &Annuaire,
     dir: &Path,
     ctx: &StageContext,
 ) -> Result<Vec<Written>> {
-    use rayon::prelude::*;
     tables
-        .par_iter()
+        .iter()
         .map(|builder| write_table(builder, annuaire, dir, ctx))
         .collect()
 }
@@ -735,25 +744,33 @@ fn write_table(
     dir: &Path,
     ctx: &StageContext,
 ) -> Result<Written> {
+    use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
     let mut writer: Option<TableWriter> = None;
-    let (mut found, mut unknown) = (0, 0);
+    let (found, unknown) = (AtomicUsize::new(0), AtomicUsize::new(0));
     for range in builder.chunks() {
-        let mut chunk = (builder.build)(range);
-        if builder.per_etablissement {
-            let (f, u) = annuaire::complete_etablissements(&mut chunk, annuaire);
-            found += f;
-            unknown += u;
-        }
+        // A row group is built in pieces: what a row needs while its
+        // columns are built (its published figures, its place) is held for
+        // a piece at a time (issue 13).
+        let chunk = build_in_pieces(range, |piece| {
+            let mut piece = (builder.build)(piece);
+            if builder.per_etablissement {
+                let (f, u) = annuaire::complete_etablissements(&mut piece, annuaire);
+                found.fetch_add(f, Relaxed);
+                unknown.fetch_add(u, Relaxed);
+            }
+            Ok(piece)
+        })?;
         let writer = match &mut writer {
             Some(w) => w,
             None => writer.insert(TableWriter::create(dir, &chunk.name, &ctx.csv)?),
         };
-        writer.write(&chunk)?;
+        writer.write(chunk)?;
     }
     let writer = writer.expect("a table has at least one chunk");
     let name = writer.name().to_string();
     let rows = writer.rows();
     let written = writer.finish()?;
+    let (found, unknown) = (found.into_inner(), unknown.into_inner());
     let detail = (builder.per_etablissement && !annuaire.inputs.is_empty()).then(|| {
         format!("{name}: {found} rows of a UAI the directory has, {unknown} of a UAI it lacks")
     });

@@ -230,6 +230,15 @@ impl<'r> Classifier<'r> {
     }
 }
 
+/// A pilotage row's level: the nation or a région (`pilotage` has no
+/// establishment rows).
+fn niveau_geographique(row: &Indicateur) -> NiveauGeographique {
+    match row.niveau {
+        Niveau::National => NiveauGeographique::National,
+        _ => NiveauGeographique::Region,
+    }
+}
+
 /// A row's place in a pool key: its région, "" for the nation.
 fn place(row: &Indicateur) -> &str {
     match &row.niveau {
@@ -337,7 +346,7 @@ impl<'a> Classement<'a> {
     ) -> Classement<'a> {
         let classifier = Classifier { referentiel, seuil };
         let pools = Pools::build(&classifier, regionales, certifications);
-        let rows = [(regionales, false), (certifications, true)]
+        let mut rows: Vec<_> = [(regionales, false), (certifications, true)]
             .into_iter()
             .flat_map(|(rows, national)| {
                 rows.iter()
@@ -345,6 +354,21 @@ impl<'a> Classement<'a> {
                     .map(move |r| (r, national))
             })
             .collect();
+        // In the order the release publishes the table, its primary key as
+        // text (see `Indicateur::cmp_published`), so that the release reads
+        // it one row group at a time (issue 13).
+        rows.sort_by(|(a, _), (b, _)| {
+            let key = |r: &'a Indicateur| {
+                (
+                    r.millesime,
+                    r.filiere.as_str(),
+                    niveau_geographique(r).as_str(),
+                    r.niveau.code_lieu(),
+                    r.code_certification.as_str(),
+                )
+            };
+            key(a).cmp(&key(b)).then_with(|| a.cmp_published(b))
+        });
         let mut classement = Classement {
             classifier,
             pools,
@@ -518,7 +542,6 @@ pub fn pilotage_table(
 
 /// The key (millésime, filière, place) and the place's label.
 fn key_columns(t: &mut OutTable, rows: &[Pilotage], reference: &Reference) {
-    let national = |p: &Pilotage| p.row.niveau == Niveau::National;
     t.str(
         "millesime",
         rows.iter().map(|p| p.row.millesime.to_string()),
@@ -526,21 +549,9 @@ fn key_columns(t: &mut OutTable, rows: &[Pilotage], reference: &Reference) {
     .str("filiere", rows.iter().map(|p| p.row.filiere.as_str()))
     .str(
         "niveau_geographique",
-        rows.iter().map(|p| {
-            if national(p) {
-                NiveauGeographique::National
-            } else {
-                NiveauGeographique::Region
-            }
-            .as_str()
-        }),
+        rows.iter().map(|p| niveau_geographique(p.row).as_str()),
     )
-    // One non-empty column for the place, so the key has no empty part.
-    .str(
-        "code_lieu",
-        rows.iter()
-            .map(|p| if national(p) { "FR" } else { p.region_code() }),
-    )
+    .str("code_lieu", rows.iter().map(|p| p.row.niveau.code_lieu()))
     .str("region_code", rows.iter().map(Pilotage::region_code))
     .str(
         "region_libelle",

@@ -24,9 +24,10 @@ use crate::staging::mesures::{EtablissementRow, Niveau, Reject};
 use crate::staging::reference::{Reference, Territoire};
 
 /// Builds the rows `range` of one output table. The stage builds and writes
-/// its tables one by one (two at a time on two threads), each one Parquet
-/// row group at a time (`output::table::row_group_ranges`), instead of
-/// holding every table, or one table's whole columns, at once (issue 13).
+/// its tables one by one, each one Parquet row group at a time
+/// (`output::table::row_group_ranges`), each row group in pieces on every
+/// thread, instead of holding every table, or one table's whole columns,
+/// at once (issue 13).
 /// Every column is a function of its own row, so a table built in chunks
 /// has the rows of a table built whole.
 pub type Builder<'a> = Box<dyn Fn(Range<usize>) -> OutTable + Send + Sync + 'a>;
@@ -410,11 +411,7 @@ fn famille_key_columns(t: &mut OutTable, rows: &[FamilleSpecialite]) {
     // One non-empty column for the place, so the key has no empty part.
     .str(
         "code_lieu",
-        niveaux.iter().map(|n| match n.0 {
-            NiveauGeographique::National => "FR".to_string(),
-            NiveauGeographique::Region => n.1.clone(),
-            NiveauGeographique::Etablissement => n.2.clone(),
-        }),
+        rows.iter().map(|r| r.specialite.niveau.code_lieu()),
     )
     .str("region_code", niveaux.iter().map(|n| &n.1))
     .str("uai", niveaux.iter().map(|n| &n.2));
