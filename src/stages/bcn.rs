@@ -466,9 +466,13 @@ impl<'a> Build<'a> {
             accounts,
             mut formations,
         } = self;
+        // By code, the release's primary key, so that the release reads the
+        // table one row group at a time rather than sorting it whole (issue
+        // 13); the code type breaks the ties codes of different lengths
+        // never leave.
         formations.sort_by(|a, b| {
-            (a.code_certification_type, &a.code_certification)
-                .cmp(&(b.code_certification_type, &b.code_certification))
+            (&a.code_certification, a.code_certification_type)
+                .cmp(&(&b.code_certification, b.code_certification_type))
         });
         rejects.sort_by(|a, b| (&a.table, a.line).cmp(&(&b.table, b.line)));
         let count = |t: CodeType| {

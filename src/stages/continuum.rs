@@ -105,6 +105,18 @@ pub fn build_continuum(bcn: &Bcn) -> Continuum {
 
     let mut lineage = cfd_graph.relatives(CodeType::Cfd);
     lineage.extend(mef_graph.relatives(CodeType::MefStat11));
+    // In the order the release publishes `continuum_lineage` (its primary
+    // key as text), so that it reads the table one row group at a time
+    // rather than sorting it whole (issue 13).
+    fn published(r: &Relative) -> (&str, &str, &str, &str) {
+        (
+            r.code_type.as_str(),
+            &r.code,
+            &r.related_code,
+            r.relation.as_str(),
+        )
+    }
+    lineage.sort_by(|a, b| published(a).cmp(&published(b)));
     notes.links_by_type = count_types(&links);
     notes.mef_links_by_type = count_types(&mef_links);
     let summary = ContinuumSummary {
