@@ -261,8 +261,9 @@ impl OutTable {
         self.clone().into_dataframe()
     }
 
-    /// Text cells a spreadsheet would run as a formula (`rules::spreadsheet`).
-    fn formula_cells(&self) -> usize {
+    /// Text cells a spreadsheet would run as a formula (`rules::spreadsheet`):
+    /// the CSV writes them with a leading `'`.
+    pub fn formula_cells(&self) -> usize {
         self.columns
             .iter()
             .map(|c| match &c.values {
@@ -409,9 +410,11 @@ pub struct TableWriter {
     parquet_path: PathBuf,
     separator: u8,
     csv: HashingWriter<BufWriter<File>>,
-    /// Shared with the Parquet writer, which owns its sink until the footer.
-    parquet_sink: SharedSink,
+    /// Shared with the Parquet writer, which owns its sink until the footer;
+    /// `None` for a table whose CSV only is written ([`TableWriter::csv_only`]).
+    parquet_sink: Option<SharedSink>,
     parquet: Option<ParquetBatches<SharedSink>>,
+    chunks: usize,
     rows: usize,
     formula_cells: usize,
 }
@@ -419,18 +422,28 @@ pub struct TableWriter {
 impl TableWriter {
     /// Creates `<dir>/<name>.csv` and `<dir>/<name>.parquet`.
     pub fn create(dir: &Path, name: &str, csv: &CsvOptions) -> Result<TableWriter> {
-        let csv_path = dir.join(format!("{name}.csv"));
         let parquet_path = dir.join(format!("{name}.parquet"));
+        let mut writer = TableWriter::csv_only(dir, name, csv)?;
+        writer.parquet_sink = Some(SharedSink(Arc::new(Mutex::new(HashingWriter::new(
+            BufWriter::new(create(&parquet_path)?),
+        )))));
+        Ok(writer)
+    }
+
+    /// Creates `<dir>/<name>.csv` only: for a table whose Parquet is copied
+    /// rather than written (a release copies a stage's Parquet when it is
+    /// what it would write); [`TableWriter::finish_csv`] ends it.
+    pub fn csv_only(dir: &Path, name: &str, csv: &CsvOptions) -> Result<TableWriter> {
+        let csv_path = dir.join(format!("{name}.csv"));
         Ok(TableWriter {
             name: name.to_string(),
             csv: HashingWriter::new(BufWriter::new(create(&csv_path)?)),
-            parquet_sink: SharedSink(Arc::new(Mutex::new(HashingWriter::new(BufWriter::new(
-                create(&parquet_path)?,
-            ))))),
+            parquet_sink: None,
             csv_path,
-            parquet_path,
+            parquet_path: dir.join(format!("{name}.parquet")),
             separator: csv.separator,
             parquet: None,
+            chunks: 0,
             rows: 0,
             formula_cells: 0,
         })
@@ -453,15 +466,21 @@ impl TableWriter {
             Some(t) => t.into_dataframe()?,
         };
         CsvWriter::new(&mut self.csv)
-            .include_header(self.rows == 0 && self.parquet.is_none())
+            .include_header(self.chunks == 0)
             .with_separator(self.separator)
             .with_line_terminator("\n".into())
             .with_date_format(Some("%Y-%m-%d".into()))
             .with_null_value("".into())
             .finish(&mut csv_df)
             .map_err(|e| output_error(&self.csv_path, e))?;
+        self.chunks += 1;
+        self.rows += rows;
+        self.formula_cells += formula_cells;
+        let Some(sink) = &self.parquet_sink else {
+            return Ok(());
+        };
         if self.parquet.is_none() {
-            let batches = ParquetWriter::new(self.parquet_sink.clone())
+            let batches = ParquetWriter::new(sink.clone())
                 .with_compression(ParquetCompression::Zstd(None))
                 .with_statistics(StatisticsOptions::default())
                 .batched(df.schema())
@@ -475,8 +494,6 @@ impl TableWriter {
         batches
             .write_batch(&df)
             .map_err(|e| output_error(&self.parquet_path, e))?;
-        self.rows += rows;
-        self.formula_cells += formula_cells;
         Ok(())
     }
 
@@ -502,10 +519,10 @@ impl TableWriter {
             ..
         } = self;
         let csv = csv.finish().map_err(|e| output_error(&csv_path, e))?;
-        let Some(batches) = parquet else {
+        let (Some(parquet_sink), Some(batches)) = (parquet_sink, parquet) else {
             return Err(Error::Output {
                 path: parquet_path,
-                message: "internal error: a table finished before its first chunk".into(),
+                message: "internal error: a table finished before its first chunk, or without its Parquet".into(),
             });
         };
         batches
@@ -523,6 +540,16 @@ impl TableWriter {
             parquet,
             formula_cells,
         })
+    }
+
+    /// Flushes the CSV of a [`TableWriter::csv_only`] table: its digest and
+    /// the formula-like cells it neutralised.
+    pub fn finish_csv(self) -> Result<(FileDigest, usize)> {
+        let csv = self
+            .csv
+            .finish()
+            .map_err(|e| output_error(&self.csv_path, e))?;
+        Ok((csv, self.formula_cells))
     }
 }
 

@@ -1,0 +1,707 @@
+//! One table of a release: read from its stage's Parquet one row group at
+//! a time, in the order of its primary key, written as CSV, and its Parquet
+//! copied from the stage or written again.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use polars::prelude::*;
+
+use super::{json_bytes, parquet_shape, write_file, Source};
+use crate::error::{Error, Result};
+use crate::output::digest::{FileDigest, HashingWriter};
+use crate::output::table::{
+    row_group_ranges, write_large_alone, Column as OutColumn, TableWriter, Values, Written,
+};
+use crate::output::{CsvOptions, OutTable};
+use crate::release::package::Published;
+use crate::release::schema::{self, FieldType, SourceColumn, TableSchema};
+
+/// Publishes every table, in the sources' order, the large ones alone
+/// (`write_large_alone`: a table whose row groups are out of order is read
+/// and sorted whole).
+pub(super) fn publish_tables(
+    sources: &[Source],
+    dir: &Path,
+    csv: &CsvOptions,
+    seuil: i64,
+) -> Result<Vec<Published>> {
+    let rows = sources
+        .iter()
+        .map(|s| parquet_shape(&s.parquet).map(|(rows, _)| rows))
+        .collect::<Result<Vec<_>>>()?;
+    write_large_alone(sources, &rows, |s| publish_table(s, dir, csv, seuil))
+}
+
+/// Publishes one table: its schema, then its rows sorted by the primary
+/// key (ties kept as the stage wrote them), written one row group at a
+/// time (`row_group_ranges`: the bytes of a whole write); the Parquet is
+/// copied from the stage when it already is what the release would write
+/// ([`copy_parquet`]).
+fn publish_table(s: &Source, dir: &Path, csv: &CsvOptions, seuil: i64) -> Result<Published> {
+    let stage = StageRowGroups::open(&s.parquet)?;
+    let empty = stage.read(0, 0)?;
+    let columns: Vec<SourceColumn> = empty
+        .columns()
+        .iter()
+        .map(|c| {
+            Ok(SourceColumn {
+                name: c.name().to_string(),
+                kind: field_type(c.dtype()).ok_or_else(|| {
+                    Error::file(
+                        &s.parquet,
+                        format!(
+                            "column `{}` has the Parquet type {}, which a release cannot publish",
+                            c.name(),
+                            c.dtype()
+                        ),
+                    )
+                })?,
+            })
+        })
+        .collect::<Result<_>>()?;
+    let schema = schema::table_schema(
+        &s.doc,
+        &s.name,
+        &s.title,
+        &columns,
+        env!("CARGO_PKG_VERSION"),
+    )
+    .map_err(|m| Error::file(&s.parquet, format!("table {}: {m}", s.name)))?
+    .with_seuil(seuil);
+
+    let (rows, written) = match copy_parquet(s, &stage, &schema, dir, csv)? {
+        Some(copied) => (stage.rows, copied),
+        None => {
+            let writer = match publish_in_key_order(s, &stage, empty, &schema, dir, csv)? {
+                Some(writer) => writer,
+                None => publish_sorted_whole(s, &stage, &schema, dir, csv)?,
+            };
+            (writer.rows(), writer.finish()?)
+        }
+    };
+    let formula_cells = written.formula_cells;
+    write_file(
+        dir,
+        &format!("{}.schema.json", s.name),
+        &json_bytes(&schema, "schema")?,
+    )?;
+    Ok(Published {
+        name: s.name.clone(),
+        title: s.title.clone(),
+        doc: s.doc,
+        source: s.parquet.clone(),
+        catalogue: s.catalogue.clone(),
+        rows,
+        formula_cells,
+        schema,
+        written,
+    })
+}
+
+/// The stage's Parquet copied (and hashed) as it is, and the CSV written
+/// from its rows, when the Parquet holds what this release would write: the
+/// row groups a whole write cuts, zstd, the types a release publishes
+/// (numbers finite), rows in key order. The stages write their tables so
+/// (issue 13), with the release's own writer: encoding and compressing the
+/// Parquet again gave the same bytes, at half the release's time. The CSV
+/// is always written from the Parquet's rows, so a release's two files
+/// agree whatever the stage's CSV says. `None` when a condition fails (the
+/// CSV written so far is then overwritten): the table is converted and
+/// written whole.
+fn copy_parquet(
+    s: &Source,
+    stage: &StageRowGroups,
+    schema: &TableSchema,
+    dir: &Path,
+    csv: &CsvOptions,
+) -> Result<Option<Written>> {
+    let cut: Vec<usize> = row_group_ranges(stage.rows).map(|r| r.len()).collect();
+    let groups: Vec<usize> = stage.groups.iter().map(|&(_, rows)| rows).collect();
+    if (stage.rows > 0 && cut != groups) || !stage.zstd {
+        return Ok(None);
+    }
+    let key = s.doc.primary_key;
+    let mut writer = TableWriter::csv_only(dir, &s.name, csv)?;
+    let mut last: Option<Vec<AnyValue<'static>>> = None;
+    let mut read = stage.groups.clone();
+    if read.is_empty() {
+        read.push((0, 0));
+    }
+    for (offset, len) in read {
+        let group = stage.read(offset, len)?;
+        if !published_types(&group) || !in_key_order(&group, key) {
+            return Ok(None);
+        }
+        if group.height() > 0 {
+            let first = key_of(&group, 0, key);
+            if last.is_some_and(|last| !key_at_most(&last, &first)) {
+                return Ok(None);
+            }
+            last = Some(key_of(&group, group.height() - 1, key));
+        }
+        write_rows(s, &mut writer, &group, schema)?;
+    }
+    let (csv, formula_cells) = writer.finish_csv()?;
+    Ok(Some(Written {
+        csv,
+        parquet: copy_hashed(&s.parquet, &dir.join(format!("{}.parquet", s.name)))?,
+        formula_cells,
+    }))
+}
+
+/// Whether every column has a type the release writes as it is: text,
+/// 64-bit integers, booleans, dates, and numbers when all are finite (the
+/// release writes the others as missing).
+fn published_types(df: &DataFrame) -> bool {
+    df.columns().iter().all(|c| match c.dtype() {
+        DataType::String | DataType::Int64 | DataType::Boolean | DataType::Date => true,
+        DataType::Float64 => c
+            .as_materialized_series()
+            .f64()
+            .is_ok_and(|v| v.iter().flatten().all(f64::is_finite)),
+        _ => false,
+    })
+}
+
+/// Copies a file, hashing it on the way.
+fn copy_hashed(from: &Path, to: &Path) -> Result<FileDigest> {
+    let read_error = |source| Error::Read {
+        path: from.to_path_buf(),
+        source,
+    };
+    let write_error = |source| Error::Write {
+        path: to.to_path_buf(),
+        source,
+    };
+    let mut source = File::open(from).map_err(read_error)?;
+    let target = File::create(to).map_err(write_error)?;
+    let mut target = HashingWriter::new(std::io::BufWriter::new(target));
+    std::io::copy(&mut source, &mut target).map_err(write_error)?;
+    target.finish().map_err(write_error)
+}
+
+/// The table's rows, one stage row group at a time: each group sorted by
+/// the key, then written as soon as a release row group is complete. The
+/// stages write their tables in the release's key order, so this holds
+/// two row groups at most, whatever the table's size (a ×100 `pilotage`
+/// read whole and sorted was the release's peak, issue 13). Sorting each
+/// group gives the order of a whole sort as long as each group's first key
+/// is not below the previous group's last; `None` (and nothing kept) when a
+/// group breaks that, for the whole sort to take over.
+fn publish_in_key_order(
+    s: &Source,
+    stage: &StageRowGroups,
+    empty: DataFrame,
+    schema: &TableSchema,
+    dir: &Path,
+    csv: &CsvOptions,
+) -> Result<Option<TableWriter>> {
+    let key = s.doc.primary_key;
+    let mut writer = TableWriter::create(dir, &s.name, csv)?;
+    let mut targets = row_group_ranges(stage.rows).map(|r| r.len()).peekable();
+    let mut pending = empty;
+    // The last key written, owned (a slice would keep its group's buffers).
+    let mut last: Option<Vec<AnyValue<'static>>> = None;
+    let mut groups = stage.groups.iter();
+    loop {
+        // Write every release row group the sorted rows complete.
+        while let Some(&n) = targets.peek() {
+            if pending.height() < n || (n == 0 && stage.rows > 0) {
+                break;
+            }
+            write_rows(s, &mut writer, &pending.slice(0, n), schema)?;
+            pending = pending.slice(n as i64, pending.height() - n);
+            targets.next();
+        }
+        let Some(&(offset, len)) = groups.next() else {
+            break;
+        };
+        let group = sort_by_key(s, stage.read(offset, len)?)?;
+        if group.height() == 0 {
+            continue;
+        }
+        let first = key_of(&group, 0, key);
+        if last.is_some_and(|last| !key_at_most(&last, &first)) {
+            return Ok(None);
+        }
+        last = Some(key_of(&group, group.height() - 1, key));
+        pending
+            .vstack_mut_owned(group)
+            .map_err(|e| Error::file(&s.parquet, format!("cannot read the Parquet file: {e}")))?;
+    }
+    if targets.next().is_some() || pending.height() > 0 {
+        return Err(Error::file(
+            &s.parquet,
+            "internal error: the row groups do not add up to the table's rows",
+        ));
+    }
+    Ok(Some(writer))
+}
+
+/// The fallback of [`publish_in_key_order`]: the whole table read and sorted.
+fn publish_sorted_whole(
+    s: &Source,
+    stage: &StageRowGroups,
+    schema: &TableSchema,
+    dir: &Path,
+    csv: &CsvOptions,
+) -> Result<TableWriter> {
+    let df = sort_by_key(s, stage.read(0, stage.rows)?)?;
+    let mut writer = TableWriter::create(dir, &s.name, csv)?;
+    for range in row_group_ranges(df.height()) {
+        write_rows(
+            s,
+            &mut writer,
+            &df.slice(range.start as i64, range.len()),
+            schema,
+        )?;
+    }
+    Ok(writer)
+}
+
+/// A stable order: the primary key, ties kept as the stage wrote them.
+/// Rows already in that order (the stages write most tables so) are kept
+/// as they are: a sort would copy them all to the same order.
+fn sort_by_key(s: &Source, df: DataFrame) -> Result<DataFrame> {
+    if in_key_order(&df, s.doc.primary_key) {
+        return Ok(df);
+    }
+    df.sort(
+        s.doc.primary_key.iter().copied(),
+        SortMultipleOptions::default().with_maintain_order(true),
+    )
+    .map_err(|e| Error::file(&s.parquet, format!("cannot sort by the primary key: {e}")))
+}
+
+fn write_rows(
+    s: &Source,
+    writer: &mut TableWriter,
+    rows: &DataFrame,
+    schema: &TableSchema,
+) -> Result<()> {
+    let table = out_table(&s.name, rows, schema)
+        .map_err(|e| Error::file(&s.parquet, format!("cannot convert the table: {e}")))?;
+    writer.write(table)
+}
+
+/// Whether each row's key is at most the next one's, in the order polars
+/// sorts them (missing first, text by bytes); `false` for a key column of
+/// a type this does not compare, so that the caller sorts.
+fn in_key_order(df: &DataFrame, key: &[&str]) -> bool {
+    use std::cmp::Ordering;
+    /// Decides the pairs of adjacent rows the earlier key columns left equal.
+    fn compare<I: Iterator<Item: Ord>>(decided: &mut [Ordering], values: impl Fn() -> I) {
+        let pairs = values().zip(values().skip(1));
+        for (d, (a, b)) in decided.iter_mut().zip(pairs) {
+            if *d == Ordering::Equal {
+                *d = a.cmp(&b);
+            }
+        }
+    }
+    let mut decided = vec![Ordering::Equal; df.height().saturating_sub(1)];
+    for &k in key {
+        let Ok(column) = df.column(k) else {
+            return false;
+        };
+        let series = column.as_materialized_series();
+        let compared = match series.dtype() {
+            DataType::String => series.str().map(|v| compare(&mut decided, || v.iter())),
+            DataType::Int64 => series.i64().map(|v| compare(&mut decided, || v.iter())),
+            DataType::Int32 => series.i32().map(|v| compare(&mut decided, || v.iter())),
+            DataType::Boolean => series.bool().map(|v| compare(&mut decided, || v.iter())),
+            DataType::Date => series
+                .date()
+                .map(|v| compare(&mut decided, || v.physical().iter())),
+            _ => return false,
+        };
+        if compared.is_err() {
+            return false;
+        }
+    }
+    !decided.contains(&Ordering::Greater)
+}
+
+/// The key of row `i`, owned; a missing column reads as missing.
+fn key_of(df: &DataFrame, i: usize, key: &[&str]) -> Vec<AnyValue<'static>> {
+    key.iter()
+        .map(|k| {
+            df.column(k)
+                .and_then(|c| c.get(i))
+                .map_or(AnyValue::Null, AnyValue::into_static)
+        })
+        .collect()
+}
+
+/// Whether key `a` comes at or before key `b` in the order polars sorts
+/// them (missing first); `false` when two values cannot be compared, so
+/// that the caller sorts the whole table.
+fn key_at_most(a: &[AnyValue], b: &[AnyValue]) -> bool {
+    use std::cmp::Ordering;
+    for (x, y) in a.iter().zip(b) {
+        match x.partial_cmp(y) {
+            Some(Ordering::Less) => return true,
+            Some(Ordering::Equal) => continue,
+            Some(Ordering::Greater) | None => return false,
+        }
+    }
+    true
+}
+
+/// A stage's Parquet table, read one row group at a time.
+struct StageRowGroups {
+    path: PathBuf,
+    rows: usize,
+    /// Each row group's first row and rows.
+    groups: Vec<(usize, usize)>,
+    /// Every column chunk is compressed with zstd, as a release writes them.
+    zstd: bool,
+}
+
+impl StageRowGroups {
+    fn open(path: &Path) -> Result<StageRowGroups> {
+        let file = File::open(path).map_err(|source| Error::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let mut reader = ParquetReader::new(file);
+        let metadata = reader
+            .get_metadata()
+            .map_err(|e| Error::file(path, format!("cannot read the Parquet file: {e}")))?;
+        let mut groups = Vec::with_capacity(metadata.row_groups.len());
+        let mut rows = 0;
+        for group in &metadata.row_groups {
+            groups.push((rows, group.num_rows()));
+            rows += group.num_rows();
+        }
+        // The codec's type is polars-parquet's, which polars does not
+        // re-export: compared by name.
+        let zstd = metadata.row_groups.iter().all(|g| {
+            g.parquet_columns()
+                .iter()
+                .all(|c| format!("{:?}", c.compression()) == "Zstd")
+        });
+        Ok(StageRowGroups {
+            path: path.to_path_buf(),
+            rows,
+            groups,
+            zstd,
+        })
+    }
+
+    /// `len` rows from row `offset` (only the row groups they are in are read).
+    fn read(&self, offset: usize, len: usize) -> Result<DataFrame> {
+        let file = File::open(&self.path).map_err(|source| Error::Read {
+            path: self.path.clone(),
+            source,
+        })?;
+        ParquetReader::new(file)
+            .with_slice(Some((offset, len)))
+            .finish()
+            .map_err(|e| Error::file(&self.path, format!("cannot read the Parquet file: {e}")))
+    }
+}
+
+/// The Table Schema type of a Parquet column; `Some(None)` for a column of
+/// nulls only, `None` for a type a release does not publish.
+fn field_type(dtype: &DataType) -> Option<Option<FieldType>> {
+    Some(Some(match dtype {
+        DataType::String => FieldType::String,
+        DataType::Boolean => FieldType::Boolean,
+        DataType::Int8
+        | DataType::Int16
+        | DataType::Int32
+        | DataType::Int64
+        | DataType::UInt8
+        | DataType::UInt16
+        | DataType::UInt32
+        | DataType::UInt64 => FieldType::Integer,
+        DataType::Float32 | DataType::Float64 => FieldType::Number,
+        DataType::Date => FieldType::Date,
+        DataType::Null => return Some(None),
+        _ => return None,
+    }))
+}
+
+/// The frame as an `OutTable`, each column in the type its schema gives:
+/// integers as i64, numbers as finite f64 (NaN and infinities become
+/// missing), dates as dates.
+fn out_table(name: &str, df: &DataFrame, schema: &TableSchema) -> PolarsResult<OutTable> {
+    let mut table = OutTable::new(name);
+    for (column, field) in df.columns().iter().zip(&schema.fields) {
+        let series = column.as_materialized_series();
+        let values = match field.kind {
+            FieldType::String => {
+                let s = series.cast(&DataType::String)?;
+                Values::Str(s.str()?.clone())
+            }
+            FieldType::Integer => {
+                let s = series.cast(&DataType::Int64)?;
+                Values::Int(s.i64()?.clone())
+            }
+            FieldType::Number => {
+                let s = series.cast(&DataType::Float64)?;
+                let v = s.f64()?;
+                if v.iter().flatten().all(f64::is_finite) {
+                    Values::Float(v.clone())
+                } else {
+                    Values::Float(v.iter().map(|v| v.filter(|x| x.is_finite())).collect())
+                }
+            }
+            FieldType::Boolean => {
+                let s = series.cast(&DataType::Boolean)?;
+                Values::Bool(s.bool()?.clone())
+            }
+            FieldType::Date => {
+                let s = series.cast(&DataType::Date)?;
+                Values::Date(s.date()?.physical().clone())
+            }
+        };
+        table.columns.push(OutColumn {
+            name: field.name.clone(),
+            values,
+        });
+    }
+    Ok(table)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A stage table of 2.5 row groups, with keys in pairs (ties): written
+    /// in key order, each group backwards, or its groups in the wrong
+    /// order. Read a row group at a time, the first two give the bytes of
+    /// their whole sort; the third is refused, for the whole sort.
+    #[test]
+    fn a_table_read_one_row_group_at_a_time_gives_the_whole_sort() {
+        use crate::output::table::ROW_GROUP_ROWS;
+        let rows = 2 * ROW_GROUP_ROWS + ROW_GROUP_ROWS / 2;
+        let stage = tempfile::tempdir().unwrap();
+        let write_stage = |name: &str, position: &dyn Fn(usize) -> usize| {
+            let mut writer =
+                TableWriter::create(stage.path(), name, &CsvOptions::default()).unwrap();
+            for range in row_group_ranges(rows) {
+                let mut t = OutTable::new(name);
+                t.str(
+                    "code_certification",
+                    range.clone().map(|i| format!("{:08}", position(i) / 2)),
+                )
+                .str("millesime", range.map(|i| format!("row {i}")));
+                writer.write(t).unwrap();
+            }
+            writer.finish().unwrap();
+            stage.path().join(format!("{name}.parquet"))
+        };
+        let groups: Vec<_> = row_group_ranges(rows).collect();
+        assert_eq!(groups.len(), 2, "two row groups, the second one larger");
+        let in_order = write_stage("in_order", &|i| i);
+        // Within each group, the rows backwards.
+        let shuffled = write_stage("shuffled", &|i| {
+            let g = groups.iter().find(|g| g.contains(&i)).unwrap();
+            g.end - 1 - (i - g.start)
+        });
+        // The second group's keys first.
+        let swapped = write_stage("swapped", &|i| (i + groups[1].len()) % rows);
+        let doc = schema::TableDoc {
+            source: "t",
+            stage: "indicators",
+            title: "t",
+            description: "t",
+            primary_key: &["code_certification"],
+            optional: &[],
+            overrides: &[],
+        };
+        let source = |parquet: &Path| Source {
+            doc,
+            name: "t".into(),
+            title: "t".into(),
+            parquet: parquet.to_path_buf(),
+            catalogue: None,
+        };
+        let columns = ["code_certification", "millesime"].map(|name| SourceColumn {
+            name: name.into(),
+            kind: Some(FieldType::String),
+        });
+        let schema = schema::table_schema(&doc, "t", "t", &columns, "0").unwrap();
+        let csv = CsvOptions::default();
+        let publish = |parquet: &Path, streamed: bool| {
+            let out = tempfile::tempdir().unwrap();
+            let (s, stage) = (source(parquet), StageRowGroups::open(parquet).unwrap());
+            let writer = if streamed {
+                let empty = stage.read(0, 0).unwrap();
+                publish_in_key_order(&s, &stage, empty, &schema, out.path(), &csv).unwrap()
+            } else {
+                Some(publish_sorted_whole(&s, &stage, &schema, out.path(), &csv).unwrap())
+            };
+            let writer = writer?;
+            assert_eq!(writer.rows(), rows);
+            writer.finish().unwrap();
+            let read = |f: &str| std::fs::read(out.path().join(f)).unwrap();
+            Some((read("t.csv"), read("t.parquet")))
+        };
+        let whole = publish(&in_order, false).unwrap();
+        assert!(publish(&in_order, true).unwrap() == whole, "in order");
+        // Ties keep the stage's order, which is not `in_order`'s here.
+        let shuffled_whole = publish(&shuffled, false).unwrap();
+        assert!(shuffled_whole != whole);
+        assert!(
+            publish(&shuffled, true).unwrap() == shuffled_whole,
+            "shuffled groups"
+        );
+        assert!(publish(&swapped, true).is_none(), "groups out of order");
+        let (csv_bytes, _) = publish(&swapped, false).unwrap();
+        let keys: Vec<&str> = std::str::from_utf8(&csv_bytes)
+            .unwrap()
+            .lines()
+            .skip(1)
+            .map(|l| l.split(',').next().unwrap())
+            .collect();
+        assert_eq!(keys.len(), rows);
+        assert!(keys.windows(2).all(|w| w[0] <= w[1]), "the fallback sorts");
+    }
+
+    /// A small stage table (a formula-like cell, numbers, a date): its
+    /// Parquet copied and its CSV written from the Parquet's rows give the
+    /// bytes of a conversion; it is converted instead when a number is not
+    /// finite, the rows are out of order or the Parquet is not zstd.
+    #[test]
+    fn a_stage_table_is_copied_only_when_it_is_what_the_release_writes() {
+        let stage = tempfile::tempdir().unwrap();
+        let write_stage = |name: &str, codes: [&str; 3], salaire: f64, separator: u8| {
+            let mut t = OutTable::new(name);
+            t.str("code_certification", codes.into_iter())
+                .str("libelle", ["=SOMME(A1)", "CAP", ""].into_iter())
+                .float(
+                    "salaire_12_mois_q1",
+                    [Some(1.5), None, Some(salaire)].into_iter(),
+                )
+                .date(
+                    "date_fermeture",
+                    [chrono::NaiveDate::from_ymd_opt(2024, 8, 31), None, None].into_iter(),
+                );
+            t.write(stage.path(), &CsvOptions { separator }).unwrap();
+            stage.path().join(format!("{name}.parquet"))
+        };
+        let doc = schema::TableDoc {
+            source: "t",
+            stage: "bcn",
+            title: "t",
+            description: "t",
+            primary_key: &["code_certification"],
+            optional: &[],
+            overrides: &[],
+        };
+        let csv = CsvOptions::default();
+        // (copied, CSV, Parquet, formula cells) of a table published both ways.
+        let publish = |parquet: PathBuf| {
+            let s = Source {
+                doc,
+                name: "t".into(),
+                title: "t".into(),
+                parquet,
+                catalogue: None,
+            };
+            let stage = StageRowGroups::open(&s.parquet).unwrap();
+            let empty = stage.read(0, 0).unwrap();
+            let columns: Vec<SourceColumn> = empty
+                .columns()
+                .iter()
+                .map(|c| SourceColumn {
+                    name: c.name().to_string(),
+                    kind: field_type(c.dtype()).unwrap(),
+                })
+                .collect();
+            let schema = schema::table_schema(&doc, "t", "t", &columns, "0").unwrap();
+            let (copy, convert) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+            let copied = copy_parquet(&s, &stage, &schema, copy.path(), &csv).unwrap();
+            let writer = publish_in_key_order(&s, &stage, empty, &schema, convert.path(), &csv)
+                .unwrap()
+                .unwrap();
+            let converted = writer.finish().unwrap();
+            let read = |dir: &tempfile::TempDir, f: &str| std::fs::read(dir.path().join(f)).ok();
+            if let Some(copied) = &copied {
+                assert_eq!(copied.formula_cells, converted.formula_cells);
+                assert_eq!(copied.csv, converted.csv);
+                assert_eq!(copied.parquet, converted.parquet);
+                for f in ["t.csv", "t.parquet"] {
+                    assert!(read(&copy, f) == read(&convert, f), "{f}");
+                }
+            } else {
+                // The CSV begun is overwritten by the conversion; no Parquet.
+                assert!(read(&copy, "t.parquet").is_none(), "no Parquet copied");
+            }
+            (copied.is_some(), converted.formula_cells)
+        };
+        let codes = ["40023203", "40025510", "50022137"];
+        assert_eq!(publish(write_stage("ordered", codes, 2.0, b',')), (true, 1));
+        // The CSV is written from the Parquet's rows, whatever the stage's.
+        let semicolon = write_stage("semicolon", codes, 2.0, b';');
+        std::fs::write(semicolon.with_extension("csv"), "not the table").unwrap();
+        assert_eq!(publish(semicolon), (true, 1));
+        assert!(!publish(write_stage("nan", codes, f64::NAN, b',')).0, "NaN");
+        let unordered = ["40025510", "40023203", "50022137"];
+        assert!(
+            !publish(write_stage("unordered", unordered, 2.0, b',')).0,
+            "order"
+        );
+        // A Parquet another writer compressed otherwise is written again.
+        let snappy = write_stage("snappy", codes, 2.0, b',');
+        let mut df = ParquetReader::new(File::open(&snappy).unwrap())
+            .finish()
+            .unwrap();
+        ParquetWriter::new(File::create(&snappy).unwrap())
+            .with_compression(ParquetCompression::Snappy)
+            .finish(&mut df)
+            .unwrap();
+        assert!(!publish(snappy).0, "snappy");
+    }
+
+    #[test]
+    fn keys_in_order_as_polars_sorts_them() {
+        let df = |a: &[Option<&str>], b: &[Option<i64>]| {
+            DataFrame::new_infer_height(vec![
+                Column::new("a".into(), a),
+                Column::new("b".into(), b),
+            ])
+            .unwrap()
+        };
+        let key = &["a", "b"];
+        assert!(in_key_order(
+            &df(&[None, Some("A"), Some("B")], &[Some(3), Some(2), Some(1)]),
+            key
+        ));
+        assert!(in_key_order(
+            &df(
+                &[Some("a"), Some("a"), Some("b")],
+                &[None, Some(1), Some(1)]
+            ),
+            key
+        ));
+        assert!(
+            in_key_order(&df(&[Some("a"), Some("a")], &[Some(1), Some(1)]), key),
+            "ties"
+        );
+        assert!(!in_key_order(
+            &df(&[Some("a"), Some("a")], &[Some(2), Some(1)]),
+            key
+        ));
+        assert!(!in_key_order(
+            &df(&[Some("b"), Some("a")], &[Some(1), Some(2)]),
+            key
+        ));
+        assert!(
+            !in_key_order(&df(&[Some("a"), None], &[Some(1), Some(2)]), key),
+            "missing first"
+        );
+        assert!(
+            !in_key_order(&df(&[Some("a")], &[Some(1)]), &["c"]),
+            "no such column"
+        );
+        let k = |a: &str, b: i64| vec![AnyValue::String(a).into_static(), AnyValue::Int64(b)];
+        assert!(key_at_most(&k("a", 2), &k("b", 1)));
+        assert!(key_at_most(&k("a", 1), &k("a", 1)));
+        assert!(!key_at_most(&k("a", 2), &k("a", 1)));
+        assert!(key_at_most(&[AnyValue::Null], &[AnyValue::String("a")]));
+    }
+}
