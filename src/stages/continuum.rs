@@ -387,10 +387,19 @@ pub fn run(bcn_dir: &Path, ctx: &StageContext) -> Result<StageReport> {
         details.push(format!("{} self-links dropped", n.self_links_dropped));
     }
     if !n.malformed_codes.is_empty() {
+        // The first few: a national export can have hundreds, and one line
+        // of a thousand codes drowns the report (the links table flags each).
+        const SHOWN: usize = 12;
+        let more = n.malformed_codes.len().saturating_sub(SHOWN);
         details.push(format!(
-            "{} malformed codes referenced by links, kept and flagged (malformed_code): {}",
+            "{} malformed codes referenced by links, kept and flagged (malformed_code): {}{}",
             n.malformed_codes.len(),
-            n.malformed_codes.join(", ")
+            n.malformed_codes[..n.malformed_codes.len().min(SHOWN)].join(", "),
+            if more > 0 {
+                format!(" and {more} more")
+            } else {
+                String::new()
+            }
         ));
     }
     if !bcn.rejects.is_empty() {
