@@ -123,22 +123,16 @@ fn copy_parquet(
     }
     let key = s.doc.primary_key;
     let mut writer = TableWriter::csv_only(dir, &s.name, csv)?;
-    let mut last: Option<Vec<AnyValue<'static>>> = None;
+    let mut boundary = GroupBoundary::default();
     let mut read = stage.groups.clone();
     if read.is_empty() {
         read.push((0, 0));
     }
     for (offset, len) in read {
         let group = stage.read(offset, len)?;
-        if !published_types(&group) || !in_key_order(&group, key) {
+        if !published_types(&group) || !in_key_order(&group, key) || !boundary.follows(&group, key)
+        {
             return Ok(None);
-        }
-        if group.height() > 0 {
-            let first = key_of(&group, 0, key);
-            if last.is_some_and(|last| !key_at_most(&last, &first)) {
-                return Ok(None);
-            }
-            last = Some(key_of(&group, group.height() - 1, key));
         }
         write_rows(s, &mut writer, &group, schema)?;
     }
@@ -201,8 +195,7 @@ fn publish_in_key_order(
     let mut writer = TableWriter::create(dir, &s.name, csv)?;
     let mut targets = row_group_ranges(stage.rows).map(|r| r.len()).peekable();
     let mut pending = empty;
-    // The last key written, owned (a slice would keep its group's buffers).
-    let mut last: Option<Vec<AnyValue<'static>>> = None;
+    let mut boundary = GroupBoundary::default();
     let mut groups = stage.groups.iter();
     loop {
         // Write every release row group the sorted rows complete.
@@ -221,11 +214,9 @@ fn publish_in_key_order(
         if group.height() == 0 {
             continue;
         }
-        let first = key_of(&group, 0, key);
-        if last.is_some_and(|last| !key_at_most(&last, &first)) {
+        if !boundary.follows(&group, key) {
             return Ok(None);
         }
-        last = Some(key_of(&group, group.height() - 1, key));
         pending
             .vstack_mut_owned(group)
             .map_err(|e| Error::file(&s.parquet, format!("cannot read the Parquet file: {e}")))?;
@@ -320,6 +311,35 @@ fn in_key_order(df: &DataFrame, key: &[&str]) -> bool {
         }
     }
     !decided.contains(&Ordering::Greater)
+}
+
+/// The last key of the row groups read so far, to check that each sorted
+/// group starts at or after it: then sorting group by group gives the
+/// order of a whole sort.
+#[derive(Default)]
+struct GroupBoundary {
+    /// Owned: a slice of the group would keep its buffers.
+    last: Option<Vec<AnyValue<'static>>>,
+}
+
+impl GroupBoundary {
+    /// Whether `group` (in key order) starts at or after the previous
+    /// groups' last key; it becomes the last group read.
+    fn follows(&mut self, group: &DataFrame, key: &[&str]) -> bool {
+        if group.height() == 0 {
+            return true;
+        }
+        let first = key_of(group, 0, key);
+        if self
+            .last
+            .as_ref()
+            .is_some_and(|last| !key_at_most(last, &first))
+        {
+            return false;
+        }
+        self.last = Some(key_of(group, group.height() - 1, key));
+        true
+    }
 }
 
 /// The key of row `i`, owned; a missing column reads as missing.
