@@ -15,6 +15,7 @@ pub mod api;
 pub mod cli;
 pub mod error;
 pub mod input;
+pub mod memory;
 pub mod output;
 pub mod pilotage;
 pub mod pipeline;

@@ -63,7 +63,7 @@ impl Figures {
             code_certification_type: first.filiere.code_type(),
             niveau: Niveau::National,
             counts,
-            salaires: Salaires::default(),
+            salaires: Default::default(),
             source_rates: Default::default(),
             libelle_etablissement: None,
             origine: Origine::Source,

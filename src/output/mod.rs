@@ -8,6 +8,7 @@ pub mod digest;
 pub mod html;
 pub mod lock;
 pub mod record;
+pub mod row_group;
 pub mod staged;
 pub mod table;
 

@@ -17,6 +17,7 @@ use polars::prelude::*;
 
 use crate::error::{Error, Result};
 use crate::output::digest::{FileDigest, HashingWriter};
+use crate::output::row_group::{self, RowGroupEncoder};
 use crate::rules::spreadsheet::{neutralise, starts_like_formula};
 
 /// The values of one column, held as polars holds them, so that writing
@@ -413,7 +414,7 @@ pub struct TableWriter {
     /// Shared with the Parquet writer, which owns its sink until the footer;
     /// `None` for a table whose CSV only is written ([`TableWriter::csv_only`]).
     parquet_sink: Option<SharedSink>,
-    parquet: Option<ParquetBatches<SharedSink>>,
+    parquet: Option<(ParquetBatches<SharedSink>, RowGroupEncoder)>,
     chunks: usize,
     rows: usize,
     formula_cells: usize,
@@ -480,20 +481,31 @@ impl TableWriter {
             return Ok(());
         };
         if self.parquet.is_none() {
-            let batches = ParquetWriter::new(sink.clone())
-                .with_compression(ParquetCompression::Zstd(None))
+            let mut batches = ParquetWriter::new(sink.clone())
+                .with_compression(row_group::compression())
                 .with_statistics(StatisticsOptions::default())
                 .batched(df.schema())
                 .map_err(|e| output_error(&self.parquet_path, e))?;
-            self.parquet = Some(batches);
+            let encoder = RowGroupEncoder::new(df.schema(), batches.parquet_schema().fields());
+            self.parquet = Some((batches, encoder));
         }
-        let batches = self.parquet.as_mut().expect("created above");
-        // As `ParquetWriter::finish` does: aligned chunks, small ones merged.
+        let (batches, encoder) = self.parquet.as_mut().expect("created above");
+        // As `ParquetWriter::finish` does: aligned chunks, small ones merged;
+        // then, as `write_batch` does, one row group per chunk, but encoded
+        // one column at a time (`output::row_group`).
         let df = chunk_df_for_writing(&mut df, ROW_GROUP_ROWS)
             .map_err(|e| output_error(&self.parquet_path, e))?;
-        batches
-            .write_batch(&df)
-            .map_err(|e| output_error(&self.parquet_path, e))?;
+        for batch in df.iter_chunks(CompatLevel::newest(), false) {
+            if batch.is_empty() {
+                continue;
+            }
+            let pages = encoder
+                .encode(batch.columns())
+                .map_err(|e| output_error(&self.parquet_path, e))?;
+            batches
+                .write_row_group(batch.len() as u64, &pages)
+                .map_err(|e| output_error(&self.parquet_path, e))?;
+        }
         Ok(())
     }
 
@@ -519,7 +531,7 @@ impl TableWriter {
             ..
         } = self;
         let csv = csv.finish().map_err(|e| output_error(&csv_path, e))?;
-        let (Some(parquet_sink), Some(batches)) = (parquet_sink, parquet) else {
+        let (Some(parquet_sink), Some((batches, _))) = (parquet_sink, parquet) else {
             return Err(Error::Output {
                 path: parquet_path,
                 message: "internal error: a table finished before its first chunk, or without its Parquet".into(),

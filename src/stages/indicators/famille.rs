@@ -234,6 +234,9 @@ fn replace_own_rows(
         });
     }
     drop(replaced);
+    // Reserved exactly: the continuum's rows were (`fill`), and doubling
+    // the level's vector for a few family rows would reserve as much again.
+    rows.reserve_exact(new_rows.len());
     rows.extend(new_rows);
 }
 
@@ -281,7 +284,6 @@ mod tests {
     use crate::rules::continuum::{Direction, Via};
     use crate::rules::masquage::Masked;
     use crate::stages::indicators::model::publish;
-    use crate::staging::mesures::Salaires;
 
     fn counts(term: i64, poursuite: i64, emploi_6: i64) -> Counts {
         Counts {
@@ -301,7 +303,7 @@ mod tests {
             code_certification_type: CodeType::MefStat11,
             niveau: Niveau::Region(region.into()),
             counts: c,
-            salaires: Salaires::default(),
+            salaires: Default::default(),
             source_rates: Default::default(),
             libelle_etablissement: None,
             origine: Origine::Source,

@@ -12,7 +12,7 @@ use crate::stages::indicators::model::{
     publish, sum_counts, DonneeSource, Indicateur, Key, KeyRef, Taux,
 };
 use crate::stages::indicators::upstream::{LinkRow, Relative};
-use crate::staging::mesures::{Counts, Salaires};
+use crate::staging::mesures::Counts;
 
 /// How many rows each kind of link added.
 pub type Added = BTreeMap<&'static str, usize>;
@@ -35,23 +35,33 @@ pub fn fill(
     if policy == ContinuumPolicy::Lineage {
         add_merge_and_split(rows, &own, links, &mut candidates);
     }
+    // Each key's chosen candidate and where its sources' rows are, first:
+    // then the lookups' borrow of the rows ends, and the derived rows go
+    // straight into `rows`, reserved once, rather than into a second vector
+    // appended after (the stage's peak at ×10, issue 13).
+    let chosen: Vec<(&Key, &Candidate, Vec<usize>)> = candidates
+        .iter()
+        .filter_map(|(key, list)| {
+            let best = choose(list)?;
+            let sources = best
+                .source_codes
+                .iter()
+                .filter_map(|c| own.get(&(key.0, key.1, &key.2, c.as_str())).copied())
+                .collect();
+            Some((key, best, sources))
+        })
+        .collect();
+    drop(own);
+    rows.reserve_exact(chosen.len());
     let mut added = Added::new();
-    let mut new_rows = Vec::new();
-    for (key, list) in &candidates {
-        let Some(best) = choose(list) else { continue };
-        let sources: Vec<&Indicateur> = best
-            .source_codes
-            .iter()
-            .filter_map(|c| own.get(&(key.0, key.1, &key.2, c.as_str())))
-            .map(|&i| &rows[i])
-            .collect();
+    for (key, best, sources) in chosen {
+        let sources: Vec<&Indicateur> = sources.iter().map(|&i| &rows[i]).collect();
         let Some(row) = derived_row(key, best, &sources, seuil) else {
             continue;
         };
         *added.entry(best.via.as_str()).or_default() += 1;
-        new_rows.push(row);
+        rows.push(row);
     }
-    rows.extend(new_rows);
     added
 }
 
@@ -60,6 +70,13 @@ pub fn fill(
 /// fixed seed: nothing depends on a per-process state) and without copying
 /// a key's strings per row (issue 13).
 type Own<'r> = HashMap<KeyRef<'r>, usize, foldhash::fast::FixedState>;
+
+/// A key's list of candidates, for one: most keys have one, and a vector's
+/// first push reserves four (the map is a few hundred thousand keys at ×10;
+/// issue 13).
+fn one() -> Vec<Candidate> {
+    Vec::with_capacity(1)
+}
 
 /// Strict chains, both directions, any length: for each row with figures
 /// of its own, every code of its lineage along a one-to-one path (of the
@@ -96,7 +113,7 @@ fn strict_candidates(
                 row.niveau.clone(),
                 rel.related_code.clone(),
             );
-            candidates.entry(key).or_default().push(Candidate {
+            candidates.entry(key).or_insert_with(one).push(Candidate {
                 hops: rel.hops,
                 // A descendant receives its ancestor's data: `ancienne`.
                 direction: if rel.related_is_descendant {
@@ -138,14 +155,14 @@ fn derived_row(
         Via::OneToOne => {}
         Via::Merge => {
             row.counts = sum_counts(sources.iter().map(|s| &s.counts));
-            row.salaires = Salaires::default();
+            row.salaires = Default::default();
         }
         Via::Split => {
             // The predecessor's published rates, not its counts: its
             // students are not all this code's.
             let published = publish(first, seuil);
             row.counts = Counts::default();
-            row.salaires = Salaires::default();
+            row.salaires = Default::default();
             row.source_rates = Taux::to_source_rates(published.taux).into();
         }
     }
@@ -201,12 +218,7 @@ fn add_merge_and_split(
             );
             let mut sources: Vec<String> = anciens.iter().map(|a| a.to_string()).collect();
             sources.sort();
-            candidates.entry(target).or_default().push(Candidate {
-                hops: 1,
-                direction: Direction::Ancienne,
-                via: Via::Merge,
-                source_codes: sources,
-            });
+            push_one_hop(candidates, target, Via::Merge, sources);
         }
     }
     for link in split_successors {
@@ -227,12 +239,26 @@ fn add_merge_and_split(
                 r.niveau.clone(),
                 link.nouveau.clone(),
             );
-            candidates.entry(target).or_default().push(Candidate {
-                hops: 1,
-                direction: Direction::Ancienne,
-                via: Via::Split,
-                source_codes: vec![link.ancien.clone()],
-            });
+            push_one_hop(candidates, target, Via::Split, vec![link.ancien.clone()]);
         }
     }
+}
+
+/// A one-hop candidate of the `lineage` policy: a merged code from its
+/// predecessors, or a split's code from its predecessor.
+fn push_one_hop(
+    candidates: &mut BTreeMap<Key, Vec<Candidate>>,
+    target: Key,
+    via: Via,
+    source_codes: Vec<String>,
+) {
+    candidates
+        .entry(target)
+        .or_insert_with(one)
+        .push(Candidate {
+            hops: 1,
+            direction: Direction::Ancienne,
+            via,
+            source_codes,
+        });
 }

@@ -180,7 +180,7 @@ fn own_row(m: MesureRow) -> Indicateur {
         code_certification_type: m.code_certification_type,
         niveau: m.niveau,
         counts: m.counts,
-        salaires: m.salaires,
+        salaires: m.salaires.into(),
         source_rates: m.source_rates.into(),
         libelle_etablissement: m.libelle_etablissement,
         origine: Origine::Source,
@@ -663,10 +663,16 @@ pub fn run(
         reference: &reference,
     };
     let mut result = build_indicators(staged, &up, options);
+    // The lineage has done its work, and the tables look up few of the
+    // referential's codes: both go before the tables are written, the
+    // stage's peak (issue 13).
+    drop((lineage, links));
+    let referentiel = tables::referentiel_for_tables(referentiel, &result);
+    crate::memory::return_free_memory();
     let classement = pilotage::Classement::new(
         &result.regionales,
         &result.certifications,
-        up.referentiel,
+        &referentiel,
         options.seuil,
     );
     let pilotage_q4 = classement.q4_par_region();
@@ -674,7 +680,7 @@ pub fn run(
     let mut staged_dir = StagedDir::new(&ctx.out_dir)?;
     let annuaire = load_annuaire(&options.annuaire, &reference)?;
     let dir = staged_dir.dir().to_path_buf();
-    let tables = tables::builders(&result, &classement, &up, options);
+    let tables = tables::builders(&result, &classement, &referentiel, &reference, options);
     let written = write_tables(&tables, &annuaire, &dir, ctx)?;
     drop(tables);
     drop(classement);

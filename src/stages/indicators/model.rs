@@ -89,7 +89,7 @@ pub struct Indicateur {
     pub code_certification_type: CodeType,
     pub niveau: Niveau,
     pub counts: Counts,
-    pub salaires: Salaires,
+    pub salaires: SalairesOfSource,
     /// Rates as published by a source that gives no counts (or carried over a split).
     pub source_rates: RatesOfSource,
     pub libelle_etablissement: Option<String>,
@@ -97,46 +97,68 @@ pub struct Indicateur {
     pub donnee_source: DonneeSource,
 }
 
-/// Rates a source published without counts (or carried over a split), as
-/// a row holds them: few rows have any, so they are boxed (a `SourceRates`
-/// is 128 bytes, a row without them pays 8; issue 13). Reads as a
-/// `SourceRates`, all missing when there are none.
+/// Figures few rows have, boxed: a row without them pays 8 bytes instead
+/// of their size (issue 13). Reads as a `T`, all missing when there are
+/// none.
 #[derive(Debug, Clone, Default)]
-pub struct RatesOfSource(Option<Box<SourceRates>>);
+pub struct Sparse<T: Absent>(Option<Box<T>>);
 
-static NO_SOURCE_RATES: SourceRates = SourceRates {
-    taux_en_emploi_6_mois: None,
-    taux_en_emploi_12_mois: None,
-    taux_en_emploi_18_mois: None,
-    taux_en_emploi_24_mois: None,
-    taux_poursuite_etudes: None,
-    part_en_emploi_6_mois: None,
-    part_poursuite_etudes: None,
-    part_autres_situations_6_mois: None,
-};
+/// A kind of figures a row may lack, and what it reads as when it does.
+pub trait Absent: Sized + Default + PartialEq + 'static {
+    /// Every figure missing.
+    const ABSENT: &'static Self;
+}
 
-impl From<SourceRates> for RatesOfSource {
-    fn from(rates: SourceRates) -> Self {
-        RatesOfSource((!rates.is_empty()).then(|| Box::new(rates)))
+/// Rates a source published without counts (or carried over a split): a
+/// `SourceRates` is 128 bytes, and only those rows have any.
+pub type RatesOfSource = Sparse<SourceRates>;
+
+/// Salary quartiles: 48 bytes, and only InserSup's rows have any.
+pub type SalairesOfSource = Sparse<Salaires>;
+
+impl Absent for SourceRates {
+    const ABSENT: &'static SourceRates = &SourceRates {
+        taux_en_emploi_6_mois: None,
+        taux_en_emploi_12_mois: None,
+        taux_en_emploi_18_mois: None,
+        taux_en_emploi_24_mois: None,
+        taux_poursuite_etudes: None,
+        part_en_emploi_6_mois: None,
+        part_poursuite_etudes: None,
+        part_autres_situations_6_mois: None,
+    };
+}
+
+impl Absent for Salaires {
+    const ABSENT: &'static Salaires = &Salaires {
+        salaire_12_mois_q1: None,
+        salaire_12_mois_q2: None,
+        salaire_12_mois_q3: None,
+    };
+}
+
+impl<T: Absent> From<T> for Sparse<T> {
+    fn from(figures: T) -> Self {
+        Sparse((figures != *T::ABSENT).then(|| Box::new(figures)))
     }
 }
 
-impl std::ops::Deref for RatesOfSource {
-    type Target = SourceRates;
+impl<T: Absent> std::ops::Deref for Sparse<T> {
+    type Target = T;
 
-    fn deref(&self) -> &SourceRates {
-        self.0.as_deref().unwrap_or(&NO_SOURCE_RATES)
+    fn deref(&self) -> &T {
+        self.0.as_deref().unwrap_or(T::ABSENT)
     }
 }
 
-impl std::ops::DerefMut for RatesOfSource {
-    fn deref_mut(&mut self) -> &mut SourceRates {
+impl<T: Absent> std::ops::DerefMut for Sparse<T> {
+    fn deref_mut(&mut self) -> &mut T {
         self.0.get_or_insert_with(Box::default)
     }
 }
 
-/// The rates, not how they are held: none and all missing are equal.
-impl PartialEq for RatesOfSource {
+/// The figures, not how they are held: none and all missing are equal.
+impl<T: Absent> PartialEq for Sparse<T> {
     fn eq(&self, other: &Self) -> bool {
         **self == **other
     }
@@ -248,7 +270,7 @@ pub fn publish(row: &Indicateur, seuil: i64) -> Published {
         );
         return Published {
             counts: Counts::default(),
-            salaires: row.salaires,
+            salaires: *row.salaires,
             taux,
             masked: decision.masked,
         };
@@ -276,7 +298,7 @@ pub fn publish(row: &Indicateur, seuil: i64) -> Published {
         },
         seuil,
     );
-    let mut salaires = row.salaires;
+    let mut salaires = *row.salaires;
     match decision.retenu {
         Retenu::Rien => {}
         Retenu::TauxEmploi => {
@@ -344,7 +366,7 @@ mod tests {
         let none = RatesOfSource::from(SourceRates::default());
         assert!(none.0.is_none());
         assert!(none.is_empty());
-        assert_eq!(none, RatesOfSource(Some(Box::default())));
+        assert_eq!(none, Sparse(Some(Box::default())));
         let mut some = none.clone();
         some.taux_poursuite_etudes = Some(40.0);
         assert_eq!(some.taux_poursuite_etudes, Some(40.0));
@@ -354,6 +376,13 @@ mod tests {
             ..SourceRates::default()
         };
         assert_eq!(*RatesOfSource::from(given), given);
+        // Salaries likewise: most rows have none.
+        assert!(SalairesOfSource::from(Salaires::default()).0.is_none());
+        let q1 = Salaires {
+            salaire_12_mois_q1: Some(1400.0),
+            ..Salaires::default()
+        };
+        assert_eq!(*SalairesOfSource::from(q1), q1);
     }
 
     fn counts(
@@ -404,7 +433,8 @@ mod tests {
             salaires: Salaires {
                 salaire_12_mois_q1: Some(1400.0),
                 ..Salaires::default()
-            },
+            }
+            .into(),
             source_rates: Default::default(),
             libelle_etablissement: None,
             origine: Origine::Source,

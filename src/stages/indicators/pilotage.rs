@@ -671,7 +671,6 @@ fn position_columns(t: &mut OutTable, rows: &[Pilotage]) {
 mod tests {
     use super::*;
     use crate::rules::codes::CodeType;
-    use crate::staging::mesures::Salaires;
 
     fn row(code: &str, region: Option<&str>, term: i64, poursuite: i64, emploi: i64) -> Indicateur {
         Indicateur {
@@ -686,7 +685,7 @@ mod tests {
                 nb_en_emploi_6_mois: Some(emploi),
                 ..Counts::default()
             },
-            salaires: Salaires::default(),
+            salaires: Default::default(),
             source_rates: Default::default(),
             libelle_etablissement: None,
             origine: Origine::Source,

@@ -5,7 +5,7 @@
 //! `familles_specialites` lists the specialities of each common first year
 //! at the three levels at once (issue 6).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 
 use chrono::NaiveDate;
@@ -17,9 +17,9 @@ use crate::stages::indicators::columns::{perimetre_column, six_month_count_colum
 use crate::stages::indicators::famille::FamilleSpecialite;
 use crate::stages::indicators::model::{publish, DonneeSource, Indicateur, Published, Taux};
 use crate::stages::indicators::pilotage;
-use crate::stages::indicators::terminales::terminales_table;
+use crate::stages::indicators::terminales::{famille_libelle_codes, terminales_table};
 use crate::stages::indicators::upstream::Certification;
-use crate::stages::indicators::{Indicators, IndicatorsOptions, Upstream};
+use crate::stages::indicators::{Indicators, IndicatorsOptions};
 use crate::staging::mesures::{EtablissementRow, Niveau, Reject};
 use crate::staging::reference::{Reference, Territoire};
 
@@ -57,12 +57,13 @@ impl TableBuild<'_> {
 pub fn builders<'a>(
     result: &'a Indicators,
     classement: &'a pilotage::Classement<'a>,
-    up: &'a Upstream<'a>,
+    referentiel: &'a HashMap<String, Certification>,
+    reference: &'a Reference,
     options: &IndicatorsOptions,
 ) -> Vec<TableBuild<'a>> {
     let ctx = Ctx {
-        referentiel: up.referentiel,
-        reference: up.reference,
+        referentiel,
+        reference,
         seuil: options.seuil,
         date_reference: result.date_reference,
     };
@@ -113,11 +114,11 @@ pub fn builders<'a>(
         ),
         per_etablissement(
             r.etablissements.len(),
-            Box::new(|range| etablissements_table(&r.etablissements[range], up.reference)),
+            Box::new(|range| etablissements_table(&r.etablissements[range], reference)),
         ),
         table(
             r.terminales.len(),
-            Box::new(|range| terminales_table(&r.terminales[range], up.referentiel)),
+            Box::new(|range| terminales_table(&r.terminales[range], referentiel)),
         ),
         table(
             r.familles_specialites.len(),
@@ -126,7 +127,7 @@ pub fn builders<'a>(
         table(
             classement.len(),
             Box::new(|range| {
-                pilotage::pilotage_table(&classement.rows(range), up.referentiel, up.reference)
+                pilotage::pilotage_table(&classement.rows(range), referentiel, reference)
             }),
         ),
         table(
@@ -134,6 +135,45 @@ pub fn builders<'a>(
             Box::new(|range| rejects_table(&r.rejects[range])),
         ),
     ]
+}
+
+/// The referential narrowed to the codes the tables look up: their rows'
+/// codes, the common first years' specialities, the terminal years, and the
+/// code that labels each family of `certifications_terminales`. Once the
+/// rows are built, the rest of the BCN (most of it: 200,000 formations at
+/// ×10, for 30,000 codes with figures) is dead weight while every table is
+/// written (issue 13).
+pub fn referentiel_for_tables(
+    mut referentiel: HashMap<String, Certification>,
+    result: &Indicators,
+) -> HashMap<String, Certification> {
+    let levels = [
+        &result.certifications,
+        &result.regionales,
+        &result.formations,
+    ];
+    let kept: HashSet<String> = levels
+        .into_iter()
+        .flatten()
+        .map(|r| r.code_certification.as_str())
+        .chain(result.familles_specialites.iter().flat_map(|f| {
+            [
+                f.code_certification.as_str(),
+                &f.specialite.code_certification,
+            ]
+        }))
+        .chain(result.terminales.iter().flat_map(|t| {
+            [
+                t.code_certification.as_str(),
+                &t.code_certification_terminale,
+            ]
+        }))
+        .chain(famille_libelle_codes(&referentiel))
+        .map(str::to_string)
+        .collect();
+    referentiel.retain(|code, _| kept.contains(code));
+    referentiel.shrink_to_fit();
+    referentiel
 }
 
 #[derive(Clone, Copy)]

@@ -252,15 +252,7 @@ pub fn terminales_table(
             .map(|c| c.code_formation_diplome.clone())
             .unwrap_or_default()
     };
-    // A family's label, from any code the referential files under it.
-    let mut libelles: HashMap<&str, &str> = HashMap::new();
-    for c in referential_values(referentiel) {
-        if !c.famille_metiers_code.is_empty() && !c.famille_metiers_libelle.is_empty() {
-            libelles
-                .entry(&c.famille_metiers_code)
-                .or_insert(&c.famille_metiers_libelle);
-        }
-    }
+    let libelles = famille_libelles(referentiel);
     let t = terminales;
     let mut table = OutTable::new("certifications_terminales");
     table
@@ -295,14 +287,35 @@ pub fn terminales_table(
             t.iter().map(|x| {
                 libelles
                     .get(x.famille_metiers_code.as_str())
-                    .copied()
-                    .unwrap_or("")
+                    .map_or("", |c| c.famille_metiers_libelle.as_str())
             }),
         );
     table
 }
 
 /// The referential's codes in code order (so a choice among them is stable).
+/// A family's label, from the first code (in code order) the referential
+/// files under it with a label.
+fn famille_libelles(referentiel: &HashMap<String, Certification>) -> HashMap<&str, &Certification> {
+    let mut libelles: HashMap<&str, &Certification> = HashMap::new();
+    for c in referential_values(referentiel) {
+        if !c.famille_metiers_code.is_empty() && !c.famille_metiers_libelle.is_empty() {
+            libelles.entry(&c.famille_metiers_code).or_insert(c);
+        }
+    }
+    libelles
+}
+
+/// The codes [`terminales_table`] reads besides its rows' own: the one
+/// that gives each family its label.
+pub fn famille_libelle_codes(
+    referentiel: &HashMap<String, Certification>,
+) -> impl Iterator<Item = &str> {
+    famille_libelles(referentiel)
+        .into_values()
+        .map(|c| c.code.as_str())
+}
+
 fn referential_values(referentiel: &HashMap<String, Certification>) -> Vec<&Certification> {
     let mut v: Vec<&Certification> = referentiel.values().collect();
     v.sort_by(|a, b| a.code.cmp(&b.code));
