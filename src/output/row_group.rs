@@ -1,20 +1,22 @@
 //! A Parquet row group encoded and compressed one column at a time.
 //!
-//! polars' `BatchedWriter::write_batch` encodes every column of a row group
-//! at once (all columns' dictionaries and uncompressed pages side by side)
-//! and compresses them one by one as it writes. For a row group of 300,000
-//! rows and 48 columns that held about three times the row group's own
-//! columns (×10 indicators stage: +240 MB over its rows). Here each column
-//! is encoded and compressed before the next (two at a time, one per core,
-//! which also compresses on both cores), so what is held beside the row
-//! group's columns is their compressed pages, each shrunk to its bytes
-//! (issue 13).
+//! polars' `BatchedWriter::write_batch` takes a frame of one chunk per
+//! column and encodes every column of a row group at once (all columns'
+//! dictionaries and pages side by side), compressing them as it writes.
+//! A table built in pieces (`OutTable::append`) had to be joined whole
+//! first: the pieces and the joined columns were held together, the
+//! indicators stage's peak at ×10 (+110 MB over its rows). Here each
+//! column's rows are joined, encoded and compressed, then dropped, before
+//! the next (two at a time, one per core, which also compresses on both
+//! cores): what is held beside the pieces is one or two joined columns and
+//! the compressed pages, each shrunk to its bytes (issue 13).
 //!
 //! The pages are polars' own: the same `array_to_columns` and `Compressor`
-//! calls with the same schema, encodings and options as `write_batch`, and
-//! the row group goes through the same `FileWriter`, so the file has the
-//! same bytes (tests: `output::table::tests`, and every table of the sample
-//! and real releases compared by SHA-256).
+//! calls with the same schema, encodings and options as `write_batch`, on
+//! the same rows cut into the same row groups, and the row group goes
+//! through the same `FileWriter`, so the file has the same bytes (test
+//! below, against `ParquetWriter::finish`; every table of the sample, real
+//! and ×10 releases compared by SHA-256).
 
 use polars::io::parquet::write::get_encodings;
 use polars::prelude::*;
@@ -58,14 +60,29 @@ impl RowGroupEncoder {
     }
 
     /// The compressed pages of each column (each leaf: a flat table has
-    /// one per column) of a row group, in the schema's order.
-    pub fn encode(&self, columns: &[ArrayRef]) -> PolarsResult<Vec<Vec<CompressedPage>>> {
+    /// one per column) of the row group `rows` of `frame`, in the schema's
+    /// order. Each column's rows are joined into one array (as polars'
+    /// writer has them) only while that column is encoded.
+    pub fn encode(
+        &self,
+        frame: &DataFrame,
+        rows: std::ops::Range<usize>,
+    ) -> PolarsResult<Vec<Vec<CompressedPage>>> {
         use rayon::prelude::*;
-        let columns: Vec<Vec<Vec<CompressedPage>>> = columns
+        let columns: Vec<Vec<Vec<CompressedPage>>> = frame
+            .columns()
             .par_iter()
             .zip(&self.fields)
             .zip(&self.encodings)
-            .map(|((array, type_), encoding)| self.column(array, type_, encoding))
+            .map(|((column, type_), encoding)| {
+                let rows = column
+                    .as_materialized_series()
+                    .slice(rows.start as i64, rows.len())
+                    .rechunk();
+                let array = rows.to_arrow(0, CompatLevel::newest());
+                drop(rows);
+                self.column(&array, type_, encoding)
+            })
             .collect::<PolarsResult<_>>()?;
         Ok(columns.into_iter().flatten().collect())
     }
@@ -114,64 +131,72 @@ fn shrunk(mut page: CompressedPage) -> CompressedPage {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::output::table::{CsvOptions, OutTable, TableWriter, ROW_GROUP_ROWS};
+    use crate::output::table::{
+        build_in_pieces, CsvOptions, OutTable, TableWriter, ROW_GROUP_ROWS,
+    };
 
     /// Every kind of column the tool writes, in both of polars' encodings:
     /// low-cardinality strings and integers (dictionary), unique strings and
     /// floats (plain), nulls, booleans, dates.
-    fn every_kind(rows: usize) -> OutTable {
+    fn every_kind(rows: std::ops::Range<usize>) -> OutTable {
         let day =
             |i: usize| chrono::NaiveDate::from_num_days_from_ce_opt(738_000 + (i % 400) as i32);
         let mut t = OutTable::new("kinds");
-        t.str("code", (0..rows).map(|i| format!("{:08}", i % 211)))
+        t.str("code", rows.clone().map(|i| format!("{:08}", i % 211)))
             .str(
                 "unique",
-                (0..rows).map(|i| format!("a longer label, row {i}")),
+                rows.clone().map(|i| format!("a longer label, row {i}")),
             )
             .str(
                 "sparse",
-                (0..rows).map(|i| if i % 3 == 0 { "x" } else { "" }),
+                rows.clone().map(|i| if i % 3 == 0 { "x" } else { "" }),
             )
             .int(
                 "n",
-                (0..rows).map(|i| (i % 5 != 0).then_some(i as i64 % 1000)),
+                rows.clone()
+                    .map(|i| (i % 5 != 0).then_some(i as i64 % 1000)),
             )
-            .int("big", (0..rows).map(|i| Some(i as i64 * 7_919)))
+            .int("big", rows.clone().map(|i| Some(i as i64 * 7_919)))
             .float(
                 "rate",
-                (0..rows).map(|i| (i % 7 != 0).then_some(i as f64 / 3.0)),
+                rows.clone().map(|i| (i % 7 != 0).then_some(i as f64 / 3.0)),
             )
-            .bool("flag", (0..rows).map(|i| i % 2 == 0))
+            .bool("flag", rows.clone().map(|i| i % 2 == 0))
             .date(
                 "day",
-                (0..rows).map(|i| (i % 11 != 0).then(|| day(i)).flatten()),
+                rows.clone()
+                    .map(|i| (i % 11 != 0).then(|| day(i)).flatten()),
             );
         t
     }
 
     /// A table written through `TableWriter` (its row groups encoded column
-    /// by column here) has the bytes polars' own writer gives the same
-    /// frame: one row group, two and a half, and none.
+    /// by column here), whole or built in pieces, has the bytes polars' own
+    /// writer gives the same frame: one row group, two and a half, none.
     #[test]
     fn a_row_group_encoded_column_by_column_has_the_bytes_of_polars_writer() {
         for rows in [0, 1_000, 2 * ROW_GROUP_ROWS + ROW_GROUP_ROWS / 2] {
             let dir = tempfile::tempdir().unwrap();
-            let table = every_kind(rows);
-            let mut ours =
-                TableWriter::create(dir.path(), "kinds", &CsvOptions::default()).unwrap();
-            ours.write(table.clone()).unwrap();
-            ours.finish().unwrap();
-
-            let mut df = table.into_dataframe().unwrap();
+            let mut df = every_kind(0..rows).into_dataframe().unwrap();
             let polars_path = dir.path().join("polars.parquet");
             ParquetWriter::new(std::fs::File::create(&polars_path).unwrap())
                 .with_compression(compression())
                 .with_statistics(StatisticsOptions::default())
                 .finish(&mut df)
                 .unwrap();
-            let ours = std::fs::read(dir.path().join("kinds.parquet")).unwrap();
             let theirs = std::fs::read(&polars_path).unwrap();
-            assert!(ours == theirs, "{rows} rows: the Parquet files differ");
+            let in_pieces = build_in_pieces(0..rows, |range| Ok(every_kind(range))).unwrap();
+            for (how, table) in [("whole", every_kind(0..rows)), ("in pieces", in_pieces)] {
+                let csv = CsvOptions::default();
+                let mut ours = TableWriter::create(dir.path(), "kinds", &csv).unwrap();
+                ours.write(table).unwrap();
+                ours.finish().unwrap();
+                let ours = std::fs::read(dir.path().join("kinds.parquet")).unwrap();
+                assert!(
+                    ours == theirs,
+                    "{rows} rows, {how}: the Parquet files differ"
+                );
+            }
         }
     }
 }

@@ -11,7 +11,6 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use chrono::NaiveDate;
-use polars::frame::chunk_df_for_writing;
 use polars::io::parquet::write::BatchedWriter as ParquetBatches;
 use polars::prelude::*;
 
@@ -242,11 +241,24 @@ impl OutTable {
     /// columns are joined one at a time, each piece freed as its column is
     /// joined, so that a table built in pieces is never held twice.
     pub fn into_dataframe(self) -> Result<DataFrame> {
+        self.into_frame(true)
+    }
+
+    /// The table as a polars frame whose columns keep the pieces the
+    /// table was built in ([`OutTable::append`]) as their chunks, aligned
+    /// across columns: for writers that take a few rows at a time.
+    fn into_frame_of_pieces(self) -> Result<DataFrame> {
+        self.into_frame(false)
+    }
+
+    fn into_frame(self, joined: bool) -> Result<DataFrame> {
         let OutTable { name, columns } = self;
         let columns: Vec<_> = columns
             .into_iter()
             .map(|mut c| {
-                c.values.rechunk();
+                if joined {
+                    c.values.rechunk();
+                }
                 c.values
                     .into_series(PlSmallStr::from(c.name.as_str()))
                     .into_column()
@@ -450,10 +462,11 @@ impl TableWriter {
         })
     }
 
-    /// Appends a chunk: the same columns, in the same order, as the first.
-    /// Takes the chunk, so that a chunk built in pieces
-    /// ([`OutTable::append`]) is joined column by column, each piece freed
-    /// as it is joined.
+    /// Appends a chunk: the same columns, in the same order, as the first,
+    /// as the row groups a whole write of the chunk would cut. A chunk built
+    /// in pieces ([`OutTable::append`]) is never joined whole: the CSV is
+    /// written from its pieces, and each row group's columns are joined one
+    /// at a time as they are encoded (`output::row_group`).
     pub fn write(&mut self, chunk: OutTable) -> Result<()> {
         let formula_cells = chunk.formula_cells();
         let rows = chunk.rows();
@@ -461,10 +474,13 @@ impl TableWriter {
             std::borrow::Cow::Borrowed(_) => None,
             std::borrow::Cow::Owned(t) => Some(t),
         };
-        let mut df = chunk.into_dataframe()?;
+        // The pieces stay pieces: the CSV writer takes a few rows at a
+        // time, and each row group's columns are joined one at a time as
+        // they are encoded, so the chunk is never held twice (issue 13).
+        let df = chunk.into_frame_of_pieces()?;
         let mut csv_df = match csv_table {
             None => df.clone(),
-            Some(t) => t.into_dataframe()?,
+            Some(t) => t.into_frame_of_pieces()?,
         };
         CsvWriter::new(&mut self.csv)
             .include_header(self.chunks == 0)
@@ -474,6 +490,7 @@ impl TableWriter {
             .with_null_value("".into())
             .finish(&mut csv_df)
             .map_err(|e| output_error(&self.csv_path, e))?;
+        drop(csv_df);
         self.chunks += 1;
         self.rows += rows;
         self.formula_cells += formula_cells;
@@ -490,20 +507,15 @@ impl TableWriter {
             self.parquet = Some((batches, encoder));
         }
         let (batches, encoder) = self.parquet.as_mut().expect("created above");
-        // As `ParquetWriter::finish` does: aligned chunks, small ones merged;
-        // then, as `write_batch` does, one row group per chunk, but encoded
-        // one column at a time (`output::row_group`).
-        let df = chunk_df_for_writing(&mut df, ROW_GROUP_ROWS)
-            .map_err(|e| output_error(&self.parquet_path, e))?;
-        for batch in df.iter_chunks(CompatLevel::newest(), false) {
-            if batch.is_empty() {
-                continue;
-            }
+        // The row groups polars' `ParquetWriter::finish` cuts a frame of
+        // these rows into, each encoded one column at a time
+        // (`output::row_group`); a frame without rows has none.
+        for range in row_group_ranges(df.height()).filter(|r| !r.is_empty()) {
             let pages = encoder
-                .encode(batch.columns())
+                .encode(&df, range.clone())
                 .map_err(|e| output_error(&self.parquet_path, e))?;
             batches
-                .write_row_group(batch.len() as u64, &pages)
+                .write_row_group(range.len() as u64, &pages)
                 .map_err(|e| output_error(&self.parquet_path, e))?;
         }
         Ok(())

@@ -37,7 +37,6 @@ pub mod upstream;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::Instant;
 
 use chrono::NaiveDate;
@@ -50,11 +49,11 @@ use crate::rules::filiere::Filiere;
 use crate::rules::millesime::Millesime;
 use crate::stages::{OutputFile, StageContext, StageReport};
 use crate::staging::annuaire::{load_annuaire, Annuaire};
-use crate::staging::mesures::{EtablissementRow, MesureRow, Niveau, Reject, Staged};
+use crate::staging::mesures::{EtablissementRow, MesureRow, Niveau, Origin, Reject, Staged};
 use crate::staging::reference::Reference;
 use crate::staging::{inserjeunes, insersup, InputFile};
 
-use model::{sum_counts, DonneeSource, Indicateur, Key, KeyRef, Origine};
+use model::{sum_counts, DonneeSource, Indicateur, Key, KeyRef, Origine, RatesOfSource};
 use upstream::{Certification, LinkRow, Relative};
 
 /// The kinds of statistical files the stage reads.
@@ -181,7 +180,14 @@ fn own_row(m: MesureRow) -> Indicateur {
         niveau: m.niveau,
         counts: m.counts,
         salaires: m.salaires.into(),
-        source_rates: m.source_rates.into(),
+        // A source's own rates are published only where it gives no counts
+        // (`publish`); beside counts they were checked when staged, and
+        // holding them would box 128 bytes on nearly every row (issue 13).
+        source_rates: if m.counts.is_empty() {
+            m.source_rates.into()
+        } else {
+            RatesOfSource::default()
+        },
         libelle_etablissement: m.libelle_etablissement,
         origine: Origine::Source,
         donnee_source: DonneeSource::Propre,
@@ -306,52 +312,103 @@ fn read_sources(sources: Vec<SourceFile>) -> Read {
         etablissement: Vec::new(),
         etablissements: Vec::new(),
     };
-    // Key → (file, line) of the row kept, to reject a key repeated across files.
-    // Hashed with a fixed-seed foldhash: one lookup per row read.
-    let mut seen: HashMap<Key, (Arc<PathBuf>, u64), foldhash::fast::FixedState> =
-        HashMap::default();
+    // Where each row of each level comes from (its file's account, its
+    // origin), beside the rows until their keys are checked.
+    let mut origins: [Vec<(usize, Origin)>; 3] = Default::default();
     for source in sources {
         let staged = source.staged;
-        let mut account = FileAccount {
+        let file = read.accounts.len();
+        read.accounts.push(FileAccount {
             file: source.input.path.clone(),
             kind: Some(source.kind),
             rows_read: staged.rows_read,
+            rows_written: staged.rows.len() + staged.etablissements.len(),
             rows_rejected: staged.rejects.len(),
             rows_skipped: staged.skipped.values().sum(),
             skipped: staged.skipped.clone(),
-            ..FileAccount::default()
-        };
+        });
         read.rejects.extend(staged.rejects);
         for m in staged.rows {
             let origin = m.origin.clone();
             let row = own_row(m);
-            let key = row.key();
-            if let Some((file, line)) = seen.get(&key) {
-                account.rows_rejected += 1;
-                read.rejects.push(Reject {
-                    file: origin.file,
-                    line: origin.line,
-                    reason: format!(
-                        "duplicate_key: the same millésime, filière, code and level as {}:{line}, kept",
-                        file.display()
-                    ),
-                    raw: String::new(),
-                });
-                continue;
-            }
-            seen.insert(key, (origin.file, origin.line));
-            account.rows_written += 1;
-            match row.niveau {
-                Niveau::National => read.national.push(row),
-                Niveau::Region(_) => read.regional.push(row),
-                Niveau::Etablissement(_) => read.etablissement.push(row),
-            }
+            let level = match row.niveau {
+                Niveau::National => 0,
+                Niveau::Region(_) => 1,
+                Niveau::Etablissement(_) => 2,
+            };
+            [
+                &mut read.national,
+                &mut read.regional,
+                &mut read.etablissement,
+            ][level]
+                .push(row);
+            origins[level].push((file, origin));
         }
-        account.rows_written += staged.etablissements.len();
         read.etablissements.extend(staged.etablissements);
-        read.accounts.push(account);
+    }
+    let levels = [
+        &mut read.national,
+        &mut read.regional,
+        &mut read.etablissement,
+    ];
+    for (rows, origins) in levels.into_iter().zip(origins) {
+        reject_repeated_keys(rows, &origins, &mut read.accounts, &mut read.rejects);
     }
     read
+}
+
+/// Rejects each row whose key an earlier row (in file order) has: rows are
+/// checked once placed, on keys borrowed from them, rather than by cloning
+/// every row's key into a map as it is read (the stage's peak at ×10,
+/// issue 13).
+fn reject_repeated_keys(
+    rows: &mut Vec<Indicateur>,
+    origins: &[(usize, Origin)],
+    accounts: &mut [FileAccount],
+    rejects: &mut Vec<Reject>,
+) {
+    // Key → the first row that has it. Hashed with a fixed-seed foldhash:
+    // one lookup per row read.
+    let mut first: HashMap<KeyRef, usize, foldhash::fast::FixedState> =
+        HashMap::with_capacity_and_hasher(rows.len(), Default::default());
+    let mut repeated = Vec::new();
+    for (i, row) in rows.iter().enumerate() {
+        if let Some(&kept) = first.get(&row.key_ref()) {
+            repeated.push((i, kept));
+        } else {
+            first.insert(row.key_ref(), i);
+        }
+    }
+    drop(first);
+    if repeated.is_empty() {
+        return;
+    }
+    for &(i, kept) in &repeated {
+        let (file, origin) = &origins[i];
+        let kept = &origins[kept].1;
+        accounts[*file].rows_written -= 1;
+        accounts[*file].rows_rejected += 1;
+        rejects.push(Reject {
+            file: origin.file.clone(),
+            line: origin.line,
+            reason: format!(
+                "duplicate_key: the same millésime, filière, code and level as {}:{}, kept",
+                kept.file.display(),
+                kept.line
+            ),
+            raw: String::new(),
+        });
+    }
+    let mut dropped = repeated.iter().map(|&(i, _)| i).peekable();
+    let mut index = 0;
+    rows.retain(|_| {
+        let keep = dropped.peek() != Some(&index);
+        if !keep {
+            dropped.next();
+        }
+        index += 1;
+        keep
+    });
 }
 
 /// Step 2: the coarser levels no file gives, summed from the finer ones:
@@ -793,6 +850,7 @@ mod tests {
     use crate::rules::codes::CodeType;
     use crate::rules::millesime::Millesime;
     use crate::staging::mesures::Counts;
+    use std::sync::Arc;
 
     fn regional(region: &str, t: i64, p: Option<i64>) -> Indicateur {
         Indicateur {
@@ -821,6 +879,100 @@ mod tests {
             |_| Some(Niveau::National),
             &Default::default(),
         )
+    }
+
+    fn source(path: &str, rows: &[(&str, &str, u64)]) -> SourceFile {
+        let file = Arc::new(PathBuf::from(path));
+        let staged = Staged {
+            rows: rows
+                .iter()
+                .map(|&(code, region, line)| MesureRow {
+                    millesime: Millesime::year(2023),
+                    filiere: Filiere::Pro,
+                    code_certification: code.into(),
+                    code_certification_type: CodeType::MefStat11,
+                    niveau: Niveau::Region(region.into()),
+                    counts: Counts {
+                        nb_annee_term: Some(line as i64),
+                        ..Counts::default()
+                    },
+                    source_rates: Default::default(),
+                    salaires: Default::default(),
+                    libelle_etablissement: None,
+                    origin: Origin {
+                        file: file.clone(),
+                        line,
+                    },
+                })
+                .collect(),
+            rows_read: rows.len(),
+            ..Staged::default()
+        };
+        SourceFile {
+            kind: SourceKind::InserjeunesRegional,
+            input: InputFile {
+                table: "InserjeunesRegional".into(),
+                path: PathBuf::from(path),
+                format: None,
+                rows: rows.len(),
+            },
+            staged,
+        }
+    }
+
+    /// A key a row already has is rejected, in file order, naming the row
+    /// kept, within a file and across files; every file still balances.
+    #[test]
+    fn a_repeated_key_is_rejected_naming_the_row_kept() {
+        let read = read_sources(vec![
+            source(
+                "a.csv",
+                &[("23830025513", "84", 2), ("23830025514", "84", 3)],
+            ),
+            source(
+                "b.csv",
+                &[
+                    ("23830025513", "84", 5),
+                    ("23830025513", "11", 6),
+                    ("23830025513", "84", 7),
+                ],
+            ),
+        ]);
+        let kept: Vec<_> = read
+            .regional
+            .iter()
+            .map(|r| {
+                (
+                    r.code_certification.as_str(),
+                    r.niveau.code(),
+                    r.counts.nb_annee_term,
+                )
+            })
+            .collect();
+        assert_eq!(
+            kept,
+            [
+                ("23830025513", "84", Some(2)),
+                ("23830025514", "84", Some(3)),
+                ("23830025513", "11", Some(6)),
+            ]
+        );
+        let rejects: Vec<_> = read
+            .rejects
+            .iter()
+            .map(|r| (r.file.display().to_string(), r.line, r.reason.as_str()))
+            .collect();
+        let reason = "duplicate_key: the same millésime, filière, code and level as a.csv:2, kept";
+        assert_eq!(
+            rejects,
+            [("b.csv".into(), 5, reason), ("b.csv".into(), 7, reason)]
+        );
+        let accounts: Vec<_> = read
+            .accounts
+            .iter()
+            .map(|a| (a.rows_read, a.rows_written, a.rows_rejected))
+            .collect();
+        assert_eq!(accounts, [(2, 2, 0), (3, 1, 2)]);
     }
 
     #[test]
