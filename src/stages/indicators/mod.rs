@@ -331,18 +331,13 @@ fn read_sources(sources: Vec<SourceFile>) -> Read {
         for m in staged.rows {
             let origin = m.origin.clone();
             let row = own_row(m);
-            let level = match row.niveau {
-                Niveau::National => 0,
-                Niveau::Region(_) => 1,
-                Niveau::Etablissement(_) => 2,
+            let (rows, from) = match row.niveau {
+                Niveau::National => (&mut read.national, &mut origins[0]),
+                Niveau::Region(_) => (&mut read.regional, &mut origins[1]),
+                Niveau::Etablissement(_) => (&mut read.etablissement, &mut origins[2]),
             };
-            [
-                &mut read.national,
-                &mut read.regional,
-                &mut read.etablissement,
-            ][level]
-                .push(row);
-            origins[level].push((file, origin));
+            rows.push(row);
+            from.push((file, origin));
         }
         read.etablissements.extend(staged.etablissements);
     }
