@@ -7,12 +7,14 @@ use std::collections::{BTreeMap, HashMap};
 
 use crate::rules::codes::CodeType;
 use crate::rules::continuum::{choose, Candidate, ContinuumPolicy, Direction, Via};
+use crate::rules::filiere::Filiere;
+use crate::rules::millesime::Millesime;
 use crate::stages::continuum::LinkType;
 use crate::stages::indicators::model::{
-    publish, sum_counts, DonneeSource, Indicateur, Key, KeyRef, Taux,
+    publish, sum_counts, DonneeSource, Indicateur, KeyRef, Taux,
 };
 use crate::stages::indicators::upstream::{LinkRow, Relative};
-use crate::staging::mesures::Counts;
+use crate::staging::mesures::{Counts, Niveau};
 
 /// How many rows each kind of link added.
 pub type Added = BTreeMap<&'static str, usize>;
@@ -31,22 +33,24 @@ pub fn fill(
         .enumerate()
         .map(|(i, r)| (r.key_ref(), i))
         .collect();
-    let mut candidates = strict_candidates(rows, &own, lineage);
+    let mut places = Places::default();
+    let mut candidates = strict_candidates(rows, &own, lineage, &mut places);
     if policy == ContinuumPolicy::Lineage {
-        add_merge_and_split(rows, &own, links, &mut candidates);
+        add_merge_and_split(rows, &own, links, &mut places, &mut candidates);
     }
     // Each key's chosen candidate and where its sources' rows are, first:
     // then the lookups' borrow of the rows ends, and the derived rows go
     // straight into `rows`, reserved once, rather than into a second vector
     // appended after (the stage's peak at ×10, issue 13).
-    let chosen: Vec<(&Key, &Candidate, Vec<usize>)> = candidates
+    let chosen: Vec<(&CandidateKey, &Candidate, Vec<usize>)> = candidates
         .iter()
         .filter_map(|(key, list)| {
             let best = choose(list)?;
+            let niveau = places.niveau(key.2);
             let sources = best
                 .source_codes
                 .iter()
-                .filter_map(|c| own.get(&(key.0, key.1, &key.2, c.as_str())).copied())
+                .filter_map(|c| own.get(&(key.0, key.1, niveau, c.as_str())).copied())
                 .collect();
             Some((key, best, sources))
         })
@@ -71,6 +75,38 @@ pub fn fill(
 /// a key's strings per row (issue 13).
 type Own<'r> = HashMap<KeyRef<'r>, usize, foldhash::fast::FixedState>;
 
+/// A key a candidate row would have: its code borrowed from the lineage
+/// or the links, its place by number ([`Places`]). Cloned keys (a place and
+/// a code, two allocations each) were the largest part of the fill's
+/// memory at ×10 (issue 13).
+type CandidateKey<'l> = (Millesime, Filiere, u32, &'l str);
+
+/// The candidates of each key.
+type Candidates<'l> = BTreeMap<CandidateKey<'l>, Vec<Candidate>>;
+
+/// The distinct places of a level's rows, numbered in the order met.
+#[derive(Default)]
+struct Places {
+    ids: HashMap<Niveau, u32>,
+    all: Vec<Niveau>,
+}
+
+impl Places {
+    fn id(&mut self, niveau: &Niveau) -> u32 {
+        if let Some(&id) = self.ids.get(niveau) {
+            return id;
+        }
+        let id = u32::try_from(self.all.len()).expect("fewer than 2³² places");
+        self.ids.insert(niveau.clone(), id);
+        self.all.push(niveau.clone());
+        id
+    }
+
+    fn niveau(&self, id: u32) -> &Niveau {
+        &self.all[id as usize]
+    }
+}
+
 /// A key's list of candidates, for one: most keys have one, and a vector's
 /// first push reserves four (the map is a few hundred thousand keys at ×10;
 /// issue 13).
@@ -81,12 +117,13 @@ fn one() -> Vec<Candidate> {
 /// Strict chains, both directions, any length: for each row with figures
 /// of its own, every code of its lineage along a one-to-one path (of the
 /// same code type) that has no row of its own at the same key.
-fn strict_candidates(
+fn strict_candidates<'l>(
     rows: &[Indicateur],
     own: &Own,
-    lineage: &HashMap<String, Vec<Relative>>,
-) -> BTreeMap<Key, Vec<Candidate>> {
-    let mut candidates: BTreeMap<Key, Vec<Candidate>> = BTreeMap::new();
+    lineage: &'l HashMap<String, Vec<Relative>>,
+    places: &mut Places,
+) -> Candidates<'l> {
+    let mut candidates = Candidates::new();
     for row in rows.iter() {
         let Some(relatives) = lineage.get(&row.code_certification) else {
             continue;
@@ -107,11 +144,11 @@ fn strict_candidates(
             if own.contains_key(&at) {
                 continue;
             }
-            let key: Key = (
+            let key = (
                 row.millesime,
                 row.filiere,
-                row.niveau.clone(),
-                rel.related_code.clone(),
+                places.id(&row.niveau),
+                rel.related_code.as_str(),
             );
             candidates.entry(key).or_insert_with(one).push(Candidate {
                 hops: rel.hops,
@@ -134,14 +171,14 @@ fn strict_candidates(
 /// path, the sum of the counts through a merge, the predecessor's published
 /// rates through a split.
 fn derived_row(
-    key: &Key,
+    key: &CandidateKey,
     best: &Candidate,
     sources: &[&Indicateur],
     seuil: i64,
 ) -> Option<Indicateur> {
     let first = sources.first()?;
     let mut row = Indicateur {
-        code_certification: key.3.clone(),
+        code_certification: key.3.to_string(),
         donnee_source: DonneeSource::Continuum {
             direction: best.direction,
             via: best.via,
@@ -172,11 +209,12 @@ fn derived_row(
 /// The `lineage` policy's one-hop extras: a merged code takes the sum of all
 /// its predecessors when every one has figures; each code of a split takes
 /// its predecessor's rates.
-fn add_merge_and_split(
+fn add_merge_and_split<'l>(
     rows: &[Indicateur],
     own: &Own,
-    links: &[LinkRow],
-    candidates: &mut BTreeMap<Key, Vec<Candidate>>,
+    links: &'l [LinkRow],
+    places: &mut Places,
+    candidates: &mut Candidates<'l>,
 ) {
     let mut predecessors: BTreeMap<(CodeType, &str), Vec<&str>> = BTreeMap::new();
     for l in links.iter().filter(|l| l.link_type == LinkType::Merge) {
@@ -210,12 +248,7 @@ fn add_merge_and_split(
             if has_own(nouveau) || !anciens.iter().all(|a| has_own(a)) {
                 continue;
             }
-            let target = (
-                r.millesime,
-                r.filiere,
-                r.niveau.clone(),
-                nouveau.to_string(),
-            );
+            let target = (r.millesime, r.filiere, places.id(&r.niveau), *nouveau);
             let mut sources: Vec<String> = anciens.iter().map(|a| a.to_string()).collect();
             sources.sort();
             push_one_hop(candidates, target, Via::Merge, sources);
@@ -236,8 +269,8 @@ fn add_merge_and_split(
             let target = (
                 r.millesime,
                 r.filiere,
-                r.niveau.clone(),
-                link.nouveau.clone(),
+                places.id(&r.niveau),
+                link.nouveau.as_str(),
             );
             push_one_hop(candidates, target, Via::Split, vec![link.ancien.clone()]);
         }
@@ -246,9 +279,9 @@ fn add_merge_and_split(
 
 /// A one-hop candidate of the `lineage` policy: a merged code from its
 /// predecessors, or a split's code from its predecessor.
-fn push_one_hop(
-    candidates: &mut BTreeMap<Key, Vec<Candidate>>,
-    target: Key,
+fn push_one_hop<'l>(
+    candidates: &mut Candidates<'l>,
+    target: CandidateKey<'l>,
     via: Via,
     source_codes: Vec<String>,
 ) {
