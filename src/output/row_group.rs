@@ -18,7 +18,7 @@
 //! below, against `ParquetWriter::finish`; every table of the sample, real
 //! and ×10 releases compared by SHA-256).
 
-use polars::io::parquet::write::get_encodings;
+use polars::io::parquet::write::{get_encodings, BatchedWriter};
 use polars::prelude::*;
 use polars_parquet::parquet::CowBuffer;
 use polars_parquet::write::{
@@ -26,11 +26,38 @@ use polars_parquet::write::{
     Version, WriteOptions,
 };
 
-/// The options `TableWriter` writes every Parquet file with: zstd at its
-/// default level, polars' default statistics. One place, shared by the
-/// writer and the encoder, so that pages and file agree.
-pub fn compression() -> ParquetCompression {
+/// The compression of every Parquet file the tool writes: zstd at its
+/// default level.
+fn compression() -> ParquetCompression {
     ParquetCompression::Zstd(None)
+}
+
+/// A Parquet file's writer for tables of `schema`, and the encoder of its
+/// row groups: both with the same options (zstd, polars' default
+/// statistics), set here once so that pages and file agree.
+pub fn writer<W: std::io::Write>(
+    sink: W,
+    schema: &Schema,
+) -> PolarsResult<(BatchedWriter<W>, RowGroupEncoder)> {
+    let statistics = StatisticsOptions::default();
+    let mut batches = ParquetWriter::new(sink)
+        .with_compression(compression())
+        .with_statistics(statistics)
+        .batched(schema)?;
+    let encoder = RowGroupEncoder {
+        fields: batches.parquet_schema().fields().to_vec(),
+        encodings: get_encodings(&schema.to_arrow(CompatLevel::newest()))
+            .iter()
+            .cloned()
+            .collect(),
+        options: WriteOptions {
+            statistics,
+            compression: compression().into(),
+            version: Version::V1,
+            data_page_size: None,
+        },
+    };
+    Ok((batches, encoder))
 }
 
 /// What encoding a row group needs besides its columns: the Parquet type
@@ -43,22 +70,6 @@ pub struct RowGroupEncoder {
 }
 
 impl RowGroupEncoder {
-    /// For a table of `schema`, whose Parquet schema (as the file writer
-    /// has it) has `fields`.
-    pub fn new(schema: &Schema, fields: &[ParquetType]) -> RowGroupEncoder {
-        let arrow = schema.to_arrow(CompatLevel::newest());
-        RowGroupEncoder {
-            fields: fields.to_vec(),
-            encodings: get_encodings(&arrow).iter().cloned().collect(),
-            options: WriteOptions {
-                statistics: StatisticsOptions::default(),
-                compression: compression().into(),
-                version: Version::V1,
-                data_page_size: None,
-            },
-        }
-    }
-
     /// The compressed pages of each column (each leaf: a flat table has
     /// one per column) of the row group `rows` of `frame`, in the schema's
     /// order. Each column's rows are joined into one array (as polars'
@@ -75,13 +86,11 @@ impl RowGroupEncoder {
             .zip(&self.fields)
             .zip(&self.encodings)
             .map(|((column, type_), encoding)| {
-                let rows = column
+                let joined = column
                     .as_materialized_series()
                     .slice(rows.start as i64, rows.len())
                     .rechunk();
-                let array = rows.to_arrow(0, CompatLevel::newest());
-                drop(rows);
-                self.column(&array, type_, encoding)
+                self.column(&joined.to_arrow(0, CompatLevel::newest()), type_, encoding)
             })
             .collect::<PolarsResult<_>>()?;
         Ok(columns.into_iter().flatten().collect())

@@ -498,13 +498,9 @@ impl TableWriter {
             return Ok(());
         };
         if self.parquet.is_none() {
-            let mut batches = ParquetWriter::new(sink.clone())
-                .with_compression(row_group::compression())
-                .with_statistics(StatisticsOptions::default())
-                .batched(df.schema())
+            let writer = row_group::writer(sink.clone(), df.schema())
                 .map_err(|e| output_error(&self.parquet_path, e))?;
-            let encoder = RowGroupEncoder::new(df.schema(), batches.parquet_schema().fields());
-            self.parquet = Some((batches, encoder));
+            self.parquet = Some(writer);
         }
         let (batches, encoder) = self.parquet.as_mut().expect("created above");
         // The row groups polars' `ParquetWriter::finish` cuts a frame of

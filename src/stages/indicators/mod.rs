@@ -35,6 +35,7 @@ pub mod tables;
 pub mod terminales;
 pub mod upstream;
 
+use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -363,15 +364,17 @@ fn reject_repeated_keys(
     rejects: &mut Vec<Reject>,
 ) {
     // Key → the first row that has it. Hashed with a fixed-seed foldhash:
-    // one lookup per row read.
+    // one lookup per row read. `repeated` is in row order, as `retain`
+    // below walks it.
     let mut first: HashMap<KeyRef, usize, foldhash::fast::FixedState> =
         HashMap::with_capacity_and_hasher(rows.len(), Default::default());
     let mut repeated = Vec::new();
     for (i, row) in rows.iter().enumerate() {
-        if let Some(&kept) = first.get(&row.key_ref()) {
-            repeated.push((i, kept));
-        } else {
-            first.insert(row.key_ref(), i);
+        match first.entry(row.key_ref()) {
+            Entry::Occupied(kept) => repeated.push((i, *kept.get())),
+            Entry::Vacant(slot) => {
+                slot.insert(i);
+            }
         }
     }
     drop(first);
