@@ -59,7 +59,7 @@ impl Figures {
         let row = Indicateur {
             millesime: first.millesime,
             filiere: first.filiere,
-            code_certification: first.code.to_string(),
+            code_certification: first.code.as_ref().into(),
             code_certification_type: first.filiere.code_type(),
             niveau: Niveau::National,
             counts,

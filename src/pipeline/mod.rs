@@ -364,6 +364,7 @@ impl Pipeline {
         // allocations have the same sizes; given back, it is not resident
         // through the next stage's peak (issue 13).
         crate::memory::return_free_memory();
+        crate::memory::trace(&format!("stage {} done", stage.name()));
         report
     }
 

@@ -2,6 +2,13 @@
 //!
 //! See `../shared/DOMAIN.md`, "Codes".
 
+/// A code (CFD, MEF_STAT_11, SISE, UAI, région…) or a short label, as the
+/// rows hold it: inline up to 24 bytes, so that the millions of rows and
+/// referential entries that carry codes allocate nothing for them (at ×10,
+/// a heap string per code was a fifth of the indicators stage's peak,
+/// issue 13). Reads as a `&str`.
+pub type Code = compact_str::CompactString;
+
 /// The kind of code a `code_certification` is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 #[serde(rename_all = "snake_case")]

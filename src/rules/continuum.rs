@@ -15,6 +15,7 @@
 //! then one-to-one before merge before split, then the smallest source code.
 //! So the result never depends on the order of rows.
 
+use crate::rules::codes::Code;
 use std::fmt;
 
 /// The policy chosen in the pipeline file (`settings.continuum_policy`).
@@ -96,11 +97,11 @@ pub struct Candidate {
     pub direction: Direction,
     pub via: Via,
     /// The code(s) whose data would be used (several for a merge), sorted.
-    pub source_codes: Vec<String>,
+    pub source_codes: Vec<Code>,
 }
 
 impl Candidate {
-    fn rank(&self) -> (u32, Direction, Via, &[String]) {
+    fn rank(&self) -> (u32, Direction, Via, &[Code]) {
         (self.hops, self.direction, self.via, &self.source_codes)
     }
 }
@@ -155,7 +156,7 @@ mod tests {
             hops,
             direction,
             via,
-            source_codes: vec![code.to_string()],
+            source_codes: vec![code.into()],
         }
     }
 
@@ -185,7 +186,7 @@ mod tests {
         let mut reversed = all.clone();
         reversed.reverse();
         assert_eq!(choose(&all), choose(&reversed));
-        assert_eq!(choose(&all).unwrap().source_codes, vec!["C".to_string()]);
+        assert_eq!(choose(&all).unwrap().source_codes, vec![Code::from("C")]);
     }
 
     #[test]

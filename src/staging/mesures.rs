@@ -10,7 +10,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use crate::rules::codes::CodeType;
+use crate::rules::codes::{Code, CodeType};
 use crate::rules::filiere::Filiere;
 use crate::rules::millesime::Millesime;
 use crate::rules::niveau::NiveauGeographique;
@@ -28,9 +28,9 @@ pub struct Origin {
 pub enum Niveau {
     National,
     /// A région, by its INSEE code (`84`), whatever code the source used.
-    Region(String),
+    Region(Code),
     /// An establishment, by its UAI.
-    Etablissement(String),
+    Etablissement(Code),
 }
 
 impl Niveau {
@@ -137,7 +137,7 @@ pub struct Salaires {
 pub struct MesureRow {
     pub millesime: Millesime,
     pub filiere: Filiere,
-    pub code_certification: String,
+    pub code_certification: Code,
     pub code_certification_type: CodeType,
     pub niveau: Niveau,
     pub counts: Counts,

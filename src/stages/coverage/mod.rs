@@ -34,7 +34,7 @@ pub use resolve::{
 pub use tables::{offers_table, OFFERS_TABLE};
 pub use tally::{build_coverage, Coverage, Measured, Tally, Waterfalls};
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Instant;
 
@@ -81,7 +81,7 @@ pub struct CatalogueInput {
 /// indicators were computed with.
 pub struct Upstream {
     reference: Reference,
-    referentiel: HashMap<String, upstream::Certification>,
+    referentiel: upstream::Referentiel,
     mef_to_code: MefToCode,
     indicators: IndicatorIndex,
     terminales: Terminales,
@@ -329,19 +329,19 @@ pub fn level_shares(s: &CoverageSummary) -> BTreeMap<String, Share> {
 mod tests {
     use super::model::Via;
     use super::*;
-    use crate::rules::codes::CodeType;
+    use crate::rules::codes::{Code, CodeType};
     use crate::rules::filiere::Filiere;
     use crate::rules::masquage::Masked;
     use crate::rules::millesime::Millesime;
     use crate::rules::niveau::NiveauGeographique;
     use crate::stages::indicators::model::DonneeSourceType;
-    use crate::stages::indicators::upstream::Certification;
+    use crate::stages::indicators::upstream::{Certification, Referentiel};
     use crate::staging::catalogues::OffreCodeType;
     use model::Status;
 
-    fn cert(code: &str, cfd: &str, premiere: Option<i32>) -> (String, Certification) {
+    fn cert(code: &str, cfd: &str, premiere: Option<i32>) -> (Code, Certification) {
         (
-            code.to_string(),
+            code.into(),
             Certification {
                 code: code.into(),
                 code_type: Some(if code.len() == 11 {
@@ -392,7 +392,7 @@ mod tests {
     }
 
     struct World {
-        referentiel: HashMap<String, Certification>,
+        referentiel: Referentiel,
         mefs: MefToCode,
         index: IndicatorIndex,
         terminales: Terminales,
@@ -401,7 +401,7 @@ mod tests {
 
     impl World {
         fn new() -> World {
-            let referentiel: HashMap<_, _> = [
+            let referentiel: Referentiel = [
                 cert("23810025513", "40025513", Some(2019)),
                 cert("23830025513", "40025513", Some(2019)),
                 cert("23810099999", "40099999", Some(2019)),
@@ -471,7 +471,7 @@ mod tests {
             );
             World {
                 referentiel,
-                mefs: [("2472551331".to_string(), "23810025513".to_string())]
+                mefs: [("2472551331".into(), "23810025513".into())]
                     .into_iter()
                     .collect(),
                 index,

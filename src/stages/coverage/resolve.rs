@@ -5,11 +5,11 @@
 
 use std::collections::{HashMap, HashSet};
 
-use crate::rules::codes::{is_valid_uai, CodeType};
+use crate::rules::codes::{is_valid_uai, Code, CodeType};
 use crate::rules::filiere::Filiere;
 use crate::rules::millesime::Millesime;
 use crate::stages::indicators::model::DonneeSourceType;
-use crate::stages::indicators::upstream::Certification;
+use crate::stages::indicators::upstream::{Certification, Referentiel};
 use crate::staging::catalogues::{Offre, OffreCodeType};
 use crate::staging::reference::Reference;
 
@@ -85,11 +85,11 @@ pub struct Outcome {
 
 /// 10-character MEF → its MEF_STAT_11 (N_MEF), looked up once or twice per
 /// offer: a fast hasher with a fixed seed.
-pub type MefToCode = HashMap<String, String, foldhash::fast::FixedState>;
+pub type MefToCode = HashMap<Code, Code, foldhash::fast::FixedState>;
 
 /// Everything the resolution reads.
 pub struct Context<'a> {
-    pub referentiel: &'a HashMap<String, Certification>,
+    pub referentiel: &'a Referentiel,
     pub mef_to_code: &'a MefToCode,
     pub indicators: &'a IndicatorIndex,
     pub terminales: &'a Terminales,
@@ -518,7 +518,10 @@ fn region_of<'a>(offer: &'a Offre, ctx: &Context) -> Option<std::borrow::Cow<'a,
 /// The code certifications_terminales is keyed by: the offer's MEF_STAT_11.
 fn offer_terminal_key<'a>(offer: &'a Offre, ctx: &Context<'a>, data_code: &'a str) -> &'a str {
     match offer.code_type {
-        OffreCodeType::Mef => ctx.mef_to_code.get(&offer.code).map_or("", String::as_str),
+        OffreCodeType::Mef => ctx
+            .mef_to_code
+            .get(offer.code.as_str())
+            .map_or("", Code::as_str),
         OffreCodeType::MefStat11 => &offer.code,
         _ => data_code,
     }

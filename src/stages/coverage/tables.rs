@@ -19,7 +19,7 @@ pub(super) fn niveau_of<'c>(o: &Offre, out: &Outcome, ctx: &Context<'c>) -> &'c 
         &out.code_certification
     };
     ctx.referentiel
-        .get(code)
+        .get(code.as_str())
         .map(|c| c.libelle_niveau_diplome.as_str())
         .filter(|l| !l.is_empty())
         .unwrap_or("inconnu")
@@ -30,7 +30,7 @@ pub(super) fn libelle_of(o: &Offre, out: &Outcome, ctx: &Context) -> String {
         return o.libelle.clone();
     }
     ctx.referentiel
-        .get(&out.code_certification)
+        .get(out.code_certification.as_str())
         .map(|c| c.libelle.clone())
         .unwrap_or_default()
 }

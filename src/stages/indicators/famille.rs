@@ -42,6 +42,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
+use crate::rules::codes::Code;
 use crate::rules::filiere::Filiere;
 use crate::rules::millesime::Millesime;
 use crate::rules::rates::sortants;
@@ -84,8 +85,8 @@ impl HorsSomme {
 #[derive(Debug, Clone, PartialEq)]
 pub struct FamilleSpecialite {
     /// The common first year.
-    pub code_certification: String,
-    pub famille_metiers_code: String,
+    pub code_certification: Code,
+    pub famille_metiers_code: Code,
     /// The speciality's row (its code is the speciality's).
     pub specialite: Indicateur,
     pub hors_somme: Option<HorsSomme>,
@@ -181,8 +182,8 @@ impl Family<'_> {
                 None
             };
             listed.push(FamilleSpecialite {
-                code_certification: self.commune.to_string(),
-                famille_metiers_code: self.famille.to_string(),
+                code_certification: self.commune.into(),
+                famille_metiers_code: self.famille.into(),
                 specialite: (*r).clone(),
                 hors_somme,
             });
@@ -192,7 +193,7 @@ impl Family<'_> {
         Some(Indicateur {
             millesime,
             filiere,
-            code_certification: self.commune.to_string(),
+            code_certification: self.commune.into(),
             code_certification_type: first.code_certification_type,
             niveau,
             counts: sum_counts(completed.iter()),
@@ -201,7 +202,7 @@ impl Family<'_> {
             libelle_etablissement: first.libelle_etablissement.clone(),
             origine: Origine::SommeSpecialites,
             donnee_source: DonneeSource::FamilleMetiers {
-                famille_metiers_code: self.famille.to_string(),
+                famille_metiers_code: self.famille.into(),
                 codes: summed
                     .iter()
                     .map(|r| r.code_certification.clone())
@@ -228,7 +229,7 @@ fn replace_own_rows(
         };
         listed.push(FamilleSpecialite {
             code_certification: r.code_certification.clone(),
-            famille_metiers_code: famille.to_string(),
+            famille_metiers_code: (*famille).into(),
             specialite: r,
             hors_somme: Some(HorsSomme::LignePropreRemplacee),
         });
@@ -244,7 +245,7 @@ fn replace_own_rows(
 /// took its figures from.
 fn figures_of(r: &Indicateur) -> Vec<&str> {
     match &r.donnee_source {
-        DonneeSource::Continuum { codes, .. } => codes.iter().map(String::as_str).collect(),
+        DonneeSource::Continuum { codes, .. } => codes.iter().map(Code::as_str).collect(),
         _ => vec![r.code_certification.as_str()],
     }
 }

@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use crate::rules::codes::CodeType;
+use crate::rules::codes::{Code, CodeType};
 use crate::rules::continuum::{choose, Candidate, ContinuumPolicy, Direction, Via};
 use crate::rules::filiere::Filiere;
 use crate::rules::millesime::Millesime;
@@ -125,7 +125,7 @@ fn strict_candidates<'l>(
 ) -> Candidates<'l> {
     let mut candidates = Candidates::new();
     for row in rows.iter() {
-        let Some(relatives) = lineage.get(&row.code_certification) else {
+        let Some(relatives) = lineage.get(row.code_certification.as_str()) else {
             continue;
         };
         for rel in relatives {
@@ -178,7 +178,7 @@ fn derived_row(
 ) -> Option<Indicateur> {
     let first = sources.first()?;
     let mut row = Indicateur {
-        code_certification: key.3.to_string(),
+        code_certification: key.3.into(),
         donnee_source: DonneeSource::Continuum {
             direction: best.direction,
             via: best.via,
@@ -249,7 +249,7 @@ fn add_merge_and_split<'l>(
                 continue;
             }
             let target = (r.millesime, r.filiere, places.id(&r.niveau), *nouveau);
-            let mut sources: Vec<String> = anciens.iter().map(|a| a.to_string()).collect();
+            let mut sources: Vec<Code> = anciens.iter().map(|&a| a.into()).collect();
             sources.sort();
             push_one_hop(candidates, target, Via::Merge, sources);
         }
@@ -272,7 +272,12 @@ fn add_merge_and_split<'l>(
                 places.id(&r.niveau),
                 link.nouveau.as_str(),
             );
-            push_one_hop(candidates, target, Via::Split, vec![link.ancien.clone()]);
+            push_one_hop(
+                candidates,
+                target,
+                Via::Split,
+                vec![link.ancien.as_str().into()],
+            );
         }
     }
 }
@@ -283,7 +288,7 @@ fn push_one_hop<'l>(
     candidates: &mut Candidates<'l>,
     target: CandidateKey<'l>,
     via: Via,
-    source_codes: Vec<String>,
+    source_codes: Vec<Code>,
 ) {
     candidates
         .entry(target)

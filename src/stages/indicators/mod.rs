@@ -55,7 +55,7 @@ use crate::staging::reference::Reference;
 use crate::staging::{inserjeunes, insersup, InputFile};
 
 use model::{sum_counts, DonneeSource, Indicateur, Key, KeyRef, Origine, RatesOfSource};
-use upstream::{Certification, LinkRow, Relative};
+use upstream::{LinkRow, Referentiel, Relative};
 
 /// The kinds of statistical files the stage reads.
 #[derive(
@@ -166,7 +166,7 @@ pub struct Indicators {
 
 /// What the stage needs besides the source files.
 pub struct Upstream<'a> {
-    pub referentiel: &'a HashMap<String, Certification>,
+    pub referentiel: &'a Referentiel,
     pub lineage: &'a HashMap<String, Vec<Relative>>,
     pub links: &'a [LinkRow],
     pub reference: &'a Reference,
@@ -206,7 +206,9 @@ pub fn build_indicators(
     options: &IndicatorsOptions,
 ) -> Indicators {
     let mut read = read_sources(sources);
+    crate::memory::trace("indicators: sources read");
     add_sums(&mut read, upstream.reference);
+    crate::memory::trace("indicators: sums added");
     let Read {
         accounts,
         mut rejects,
@@ -233,6 +235,7 @@ pub fn build_indicators(
             options,
         );
         continuum_rows_added.insert(name.to_string(), added);
+        crate::memory::trace(&format!("indicators: {name} filled"));
     }
     sort_outputs(&mut familles_specialites, &mut etablissements, &mut rejects);
 
@@ -433,7 +436,7 @@ fn add_sums(read: &mut Read, reference: &Reference) {
         |r| match &r.niveau {
             Niveau::Etablissement(uai) => reference
                 .territoire_of_uai(uai)
-                .map(|t| Niveau::Region(t.region_code)),
+                .map(|t| Niveau::Region(t.region_code.into())),
             _ => None,
         },
         &keys(&read.regional),
@@ -709,7 +712,9 @@ pub fn run(
     let referentiel = upstream::load_referentiel(bcn_out)?;
     let lineage = upstream::load_lineage(continuum_out)?;
     let links = upstream::load_links(continuum_out)?;
+    crate::memory::trace("indicators: referential, lineage and links read");
     let staged = stage_sources(sources, &reference)?;
+    crate::memory::trace("indicators: sources staged");
     let mut inputs: Vec<InputFile> = staged.iter().map(|s| s.input.clone()).collect();
     let up = Upstream {
         referentiel: &referentiel,
@@ -724,6 +729,7 @@ pub fn run(
     drop((lineage, links));
     let referentiel = tables::referentiel_for_tables(referentiel, &result);
     crate::memory::return_free_memory();
+    crate::memory::trace("indicators: referential narrowed");
     let classement = pilotage::Classement::new(
         &result.regionales,
         &result.certifications,
@@ -737,6 +743,7 @@ pub fn run(
     let dir = staged_dir.dir().to_path_buf();
     let tables = tables::builders(&result, &classement, &referentiel, &reference, options);
     let written = write_tables(&tables, &annuaire, &dir, ctx)?;
+    crate::memory::trace("indicators: tables written");
     drop(tables);
     drop(classement);
     result.summary.pilotage_q4 = pilotage_q4;

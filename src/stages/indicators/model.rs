@@ -1,7 +1,7 @@
 //! The indicator row every output table is made of, and how its rates are
 //! computed and masked.
 
-use crate::rules::codes::CodeType;
+use crate::rules::codes::{Code, CodeType};
 use crate::rules::continuum::{Direction, Via};
 use crate::rules::filiere::Filiere;
 use crate::rules::masquage::{masquage, Chiffres, Retenu};
@@ -50,14 +50,14 @@ pub enum DonneeSource {
         via: Via,
         hops: u32,
         /// The code(s) the figures come from, `|`-joined for a merge.
-        codes: Vec<String>,
+        codes: Vec<Code>,
     },
     /// A common first year's figures: the sum of its famille de métiers'
     /// specialities' rows (issue 6; see `famille`).
     FamilleMetiers {
-        famille_metiers_code: String,
+        famille_metiers_code: Code,
         /// The specialities whose rows were summed.
-        codes: Vec<String>,
+        codes: Vec<Code>,
     },
 }
 
@@ -85,7 +85,7 @@ impl DonneeSource {
 pub struct Indicateur {
     pub millesime: Millesime,
     pub filiere: Filiere,
-    pub code_certification: String,
+    pub code_certification: Code,
     pub code_certification_type: CodeType,
     pub niveau: Niveau,
     pub counts: Counts,
@@ -165,7 +165,7 @@ impl<T: Absent> PartialEq for Sparse<T> {
 }
 
 /// The key of a row: one row per key in each table.
-pub type Key = (Millesime, Filiere, Niveau, String);
+pub type Key = (Millesime, Filiere, Niveau, Code);
 
 /// A key, borrowed from its row.
 pub type KeyRef<'r> = (Millesime, Filiere, &'r Niveau, &'r str);

@@ -38,7 +38,7 @@ use crate::rules::pilotage::{
 use crate::rules::rates::sortants;
 use crate::stages::indicators::columns::{perimetre_column, six_month_count_columns, source_of};
 use crate::stages::indicators::model::{publish, DonneeSource, Indicateur, Origine, Published};
-use crate::stages::indicators::upstream::Certification;
+use crate::stages::indicators::upstream::{Certification, Referentiel};
 use crate::staging::mesures::{Counts, Niveau};
 use crate::staging::reference::Reference;
 
@@ -203,7 +203,7 @@ fn in_reference(row: &Indicateur) -> bool {
 /// What classifying a row needs from the referential: the row's diploma
 /// level, and whether it is a common first year.
 struct Classifier<'r> {
-    referentiel: &'r HashMap<String, Certification>,
+    referentiel: &'r Referentiel,
     seuil: i64,
 }
 
@@ -341,7 +341,7 @@ impl<'a> Classement<'a> {
     pub fn new(
         regionales: &'a [Indicateur],
         certifications: &'a [Indicateur],
-        referentiel: &'a HashMap<String, Certification>,
+        referentiel: &'a Referentiel,
         seuil: i64,
     ) -> Classement<'a> {
         let classifier = Classifier { referentiel, seuil };
@@ -478,7 +478,7 @@ impl<'a> Classement<'a> {
 fn build_pilotage<'a>(
     regionales: &'a [Indicateur],
     certifications: &'a [Indicateur],
-    referentiel: &'a HashMap<String, Certification>,
+    referentiel: &'a Referentiel,
     seuil: i64,
 ) -> Vec<Pilotage<'a>> {
     let c = Classement::new(regionales, certifications, referentiel, seuil);
@@ -523,7 +523,7 @@ fn position(
 /// The `pilotage` output table: its columns in publication order, by group.
 pub fn pilotage_table(
     rows: &[Pilotage],
-    referentiel: &HashMap<String, Certification>,
+    referentiel: &Referentiel,
     reference: &Reference,
 ) -> OutTable {
     let mut t = OutTable::new("pilotage");
@@ -566,11 +566,7 @@ fn key_columns(t: &mut OutTable, rows: &[Pilotage], reference: &Reference) {
 
 /// The certification, what the referential says of it, and where its
 /// figures come from.
-fn certification_columns(
-    t: &mut OutTable,
-    rows: &[Pilotage],
-    referentiel: &HashMap<String, Certification>,
-) {
+fn certification_columns(t: &mut OutTable, rows: &[Pilotage], referentiel: &Referentiel) {
     let empty = Certification::default();
     let cert = |p: &Pilotage| referentiel.get(&p.row.code_certification).unwrap_or(&empty);
     let sources: Vec<(&str, String)> = rows.iter().map(|p| source_of(p.row)).collect();
@@ -693,15 +689,15 @@ mod tests {
         }
     }
 
-    fn referentiel(codes: &[(&str, &str)]) -> HashMap<String, Certification> {
+    fn referentiel(codes: &[(&str, &str)]) -> Referentiel {
         codes
             .iter()
             .map(|(code, niveau)| {
                 (
-                    code.to_string(),
+                    (*code).into(),
                     Certification {
-                        code: code.to_string(),
-                        niveau_formation_diplome: niveau.to_string(),
+                        code: (*code).into(),
+                        niveau_formation_diplome: (*niveau).into(),
                         ..Certification::default()
                     },
                 )

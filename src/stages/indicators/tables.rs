@@ -5,20 +5,21 @@
 //! `familles_specialites` lists the specialities of each common first year
 //! at the three levels at once (issue 6).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::ops::Range;
 
 use chrono::NaiveDate;
 
 use crate::output::table::row_group_ranges;
 use crate::output::OutTable;
+use crate::rules::codes::Code;
 use crate::rules::niveau::NiveauGeographique;
 use crate::stages::indicators::columns::{perimetre_column, six_month_count_columns, source_of};
 use crate::stages::indicators::famille::FamilleSpecialite;
 use crate::stages::indicators::model::{publish, DonneeSource, Indicateur, Published, Taux};
 use crate::stages::indicators::pilotage;
 use crate::stages::indicators::terminales::{famille_libelle_codes, terminales_table};
-use crate::stages::indicators::upstream::Certification;
+use crate::stages::indicators::upstream::{Certification, Referentiel};
 use crate::stages::indicators::{Indicators, IndicatorsOptions};
 use crate::staging::mesures::{EtablissementRow, Niveau, Reject};
 use crate::staging::reference::{Reference, Territoire};
@@ -57,7 +58,7 @@ impl TableBuild<'_> {
 pub fn builders<'a>(
     result: &'a Indicators,
     classement: &'a pilotage::Classement<'a>,
-    referentiel: &'a HashMap<String, Certification>,
+    referentiel: &'a Referentiel,
     reference: &'a Reference,
     options: &IndicatorsOptions,
 ) -> Vec<TableBuild<'a>> {
@@ -143,16 +144,13 @@ pub fn builders<'a>(
 /// rows are built, the rest of the BCN (most of it: 200,000 formations at
 /// ×10, for 30,000 codes with figures) is dead weight while every table is
 /// written (issue 13).
-pub fn referentiel_for_tables(
-    mut referentiel: HashMap<String, Certification>,
-    result: &Indicators,
-) -> HashMap<String, Certification> {
+pub fn referentiel_for_tables(mut referentiel: Referentiel, result: &Indicators) -> Referentiel {
     let levels = [
         &result.certifications,
         &result.regionales,
         &result.formations,
     ];
-    let kept: HashSet<String> = levels
+    let kept: HashSet<Code> = levels
         .into_iter()
         .flatten()
         .map(|r| r.code_certification.as_str())
@@ -169,7 +167,7 @@ pub fn referentiel_for_tables(
             ]
         }))
         .chain(famille_libelle_codes(&referentiel))
-        .map(str::to_string)
+        .map(Code::from)
         .collect();
     referentiel.retain(|code, _| kept.contains(code));
     referentiel.shrink_to_fit();
@@ -178,7 +176,7 @@ pub fn referentiel_for_tables(
 
 #[derive(Clone, Copy)]
 struct Ctx<'a> {
-    referentiel: &'a HashMap<String, Certification>,
+    referentiel: &'a Referentiel,
     reference: &'a Reference,
     seuil: i64,
     date_reference: NaiveDate,
@@ -201,7 +199,7 @@ fn indicateurs_table(
         .collect();
     let region_code = |r: &Indicateur| match &r.niveau {
         Niveau::Region(code) => code.clone(),
-        _ => String::new(),
+        _ => Code::default(),
     };
     let territoires = territoires_of(rows, ctx);
 
@@ -222,7 +220,7 @@ fn indicateurs_table(
                 "uai",
                 rows.iter().map(|r| match &r.niveau {
                     Niveau::Etablissement(uai) => uai.clone(),
-                    _ => String::new(),
+                    _ => Code::default(),
                 }),
             );
         }
@@ -240,7 +238,7 @@ fn territoires_of(rows: &[Indicateur], ctx: &Ctx) -> Vec<Territoire> {
         .map(|r| match &r.niveau {
             Niveau::Etablissement(uai) => ctx.reference.territoire_of_uai(uai).unwrap_or_default(),
             Niveau::Region(code) => Territoire {
-                region_code: code.clone(),
+                region_code: code.to_string(),
                 region_libelle: ctx
                     .reference
                     .region(code)
@@ -433,9 +431,9 @@ fn famille_key_columns(t: &mut OutTable, rows: &[FamilleSpecialite]) {
     let niveau = |r: &FamilleSpecialite| {
         let n = &r.specialite.niveau;
         match n {
-            Niveau::National => (n.geographique(), String::new(), String::new()),
-            Niveau::Region(code) => (n.geographique(), code.clone(), String::new()),
-            Niveau::Etablissement(uai) => (n.geographique(), String::new(), uai.clone()),
+            Niveau::National => (n.geographique(), Code::default(), Code::default()),
+            Niveau::Region(code) => (n.geographique(), code.clone(), Code::default()),
+            Niveau::Etablissement(uai) => (n.geographique(), Code::default(), uai.clone()),
         }
     };
     let niveaux: Vec<_> = rows.iter().map(niveau).collect();

@@ -27,10 +27,10 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use crate::output::OutTable;
-use crate::rules::codes::CodeType;
+use crate::rules::codes::{Code, CodeType};
 use crate::rules::famille::is_annee_commune;
 use crate::rules::filiere::is_agricole_dispositif;
-use crate::stages::indicators::upstream::Certification;
+use crate::stages::indicators::upstream::{Certification, Referentiel};
 
 /// `lien` of a common first year's terminal certifications.
 pub const LIEN_FAMILLE_METIERS: &str = "famille_metiers";
@@ -39,12 +39,12 @@ pub const LIEN_MEME_FORMATION: &str = "meme_formation";
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Terminale {
-    pub code_certification: String,
-    pub code_certification_terminale: String,
+    pub code_certification: Code,
+    pub code_certification_terminale: Code,
     /// `meme_formation` (rule 1 or 2) or `famille_metiers` (rule 3).
     pub lien: &'static str,
     /// The family the link goes through (rule 3), else the first year's own.
-    pub famille_metiers_code: String,
+    pub famille_metiers_code: Code,
 }
 
 fn is_terminal(c: &Certification) -> bool {
@@ -61,10 +61,10 @@ struct Mefs<'r> {
 type FamilyTerminals<'r> = BTreeMap<(&'r str, bool, Option<u32>), BTreeSet<&'r str>>;
 
 /// (first year, terminal) → the link; the first link found is kept.
-type Links = BTreeMap<(String, String), Terminale>;
+type Links = BTreeMap<(Code, Code), Terminale>;
 
 impl<'r> Mefs<'r> {
-    fn of(referentiel: &'r HashMap<String, Certification>) -> Self {
+    fn of(referentiel: &'r Referentiel) -> Self {
         let mut all: Vec<&Certification> = referentiel
             .values()
             .filter(|c| c.code_type == Some(CodeType::MefStat11))
@@ -123,10 +123,10 @@ impl<'r> Mefs<'r> {
         &self,
         m: &Certification,
         duree: u32,
-        referentiel: &'r HashMap<String, Certification>,
+        referentiel: &'r Referentiel,
     ) -> Vec<&'r str> {
         let built = format!("{}{}{}", &m.code[..3], duree, &m.code[4..]);
-        match referentiel.get(&built) {
+        match referentiel.get(built.as_str()) {
             Some(t) if is_terminal(t) => vec![t.code.as_str()],
             _ => self
                 .same_cfd(m)
@@ -140,16 +140,16 @@ impl<'r> Mefs<'r> {
 /// Every non-final year's terminal certifications (the module's rules 1 to
 /// 3), then the same family links between CFDs, sorted by (first year,
 /// terminal).
-pub fn build_terminales(referentiel: &HashMap<String, Certification>) -> Vec<Terminale> {
+pub fn build_terminales(referentiel: &Referentiel) -> Vec<Terminale> {
     let mefs = Mefs::of(referentiel);
     let family_terminals = mefs.family_terminals();
     // A pair reached through two families keeps the first (smallest) family.
     let mut out = Links::new();
-    let mut link = |m: &Certification, t: &str, lien, famille: &String| {
-        out.entry((m.code.clone(), t.to_string()))
+    let mut link = |m: &Certification, t: &str, lien, famille: &Code| {
+        out.entry((m.code.clone(), t.into()))
             .or_insert_with(|| Terminale {
                 code_certification: m.code.clone(),
-                code_certification_terminale: t.to_string(),
+                code_certification_terminale: t.into(),
                 lien,
                 famille_metiers_code: famille.clone(),
             });
@@ -184,7 +184,7 @@ pub fn build_terminales(referentiel: &HashMap<String, Certification>) -> Vec<Ter
 
 /// The same family links between their CFDs, for figures keyed by CFD
 /// (apprenticeship): the common year's CFD leads to its specialities'.
-fn add_cfd_links(out: &mut Links, referentiel: &HashMap<String, Certification>) {
+fn add_cfd_links(out: &mut Links, referentiel: &Referentiel) {
     let cfd_of = |code: &str| {
         referentiel
             .get(code)
@@ -236,10 +236,7 @@ pub fn specialites_by_commune(terminales: &[Terminale]) -> BTreeMap<&str, (&str,
     out
 }
 
-pub fn terminales_table(
-    terminales: &[Terminale],
-    referentiel: &HashMap<String, Certification>,
-) -> OutTable {
+pub fn terminales_table(terminales: &[Terminale], referentiel: &Referentiel) -> OutTable {
     let libelle = |code: &str| {
         referentiel
             .get(code)
@@ -296,7 +293,7 @@ pub fn terminales_table(
 /// The referential's codes in code order (so a choice among them is stable).
 /// A family's label, from the first code (in code order) the referential
 /// files under it with a label.
-fn famille_libelles(referentiel: &HashMap<String, Certification>) -> HashMap<&str, &Certification> {
+fn famille_libelles(referentiel: &Referentiel) -> HashMap<&str, &Certification> {
     let mut libelles: HashMap<&str, &Certification> = HashMap::new();
     for c in referential_values(referentiel) {
         if !c.famille_metiers_code.is_empty() && !c.famille_metiers_libelle.is_empty() {
@@ -308,15 +305,13 @@ fn famille_libelles(referentiel: &HashMap<String, Certification>) -> HashMap<&st
 
 /// The codes [`terminales_table`] reads besides its rows' own: the one
 /// that gives each family its label.
-pub fn famille_libelle_codes(
-    referentiel: &HashMap<String, Certification>,
-) -> impl Iterator<Item = &str> {
+pub fn famille_libelle_codes(referentiel: &Referentiel) -> impl Iterator<Item = &str> {
     famille_libelles(referentiel)
         .into_values()
         .map(|c| c.code.as_str())
 }
 
-fn referential_values(referentiel: &HashMap<String, Certification>) -> Vec<&Certification> {
+fn referential_values(referentiel: &Referentiel) -> Vec<&Certification> {
     let mut v: Vec<&Certification> = referentiel.values().collect();
     v.sort_by(|a, b| a.code.cmp(&b.code));
     v
@@ -327,10 +322,10 @@ mod tests {
     use super::*;
 
     fn mef(code: &str, cfd: &str, annee: u32, duree: u32, famille: &str) -> Certification {
-        let familles: Vec<String> = famille
+        let familles: Vec<Code> = famille
             .split('|')
             .filter(|f| !f.is_empty())
-            .map(str::to_string)
+            .map(Code::from)
             .collect();
         Certification {
             code: code.into(),
@@ -346,7 +341,7 @@ mod tests {
         }
     }
 
-    fn referential(mefs: Vec<Certification>) -> HashMap<String, Certification> {
+    fn referential(mefs: Vec<Certification>) -> Referentiel {
         mefs.into_iter().map(|m| (m.code.clone(), m)).collect()
     }
 
@@ -406,8 +401,8 @@ mod tests {
             .filter(|t| t.code_certification == code)
             .map(|t| {
                 (
-                    t.code_certification_terminale.clone(),
-                    t.famille_metiers_code.clone(),
+                    t.code_certification_terminale.to_string(),
+                    t.famille_metiers_code.to_string(),
                 )
             })
             .collect()

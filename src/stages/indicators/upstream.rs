@@ -11,31 +11,34 @@ use chrono::NaiveDate;
 
 use crate::error::Result;
 use crate::input::StageTable;
-use crate::rules::codes::CodeType;
+use crate::rules::codes::{Code, CodeType};
 use crate::stages::continuum::{LinkType, Relation};
+
+/// The formation referential of `bcn`, by code.
+pub type Referentiel = HashMap<Code, Certification>;
 
 /// A code of the formation referential, with what indicators are enriched with.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Certification {
-    pub code: String,
+    pub code: Code,
     pub code_type: Option<CodeType>,
-    pub code_formation_diplome: String,
-    pub mef: String,
-    pub dispositif_formation: String,
+    pub code_formation_diplome: Code,
+    pub mef: Code,
+    pub dispositif_formation: Code,
     pub libelle: String,
-    pub niveau_formation_diplome: String,
-    pub type_diplome: String,
-    pub niveau_diplome: String,
-    pub libelle_niveau_diplome: String,
+    pub niveau_formation_diplome: Code,
+    pub type_diplome: Code,
+    pub niveau_diplome: Code,
+    pub libelle_niveau_diplome: Code,
     pub date_fermeture: Option<NaiveDate>,
     pub date_premiere_session: Option<i32>,
     pub duree_dispositif: Option<u32>,
     pub annee_dispositif: Option<u32>,
-    pub famille_metiers_code: String,
-    pub famille_metiers_libelle: String,
+    pub famille_metiers_code: Code,
+    pub famille_metiers_libelle: Code,
     /// Every family the code is in (issue 6); `famille_metiers_code` alone
     /// when the referential predates the column.
-    pub familles_metiers_codes: Vec<String>,
+    pub familles_metiers_codes: Vec<Code>,
     /// A family's common first year, as the referential flags it.
     pub seconde_commune: bool,
 }
@@ -122,7 +125,7 @@ const REFERENTIEL_LATER: [&str; 3] = [
 ];
 
 /// `formations_referentiel` of the `bcn` stage (its Parquet), by code.
-pub fn load_referentiel(bcn_out: &Path) -> Result<HashMap<String, Certification>> {
+pub fn load_referentiel(bcn_out: &Path) -> Result<Referentiel> {
     let t = StageTable::of_stage(
         bcn_out,
         "formations_referentiel",
@@ -158,7 +161,7 @@ pub fn load_referentiel(bcn_out: &Path) -> Result<HashMap<String, Certification>
     let premiere = years(&t, "date_premiere_session")?;
     let familles = t.text("familles_metiers_codes")?;
     let commune = t.boolean("seconde_commune")?;
-    let text = |v: Option<&str>| v.unwrap_or_default().to_string();
+    let text = |v: Option<&str>| Code::from(v.unwrap_or_default());
     let mut out = HashMap::with_capacity(t.height());
     for i in 0..t.height() {
         // Before `familles_metiers_codes`, the one family is the list.
@@ -174,7 +177,7 @@ pub fn load_referentiel(bcn_out: &Path) -> Result<HashMap<String, Certification>
             code_formation_diplome: text(cfd[i]),
             mef: text(mef[i]),
             dispositif_formation: text(dispositif[i]),
-            libelle: text(libelle[i]),
+            libelle: libelle[i].unwrap_or_default().to_string(),
             niveau_formation_diplome: text(niveau[i]),
             type_diplome: text(type_diplome[i]),
             niveau_diplome: text(niveau_diplome[i]),
@@ -188,7 +191,7 @@ pub fn load_referentiel(bcn_out: &Path) -> Result<HashMap<String, Certification>
                 .unwrap_or_default()
                 .split('|')
                 .filter(|c| !c.is_empty())
-                .map(str::to_string)
+                .map(Code::from)
                 .collect(),
             seconde_commune: commune[i].unwrap_or(false),
         };

@@ -161,11 +161,14 @@ fn stage_certification(
     let (code_certification, code_certification_type) = certification_code(row, cols, filiere)?;
     let niveau = match level {
         Level::National => Niveau::National,
-        Level::Region(reference) => Niveau::Region(resolve_region(
-            reference,
-            cols.code_region.as_ref().map_or("", |c| row.get(c)),
-            cols.code_region_ij.as_ref().map_or("", |c| row.get(c)),
-        )?),
+        Level::Region(reference) => Niveau::Region(
+            resolve_region(
+                reference,
+                cols.code_region.as_ref().map_or("", |c| row.get(c)),
+                cols.code_region_ij.as_ref().map_or("", |c| row.get(c)),
+            )?
+            .into(),
+        ),
     };
     let count = |col: &Col| parse_count(col.name(), row.get(col));
     let [e6, e12, e18, e24] = &cols.nb_en_emploi;
@@ -204,7 +207,7 @@ fn stage_certification(
     Ok(MesureRow {
         millesime,
         filiere,
-        code_certification,
+        code_certification: code_certification.into(),
         code_certification_type,
         niveau,
         counts,

@@ -126,9 +126,9 @@ impl FormationColumns {
         Ok(MesureRow {
             millesime,
             filiere: self.filiere,
-            code_certification: code.to_string(),
+            code_certification: code.into(),
             code_certification_type: self.code_type,
-            niveau: Niveau::Etablissement(uai),
+            niveau: Niveau::Etablissement(uai.into()),
             counts: Counts::default(),
             source_rates,
             salaires: Salaires::default(),

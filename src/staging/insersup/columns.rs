@@ -141,9 +141,9 @@ impl Columns {
         Ok(MesureRow {
             millesime,
             filiere: Filiere::Superieur,
-            code_certification: code.to_string(),
+            code_certification: code.into(),
             code_certification_type: CodeType::Sise,
-            niveau: Niveau::Etablissement(uai.to_string()),
+            niveau: Niveau::Etablissement(uai.into()),
             counts,
             source_rates,
             salaires,

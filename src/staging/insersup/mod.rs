@@ -115,6 +115,7 @@ use std::sync::Arc;
 use crate::error::{Error, Result};
 use crate::input::table::FormatKind;
 use crate::input::{self, json, DelimitedOptions, RawTable};
+use crate::rules::codes::Code;
 use crate::rules::millesime::Millesime;
 use crate::staging::mesures::{MesureRow, Niveau, Reject, Staged};
 
@@ -172,7 +173,7 @@ pub fn stage_insersup(t: &RawTable) -> Result<Staged> {
         ..Staged::default()
     };
     // (millésime, SISE, UAI) → position of the row kept.
-    let mut kept: HashMap<(Millesime, String, String), u64> = HashMap::new();
+    let mut kept: HashMap<(Millesime, Code, String), u64> = HashMap::new();
 
     for row in t.rows() {
         if !columns.is_headline(&row) {
