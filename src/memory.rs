@@ -41,3 +41,65 @@ pub fn trace(label: &str) {
         mib("VmHWM:")
     );
 }
+
+/// Sorts `rows` stably, as `slice::sort_by` would, without its buffer of
+/// half the rows: the rows' places are sorted (4 bytes each), then the rows
+/// are moved to theirs, one cycle at a time. For vectors of wide rows, where
+/// that buffer was a step's peak (issue 13).
+pub fn sort_rows_stably<T>(rows: &mut [T], mut cmp: impl FnMut(&T, &T) -> std::cmp::Ordering) {
+    let n = u32::try_from(rows.len()).expect("fewer than 2³² rows to sort");
+    let mut order: Vec<u32> = (0..n).collect();
+    order.sort_by(|&a, &b| cmp(&rows[a as usize], &rows[b as usize]));
+    // The row at `order[i]` goes to `i`: each cycle of the permutation is
+    // followed once, a place marked done by pointing to itself.
+    for start in 0..rows.len() {
+        let mut at = start;
+        loop {
+            let from = order[at] as usize;
+            order[at] = at as u32;
+            if from == start {
+                break;
+            }
+            rows.swap(at, from);
+            at = from;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rows_sorted_in_place_keep_the_order_of_equal_keys() {
+        // Keys with ties, in an order with cycles of every length.
+        let keys = [3, 1, 2, 3, 0, 1, 2, 0, 3, 1, 5, 4, 4, 0];
+        let mut rows: Vec<(u32, usize)> = keys.iter().enumerate().map(|(i, &k)| (k, i)).collect();
+        let mut expected = rows.clone();
+        expected.sort_by_key(|r| r.0);
+        sort_rows_stably(&mut rows, |a, b| a.0.cmp(&b.0));
+        assert_eq!(rows, expected);
+        // The tie of key 3 kept its first-seen order: rows 0, 3, 8.
+        let threes: Vec<usize> = rows.iter().filter(|r| r.0 == 3).map(|r| r.1).collect();
+        assert_eq!(threes, [0, 3, 8]);
+    }
+
+    #[test]
+    fn sorting_nothing_or_one_row_is_a_no_op() {
+        let mut none: Vec<u8> = Vec::new();
+        sort_rows_stably(&mut none, u8::cmp);
+        assert!(none.is_empty());
+        let mut one = vec![7u8];
+        sort_rows_stably(&mut one, u8::cmp);
+        assert_eq!(one, [7]);
+    }
+
+    #[test]
+    fn a_permutation_of_many_rows_lands_sorted() {
+        // A deterministic shuffle (multiplicative step coprime with n).
+        let n = 10_007usize;
+        let mut rows: Vec<usize> = (0..n).map(|i| (i * 7_919) % n).collect();
+        sort_rows_stably(&mut rows, usize::cmp);
+        assert!(rows.iter().enumerate().all(|(i, &r)| i == r));
+    }
+}

@@ -153,10 +153,10 @@ pub struct MesureRow {
 pub struct EtablissementRow {
     pub millesime: Millesime,
     pub filiere: Filiere,
-    pub uai: String,
+    pub uai: Code,
     pub libelle: String,
     /// The région as the source names it (`AUVERGNE-RHONE-ALPES`).
-    pub region_libelle: String,
+    pub region_libelle: Code,
     pub rates: SourceRates,
     pub taux_en_emploi_6_mois_attendu: Option<f64>,
     pub valeur_ajoutee_6_mois: Option<f64>,

@@ -13,7 +13,7 @@ use crate::stages::continuum::LinkType;
 use crate::stages::indicators::model::{
     publish, sum_counts, DonneeSource, Indicateur, KeyRef, Taux,
 };
-use crate::stages::indicators::upstream::{LinkRow, Relative};
+use crate::stages::indicators::upstream::{Lineage, LinkRow};
 use crate::staging::mesures::{Counts, Niveau};
 
 /// How many rows each kind of link added.
@@ -23,7 +23,7 @@ pub type Added = BTreeMap<&'static str, usize>;
 /// how many of each kind it added.
 pub fn fill(
     rows: &mut Vec<Indicateur>,
-    lineage: &HashMap<String, Vec<Relative>>,
+    lineage: &Lineage,
     links: &[LinkRow],
     policy: ContinuumPolicy,
     seuil: i64,
@@ -120,7 +120,7 @@ fn one() -> Vec<Candidate> {
 fn strict_candidates<'l>(
     rows: &[Indicateur],
     own: &Own,
-    lineage: &'l HashMap<String, Vec<Relative>>,
+    lineage: &'l Lineage,
     places: &mut Places,
 ) -> Candidates<'l> {
     let mut candidates = Candidates::new();

@@ -55,7 +55,7 @@ use crate::staging::reference::Reference;
 use crate::staging::{inserjeunes, insersup, InputFile};
 
 use model::{sum_counts, DonneeSource, Indicateur, Key, KeyRef, Origine, RatesOfSource};
-use upstream::{LinkRow, Referentiel, Relative};
+use upstream::{Lineage, LinkRow, Referentiel};
 
 /// The kinds of statistical files the stage reads.
 #[derive(
@@ -167,7 +167,7 @@ pub struct Indicators {
 /// What the stage needs besides the source files.
 pub struct Upstream<'a> {
     pub referentiel: &'a Referentiel,
-    pub lineage: &'a HashMap<String, Vec<Relative>>,
+    pub lineage: &'a Lineage,
     pub links: &'a [LinkRow],
     pub reference: &'a Reference,
 }
@@ -511,7 +511,9 @@ fn sort_outputs(
             &f.specialite.code_certification,
         )
     }
-    familles_specialites.sort_by(|a, b| {
+    // Wide rows: sorted without a buffer of half of them (issue 13).
+    use crate::memory::sort_rows_stably;
+    sort_rows_stably(familles_specialites, |a, b| {
         famille_key(a)
             .cmp(&famille_key(b))
             .then_with(|| a.specialite.cmp_published(&b.specialite))
@@ -519,7 +521,9 @@ fn sort_outputs(
     fn etablissement_key(e: &EtablissementRow) -> (Millesime, &str, &str, &str) {
         (e.millesime, e.filiere.as_str(), &e.uai, e.source)
     }
-    etablissements.sort_by(|a, b| etablissement_key(a).cmp(&etablissement_key(b)));
+    sort_rows_stably(etablissements, |a, b| {
+        etablissement_key(a).cmp(&etablissement_key(b))
+    });
     rejects.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
 }
 

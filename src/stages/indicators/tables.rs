@@ -169,8 +169,9 @@ pub fn referentiel_for_tables(mut referentiel: Referentiel, result: &Indicators)
         .chain(famille_libelle_codes(&referentiel))
         .map(Code::from)
         .collect();
+    // Not shrunk: a smaller table would be allocated beside this one at
+    // the stage's peak (×10: 43 MB more), to save less than that later.
     referentiel.retain(|code, _| kept.contains(code));
-    referentiel.shrink_to_fit();
     referentiel
 }
 

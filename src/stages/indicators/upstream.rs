@@ -43,14 +43,17 @@ pub struct Certification {
     pub seconde_commune: bool,
 }
 
+/// `continuum_lineage`, by code: each code's relatives.
+pub type Lineage = HashMap<Code, Vec<Relative>>;
+
 /// A (code, relative) pair of `continuum_lineage`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Relative {
     pub code_type: CodeType,
-    pub code: String,
+    pub code: Code,
     /// The related code is newer (a descendant) or older (an ancestor).
     pub related_is_descendant: bool,
-    pub related_code: String,
+    pub related_code: Code,
     pub hops: u32,
     pub one_to_one_path: bool,
 }
@@ -59,8 +62,8 @@ pub struct Relative {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LinkRow {
     pub code_type: CodeType,
-    pub ancien: String,
-    pub nouveau: String,
+    pub ancien: Code,
+    pub nouveau: Code,
     pub link_type: LinkType,
 }
 
@@ -201,7 +204,7 @@ pub fn load_referentiel(bcn_out: &Path) -> Result<Referentiel> {
 }
 
 /// `continuum_lineage` of the `continuum` stage (its Parquet), by code.
-pub fn load_lineage(continuum_out: &Path) -> Result<HashMap<String, Vec<Relative>>> {
+pub fn load_lineage(continuum_out: &Path) -> Result<Lineage> {
     let columns = [
         "code_certification_type",
         "code_certification",
@@ -226,13 +229,13 @@ pub fn load_lineage(continuum_out: &Path) -> Result<HashMap<String, Vec<Relative
     let (code, related) = (t.text("code_certification")?, t.text("related_code")?);
     let hops = small_ints(&t, "hops")?;
     let strict = t.boolean("one_to_one_path")?;
-    let mut out: HashMap<String, Vec<Relative>> = HashMap::new();
+    let mut out = Lineage::new();
     for i in 0..t.height() {
         let r = Relative {
             code_type: code_type[i],
-            code: code[i].unwrap_or_default().to_string(),
+            code: code[i].unwrap_or_default().into(),
             related_is_descendant: relation[i] == Relation::Descendant,
-            related_code: related[i].unwrap_or_default().to_string(),
+            related_code: related[i].unwrap_or_default().into(),
             hops: hops[i].unwrap_or(0),
             one_to_one_path: strict[i].unwrap_or(false),
         };
@@ -266,8 +269,8 @@ pub fn load_links(continuum_out: &Path) -> Result<Vec<LinkRow>> {
     Ok((0..t.height())
         .map(|i| LinkRow {
             code_type: code_type[i],
-            ancien: ancien[i].unwrap_or_default().to_string(),
-            nouveau: nouveau[i].unwrap_or_default().to_string(),
+            ancien: ancien[i].unwrap_or_default().into(),
+            nouveau: nouveau[i].unwrap_or_default().into(),
             link_type: link_type[i],
         })
         .collect())

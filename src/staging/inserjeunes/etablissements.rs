@@ -156,9 +156,9 @@ impl<'a> EtablissementFile<'a> {
         Ok(EtablissementRow {
             millesime,
             filiere: self.filiere,
-            uai,
+            uai: uai.into(),
             libelle: cols.libelle.map_or("", get).to_string(),
-            region_libelle: region_libelle.to_string(),
+            region_libelle: region_libelle.into(),
             rates,
             taux_en_emploi_6_mois_attendu: number(cols.taux_6_attendu, &PERCENT)?,
             valeur_ajoutee_6_mois: number(cols.valeur_ajoutee, &VALEUR_AJOUTEE)?,
