@@ -40,7 +40,7 @@ use std::time::Instant;
 
 use crate::error::{Error, Result};
 use crate::output::table::TableWriter;
-use crate::output::StagedDir;
+use crate::output::{OutTable, StagedDir};
 use crate::stages::indicators::upstream::{self};
 use crate::stages::{OutputFile, StageContext, StageReport};
 use crate::staging::catalogues::{for_each_offer_chunk, CatalogueColumns, CatalogueFormat, Offre};
@@ -220,8 +220,11 @@ fn run_in_chunks(
 }
 
 /// Reads the catalogue chunk by chunk into `tally` and `table`; returns its
-/// format and the offers read. One thread reads and stages the next chunk
-/// while another measures (in parallel), tallies and writes the current one.
+/// format and the offers read. Three threads, each on its own chunk: one
+/// reads and stages the next chunk, one measures the current one (in
+/// parallel), tallies it and builds its rows, one writes the previous
+/// one's. Writing a chunk took as long as measuring it, one after the
+/// other (200 MB catalogue: 8.4 s writing, 13.7 s the rest, issue 13).
 fn measure_catalogue(
     catalogue: &CatalogueInput,
     ctx: &Context,
@@ -230,10 +233,18 @@ fn measure_catalogue(
     table: &mut TableWriter,
 ) -> Result<(CatalogueFormat, usize)> {
     use rayon::prelude::*;
+    use std::sync::mpsc::sync_channel;
     std::thread::scope(|scope| {
-        let (send, receive) = std::sync::mpsc::sync_channel::<Vec<Offre>>(1);
-        let worker = scope.spawn(move || -> Result<()> {
-            for offers in receive {
+        let (send_offers, offers_received) = sync_channel::<Vec<Offre>>(1);
+        let (send_rows, rows_received) = sync_channel::<OutTable>(1);
+        let writer = scope.spawn(move || -> Result<()> {
+            for rows in rows_received {
+                table.write(rows)?;
+            }
+            Ok(())
+        });
+        let measurer = scope.spawn(move || {
+            for offers in offers_received {
                 let waterfalls = tally.waterfalls();
                 let measured: Vec<Measured> = offers
                     .par_iter()
@@ -242,9 +253,11 @@ fn measure_catalogue(
                 for (o, m) in offers.iter().zip(&measured) {
                     tally.add(o, m, ctx);
                 }
-                table.write(offers_table(&offers, &measured))?;
+                // Fails only when the writer stopped on an error, reported below.
+                if send_rows.send(offers_table(&offers, &measured)).is_err() {
+                    break;
+                }
             }
-            Ok(())
         });
         let mut offers_in = 0;
         let read = for_each_offer_chunk(
@@ -255,16 +268,20 @@ fn measure_catalogue(
             chunk_offers,
             |offers| {
                 offers_in += offers.len();
-                // Fails only when the worker stopped on an error, reported below.
-                send.send(offers).map_err(|_| {
+                // Fails only when the writer stopped on an error (the
+                // measurer then stops), reported below.
+                send_offers.send(offers).map_err(|_| {
                     Error::file(&catalogue.path, "the coverage table could not be written")
                 })
             },
         );
-        drop(send);
-        // The worker's error is the cause of a failed send: it comes first.
-        match worker.join() {
-            Ok(worked) => worked?,
+        drop(send_offers);
+        if let Err(panic) = measurer.join() {
+            std::panic::resume_unwind(panic);
+        }
+        // The writer's error is the cause of a failed send: it comes first.
+        match writer.join() {
+            Ok(written) => written?,
             Err(panic) => std::panic::resume_unwind(panic),
         }
         Ok((read?, offers_in))
