@@ -73,7 +73,7 @@ pub struct Outcome {
     pub via: Option<Via>,
     pub level: Option<NiveauGeographique>,
     /// The code whose indicator is shown (or would be).
-    pub code_certification: String,
+    pub code_certification: Code,
     pub filiere: Option<Filiere>,
     pub shown: Option<Shown>,
     /// For a common first year: how many specialities have a published indicator.
@@ -198,7 +198,7 @@ impl<'a> Prepared<'a> {
         // fallbacks hold.
         if ctx
             .etablissements_fermes
-            .is_some_and(|f| f.contains(&offer.uai))
+            .is_some_and(|f| f.contains(offer.uai.as_str()))
         {
             let closed = not_covered(Status::ClosedEstablishment, code, Some(filiere), None);
             p.decided = Some(closed);
@@ -345,7 +345,7 @@ impl<'a> Prepared<'a> {
             status: Status::Covered,
             via: Some(via),
             level: Some(level.niveau),
-            code_certification: code.to_string(),
+            code_certification: code.into(),
             filiere: Some(self.filiere),
             shown: Some(shown.clone()),
             specialites_avec_donnees,
@@ -418,7 +418,7 @@ fn not_covered(
         status,
         via: None,
         level: None,
-        code_certification: code.to_string(),
+        code_certification: code.into(),
         filiere,
         shown: None,
         specialites_avec_donnees: None,

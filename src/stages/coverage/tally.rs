@@ -146,8 +146,8 @@ impl Tally {
             if examples.len() < 5 {
                 examples.push(Example {
                     line: o.line,
-                    uai: o.uai.clone(),
-                    code: o.code.clone(),
+                    uai: o.uai.to_string(),
+                    code: o.code.to_string(),
                     libelle: libelle_of(o, out, ctx),
                     academie: academie.to_string(),
                 });

@@ -62,7 +62,7 @@ pub(super) fn read_cartographie(
     let mut out = Vec::with_capacity(all_fields.len());
     for (i, f) in all_fields.into_iter().enumerate() {
         let mut o = new_offre(catalogue, i as u64 + 1);
-        o.uai = get(f, "etab_uai");
+        o.uai = get(f, "etab_uai").into();
         o.libelle = get(f, "nm");
         o.filiere = filiere_cartographie(&get(f, "app"), &get(f, "tf"), &get(f, "fl"));
         out.push(finish(o, &get(f, "region"), reference));

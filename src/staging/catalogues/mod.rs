@@ -74,7 +74,7 @@ use std::path::Path;
 
 use crate::error::{Error, Result};
 use crate::input::{self, delimited, DelimitedOptions, RawTable};
-use crate::rules::codes::is_code_chars;
+use crate::rules::codes::{is_code_chars, Code};
 use crate::rules::filiere::Filiere;
 use crate::staging::reference::Reference;
 
@@ -267,25 +267,25 @@ impl OffreCodeType {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Offre {
     /// The catalogue's file name.
-    pub catalogue: String,
+    pub catalogue: Code,
     /// Line of a CSV (header = 1), or 1-based record of a JSON array.
     pub line: u64,
     /// The establishment the offer is shown for, as given, trimmed.
-    pub uai: String,
+    pub uai: Code,
     /// Gestionnaire and formateur, when the catalogue tells them (else empty).
-    pub uai_gestionnaire: String,
-    pub uai_formateur: String,
+    pub uai_gestionnaire: Code,
+    pub uai_formateur: Code,
     /// The code, as given (the 2020 Affelnet MEF without its trailing `0`).
-    pub code: String,
+    pub code: Code,
     /// `Unknown` whenever the code is empty, a placeholder or ill-formed.
     pub code_type: OffreCodeType,
     /// `None`: not told, or a training no filière measures (CPGE…).
     pub filiere: Option<Filiere>,
     /// The académie as written in the catalogue (empty when it has none).
-    pub academie_libelle: String,
-    pub academie_code: Option<String>,
+    pub academie_libelle: Code,
+    pub academie_code: Option<Code>,
     /// INSEE code of the région.
-    pub region_code: Option<String>,
+    pub region_code: Option<Code>,
     pub libelle: String,
     pub capacite: Option<i64>,
     /// Names from `problem`, in the order of `problem::ALL`.

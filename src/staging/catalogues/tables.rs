@@ -5,7 +5,7 @@
 
 use crate::error::{Error, Result};
 use crate::input::{RawTable, Row};
-use crate::rules::codes::is_valid_uai;
+use crate::rules::codes::{is_valid_uai, Code};
 use crate::rules::filiere::Filiere;
 use crate::staging::reference::Reference;
 
@@ -15,15 +15,15 @@ use super::{problem, CatalogueFormat, Offre, OffreCodeType};
 
 pub(super) fn new_offre(catalogue: &str, line: u64) -> Offre {
     Offre {
-        catalogue: catalogue.to_string(),
+        catalogue: catalogue.into(),
         line,
-        uai: String::new(),
-        uai_gestionnaire: String::new(),
-        uai_formateur: String::new(),
-        code: String::new(),
+        uai: Code::default(),
+        uai_gestionnaire: Code::default(),
+        uai_formateur: Code::default(),
+        code: Code::default(),
         code_type: OffreCodeType::Unknown,
         filiere: None,
-        academie_libelle: String::new(),
+        academie_libelle: Code::default(),
         academie_code: None,
         region_code: None,
         libelle: String::new(),
@@ -91,11 +91,11 @@ fn affelnet_2nde(
     let (academie, uai, code, statut) = (academie?, uai?, code?, statut?);
     let capacite = tb.optional("VAL_CARSCO");
     offers_of(t, catalogue, reference, out, |row, o| {
-        o.uai = tb.text(row, Some(&uai));
-        o.code = tb.text(row, Some(&code));
+        o.uai = tb.code(row, Some(&uai));
+        o.code = tb.code(row, Some(&code));
         o.code_type = OffreCodeType::MefStat11;
         o.filiere = filiere_affelnet(o, &tb.text(row, Some(&statut)), false);
-        o.academie_libelle = tb.text(row, Some(&academie));
+        o.academie_libelle = tb.code(row, Some(&academie));
         o.capacite = capacite_affelnet(o, &tb.text(row, capacite.as_ref()));
     });
     Ok(())
@@ -115,7 +115,7 @@ fn affelnet_1pro(
     let ministere = tb.optional("Code Ministère");
     let capacite = tb.optional("Capacité d'affectation");
     offers_of(t, catalogue, reference, out, |row, o| {
-        o.uai = tb.text(row, Some(&uai));
+        o.uai = tb.code(row, Some(&uai));
         o.libelle = tb.text(row, Some(&libelle));
         let agricole = ascii_key(&tb.text(row, ministere.as_ref())) == "AGRICULTURE";
         o.filiere = filiere_affelnet(o, &tb.text(row, Some(&statut)), agricole);
@@ -143,13 +143,13 @@ fn affelnet_2020(
     ]
     .map(|n| tb.optional(n));
     offers_of(t, catalogue, reference, out, |row, o| {
-        o.uai = tb.text(row, Some(&uai));
-        o.academie_libelle = tb.text(row, Some(&academie));
+        o.uai = tb.code(row, Some(&uai));
+        o.academie_libelle = tb.code(row, Some(&academie));
         o.libelle = tb.text(row, libelle.as_ref());
-        let raw = tb.text(row, Some(&code));
+        let raw = tb.code(row, Some(&code));
         // A MEF and a trailing `0` (see the module doc).
         o.code = match raw.strip_suffix('0') {
-            Some(mef) if raw.len() == 11 => mef.to_string(),
+            Some(mef) if raw.len() == 11 => mef.into(),
             _ => raw,
         };
         o.code_type = OffreCodeType::Mef;
@@ -182,13 +182,13 @@ fn psup_apprentissage(
     ]
     .map(|n| tb.optional(n));
     offers_of(t, catalogue, reference, out, |row, o| {
-        o.uai = tb.text(row, Some(&uai));
-        o.uai_gestionnaire = tb.text(row, Some(&gestionnaire));
-        o.uai_formateur = tb.text(row, composante.as_ref());
-        o.code = tb.text(row, Some(&code));
+        o.uai = tb.code(row, Some(&uai));
+        o.uai_gestionnaire = tb.code(row, Some(&gestionnaire));
+        o.uai_formateur = tb.code(row, composante.as_ref());
+        o.code = tb.code(row, Some(&code));
         o.code_type = OffreCodeType::Mef;
         o.filiere = Some(Filiere::Apprentissage);
-        o.academie_libelle = tb.text(row, academie.as_ref());
+        o.academie_libelle = tb.code(row, academie.as_ref());
         let parts = [
             tb.text(row, formation.as_ref()),
             tb.text(row, specialite.as_ref()),
@@ -249,10 +249,10 @@ fn stage_generic(
     let gestionnaire = optional("uai_gestionnaire")?;
     let formateur = optional("uai_formateur")?;
     offers_of(t, catalogue, reference, out, |row, o| {
-        o.uai = tb.text(row, Some(&uai));
-        o.uai_gestionnaire = tb.text(row, gestionnaire.as_ref());
-        o.uai_formateur = tb.text(row, formateur.as_ref());
-        o.code = tb.text(row, Some(&code));
+        o.uai = tb.code(row, Some(&uai));
+        o.uai_gestionnaire = tb.code(row, gestionnaire.as_ref());
+        o.uai_formateur = tb.code(row, formateur.as_ref());
+        o.code = tb.code(row, Some(&code));
         let declared = tb.text(row, code_type.as_ref());
         o.code_type =
             OffreCodeType::parse(&declared).unwrap_or_else(|| OffreCodeType::from_shape(&o.code));
@@ -260,7 +260,7 @@ fn stage_generic(
             Ok(f) => o.filiere = f,
             Err(_) => o.problems.push(problem::UNKNOWN_FILIERE.into()),
         }
-        o.academie_libelle = tb.text(row, academie.as_ref());
+        o.academie_libelle = tb.code(row, academie.as_ref());
         o.libelle = tb.text(row, libelle.as_ref());
         o.capacite = parse_capacite(o, &tb.text(row, capacite.as_ref()), None);
     });
@@ -375,8 +375,8 @@ pub(super) fn finish(mut o: Offre, region_libelle: &str, reference: &Reference) 
             .or_else(|| reference.academie(&written))
     };
     if let Some(a) = by_name {
-        o.academie_code = Some(a.code.clone());
-        o.region_code = Some(a.region_code.clone()).filter(|r| !r.is_empty());
+        o.academie_code = Some(a.code.as_str().into());
+        o.region_code = Some(a.region_code.as_str().into()).filter(|r: &Code| !r.is_empty());
     } else {
         if !written.is_empty() {
             o.problems.push(problem::UNKNOWN_ACADEMIE.into());
@@ -386,8 +386,8 @@ pub(super) fn finish(mut o: Offre, region_libelle: &str, reference: &Reference) 
             .find_map(|u| reference.territoire_of_uai(u));
         match territoire {
             Some(t) => {
-                o.academie_code = Some(t.academie_code).filter(|c| !c.is_empty());
-                o.region_code = Some(t.region_code).filter(|r| !r.is_empty());
+                o.academie_code = Some(t.academie_code.into()).filter(|c: &Code| !c.is_empty());
+                o.region_code = Some(t.region_code.into()).filter(|r: &Code| !r.is_empty());
             }
             None if written.is_empty() => o.problems.push(problem::UNKNOWN_ACADEMIE.into()),
             None => {}
@@ -396,7 +396,7 @@ pub(super) fn finish(mut o: Offre, region_libelle: &str, reference: &Reference) 
     o.academie_libelle = written;
     if !region_libelle.is_empty() {
         match reference.region_by_name(region_libelle) {
-            Some(r) if o.region_code.is_none() => o.region_code = Some(r.code.clone()),
+            Some(r) if o.region_code.is_none() => o.region_code = Some(r.code.as_str().into()),
             Some(_) => {}
             None => o.problems.push(problem::UNKNOWN_REGION.into()),
         }

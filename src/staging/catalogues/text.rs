@@ -5,6 +5,7 @@
 use crate::error::{Error, Result};
 use crate::input::encoding::Encoding;
 use crate::input::{Col, RawTable, Row};
+use crate::rules::codes::Code;
 
 /// A name's ASCII letters and digits, upper-cased: how columns and format
 /// names are matched (`ACADƒMIE` and `Académie` both give `ACADMIE`).
@@ -44,6 +45,16 @@ impl<'a> Table<'a> {
                 ),
             )
         })
+    }
+
+    /// A code or short label of the row, held inline (see [`Code`]).
+    pub(super) fn code(&self, row: &Row, col: Option<&Col>) -> Code {
+        let value = col.map_or("", |c| row.get(c));
+        if self.mac_roman {
+            repair_mac_roman(value).into()
+        } else {
+            value.into()
+        }
     }
 
     pub(super) fn text(&self, row: &Row, col: Option<&Col>) -> String {
