@@ -21,7 +21,7 @@ use csv::StringRecord;
 
 use crate::error::{Error, Location, Result};
 use crate::input::encoding;
-use crate::input::table::{Format, FormatKind, RawRow, RawTable};
+use crate::input::table::{Fields, Format, FormatKind, RawRow, RawTable};
 
 /// How to read a delimited file; everything else is detected.
 #[derive(Debug, Clone)]
@@ -99,9 +99,14 @@ pub fn read_text_in_chunks(
             return Ok(());
         }
         check_width(path, line, &headers, fields)?;
-        // A tight copy: one buffer and one bounds list per row.
-        let mut copy = StringRecord::with_capacity(fields.as_slice().len(), fields.len());
-        copy.extend(fields.iter());
+        // A tight copy: the row's text and where each field ends.
+        let Some(copy) = Fields::new(fields.iter()) else {
+            return Err(Error::at(
+                path,
+                Location::Line { line, column: None },
+                "a row of 4 GiB or more: not a table this tool reads",
+            ));
+        };
         rows.push(RawRow {
             position: line,
             fields: copy,

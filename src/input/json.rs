@@ -8,12 +8,11 @@
 
 use std::path::Path;
 
-use csv::StringRecord;
 use serde_json::Value;
 
 use crate::error::{Error, Result};
 use crate::input::encoding::{self, Encoding};
-use crate::input::table::{Format, FormatKind, RawRow, RawTable};
+use crate::input::table::{Fields, Format, FormatKind, RawRow, RawTable};
 
 /// The shapes a JSON extract may take, for error messages.
 const EXPECTED: &str = "expected an array of objects, or an object holding one under \"data\" (BCN API), \"results\" (InserSup, ODS) or \"records\"";
@@ -85,7 +84,9 @@ pub fn read_json(path: &Path, bytes: &[u8]) -> Result<RawTable> {
         }
         rows.push(RawRow {
             position: i as u64 + 1,
-            fields: StringRecord::from(fields),
+            fields: Fields::new(fields.iter().map(String::as_str)).ok_or_else(|| {
+                Error::file(path, format!("record {}: 4 GiB or more of text", i + 1))
+            })?,
         });
     }
     let format = Format {

@@ -625,11 +625,18 @@ pub fn rejects_table(rejects: &[Reject]) -> OutTable {
 pub fn run(bcn_dir: &Path, ctx: &StageContext) -> Result<StageReport> {
     let start = Instant::now();
     let bcn = load_bcn(bcn_dir, BcnScope::Referentiel)?;
-    let referentiel = build_referentiel(&bcn);
+    crate::memory::trace("bcn: tables read");
+    let mut referentiel = build_referentiel(&bcn);
     check_accounts(bcn_dir, &referentiel.summary)?;
+    // The staged BCN, then the formations once in their table, go before
+    // the table is written, the stage's peak (issue 13).
+    let inputs = bcn.inputs.clone();
+    drop(bcn);
+    let table = referentiel_table(&std::mem::take(&mut referentiel.formations));
+    crate::memory::return_free_memory();
+    crate::memory::trace("bcn: referential built");
 
     let mut staged = StagedDir::new(&ctx.out_dir)?;
-    let table = referentiel_table(&referentiel.formations);
     staged.write_table(&table, &ctx.csv)?;
     let rejects = rejects_table(&referentiel.rejects);
     staged.write_table(&rejects, &ctx.csv)?;
@@ -641,7 +648,7 @@ pub fn run(bcn_dir: &Path, ctx: &StageContext) -> Result<StageReport> {
     details.extend(written_notes);
     Ok(StageReport {
         stage: "bcn".into(),
-        inputs: bcn.inputs.clone(),
+        inputs,
         outputs: vec![
             OutputFile::table(&ctx.out_dir, &table),
             OutputFile::table(&ctx.out_dir, &rejects),

@@ -347,6 +347,23 @@ pub fn run(bcn_dir: &Path, ctx: &StageContext) -> Result<StageReport> {
     let start = Instant::now();
     let bcn = load_bcn(bcn_dir, BcnScope::Continuum)?;
     let continuum = build_continuum(&bcn);
+    // What the report says of the BCN, taken before it goes: the tables
+    // are written without it, the stage's peak (issue 13).
+    let rejects_note = bcn.rejects.first().map(|first| {
+        format!(
+            "{} rows set aside (malformed key or value; `ij bcn` lists them in bcn_rejects), e.g. {} line {}: {}",
+            bcn.rejects.len(),
+            first.table.name(),
+            first.line,
+            first.reason
+        )
+    });
+    let rows_rejected = bcn.rejects.len();
+    let rows_read =
+        bcn.formations_n.len() + bcn.formations_enquete_51.len() + bcn.mefs.len() + rows_rejected;
+    let inputs = bcn.inputs.clone();
+    drop(bcn);
+    crate::memory::return_free_memory();
 
     let mut staged = StagedDir::new(&ctx.out_dir)?;
     let links = links_table(&continuum.links);
@@ -402,23 +419,11 @@ pub fn run(bcn_dir: &Path, ctx: &StageContext) -> Result<StageReport> {
             }
         ));
     }
-    if !bcn.rejects.is_empty() {
-        let first = &bcn.rejects[0];
-        details.push(format!(
-            "{} rows set aside (malformed key or value; `ij bcn` lists them in bcn_rejects), e.g. {} line {}: {}",
-            bcn.rejects.len(),
-            first.table.name(),
-            first.line,
-            first.reason
-        ));
-    }
-    let rows_rejected = bcn.rejects.len();
-    let rows_read =
-        bcn.formations_n.len() + bcn.formations_enquete_51.len() + bcn.mefs.len() + rows_rejected;
+    details.extend(rejects_note);
     details.extend(written_notes);
     Ok(StageReport {
         stage: "continuum".into(),
-        inputs: bcn.inputs.clone(),
+        inputs,
         outputs: vec![
             OutputFile::table(&ctx.out_dir, &links),
             OutputFile::table(&ctx.out_dir, &lineage),

@@ -280,6 +280,7 @@ pub fn load_bcn(dir: &Path, scope: BcnScope) -> Result<Bcn> {
         ..Bcn::default()
     };
     let tables = RawTables::read(dir, scope, &mut bcn)?;
+    crate::memory::trace("bcn: raw tables read");
     tables.check_found(dir, scope)?;
     tables.stage(&mut bcn)?;
     Ok(bcn)
