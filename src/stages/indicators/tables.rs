@@ -171,7 +171,7 @@ pub fn referentiel_for_tables(mut referentiel: Referentiel, result: &Indicators)
         .collect();
     // Not shrunk: a smaller table would be allocated beside this one at
     // the stage's peak (×10: 43 MB more), to save less than that later.
-    referentiel.retain(|code, _| kept.contains(code));
+    referentiel.retain(|code| kept.contains(code));
     referentiel
 }
 
