@@ -205,8 +205,11 @@ pub fn build_indicators(
     upstream: &Upstream,
     options: &IndicatorsOptions,
 ) -> Indicators {
-    let mut read = read_sources(sources);
-    crate::memory::trace("indicators: sources read");
+    build_from_read(read_sources(sources), upstream, options)
+}
+
+/// [`build_indicators`] from the sources' rows, once read.
+fn build_from_read(mut read: Read, upstream: &Upstream, options: &IndicatorsOptions) -> Indicators {
     add_sums(&mut read, upstream.reference);
     crate::memory::trace("indicators: sums added");
     let Read {
@@ -729,20 +732,26 @@ pub fn run(
         ));
     }
     let reference = Reference::embedded();
+    let staged = stage_sources(sources, &reference)?;
+    crate::memory::trace("indicators: sources staged");
+    let mut inputs: Vec<InputFile> = staged.iter().map(|s| s.input.clone()).collect();
+    // The sources are read into rows (smaller than the staged rows, given
+    // back as they go) before the BCN's referential, lineage and links are
+    // loaded: the three side by side with every staged row were the
+    // stage's peak at ×100 (issue 13).
+    let read = read_sources(staged);
+    crate::memory::trace("indicators: sources read");
     let referentiel = upstream::load_referentiel(bcn_out)?;
     let lineage = upstream::load_lineage(continuum_out)?;
     let links = upstream::load_links(continuum_out)?;
     crate::memory::trace("indicators: referential, lineage and links read");
-    let staged = stage_sources(sources, &reference)?;
-    crate::memory::trace("indicators: sources staged");
-    let mut inputs: Vec<InputFile> = staged.iter().map(|s| s.input.clone()).collect();
     let up = Upstream {
         referentiel: &referentiel,
         lineage: &lineage,
         links: &links,
         reference: &reference,
     };
-    let mut result = build_indicators(staged, &up, options);
+    let mut result = build_from_read(read, &up, options);
     // The lineage has done its work, and the tables look up few of the
     // referential's codes: both go before the tables are written, the
     // stage's peak (issue 13).
