@@ -52,9 +52,9 @@ pub struct RawRow {
 
 /// A row's fields: their text back to back, and where each ends. A
 /// `StringRecord` per row held three allocations and 8 bytes per field, so
-/// that a raw table took about three times its text: the BCN's tables at
-/// ×100 were the `bcn` stage's 3.4 GB (issue 13). Here: two allocations,
-/// 4 bytes per field.
+/// that a raw table took about three times its text (the BCN's, read by
+/// the bcn and continuum stages, issue 13). Here: two allocations, 4 bytes
+/// per field.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Fields {
     ends: Box<[u32]>,

@@ -634,7 +634,7 @@ pub fn run(bcn_dir: &Path, ctx: &StageContext) -> Result<StageReport> {
     drop(bcn);
     let table = referentiel_table(&std::mem::take(&mut referentiel.formations));
     crate::memory::return_free_memory();
-    crate::memory::trace("bcn: referential built");
+    crate::memory::trace("bcn: referential built, in its table");
 
     let mut staged = StagedDir::new(&ctx.out_dir)?;
     staged.write_table(&table, &ctx.csv)?;

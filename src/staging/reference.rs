@@ -6,11 +6,6 @@
 //! `620` Corse-du-Sud, `971` Guadeloupe): from there come its académie and région.
 
 use std::collections::HashMap;
-
-/// A referential's rows by key: looked up once or more per row and per
-/// offer, hashed with a fast fixed-seed hasher (SipHash was 1 % of the
-/// coverage of a national catalogue, issue 13).
-type Index = HashMap<String, usize, foldhash::fast::FixedState>;
 use std::path::Path;
 
 use crate::error::Result;
@@ -71,6 +66,11 @@ pub struct Reference {
     academie_folded: Vec<String>,
     departement_by_code: Index,
 }
+
+/// A referential's rows by key: looked up once or more per row and per
+/// offer, hashed with a fast fixed-seed hasher (SipHash was 1 % of the
+/// coverage of a national catalogue, issue 13).
+type Index = HashMap<String, usize, foldhash::fast::FixedState>;
 
 fn parse(name: &str, text: &str) -> Result<RawTable> {
     delimited::read_delimited(

@@ -306,14 +306,14 @@ struct Read {
     etablissements: Vec<EtablissementRow>,
 }
 
-/// Step 1: every staged file's rows, put at their level. A key given by two
-/// files is rejected the second time (`duplicate_key`, naming the row
-/// kept), so each key has one row of its own and the file's account still
-/// balances.
 /// The staged rows `read_sources` turns into rows before giving their
 /// memory back: 26 MB of them.
 const STAGED_ROWS_CHUNK: usize = 65_536;
 
+/// Step 1: every staged file's rows, put at their level. A key given by two
+/// files is rejected the second time (`duplicate_key`, naming the row
+/// kept), so each key has one row of its own and the file's account still
+/// balances.
 fn read_sources(sources: Vec<SourceFile>) -> Read {
     let mut read = Read {
         accounts: Vec::new(),

@@ -34,14 +34,6 @@ impl Referentiel {
     pub fn retain(&mut self, mut keep: impl FnMut(&Code) -> bool) {
         self.0.retain(|code, _| keep(code));
     }
-
-    pub fn len(&self) -> usize {
-        self.0.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
 }
 
 impl FromIterator<(Code, Certification)> for Referentiel {

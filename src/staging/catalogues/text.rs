@@ -2,6 +2,8 @@
 //! letters and digits ([`ascii_key`]), the [`Table`] lookup built on them,
 //! and the detection and repair of Mac Roman text read as Windows-1252.
 
+use std::borrow::Cow;
+
 use crate::error::{Error, Result};
 use crate::input::encoding::Encoding;
 use crate::input::{Col, RawTable, Row};
@@ -49,20 +51,21 @@ impl<'a> Table<'a> {
 
     /// A code or short label of the row, held inline (see [`Code`]).
     pub(super) fn code(&self, row: &Row, col: Option<&Col>) -> Code {
-        let value = col.map_or("", |c| row.get(c));
-        if self.mac_roman {
-            repair_mac_roman(value).into()
-        } else {
-            value.into()
-        }
+        Code::from(self.value(row, col))
     }
 
     pub(super) fn text(&self, row: &Row, col: Option<&Col>) -> String {
+        self.value(row, col).into_owned()
+    }
+
+    /// The row's value in `col` (empty without one), repaired when the
+    /// table is Mac Roman read as Windows-1252.
+    fn value<'r>(&self, row: &Row<'r>, col: Option<&Col>) -> Cow<'r, str> {
         let value = col.map_or("", |c| row.get(c));
         if self.mac_roman {
-            repair_mac_roman(value)
+            Cow::Owned(repair_mac_roman(value))
         } else {
-            value.to_string()
+            Cow::Borrowed(value)
         }
     }
 }
