@@ -120,12 +120,13 @@ pub struct Share {
 }
 
 impl Share {
-    pub fn add(&mut self, covered: bool) {
+    /// Counts one offer; `coverage_rate` is set once every offer is
+    /// counted (a rate per offer was a division per offer and group).
+    pub fn count(&mut self, covered: bool) {
         self.offers += 1;
         if covered {
             self.covered += 1;
         }
-        self.coverage_rate = rate(self.covered, self.offers);
     }
 }
 

@@ -215,6 +215,9 @@ impl<'a> Prepared<'a> {
     /// Every candidate at every level: one index lookup each.
     fn look_up(&mut self) {
         let index = self.ctx.indicators;
+        let lookups = self.levels.len() * self.candidates.len();
+        self.found.reserve_exact(lookups);
+        self.covering.reserve_exact(lookups);
         for level in &self.levels {
             let latest = index.latest(self.filiere, level.niveau);
             for candidate in &self.candidates {
@@ -443,12 +446,13 @@ fn candidates<'a>(
         via,
         needs,
     };
-    let mut out = vec![candidate(code, Via::Direct, 0)];
     let (terminals, famille): (&[String], bool) = ctx
         .terminales
         .by_code
         .get(offer_terminal_key(offer, ctx, code))
         .map_or((&[], false), |(t, f)| (t.as_slice(), *f));
+    let mut out = Vec::with_capacity(1 + terminals.len());
+    out.push(candidate(code, Via::Direct, 0));
     *ambiguous = !famille && terminals.len() > 1;
     if famille {
         let needs = Steps::FAMILLE_METIERS;
