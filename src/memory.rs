@@ -19,12 +19,15 @@ pub fn return_free_memory() {
 }
 
 /// With `IJ_TRACE_MEMORY` set, prints the process's resident memory and
-/// its peak so far after a step (`label`) on standard error: how the
-/// steps of issue 13 were measured. Linux only; elsewhere, nothing.
+/// its peak so far after a step (`label`) on standard error, with the wall
+/// time since the first step traced and the CPU time the process has used:
+/// how the steps of issue 13 were measured. Linux only; elsewhere, nothing.
 pub fn trace(label: &str) {
+    static FIRST: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
     if std::env::var_os("IJ_TRACE_MEMORY").is_none() {
         return;
     }
+    let wall = FIRST.get_or_init(std::time::Instant::now).elapsed();
     let Ok(status) = std::fs::read_to_string("/proc/self/status") else {
         return;
     };
@@ -36,10 +39,26 @@ pub fn trace(label: &str) {
             .map_or(0, |kb| kb / 1024)
     };
     eprintln!(
-        "memory: {label}: resident {} MiB, peak {} MiB",
+        "memory: {label}: resident {} MiB, peak {} MiB; {:.2} s wall, {:.2} s CPU",
         mib("VmRSS:"),
-        mib("VmHWM:")
+        mib("VmHWM:"),
+        wall.as_secs_f64(),
+        cpu_seconds().unwrap_or(f64::NAN)
     );
+}
+
+/// The CPU time (user and system) the process has used, from
+/// `/proc/self/stat` (fields 14 and 15, in clock ticks of 1/100 s, the
+/// value Linux gives `sysconf(_SC_CLK_TCK)` on every architecture it runs).
+fn cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // The command's name, in parentheses, may hold spaces: fields are
+    // counted after its closing one (field 3 comes first).
+    let after_name = &stat[stat.rfind(')')? + 1..];
+    let mut fields = after_name.split_whitespace().skip(11);
+    let user: u64 = fields.next()?.parse().ok()?;
+    let system: u64 = fields.next()?.parse().ok()?;
+    Some((user + system) as f64 / 100.0)
 }
 
 /// Sorts `rows` stably, as `slice::sort_by` would, without its buffer of

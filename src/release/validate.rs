@@ -9,7 +9,7 @@
 //! Every problem names the file, the line, the column, the value and the
 //! check that failed. This module reads; `build` decides what to do.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::io::BufRead as _;
 use std::path::Path;
@@ -122,7 +122,10 @@ pub fn validate_csv(
     if !encoding.finish(file, &mut out) {
         return Ok(out);
     }
-    check_rows(open()?, file, schema, separator, out)
+    match check_rows(open()?, file, schema, separator, out.clone(), Keys::Hashed)? {
+        Some(checked) => Ok(checked),
+        None => check_rows_exactly(open()?, file, schema, separator, out),
+    }
 }
 
 /// Validates CSV bytes against `schema` (see `validate_csv`): the bytes,
@@ -139,18 +142,47 @@ pub fn validate_bytes(
     if !encoding.finish(file, &mut out) {
         return Ok(out);
     }
-    check_rows(bytes, file, schema, separator, out)
+    match check_rows(bytes, file, schema, separator, out.clone(), Keys::Hashed)? {
+        Some(checked) => Ok(checked),
+        None => check_rows_exactly(bytes, file, schema, separator, out),
+    }
+}
+
+/// How rows' primary keys are compared.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Keys {
+    /// By a 64-bit hash: nothing allocated per row. A hash seen twice
+    /// stops the check, for the rows to be read again [`Keys::Exact`]ly
+    /// (one key repeated, or two whose hashes collide: the message needs
+    /// the first line of the key in any case).
+    Hashed,
+    /// By their bytes, each with the line it first appeared on.
+    Exact,
+}
+
+/// [`check_rows`] with exact keys, which always gives an outcome.
+fn check_rows_exactly(
+    bytes: impl std::io::Read,
+    file: &str,
+    schema: &TableSchema,
+    separator: u8,
+    out: Outcome,
+) -> Result<Outcome, String> {
+    let checked = check_rows(bytes, file, schema, separator, out, Keys::Exact)?;
+    Ok(checked.expect("exact keys decide every row"))
 }
 
 /// The header, then each row's width, cells and primary key, of bytes that
-/// are UTF-8.
+/// are UTF-8. `None` when hashed keys (`keys`) found a hash twice: the rows
+/// are to be checked again with exact keys.
 fn check_rows(
     bytes: impl std::io::Read,
     file: &str,
     schema: &TableSchema,
     separator: u8,
     mut out: Outcome,
-) -> Result<Outcome, String> {
+    keys: Keys,
+) -> Result<Option<Outcome>, String> {
     let mut checkers: Vec<Checker> = schema
         .fields
         .iter()
@@ -171,9 +203,9 @@ fn check_rows(
     let names: Vec<&str> = schema.fields.iter().map(|f| f.name.as_str()).collect();
     if let Err(p) = check_header(reader.records().next(), &names, file) {
         out.push(p);
-        return Ok(out);
+        return Ok(Some(out));
     }
-    let mut keys = PrimaryKeys::new(schema, &names, file)?;
+    let mut keys = PrimaryKeys::new(schema, &names, file, keys)?;
     // One record, refilled row after row.
     let mut record = csv::StringRecord::new();
     loop {
@@ -199,11 +231,15 @@ fn check_rows(
                 out.push(problem(file, line, column, check, message));
             }
         }
-        if let Some(message) = keys.check(&record, line) {
-            out.push(problem(file, line, None, "primary-key", message));
+        match keys.check(&record, line) {
+            KeyCheck::New => {}
+            KeyCheck::Repeated(message) => {
+                out.push(problem(file, line, None, "primary-key", message))
+            }
+            KeyCheck::HashRepeated => return Ok(None),
         }
     }
-    Ok(out)
+    Ok(Some(out))
 }
 
 fn problem(
@@ -354,16 +390,39 @@ struct PrimaryKeys<'s> {
     names: &'s [String],
     /// The key's columns (none: no key to check).
     columns: Vec<usize>,
-    /// One byte string per row for its key (each field prefixed by its
-    /// length, so no two keys can join the same), not a vector of strings;
-    /// hashed with a fixed-seed foldhash (nothing here needs SipHash's
-    /// defence against chosen keys, and it was a tenth of the checks' time).
-    seen: HashMap<Box<[u8]>, u64, foldhash::fast::FixedState>,
+    seen: KeysSeen,
     buffer: Vec<u8>,
 }
 
+/// The keys of the rows read so far. Each key is one byte string (each
+/// field prefixed by its length, so no two keys can join the same), not a
+/// vector of strings, hashed with a fixed-seed foldhash (nothing here needs
+/// SipHash's defence against chosen keys, and it was a tenth of the checks'
+/// time).
+enum KeysSeen {
+    /// Their hashes: a key kept per row was a fifth of a release's checks
+    /// (issue 13).
+    Hashes(HashSet<u64, foldhash::fast::FixedState>),
+    /// The keys, each with the line it first appeared on.
+    Keys(HashMap<Box<[u8]>, u64, foldhash::fast::FixedState>),
+}
+
+/// What a row's key is, beside the keys before it.
+enum KeyCheck {
+    New,
+    /// Already seen: the message says where.
+    Repeated(String),
+    /// Its hash was seen (with hashed keys only).
+    HashRepeated,
+}
+
 impl<'s> PrimaryKeys<'s> {
-    fn new(schema: &'s TableSchema, names: &[&str], file: &str) -> Result<Self, String> {
+    fn new(
+        schema: &'s TableSchema,
+        names: &[&str],
+        file: &str,
+        keys: Keys,
+    ) -> Result<Self, String> {
         let columns = schema
             .primary_key
             .iter()
@@ -376,15 +435,18 @@ impl<'s> PrimaryKeys<'s> {
         Ok(PrimaryKeys {
             names: &schema.primary_key,
             columns,
-            seen: HashMap::default(),
+            seen: match keys {
+                Keys::Hashed => KeysSeen::Hashes(HashSet::default()),
+                Keys::Exact => KeysSeen::Keys(HashMap::default()),
+            },
             buffer: Vec::new(),
         })
     }
 
-    /// The message for a row whose key was already seen.
-    fn check(&mut self, record: &csv::StringRecord, line: u64) -> Option<String> {
+    /// Whether the row's key was seen before.
+    fn check(&mut self, record: &csv::StringRecord, line: u64) -> KeyCheck {
         if self.columns.is_empty() {
-            return None;
+            return KeyCheck::New;
         }
         self.buffer.clear();
         for &i in &self.columns {
@@ -392,16 +454,29 @@ impl<'s> PrimaryKeys<'s> {
             self.buffer.extend_from_slice(&value.len().to_le_bytes());
             self.buffer.extend_from_slice(value);
         }
-        if let Some(first) = self.seen.get(self.buffer.as_slice()) {
-            let values: Vec<&str> = self.columns.iter().map(|&i| &record[i]).collect();
-            return Some(format!(
-                "({}) = ({}) is already on line {first}",
-                self.names.join(", "),
-                values.join(", ")
-            ));
+        match &mut self.seen {
+            KeysSeen::Hashes(hashes) => {
+                use std::hash::BuildHasher as _;
+                let hash = foldhash::fast::FixedState::default().hash_one(self.buffer.as_slice());
+                if hashes.insert(hash) {
+                    KeyCheck::New
+                } else {
+                    KeyCheck::HashRepeated
+                }
+            }
+            KeysSeen::Keys(keys) => {
+                if let Some(first) = keys.get(self.buffer.as_slice()) {
+                    let values: Vec<&str> = self.columns.iter().map(|&i| &record[i]).collect();
+                    return KeyCheck::Repeated(format!(
+                        "({}) = ({}) is already on line {first}",
+                        self.names.join(", "),
+                        values.join(", ")
+                    ));
+                }
+                keys.insert(self.buffer.as_slice().into(), line);
+                KeyCheck::New
+            }
         }
-        self.seen.insert(self.buffer.as_slice().into(), line);
-        None
     }
 }
 
@@ -610,6 +685,33 @@ mod tests {
     #[test]
     fn a_valid_file_passes() {
         assert!(problems("2023,pro,23830025510,53,68,1650.5,false,2024-08-31\n2022_2023,apprentissage,40025214,12,,,true,\n").is_empty());
+    }
+
+    /// A repeated key is reported with the line it first appeared on, and
+    /// every other problem of the file as well, whether the file is read
+    /// from disk or from memory (keys are first compared by hash, then the
+    /// rows read again with exact keys).
+    #[test]
+    fn a_repeated_key_is_reported_with_its_first_line_and_the_rest() {
+        let body = "2023,pro,40025214,1,1,,true,\n\
+                    2023,pro,40025214,1,x,,true,\n\
+                    2023,pro,23830025510,1,1,,true,\n\
+                    2023,pro,40025214,2,2,,true,\n";
+        let text = format!("{HEADER}{body}");
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.csv");
+        std::fs::write(&path, &text).unwrap();
+        let from_disk = validate_csv(&path, "c.csv", &schema(), b',').unwrap();
+        let from_memory = validate_bytes(text.as_bytes(), "c.csv", &schema(), b',').unwrap();
+        for out in [from_disk, from_memory] {
+            let found: Vec<String> = out.problems.iter().map(|p| p.to_string()).collect();
+            assert_eq!(out.problem_count, 3, "{found:?}");
+            assert!(found[0].starts_with("c.csv:3:5 (taux_en_emploi_6_mois): check `type` failed"));
+            assert!(found[1].starts_with("c.csv:3: check `primary-key` failed: "));
+            assert!(found[1].ends_with("is already on line 2"), "{found:?}");
+            assert!(found[2].starts_with("c.csv:5: check `primary-key` failed: "));
+            assert!(found[2].ends_with("is already on line 2"), "{found:?}");
+        }
     }
 
     /// A value that passed is not checked again on the next rows; one that
