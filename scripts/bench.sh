@@ -90,25 +90,39 @@ else
   echo
 fi
 
-# 2. ij on synthetic inputs, generated once per scale and seed.
+# 2. ij on synthetic inputs, generated once per scale and seed. The scales
+# are measured in rounds, one run of each per round (×10 in the first three,
+# ×100 in the first only), so that the ratio to ×1 compares runs taken at
+# the same moments: the VM's speed drifts by 20 % and more over minutes.
 printf '%-44s %10s %10s %12s %8s\n' "synthetic (seed $SEED)" "wall" "CPU" "peak RSS" "wall/×1"
-base=""
+scales=""
 for scale in $SCALES; do
   data="$WORK/synth-x$scale-s$SEED"
   if [ ! -f "$data/pipeline.toml" ]; then
     "$IJ" synth --scale "$scale" --seed "$SEED" --out "$data" --quiet || { echo "bench: ij synth --scale $scale failed"; continue; }
   fi
-  runs=$RUNS
-  [ "$scale" != 1 ] && runs=$(( RUNS > 3 ? 3 : RUNS ))
-  [ "${scale%%.*}" -ge 100 ] 2>/dev/null && runs=1
+  scales="$scales $scale"
   : >"$TMP/s$scale"
-  for _ in $(seq "$runs"); do
-    measure "$TMP/s$scale" "$IJ" run "$data/pipeline.toml" --out "$TMP/synth-out" --quiet
+done
+# runs_of SCALE: how many rounds measure it.
+runs_of() {
+  if [ "$1" = 1 ]; then echo "$RUNS"
+  elif [ "${1%%.*}" -ge 100 ] 2>/dev/null; then echo 1
+  else echo $(( RUNS > 3 ? 3 : RUNS ))
+  fi
+}
+for round in $(seq "$RUNS"); do
+  for scale in $scales; do
+    [ "$round" -le "$(runs_of "$scale")" ] || continue
+    measure "$TMP/s$scale" "$IJ" run "$WORK/synth-x$scale-s$SEED/pipeline.toml" --out "$TMP/synth-out" --quiet
+    rm -rf "$TMP/synth-out"
   done
-  rm -rf "$TMP/synth-out"
+done
+base=""
+for scale in $scales; do
   wall=$(median "$TMP/s$scale" 1)
   [ -z "$base" ] && base=$wall
-  printf '%-44s %8s s %8s s %8s MiB %8s\n' "ij run synthetic ×$scale ($runs runs)" "$wall" \
+  printf '%-44s %8s s %8s s %8s MiB %8s\n' "ij run synthetic ×$scale ($(runs_of "$scale") runs)" "$wall" \
     "$(median "$TMP/s$scale" 2)" "$(median "$TMP/s$scale" 3)" \
     "$(awk -v a="$wall" -v b="$base" 'BEGIN { if (b > 0) printf "%.1f", a / b; else print "nan" }')"
 done
