@@ -55,14 +55,14 @@ impl Figures {
         let Some(first) = rows.first() else {
             return Figures::default();
         };
-        let counts = sum_counts(rows.iter().map(|r| &r.counts));
+        let counts = sum_counts(rows.iter().map(|r| r.counts));
         let row = Indicateur {
             millesime: first.millesime,
             filiere: first.filiere,
             code_certification: first.code.as_ref().into(),
             code_certification_type: first.filiere.code_type(),
             niveau: Niveau::National,
-            counts,
+            counts: counts.into(),
             salaires: Default::default(),
             source_rates: Default::default(),
             libelle_etablissement: None,

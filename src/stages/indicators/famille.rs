@@ -172,7 +172,7 @@ impl Family<'_> {
         for r in &members {
             let hors_somme = if r.counts.is_empty() {
                 Some(HorsSomme::SansEffectifs)
-            } else if only_annee_term(&r.counts) {
+            } else if only_annee_term(&r.counts.get()) {
                 Some(HorsSomme::EffectifsNonDiffuses)
             } else if figures_of(r).iter().any(|c| counted.contains(c)) {
                 Some(HorsSomme::DejaComptee)
@@ -189,14 +189,17 @@ impl Family<'_> {
             });
         }
         let first = summed.first()?;
-        let completed: Vec<Counts> = summed.iter().map(|r| no_leaver_no_job(&r.counts)).collect();
+        let completed: Vec<Counts> = summed
+            .iter()
+            .map(|r| no_leaver_no_job(&r.counts.get()))
+            .collect();
         Some(Indicateur {
             millesime,
             filiere,
             code_certification: self.commune.into(),
             code_certification_type: first.code_certification_type,
             niveau,
-            counts: sum_counts(completed.iter()),
+            counts: sum_counts(completed.into_iter()).into(),
             salaires: Default::default(),
             source_rates: Default::default(),
             libelle_etablissement: first.libelle_etablissement.clone(),
@@ -303,7 +306,7 @@ mod tests {
             code_certification: code.into(),
             code_certification_type: CodeType::MefStat11,
             niveau: Niveau::Region(region.into()),
-            counts: c,
+            counts: c.into(),
             salaires: Default::default(),
             source_rates: Default::default(),
             libelle_etablissement: None,
@@ -334,8 +337,8 @@ mod tests {
         ];
         let listed = add_family_rows(&mut rows, &specialites());
         let f = family(&rows, "84").unwrap();
-        assert_eq!(f.counts.nb_annee_term, Some(27));
-        assert_eq!(f.counts.nb_en_emploi_6_mois, Some(7));
+        assert_eq!(f.counts.get().nb_annee_term, Some(27));
+        assert_eq!(f.counts.get().nb_en_emploi_6_mois, Some(7));
         assert_eq!(f.origine, Origine::SommeSpecialites);
         assert_eq!(
             f.donnee_source,
@@ -349,7 +352,10 @@ mod tests {
         let p = publish(f, 20);
         assert_eq!(p.masked, Some(Masked::SortantsSousSeuil), "16 leavers");
         assert_eq!(p.taux.taux_poursuite_etudes, Some(41));
-        assert_eq!(family(&rows, "11").unwrap().counts.nb_annee_term, Some(45));
+        assert_eq!(
+            family(&rows, "11").unwrap().counts.get().nb_annee_term,
+            Some(45)
+        );
         assert_eq!(listed.len(), 3);
         assert!(listed.iter().all(|l| l.hors_somme.is_none()));
     }
@@ -374,7 +380,10 @@ mod tests {
         };
         let mut rows = vec![row("23830023204", "11", counts(30, 10, 8)), derived, other];
         let listed = add_family_rows(&mut rows, &specialites());
-        assert_eq!(family(&rows, "11").unwrap().counts.nb_annee_term, Some(70));
+        assert_eq!(
+            family(&rows, "11").unwrap().counts.get().nb_annee_term,
+            Some(70)
+        );
         let reasons: Vec<_> = listed
             .iter()
             .map(|l| (l.specialite.code_certification.as_str(), l.hors_somme))
@@ -410,8 +419,8 @@ mod tests {
         ];
         let listed = add_family_rows(&mut rows, &specialites());
         let f = family(&rows, "11").unwrap();
-        assert_eq!(f.counts.nb_annee_term, Some(22));
-        assert_eq!(f.counts.nb_en_emploi_6_mois, Some(0));
+        assert_eq!(f.counts.get().nb_annee_term, Some(22));
+        assert_eq!(f.counts.get().nb_en_emploi_6_mois, Some(0));
         let mut reasons: Vec<_> = listed.iter().map(|l| l.hors_somme).collect();
         reasons.sort();
         assert_eq!(
@@ -452,7 +461,7 @@ mod tests {
             .collect();
         assert_eq!(commune.len(), 2, "one row per key");
         let f = family(&rows, "84").unwrap();
-        assert_eq!(f.counts.nb_annee_term, Some(439));
+        assert_eq!(f.counts.get().nb_annee_term, Some(439));
         assert_eq!(f.origine, Origine::SommeSpecialites);
         assert_eq!(
             family(&rows, "11").unwrap().donnee_source,
@@ -464,7 +473,7 @@ mod tests {
             .collect();
         assert_eq!(replaced.len(), 1);
         assert_eq!(replaced[0].specialite.code_certification, "23810020006");
-        assert_eq!(replaced[0].specialite.counts.nb_annee_term, Some(1));
+        assert_eq!(replaced[0].specialite.counts.get().nb_annee_term, Some(1));
         assert_eq!(replaced[0].specialite.niveau, Niveau::Region("84".into()));
     }
 }

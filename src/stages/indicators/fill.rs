@@ -14,7 +14,7 @@ use crate::stages::indicators::model::{
     publish, sum_counts, DonneeSource, Indicateur, KeyRef, Taux,
 };
 use crate::stages::indicators::upstream::{Lineage, LinkRow};
-use crate::staging::mesures::{Counts, Niveau};
+use crate::staging::mesures::Niveau;
 
 /// How many rows each kind of link added.
 pub type Added = BTreeMap<&'static str, usize>;
@@ -191,14 +191,14 @@ fn derived_row(
     match best.via {
         Via::OneToOne => {}
         Via::Merge => {
-            row.counts = sum_counts(sources.iter().map(|s| &s.counts));
+            row.counts = sum_counts(sources.iter().map(|s| s.counts.get())).into();
             row.salaires = Default::default();
         }
         Via::Split => {
             // The predecessor's published rates, not its counts: its
             // students are not all this code's.
             let published = publish(first, seuil);
-            row.counts = Counts::default();
+            row.counts = Default::default();
             row.salaires = Default::default();
             row.source_rates = Taux::to_source_rates(published.taux).into();
         }

@@ -179,7 +179,7 @@ fn own_row(m: MesureRow) -> Indicateur {
         code_certification: m.code_certification,
         code_certification_type: m.code_certification_type,
         niveau: m.niveau,
-        counts: m.counts,
+        counts: m.counts.into(),
         salaires: m.salaires.into(),
         // A source's own rates are published only where it gives no counts
         // (`publish`); beside counts they were checked when staged, and
@@ -642,7 +642,7 @@ fn aggregate<'r>(
             code_certification: code,
             code_certification_type: members[0].code_certification_type,
             niveau,
-            counts: sum_counts(summable(&members).map(|m| &m.counts)),
+            counts: sum_counts(summable(&members).map(|m| m.counts.get())).into(),
             salaires: Default::default(),
             source_rates: Default::default(),
             libelle_etablissement: None,
@@ -659,8 +659,10 @@ fn aggregate<'r>(
 /// that of those rows only: its counts and rates then describe the same
 /// students.
 fn summable<'a>(members: &'a [&'a Indicateur]) -> impl Iterator<Item = &'a Indicateur> + 'a {
-    let detailed =
-        |m: &Indicateur| m.counts.nb_poursuite_etudes.is_some() || m.counts.nb_sortant.is_some();
+    let detailed = |m: &Indicateur| {
+        let counts = m.counts.get();
+        counts.nb_poursuite_etudes.is_some() || counts.nb_sortant.is_some()
+    };
     let any_detailed = members.iter().any(|m| detailed(m));
     members
         .iter()
@@ -897,7 +899,8 @@ mod tests {
                 nb_annee_term: Some(t),
                 nb_poursuite_etudes: p,
                 ..Counts::default()
-            },
+            }
+            .into(),
             salaires: Default::default(),
             source_rates: Default::default(),
             libelle_etablissement: None,
@@ -979,7 +982,7 @@ mod tests {
                 (
                     r.code_certification.as_str(),
                     r.niveau.code(),
-                    r.counts.nb_annee_term,
+                    r.counts.get().nb_annee_term,
                 )
             })
             .collect();
@@ -1019,13 +1022,13 @@ mod tests {
         ];
         let n = national(&rows);
         assert_eq!(n.len(), 1);
-        let c = n[0].counts;
+        let c = n[0].counts.get();
         assert_eq!(
             (c.nb_annee_term, c.nb_poursuite_etudes),
             (Some(100), Some(40))
         );
         // Without any detailed row, nb_annee_term is still summed.
         let small = vec![regional("84", 3, None), regional("11", 2, None)];
-        assert_eq!(national(&small)[0].counts.nb_annee_term, Some(5));
+        assert_eq!(national(&small)[0].counts.get().nb_annee_term, Some(5));
     }
 }

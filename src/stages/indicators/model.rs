@@ -7,7 +7,7 @@ use crate::rules::filiere::Filiere;
 use crate::rules::masquage::{masquage, Chiffres, Retenu};
 use crate::rules::millesime::Millesime;
 use crate::rules::rates::{part_autres_situations, percentage, sortants};
-use crate::staging::mesures::{Counts, Niveau, Pourcentages, Salaires, SourceRates};
+use crate::staging::mesures::{Counts, Niveau, PackedCounts, Pourcentages, Salaires, SourceRates};
 
 /// Where a row's figures come from, at its own level.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -88,7 +88,8 @@ pub struct Indicateur {
     pub code_certification: Code,
     pub code_certification_type: CodeType,
     pub niveau: Niveau,
-    pub counts: Counts,
+    /// Read with `counts.get()`.
+    pub counts: PackedCounts,
     pub salaires: SalairesOfSource,
     /// Rates as published by a source that gives no counts (or carried over a split).
     pub source_rates: RatesOfSource,
@@ -275,7 +276,7 @@ pub fn publish(row: &Indicateur, seuil: i64) -> Published {
             masked: decision.masked,
         };
     }
-    let mut counts = row.counts;
+    let mut counts = row.counts.get();
     counts.nb_sortant = sortants(
         counts.nb_sortant,
         counts.nb_annee_term,
@@ -327,7 +328,7 @@ pub fn publish(row: &Indicateur, seuil: i64) -> Published {
 /// Sums counts: a count is known in the sum only if every row knows it.
 /// Checked: every count was bounded by `rules::rates::MAX_COUNT` where it was
 /// read, so no sum of fewer than 900,000 million rows can overflow.
-pub fn sum_counts<'a>(rows: impl Iterator<Item = &'a Counts>) -> Counts {
+pub fn sum_counts(rows: impl Iterator<Item = Counts>) -> Counts {
     let mut total: Option<Counts> = None;
     let add = |a: Option<i64>, b: Option<i64>| {
         Some(
@@ -335,8 +336,7 @@ pub fn sum_counts<'a>(rows: impl Iterator<Item = &'a Counts>) -> Counts {
                 .expect("counts are bounded by MAX_COUNT when read: their sums cannot overflow"),
         )
     };
-    for c in rows {
-        let mut c = *c;
+    for mut c in rows {
         c.nb_sortant = sortants(c.nb_sortant, c.nb_annee_term, c.nb_poursuite_etudes);
         total = Some(match total {
             None => c,
@@ -429,7 +429,7 @@ mod tests {
             code_certification: "40025513".into(),
             code_certification_type: CodeType::Cfd,
             niveau: Niveau::National,
-            counts: c,
+            counts: c.into(),
             salaires: Salaires {
                 salaire_12_mois_q1: Some(1400.0),
                 ..Salaires::default()
@@ -484,7 +484,7 @@ mod tests {
     fn sums_know_a_count_only_when_every_row_does() {
         let a = counts(10, Some(4), None, Some(3));
         let b = counts(15, Some(5), Some(10), None);
-        let s = sum_counts([a, b].iter());
+        let s = sum_counts([a, b].into_iter());
         assert_eq!(s.nb_annee_term, Some(25));
         assert_eq!(s.nb_sortant, Some(16), "6 derived + 10");
         assert_eq!(s.nb_en_emploi_6_mois, None);

@@ -128,7 +128,7 @@ fn q4_par_region(pilotage: &Classement) -> BTreeMap<String, Q4ParRegion> {
 
 /// The counts of a row, with `nb_sortant` derived when the source lacks it.
 fn counts_of(row: &Indicateur) -> Counts {
-    let mut c = row.counts;
+    let mut c = row.counts.get();
     c.nb_sortant = sortants(c.nb_sortant, c.nb_annee_term, c.nb_poursuite_etudes);
     c
 }
@@ -680,7 +680,8 @@ mod tests {
                 nb_poursuite_etudes: Some(poursuite),
                 nb_en_emploi_6_mois: Some(emploi),
                 ..Counts::default()
-            },
+            }
+            .into(),
             salaires: Default::default(),
             source_rates: Default::default(),
             libelle_etablissement: None,
