@@ -156,7 +156,6 @@ pub struct Indicators {
     pub certifications: Vec<Indicateur>,
     pub regionales: Vec<Indicateur>,
     pub formations: Vec<Indicateur>,
-    pub etablissements: Vec<EtablissementRow>,
     pub terminales: Vec<terminales::Terminale>,
     pub familles_specialites: Vec<famille::FamilleSpecialite>,
     pub rejects: Vec<Reject>,
@@ -195,21 +194,19 @@ fn own_row(m: MesureRow) -> Indicateur {
     }
 }
 
-/// The pure part of the stage: staged files in, indicator tables out.
+/// The pure part of the stage: the sources' rows in, indicator tables out.
 ///
-/// The steps in their order: read the sources, sum the coarser levels no
-/// file gives, let the continuum and the families fill each level, sort,
-/// summarise.
-pub fn build_indicators(
-    sources: Vec<SourceFile>,
+/// The steps in their order: sum the coarser levels no file gives, let the
+/// continuum and the families fill each level, sort, summarise. The
+/// establishment-wide rows are not here: their table is written before the
+/// levels are filled (`write_etablissements`), and `etablissements` is what
+/// the summary and the default date need of them.
+fn build_from_read(
+    mut read: Read,
+    etablissements: EtablissementsWritten,
     upstream: &Upstream,
     options: &IndicatorsOptions,
 ) -> Indicators {
-    build_from_read(read_sources(sources), upstream, options)
-}
-
-/// [`build_indicators`] from the sources' rows, once read.
-fn build_from_read(mut read: Read, upstream: &Upstream, options: &IndicatorsOptions) -> Indicators {
     add_sums(&mut read, upstream.reference);
     crate::memory::trace("indicators: sums added");
     let Read {
@@ -218,8 +215,12 @@ fn build_from_read(mut read: Read, upstream: &Upstream, options: &IndicatorsOpti
         mut national,
         mut regional,
         mut etablissement,
-        mut etablissements,
+        etablissements: unwritten,
     } = read;
+    debug_assert!(
+        unwritten.is_empty(),
+        "the establishment-wide rows are written first"
+    );
 
     let terminales = terminales::build_terminales(upstream.referentiel);
     let specialites = terminales::specialites_by_commune(&terminales);
@@ -240,15 +241,18 @@ fn build_from_read(mut read: Read, upstream: &Upstream, options: &IndicatorsOpti
         continuum_rows_added.insert(name.to_string(), added);
         crate::memory::trace(&format!("indicators: {name} filled"));
     }
-    sort_outputs(&mut familles_specialites, &mut etablissements, &mut rejects);
+    sort_outputs(&mut familles_specialites, &mut rejects);
 
     let date_reference = options.date_reference.unwrap_or_else(|| {
-        default_date_reference([&national, &regional, &etablissement], &etablissements)
+        default_date_reference(
+            [&national, &regional, &etablissement],
+            etablissements.latest,
+        )
     });
 
     let tables = table_summaries(
         [&national, &regional, &etablissement],
-        etablissements.len(),
+        etablissements.rows,
         &familles_specialites,
         options.seuil,
     );
@@ -271,7 +275,6 @@ fn build_from_read(mut read: Read, upstream: &Upstream, options: &IndicatorsOpti
         certifications: national,
         regionales: regional,
         formations: etablissement,
-        etablissements,
         terminales,
         familles_specialites,
         rejects,
@@ -280,17 +283,56 @@ fn build_from_read(mut read: Read, upstream: &Upstream, options: &IndicatorsOpti
     }
 }
 
+/// What the stage keeps of the establishment-wide rows once their table is
+/// written: their number (the summary's) and their latest millésime (the
+/// default date reference's).
+#[derive(Debug, Clone, Copy, Default)]
+struct EtablissementsWritten {
+    rows: usize,
+    latest: Option<Millesime>,
+}
+
+/// Sorts the establishment-wide rows and writes their table before the
+/// levels are filled: no other table reads them, and at a hundred times
+/// today's data they were 1.4 GB held through the fill, the stage's peak
+/// (issue 13).
+fn write_etablissements(
+    mut rows: Vec<EtablissementRow>,
+    reference: &Reference,
+    annuaire: &Annuaire,
+    dir: &Path,
+    ctx: &StageContext,
+) -> Result<(EtablissementsWritten, Written)> {
+    // In their release order (the primary key), then by source.
+    fn key(e: &EtablissementRow) -> (Millesime, &str, &str, &str) {
+        (e.millesime, e.filiere.as_str(), &e.uai, e.source)
+    }
+    // Wide rows: sorted without a buffer of half of them.
+    crate::memory::sort_rows_stably(&mut rows, |a, b| key(a).cmp(&key(b)));
+    let seen = EtablissementsWritten {
+        rows: rows.len(),
+        latest: rows.iter().map(|e| e.millesime).max_by_key(|m| m.last),
+    };
+    let written = write_table(
+        &tables::etablissements_builder(&rows, reference),
+        annuaire,
+        dir,
+        ctx,
+    )?;
+    Ok((seen, written))
+}
+
 /// The date `formation_fermee` is judged at when the pipeline sets none:
 /// the 1st of September after the latest millésime (the next school year).
 fn default_date_reference(
     levels: [&[Indicateur]; 3],
-    etablissements: &[EtablissementRow],
+    etablissements: Option<Millesime>,
 ) -> NaiveDate {
     let latest = levels
         .into_iter()
         .flatten()
         .map(|r| r.millesime.last)
-        .chain(etablissements.iter().map(|e| e.millesime.last))
+        .chain(etablissements.map(|m| m.last))
         .max();
     NaiveDate::from_ymd_opt(latest.map_or(2000, i32::from), 9, 1).expect("valid date")
 }
@@ -514,10 +556,9 @@ fn fill_level(
 /// files were read in (outputs are byte-identical from run to run).
 fn sort_outputs(
     familles_specialites: &mut [famille::FamilleSpecialite],
-    etablissements: &mut [EtablissementRow],
     rejects: &mut [Reject],
 ) {
-    // Both in their release order (the primary key as text: see
+    // In their release order (the primary key as text: see
     // `Indicateur::cmp_published`), then by the full key.
     fn famille_key(f: &famille::FamilleSpecialite) -> (Millesime, &str, &str, &str, &str, &str) {
         let niveau = &f.specialite.niveau;
@@ -536,12 +577,6 @@ fn sort_outputs(
         famille_key(a)
             .cmp(&famille_key(b))
             .then_with(|| a.specialite.cmp_published(&b.specialite))
-    });
-    fn etablissement_key(e: &EtablissementRow) -> (Millesime, &str, &str, &str) {
-        (e.millesime, e.filiere.as_str(), &e.uai, e.source)
-    }
-    sort_rows_stably(etablissements, |a, b| {
-        etablissement_key(a).cmp(&etablissement_key(b))
     });
     rejects.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
 }
@@ -741,8 +776,19 @@ pub fn run(
     // back as they go) before the BCN's referential, lineage and links are
     // loaded: the three side by side with every staged row were the
     // stage's peak at ×100 (issue 13).
-    let read = read_sources(staged);
+    let mut read = read_sources(staged);
     crate::memory::trace("indicators: sources read");
+    let mut staged_dir = StagedDir::new(&ctx.out_dir)?;
+    let dir = staged_dir.dir().to_path_buf();
+    let annuaire = load_annuaire(&options.annuaire, &reference)?;
+    let (etablissements, etablissements_written) = write_etablissements(
+        std::mem::take(&mut read.etablissements),
+        &reference,
+        &annuaire,
+        &dir,
+        ctx,
+    )?;
+    crate::memory::trace("indicators: etablissements written");
     let referentiel = upstream::load_referentiel(bcn_out)?;
     let lineage = upstream::load_lineage(continuum_out)?;
     let links = upstream::load_links(continuum_out)?;
@@ -753,7 +799,7 @@ pub fn run(
         links: &links,
         reference: &reference,
     };
-    let mut result = build_from_read(read, &up, options);
+    let mut result = build_from_read(read, etablissements, &up, options);
     // The lineage has done its work, and the tables look up few of the
     // referential's codes: both go before the tables are written, the
     // stage's peak (issue 13).
@@ -769,11 +815,14 @@ pub fn run(
     );
     let pilotage_q4 = classement.q4_par_region();
 
-    let mut staged_dir = StagedDir::new(&ctx.out_dir)?;
-    let annuaire = load_annuaire(&options.annuaire, &reference)?;
-    let dir = staged_dir.dir().to_path_buf();
     let tables = tables::builders(&result, &classement, &referentiel, &reference, options);
-    let written = write_tables(&tables, &annuaire, &dir, ctx)?;
+    let mut written = write_tables(&tables, &annuaire, &dir, ctx)?;
+    // Reported in the order the release publishes the tables: after `formations`.
+    let at = written
+        .iter()
+        .position(|(output, ..)| output.path.file_stem() == Some("formations".as_ref()))
+        .map_or(written.len(), |i| i + 1);
+    written.insert(at, etablissements_written);
     crate::memory::trace("indicators: tables written");
     drop(tables);
     drop(classement);

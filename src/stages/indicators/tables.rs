@@ -54,7 +54,8 @@ impl TableBuild<'_> {
     }
 }
 
-/// The builders of the stage's tables, in the order the stage reports them.
+/// The builders of the stage's tables, in the order the stage reports them,
+/// but `etablissements` ([`etablissements_builder`]), written first.
 pub fn builders<'a>(
     result: &'a Indicators,
     classement: &'a pilotage::Classement<'a>,
@@ -112,10 +113,6 @@ pub fn builders<'a>(
                     &ctx,
                 )
             }),
-        ),
-        per_etablissement(
-            r.etablissements.len(),
-            Box::new(|range| etablissements_table(&r.etablissements[range], reference)),
         ),
         table(
             r.terminales.len(),
@@ -523,6 +520,19 @@ pub(crate) fn rate_columns(t: &mut OutTable, taux: &[Taux]) {
             "part_autres_situations_6_mois",
             rate(|r| r.part_autres_situations_6_mois),
         );
+}
+
+/// The builder of the `etablissements` table, apart from [`builders`]: the
+/// stage writes it before it fills the levels (`write_etablissements`).
+pub fn etablissements_builder<'a>(
+    rows: &'a [EtablissementRow],
+    reference: &'a Reference,
+) -> TableBuild<'a> {
+    TableBuild {
+        rows: rows.len(),
+        build: Box::new(|range| etablissements_table(&rows[range], reference)),
+        per_etablissement: true,
+    }
 }
 
 fn etablissements_table(rows: &[EtablissementRow], reference: &Reference) -> OutTable {

@@ -6,7 +6,7 @@
 use std::path::Path;
 
 use crate::error::Result;
-use crate::input::{self, Col, DelimitedOptions, RawTable, Row};
+use crate::input::{Col, RawTable, Row};
 use crate::rules::codes::{check_code, CodeType};
 use crate::rules::filiere::Filiere;
 use crate::staging::mesures::{Counts, MesureRow, Niveau, Origin, Salaires, SourceRates, Staged};
@@ -112,30 +112,29 @@ fn horizon_columns(table: &RawTable, pattern: &str) -> Result<[Col; 4]> {
 }
 
 fn load_certifications(path: &Path, level: Level) -> Result<Staged> {
-    let table = input::read_table(path, &DelimitedOptions::default())?;
-    let cols = CertificationColumns::find(&table, &level)?;
-    let mut out = Collector::new(&table);
     let mut seen = Keys::default();
-    for row in table.rows() {
-        let staged = stage_certification(&row, &cols, &level, out.origin(&row));
-        match staged {
-            Ok(m) => {
-                let key = (
-                    m.millesime,
-                    m.filiere,
-                    m.code_certification.clone(),
-                    m.niveau.clone(),
-                );
-                let what = || describe_key(&m);
-                match seen.first(key, row.position(), what) {
-                    Ok(()) => out.staged.rows.push(m),
-                    Err(reason) => out.reject(&row, reason),
+    let open = |table: &RawTable| CertificationColumns::find(table, &level);
+    load_in_chunks(path, open, |cols, table, out| {
+        for row in table.rows() {
+            let staged = stage_certification(&row, cols, &level, out.origin(&row));
+            match staged {
+                Ok(m) => {
+                    let key = (
+                        m.millesime,
+                        m.filiere,
+                        m.code_certification.clone(),
+                        m.niveau.clone(),
+                    );
+                    let what = || describe_key(&m);
+                    match seen.first(key, row.position(), what) {
+                        Ok(()) => out.staged.rows.push(m),
+                        Err(reason) => out.reject(&row, reason),
+                    }
                 }
+                Err(reason) => out.reject(&row, reason),
             }
-            Err(reason) => out.reject(&row, reason),
         }
-    }
-    Ok(out.finish())
+    })
 }
 
 pub(super) fn describe_key(m: &MesureRow) -> String {

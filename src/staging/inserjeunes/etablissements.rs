@@ -7,7 +7,7 @@ use std::path::Path;
 
 use crate::error::{Error, Result};
 use crate::input::table::{header_key, RawRow};
-use crate::input::{self, DelimitedOptions, Row};
+use crate::input::{RawTable, Row};
 use crate::rules::filiere::Filiere;
 use crate::rules::millesime::Millesime;
 use crate::staging::mesures::{EtablissementRow, SourceRates, Staged};
@@ -20,43 +20,42 @@ use super::{PERCENT, VALEUR_AJOUTEE};
 /// (`fr-en-inserjeunes-cfa.csv`) or a DEPP "valeur ajoutée" file
 /// (`depp-2022-etablissements-2021_2022-pro.csv`), told apart by the header.
 pub fn load_etablissements(path: &Path, reference: &Reference) -> Result<Staged> {
-    let table = input::read_table(path, &DelimitedOptions::default())?;
-    let file = EtablissementFile::open(path, &table.headers)?;
-    let mut out = Collector::new(&table);
     let mut seen = Keys::default();
-    for (row, raw) in table.rows().zip(table.rows.iter()) {
-        match file.row_type(raw) {
-            RowType::Ensemble => {}
-            RowType::Breakdown(skipped) => {
-                out.skip(skipped);
-                continue;
-            }
-            RowType::Unknown(reason) => {
-                out.reject(&row, reason);
-                continue;
-            }
-        }
-        match file.stage_row(raw, &row, reference, &out) {
-            Ok(e) => {
-                let key = (e.millesime, e.filiere, e.uai.clone());
-                let what = || format!("{} {} {}", e.millesime, e.filiere, e.uai);
-                match seen.first(key, row.position(), what) {
-                    Ok(()) => out.staged.etablissements.push(e),
-                    Err(reason) => out.reject(&row, reason),
+    let open = |table: &RawTable| EtablissementFile::open(path, &table.headers);
+    load_in_chunks(path, open, |file, table, out| {
+        for (row, raw) in table.rows().zip(table.rows.iter()) {
+            match file.row_type(raw) {
+                RowType::Ensemble => {}
+                RowType::Breakdown(skipped) => {
+                    out.skip(skipped);
+                    continue;
+                }
+                RowType::Unknown(reason) => {
+                    out.reject(&row, reason);
+                    continue;
                 }
             }
-            Err(reason) => out.reject(&row, reason),
+            match file.stage_row(raw, &row, reference, out) {
+                Ok(e) => {
+                    let key = (e.millesime, e.filiere, e.uai.clone());
+                    let what = || format!("{} {} {}", e.millesime, e.filiere, e.uai);
+                    match seen.first(key, row.position(), what) {
+                        Ok(()) => out.staged.etablissements.push(e),
+                        Err(reason) => out.reject(&row, reason),
+                    }
+                }
+                Err(reason) => out.reject(&row, reason),
+            }
         }
-    }
-    Ok(out.finish())
+    })
 }
 
 /// What every row of one establishment file shares: where its columns are,
 /// its header (to name them in messages), and the millésime (a DEPP file's,
 /// from its name) and filière of its rows.
-struct EtablissementFile<'a> {
+struct EtablissementFile {
     cols: EtablissementColumns,
-    headers: &'a [String],
+    headers: Vec<String>,
     /// `None` in the open-data layout, which has a millésime per row.
     millesime: Option<Millesime>,
     filiere: Filiere,
@@ -72,11 +71,11 @@ enum RowType {
     Unknown(String),
 }
 
-impl<'a> EtablissementFile<'a> {
+impl EtablissementFile {
     /// Finds the columns from the header and, for a DEPP file, reads the
     /// millésime and filière from the file's name (the header does not
     /// have them).
-    fn open(path: &Path, headers: &'a [String]) -> Result<EtablissementFile<'a>> {
+    fn open(path: &Path, headers: &[String]) -> Result<EtablissementFile> {
         let filiere_hint = depp_file_name(path).ok().map(|(_, f)| f);
         let cols = detect_etablissement_columns(headers, filiere_hint)
             .map_err(|m| Error::file(path, m))?;
@@ -90,7 +89,7 @@ impl<'a> EtablissementFile<'a> {
         };
         Ok(EtablissementFile {
             cols,
-            headers,
+            headers: headers.to_vec(),
             millesime,
             filiere,
         })
@@ -113,7 +112,7 @@ impl<'a> EtablissementFile<'a> {
                 "unknown_row_type",
                 format!(
                     "{} \"{row_type}\" is neither ensemble nor a \"dont …\" breakdown",
-                    self.cols.name(self.headers, i)
+                    self.cols.name(&self.headers, i)
                 ),
             ))
         }
@@ -139,7 +138,7 @@ impl<'a> EtablissementFile<'a> {
         let region_libelle = cols.region.map_or("", get);
         check_region_name(reference, region_libelle)?;
         let number = |i: Option<usize>, range: &RangeInclusive<f64>| match i {
-            Some(i) => parse_number(cols.name(self.headers, i), get(i), range),
+            Some(i) => parse_number(cols.name(&self.headers, i), get(i), range),
             None => Ok(None),
         };
         let rates = SourceRates {

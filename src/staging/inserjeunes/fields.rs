@@ -8,10 +8,11 @@ use std::collections::HashMap;
 use std::fmt::Display;
 use std::hash::Hash;
 use std::ops::RangeInclusive;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::input::{RawTable, Row};
+use crate::error::Result;
+use crate::input::{self, DelimitedOptions, RawTable, Row};
 use crate::rules::codes::{is_valid_uai, uai_check_letter};
 use crate::rules::millesime::Millesime;
 use crate::staging::fields::{is_not_published, parse_decimal};
@@ -27,23 +28,44 @@ pub(super) fn reason(tag: &str, message: impl Display) -> String {
     format!("{tag}: {message}")
 }
 
-/// Builds a [`Staged`] from one table's rows.
+/// The rows a loader stages from one chunk of its file before the chunk's
+/// fields go (`input::read_table_in_chunks`).
+const CHUNK_ROWS: usize = 65_536;
+
+/// Reads a file a chunk of rows at a time and stages them: `open` finds
+/// what the loader needs from the first chunk (its columns, by the
+/// header), `stage` stages a chunk's rows into the collector. The file's
+/// fields are held a chunk at a time, beside its staged rows (issue 13).
+pub(super) fn load_in_chunks<S>(
+    path: &Path,
+    open: impl FnOnce(&RawTable) -> Result<S>,
+    mut stage: impl FnMut(&S, &RawTable, &mut Collector),
+) -> Result<Staged> {
+    let mut out = Collector {
+        file: Arc::new(path.to_path_buf()),
+        staged: Staged::default(),
+    };
+    let mut open = Some(open);
+    let mut state = None;
+    input::read_table_in_chunks(path, &DelimitedOptions::default(), CHUNK_ROWS, |table| {
+        let state = match &mut state {
+            Some(state) => state,
+            None => state.insert((open.take().expect("opened once"))(&table)?),
+        };
+        out.staged.rows_read += table.len();
+        stage(state, &table, &mut out);
+        Ok(())
+    })?;
+    Ok(out.finish())
+}
+
+/// Builds a [`Staged`] from a file's rows.
 pub(super) struct Collector {
     file: Arc<PathBuf>,
     pub(super) staged: Staged,
 }
 
 impl Collector {
-    pub(super) fn new(table: &RawTable) -> Collector {
-        Collector {
-            file: Arc::new(table.path.clone()),
-            staged: Staged {
-                rows_read: table.len(),
-                ..Staged::default()
-            },
-        }
-    }
-
     pub(super) fn origin(&self, row: &Row) -> Origin {
         Origin {
             file: Arc::clone(&self.file),

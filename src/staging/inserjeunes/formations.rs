@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use crate::error::{Error, Result};
-use crate::input::{self, Col, DelimitedOptions, RawTable, Row};
+use crate::input::{Col, RawTable, Row};
 use crate::rules::codes::{check_code, CodeType};
 use crate::rules::filiere::Filiere;
 use crate::staging::mesures::{Counts, MesureRow, Niveau, Salaires, SourceRates, Staged};
@@ -28,28 +28,26 @@ const FORMATION_CODE_COLUMNS: [(&str, Filiere); 4] = [
 /// per millésime × establishment × certification, with the published rates
 /// and no counts.
 pub fn load_formations_etablissement(path: &Path, reference: &Reference) -> Result<Staged> {
-    let table = input::read_table(path, &DelimitedOptions::default())?;
-    let cols = FormationColumns::find(&table)?;
-    let mut out = Collector::new(&table);
     let mut seen = Keys::default();
-    for row in table.rows() {
-        match cols.stage_row(&row, reference, &out) {
-            Ok(m) => {
-                let key = (
-                    m.millesime,
-                    m.filiere,
-                    m.code_certification.clone(),
-                    m.niveau.clone(),
-                );
-                match seen.first(key, row.position(), || describe_key(&m)) {
-                    Ok(()) => out.staged.rows.push(m),
-                    Err(reason) => out.reject(&row, reason),
+    load_in_chunks(path, FormationColumns::find, |cols, table, out| {
+        for row in table.rows() {
+            match cols.stage_row(&row, reference, out) {
+                Ok(m) => {
+                    let key = (
+                        m.millesime,
+                        m.filiere,
+                        m.code_certification.clone(),
+                        m.niveau.clone(),
+                    );
+                    match seen.first(key, row.position(), || describe_key(&m)) {
+                        Ok(()) => out.staged.rows.push(m),
+                        Err(reason) => out.reject(&row, reason),
+                    }
                 }
+                Err(reason) => out.reject(&row, reason),
             }
-            Err(reason) => out.reject(&row, reason),
         }
-    }
-    Ok(out.finish())
+    })
 }
 
 /// The columns of a "formation fine" file: the year, the UAI, two rates and
