@@ -554,10 +554,7 @@ fn fill_level(
 
 /// Step 4: the other outputs in a stable order, whatever the order the
 /// files were read in (outputs are byte-identical from run to run).
-fn sort_outputs(
-    familles_specialites: &mut [famille::FamilleSpecialite],
-    rejects: &mut [Reject],
-) {
+fn sort_outputs(familles_specialites: &mut [famille::FamilleSpecialite], rejects: &mut [Reject]) {
     // In their release order (the primary key as text: see
     // `Indicateur::cmp_published`), then by the full key.
     fn famille_key(f: &famille::FamilleSpecialite) -> (Millesime, &str, &str, &str, &str, &str) {

@@ -119,14 +119,8 @@ fn load_certifications(path: &Path, level: Level) -> Result<Staged> {
             let staged = stage_certification(&row, cols, &level, out.origin(&row));
             match staged {
                 Ok(m) => {
-                    let key = (
-                        m.millesime,
-                        m.filiere,
-                        m.code_certification.clone(),
-                        m.niveau.clone(),
-                    );
                     let what = || describe_key(&m);
-                    match seen.first(key, row.position(), what) {
+                    match seen.first(&m, &out.staged.rows, what) {
                         Ok(()) => out.staged.rows.push(m),
                         Err(reason) => out.reject(&row, reason),
                     }

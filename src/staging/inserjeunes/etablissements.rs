@@ -37,9 +37,8 @@ pub fn load_etablissements(path: &Path, reference: &Reference) -> Result<Staged>
             }
             match file.stage_row(raw, &row, reference, out) {
                 Ok(e) => {
-                    let key = (e.millesime, e.filiere, e.uai.clone());
                     let what = || format!("{} {} {}", e.millesime, e.filiere, e.uai);
-                    match seen.first(key, row.position(), what) {
+                    match seen.first(&e, &out.staged.etablissements, what) {
                         Ok(()) => out.staged.etablissements.push(e),
                         Err(reason) => out.reject(&row, reason),
                     }

@@ -6,17 +6,21 @@
 use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 use std::fmt::Display;
-use std::hash::Hash;
+use std::hash::{BuildHasher, Hash};
 use std::ops::RangeInclusive;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::error::Result;
 use crate::input::{self, DelimitedOptions, RawTable, Row};
+use crate::rules::codes::Code;
 use crate::rules::codes::{is_valid_uai, uai_check_letter};
+use crate::rules::filiere::Filiere;
 use crate::rules::millesime::Millesime;
 use crate::staging::fields::{is_not_published, parse_decimal};
-use crate::staging::mesures::{Counts, Origin, Reject, Salaires, Staged};
+use crate::staging::mesures::{
+    Counts, EtablissementRow, MesureRow, Niveau, Origin, Reject, Salaires, Staged,
+};
 use crate::staging::reference::Reference;
 
 use super::HORIZONS;
@@ -92,36 +96,103 @@ impl Collector {
     }
 }
 
-/// The keys seen so far, with the line that holds each: the first row with
-/// a key is kept, a later one is rejected naming the kept line.
-pub(super) struct Keys<K>(HashMap<K, u64>);
+/// A staged row whose key no earlier row of its file may have.
+pub(super) trait Keyed {
+    type Key<'a>: Hash + Eq
+    where
+        Self: 'a;
+    fn key(&self) -> Self::Key<'_>;
+    /// The row's line in its file.
+    fn line(&self) -> u64;
+}
 
-impl<K> Default for Keys<K> {
-    fn default() -> Self {
-        Keys(HashMap::new())
+impl Keyed for MesureRow {
+    type Key<'a> = (Millesime, Filiere, &'a Code, &'a Niveau);
+    fn key(&self) -> Self::Key<'_> {
+        (
+            self.millesime,
+            self.filiere,
+            &self.code_certification,
+            &self.niveau,
+        )
+    }
+    fn line(&self) -> u64 {
+        self.origin.line
     }
 }
 
-impl<K: Hash + Eq> Keys<K> {
-    pub(super) fn first(
+impl Keyed for EtablissementRow {
+    type Key<'a> = (Millesime, Filiere, &'a Code);
+    fn key(&self) -> Self::Key<'_> {
+        (self.millesime, self.filiere, &self.uai)
+    }
+    fn line(&self) -> u64 {
+        self.origin.line
+    }
+}
+
+/// The keys of a file's staged rows: the first row with a key is kept, a
+/// later one is rejected naming the kept row's line. Keys are compared by
+/// a 64-bit hash, and exactly only where two hashes meet (a repeated key,
+/// or a collision): a map of the keys themselves took 600 MB beside a
+/// 500 MB regional file (issue 13); this one takes 16 bytes a row.
+pub(super) struct Keys<S = foldhash::fast::FixedState> {
+    /// A key's hash → the first staged row with that hash.
+    first: HashMap<u64, usize, S>,
+    /// The later rows whose hash an earlier row with another key has.
+    collided: HashMap<u64, Vec<usize>>,
+    hasher: S,
+}
+
+impl Default for Keys {
+    fn default() -> Self {
+        Keys::with_hasher(Default::default())
+    }
+}
+
+impl<S: BuildHasher + Clone> Keys<S> {
+    fn with_hasher(hasher: S) -> Self {
+        Keys {
+            first: HashMap::with_hasher(hasher.clone()),
+            collided: HashMap::new(),
+            hasher,
+        }
+    }
+
+    /// `Ok` when no row of `rows` (the file's rows staged so far) has
+    /// `row`'s key, which then counts as the next of them: the caller
+    /// pushes it. Otherwise the reject's reason, naming the kept row.
+    pub(super) fn first<T: Keyed>(
         &mut self,
-        key: K,
-        line: u64,
+        row: &T,
+        rows: &[T],
         what: impl FnOnce() -> String,
     ) -> Checked<()> {
-        match self.0.entry(key) {
+        let hash = self.hasher.hash_one(row.key());
+        let next = rows.len();
+        let first = match self.first.entry(hash) {
             Entry::Vacant(v) => {
-                v.insert(line);
-                Ok(())
+                v.insert(next);
+                return Ok(());
             }
-            Entry::Occupied(o) => Err(reason(
+            Entry::Occupied(o) => *o.get(),
+        };
+        let collided = self.collided.entry(hash).or_default();
+        let earlier = std::iter::once(first).chain(collided.iter().copied());
+        let mut kept = earlier.map(|i| &rows[i]).filter(|r| r.key() == row.key());
+        match kept.next() {
+            Some(kept) => Err(reason(
                 "duplicate_key",
                 format!(
                     "{} is already on line {} (the first row is kept)",
                     what(),
-                    o.get()
+                    kept.line()
                 ),
             )),
+            None => {
+                collided.push(next);
+                Ok(())
+            }
         }
     }
 }
@@ -363,6 +434,72 @@ pub(super) fn check_quartiles(s: &Salaires) -> Checked<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Rows keyed by a number, at a line.
+    impl Keyed for (u32, u64) {
+        type Key<'a> = u32;
+        fn key(&self) -> u32 {
+            self.0
+        }
+        fn line(&self) -> u64 {
+            self.1
+        }
+    }
+
+    /// Every key hashed to 0: each hash meets every other.
+    #[derive(Clone, Default)]
+    struct Colliding;
+    impl BuildHasher for Colliding {
+        type Hasher = Zero;
+        fn build_hasher(&self) -> Zero {
+            Zero
+        }
+    }
+    struct Zero;
+    impl std::hash::Hasher for Zero {
+        fn finish(&self) -> u64 {
+            0
+        }
+        fn write(&mut self, _: &[u8]) {}
+    }
+
+    /// Stages `keys` (row i on line i + 2) as a loader does; the reasons
+    /// of the rows rejected, by line.
+    fn stage<S: BuildHasher + Clone>(mut seen: Keys<S>, keys: &[u32]) -> Vec<(u64, String)> {
+        let mut rows = Vec::new();
+        let mut rejects = Vec::new();
+        for (i, &k) in keys.iter().enumerate() {
+            let row = (k, i as u64 + 2);
+            match seen.first(&row, &rows, || format!("key {k}")) {
+                Ok(()) => rows.push(row),
+                Err(reason) => rejects.push((row.1, reason)),
+            }
+        }
+        rejects
+    }
+
+    #[test]
+    fn a_repeated_key_is_rejected_naming_the_kept_line_even_when_hashes_collide() {
+        let keys = [7, 8, 7, 9, 8, 8, 10];
+        let expected = vec![
+            (
+                4,
+                "duplicate_key: key 7 is already on line 2 (the first row is kept)".to_string(),
+            ),
+            (
+                6,
+                "duplicate_key: key 8 is already on line 3 (the first row is kept)".to_string(),
+            ),
+            (
+                7,
+                "duplicate_key: key 8 is already on line 3 (the first row is kept)".to_string(),
+            ),
+        ];
+        assert_eq!(stage(Keys::default(), &keys), expected);
+        // Distinct keys whose hashes meet are all kept: compared exactly.
+        assert_eq!(stage(Keys::with_hasher(Colliding), &keys), expected);
+        assert!(stage(Keys::with_hasher(Colliding), &[1, 2, 3, 4]).is_empty());
+    }
 
     #[test]
     fn uai_check_letter() {

@@ -32,18 +32,10 @@ pub fn load_formations_etablissement(path: &Path, reference: &Reference) -> Resu
     load_in_chunks(path, FormationColumns::find, |cols, table, out| {
         for row in table.rows() {
             match cols.stage_row(&row, reference, out) {
-                Ok(m) => {
-                    let key = (
-                        m.millesime,
-                        m.filiere,
-                        m.code_certification.clone(),
-                        m.niveau.clone(),
-                    );
-                    match seen.first(key, row.position(), || describe_key(&m)) {
-                        Ok(()) => out.staged.rows.push(m),
-                        Err(reason) => out.reject(&row, reason),
-                    }
-                }
+                Ok(m) => match seen.first(&m, &out.staged.rows, || describe_key(&m)) {
+                    Ok(()) => out.staged.rows.push(m),
+                    Err(reason) => out.reject(&row, reason),
+                },
                 Err(reason) => out.reject(&row, reason),
             }
         }
