@@ -13,9 +13,7 @@ use crate::rules::filiere::Filiere;
 use crate::rules::masquage::Masked;
 use crate::rules::millesime::Millesime;
 use crate::rules::niveau::NiveauGeographique;
-use crate::stages::indicators::model::{
-    publish, sum_counts, DonneeSource, Indicateur, Origine, Taux,
-};
+use crate::stages::indicators::model::{publish, sum_counts, Indicateur, Origine, Taux};
 use crate::staging::mesures::{Counts, Niveau, Salaires};
 
 /// Where a request looks: the level's table and the place in it.
@@ -67,7 +65,7 @@ impl Figures {
             source_rates: Default::default(),
             libelle_etablissement: None,
             origine: Origine::Source,
-            donnee_source: DonneeSource::Propre,
+            donnee_source: Default::default(),
         };
         let p = publish(&row, seuil);
         Figures {

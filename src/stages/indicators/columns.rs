@@ -25,7 +25,7 @@ pub(crate) fn perimetre_column(t: &mut OutTable, rows: impl Iterator<Item = (Fil
 /// `donnee_source_type` and `donnee_source_code` of a row.
 pub(crate) fn source_of(r: &Indicateur) -> (&'static str, String) {
     let kind = r.donnee_source.kind().as_str();
-    match &r.donnee_source {
+    match &*r.donnee_source {
         DonneeSource::Propre => (kind, String::new()),
         DonneeSource::Continuum { codes, .. } | DonneeSource::FamilleMetiers { codes, .. } => {
             (kind, codes.join("|"))

@@ -163,7 +163,7 @@ impl Family<'_> {
         // Own figures first, then derived ones; by code within each.
         members.sort_by_key(|r| {
             (
-                r.donnee_source != DonneeSource::Propre,
+                *r.donnee_source != DonneeSource::Propre,
                 r.code_certification.clone(),
             )
         });
@@ -210,7 +210,8 @@ impl Family<'_> {
                     .iter()
                     .map(|r| r.code_certification.clone())
                     .collect(),
-            },
+            }
+            .into(),
         })
     }
 }
@@ -247,7 +248,7 @@ fn replace_own_rows(
 /// The codes whose students a row counts: its own, or those the continuum
 /// took its figures from.
 fn figures_of(r: &Indicateur) -> Vec<&str> {
-    match &r.donnee_source {
+    match &*r.donnee_source {
         DonneeSource::Continuum { codes, .. } => codes.iter().map(Code::as_str).collect(),
         _ => vec![r.code_certification.as_str()],
     }
@@ -311,7 +312,7 @@ mod tests {
             source_rates: Default::default(),
             libelle_etablissement: None,
             origine: Origine::Source,
-            donnee_source: DonneeSource::Propre,
+            donnee_source: Default::default(),
         }
     }
 

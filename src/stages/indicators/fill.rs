@@ -184,7 +184,8 @@ fn derived_row(
             via: best.via,
             hops: best.hops,
             codes: best.source_codes.clone(),
-        },
+        }
+        .into(),
         libelle_etablissement: first.libelle_etablissement.clone(),
         ..(*first).clone()
     };

@@ -188,9 +188,9 @@ fn own_row(m: MesureRow) -> Indicateur {
         } else {
             RatesOfSource::default()
         },
-        libelle_etablissement: m.libelle_etablissement,
+        libelle_etablissement: m.libelle_etablissement.map(String::into_boxed_str),
         origine: Origine::Source,
-        donnee_source: DonneeSource::Propre,
+        donnee_source: Default::default(),
     }
 }
 
@@ -605,7 +605,7 @@ fn table_summaries(
             if model::publish(r, seuil).masked.is_some() {
                 s.rows_masked += 1;
             }
-            match r.donnee_source {
+            match *r.donnee_source {
                 DonneeSource::Propre => {}
                 DonneeSource::Continuum { .. } => s.rows_from_continuum += 1,
                 DonneeSource::FamilleMetiers { .. } => s.rows_famille_metiers += 1,
@@ -636,7 +636,7 @@ fn table_summaries(
         if model::publish(&f.specialite, seuil).masked.is_some() {
             specialites_summary.rows_masked += 1;
         }
-        if matches!(f.specialite.donnee_source, DonneeSource::Continuum { .. }) {
+        if matches!(*f.specialite.donnee_source, DonneeSource::Continuum { .. }) {
             specialites_summary.rows_from_continuum += 1;
         }
     }
@@ -679,7 +679,7 @@ fn aggregate<'r>(
             source_rates: Default::default(),
             libelle_etablissement: None,
             origine,
-            donnee_source: DonneeSource::Propre,
+            donnee_source: Default::default(),
         })
         .collect()
 }
@@ -951,7 +951,7 @@ mod tests {
             source_rates: Default::default(),
             libelle_etablissement: None,
             origine: Origine::Source,
-            donnee_source: DonneeSource::Propre,
+            donnee_source: Default::default(),
         }
     }
 

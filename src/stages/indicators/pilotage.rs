@@ -197,7 +197,7 @@ fn is_classified(filiere: Filiere) -> bool {
 
 /// Whether a row's figures are the source's own (they go into references).
 fn in_reference(row: &Indicateur) -> bool {
-    row.donnee_source == DonneeSource::Propre && row.origine != Origine::SommeSpecialites
+    *row.donnee_source == DonneeSource::Propre && row.origine != Origine::SommeSpecialites
 }
 
 /// What classifying a row needs from the referential: the row's diploma
@@ -210,7 +210,7 @@ struct Classifier<'r> {
 impl<'r> Classifier<'r> {
     /// A common first year: a family's sum, or a code the referential flags.
     fn commune(&self, row: &Indicateur) -> bool {
-        matches!(row.donnee_source, DonneeSource::FamilleMetiers { .. })
+        matches!(*row.donnee_source, DonneeSource::FamilleMetiers { .. })
             || self
                 .referentiel
                 .get(&row.code_certification)
@@ -686,7 +686,7 @@ mod tests {
             source_rates: Default::default(),
             libelle_etablissement: None,
             origine: Origine::Source,
-            donnee_source: DonneeSource::Propre,
+            donnee_source: Default::default(),
         }
     }
 

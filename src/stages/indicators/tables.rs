@@ -321,7 +321,7 @@ fn place_columns(
         t.str(
             "libelle_etablissement",
             rows.iter()
-                .map(|r| r.libelle_etablissement.clone().unwrap_or_default()),
+                .map(|r| r.libelle_etablissement.as_deref().unwrap_or("")),
         )
         .str(
             "academie_code",
@@ -380,7 +380,7 @@ fn figure_columns(t: &mut OutTable, rows: &[Indicateur], published: &[Published]
     .str("origine", rows.iter().map(|r| r.origine.as_str()));
     let source = |r: &Indicateur| {
         let kind = r.donnee_source.kind().as_str();
-        match &r.donnee_source {
+        match &*r.donnee_source {
             DonneeSource::Propre => (kind, String::new(), None, ""),
             DonneeSource::Continuum {
                 via, hops, codes, ..
