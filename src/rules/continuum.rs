@@ -107,8 +107,10 @@ impl Candidate {
 }
 
 /// The winning candidate, by the documented order; `None` when there is none.
-pub fn choose(candidates: &[Candidate]) -> Option<&Candidate> {
-    candidates.iter().min_by(|a, b| a.rank().cmp(&b.rank()))
+pub fn choose<'c>(candidates: impl IntoIterator<Item = &'c Candidate>) -> Option<&'c Candidate> {
+    candidates
+        .into_iter()
+        .min_by(|a, b| a.rank().cmp(&b.rank()))
 }
 
 /// `donnee_source_type`: where a row's figures come from, as published:

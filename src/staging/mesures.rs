@@ -192,6 +192,65 @@ pub struct Salaires {
     pub salaire_12_mois_q3: Option<f64>,
 }
 
+/// Figures few rows have, boxed: a row without them pays 8 bytes instead
+/// of their size (issue 13). Reads as a `T`, all missing when there are
+/// none.
+#[derive(Debug, Clone, Default)]
+pub struct Sparse<T: Absent>(Option<Box<T>>);
+
+/// A kind of figures a row may lack, and what it reads as when it does.
+pub trait Absent: Sized + Default + PartialEq + 'static {
+    /// Every figure missing.
+    const ABSENT: &'static Self;
+}
+
+/// Rates a source published without counts (or carried over a split): a
+/// `SourceRates` is 128 bytes, and only those rows have any.
+pub type RatesOfSource = Sparse<SourceRates>;
+
+/// Salary quartiles: 48 bytes, and only InserSup's rows have any.
+pub type SalairesOfSource = Sparse<Salaires>;
+
+impl<T: Absent> From<T> for Sparse<T> {
+    fn from(figures: T) -> Self {
+        Sparse((figures != *T::ABSENT).then(|| Box::new(figures)))
+    }
+}
+
+impl<T: Absent> std::ops::Deref for Sparse<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        self.0.as_deref().unwrap_or(T::ABSENT)
+    }
+}
+
+impl<T: Absent> std::ops::DerefMut for Sparse<T> {
+    fn deref_mut(&mut self) -> &mut T {
+        self.0.get_or_insert_with(Box::default)
+    }
+}
+
+/// The figures, not how they are held: none and all missing are equal.
+impl<T: Absent> PartialEq for Sparse<T> {
+    fn eq(&self, other: &Self) -> bool {
+        **self == **other
+    }
+}
+
+/// The rates a source gives beside a row's counts, as the row keeps them:
+/// a source's own rates are published only where it gives no counts
+/// (`indicators::model::publish`), and beside counts they are checked as
+/// they are read (bounds, shares), then let go. Kept, they boxed 128 bytes
+/// on nearly every staged row (issue 13).
+pub fn kept_rates(counts: &Counts, rates: SourceRates) -> RatesOfSource {
+    if counts.is_empty() {
+        rates.into()
+    } else {
+        RatesOfSource::default()
+    }
+}
+
 /// One row of measures about a certification.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MesureRow {
@@ -201,8 +260,9 @@ pub struct MesureRow {
     pub code_certification_type: CodeType,
     pub niveau: Niveau,
     pub counts: Counts,
-    pub source_rates: SourceRates,
-    pub salaires: Salaires,
+    /// Kept only where the row has no counts ([`kept_rates`]).
+    pub source_rates: RatesOfSource,
+    pub salaires: SalairesOfSource,
     /// A label the source gives for the establishment, if any.
     pub libelle_etablissement: Option<String>,
     pub origin: Origin,
@@ -262,6 +322,32 @@ impl Staged {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Rates all missing are held as none, and read and compare as such;
+    /// a rate written through the holder is kept.
+    #[test]
+    fn rates_of_source_hold_nothing_when_there_are_none() {
+        let none = RatesOfSource::from(SourceRates::default());
+        assert!(none.0.is_none());
+        assert!(none.is_empty());
+        assert_eq!(none, Sparse(Some(Box::default())));
+        let mut some = none.clone();
+        some.taux_poursuite_etudes = Some(40.0);
+        assert_eq!(some.taux_poursuite_etudes, Some(40.0));
+        assert_ne!(some, none);
+        let given = SourceRates {
+            taux_en_emploi_6_mois: Some(62.5),
+            ..SourceRates::default()
+        };
+        assert_eq!(*RatesOfSource::from(given), given);
+        // Salaries likewise: most rows have none.
+        assert!(SalairesOfSource::from(Salaires::default()).0.is_none());
+        let q1 = Salaires {
+            salaire_12_mois_q1: Some(1400.0),
+            ..Salaires::default()
+        };
+        assert_eq!(*SalairesOfSource::from(q1), q1);
+    }
 
     /// Every count, missing or not (zero and the largest sums included),
     /// reads back as it was packed, in half the bytes.

@@ -342,7 +342,7 @@ mod tests {
         assert_eq!(f.counts.get().nb_en_emploi_6_mois, Some(7));
         assert_eq!(f.origine, Origine::SommeSpecialites);
         assert_eq!(
-            f.donnee_source,
+            *f.donnee_source,
             DonneeSource::FamilleMetiers {
                 famille_metiers_code: "G0003".into(),
                 codes: vec!["23830023102".into(), "23830023203".into()],
@@ -370,7 +370,8 @@ mod tests {
             via: Via::OneToOne,
             hops: 1,
             codes: vec!["23830023204".into()],
-        };
+        }
+        .into();
         // A derived row whose source is not in the family is summed.
         let mut other = row("23830023102", "11", counts(40, 10, 12));
         other.donnee_source = DonneeSource::Continuum {
@@ -378,7 +379,8 @@ mod tests {
             via: Via::OneToOne,
             hops: 1,
             codes: vec!["23830099999".into()],
-        };
+        }
+        .into();
         let mut rows = vec![row("23830023204", "11", counts(30, 10, 8)), derived, other];
         let listed = add_family_rows(&mut rows, &specialites());
         assert_eq!(
@@ -465,7 +467,7 @@ mod tests {
         assert_eq!(f.counts.get().nb_annee_term, Some(439));
         assert_eq!(f.origine, Origine::SommeSpecialites);
         assert_eq!(
-            family(&rows, "11").unwrap().donnee_source,
+            *family(&rows, "11").unwrap().donnee_source,
             DonneeSource::Propre
         );
         let replaced: Vec<_> = listed

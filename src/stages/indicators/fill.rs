@@ -38,32 +38,47 @@ pub fn fill(
     if policy == ContinuumPolicy::Lineage {
         add_merge_and_split(rows, &own, links, &mut places, &mut candidates);
     }
-    // Each key's chosen candidate and where its sources' rows are, first:
-    // then the lookups' borrow of the rows ends, and the derived rows go
-    // straight into `rows`, reserved once, rather than into a second vector
-    // appended after (the stage's peak at ×10, issue 13).
-    let chosen: Vec<(&CandidateKey, &Candidate, Vec<usize>)> = candidates
+    // Each key's chosen candidate, in key order: the candidates sorted by
+    // key (stably: a tie goes to the first found), each run's chosen one
+    // moved to its front, the rest let go.
+    crate::memory::sort_rows_stably(&mut candidates, |a, b| a.0.cmp(&b.0));
+    for run in candidates.chunk_by_mut(|a, b| a.0 == b.0) {
+        let best = choose(run.iter().map(|(_, c)| c)).expect("a run is not empty");
+        let at = run
+            .iter()
+            .position(|(_, c)| std::ptr::eq(c, best))
+            .expect("chosen from the run");
+        run.swap(0, at);
+    }
+    candidates.dedup_by(|later, first| later.0 == first.0);
+    // Where each chosen candidate's sources' rows are, listed end to end,
+    // first: then the lookups' borrow of the rows ends, and the derived
+    // rows go straight into `rows`, reserved once, rather than into a
+    // second vector appended after (the stage's peak at ×10, issue 13).
+    let mut sources: Vec<usize> = Vec::new();
+    let ranges: Vec<std::ops::Range<usize>> = candidates
         .iter()
-        .filter_map(|(key, list)| {
-            let best = choose(list)?;
+        .map(|(key, best)| {
             let niveau = places.niveau(key.2);
-            let sources = best
-                .source_codes
-                .iter()
-                .filter_map(|c| own.get(&(key.0, key.1, niveau, c.as_str())).copied())
-                .collect();
-            Some((key, best, sources))
+            let start = sources.len();
+            sources.extend(
+                best.source_codes
+                    .iter()
+                    .filter_map(|c| own.get(&(key.0, key.1, niveau, c.as_str())).copied()),
+            );
+            start..sources.len()
         })
         .collect();
     drop(own);
-    rows.reserve_exact(chosen.len());
+    rows.reserve_exact(candidates.len());
     let mut added = Added::new();
-    for (key, best, sources) in chosen {
-        let sources: Vec<&Indicateur> = sources.iter().map(|&i| &rows[i]).collect();
-        let Some(row) = derived_row(key, best, &sources, seuil) else {
+    for ((key, best), range) in candidates.into_iter().zip(ranges) {
+        let via = best.via;
+        let from: Vec<&Indicateur> = sources[range].iter().map(|&i| &rows[i]).collect();
+        let Some(row) = derived_row(&key, best, &from, seuil) else {
             continue;
         };
-        *added.entry(best.via.as_str()).or_default() += 1;
+        *added.entry(via.as_str()).or_default() += 1;
         rows.push(row);
     }
     added
@@ -81,8 +96,10 @@ type Own<'r> = HashMap<KeyRef<'r>, usize, foldhash::fast::FixedState>;
 /// memory at ×10 (issue 13).
 type CandidateKey<'l> = (Millesime, Filiere, u32, &'l str);
 
-/// The candidates of each key.
-type Candidates<'l> = BTreeMap<CandidateKey<'l>, Vec<Candidate>>;
+/// Every candidate found, with the key it would fill, in the order found.
+/// A flat vector sorted once by key: a map of keys to lists held a node
+/// and a list per key (a quarter of the fill's memory at ×100, issue 13).
+type Candidates<'l> = Vec<(CandidateKey<'l>, Candidate)>;
 
 /// The distinct places of a level's rows, numbered in the order met.
 #[derive(Default)]
@@ -105,13 +122,6 @@ impl Places {
     fn niveau(&self, id: u32) -> &Niveau {
         &self.all[id as usize]
     }
-}
-
-/// A key's list of candidates, for one: most keys have one, and a vector's
-/// first push reserves four (the map is a few hundred thousand keys at ×10;
-/// issue 13).
-fn one() -> Vec<Candidate> {
-    Vec::with_capacity(1)
 }
 
 /// Strict chains, both directions, any length: for each row with figures
@@ -150,17 +160,20 @@ fn strict_candidates<'l>(
                 places.id(&row.niveau),
                 rel.related_code.as_str(),
             );
-            candidates.entry(key).or_insert_with(one).push(Candidate {
-                hops: rel.hops,
-                // A descendant receives its ancestor's data: `ancienne`.
-                direction: if rel.related_is_descendant {
-                    Direction::Ancienne
-                } else {
-                    Direction::Nouvelle
+            candidates.push((
+                key,
+                Candidate {
+                    hops: rel.hops,
+                    // A descendant receives its ancestor's data: `ancienne`.
+                    direction: if rel.related_is_descendant {
+                        Direction::Ancienne
+                    } else {
+                        Direction::Nouvelle
+                    },
+                    via: Via::OneToOne,
+                    source_codes: vec![row.code_certification.clone()],
                 },
-                via: Via::OneToOne,
-                source_codes: vec![row.code_certification.clone()],
-            });
+            ));
         }
     }
     candidates
@@ -172,7 +185,7 @@ fn strict_candidates<'l>(
 /// rates through a split.
 fn derived_row(
     key: &CandidateKey,
-    best: &Candidate,
+    best: Candidate,
     sources: &[&Indicateur],
     seuil: i64,
 ) -> Option<Indicateur> {
@@ -183,10 +196,9 @@ fn derived_row(
             direction: best.direction,
             via: best.via,
             hops: best.hops,
-            codes: best.source_codes.clone(),
+            codes: best.source_codes,
         }
         .into(),
-        libelle_etablissement: first.libelle_etablissement.clone(),
         ..(*first).clone()
     };
     match best.via {
@@ -291,13 +303,13 @@ fn push_one_hop<'l>(
     via: Via,
     source_codes: Vec<Code>,
 ) {
-    candidates
-        .entry(target)
-        .or_insert_with(one)
-        .push(Candidate {
+    candidates.push((
+        target,
+        Candidate {
             hops: 1,
             direction: Direction::Ancienne,
             via,
             source_codes,
-        });
+        },
+    ));
 }

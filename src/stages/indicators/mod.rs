@@ -54,7 +54,7 @@ use crate::staging::mesures::{EtablissementRow, MesureRow, Niveau, Origin, Rejec
 use crate::staging::reference::Reference;
 use crate::staging::{inserjeunes, insersup, InputFile};
 
-use model::{sum_counts, DonneeSource, Indicateur, Key, KeyRef, Origine, RatesOfSource};
+use model::{sum_counts, DonneeSource, Indicateur, Key, KeyRef, Origine};
 use upstream::{Lineage, LinkRow, Referentiel};
 
 /// The kinds of statistical files the stage reads.
@@ -179,15 +179,9 @@ fn own_row(m: MesureRow) -> Indicateur {
         code_certification_type: m.code_certification_type,
         niveau: m.niveau,
         counts: m.counts.into(),
-        salaires: m.salaires.into(),
-        // A source's own rates are published only where it gives no counts
-        // (`publish`); beside counts they were checked when staged, and
-        // holding them would box 128 bytes on nearly every row (issue 13).
-        source_rates: if m.counts.is_empty() {
-            m.source_rates.into()
-        } else {
-            RatesOfSource::default()
-        },
+        salaires: m.salaires,
+        // Beside counts, a source's rates were let go when staged (`kept_rates`).
+        source_rates: m.source_rates,
         libelle_etablissement: m.libelle_etablissement.map(String::into_boxed_str),
         origine: Origine::Source,
         donnee_source: Default::default(),

@@ -7,6 +7,7 @@ use crate::rules::filiere::Filiere;
 use crate::rules::masquage::{masquage, Chiffres, Retenu};
 use crate::rules::millesime::Millesime;
 use crate::rules::rates::{part_autres_situations, percentage, sortants};
+pub use crate::staging::mesures::{Absent, RatesOfSource, SalairesOfSource, Sparse};
 use crate::staging::mesures::{Counts, Niveau, PackedCounts, Pourcentages, Salaires, SourceRates};
 
 /// Where a row's figures come from, at its own level.
@@ -101,25 +102,6 @@ pub struct Indicateur {
     pub donnee_source: Provenance,
 }
 
-/// Figures few rows have, boxed: a row without them pays 8 bytes instead
-/// of their size (issue 13). Reads as a `T`, all missing when there are
-/// none.
-#[derive(Debug, Clone, Default)]
-pub struct Sparse<T: Absent>(Option<Box<T>>);
-
-/// A kind of figures a row may lack, and what it reads as when it does.
-pub trait Absent: Sized + Default + PartialEq + 'static {
-    /// Every figure missing.
-    const ABSENT: &'static Self;
-}
-
-/// Rates a source published without counts (or carried over a split): a
-/// `SourceRates` is 128 bytes, and only those rows have any.
-pub type RatesOfSource = Sparse<SourceRates>;
-
-/// Salary quartiles: 48 bytes, and only InserSup's rows have any.
-pub type SalairesOfSource = Sparse<Salaires>;
-
 /// Where a row's figures come from: a [`DonneeSource`] is 48 bytes, and
 /// only the rows the continuum or a famille de métiers add have more than
 /// `Propre` (40 bytes less on each of the nine million rows of ×100).
@@ -148,33 +130,6 @@ impl Absent for Salaires {
         salaire_12_mois_q2: None,
         salaire_12_mois_q3: None,
     };
-}
-
-impl<T: Absent> From<T> for Sparse<T> {
-    fn from(figures: T) -> Self {
-        Sparse((figures != *T::ABSENT).then(|| Box::new(figures)))
-    }
-}
-
-impl<T: Absent> std::ops::Deref for Sparse<T> {
-    type Target = T;
-
-    fn deref(&self) -> &T {
-        self.0.as_deref().unwrap_or(T::ABSENT)
-    }
-}
-
-impl<T: Absent> std::ops::DerefMut for Sparse<T> {
-    fn deref_mut(&mut self) -> &mut T {
-        self.0.get_or_insert_with(Box::default)
-    }
-}
-
-/// The figures, not how they are held: none and all missing are equal.
-impl<T: Absent> PartialEq for Sparse<T> {
-    fn eq(&self, other: &Self) -> bool {
-        **self == **other
-    }
 }
 
 /// The key of a row: one row per key in each table.
@@ -371,30 +326,21 @@ pub fn sum_counts(rows: impl Iterator<Item = Counts>) -> Counts {
 mod tests {
     use super::*;
 
-    /// Rates all missing are held as none, and read and compare as such;
-    /// a rate written through the holder is kept.
+    /// A row's provenance takes 8 bytes, and reads as `Propre` when it
+    /// holds nothing.
     #[test]
-    fn rates_of_source_hold_nothing_when_there_are_none() {
-        let none = RatesOfSource::from(SourceRates::default());
-        assert!(none.0.is_none());
-        assert!(none.is_empty());
-        assert_eq!(none, Sparse(Some(Box::default())));
-        let mut some = none.clone();
-        some.taux_poursuite_etudes = Some(40.0);
-        assert_eq!(some.taux_poursuite_etudes, Some(40.0));
-        assert_ne!(some, none);
-        let given = SourceRates {
-            taux_en_emploi_6_mois: Some(62.5),
-            ..SourceRates::default()
+    fn provenance_is_a_pointer_and_propre_when_empty() {
+        assert_eq!(std::mem::size_of::<Provenance>(), 8);
+        assert_eq!(*Provenance::default(), DonneeSource::Propre);
+        assert_eq!(
+            Provenance::from(DonneeSource::Propre),
+            Provenance::default()
+        );
+        let merge = DonneeSource::FamilleMetiers {
+            famille_metiers_code: "G0003".into(),
+            codes: vec!["A".into()],
         };
-        assert_eq!(*RatesOfSource::from(given), given);
-        // Salaries likewise: most rows have none.
-        assert!(SalairesOfSource::from(Salaires::default()).0.is_none());
-        let q1 = Salaires {
-            salaire_12_mois_q1: Some(1400.0),
-            ..Salaires::default()
-        };
-        assert_eq!(*SalairesOfSource::from(q1), q1);
+        assert_eq!(*Provenance::from(merge.clone()), merge);
     }
 
     fn counts(

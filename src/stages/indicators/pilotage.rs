@@ -764,12 +764,14 @@ mod tests {
             via: crate::rules::continuum::Via::OneToOne,
             hops: 1,
             codes: vec!["A".into()],
-        };
+        }
+        .into();
         let mut family = row("G", Some("84"), 100, 10, 80);
         family.donnee_source = DonneeSource::FamilleMetiers {
             famille_metiers_code: "G0003".into(),
             codes: vec!["A".into()],
-        };
+        }
+        .into();
         let rows = vec![row("A", Some("84"), 40, 20, 10), copy, family];
         let refs = referentiel(&[("A", "400"), ("F", "400"), ("G", "400")]);
         let p = build_pilotage(&rows, &[], &refs, 20);

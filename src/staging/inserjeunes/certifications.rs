@@ -9,7 +9,9 @@ use crate::error::Result;
 use crate::input::{Col, RawTable, Row};
 use crate::rules::codes::{check_code, CodeType};
 use crate::rules::filiere::Filiere;
-use crate::staging::mesures::{Counts, MesureRow, Niveau, Origin, Salaires, SourceRates, Staged};
+use crate::staging::mesures::{
+    kept_rates, Counts, MesureRow, Niveau, Origin, Salaires, SourceRates, Staged,
+};
 use crate::staging::reference::Reference;
 
 use super::fields::*;
@@ -203,9 +205,9 @@ fn stage_certification(
         code_certification: code_certification.into(),
         code_certification_type,
         niveau,
+        source_rates: kept_rates(&counts, source_rates),
         counts,
-        source_rates,
-        salaires,
+        salaires: salaires.into(),
         libelle_etablissement: None,
         origin,
     })
@@ -311,10 +313,18 @@ mod tests {
         assert_eq!(m.counts.nb_sortant, Some(28));
         assert_eq!(m.counts.nb_en_emploi_6_mois, Some(15));
         assert_eq!(m.counts.nb_en_emploi_24_mois, Some(20));
+        // Beside counts, the source's rates are checked, then let go
+        // (`kept_rates`): only a row without counts publishes them.
+        assert!(m.source_rates.is_empty());
+        assert_eq!(m.origin.line, 2);
+        let rates_only =
+            regional(&["x;2021_2022;10;11;apprentissage;40025510;;;;;;;;;64;68;71;54;30"]);
+        let m = &rates_only.rows[0];
+        assert!(m.counts.is_empty());
         assert_eq!(m.source_rates.taux_en_emploi_6_mois, Some(54.0));
         assert_eq!(m.source_rates.taux_en_emploi_12_mois, Some(64.0));
+        assert_eq!(m.source_rates.taux_en_emploi_24_mois, Some(71.0));
         assert_eq!(m.source_rates.taux_poursuite_etudes, Some(30.0));
-        assert_eq!(m.origin.line, 2);
     }
 
     #[test]
@@ -548,7 +558,7 @@ mod tests {
             .iter()
             .find(|m| m.code_certification == "46321218")
             .unwrap();
-        assert_eq!(small.salaires, Salaires::default());
+        assert_eq!(*small.salaires, Salaires::default());
         assert!(small.source_rates.is_empty());
     }
 

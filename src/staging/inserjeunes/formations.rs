@@ -8,7 +8,7 @@ use crate::error::{Error, Result};
 use crate::input::{Col, RawTable, Row};
 use crate::rules::codes::{check_code, CodeType};
 use crate::rules::filiere::Filiere;
-use crate::staging::mesures::{Counts, MesureRow, Niveau, Salaires, SourceRates, Staged};
+use crate::staging::mesures::{Counts, MesureRow, Niveau, SourceRates, Staged};
 use crate::staging::reference::Reference;
 
 use super::certifications::describe_key;
@@ -120,8 +120,9 @@ impl FormationColumns {
             code_certification_type: self.code_type,
             niveau: Niveau::Etablissement(uai.into()),
             counts: Counts::default(),
-            source_rates,
-            salaires: Salaires::default(),
+            // No counts: the rates are the row's figures.
+            source_rates: source_rates.into(),
+            salaires: Default::default(),
             libelle_etablissement: self
                 .libelle
                 .as_ref()

@@ -10,7 +10,9 @@ use crate::input::{Col, RawTable, Row};
 use crate::rules::codes::{check_code, is_valid_uai, CodeType};
 use crate::rules::filiere::Filiere;
 use crate::rules::millesime::Millesime;
-use crate::staging::mesures::{Counts, MesureRow, Niveau, Origin, Salaires, SourceRates};
+use crate::staging::mesures::{
+    kept_rates, Counts, MesureRow, Niveau, Origin, Salaires, SourceRates,
+};
 
 use super::values::{millesime_annee_universitaire, millesime_promo, parse_count, parse_value};
 use super::Layout;
@@ -144,9 +146,9 @@ impl Columns {
             code_certification: code.into(),
             code_certification_type: CodeType::Sise,
             niveau: Niveau::Etablissement(uai.into()),
+            source_rates: kept_rates(&counts, source_rates),
             counts,
-            source_rates,
-            salaires,
+            salaires: salaires.into(),
             libelle_etablissement: self
                 .libelle_etablissement
                 .as_ref()

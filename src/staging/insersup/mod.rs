@@ -280,9 +280,14 @@ mod tests {
             let staged = stage_csv(&[line("0062205P", "2400074", "2021", &rest)]);
             let row = only_row(&staged);
             assert_eq!(row.counts.nb_en_emploi_6_mois, None, "{missing}");
-            assert_eq!(row.source_rates.taux_en_emploi_6_mois, None, "{missing}");
             assert_eq!(row.salaires.salaire_12_mois_q1, None, "{missing}");
             assert_eq!(row.counts.nb_en_emploi_12_mois, Some(25));
+            // Rates, on a row without counts (where they are kept).
+            let rest = format!(";;;;;;{missing};46,3;{missing};1850;2100");
+            let staged = stage_csv(&[line("0062205P", "2400074", "2021", &rest)]);
+            let row = only_row(&staged);
+            assert_eq!(row.source_rates.taux_en_emploi_6_mois, None, "{missing}");
+            assert_eq!(row.source_rates.taux_en_emploi_12_mois, Some(46.3));
         }
     }
 
@@ -291,10 +296,14 @@ mod tests {
         let rest = "54;65;23;25;26;27;42,6;46.3;1 650,5;1850;2100";
         let staged = stage_csv(&[line("0062205P", "2400074", "2021", rest)]);
         let row = only_row(&staged);
-        assert_eq!(row.source_rates.taux_en_emploi_6_mois, Some(42.6));
-        assert_eq!(row.source_rates.taux_en_emploi_12_mois, Some(46.3));
         assert_eq!(row.salaires.salaire_12_mois_q1, Some(1650.5));
         assert_eq!(row.salaires.salaire_12_mois_q2, Some(1850.0));
+        // Rates are kept where a row has no counts (`kept_rates`).
+        let rest = ";;;;;;42,6;46.3;1 650,5;1850;2100";
+        let staged = stage_csv(&[line("0062205P", "2400074", "2021", rest)]);
+        let row = only_row(&staged);
+        assert_eq!(row.source_rates.taux_en_emploi_6_mois, Some(42.6));
+        assert_eq!(row.source_rates.taux_en_emploi_12_mois, Some(46.3));
     }
 
     #[test]
@@ -525,13 +534,10 @@ mod tests {
             ],
             [Some(23), Some(25), Some(26), Some(27)]
         );
-        let s = r.source_rates;
-        assert_eq!(s.taux_poursuite_etudes, Some(54.6));
-        assert_eq!(s.part_poursuite_etudes, Some(54.6));
-        assert_eq!(s.part_en_emploi_6_mois, Some(19.3));
-        assert_eq!(s.part_autres_situations_6_mois, Some(26.1));
-        assert_eq!(s.taux_en_emploi_6_mois, None);
-        assert_eq!(r.salaires, Salaires::default());
+        // Its rates (54.6 % go on studying…) are read and checked, then
+        // let go beside its counts (`kept_rates`): the counts are published.
+        assert!(r.source_rates.is_empty());
+        assert_eq!(*r.salaires, Salaires::default());
 
         let r = by_code("2500200");
         assert_eq!(r.millesime.to_string(), "2020_2021");
@@ -607,10 +613,10 @@ mod tests {
         );
         // The formation under the threshold is staged as is: masking is later.
         assert_eq!(staged.rows[2].counts.nb_annee_term, Some(15));
-        assert_eq!(
-            staged.rows[0].source_rates.taux_en_emploi_6_mois,
-            Some(42.6)
-        );
+        // Its rates (42.6 % in a job at 6 months) are checked, then let go
+        // beside its counts (`kept_rates`).
+        assert!(staged.rows[0].source_rates.is_empty());
+        assert_eq!(staged.rows[0].counts.nb_en_emploi_6_mois, Some(23));
     }
 
     #[test]
