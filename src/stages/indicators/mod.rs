@@ -779,6 +779,10 @@ pub fn run(
         &dir,
         ctx,
     )?;
+    // The staged rows' small blocks (labels, boxed figures), freed, would
+    // stay resident beside the fill's large vectors, which glibc maps
+    // afresh.
+    crate::memory::return_free_memory();
     crate::memory::trace("indicators: etablissements written");
     let referentiel = upstream::load_referentiel(bcn_out)?;
     let lineage = upstream::load_lineage(continuum_out)?;
