@@ -336,6 +336,95 @@ pub struct Classement<'a> {
     rows: Vec<(&'a Indicateur, bool)>,
 }
 
+/// The order of the `pilotage` table, the one the release publishes it in:
+/// its primary key as text (millésime, filière, level, place, code), so
+/// that the release reads it one row group at a time (issue 13).
+fn table_cmp(a: &Indicateur, b: &Indicateur) -> std::cmp::Ordering {
+    fn key(r: &Indicateur) -> (Millesime, &str, &str, &str, &str) {
+        (
+            r.millesime,
+            r.filiere.as_str(),
+            niveau_geographique(r).as_str(),
+            r.niveau.code_lieu(),
+            r.code_certification.as_str(),
+        )
+    }
+    key(a).cmp(&key(b)).then_with(|| a.cmp_published(b))
+}
+
+/// The classified rows, regional then national flagged, in the table's
+/// order ([`table_cmp`]). The stage hands each level sorted by
+/// `cmp_published` (millésime, filière, code, place), which differs from
+/// the table's only in putting the code before the place: so, within each
+/// millésime and filière, the regional rows are dealt by région (each
+/// région's in code order, as they come) and the national ones put before
+/// or after them, in one pass. A sort of ×100's eight million rows by a key
+/// of strings was a quarter of the tables' time. The order found is
+/// checked row by row; where it is not the table's (levels not sorted so),
+/// the rows are sorted.
+fn in_table_order<'a>(
+    regionales: &'a [Indicateur],
+    certifications: &'a [Indicateur],
+) -> Vec<(&'a Indicateur, bool)> {
+    if let Some(rows) = dealt_in_order(regionales, certifications) {
+        return rows;
+    }
+    let mut rows: Vec<_> = classified(regionales)
+        .map(|r| (r, false))
+        .chain(classified(certifications).map(|n| (n, true)))
+        .collect();
+    rows.sort_by(|(a, _), (b, _)| table_cmp(a, b));
+    rows
+}
+
+/// The rows of a level the pilotage classifies.
+fn classified(rows: &[Indicateur]) -> impl Iterator<Item = &Indicateur> {
+    rows.iter().filter(|r| is_classified(r.filiere))
+}
+
+/// [`in_table_order`]'s pass over levels sorted by `cmp_published`; `None`
+/// when the order it deals is not the table's.
+fn dealt_in_order<'a>(
+    regionales: &'a [Indicateur],
+    certifications: &'a [Indicateur],
+) -> Option<Vec<(&'a Indicateur, bool)>> {
+    let group = |r: &Indicateur| (r.millesime, r.filiere.as_str());
+    let mut regional = classified(regionales).peekable();
+    let mut national = classified(certifications).peekable();
+    let mut rows = Vec::with_capacity(regionales.len() + certifications.len());
+    loop {
+        let next = match (regional.peek(), national.peek()) {
+            (None, None) => break,
+            (Some(r), None) => group(r),
+            (None, Some(n)) => group(n),
+            (Some(r), Some(n)) => group(r).min(group(n)),
+        };
+        let mut by_place: BTreeMap<&str, Vec<&Indicateur>> = BTreeMap::new();
+        while let Some(r) = regional.next_if(|r| group(r) == next) {
+            by_place.entry(r.niveau.code_lieu()).or_default().push(r);
+        }
+        let mut nationals = Vec::new();
+        while let Some(n) = national.next_if(|n| group(n) == next) {
+            nationals.push(n);
+        }
+        let first_regional = by_place.values().next().and_then(|v| v.first());
+        let national_first = match (nationals.first(), first_regional) {
+            (Some(n), Some(r)) => table_cmp(n, r).is_lt(),
+            _ => true,
+        };
+        let regionals = by_place.into_values().flatten().map(|r| (r, false));
+        let nationals = nationals.into_iter().map(|n| (n, true));
+        if national_first {
+            rows.extend(nationals.chain(regionals));
+        } else {
+            rows.extend(regionals.chain(nationals));
+        }
+    }
+    rows.windows(2)
+        .all(|w| table_cmp(w[0].0, w[1].0).is_lt())
+        .then_some(rows)
+}
+
 impl<'a> Classement<'a> {
     /// The pools and quartiles of the regional and national rows.
     pub fn new(
@@ -346,29 +435,7 @@ impl<'a> Classement<'a> {
     ) -> Classement<'a> {
         let classifier = Classifier { referentiel, seuil };
         let pools = Pools::build(&classifier, regionales, certifications);
-        let mut rows: Vec<_> = [(regionales, false), (certifications, true)]
-            .into_iter()
-            .flat_map(|(rows, national)| {
-                rows.iter()
-                    .filter(|r| is_classified(r.filiere))
-                    .map(move |r| (r, national))
-            })
-            .collect();
-        // In the order the release publishes the table, its primary key as
-        // text (see `Indicateur::cmp_published`), so that the release reads
-        // it one row group at a time (issue 13).
-        rows.sort_by(|(a, _), (b, _)| {
-            let key = |r: &'a Indicateur| {
-                (
-                    r.millesime,
-                    r.filiere.as_str(),
-                    niveau_geographique(r).as_str(),
-                    r.niveau.code_lieu(),
-                    r.code_certification.as_str(),
-                )
-            };
-            key(a).cmp(&key(b)).then_with(|| a.cmp_published(b))
-        });
+        let rows = in_table_order(regionales, certifications);
         let mut classement = Classement {
             classifier,
             pools,
@@ -688,6 +755,75 @@ mod tests {
             origine: Origine::Source,
             donnee_source: Default::default(),
         }
+    }
+
+    /// Levels sorted as the stage sorts them are dealt into the table's
+    /// order without a sort, and give a sort's rows; levels in any other
+    /// order are sorted.
+    #[test]
+    fn sorted_levels_are_dealt_into_the_table_order() {
+        let mut regionales = Vec::new();
+        let mut certifications = Vec::new();
+        for (millesime, filiere) in [
+            ("2021_2022", Filiere::Apprentissage),
+            ("2021_2022", Filiere::Pro),
+            ("2022_2023", Filiere::Agricole),
+            ("2022_2023", Filiere::Pro),
+        ] {
+            for code in ["40025510", "40025511", "50025512"] {
+                let mut at = |region: Option<&str>| {
+                    let mut r = row(code, region, 30, 10, 12);
+                    r.millesime = Millesime::parse(millesime).unwrap();
+                    r.filiere = filiere;
+                    r
+                };
+                certifications.push(at(None));
+                for region in ["11", "84", "93", "32"] {
+                    regionales.push(at(Some(region)));
+                }
+            }
+        }
+        // InserSup's rows are not classified.
+        let mut superieur = row("2400074", Some("84"), 30, 10, 12);
+        superieur.filiere = Filiere::Superieur;
+        regionales.push(superieur);
+        regionales.sort_by(Indicateur::cmp_published);
+        certifications.sort_by(Indicateur::cmp_published);
+        let sorted = |regionales: &[Indicateur], certifications: &[Indicateur]| {
+            let mut rows: Vec<_> = classified(regionales)
+                .map(|r| (r.key(), false))
+                .chain(classified(certifications).map(|n| (n.key(), true)))
+                .collect();
+            rows.sort_by(|a, b| {
+                let text = |(k, _): &(crate::stages::indicators::model::Key, bool)| {
+                    let level = if k.2 == Niveau::National {
+                        "national"
+                    } else {
+                        "region"
+                    };
+                    (
+                        k.0,
+                        k.1.as_str(),
+                        level,
+                        k.2.code_lieu().to_string(),
+                        k.3.clone(),
+                    )
+                };
+                text(a).cmp(&text(b))
+            });
+            rows
+        };
+        let keys = |rows: Vec<(&Indicateur, bool)>| -> Vec<_> {
+            rows.into_iter().map(|(r, n)| (r.key(), n)).collect()
+        };
+        let expected = sorted(&regionales, &certifications);
+        assert_eq!(expected.len(), 60);
+        let dealt = dealt_in_order(&regionales, &certifications).expect("dealt without a sort");
+        assert_eq!(keys(dealt), expected);
+        // Not as the stage sorts them: sorted, to the same rows.
+        regionales.reverse();
+        assert!(dealt_in_order(&regionales, &certifications).is_none());
+        assert_eq!(keys(in_table_order(&regionales, &certifications)), expected);
     }
 
     fn referentiel(codes: &[(&str, &str)]) -> Referentiel {

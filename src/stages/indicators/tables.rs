@@ -18,7 +18,9 @@ use crate::stages::indicators::columns::{perimetre_column, six_month_count_colum
 use crate::stages::indicators::famille::FamilleSpecialite;
 use crate::stages::indicators::model::{publish, DonneeSource, Indicateur, Published, Taux};
 use crate::stages::indicators::pilotage;
-use crate::stages::indicators::terminales::{famille_libelle_codes, terminales_table};
+use crate::stages::indicators::terminales::{
+    famille_libelle_codes, famille_libelles, terminales_table,
+};
 use crate::stages::indicators::upstream::{Certification, Referentiel};
 use crate::stages::indicators::{Indicators, IndicatorsOptions};
 use crate::staging::mesures::{EtablissementRow, Niveau, Reject};
@@ -114,10 +116,10 @@ pub fn builders<'a>(
                 )
             }),
         ),
-        table(
-            r.terminales.len(),
-            Box::new(|range| terminales_table(&r.terminales[range], referentiel)),
-        ),
+        table(r.terminales.len(), {
+            let libelles = famille_libelles(referentiel);
+            Box::new(move |range| terminales_table(&r.terminales[range], referentiel, &libelles))
+        }),
         table(
             r.familles_specialites.len(),
             Box::new(move |range| familles_specialites_table(&r.familles_specialites[range], &ctx)),

@@ -236,7 +236,11 @@ pub fn specialites_by_commune(terminales: &[Terminale]) -> BTreeMap<&str, (&str,
     out
 }
 
-pub fn terminales_table(terminales: &[Terminale], referentiel: &Referentiel) -> OutTable {
+pub fn terminales_table(
+    terminales: &[Terminale],
+    referentiel: &Referentiel,
+    libelles: &FamilleLibelles,
+) -> OutTable {
     let libelle = |code: &str| {
         referentiel
             .get(code)
@@ -249,7 +253,6 @@ pub fn terminales_table(terminales: &[Terminale], referentiel: &Referentiel) -> 
             .map(|c| c.code_formation_diplome.clone())
             .unwrap_or_default()
     };
-    let libelles = famille_libelles(referentiel);
     let t = terminales;
     let mut table = OutTable::new("certifications_terminales");
     table
@@ -290,11 +293,14 @@ pub fn terminales_table(terminales: &[Terminale], referentiel: &Referentiel) -> 
     table
 }
 
-/// The referential's codes in code order (so a choice among them is stable).
-/// A family's label, from the first code (in code order) the referential
-/// files under it with a label.
-fn famille_libelles(referentiel: &Referentiel) -> HashMap<&str, &Certification> {
-    let mut libelles: HashMap<&str, &Certification> = HashMap::new();
+/// A family's label, from the first code (in code order, so that the choice
+/// is stable) the referential files under it with a label.
+///
+/// Computed once per table, not per row group: it sorts the referential,
+/// and per row group it made the table's time grow with the square of the
+/// data (a fifth of ×100's indicator tables, issue 13).
+pub fn famille_libelles(referentiel: &Referentiel) -> FamilleLibelles<'_> {
+    let mut libelles: FamilleLibelles = HashMap::new();
     for c in referential_values(referentiel) {
         if !c.famille_metiers_code.is_empty() && !c.famille_metiers_libelle.is_empty() {
             libelles.entry(&c.famille_metiers_code).or_insert(c);
@@ -302,6 +308,9 @@ fn famille_libelles(referentiel: &Referentiel) -> HashMap<&str, &Certification> 
     }
     libelles
 }
+
+/// Each family's label-giving certification, by family code.
+pub type FamilleLibelles<'r> = HashMap<&'r str, &'r Certification>;
 
 /// The codes [`terminales_table`] reads besides its rows' own: the one
 /// that gives each family its label.
@@ -311,6 +320,7 @@ pub fn famille_libelle_codes(referentiel: &Referentiel) -> impl Iterator<Item = 
         .map(|c| c.code.as_str())
 }
 
+/// The referential's certifications in code order.
 fn referential_values(referentiel: &Referentiel) -> Vec<&Certification> {
     let mut v: Vec<&Certification> = referentiel.values().collect();
     v.sort_by(|a, b| a.code.cmp(&b.code));
