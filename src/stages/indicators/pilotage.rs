@@ -771,7 +771,7 @@ mod tests {
             ("2022_2023", Filiere::Pro),
         ] {
             for code in ["40025510", "40025511", "50025512"] {
-                let mut at = |region: Option<&str>| {
+                let at = |region: Option<&str>| {
                     let mut r = row(code, region, 30, 10, 12);
                     r.millesime = Millesime::parse(millesime).unwrap();
                     r.filiere = filiere;
