@@ -56,8 +56,11 @@ pub struct Trois {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Pilotage<'a> {
     pub row: &'a Indicateur,
+    /// What the referential says of the row's code (looked up once per
+    /// row: the table's columns and its classification all read it).
+    pub certification: Option<&'a Certification>,
     pub published: Published,
-    pub niveau_formation_diplome: String,
+    pub niveau_formation_diplome: &'a str,
     pub taux: Trois,
     /// The pooled rates of the same level at the row's place.
     pub reference: Trois,
@@ -208,26 +211,31 @@ struct Classifier<'r> {
 }
 
 impl<'r> Classifier<'r> {
-    /// A common first year: a family's sum, or a code the referential flags.
-    fn commune(&self, row: &Indicateur) -> bool {
-        matches!(*row.donnee_source, DonneeSource::FamilleMetiers { .. })
-            || self
-                .referentiel
-                .get(&row.code_certification)
-                .is_some_and(|c| c.seconde_commune)
+    /// What the referential says of the row's code.
+    fn certification(&self, row: &Indicateur) -> Option<&'r Certification> {
+        self.referentiel.get(&row.code_certification)
     }
 
     /// Whether a row's counts go into its references (see the module's doc).
     fn pooled(&self, row: &Indicateur) -> bool {
-        is_classified(row.filiere) && in_reference(row) && !self.commune(row)
+        is_classified(row.filiere) && in_reference(row) && !commune(row, self.certification(row))
     }
 
     /// The row's diploma level (`niveau_formation_diplome`), "" when unknown.
     fn niveau(&self, row: &Indicateur) -> &'r str {
-        self.referentiel
-            .get(&row.code_certification)
-            .map_or("", |c| c.niveau_formation_diplome.as_str())
+        niveau_of(self.certification(row))
     }
+}
+
+/// A common first year: a family's sum, or a code the referential flags.
+fn commune(row: &Indicateur, certification: Option<&Certification>) -> bool {
+    matches!(*row.donnee_source, DonneeSource::FamilleMetiers { .. })
+        || certification.is_some_and(|c| c.seconde_commune)
+}
+
+/// A code's diploma level (`niveau_formation_diplome`), "" when unknown.
+fn niveau_of(certification: Option<&Certification>) -> &str {
+    certification.map_or("", |c| c.niveau_formation_diplome.as_str())
 }
 
 /// A pilotage row's level: the nation or a région (`pilotage` has no
@@ -476,16 +484,23 @@ impl<'a> Classement<'a> {
     /// from the national quartiles: `label`).
     fn classify(&self, row: &'a Indicateur, national: bool) -> Pilotage<'a> {
         let c = &self.classifier;
-        let n = c.niveau(row);
+        let certification = c.certification(row);
+        let n = niveau_of(certification);
         let (reference, reference_nationale) = self.pools.references(row, national, n, c.seuil);
         let counts = counts_of(row);
         let taux = rates_of(&counts, c.seuil);
-        let (position, hors_quadrant) =
-            position(c.commune(row), &counts, &taux, &reference, c.seuil);
+        let (position, hors_quadrant) = position(
+            commune(row, certification),
+            &counts,
+            &taux,
+            &reference,
+            c.seuil,
+        );
         Pilotage {
             row,
+            certification,
             published: publish(row, c.seuil),
-            niveau_formation_diplome: n.to_string(),
+            niveau_formation_diplome: n,
             taux,
             reference,
             reference_nationale,
@@ -588,14 +603,10 @@ fn position(
 }
 
 /// The `pilotage` output table: its columns in publication order, by group.
-pub fn pilotage_table(
-    rows: &[Pilotage],
-    referentiel: &Referentiel,
-    reference: &Reference,
-) -> OutTable {
+pub fn pilotage_table(rows: &[Pilotage], reference: &Reference) -> OutTable {
     let mut t = OutTable::new("pilotage");
     key_columns(&mut t, rows, reference);
-    certification_columns(&mut t, rows, referentiel);
+    certification_columns(&mut t, rows);
     // The published counts the three rates are made of.
     six_month_count_columns(&mut t, rows.iter().map(|p| &p.published.counts));
     rate_columns(&mut t, rows);
@@ -633,9 +644,12 @@ fn key_columns(t: &mut OutTable, rows: &[Pilotage], reference: &Reference) {
 
 /// The certification, what the referential says of it, and where its
 /// figures come from.
-fn certification_columns(t: &mut OutTable, rows: &[Pilotage], referentiel: &Referentiel) {
+fn certification_columns<'p>(t: &mut OutTable, rows: &[Pilotage<'p>]) {
+    fn or_empty<'c>(c: Option<&'c Certification>, empty: &'c Certification) -> &'c Certification {
+        c.unwrap_or(empty)
+    }
     let empty = Certification::default();
-    let cert = |p: &Pilotage| referentiel.get(&p.row.code_certification).unwrap_or(&empty);
+    let cert = |p: &Pilotage<'p>| or_empty(p.certification, &empty);
     let sources: Vec<(&str, String)> = rows.iter().map(|p| source_of(p.row)).collect();
     t.str(
         "code_certification",

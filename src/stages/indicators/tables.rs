@@ -126,9 +126,7 @@ pub fn builders<'a>(
         ),
         table(
             classement.len(),
-            Box::new(|range| {
-                pilotage::pilotage_table(&classement.rows(range), referentiel, reference)
-            }),
+            Box::new(|range| pilotage::pilotage_table(&classement.rows(range), reference)),
         ),
         table(
             r.rejects.len(),
