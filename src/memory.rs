@@ -69,8 +69,27 @@ pub fn sort_rows_stably<T>(rows: &mut [T], mut cmp: impl FnMut(&T, &T) -> std::c
     let n = u32::try_from(rows.len()).expect("fewer than 2³² rows to sort");
     let mut order: Vec<u32> = (0..n).collect();
     order.sort_by(|&a, &b| cmp(&rows[a as usize], &rows[b as usize]));
-    // The row at `order[i]` goes to `i`: each cycle of the permutation is
-    // followed once, a place marked done by pointing to itself.
+    move_to_order(rows, &mut order);
+}
+
+/// Sorts `rows` stably by `key`, computed once per row: the keys and the
+/// rows' places are sorted side by side (`key` small and cheap to compare:
+/// integers, not the rows' strings behind pointers), then the rows are moved
+/// to their places as [`sort_rows_stably`] moves them. For millions of wide
+/// rows, where comparing rows meant two cache misses per comparison.
+pub fn sort_rows_by_key<T, K: Ord>(rows: &mut [T], key: impl Fn(&T) -> K) {
+    let n = u32::try_from(rows.len()).expect("fewer than 2³² rows to sort");
+    let mut keyed: Vec<(K, u32)> = rows.iter().zip(0..n).map(|(r, i)| (key(r), i)).collect();
+    // Places are unique: an unstable sort of (key, place) is the stable
+    // order of the keys.
+    keyed.sort_unstable();
+    let mut order: Vec<u32> = keyed.into_iter().map(|(_, i)| i).collect();
+    move_to_order(rows, &mut order);
+}
+
+/// Moves the row at `order[i]` to `i`: each cycle of the permutation is
+/// followed once, a place marked done by pointing to itself.
+fn move_to_order<T>(rows: &mut [T], order: &mut [u32]) {
     for start in 0..rows.len() {
         let mut at = start;
         loop {
@@ -88,6 +107,19 @@ pub fn sort_rows_stably<T>(rows: &mut [T], mut cmp: impl FnMut(&T, &T) -> std::c
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rows_sorted_by_a_computed_key_are_sorted_stably() {
+        let keys = [3, 1, 2, 3, 0, 1, 2, 0, 3, 1, 5, 4, 4, 0];
+        let mut rows: Vec<(u32, usize)> = keys.iter().enumerate().map(|(i, &k)| (k, i)).collect();
+        let mut expected = rows.clone();
+        expected.sort_by_key(|r| r.0);
+        sort_rows_by_key(&mut rows, |r| r.0);
+        assert_eq!(rows, expected);
+        let mut none: Vec<(u32, usize)> = Vec::new();
+        sort_rows_by_key(&mut none, |r| r.0);
+        assert!(none.is_empty());
+    }
 
     #[test]
     fn rows_sorted_in_place_keep_the_order_of_equal_keys() {

@@ -277,6 +277,15 @@ fn build_from_read(
     }
 }
 
+/// A filière's place among the filières in the order of their names.
+fn filiere_rank(filiere: Filiere) -> u64 {
+    let below = Filiere::ALL
+        .iter()
+        .filter(|f| f.as_str() < filiere.as_str())
+        .count();
+    below as u64
+}
+
 /// What the stage keeps of the establishment-wide rows once their table is
 /// written: their number (the summary's) and their latest millésime (the
 /// default date reference's).
@@ -301,8 +310,24 @@ fn write_etablissements(
     fn key(e: &EtablissementRow) -> (Millesime, &str, &str, &str) {
         (e.millesime, e.filiere.as_str(), &e.uai, e.source)
     }
-    // Wide rows: sorted without a buffer of half of them.
-    crate::memory::sort_rows_stably(&mut rows, |a, b| key(a).cmp(&key(b)));
+    // The same order on integers, where every UAI fits 8 bytes (a checked
+    // UAI has 8): the millésime and the filière's rank by name, then the
+    // UAI's bytes big-endian (zero-padded, so a shorter one comes first,
+    // as text). Four million rows of ×100 compared by their strings took
+    // seconds of cache misses.
+    fn packed(e: &EtablissementRow) -> (u64, u64, &'static str) {
+        let m = &e.millesime;
+        let head = (u64::from(m.first) << 24) | (u64::from(m.last) << 8) | filiere_rank(e.filiere);
+        let mut uai = [0u8; 8];
+        uai[..e.uai.len()].copy_from_slice(e.uai.as_bytes());
+        (head, u64::from_be_bytes(uai), e.source)
+    }
+    if rows.iter().all(|e| e.uai.len() <= 8) {
+        crate::memory::sort_rows_by_key(&mut rows, packed);
+    } else {
+        // Wide rows: sorted without a buffer of half of them.
+        crate::memory::sort_rows_stably(&mut rows, |a, b| key(a).cmp(&key(b)));
+    }
     let seen = EtablissementsWritten {
         rows: rows.len(),
         latest: rows.iter().map(|e| e.millesime).max_by_key(|m| m.last),
