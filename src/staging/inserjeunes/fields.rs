@@ -135,7 +135,8 @@ impl Keyed for EtablissementRow {
 /// later one is rejected naming the kept row's line. Keys are compared by
 /// a 64-bit hash, and exactly only where two hashes meet (a repeated key,
 /// or a collision): a map of the keys themselves took 600 MB beside a
-/// 500 MB regional file (issue 13); this one takes 16 bytes a row.
+/// 500 MB regional file (issue 13); this one holds an entry of 16 bytes
+/// a row.
 pub(super) struct Keys<S = foldhash::fast::FixedState> {
     /// A key's hash → the first staged row with that hash.
     first: HashMap<u64, usize, S>,
