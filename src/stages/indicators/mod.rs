@@ -198,6 +198,7 @@ fn own_row(m: MesureRow) -> Indicateur {
 fn build_from_read(
     mut read: Read,
     etablissements: EtablissementsWritten,
+    terminales: Vec<terminales::Terminale>,
     upstream: &Upstream,
     options: &IndicatorsOptions,
 ) -> Indicators {
@@ -216,7 +217,6 @@ fn build_from_read(
         "the establishment-wide rows are written first"
     );
 
-    let terminales = terminales::build_terminales(upstream.referentiel);
     let specialites = terminales::specialites_by_commune(&terminales);
     let mut continuum_rows_added = BTreeMap::new();
     let mut familles_specialites = Vec::new();
@@ -813,13 +813,26 @@ pub fn run(
     let lineage = upstream::load_lineage(continuum_out)?;
     let links = upstream::load_links(continuum_out)?;
     crate::memory::trace("indicators: referential, lineage and links read");
+    // The terminal years are the whole referential's; then the fill needs
+    // no more of it than its rows can reach, and what it frees is room for
+    // the fill's rows (the referential was ×100's largest holding, issue 13).
+    let terminales = terminales::build_terminales(&referentiel);
+    let referentiel = tables::referentiel_for_fill(
+        referentiel,
+        [&read.national, &read.regional, &read.etablissement],
+        &lineage,
+        &links,
+        &terminales,
+    );
+    crate::memory::return_free_memory();
+    crate::memory::trace("indicators: referential narrowed for the fill");
     let up = Upstream {
         referentiel: &referentiel,
         lineage: &lineage,
         links: &links,
         reference: &reference,
     };
-    let mut result = build_from_read(read, etablissements, &up, options);
+    let mut result = build_from_read(read, etablissements, terminales, &up, options);
     // The lineage has done its work, and the tables look up few of the
     // referential's codes: both go before the tables are written, the
     // stage's peak (issue 13).

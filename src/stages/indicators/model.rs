@@ -178,6 +178,27 @@ impl Indicateur {
     }
 }
 
+#[cfg(test)]
+impl Indicateur {
+    /// A row of the source's own, without figures (2022_2023, voie
+    /// scolaire, a MEF), for the tests to fill in.
+    pub fn for_test(code: &str, niveau: Niveau) -> Indicateur {
+        Indicateur {
+            millesime: Millesime::parse("2022_2023").expect("a millésime"),
+            filiere: Filiere::Pro,
+            code_certification: code.into(),
+            code_certification_type: CodeType::MefStat11,
+            niveau,
+            counts: Default::default(),
+            salaires: Default::default(),
+            source_rates: Default::default(),
+            libelle_etablissement: None,
+            origine: Origine::Source,
+            donnee_source: Default::default(),
+        }
+    }
+}
+
 /// Integer percentages, as published: the same fields as `SourceRates`
 /// (one type, `staging::mesures::Pourcentages`), rounded to whole numbers.
 pub type Taux = Pourcentages<i64>;

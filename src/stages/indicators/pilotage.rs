@@ -747,15 +747,10 @@ fn position_columns(t: &mut OutTable, rows: &[Pilotage]) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::codes::CodeType;
 
     fn row(code: &str, region: Option<&str>, term: i64, poursuite: i64, emploi: i64) -> Indicateur {
+        let niveau = region.map_or(Niveau::National, |r| Niveau::Region(r.into()));
         Indicateur {
-            millesime: Millesime::parse("2022_2023").unwrap(),
-            filiere: Filiere::Pro,
-            code_certification: code.into(),
-            code_certification_type: CodeType::MefStat11,
-            niveau: region.map_or(Niveau::National, |r| Niveau::Region(r.into())),
             counts: Counts {
                 nb_annee_term: Some(term),
                 nb_poursuite_etudes: Some(poursuite),
@@ -763,11 +758,7 @@ mod tests {
                 ..Counts::default()
             }
             .into(),
-            salaires: Default::default(),
-            source_rates: Default::default(),
-            libelle_etablissement: None,
-            origine: Origine::Source,
-            donnee_source: Default::default(),
+            ..Indicateur::for_test(code, niveau)
         }
     }
 

@@ -18,10 +18,11 @@ use crate::stages::indicators::columns::{perimetre_column, six_month_count_colum
 use crate::stages::indicators::famille::FamilleSpecialite;
 use crate::stages::indicators::model::{publish, DonneeSource, Indicateur, Published, Taux};
 use crate::stages::indicators::pilotage;
+use crate::stages::indicators::terminales::Terminale;
 use crate::stages::indicators::terminales::{
     famille_libelle_codes, famille_libelles, terminales_table,
 };
-use crate::stages::indicators::upstream::{Certification, Referentiel};
+use crate::stages::indicators::upstream::{Certification, Lineage, LinkRow, Referentiel};
 use crate::stages::indicators::{Indicators, IndicatorsOptions};
 use crate::staging::mesures::{EtablissementRow, Niveau, Reject};
 use crate::staging::reference::{Reference, Territoire};
@@ -168,6 +169,45 @@ pub fn referentiel_for_tables(mut referentiel: Referentiel, result: &Indicators)
         .collect();
     // Not shrunk: a smaller table would be allocated beside this one at
     // the stage's peak (×10: 43 MB more), to save less than that later.
+    referentiel.retain(|code| kept.contains(code));
+    referentiel
+}
+
+/// The referential narrowed, before the fill, to every code the filled
+/// levels and their tables can look up: the rows' codes and their whole
+/// lineage (the continuum's rows take a relative's code), the links' codes
+/// (merges and splits), the terminal years' (the families' rows take a
+/// common year's code), and the codes that give families their labels
+/// (chosen on the whole referential, kept so that the choice stays). A
+/// superset of what [`referentiel_for_tables`] keeps after the fill.
+pub fn referentiel_for_fill(
+    mut referentiel: Referentiel,
+    levels: [&[Indicateur]; 3],
+    lineage: &Lineage,
+    links: &[LinkRow],
+    terminales: &[Terminale],
+) -> Referentiel {
+    let mut kept: HashSet<Code> = famille_libelle_codes(&referentiel)
+        .map(Code::from)
+        .collect();
+    let mut row_codes: HashSet<&str> = HashSet::new();
+    for row in levels.into_iter().flatten() {
+        let code = row.code_certification.as_str();
+        if row_codes.insert(code) {
+            kept.insert(code.into());
+            let relatives = lineage.get(code).into_iter().flatten();
+            kept.extend(relatives.map(|r| r.related_code.clone()));
+        }
+    }
+    for link in links {
+        kept.extend([link.ancien.clone(), link.nouveau.clone()]);
+    }
+    for t in terminales {
+        kept.extend([
+            t.code_certification.clone(),
+            t.code_certification_terminale.clone(),
+        ]);
+    }
     referentiel.retain(|code| kept.contains(code));
     referentiel
 }
@@ -581,4 +621,87 @@ fn rejects_table(rejects: &[Reject]) -> OutTable {
         .str("reason", rejects.iter().map(|r| &r.reason))
         .str("raw", rejects.iter().map(|r| &r.raw));
     t
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::codes::CodeType;
+    use crate::stages::continuum::LinkType;
+    use crate::stages::indicators::upstream::Relative;
+
+    /// Before the fill, the referential keeps what the filled levels can
+    /// look up, and lets the rest go.
+    #[test]
+    fn the_fill_keeps_the_codes_its_rows_can_reach() {
+        let certification = |code: &str, famille: &str, libelle: &str| {
+            let c = Certification {
+                code: code.into(),
+                famille_metiers_code: famille.into(),
+                famille_metiers_libelle: libelle.into(),
+                ..Certification::default()
+            };
+            (Code::from(code), c)
+        };
+        let referentiel: Referentiel = [
+            certification("10000001", "", ""),
+            certification("10000002", "", ""),
+            certification("10000003", "", ""),
+            certification("20000001", "", ""),
+            certification("20000002", "", ""),
+            certification("30000001", "", ""),
+            certification("30000002", "", ""),
+            certification("40000001", "F1", "Famille un"),
+            certification("40000002", "F1", "Famille un"),
+            certification("99999999", "", ""),
+        ]
+        .into_iter()
+        .collect();
+        let relative = |code: &str, related: &str| Relative {
+            code_type: CodeType::Cfd,
+            code: code.into(),
+            related_is_descendant: true,
+            related_code: related.into(),
+            hops: 2,
+            one_to_one_path: false,
+        };
+        let lineage: Lineage = [(
+            Code::from("10000001"),
+            vec![relative("10000001", "10000002")],
+        )]
+        .into_iter()
+        .collect();
+        let links = [LinkRow {
+            code_type: CodeType::Cfd,
+            ancien: "20000001".into(),
+            nouveau: "20000002".into(),
+            link_type: LinkType::Merge,
+        }];
+        let terminales = [Terminale {
+            code_certification: "30000001".into(),
+            code_certification_terminale: "30000002".into(),
+            lien: "famille_metiers",
+            famille_metiers_code: "F1".into(),
+        }];
+        let row = |code: &str| Indicateur::for_test(code, Niveau::National);
+        let national = [row("10000001"), row("10000003")];
+        let kept = referentiel_for_fill(
+            referentiel,
+            [&national, &[], &[]],
+            &lineage,
+            &links,
+            &terminales,
+        );
+        let mut codes: Vec<&str> = kept.values().map(|c| c.code.as_str()).collect();
+        codes.sort();
+        // The rows' codes and a relative; the link's two; the terminal
+        // years' two; the family's label, from its first code.
+        assert_eq!(
+            codes,
+            [
+                "10000001", "10000002", "10000003", "20000001", "20000002", "30000001", "30000002",
+                "40000001"
+            ]
+        );
+    }
 }
