@@ -210,12 +210,7 @@ fn build_from_read(
         mut national,
         mut regional,
         mut etablissement,
-        etablissements: unwritten,
     } = read;
-    debug_assert!(
-        unwritten.is_empty(),
-        "the establishment-wide rows are written first"
-    );
 
     let specialites = terminales::specialites_by_commune(&terminales);
     let mut continuum_rows_added = BTreeMap::new();
@@ -357,14 +352,13 @@ fn default_date_reference(
 }
 
 /// The source files' rows by level, with each file's account and the rows
-/// rejected.
+/// rejected (the establishment-wide rows apart: `read_sources`).
 struct Read {
     accounts: Vec<FileAccount>,
     rejects: Vec<Reject>,
     national: Vec<Indicateur>,
     regional: Vec<Indicateur>,
     etablissement: Vec<Indicateur>,
-    etablissements: Vec<EtablissementRow>,
 }
 
 /// The staged rows `read_sources` turns into rows before giving their
@@ -374,16 +368,17 @@ const STAGED_ROWS_CHUNK: usize = 65_536;
 /// Step 1: every staged file's rows, put at their level. A key given by two
 /// files is rejected the second time (`duplicate_key`, naming the row
 /// kept), so each key has one row of its own and the file's account still
-/// balances.
-fn read_sources(sources: Vec<SourceFile>) -> Read {
+/// balances. The establishment-wide rows come apart, as they are: their
+/// table is written first (`write_etablissements`).
+fn read_sources(sources: Vec<SourceFile>) -> (Read, Vec<EtablissementRow>) {
     let mut read = Read {
         accounts: Vec::new(),
         rejects: Vec::new(),
         national: Vec::new(),
         regional: Vec::new(),
         etablissement: Vec::new(),
-        etablissements: Vec::new(),
     };
+    let mut etablissements = Vec::new();
     // Where each row of each level comes from (its file's account, its
     // origin), beside the rows until their keys are checked.
     let mut origins: [Vec<(usize, Origin)>; 3] = Default::default();
@@ -423,7 +418,7 @@ fn read_sources(sources: Vec<SourceFile>) -> Read {
             }
             staged_rows.shrink_to_fit();
         }
-        read.etablissements.extend(staged.etablissements);
+        etablissements.extend(staged.etablissements);
     }
     let levels = [
         &mut read.national,
@@ -433,7 +428,7 @@ fn read_sources(sources: Vec<SourceFile>) -> Read {
     for (rows, origins) in levels.into_iter().zip(origins) {
         reject_repeated_keys(rows, &origins, &mut read.accounts, &mut read.rejects);
     }
-    read
+    (read, etablissements)
 }
 
 /// Rejects each row whose key an earlier row (in file order) has: rows are
@@ -792,18 +787,13 @@ pub fn run(
     // back as they go) before the BCN's referential, lineage and links are
     // loaded: the three side by side with every staged row were the
     // stage's peak at ×100 (issue 13).
-    let mut read = read_sources(staged);
+    let (read, etablissements) = read_sources(staged);
     crate::memory::trace("indicators: sources read");
     let mut staged_dir = StagedDir::new(&ctx.out_dir)?;
     let dir = staged_dir.dir().to_path_buf();
     let annuaire = load_annuaire(&options.annuaire, &reference)?;
-    let (etablissements, etablissements_written) = write_etablissements(
-        std::mem::take(&mut read.etablissements),
-        &reference,
-        &annuaire,
-        &dir,
-        ctx,
-    )?;
+    let (etablissements, etablissements_written) =
+        write_etablissements(etablissements, &reference, &annuaire, &dir, ctx)?;
     // The staged rows' small blocks (labels, boxed figures), freed, would
     // stay resident beside the fill's large vectors, which glibc maps
     // afresh.
@@ -1043,7 +1033,7 @@ mod tests {
     /// kept, within a file and across files; every file still balances.
     #[test]
     fn a_repeated_key_is_rejected_naming_the_row_kept() {
-        let read = read_sources(vec![
+        let (read, _) = read_sources(vec![
             source(
                 "a.csv",
                 &[("23830025513", "84", 2), ("23830025514", "84", 3)],

@@ -216,14 +216,15 @@ impl<'r> Classifier<'r> {
         self.referentiel.get(&row.code_certification)
     }
 
-    /// Whether a row's counts go into its references (see the module's doc).
-    fn pooled(&self, row: &Indicateur) -> bool {
-        is_classified(row.filiere) && in_reference(row) && !commune(row, self.certification(row))
-    }
-
-    /// The row's diploma level (`niveau_formation_diplome`), "" when unknown.
-    fn niveau(&self, row: &Indicateur) -> &'r str {
-        niveau_of(self.certification(row))
+    /// The row's diploma level (`niveau_formation_diplome`, "" when
+    /// unknown) when its counts go into its references (see the module's
+    /// doc); `None` when they do not. One lookup for both.
+    fn pooled_niveau(&self, row: &Indicateur) -> Option<&'r str> {
+        if !is_classified(row.filiere) || !in_reference(row) {
+            return None;
+        }
+        let certification = self.certification(row);
+        (!commune(row, certification)).then(|| niveau_of(certification))
     }
 }
 
@@ -276,9 +277,10 @@ impl<'k> Pools<'k> {
             all_regions: HashMap::new(),
             national: HashMap::new(),
         };
-        for row in regionales.iter().filter(|r| c.pooled(r)) {
+        let pooled =
+            |rows: &'k [Indicateur]| rows.iter().filter_map(|r| Some((r, c.pooled_niveau(r)?)));
+        for (row, n) in pooled(regionales) {
             let counts = counts_of(row);
-            let n = c.niveau(row);
             pools
                 .regional
                 .entry((row.millesime, row.filiere, place(row), n))
@@ -290,10 +292,10 @@ impl<'k> Pools<'k> {
                 .or_default()
                 .add(&counts);
         }
-        for row in certifications.iter().filter(|r| c.pooled(r)) {
+        for (row, n) in pooled(certifications) {
             pools
                 .national
-                .entry((row.millesime, row.filiere, "", c.niveau(row)))
+                .entry((row.millesime, row.filiere, "", n))
                 .or_default()
                 .add(&counts_of(row));
         }
@@ -520,7 +522,7 @@ impl<'a> Classement<'a> {
         let national = |row: &Indicateur| row.niveau == Niveau::National && in_reference(row);
         for &(row, is_national) in self.rows.iter().filter(|(row, _)| national(row)) {
             let p = self.classify(row, is_national);
-            let n = self.classifier.niveau(row);
+            let n = p.niveau_formation_diplome;
             if let (Some(e), false, false) = (
                 p.taux.emploi,
                 n.is_empty(),
@@ -543,11 +545,7 @@ impl<'a> Classement<'a> {
         if p.row.niveau != Niveau::National || p.position == Position::NonClasse {
             return;
         }
-        let key = (
-            p.row.millesime,
-            p.row.filiere,
-            self.classifier.niveau(p.row),
-        );
+        let key = (p.row.millesime, p.row.filiere, p.niveau_formation_diplome);
         if let Some(q) = self.quartiles.get(&key) {
             p.quartiles = Some(*q);
             p.libelle = p.taux.emploi.map(|e| libelle(e.percent(), *q));

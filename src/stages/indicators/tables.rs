@@ -18,9 +18,8 @@ use crate::stages::indicators::columns::{perimetre_column, six_month_count_colum
 use crate::stages::indicators::famille::FamilleSpecialite;
 use crate::stages::indicators::model::{publish, DonneeSource, Indicateur, Published, Taux};
 use crate::stages::indicators::pilotage;
-use crate::stages::indicators::terminales::Terminale;
 use crate::stages::indicators::terminales::{
-    famille_libelle_codes, famille_libelles, terminales_table,
+    famille_libelle_codes, famille_libelles, terminales_table, Terminale,
 };
 use crate::stages::indicators::upstream::{Certification, Lineage, LinkRow, Referentiel};
 use crate::stages::indicators::{Indicators, IndicatorsOptions};
