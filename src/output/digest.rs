@@ -3,10 +3,21 @@
 //! A release lists every file's hash three times (its version, the
 //! datapackage, the manifest); hashing as it writes spares reading each
 //! file back three times.
+//!
+//! A file written through a [`HashingWriter`] is also remembered by its
+//! identity (device, inode, size, modification and change times): `ij run`
+//! records every stage folder's hashes in `run.json` right after the stage,
+//! and its release checks them again, and neither reads back a file this
+//! process wrote and nobody changed since (issue 13: two SHA-256 passes
+//! over every table, 4 % of a run's CPU). Any change to the file (its
+//! content, its size, a `touch`, a rename into it) changes its identity,
+//! and the file is read and hashed again.
 
+use std::collections::HashMap;
 use std::fs::File;
-use std::io::Write;
+use std::io::{BufWriter, Write};
 use std::path::Path;
+use std::sync::{Mutex, OnceLock};
 
 use sha2::{Digest, Sha256};
 
@@ -69,8 +80,86 @@ impl<W: Write> Write for HashingWriter<W> {
     }
 }
 
-/// The SHA-256 of a file, read in full.
+impl HashingWriter<BufWriter<File>> {
+    /// [`HashingWriter::finish`] for a file: its digest is remembered, for
+    /// [`sha256_file`] not to read the file back while it is unchanged.
+    pub fn finish_file(mut self) -> std::io::Result<FileDigest> {
+        self.inner.flush()?;
+        let digest = FileDigest {
+            sha256: to_hex(&self.hasher.finalize()),
+            bytes: self.bytes,
+        };
+        if let Ok(metadata) = self.inner.get_ref().metadata() {
+            remember(&metadata, &digest);
+        }
+        Ok(digest)
+    }
+}
+
+/// What identifies a file's content without reading it, as long as
+/// nobody sets its times back: where it is (device, inode), its size, and
+/// when its content and its inode last changed (to the nanosecond; the
+/// change time cannot be set by a program, only moved on).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct Identity {
+    device: u64,
+    inode: u64,
+    len: u64,
+    modified: (i64, i64),
+    changed: (i64, i64),
+}
+
+impl Identity {
+    #[cfg(unix)]
+    fn of(metadata: &std::fs::Metadata) -> Option<Identity> {
+        use std::os::unix::fs::MetadataExt as _;
+        Some(Identity {
+            device: metadata.dev(),
+            inode: metadata.ino(),
+            len: metadata.len(),
+            modified: (metadata.mtime(), metadata.mtime_nsec()),
+            changed: (metadata.ctime(), metadata.ctime_nsec()),
+        })
+    }
+
+    /// Elsewhere, no identity: every file is read.
+    #[cfg(not(unix))]
+    fn of(_: &std::fs::Metadata) -> Option<Identity> {
+        None
+    }
+}
+
+/// The SHA-256 of the files this process wrote through a hashing writer.
+fn written() -> &'static Mutex<HashMap<Identity, String>> {
+    static WRITTEN: OnceLock<Mutex<HashMap<Identity, String>>> = OnceLock::new();
+    WRITTEN.get_or_init(Default::default)
+}
+
+fn remember(metadata: &std::fs::Metadata, digest: &FileDigest) {
+    let Some(identity) = Identity::of(metadata) else {
+        return;
+    };
+    // A size that disagrees means the writer did not see every byte.
+    if identity.len == digest.bytes {
+        let mut known = written().lock().unwrap_or_else(|p| p.into_inner());
+        known.insert(identity, digest.sha256.clone());
+    }
+}
+
+/// The SHA-256 remembered for the file at `path`, if this process wrote it
+/// and it has not changed since.
+fn recall(path: &Path) -> Option<String> {
+    let identity = Identity::of(&std::fs::metadata(path).ok()?)?;
+    let known = written().lock().unwrap_or_else(|p| p.into_inner());
+    known.get(&identity).cloned()
+}
+
+/// The SHA-256 of a file: remembered if this process wrote it through a
+/// hashing writer and it is unchanged since, else read in full.
 pub fn sha256_file(path: &Path) -> Result<String> {
+    if let Some(sha256) = recall(path) {
+        return Ok(sha256);
+    }
     let mut file = File::open(path).map_err(|source| Error::Read {
         path: path.to_path_buf(),
         source,
@@ -118,5 +207,41 @@ mod tests {
             w.finish().unwrap().sha256,
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
         );
+    }
+
+    /// A file written through a hashing writer is not read back while it
+    /// is unchanged; changed in any way, even to the same size and with its
+    /// modification time set back, it is read and hashed again.
+    #[test]
+    fn a_file_written_is_remembered_until_it_changes() {
+        use std::io::{Seek, SeekFrom};
+        let sha = |bytes: &[u8]| to_hex(&Sha256::digest(bytes));
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.csv");
+        let mut w = HashingWriter::new(BufWriter::new(File::create(&path).unwrap()));
+        w.write_all(b"a,b\n1,2\n").unwrap();
+        let d = w.finish_file().unwrap();
+        assert_eq!(d.sha256, sha(b"a,b\n1,2\n"));
+        assert_eq!(recall(&path), Some(d.sha256.clone()), "remembered");
+        assert_eq!(sha256_file(&path).unwrap(), d.sha256);
+
+        // The same size, the modification time set back: read again. (A
+        // pause first: an older kernel's times move by a clock tick.)
+        std::thread::sleep(std::time::Duration::from_millis(30));
+        let modified = std::fs::metadata(&path).unwrap().modified().unwrap();
+        let mut f = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+        f.seek(SeekFrom::Start(4)).unwrap();
+        f.write_all(b"9").unwrap();
+        f.set_modified(modified).unwrap();
+        drop(f);
+        assert_eq!(recall(&path), None);
+        assert_eq!(sha256_file(&path).unwrap(), sha(b"a,b\n9,2\n"));
+
+        // Another file renamed into its place: read.
+        let other = dir.path().join("u.csv");
+        std::fs::write(&other, b"a,b\n1,2\n").unwrap();
+        std::fs::rename(&other, &path).unwrap();
+        assert_eq!(recall(&path), None);
+        assert_eq!(sha256_file(&path).unwrap(), d.sha256);
     }
 }

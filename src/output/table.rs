@@ -538,7 +538,7 @@ impl TableWriter {
             formula_cells,
             ..
         } = self;
-        let csv = csv.finish().map_err(|e| output_error(&csv_path, e))?;
+        let csv = csv.finish_file().map_err(|e| output_error(&csv_path, e))?;
         let (Some(parquet_sink), Some((batches, _))) = (parquet_sink, parquet) else {
             return Err(Error::Output {
                 path: parquet_path,
@@ -554,7 +554,9 @@ impl TableWriter {
             .expect("the Parquet writer is dropped")
             .into_inner()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        let parquet = sink.finish().map_err(|e| output_error(&parquet_path, e))?;
+        let parquet = sink
+            .finish_file()
+            .map_err(|e| output_error(&parquet_path, e))?;
         Ok(Written {
             csv,
             parquet,
@@ -567,7 +569,7 @@ impl TableWriter {
     pub fn finish_csv(self) -> Result<(FileDigest, usize)> {
         let csv = self
             .csv
-            .finish()
+            .finish_file()
             .map_err(|e| output_error(&self.csv_path, e))?;
         Ok((csv, self.formula_cells))
     }

@@ -172,7 +172,7 @@ fn copy_hashed(from: &Path, to: &Path) -> Result<FileDigest> {
     let target = File::create(to).map_err(write_error)?;
     let mut target = HashingWriter::new(std::io::BufWriter::new(target));
     std::io::copy(&mut source, &mut target).map_err(write_error)?;
-    target.finish().map_err(write_error)
+    target.finish_file().map_err(write_error)
 }
 
 /// The table's rows, one stage row group at a time: each group sorted by
