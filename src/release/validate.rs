@@ -11,7 +11,6 @@
 
 use std::collections::{HashMap, HashSet};
 use std::fmt;
-use std::io::BufRead as _;
 use std::path::Path;
 
 use crate::release::pattern::Pattern;
@@ -67,6 +66,14 @@ impl Outcome {
             self.problems.push(p);
         }
     }
+
+    /// The rows and problems of `other`, after this outcome's.
+    fn append(&mut self, other: Outcome) {
+        self.rows += other.rows;
+        self.problem_count += other.problem_count;
+        let room = MAX_PROBLEMS.saturating_sub(self.problems.len());
+        self.problems.extend(other.problems.into_iter().take(room));
+    }
 }
 
 /// A field ready to check cells: its pattern compiled.
@@ -94,38 +101,38 @@ impl Checker<'_> {
 }
 
 /// Validates the CSV at `path` (named `file` in messages) against `schema`.
-/// `separator` is the release's CSV separator. The file is streamed twice
-/// (its bytes, then its rows) rather than held: a release's table can be
-/// larger than the memory a run should take (issue 13).
+/// `separator` is the release's CSV separator. The file is streamed rather
+/// than held (a release's table can be larger than the memory a run should
+/// take, issue 13), and read once: its bytes are checked as its rows are
+/// read. It is read again only when its primary keys are not in ascending
+/// order ([`Keys`]).
 pub fn validate_csv(
     path: &Path,
     file: &str,
     schema: &TableSchema,
     separator: u8,
 ) -> Result<Outcome, String> {
-    let open =
-        || std::fs::File::open(path).map_err(|e| format!("{}: cannot read: {e}", path.display()));
+    let read_error = |e: std::io::Error| format!("{}: cannot read: {e}", path.display());
+    let open = || std::fs::File::open(path).map_err(read_error);
     let mut encoding = Encoding::default();
-    let mut reader = std::io::BufReader::with_capacity(1 << 20, open()?);
-    loop {
-        let chunk = reader
-            .fill_buf()
-            .map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
-        if chunk.is_empty() {
-            break;
-        }
-        encoding.feed(chunk);
-        let n = chunk.len();
-        reader.consume(n);
-    }
+    let mut source = Checked {
+        inner: open()?,
+        encoding: &mut encoding,
+    };
+    let in_order = check_rows(&mut source, file, schema, separator, Keys::Ascending)?;
+    // The bytes after the last row read (a header refused, a key out of
+    // order) are checked too.
+    std::io::copy(&mut source, &mut std::io::sink()).map_err(read_error)?;
     let mut out = Outcome::default();
     if !encoding.finish(file, &mut out) {
         return Ok(out);
     }
-    match check_rows(open()?, file, schema, separator, out.clone(), Keys::Hashed)? {
-        Some(checked) => Ok(checked),
-        None => check_rows_exactly(open()?, file, schema, separator, out),
-    }
+    let rows = match in_order {
+        Some(rows) => rows,
+        None => check_rows_again(open, file, schema, separator)?,
+    };
+    out.append(rows);
+    Ok(out)
 }
 
 /// Validates CSV bytes against `schema` (see `validate_csv`): the bytes,
@@ -142,15 +149,39 @@ pub fn validate_bytes(
     if !encoding.finish(file, &mut out) {
         return Ok(out);
     }
-    match check_rows(bytes, file, schema, separator, out.clone(), Keys::Hashed)? {
-        Some(checked) => Ok(checked),
-        None => check_rows_exactly(bytes, file, schema, separator, out),
+    let rows = match check_rows(bytes, file, schema, separator, Keys::Ascending)? {
+        Some(rows) => rows,
+        None => check_rows_again(|| Ok(bytes), file, schema, separator)?,
+    };
+    out.append(rows);
+    Ok(out)
+}
+
+/// Reads through to `inner`, the encoding checks fed with every byte read.
+struct Checked<'e, R> {
+    inner: R,
+    encoding: &'e mut Encoding,
+}
+
+impl<R: std::io::Read> std::io::Read for Checked<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.encoding.feed(&buf[..n]);
+        Ok(n)
     }
 }
 
 /// How rows' primary keys are compared.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Keys {
+    /// Each with the one before only ([`key_order`]): while every key is
+    /// above the previous one, none can repeat, and nothing is kept. A
+    /// release's tables are written in their key's order, so this is the
+    /// only pass they need (issue 13: a set of every row's key hash was a
+    /// tenth of the checks' time, and their memory). A key that is not
+    /// above the previous one stops the check, for the rows to be read
+    /// again with [`Keys::Hashed`] keys.
+    Ascending,
     /// By a 64-bit hash: nothing allocated per row. A hash seen twice
     /// stops the check, for the rows to be read again [`Keys::Exact`]ly
     /// (one key repeated, or two whose hashes collide: the message needs
@@ -160,29 +191,35 @@ enum Keys {
     Exact,
 }
 
-/// [`check_rows`] with exact keys, which always gives an outcome.
-fn check_rows_exactly(
-    bytes: impl std::io::Read,
+/// [`check_rows`] of rows whose keys were not in ascending order: with
+/// hashed keys, then, if a hash repeats, exact ones, which always give an
+/// outcome.
+fn check_rows_again<R: std::io::Read>(
+    open: impl Fn() -> Result<R, String>,
     file: &str,
     schema: &TableSchema,
     separator: u8,
-    out: Outcome,
 ) -> Result<Outcome, String> {
-    let checked = check_rows(bytes, file, schema, separator, out, Keys::Exact)?;
+    if let Some(rows) = check_rows(open()?, file, schema, separator, Keys::Hashed)? {
+        return Ok(rows);
+    }
+    let checked = check_rows(open()?, file, schema, separator, Keys::Exact)?;
     Ok(checked.expect("exact keys decide every row"))
 }
 
-/// The header, then each row's width, cells and primary key, of bytes that
-/// are UTF-8. `None` when hashed keys (`keys`) found a hash twice: the rows
-/// are to be checked again with exact keys.
+/// The header, then each row's width, cells and primary key. `None` when
+/// the keys (`keys`) cannot decide: not ascending, or a hash seen twice;
+/// the rows are then to be checked again with the next way of comparing
+/// keys. Bytes that are not UTF-8 give problems here that the caller
+/// does not report (the encoding's own say it).
 fn check_rows(
     bytes: impl std::io::Read,
     file: &str,
     schema: &TableSchema,
     separator: u8,
-    mut out: Outcome,
     keys: Keys,
 ) -> Result<Option<Outcome>, String> {
+    let mut out = Outcome::default();
     let mut checkers: Vec<Checker> = schema
         .fields
         .iter()
@@ -236,7 +273,7 @@ fn check_rows(
             KeyCheck::Repeated(message) => {
                 out.push(problem(file, line, None, "primary-key", message))
             }
-            KeyCheck::HashRepeated => return Ok(None),
+            KeyCheck::Undecided => return Ok(None),
         }
     }
     Ok(Some(out))
@@ -400,6 +437,13 @@ struct PrimaryKeys<'s> {
 /// SipHash's defence against chosen keys, and it was a tenth of the checks'
 /// time).
 enum KeysSeen {
+    /// The previous row's key, one value after the other (`ends`: where
+    /// each value ends in `values`), and which key columns hold integers.
+    Previous {
+        values: Vec<u8>,
+        ends: Vec<usize>,
+        integers: Vec<bool>,
+    },
     /// Their hashes: a key kept per row was a fifth of a release's checks
     /// (issue 13).
     Hashes(HashSet<u64, foldhash::fast::FixedState>),
@@ -412,8 +456,9 @@ enum KeyCheck {
     New,
     /// Already seen: the message says where.
     Repeated(String),
-    /// Its hash was seen (with hashed keys only).
-    HashRepeated,
+    /// Not above the previous key (with ascending keys), or its hash
+    /// was seen (with hashed keys): the rows are to be read again.
+    Undecided,
 }
 
 impl<'s> PrimaryKeys<'s> {
@@ -436,6 +481,20 @@ impl<'s> PrimaryKeys<'s> {
             names: &schema.primary_key,
             columns,
             seen: match keys {
+                Keys::Ascending => KeysSeen::Previous {
+                    values: Vec::new(),
+                    ends: Vec::new(),
+                    integers: schema
+                        .primary_key
+                        .iter()
+                        .map(|k| {
+                            schema
+                                .fields
+                                .iter()
+                                .any(|f| &f.name == k && f.kind == FieldType::Integer)
+                        })
+                        .collect(),
+                },
                 Keys::Hashed => KeysSeen::Hashes(HashSet::default()),
                 Keys::Exact => KeysSeen::Keys(HashMap::default()),
             },
@@ -446,6 +505,32 @@ impl<'s> PrimaryKeys<'s> {
     /// Whether the row's key was seen before.
     fn check(&mut self, record: &csv::StringRecord, line: u64) -> KeyCheck {
         if self.columns.is_empty() {
+            return KeyCheck::New;
+        }
+        if let KeysSeen::Previous {
+            values,
+            ends,
+            integers,
+        } = &mut self.seen
+        {
+            let above = ends.is_empty() || {
+                let previous = ends.iter().scan(0, |start, &end| {
+                    let value = &values[*start..end];
+                    *start = end;
+                    Some(value)
+                });
+                let current = self.columns.iter().map(|&i| record[i].as_bytes());
+                key_order(integers, previous, current) == std::cmp::Ordering::Less
+            };
+            if !above {
+                return KeyCheck::Undecided;
+            }
+            values.clear();
+            ends.clear();
+            for &i in &self.columns {
+                values.extend_from_slice(record[i].as_bytes());
+                ends.push(values.len());
+            }
             return KeyCheck::New;
         }
         self.buffer.clear();
@@ -461,7 +546,7 @@ impl<'s> PrimaryKeys<'s> {
                 if hashes.insert(hash) {
                     KeyCheck::New
                 } else {
-                    KeyCheck::HashRepeated
+                    KeyCheck::Undecided
                 }
             }
             KeysSeen::Keys(keys) => {
@@ -476,8 +561,53 @@ impl<'s> PrimaryKeys<'s> {
                 keys.insert(self.buffer.as_slice().into(), line);
                 KeyCheck::New
             }
+            KeysSeen::Previous { .. } => unreachable!("decided above"),
         }
     }
+}
+
+/// The order in which keys are checked to be ascending: value by value, an
+/// integer column's by number (an empty cell first, then integers, then
+/// any other text by its bytes), any other column's by its bytes (ISO
+/// dates, codes, the empty cell first). A total order, so keys strictly
+/// ascending in it are distinct. Two integers written differently but
+/// equal (`1`, `01`) compare equal: the rows are then read again, and
+/// their keys compared as text, as before.
+fn key_order<'a>(
+    integers: &[bool],
+    a: impl Iterator<Item = &'a [u8]>,
+    b: impl Iterator<Item = &'a [u8]>,
+) -> std::cmp::Ordering {
+    /// (0) empty, (1, n) an integer of up to 18 digits, (2) anything else.
+    fn rank(v: &[u8]) -> (u8, i64) {
+        let digits = v.strip_prefix(b"-").unwrap_or(v);
+        if v.is_empty() {
+            (0, 0)
+        } else if !digits.is_empty() && digits.len() <= 18 && digits.iter().all(u8::is_ascii_digit)
+        {
+            let n = digits
+                .iter()
+                .fold(0i64, |n, d| n * 10 + i64::from(d - b'0'));
+            (1, if digits.len() < v.len() { -n } else { n })
+        } else {
+            (2, 0)
+        }
+    }
+    for ((&integer, x), y) in integers.iter().zip(a).zip(b) {
+        let order = if integer {
+            let (rx, ry) = (rank(x), rank(y));
+            rx.cmp(&ry).then_with(|| match rx.0 {
+                2 => x.cmp(y),
+                _ => std::cmp::Ordering::Equal,
+            })
+        } else {
+            x.cmp(y)
+        };
+        if order != std::cmp::Ordering::Equal {
+            return order;
+        }
+    }
+    std::cmp::Ordering::Equal
 }
 
 /// Checks one cell against its field. `Err((check, message))` on a problem.
@@ -712,6 +842,79 @@ mod tests {
             assert!(found[2].starts_with("c.csv:5: check `primary-key` failed: "));
             assert!(found[2].ends_with("is already on line 2"), "{found:?}");
         }
+    }
+
+    /// Keys in ascending order are checked with the previous row's only;
+    /// a repeated key, adjacent in a sorted file or far from its first in
+    /// an unsorted one, is found either way, with its first line.
+    #[test]
+    fn keys_in_order_or_not_give_the_same_problems() {
+        let sorted = "2022_2023,apprentissage,40025214,1,1,,true,\n\
+                      2023,apprentissage,40025214,1,1,,true,\n\
+                      2023,pro,23830025510,1,1,,true,\n\
+                      2023,pro,40025214,1,1,,true,\n";
+        assert!(problems(sorted).is_empty(), "{:?}", problems(sorted));
+        let unsorted = "2023,pro,40025214,1,1,,true,\n\
+                        2022_2023,apprentissage,40025214,1,1,,true,\n";
+        assert!(problems(unsorted).is_empty(), "{:?}", problems(unsorted));
+        let adjacent = "2023,pro,23830025510,1,1,,true,\n\
+                        2023,pro,40025214,1,1,,true,\n\
+                        2023,pro,40025214,2,x,,true,\n";
+        let found = problems(adjacent);
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert!(found[0].starts_with("c.csv:4:5 (taux_en_emploi_6_mois): check `type`"));
+        assert!(found[1].starts_with("c.csv:4: check `primary-key` failed"));
+        assert!(found[1].ends_with("is already on line 3"), "{found:?}");
+    }
+
+    /// Read from disk in one pass (its bytes checked as its rows are read)
+    /// or from memory, a file gives the same problems, bytes after a
+    /// refused header or a key out of order included.
+    #[test]
+    fn a_file_read_once_gives_the_problems_of_its_bytes() {
+        let row = "2023,pro,40025214,1,1,,true,\n";
+        let texts: Vec<Vec<u8>> = vec![
+            format!("{HEADER}{row}").into_bytes(),
+            [format!("x,{HEADER}{row}").as_bytes(), b"\xe9\n"].concat(),
+            format!("x,{HEADER}{row}2023,pro,1\r\n").into_bytes(),
+            [format!("{HEADER}{row}{row}").as_bytes(), b"a\r\n\xe9"].concat(),
+            format!("\u{feff}{HEADER}{row}").into_bytes(),
+        ];
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.csv");
+        for text in texts {
+            std::fs::write(&path, &text).unwrap();
+            let from_disk = validate_csv(&path, "c.csv", &schema(), b',').unwrap();
+            let from_memory = validate_bytes(&text, "c.csv", &schema(), b',').unwrap();
+            assert_eq!(from_disk.problems, from_memory.problems, "{text:?}");
+            assert_eq!(from_disk.rows, from_memory.rows);
+            assert_eq!(from_disk.problem_count, from_memory.problem_count);
+        }
+    }
+
+    /// The ascending order: integers by value, the empty cell first, other
+    /// text by bytes after the integers; other columns by bytes.
+    #[test]
+    fn the_key_order_reads_integers_as_numbers() {
+        use std::cmp::Ordering::*;
+        let order = |integers: &[bool], a: &[&str], b: &[&str]| {
+            let bytes = |k: &[&str]| k.iter().map(|v| v.as_bytes().to_vec()).collect::<Vec<_>>();
+            let (a, b) = (bytes(a), bytes(b));
+            key_order(
+                integers,
+                a.iter().map(Vec::as_slice),
+                b.iter().map(Vec::as_slice),
+            )
+        };
+        assert_eq!(order(&[true], &["9"], &["10"]), Less);
+        assert_eq!(order(&[false], &["9"], &["10"]), Greater);
+        assert_eq!(order(&[true], &["-3"], &["2"]), Less);
+        assert_eq!(order(&[true], &[""], &["-3"]), Less);
+        assert_eq!(order(&[true], &["12"], &["x"]), Less);
+        assert_eq!(order(&[true], &["1"], &["01"]), Equal, "read again");
+        assert_eq!(order(&[false, true], &["a", "10"], &["a", "9"]), Greater);
+        assert_eq!(order(&[false, true], &["a", "10"], &["b", "9"]), Less);
+        assert_eq!(order(&[false], &[""], &["a"]), Less);
     }
 
     /// A value that passed is not checked again on the next rows; one that
