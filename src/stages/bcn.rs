@@ -20,7 +20,7 @@ use chrono::NaiveDate;
 
 use crate::error::{Error, Result};
 use crate::output::{OutTable, StagedDir};
-use crate::rules::codes::{niveau_diplome, CodeType};
+use crate::rules::codes::{niveau_diplome, Code, CodeType};
 use crate::stages::{OutputFile, StageContext, StageReport};
 use crate::staging::bcn::{load_bcn, Bcn, BcnScope, BcnTable, FormationDiplome, Mef};
 
@@ -36,18 +36,18 @@ pub const TYPE_GROUPE_FAMILLE_METIERS: &str = "TG01";
 /// One row of `formations_referentiel`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FormationReferentiel {
-    pub code_certification: String,
+    pub code_certification: Code,
     pub code_certification_type: CodeType,
-    pub code_formation_diplome: String,
-    pub mef: String,
-    pub dispositif_formation: String,
-    pub libelle: String,
-    pub libelle_long: String,
-    pub niveau_formation_diplome: String,
-    pub libelle_niveau_formation_diplome: String,
-    pub type_diplome: String,
-    pub niveau_diplome: String,
-    pub libelle_niveau_diplome: String,
+    pub code_formation_diplome: Code,
+    pub mef: Code,
+    pub dispositif_formation: Code,
+    pub libelle: Code,
+    pub libelle_long: Code,
+    pub niveau_formation_diplome: Code,
+    pub libelle_niveau_formation_diplome: Code,
+    pub type_diplome: Code,
+    pub niveau_diplome: Code,
+    pub libelle_niveau_diplome: Code,
     pub date_ouverture: Option<NaiveDate>,
     pub date_fermeture: Option<NaiveDate>,
     pub date_premiere_session: Option<i32>,
@@ -55,12 +55,12 @@ pub struct FormationReferentiel {
     pub duree_dispositif: Option<u32>,
     pub annee_dispositif: Option<u32>,
     /// The family (the smallest code of `familles_metiers_codes`).
-    pub famille_metiers_code: String,
-    pub famille_metiers_libelle: String,
+    pub famille_metiers_code: Code,
+    pub famille_metiers_libelle: Code,
     /// Every family the code is in, sorted and `|`-joined (issue 6).
-    pub familles_metiers_codes: String,
+    pub familles_metiers_codes: Code,
     /// The family's N_FAMILLE_METIER_SPEC_PRO code (`001`…), when known.
-    pub famille_metiers_code_spec_pro: String,
+    pub famille_metiers_code_spec_pro: Code,
     /// A family's common first year ("seconde commune").
     pub seconde_commune: bool,
     pub source_table: &'static str,
@@ -196,7 +196,7 @@ impl<'a> Build<'a> {
                     self.rejects.push(Reject {
                         table: table.name().to_string(),
                         line: f.position,
-                        code: f.cfd.clone(),
+                        code: f.cfd.to_string(),
                         reason: format!("duplicate FORMATION_DIPLOME: line {first} kept"),
                     });
                     continue;
@@ -232,15 +232,15 @@ impl<'a> Build<'a> {
                 code_certification: f.cfd.clone(),
                 code_certification_type: CodeType::Cfd,
                 code_formation_diplome: f.cfd.clone(),
-                mef: String::new(),
-                dispositif_formation: String::new(),
-                libelle: libelle_cfd(f),
+                mef: Code::default(),
+                dispositif_formation: Code::default(),
+                libelle: Code::from(libelle_cfd(f)),
                 libelle_long: f.libelle_long.clone(),
                 niveau_formation_diplome: f.niveau_formation_diplome.clone(),
-                libelle_niveau_formation_diplome: libelle_niveau.to_string(),
-                type_diplome: type_diplome.to_string(),
-                niveau_diplome: niveau.to_string(),
-                libelle_niveau_diplome: libelle_niveau_diplome.to_string(),
+                libelle_niveau_formation_diplome: Code::from(libelle_niveau),
+                type_diplome: Code::from(type_diplome),
+                niveau_diplome: Code::from(niveau),
+                libelle_niveau_diplome: Code::from(libelle_niveau_diplome),
                 date_ouverture: f.date_ouverture,
                 date_fermeture: f.date_fermeture,
                 date_premiere_session: f.date_premiere_session,
@@ -293,7 +293,7 @@ impl<'a> Build<'a> {
                 let cfd = cfds.get(kept.cfd.as_str()).copied();
                 let niveau_code = cfd
                     .map(|f| f.niveau_formation_diplome.clone())
-                    .unwrap_or_else(|| kept.cfd[..3].to_string());
+                    .unwrap_or_else(|| Code::from(&kept.cfd[..3]));
                 let (type_diplome, libelle_niveau) = niveaux
                     .get(niveau_code.as_str())
                     .copied()
@@ -305,7 +305,7 @@ impl<'a> Build<'a> {
                     .iter()
                     .any(|m| familles.is_commune_mef(&kept.cfd, &m.mef, kept.annee_dispositif));
                 self.formations.push(FormationReferentiel {
-                    code_certification: code.to_string(),
+                    code_certification: Code::from(code),
                     code_certification_type: CodeType::MefStat11,
                     code_formation_diplome: kept.cfd.clone(),
                     mef: kept.mef.clone(),
@@ -313,10 +313,10 @@ impl<'a> Build<'a> {
                     libelle: kept.libelle_long.clone(),
                     libelle_long: cfd.map(|f| f.libelle_long.clone()).unwrap_or_default(),
                     niveau_formation_diplome: niveau_code,
-                    libelle_niveau_formation_diplome: libelle_niveau.to_string(),
-                    type_diplome: type_diplome.to_string(),
-                    niveau_diplome: niveau.to_string(),
-                    libelle_niveau_diplome: libelle_niveau_diplome.to_string(),
+                    libelle_niveau_formation_diplome: Code::from(libelle_niveau),
+                    type_diplome: Code::from(type_diplome),
+                    niveau_diplome: Code::from(niveau),
+                    libelle_niveau_diplome: Code::from(libelle_niveau_diplome),
                     date_ouverture: kept.date_ouverture,
                     date_fermeture: kept.date_fermeture,
                     date_premiere_session: cfd.and_then(|f| f.date_premiere_session),
@@ -365,7 +365,7 @@ impl<'a> Build<'a> {
                     self.rejects.push(Reject {
                         table: BcnTable::NDiplomeSise.name().to_string(),
                         line: d.position,
-                        code: d.sise.clone(),
+                        code: d.sise.to_string(),
                         reason: format!("duplicate DIPLOME_SISE: line {first} kept"),
                     });
                     continue;
@@ -379,26 +379,26 @@ impl<'a> Build<'a> {
                 self.formations.push(FormationReferentiel {
                     code_certification: d.sise.clone(),
                     code_certification_type: CodeType::Sise,
-                    code_formation_diplome: String::new(),
-                    mef: String::new(),
-                    dispositif_formation: String::new(),
+                    code_formation_diplome: Code::default(),
+                    mef: Code::default(),
+                    dispositif_formation: Code::default(),
                     libelle: d.libelle.clone(),
                     libelle_long: d.libelle.clone(),
                     niveau_formation_diplome: d.type_diplome_sise.clone(),
-                    libelle_niveau_formation_diplome: long.to_string(),
-                    type_diplome: court.to_string(),
-                    niveau_diplome: String::new(),
-                    libelle_niveau_diplome: String::new(),
+                    libelle_niveau_formation_diplome: Code::from(long),
+                    type_diplome: Code::from(court),
+                    niveau_diplome: Code::default(),
+                    libelle_niveau_diplome: Code::default(),
                     date_ouverture: d.date_ouverture,
                     date_fermeture: d.date_fermeture,
                     date_premiere_session: None,
                     date_derniere_session: None,
                     duree_dispositif: None,
                     annee_dispositif: None,
-                    famille_metiers_code: String::new(),
-                    famille_metiers_libelle: String::new(),
-                    familles_metiers_codes: String::new(),
-                    famille_metiers_code_spec_pro: String::new(),
+                    famille_metiers_code: Code::default(),
+                    famille_metiers_libelle: Code::default(),
+                    familles_metiers_codes: Code::default(),
+                    famille_metiers_code_spec_pro: Code::default(),
                     seconde_commune: false,
                     source_table: BcnTable::NDiplomeSise.name(),
                 });
@@ -498,7 +498,11 @@ impl<'a> Build<'a> {
                 .filter(|f| f.familles_metiers_codes.contains('|'))
                 .count(),
             liens_famille_temp_taken: familles.liens_mef_temp_taken,
-            familles_spec_pro_sans_groupe: familles.spec_pro_sans_groupe.clone(),
+            familles_spec_pro_sans_groupe: familles
+                .spec_pro_sans_groupe
+                .iter()
+                .map(Code::to_string)
+                .collect(),
             rows_rejected: rejects.len(),
             tables: accounts,
             tables_found,

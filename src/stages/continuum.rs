@@ -23,7 +23,7 @@ use std::time::Instant;
 
 use crate::error::Result;
 use crate::output::{OutTable, StagedDir};
-use crate::rules::codes::CodeType;
+use crate::rules::codes::{Code, CodeType};
 use crate::stages::{OutputFile, StageContext, StageReport};
 use crate::staging::bcn::{load_bcn, Bcn, BcnScope, FormationDiplome, Mef};
 
@@ -73,15 +73,19 @@ pub fn build_continuum(bcn: &Bcn) -> Continuum {
     let codes: BTreeSet<&str> = rows.clone().map(|f| f.cfd.as_str()).collect();
     let declarations = declarations(rows, &mut notes);
 
-    let cfd_graph = Graph::new(declarations.keys().cloned());
+    let cfd_graph = Graph::new(
+        declarations
+            .keys()
+            .map(|(a, n)| (a.to_string(), n.to_string())),
+    );
     let mut links: Vec<Link> = declarations
         .iter()
         .map(|((ancien, nouveau), declaration)| {
             let malformed = !CodeType::Cfd.is_valid(ancien) || !CodeType::Cfd.is_valid(nouveau);
             Link {
                 code_type: CodeType::Cfd,
-                ancien: ancien.clone(),
-                nouveau: nouveau.clone(),
+                ancien: ancien.to_string(),
+                nouveau: nouveau.to_string(),
                 declaration: *declaration,
                 link_type: cfd_graph.link_type(ancien, nouveau),
                 ancien_in_bcn: codes.contains(ancien.as_str()),
@@ -139,8 +143,8 @@ pub fn build_continuum(bcn: &Bcn) -> Continuum {
 fn declarations<'b>(
     rows: impl Iterator<Item = &'b FormationDiplome>,
     notes: &mut ContinuumNotes,
-) -> BTreeMap<(String, String), Declaration> {
-    let mut declarations: BTreeMap<(String, String), Declaration> = BTreeMap::new();
+) -> BTreeMap<(Code, Code), Declaration> {
+    let mut declarations: BTreeMap<(Code, Code), Declaration> = BTreeMap::new();
     for f in rows {
         for ancien in &f.anciens {
             if *ancien == f.cfd {
@@ -463,15 +467,15 @@ mod tests {
         FormationDiplome {
             cfd: cfd.into(),
             niveau_formation_diplome: cfd[..3].into(),
-            libelle_court: String::new(),
-            libelle_stat_33: String::new(),
-            libelle_long: String::new(),
+            libelle_court: Default::default(),
+            libelle_stat_33: Default::default(),
+            libelle_long: Default::default(),
             date_ouverture: None,
             date_fermeture: None,
             date_premiere_session: None,
             date_derniere_session: None,
-            anciens: anciens.iter().map(|s| s.to_string()).collect(),
-            nouveaux: nouveaux.iter().map(|s| s.to_string()).collect(),
+            anciens: anciens.iter().map(|&s| s.into()).collect(),
+            nouveaux: nouveaux.iter().map(|&s| s.into()).collect(),
             table: BcnTable::NFormationDiplome,
             position: 0,
         }
@@ -479,17 +483,17 @@ mod tests {
 
     fn mef(ms11: &str, cfd: &str, dispositif: &str) -> Mef {
         Mef {
-            mef: String::new(),
+            mef: Default::default(),
             dispositif_formation: dispositif.into(),
             cfd: cfd.into(),
             duree_dispositif: None,
             annee_dispositif: None,
-            libelle_court: String::new(),
-            libelle_long: String::new(),
+            libelle_court: Default::default(),
+            libelle_long: Default::default(),
             date_ouverture: None,
             date_fermeture: None,
             mef_stat_11: ms11.into(),
-            mef_stat_9: String::new(),
+            mef_stat_9: Default::default(),
             position: 0,
         }
     }

@@ -26,7 +26,7 @@ use chrono::NaiveDate;
 use crate::error::Location;
 use crate::error::{Error, Result};
 use crate::input::{self, folder, Col, DelimitedOptions, RawTable, Row};
-use crate::rules::codes::CodeType;
+use crate::rules::codes::{Code, CodeType};
 use crate::staging::fields;
 use crate::staging::InputFile;
 
@@ -82,19 +82,19 @@ impl BcnTable {
 /// A row of N_FORMATION_DIPLOME, V_FORMATION_DIPLOME or its ENQUETE_51 variant.
 #[derive(Debug, Clone)]
 pub struct FormationDiplome {
-    pub cfd: String,
-    pub niveau_formation_diplome: String,
-    pub libelle_court: String,
-    pub libelle_stat_33: String,
-    pub libelle_long: String,
+    pub cfd: Code,
+    pub niveau_formation_diplome: Code,
+    pub libelle_court: Code,
+    pub libelle_stat_33: Code,
+    pub libelle_long: Code,
     pub date_ouverture: Option<NaiveDate>,
     pub date_fermeture: Option<NaiveDate>,
     pub date_premiere_session: Option<i32>,
     pub date_derniere_session: Option<i32>,
     /// `ANCIEN_DIPLOME_1..7`, non-empty values, as written.
-    pub anciens: Vec<String>,
+    pub anciens: Vec<Code>,
     /// `NOUVEAU_DIPLOME_1..7`, non-empty values, as written.
-    pub nouveaux: Vec<String>,
+    pub nouveaux: Vec<Code>,
     pub table: BcnTable,
     pub position: u64,
 }
@@ -102,32 +102,32 @@ pub struct FormationDiplome {
 /// A row of N_MEF.
 #[derive(Debug, Clone)]
 pub struct Mef {
-    pub mef: String,
-    pub dispositif_formation: String,
-    pub cfd: String,
+    pub mef: Code,
+    pub dispositif_formation: Code,
+    pub cfd: Code,
     pub duree_dispositif: Option<u32>,
     pub annee_dispositif: Option<u32>,
-    pub libelle_court: String,
-    pub libelle_long: String,
+    pub libelle_court: Code,
+    pub libelle_long: Code,
     pub date_ouverture: Option<NaiveDate>,
     pub date_fermeture: Option<NaiveDate>,
-    pub mef_stat_11: String,
-    pub mef_stat_9: String,
+    pub mef_stat_11: Code,
+    pub mef_stat_9: Code,
     pub position: u64,
 }
 
 #[derive(Debug, Clone)]
 pub struct NiveauFormationDiplome {
-    pub niveau_formation_diplome: String,
-    pub libelle_court: String,
-    pub libelle_long: String,
+    pub niveau_formation_diplome: Code,
+    pub libelle_court: Code,
+    pub libelle_long: Code,
 }
 
 #[derive(Debug, Clone)]
 pub struct DiplomeSise {
-    pub sise: String,
-    pub type_diplome_sise: String,
-    pub libelle: String,
+    pub sise: Code,
+    pub type_diplome_sise: Code,
+    pub libelle: Code,
     pub date_ouverture: Option<NaiveDate>,
     pub date_fermeture: Option<NaiveDate>,
     pub position: u64,
@@ -135,22 +135,22 @@ pub struct DiplomeSise {
 
 #[derive(Debug, Clone)]
 pub struct TypeDiplomeSise {
-    pub type_diplome_sise: String,
-    pub libelle_court: String,
-    pub libelle_long: String,
+    pub type_diplome_sise: Code,
+    pub libelle_court: Code,
+    pub libelle_long: Code,
 }
 
 #[derive(Debug, Clone)]
 pub struct GroupeFormation {
-    pub groupe_formation: String,
-    pub type_groupe_formation: String,
-    pub libelle: String,
+    pub groupe_formation: Code,
+    pub type_groupe_formation: Code,
+    pub libelle: Code,
 }
 
 #[derive(Debug, Clone)]
 pub struct LienFormationGroupe {
-    pub groupe_formation: String,
-    pub cfd: String,
+    pub groupe_formation: Code,
+    pub cfd: Code,
 }
 
 /// A row of N_FAMILLE_METIER_SPEC_PRO: a famille de métiers under the older
@@ -158,20 +158,20 @@ pub struct LienFormationGroupe {
 /// as written, `_temp` suffixes included (see `stages::bcn` for what they are).
 #[derive(Debug, Clone)]
 pub struct FamilleMetierSpecPro {
-    pub famille_metier: String,
+    pub famille_metier: Code,
     /// LIBELLE_EDITION (sentence case) when the export has it, else LIBELLE_LONG.
-    pub libelle: String,
+    pub libelle: Code,
     pub position: u64,
 }
 
 /// A row of N_LIEN_MEF_FAMILLE_METIER: a MEF (10 characters) in a famille.
 #[derive(Debug, Clone)]
 pub struct LienMefFamilleMetier {
-    pub famille_metier: String,
-    pub mef: String,
+    pub famille_metier: Code,
+    pub mef: Code,
     /// The `tag` column another project added to its copy ("2NDE PRO
     /// COMMUNE" on a family's common first year); empty when absent.
-    pub tag: String,
+    pub tag: Code,
     pub position: u64,
 }
 
@@ -531,7 +531,7 @@ pub fn stage_formations(
         let linked = |cols: &[crate::input::Col]| {
             cols.iter()
                 .filter_map(|c| row.opt(c))
-                .map(str::to_string)
+                .map(Code::from)
                 .collect::<Vec<_>>()
         };
         let code = fields::code(row, &cfd, CodeType::Cfd)?;
@@ -539,7 +539,7 @@ pub fn stage_formations(
             // The NIVEAU_FORMATION_DIPLOME is the CFD's first 3 characters.
             niveau_formation_diplome: match &niveau {
                 Some(c) => fields::text(row, c),
-                None => code[..3].to_string(),
+                None => Code::from(&code[..3]),
             },
             cfd: code,
             libelle_court: fields::opt_text(row, court.as_ref()),
@@ -611,7 +611,7 @@ pub fn stage_diplomes_sise(t: &RawTable) -> Result<Staged<DiplomeSise>> {
         let mut libelle = fields::text(row, &intitule_1);
         let second = fields::opt_text(row, intitule_2.as_ref());
         if !second.is_empty() {
-            libelle = format!("{libelle} - {second}");
+            libelle = compact_str::format_compact!("{libelle} - {second}");
         }
         Ok(DiplomeSise {
             sise: fields::code(row, &sise, CodeType::Sise)?,
@@ -649,7 +649,7 @@ pub fn stage_groupes(t: &RawTable) -> Result<Vec<GroupeFormation>> {
             GroupeFormation {
                 groupe_formation: fields::text(&row, &code),
                 type_groupe_formation: fields::text(&row, &type_groupe),
-                libelle: libelle.to_string(),
+                libelle: Code::from(libelle),
             }
         })
         .collect())
@@ -675,7 +675,7 @@ pub fn stage_familles_spec_pro(t: &RawTable) -> Result<Staged<FamilleMetierSpecP
             .unwrap_or_else(|| row.get(&long));
         Ok(FamilleMetierSpecPro {
             famille_metier: fields::required_text(row, &code, "a FAMILLE_METIER code")?,
-            libelle: libelle.to_string(),
+            libelle: Code::from(libelle),
             position: row.position(),
         })
     })

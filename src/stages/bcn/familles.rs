@@ -42,6 +42,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
+use crate::rules::codes::Code;
 use crate::rules::famille::is_annee_commune;
 use crate::stages::bcn::{Reject, TYPE_GROUPE_FAMILLE_METIERS};
 use crate::staging::bcn::{Bcn, BcnTable};
@@ -56,19 +57,19 @@ pub const SUFFIXE_TEMP: &str = "_temp";
 /// One famille de métiers, under the code the referential uses.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Famille {
-    pub code: String,
-    pub libelle: String,
+    pub code: Code,
+    pub libelle: Code,
     /// Its N_FAMILLE_METIER_SPEC_PRO code (`001`…), when that table has it.
-    pub code_spec_pro: String,
+    pub code_spec_pro: Code,
 }
 
 /// Which family each CFD is in, and which CFDs and MEFs are common first years.
 #[derive(Debug, Default)]
 pub struct Familles {
-    pub familles: BTreeMap<String, Famille>,
-    by_cfd: HashMap<String, BTreeSet<String>>,
-    communes: HashSet<String>,
-    tagged_mefs: HashSet<String>,
+    pub familles: BTreeMap<Code, Famille>,
+    by_cfd: HashMap<Code, BTreeSet<Code>>,
+    communes: HashSet<Code>,
+    tagged_mefs: HashSet<Code>,
     pub rejects: Vec<Reject>,
     /// N_LIEN_MEF_FAMILLE_METIER rows taken (the others are in `rejects`).
     pub liens_mef_taken: usize,
@@ -76,17 +77,17 @@ pub struct Familles {
     pub liens_mef_temp_taken: usize,
     /// N_FAMILLE_METIER_SPEC_PRO families no TG01 groupe has the label of
     /// (`999` and unmatched `_temp` codes aside), when the groupes are given.
-    pub spec_pro_sans_groupe: Vec<String>,
+    pub spec_pro_sans_groupe: Vec<Code>,
 }
 
 /// What the referential writes about a code's families.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FamilleColumns {
-    pub code: String,
-    pub libelle: String,
-    pub code_spec_pro: String,
+    pub code: Code,
+    pub libelle: Code,
+    pub code_spec_pro: Code,
     /// Every family, sorted, `|`-joined.
-    pub codes: String,
+    pub codes: Code,
     pub count: usize,
 }
 
@@ -110,9 +111,9 @@ impl Familles {
 
     /// N_GROUPE_FORMATION: the TG01 groupes (the families), and their codes
     /// by folded label (how N_FAMILLE_METIER_SPEC_PRO is matched to them).
-    fn groupes<'b>(&mut self, bcn: &'b Bcn) -> (HashSet<&'b str>, HashMap<String, String>) {
+    fn groupes<'b>(&mut self, bcn: &'b Bcn) -> (HashSet<&'b str>, HashMap<String, Code>) {
         let mut tg01: HashSet<&str> = HashSet::new();
-        let mut by_label: HashMap<String, String> = HashMap::new();
+        let mut by_label: HashMap<String, Code> = HashMap::new();
         for g in bcn
             .groupes
             .iter()
@@ -124,7 +125,7 @@ impl Familles {
                 .or_insert_with(|| Famille {
                     code: g.groupe_formation.clone(),
                     libelle: g.libelle.clone(),
-                    code_spec_pro: String::new(),
+                    code_spec_pro: Code::default(),
                 });
             by_label
                 .entry(folded_key(&g.libelle))
@@ -138,10 +139,10 @@ impl Familles {
     fn spec_pro<'b>(
         &mut self,
         bcn: &'b Bcn,
-        by_label: &HashMap<String, String>,
+        by_label: &HashMap<String, Code>,
         groupes_given: bool,
-    ) -> HashMap<&'b str, Option<String>> {
-        let mut spec_pro: HashMap<&str, Option<String>> = HashMap::new();
+    ) -> HashMap<&'b str, Option<Code>> {
+        let mut spec_pro: HashMap<&str, Option<Code>> = HashMap::new();
         for s in &bcn.familles_spec_pro {
             if spec_pro.contains_key(s.famille_metier.as_str()) {
                 continue;
@@ -166,7 +167,7 @@ impl Familles {
                     .or_insert_with(|| Famille {
                         code: code.clone(),
                         libelle: s.libelle.clone(),
-                        code_spec_pro: String::new(),
+                        code_spec_pro: Code::default(),
                     });
                 if !temp && entry.code_spec_pro.is_empty() {
                     entry.code_spec_pro = s.famille_metier.clone();
@@ -194,7 +195,7 @@ impl Familles {
     fn liens_mef(
         &mut self,
         bcn: &Bcn,
-        spec_pro: &HashMap<&str, Option<String>>,
+        spec_pro: &HashMap<&str, Option<Code>>,
         spec_pro_given: bool,
     ) {
         let mefs: HashMap<&str, &str> = bcn
@@ -209,7 +210,7 @@ impl Familles {
             let reject = |reason: String| Reject {
                 table: table.to_string(),
                 line: lien.position,
-                code: lien.mef.clone(),
+                code: lien.mef.to_string(),
                 reason,
             };
             let famille = match self.famille_of_lien(code, spec_pro, spec_pro_given) {
@@ -229,7 +230,7 @@ impl Familles {
                 self.liens_mef_temp_taken += 1;
             }
             self.by_cfd
-                .entry(cfd.to_string())
+                .entry(Code::from(*cfd))
                 .or_default()
                 .insert(famille);
             if is_commune_tag(&lien.tag) {
@@ -244,9 +245,9 @@ impl Familles {
     fn famille_of_lien(
         &mut self,
         code: &str,
-        spec_pro: &HashMap<&str, Option<String>>,
+        spec_pro: &HashMap<&str, Option<Code>>,
         spec_pro_given: bool,
-    ) -> Result<String, String> {
+    ) -> Result<Code, String> {
         let temp = code.ends_with(SUFFIXE_TEMP);
         if code == HORS_FAMILLE {
             Err(format!(
@@ -264,13 +265,13 @@ impl Familles {
             Err(temp_reason(code))
         } else {
             self.familles
-                .entry(code.to_string())
+                .entry(Code::from(code))
                 .or_insert_with(|| Famille {
-                    code: code.to_string(),
-                    code_spec_pro: code.to_string(),
+                    code: Code::from(code),
+                    code_spec_pro: Code::from(code),
                     ..Famille::default()
                 });
-            Ok(code.to_string())
+            Ok(Code::from(code))
         }
     }
 
@@ -306,7 +307,7 @@ impl Familles {
             code: first.clone(),
             libelle: famille.libelle,
             code_spec_pro: famille.code_spec_pro,
-            codes: codes.iter().cloned().collect::<Vec<_>>().join("|"),
+            codes: Code::from(codes.iter().map(Code::as_str).collect::<Vec<_>>().join("|")),
             count: codes.len(),
         }
     }
@@ -370,12 +371,12 @@ mod tests {
             cfd: cfd.into(),
             duree_dispositif: Some(3),
             annee_dispositif: Some(annee),
-            libelle_court: String::new(),
-            libelle_long: String::new(),
+            libelle_court: Default::default(),
+            libelle_long: Default::default(),
             date_ouverture: None,
             date_fermeture: None,
-            mef_stat_11: String::new(),
-            mef_stat_9: String::new(),
+            mef_stat_11: Default::default(),
+            mef_stat_9: Default::default(),
             position: 0,
         }
     }
