@@ -215,24 +215,15 @@ fn summary(codes: &BTreeSet<&str>, links: &[Link], cfd_graph: &Graph) -> Continu
             .iter()
             .filter(|l| l.link_type == LinkType::OneToOne)
             .count(),
-        codes_with_several_successors: cfd_graph
-            .successors
-            .values()
-            .filter(|s| s.len() > 1)
-            .count(),
+        codes_with_several_successors: cfd_graph.successors.iter().filter(|s| s.len() > 1).count(),
         codes_with_several_predecessors: cfd_graph
             .predecessors
-            .values()
+            .iter()
             .filter(|p| p.len() > 1)
             .count(),
         dangling_codes: cfd_graph.nodes().filter(|c| !codes.contains(c)).count(),
         lineage_components: cfd_graph.component_sizes.len(),
-        largest_component: cfd_graph
-            .component_sizes
-            .values()
-            .copied()
-            .max()
-            .unwrap_or(0),
+        largest_component: cfd_graph.component_sizes.iter().copied().max().unwrap_or(0),
         mef_links: 0,
         mef_links_unresolved: 0,
     }

@@ -1,142 +1,191 @@
 //! The lineage graph: codes as nodes, links old → new as edges, its weakly
 //! connected components (the lineages), each link's kind and each code's
 //! relatives with their hop counts.
+//!
+//! Nodes are numbered in the order of their codes, so that every order the
+//! outputs follow (a lineage named after its smallest code, relatives
+//! sorted by code) is the order of the numbers. The searches walk numbers
+//! and adjacency vectors, not maps of strings: at ×100 the graph of maps
+//! cloned a `String` per step of every search (issue 13).
 
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::VecDeque;
 
 use super::{LinkType, Relation, Relative};
-use crate::rules::codes::CodeType;
+use crate::rules::codes::{Code, CodeType};
+
+/// A node: its rank among the codes.
+type Node = u32;
 
 /// A directed graph of codes, with its weakly connected components.
 pub(super) struct Graph {
-    pub(super) successors: BTreeMap<String, BTreeSet<String>>,
-    pub(super) predecessors: BTreeMap<String, BTreeSet<String>>,
-    /// Code → lineage id (the smallest code of its component).
-    component_of: BTreeMap<String, String>,
-    pub(super) component_sizes: BTreeMap<String, usize>,
+    /// The codes, sorted; a node is an index here.
+    codes: Vec<Code>,
+    /// Each node's successors and predecessors, sorted.
+    pub(super) successors: Vec<Vec<Node>>,
+    pub(super) predecessors: Vec<Vec<Node>>,
+    /// Each node's component.
+    component_of: Vec<u32>,
+    /// Each component's lineage id (`L-` and its smallest code).
+    lineage_ids: Vec<Code>,
+    /// Each component's number of codes.
+    pub(super) component_sizes: Vec<usize>,
 }
 
 impl Graph {
     pub(super) fn new(edges: impl Iterator<Item = (String, String)>) -> Graph {
-        let mut successors: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-        let mut predecessors: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-        for (old, new) in edges {
-            successors
-                .entry(old.clone())
-                .or_default()
-                .insert(new.clone());
-            predecessors.entry(new).or_default().insert(old);
+        let edges: Vec<(String, String)> = edges.collect();
+        let mut codes: Vec<Code> = edges
+            .iter()
+            .flat_map(|(old, new)| [old.as_str(), new.as_str()])
+            .map(Code::from)
+            .collect();
+        codes.sort_unstable();
+        codes.dedup();
+        let mut successors = vec![Vec::new(); codes.len()];
+        let mut predecessors = vec![Vec::new(); codes.len()];
+        let node = |code: &str| -> Node {
+            codes
+                .binary_search_by(|c| c.as_str().cmp(code))
+                .expect("every end of an edge is a node") as Node
+        };
+        for (old, new) in &edges {
+            let (old, new) = (node(old), node(new));
+            successors[old as usize].push(new);
+            predecessors[new as usize].push(old);
+        }
+        for list in successors.iter_mut().chain(predecessors.iter_mut()) {
+            list.sort_unstable();
+            list.dedup();
         }
         let mut graph = Graph {
+            codes,
             successors,
             predecessors,
-            component_of: BTreeMap::new(),
-            component_sizes: BTreeMap::new(),
+            component_of: Vec::new(),
+            lineage_ids: Vec::new(),
+            component_sizes: Vec::new(),
         };
         graph.find_components();
         graph
     }
 
+    /// The codes, sorted.
     pub(super) fn nodes(&self) -> impl Iterator<Item = &str> {
-        self.successors
-            .keys()
-            .chain(self.predecessors.keys())
-            .map(String::as_str)
-            .collect::<BTreeSet<_>>()
-            .into_iter()
+        self.codes.iter().map(Code::as_str)
     }
 
-    fn neighbours<'a>(&'a self, code: &str) -> impl Iterator<Item = &'a String> {
-        self.successors
-            .get(code)
-            .into_iter()
-            .flatten()
-            .chain(self.predecessors.get(code).into_iter().flatten())
+    fn node(&self, code: &str) -> Option<Node> {
+        self.codes
+            .binary_search_by(|c| c.as_str().cmp(code))
+            .ok()
+            .map(|i| i as Node)
+    }
+
+    fn neighbours(&self, node: Node) -> impl Iterator<Item = Node> + '_ {
+        let n = node as usize;
+        self.successors[n]
+            .iter()
+            .chain(&self.predecessors[n])
+            .copied()
     }
 
     /// Weakly connected components; nodes are visited in sorted order, so the
     /// first node reached of a component is its smallest code: its id.
     fn find_components(&mut self) {
-        let nodes: Vec<String> = self.nodes().map(str::to_string).collect();
-        let mut component_of = BTreeMap::new();
-        let mut sizes = BTreeMap::new();
-        for start in &nodes {
-            if component_of.contains_key(start) {
+        const UNSEEN: u32 = u32::MAX;
+        let mut component_of = vec![UNSEEN; self.codes.len()];
+        let mut queue = VecDeque::new();
+        for start in 0..self.codes.len() {
+            if component_of[start] != UNSEEN {
                 continue;
             }
-            let id = format!("L-{start}");
-            let mut queue = VecDeque::from([start.clone()]);
-            component_of.insert(start.clone(), id.clone());
+            let component = self.lineage_ids.len() as u32;
+            self.lineage_ids
+                .push(compact_str::format_compact!("L-{}", self.codes[start]));
+            component_of[start] = component;
+            queue.push_back(start as Node);
             let mut size = 0;
-            while let Some(code) = queue.pop_front() {
+            while let Some(node) = queue.pop_front() {
                 size += 1;
-                for next in self.neighbours(&code) {
-                    if !component_of.contains_key(next) {
-                        component_of.insert(next.clone(), id.clone());
-                        queue.push_back(next.clone());
+                for next in self.neighbours(node) {
+                    if component_of[next as usize] == UNSEEN {
+                        component_of[next as usize] = component;
+                        queue.push_back(next);
                     }
                 }
             }
-            sizes.insert(id, size);
+            self.component_sizes.push(size);
         }
         self.component_of = component_of;
-        self.component_sizes = sizes;
     }
 
     pub(super) fn lineage_id(&self, code: &str) -> &str {
-        self.component_of
-            .get(code)
-            .map(String::as_str)
-            .expect("every linked code has a component")
+        let node = self.node(code).expect("every linked code has a component");
+        &self.lineage_ids[self.component_of[node as usize] as usize]
     }
 
     pub(super) fn link_type(&self, old: &str, new: &str) -> LinkType {
-        let out = self.successors.get(old).map_or(0, BTreeSet::len);
-        let inn = self.predecessors.get(new).map_or(0, BTreeSet::len);
+        let out = self
+            .node(old)
+            .map_or(0, |n| self.successors[n as usize].len());
+        let inn = self
+            .node(new)
+            .map_or(0, |n| self.predecessors[n as usize].len());
         LinkType::classify(out, inn)
     }
 
-    fn is_one_to_one(&self, old: &str, new: &str) -> bool {
-        self.link_type(old, new) == LinkType::OneToOne
+    fn is_one_to_one(&self, old: Node, new: Node) -> bool {
+        let out = self.successors[old as usize].len();
+        let inn = self.predecessors[new as usize].len();
+        LinkType::classify(out, inn) == LinkType::OneToOne
     }
 
-    /// Every (code, relative) pair, by breadth-first search in each direction.
+    /// Every (code, relative) pair, by breadth-first search in each
+    /// direction; by code, ancestors then descendants, relatives by code.
     pub(super) fn relatives(&self, code_type: CodeType) -> Vec<Relative> {
         let mut out = Vec::new();
-        for code in self.nodes() {
-            let lineage_id = self.lineage_id(code).to_string();
+        // Per node, the search that last reached it (searches are numbered
+        // from 1), so that nothing is cleared between searches.
+        let mut reached_by = vec![0u32; self.codes.len()];
+        let mut search = 0u32;
+        let mut queue = VecDeque::new();
+        // The relatives of one search: node, hops, and whether it was
+        // reached through one-to-one links only.
+        let mut seen: Vec<(Node, u32, bool)> = Vec::new();
+        for node in 0..self.codes.len() as Node {
+            let lineage_id = &self.lineage_ids[self.component_of[node as usize] as usize];
             for relation in [Relation::Ancestor, Relation::Descendant] {
-                let step = |c: &str| -> Vec<String> {
-                    let next = match relation {
-                        Relation::Ancestor => self.predecessors.get(c),
-                        Relation::Descendant => self.successors.get(c),
-                    };
-                    next.into_iter().flatten().cloned().collect()
+                let step = match relation {
+                    Relation::Ancestor => &self.predecessors,
+                    Relation::Descendant => &self.successors,
                 };
-                // hops and whether the code was reached through one-to-one links only.
-                let mut seen: BTreeMap<String, (u32, bool)> = BTreeMap::new();
-                let mut queue = VecDeque::from([(code.to_string(), 0u32, true)]);
+                search += 1;
+                reached_by[node as usize] = search;
+                seen.clear();
+                queue.push_back((node, 0u32, true));
                 while let Some((current, hops, strict)) = queue.pop_front() {
-                    for next in step(&current) {
-                        if next == code || seen.contains_key(&next) {
+                    for &next in &step[current as usize] {
+                        if reached_by[next as usize] == search {
                             continue;
                         }
+                        reached_by[next as usize] = search;
                         let one_to_one = match relation {
-                            Relation::Ancestor => self.is_one_to_one(&next, &current),
-                            Relation::Descendant => self.is_one_to_one(&current, &next),
+                            Relation::Ancestor => self.is_one_to_one(next, current),
+                            Relation::Descendant => self.is_one_to_one(current, next),
                         };
                         let strict_next = strict && one_to_one;
-                        seen.insert(next.clone(), (hops + 1, strict_next));
+                        seen.push((next, hops + 1, strict_next));
                         queue.push_back((next, hops + 1, strict_next));
                     }
                 }
-                for (related, (hops, strict)) in seen {
+                seen.sort_unstable_by_key(|&(related, _, _)| related);
+                for &(related, hops, strict) in &seen {
                     out.push(Relative {
                         code_type,
-                        code: code.to_string(),
+                        code: self.codes[node as usize].clone(),
                         lineage_id: lineage_id.clone(),
                         relation,
-                        related_code: related,
+                        related_code: self.codes[related as usize].clone(),
                         hops,
                         one_to_one_path: strict,
                     });

@@ -3,7 +3,7 @@
 //! written by `as_str` and read back by `parse` (the indicators stage reads
 //! the continuum's tables through them).
 
-use crate::rules::codes::CodeType;
+use crate::rules::codes::{Code, CodeType};
 
 /// How a link relates its two ends to the rest of the graph.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
@@ -117,10 +117,10 @@ pub struct Link {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Relative {
     pub code_type: CodeType,
-    pub code: String,
-    pub lineage_id: String,
+    pub code: Code,
+    pub lineage_id: Code,
     pub relation: Relation,
-    pub related_code: String,
+    pub related_code: Code,
     /// Revisions between the two codes, along the shortest path.
     pub hops: u32,
     /// The path is made of one-to-one links only (the reference system's
