@@ -73,9 +73,9 @@ impl IndicatorIndex {
     pub(super) fn insert(
         &mut self,
         level: NiveauGeographique,
-        key: String,
+        key: &str,
         filiere: Filiere,
-        code: String,
+        code: &str,
         shown: Shown,
     ) {
         for latest in [
@@ -97,9 +97,16 @@ impl IndicatorIndex {
         }
     }
 
-    fn intern(&mut self, name: String) -> u32 {
+    /// A name's number; a name is copied only the first time it comes
+    /// (issue 13: two `String`s per row read were a tenth of coverage's
+    /// reading of ×10's tables).
+    fn intern(&mut self, name: &str) -> u32 {
+        if let Some(&id) = self.names.get(name) {
+            return id;
+        }
         let next = u32::try_from(self.names.len()).expect("fewer than 2^32 names");
-        *self.names.entry(name).or_insert(next)
+        self.names.insert(name.to_string(), next);
+        next
     }
 
     /// The row of a key (by the numbers of its UAI, région or nation and
@@ -195,10 +202,20 @@ impl IndicatorIndex {
         let [emploi, poursuite, part] = RATES.map(|c| table.integer(c));
         let [emploi, poursuite, part] = [emploi?, poursuite?, part?];
         let key = key_column.map(|c| table.text(c)).transpose()?;
+        // The last millésime read and its text: a table sorted by its key
+        // repeats it row after row.
+        let mut last_millesime: Option<(&str, Millesime)> = None;
         for i in 0..table.height() {
             let at = |column: &str, e: String| table.error(i, column, e);
-            let m = Millesime::parse(millesime[i].unwrap_or(""))
-                .map_err(|e| at("millesime", e.to_string()))?;
+            let text = millesime[i].unwrap_or("");
+            let m = match last_millesime {
+                Some((last, m)) if last == text => m,
+                _ => {
+                    let m = Millesime::parse(text).map_err(|e| at("millesime", e.to_string()))?;
+                    last_millesime = Some((text, m));
+                    m
+                }
+            };
             let f = Filiere::parse(filiere[i].unwrap_or(""))
                 .map_err(|e| at("filiere", e.to_string()))?;
             let shown = Shown {
@@ -209,13 +226,8 @@ impl IndicatorIndex {
                 taux_poursuite_etudes: poursuite[i],
                 part_en_emploi_6_mois: part[i],
             };
-            let k = key
-                .as_ref()
-                .and_then(|c| c[i])
-                .unwrap_or_default()
-                .to_string();
-            let code = code[i].unwrap_or_default().to_string();
-            self.insert(level, k, f, code, shown);
+            let k = key.as_ref().and_then(|c| c[i]).unwrap_or_default();
+            self.insert(level, k, f, code[i].unwrap_or_default(), shown);
         }
         Ok(())
     }

@@ -437,9 +437,8 @@ mod tests {
             .into_iter()
             .collect();
             let mut index = IndicatorIndex::default();
-            let mut put = |level, key: &str, code: &str, s| {
-                index.insert(level, key.to_string(), Filiere::Pro, code.to_string(), s)
-            };
+            let mut put =
+                |level, key: &str, code: &str, s| index.insert(level, key, Filiere::Pro, code, s);
             put(
                 NiveauGeographique::Etablissement,
                 "0690046A",
@@ -472,9 +471,9 @@ mod tests {
             );
             index.insert(
                 NiveauGeographique::Region,
-                "84".into(),
+                "84",
                 Filiere::Apprentissage,
-                "40025513".into(),
+                "40025513",
                 shown("2022_2023", "sortants_sous_seuil", true),
             );
             let mut terminales = Terminales::default();
