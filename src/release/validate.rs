@@ -324,12 +324,10 @@ impl Encoding {
         }
         self.check_utf8(chunk);
         if self.first_cr.is_none() {
-            match chunk.iter().position(|&b| b == b'\r') {
-                Some(i) => {
-                    let before = chunk[..i].iter().filter(|&&b| b == b'\n').count() as u64;
-                    self.first_cr = Some(self.newlines + before + 1);
-                }
-                None => self.newlines += chunk.iter().filter(|&&b| b == b'\n').count() as u64,
+            let newlines = |bytes: &[u8]| memchr::memchr_iter(b'\n', bytes).count() as u64;
+            match memchr::memchr(b'\r', chunk) {
+                Some(i) => self.first_cr = Some(self.newlines + newlines(&chunk[..i]) + 1),
+                None => self.newlines += newlines(chunk),
             }
         }
         self.last = chunk.last().copied();
