@@ -7,7 +7,7 @@ use std::path::Path;
 
 use crate::error::Result;
 use crate::input::{Col, RawTable, Row};
-use crate::rules::codes::{check_code, CodeType};
+use crate::rules::codes::{check_code, Code, CodeType};
 use crate::rules::filiere::Filiere;
 use crate::staging::mesures::{
     kept_rates, Counts, MesureRow, Niveau, Origin, Salaires, SourceRates, Staged,
@@ -156,14 +156,11 @@ fn stage_certification(
     let (code_certification, code_certification_type) = certification_code(row, cols, filiere)?;
     let niveau = match level {
         Level::National => Niveau::National,
-        Level::Region(reference) => Niveau::Region(
-            resolve_region(
-                reference,
-                cols.code_region.as_ref().map_or("", |c| row.get(c)),
-                cols.code_region_ij.as_ref().map_or("", |c| row.get(c)),
-            )?
-            .into(),
-        ),
+        Level::Region(reference) => Niveau::Region(resolve_region(
+            reference,
+            cols.code_region.as_ref().map_or("", |c| row.get(c)),
+            cols.code_region_ij.as_ref().map_or("", |c| row.get(c)),
+        )?),
     };
     let count = |col: &Col| parse_count(col.name(), row.get(col));
     let [e6, e12, e18, e24] = &cols.nb_en_emploi;
@@ -202,7 +199,7 @@ fn stage_certification(
     Ok(MesureRow {
         millesime,
         filiere,
-        code_certification: code_certification.into(),
+        code_certification,
         code_certification_type,
         niveau,
         source_rates: kept_rates(&counts, source_rates),
@@ -232,7 +229,7 @@ fn certification_code(
     row: &Row,
     cols: &CertificationColumns,
     filiere: Filiere,
-) -> Checked<(String, CodeType)> {
+) -> Checked<(Code, CodeType)> {
     let code_type = filiere.code_type();
     let (col, other, name) = match code_type {
         CodeType::Cfd => (&cols.cfd, &cols.mefstat11, "cfd"),
@@ -262,7 +259,7 @@ fn certification_code(
                 .map_err(|m| reason("mef_cfd_mismatch", m))?;
         }
     }
-    Ok((value.to_string(), code_type))
+    Ok((Code::from(value), code_type))
 }
 
 fn name_of(col: &Option<Col>) -> &str {
@@ -342,13 +339,13 @@ mod tests {
     fn region_from_the_insee_code_or_the_inserjeunes_code() {
         let r = Reference::embedded();
         // InserJeunes 10 is Île-de-France, INSEE 11 (DOMAIN.md).
-        assert_eq!(resolve_region(&r, "", "10"), Ok("11".to_string()));
-        assert_eq!(resolve_region(&r, "11", ""), Ok("11".to_string()));
-        assert_eq!(resolve_region(&r, "11", "10"), Ok("11".to_string()));
-        assert_eq!(resolve_region(&r, "84", "01"), Ok("84".to_string()));
-        assert_eq!(resolve_region(&r, "", "1"), Ok("84".to_string()));
+        assert_eq!(resolve_region(&r, "", "10"), Ok("11".into()));
+        assert_eq!(resolve_region(&r, "11", ""), Ok("11".into()));
+        assert_eq!(resolve_region(&r, "11", "10"), Ok("11".into()));
+        assert_eq!(resolve_region(&r, "84", "01"), Ok("84".into()));
+        assert_eq!(resolve_region(&r, "", "1"), Ok("84".into()));
         // An INSEE code that is not one falls back on the InserJeunes code.
-        assert_eq!(resolve_region(&r, "99", "17"), Ok("52".to_string()));
+        assert_eq!(resolve_region(&r, "99", "17"), Ok("52".into()));
         let staged = regional(&[GOOD.replace(";10;11;", ";10;;").as_str()]);
         assert_eq!(staged.rows[0].niveau, Niveau::Region("11".into()));
     }

@@ -312,7 +312,10 @@ pub(super) fn parse_salaire(name: &str, value: &str) -> Checked<Option<f64>> {
 
 /// The INSEE code of a row's région, from `code_region` (INSEE) and
 /// `code_region_ij` (InserJeunes's own codes).
-pub(super) fn resolve_region(reference: &Reference, insee: &str, ij: &str) -> Checked<String> {
+///
+/// Codes come back inline (`Code`): a regional file resolves one per row,
+/// and three allocations per row were a tenth of its staging (issue 13).
+pub(super) fn resolve_region(reference: &Reference, insee: &str, ij: &str) -> Checked<Code> {
     let by_insee = Some(insee)
         .filter(|c| !c.is_empty())
         .and_then(|c| reference.region(&two_digits(c)));
@@ -320,7 +323,7 @@ pub(super) fn resolve_region(reference: &Reference, insee: &str, ij: &str) -> Ch
         .filter(|c| !c.is_empty())
         .and_then(|c| reference.region_by_ij(&two_digits(c)));
     match (by_insee, by_ij) {
-        (Some(a), Some(b)) if a.code == b.code => Ok(a.code.clone()),
+        (Some(a), Some(b)) if a.code == b.code => Ok(Code::from(a.code.as_str())),
         (Some(a), Some(b)) => Err(reason(
             "region_mismatch",
             format!(
@@ -328,7 +331,7 @@ pub(super) fn resolve_region(reference: &Reference, insee: &str, ij: &str) -> Ch
                 a.libelle, b.libelle, b.code
             ),
         )),
-        (Some(a), None) if ij.is_empty() => Ok(a.code.clone()),
+        (Some(a), None) if ij.is_empty() => Ok(Code::from(a.code.as_str())),
         (Some(a), None) => Err(reason(
             "unknown_region",
             format!(
@@ -336,7 +339,7 @@ pub(super) fn resolve_region(reference: &Reference, insee: &str, ij: &str) -> Ch
                 a.libelle
             ),
         )),
-        (None, Some(b)) => Ok(b.code.clone()),
+        (None, Some(b)) => Ok(Code::from(b.code.as_str())),
         (None, None) => Err(reason(
             "unknown_region",
             format!(
@@ -347,11 +350,11 @@ pub(super) fn resolve_region(reference: &Reference, insee: &str, ij: &str) -> Ch
 }
 
 /// `1` → `01`: région codes have two digits; spreadsheets drop the zero.
-pub(super) fn two_digits(code: &str) -> String {
+pub(super) fn two_digits(code: &str) -> Code {
     if code.len() == 1 && code.bytes().all(|b| b.is_ascii_digit()) {
-        format!("0{code}")
+        compact_str::format_compact!("0{code}")
     } else {
-        code.to_string()
+        Code::from(code)
     }
 }
 
