@@ -23,6 +23,8 @@ pub struct StageTable {
     df: DataFrame,
     /// Optional columns the file does not have: they read as all missing.
     absent: Vec<String>,
+    /// The table's first row in the file: 0, or where a slice starts.
+    first_row: usize,
 }
 
 impl StageTable {
@@ -89,7 +91,25 @@ impl StageTable {
             path: path.to_path_buf(),
             df,
             absent: absent.into_iter().map(str::to_string).collect(),
+            first_row: 0,
         })
+    }
+
+    /// The table in slices of at most `rows` rows, in order, each read as
+    /// a table of its own (its errors name the file's rows). A slice shares
+    /// the table's columns: what a reader builds from a slice's values
+    /// (vectors of 16 bytes a row and column) is a slice's, not the whole
+    /// table's (coverage's index of ×100's tables, issue 13).
+    pub fn slices(&self, rows: usize) -> impl Iterator<Item = StageTable> + '_ {
+        let rows = rows.max(1);
+        (0..self.height())
+            .step_by(rows)
+            .map(move |start| StageTable {
+                path: self.path.clone(),
+                df: self.df.slice(start as i64, rows),
+                absent: self.absent.clone(),
+                first_row: self.first_row + start,
+            })
     }
 
     pub fn path(&self) -> &Path {
@@ -198,14 +218,16 @@ impl StageTable {
             .map_err(|e| Error::file(&self.path, e.to_string()))
     }
 
-    /// An error on row `i` (0-based; line `i + 2` of the CSV twin).
+    /// An error on row `i` of this table or slice (0-based; line `i + 2`
+    /// of the CSV twin for a whole table).
     pub fn error(&self, i: usize, column: &str, message: impl std::fmt::Display) -> Error {
+        let row = self.first_row + i;
         Error::file(
             &self.path,
             format!(
                 "row {} (line {} of the CSV), column {column}: {message}",
-                i + 1,
-                i + 2
+                row + 1,
+                row + 2
             ),
         )
     }
@@ -217,5 +239,40 @@ pub fn expected<const N: usize>(values: [&str; N]) -> String {
         Some((last, [])) => format!("expected {last}"),
         Some((last, rest)) => format!("expected {} or {last}", rest.join(", ")),
         None => "expected nothing".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::output::{CsvOptions, OutTable};
+
+    /// Slices give the table's rows in order, and their errors the file's
+    /// rows.
+    #[test]
+    fn a_table_read_in_slices_gives_its_rows_and_their_places() {
+        let dir = tempfile::tempdir().unwrap();
+        let codes = ["a", "b", "c", "d", "e"];
+        let mut t = OutTable::new("t");
+        t.str("code", codes.into_iter());
+        t.write(dir.path(), &CsvOptions::default()).unwrap();
+        let table = StageTable::read(&dir.path().join("t.parquet"), ["code"].into_iter()).unwrap();
+        let slices: Vec<StageTable> = table.slices(2).collect();
+        assert_eq!(
+            slices.iter().map(StageTable::height).collect::<Vec<_>>(),
+            [2, 2, 1]
+        );
+        let read: Vec<String> = slices
+            .iter()
+            .flat_map(|s| s.text("code").unwrap())
+            .map(|v| v.unwrap().to_string())
+            .collect();
+        assert_eq!(read, codes);
+        let e = slices[2].error(0, "code", "bad").to_string();
+        assert!(e.contains("row 5 (line 6 of the CSV)"), "{e}");
+        assert!(table
+            .error(0, "code", "bad")
+            .to_string()
+            .contains("row 1 (line 2"));
     }
 }
