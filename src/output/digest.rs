@@ -58,12 +58,18 @@ impl<W: Write> HashingWriter<W> {
     }
 
     /// Flushes `inner` and returns the digest of everything written.
-    pub fn finish(mut self) -> std::io::Result<FileDigest> {
+    pub fn finish(self) -> std::io::Result<FileDigest> {
+        self.finish_with_inner().map(|(_, digest)| digest)
+    }
+
+    /// [`HashingWriter::finish`], `inner` handed back too.
+    fn finish_with_inner(mut self) -> std::io::Result<(W, FileDigest)> {
         self.inner.flush()?;
-        Ok(FileDigest {
+        let digest = FileDigest {
             sha256: to_hex(&self.hasher.finalize()),
             bytes: self.bytes,
-        })
+        };
+        Ok((self.inner, digest))
     }
 }
 
@@ -83,13 +89,9 @@ impl<W: Write> Write for HashingWriter<W> {
 impl HashingWriter<BufWriter<File>> {
     /// [`HashingWriter::finish`] for a file: its digest is remembered, for
     /// [`sha256_file`] not to read the file back while it is unchanged.
-    pub fn finish_file(mut self) -> std::io::Result<FileDigest> {
-        self.inner.flush()?;
-        let digest = FileDigest {
-            sha256: to_hex(&self.hasher.finalize()),
-            bytes: self.bytes,
-        };
-        if let Ok(metadata) = self.inner.get_ref().metadata() {
+    pub fn finish_file(self) -> std::io::Result<FileDigest> {
+        let (file, digest) = self.finish_with_inner()?;
+        if let Ok(metadata) = file.get_ref().metadata() {
             remember(&metadata, &digest);
         }
         Ok(digest)

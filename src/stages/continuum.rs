@@ -73,11 +73,7 @@ pub fn build_continuum(bcn: &Bcn) -> Continuum {
     let codes: BTreeSet<&str> = rows.clone().map(|f| f.cfd.as_str()).collect();
     let declarations = declarations(rows, &mut notes);
 
-    let cfd_graph = Graph::new(
-        declarations
-            .keys()
-            .map(|(a, n)| (a.to_string(), n.to_string())),
-    );
+    let cfd_graph = Graph::new(declarations.keys().map(|(a, n)| (a.as_str(), n.as_str())));
     let mut links: Vec<Link> = declarations
         .iter()
         .map(|((ancien, nouveau), declaration)| {
@@ -104,7 +100,7 @@ pub fn build_continuum(bcn: &Bcn) -> Continuum {
 
     // MEF projection of every CFD link.
     let (mef_pairs, mef_links_unresolved) = project_mefs(&links, &bcn.mefs);
-    let mef_graph = Graph::new(mef_pairs.keys().cloned());
+    let mef_graph = Graph::new(mef_pairs.keys().map(|(a, n)| (a.as_str(), n.as_str())));
     let mef_links = mef_links(&mef_pairs, &mef_graph, &bcn.mefs);
 
     let mut lineage = cfd_graph.relatives(CodeType::Cfd);

@@ -32,11 +32,11 @@ pub(super) struct Graph {
 }
 
 impl Graph {
-    pub(super) fn new(edges: impl Iterator<Item = (String, String)>) -> Graph {
-        let edges: Vec<(String, String)> = edges.collect();
+    pub(super) fn new<'e>(edges: impl Iterator<Item = (&'e str, &'e str)>) -> Graph {
+        let edges: Vec<(&str, &str)> = edges.collect();
         let mut codes: Vec<Code> = edges
             .iter()
-            .flat_map(|(old, new)| [old.as_str(), new.as_str()])
+            .flat_map(|&(old, new)| [old, new])
             .map(Code::from)
             .collect();
         codes.sort_unstable();
@@ -48,7 +48,7 @@ impl Graph {
                 .binary_search_by(|c| c.as_str().cmp(code))
                 .expect("every end of an edge is a node") as Node
         };
-        for (old, new) in &edges {
+        for &(old, new) in &edges {
             let (old, new) = (node(old), node(new));
             successors[old as usize].push(new);
             predecessors[new as usize].push(old);
