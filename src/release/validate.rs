@@ -105,7 +105,7 @@ impl Checker<'_> {
 /// than held (a release's table can be larger than the memory a run should
 /// take, issue 13), and read once: its bytes are checked as its rows are
 /// read. It is read again only when its primary keys are not in ascending
-/// order ([`Keys`]).
+/// order (see `Keys`).
 pub fn validate_csv(
     path: &Path,
     file: &str,
