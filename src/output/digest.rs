@@ -90,11 +90,20 @@ impl HashingWriter<BufWriter<File>> {
     /// [`HashingWriter::finish`] for a file: its digest is remembered, for
     /// [`sha256_file`] not to read the file back while it is unchanged.
     pub fn finish_file(self) -> std::io::Result<FileDigest> {
+        self.finish_file_identified().map(|(digest, _)| digest)
+    }
+
+    /// [`HashingWriter::finish_file`], with the identity the file has now
+    /// (`None` where there is none, or when its size disagrees with the
+    /// bytes written).
+    pub(crate) fn finish_file_identified(self) -> std::io::Result<(FileDigest, Option<Identity>)> {
         let (file, digest) = self.finish_with_inner()?;
-        if let Ok(metadata) = file.get_ref().metadata() {
-            remember(&metadata, &digest);
-        }
-        Ok(digest)
+        let identity = file
+            .get_ref()
+            .metadata()
+            .ok()
+            .and_then(|metadata| remember(&metadata, &digest));
+        Ok((digest, identity))
     }
 }
 
@@ -103,7 +112,7 @@ impl HashingWriter<BufWriter<File>> {
 /// when its content and its inode last changed (to the nanosecond; the
 /// change time cannot be set by a program, only moved on).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-struct Identity {
+pub(crate) struct Identity {
     device: u64,
     inode: u64,
     len: u64,
@@ -129,6 +138,11 @@ impl Identity {
     fn of(_: &std::fs::Metadata) -> Option<Identity> {
         None
     }
+
+    /// The identity of the file at `path` now.
+    pub(crate) fn of_path(path: &Path) -> Option<Identity> {
+        Identity::of(&std::fs::metadata(path).ok()?)
+    }
 }
 
 /// The SHA-256 of the files this process wrote through a hashing writer.
@@ -137,23 +151,58 @@ fn written() -> &'static Mutex<HashMap<Identity, String>> {
     WRITTEN.get_or_init(Default::default)
 }
 
-fn remember(metadata: &std::fs::Metadata, digest: &FileDigest) {
-    let Some(identity) = Identity::of(metadata) else {
-        return;
-    };
-    // A size that disagrees means the writer did not see every byte.
-    if identity.len == digest.bytes {
-        let mut known = written().lock().unwrap_or_else(|p| p.into_inner());
-        known.insert(identity, digest.sha256.clone());
-    }
+/// Remembers the file's digest under its identity, returned; `None` when
+/// it has none, or when its size disagrees with the digest's (the writer
+/// did not see every byte).
+fn remember(metadata: &std::fs::Metadata, digest: &FileDigest) -> Option<Identity> {
+    let identity = Identity::of(metadata).filter(|i| i.len == digest.bytes)?;
+    let mut known = written().lock().unwrap_or_else(|p| p.into_inner());
+    known.insert(identity, digest.sha256.clone());
+    Some(identity)
 }
 
 /// The SHA-256 remembered for the file at `path`, if this process wrote it
 /// and it has not changed since.
 fn recall(path: &Path) -> Option<String> {
-    let identity = Identity::of(&std::fs::metadata(path).ok()?)?;
+    recall_identity(&Identity::of_path(path)?)
+}
+
+fn recall_identity(identity: &Identity) -> Option<String> {
     let known = written().lock().unwrap_or_else(|p| p.into_inner());
-    known.get(&identity).cloned()
+    known.get(identity).cloned()
+}
+
+/// Copies the file at `from` to `to` and returns the copy's digest: the
+/// one remembered for `from` when this process wrote it and nobody changed
+/// it before the copy ended (the kernel copies, nothing is read here),
+/// else the copy's bytes hashed as they pass.
+pub fn copy_file(from: &Path, to: &Path) -> Result<FileDigest> {
+    let read_error = |source| Error::Read {
+        path: from.to_path_buf(),
+        source,
+    };
+    let write_error = |source| Error::Write {
+        path: to.to_path_buf(),
+        source,
+    };
+    if let Some(before) = Identity::of_path(from) {
+        if let Some(sha256) = recall_identity(&before) {
+            let bytes = std::fs::copy(from, to).map_err(write_error)?;
+            let unchanged = Identity::of_path(from) == Some(before) && bytes == before.len;
+            if unchanged {
+                let digest = FileDigest { sha256, bytes };
+                if let Ok(metadata) = std::fs::metadata(to) {
+                    remember(&metadata, &digest);
+                }
+                return Ok(digest);
+            }
+        }
+    }
+    let mut source = File::open(from).map_err(read_error)?;
+    let target = File::create(to).map_err(write_error)?;
+    let mut target = HashingWriter::new(BufWriter::new(target));
+    std::io::copy(&mut source, &mut target).map_err(write_error)?;
+    target.finish_file().map_err(write_error)
 }
 
 /// The SHA-256 of a file: remembered if this process wrote it through a
@@ -245,5 +294,32 @@ mod tests {
         std::fs::rename(&other, &path).unwrap();
         assert_eq!(recall(&path), None);
         assert_eq!(sha256_file(&path).unwrap(), d.sha256);
+    }
+
+    /// A copy takes the remembered digest of a file this process wrote,
+    /// and is remembered in turn; a file it did not write is hashed as it
+    /// is copied. Either way the digest is the copy's.
+    #[test]
+    fn a_copy_has_the_digest_of_its_bytes() {
+        let sha = |bytes: &[u8]| to_hex(&Sha256::digest(bytes));
+        let dir = tempfile::tempdir().unwrap();
+        let (written, copy) = (dir.path().join("w.csv"), dir.path().join("c.csv"));
+        let mut w = HashingWriter::new(BufWriter::new(File::create(&written).unwrap()));
+        w.write_all(b"a,b\n1,2\n").unwrap();
+        w.finish_file().unwrap();
+        let d = copy_file(&written, &copy).unwrap();
+        assert_eq!(
+            (d.sha256.as_str(), d.bytes),
+            (sha(b"a,b\n1,2\n").as_str(), 8)
+        );
+        assert_eq!(std::fs::read(&copy).unwrap(), b"a,b\n1,2\n");
+        assert_eq!(recall(&copy), Some(d.sha256));
+
+        let (other, copy) = (dir.path().join("o.csv"), dir.path().join("d.csv"));
+        std::fs::write(&other, b"x\n").unwrap();
+        assert_eq!(recall(&other), None);
+        let d = copy_file(&other, &copy).unwrap();
+        assert_eq!((d.sha256.as_str(), d.bytes), (sha(b"x\n").as_str(), 2));
+        assert_eq!(std::fs::read(&copy).unwrap(), b"x\n");
     }
 }

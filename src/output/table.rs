@@ -5,17 +5,18 @@
 //! Parquet file carries those types, and the CSV writes them plainly (ISO
 //! dates, `.` decimals, empty for missing, `\n` line ends, RFC 4180 quoting).
 
+use std::collections::HashMap;
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use chrono::NaiveDate;
 use polars::io::parquet::write::BatchedWriter as ParquetBatches;
 use polars::prelude::*;
 
 use crate::error::{Error, Result};
-use crate::output::digest::{FileDigest, HashingWriter};
+use crate::output::digest::{FileDigest, HashingWriter, Identity};
 use crate::output::row_group::{self, RowGroupEncoder};
 use crate::rules::spreadsheet::{neutralise, starts_like_formula};
 
@@ -532,13 +533,16 @@ impl TableWriter {
         let TableWriter {
             csv_path,
             parquet_path,
+            separator,
             csv,
             parquet_sink,
             parquet,
             formula_cells,
             ..
         } = self;
-        let csv = csv.finish_file().map_err(|e| output_error(&csv_path, e))?;
+        let (csv, csv_identity) = csv
+            .finish_file_identified()
+            .map_err(|e| output_error(&csv_path, e))?;
         let (Some(parquet_sink), Some((batches, _))) = (parquet_sink, parquet) else {
             return Err(Error::Output {
                 path: parquet_path,
@@ -554,9 +558,19 @@ impl TableWriter {
             .expect("the Parquet writer is dropped")
             .into_inner()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        let parquet = sink
-            .finish_file()
+        let (parquet, parquet_identity) = sink
+            .finish_file_identified()
             .map_err(|e| output_error(&parquet_path, e))?;
+        if let (Some(csv), Some(parquet)) = (csv_identity, parquet_identity) {
+            remember_pair(
+                parquet,
+                Pair {
+                    csv,
+                    separator,
+                    formula_cells,
+                },
+            );
+        }
         Ok(Written {
             csv,
             parquet,
@@ -573,6 +587,40 @@ impl TableWriter {
             .map_err(|e| output_error(&self.csv_path, e))?;
         Ok((csv, self.formula_cells))
     }
+}
+
+/// A table's two files as a [`TableWriter`] of this process wrote them
+/// from the same rows: the CSV's identity, separator and formula-like cells,
+/// under the Parquet's identity.
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct Pair {
+    csv: Identity,
+    separator: u8,
+    formula_cells: usize,
+}
+
+fn pairs() -> &'static Mutex<HashMap<Identity, Pair>> {
+    static PAIRS: OnceLock<Mutex<HashMap<Identity, Pair>>> = OnceLock::new();
+    PAIRS.get_or_init(Default::default)
+}
+
+fn remember_pair(parquet: Identity, pair: Pair) {
+    let mut pairs = pairs().lock().unwrap_or_else(|p| p.into_inner());
+    pairs.insert(parquet, pair);
+}
+
+/// When the CSV at `csv` is what a [`TableWriter`] with `options` writes
+/// from the rows of the Parquet at `parquet`: the number of formula-like
+/// cells it neutralised. That is, this process wrote both files in one
+/// `TableWriter`, with that separator, and neither has changed since (their
+/// identities, `output::digest`). A release copies such a CSV instead of
+/// writing it again from the Parquet's rows (issue 13: the same bytes).
+pub fn written_together(parquet: &Path, csv: &Path, options: &CsvOptions) -> Option<usize> {
+    let parquet = Identity::of_path(parquet)?;
+    let csv = Identity::of_path(csv)?;
+    let pairs = pairs().lock().unwrap_or_else(|p| p.into_inner());
+    let pair = pairs.get(&parquet)?;
+    (pair.csv == csv && pair.separator == options.separator).then_some(pair.formula_cells)
 }
 
 /// The Parquet file's hashing writer, shared so that `TableWriter::finish`
@@ -729,6 +777,25 @@ mod tests {
         let mut other = OutTable::new("numbers");
         other.int("m", [Some(1)].into_iter());
         assert!(numbers(0..1).append(other).is_err());
+    }
+
+    /// A table's two files are known as written together while neither
+    /// changes, and only for the separator they were written with.
+    #[test]
+    fn two_files_written_together_until_one_changes() {
+        let dir = tempfile::tempdir().unwrap();
+        let (csv, semicolon) = (CsvOptions::default(), CsvOptions { separator: b';' });
+        let mut t = OutTable::new("t");
+        t.str("libelle", ["=1+1", "CAP", "@SOMME(A1)", "+33"].into_iter());
+        let mut writer = TableWriter::create(dir.path(), "t", &csv).unwrap();
+        writer.write(t).unwrap();
+        writer.finish().unwrap();
+        let (parquet, csv_path) = (dir.path().join("t.parquet"), dir.path().join("t.csv"));
+        assert_eq!(written_together(&parquet, &csv_path, &csv), Some(2));
+        assert_eq!(written_together(&parquet, &csv_path, &semicolon), None);
+        assert_eq!(written_together(&csv_path, &parquet, &csv), None);
+        std::fs::write(&csv_path, "libelle\n'=1+1\nCAP\n").unwrap();
+        assert_eq!(written_together(&parquet, &csv_path, &csv), None);
     }
 
     /// Two and a half row groups' worth of rows, written whole and written

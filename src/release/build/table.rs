@@ -9,9 +9,10 @@ use polars::prelude::*;
 
 use super::{json_bytes, parquet_shape, write_file, Source};
 use crate::error::{Error, Result};
-use crate::output::digest::{FileDigest, HashingWriter};
+use crate::output::digest::copy_file;
 use crate::output::table::{
-    row_group_ranges, write_large_alone, Column as OutColumn, TableWriter, Values, Written,
+    row_group_ranges, write_large_alone, written_together, Column as OutColumn, TableWriter,
+    Values, Written,
 };
 use crate::output::{CsvOptions, OutTable};
 use crate::release::package::Published;
@@ -99,16 +100,20 @@ fn publish_table(s: &Source, dir: &Path, csv: &CsvOptions, seuil: i64) -> Result
     })
 }
 
-/// The stage's Parquet copied (and hashed) as it is, and the CSV written
-/// from its rows, when the Parquet holds what this release would write: the
-/// row groups a whole write cuts, zstd, the types a release publishes
-/// (numbers finite), rows in key order. The stages write their tables so
-/// (issue 13), with the release's own writer: encoding and compressing the
-/// Parquet again gave the same bytes, for about a third of the release's
-/// time on the real files. The CSV is always written from the Parquet's
-/// rows, so a release's two files agree whatever the stage's CSV says.
-/// `None` when a condition fails (the CSV begun is then overwritten): the
-/// Parquet is written again too.
+/// The stage's Parquet copied as it is, and the CSV written from its rows,
+/// when the Parquet holds what this release would write: the row groups a
+/// whole write cuts, zstd, the types a release publishes (numbers finite),
+/// rows in key order. The stages write their tables so (issue 13), with the
+/// release's own writer: encoding and compressing the Parquet again gave
+/// the same bytes, for about a third of the release's time on the real
+/// files. The CSV is written from the Parquet's rows, so a release's two
+/// files agree whatever the stage's CSV says, unless this process wrote
+/// the stage's two files together with the release's separator and neither
+/// changed since (`output::table::written_together`): the stage's CSV is
+/// then what the rows would give, and is copied; only the columns the
+/// conditions look at (the key, the numbers) are read. `None` when a
+/// condition fails (the CSV begun is then overwritten): the Parquet is
+/// written again too.
 fn copy_parquet(
     s: &Source,
     stage: &StageRowGroups,
@@ -122,26 +127,55 @@ fn copy_parquet(
         return Ok(None);
     }
     let key = s.doc.primary_key;
-    let mut writer = TableWriter::csv_only(dir, &s.name, csv)?;
+    let stage_csv = s.parquet.with_extension("csv");
+    let release_csv = dir.join(format!("{}.csv", s.name));
+    let mut out = match written_together(&s.parquet, &stage_csv, csv) {
+        Some(formula_cells) => CsvOut::Copy { formula_cells },
+        None => CsvOut::Write(Box::new(TableWriter::csv_only(dir, &s.name, csv)?)),
+    };
+    let checked = match &out {
+        CsvOut::Copy { .. } => checked_columns(&stage.read(0, 0)?, key),
+        CsvOut::Write(_) => None,
+    };
     let mut boundary = GroupBoundary::default();
     let mut read = stage.groups.clone();
     if read.is_empty() {
         read.push((0, 0));
     }
     for (offset, len) in read {
-        let group = stage.read(offset, len)?;
+        let group = stage.read_columns(offset, len, checked.clone())?;
         if !published_types(&group) || !in_key_order(&group, key) || !boundary.follows(&group, key)
         {
             return Ok(None);
         }
-        write_rows(s, &mut writer, &group, schema)?;
+        if let CsvOut::Write(writer) = &mut out {
+            write_rows(s, writer, &group, schema)?;
+        }
     }
-    let (csv, formula_cells) = writer.finish_csv()?;
+    let (csv, formula_cells) = match out {
+        CsvOut::Write(writer) => writer.finish_csv()?,
+        CsvOut::Copy { formula_cells } => {
+            let copied = copy_file(&stage_csv, &release_csv)?;
+            // Changed while it was copied: written from the rows after all.
+            if written_together(&s.parquet, &stage_csv, csv).is_none() {
+                return Ok(None);
+            }
+            (copied, formula_cells)
+        }
+    };
     Ok(Some(Written {
         csv,
-        parquet: copy_hashed(&s.parquet, &dir.join(format!("{}.parquet", s.name)))?,
+        parquet: copy_file(&s.parquet, &dir.join(format!("{}.parquet", s.name)))?,
         formula_cells,
     }))
+}
+
+/// How [`copy_parquet`] makes the release's CSV.
+enum CsvOut {
+    /// Copied from the stage, which neutralised that many cells.
+    Copy { formula_cells: usize },
+    /// Written from the Parquet's rows.
+    Write(Box<TableWriter>),
 }
 
 /// Whether every column has a type the release writes as it is: text,
@@ -158,21 +192,24 @@ fn published_types(df: &DataFrame) -> bool {
     })
 }
 
-/// Copies a file, hashing it on the way.
-fn copy_hashed(from: &Path, to: &Path) -> Result<FileDigest> {
-    let read_error = |source| Error::Read {
-        path: from.to_path_buf(),
-        source,
-    };
-    let write_error = |source| Error::Write {
-        path: to.to_path_buf(),
-        source,
-    };
-    let mut source = File::open(from).map_err(read_error)?;
-    let target = File::create(to).map_err(write_error)?;
-    let mut target = HashingWriter::new(std::io::BufWriter::new(target));
-    std::io::copy(&mut source, &mut target).map_err(write_error)?;
-    target.finish_file().map_err(write_error)
+/// The columns [`copy_parquet`]'s conditions read when it need not write
+/// the CSV: the key and the numbers (whose finiteness is checked); every
+/// column when one has a type a release does not publish as it is, for
+/// `published_types` to see it.
+fn checked_columns(empty: &DataFrame, key: &[&str]) -> Option<Vec<String>> {
+    let mut columns = Vec::new();
+    for c in empty.columns() {
+        match c.dtype() {
+            DataType::Float64 => columns.push(c.name().to_string()),
+            DataType::String | DataType::Int64 | DataType::Boolean | DataType::Date => {
+                if key.contains(&c.name().as_str()) {
+                    columns.push(c.name().to_string());
+                }
+            }
+            _ => return None,
+        }
+    }
+    (!columns.is_empty()).then_some(columns)
 }
 
 /// The table's rows, one stage row group at a time: each group sorted by
@@ -411,12 +448,23 @@ impl StageRowGroups {
 
     /// `len` rows from row `offset` (only the row groups they are in are read).
     fn read(&self, offset: usize, len: usize) -> Result<DataFrame> {
+        self.read_columns(offset, len, None)
+    }
+
+    /// [`StageRowGroups::read`], of `columns` only (every one for `None`).
+    fn read_columns(
+        &self,
+        offset: usize,
+        len: usize,
+        columns: Option<Vec<String>>,
+    ) -> Result<DataFrame> {
         let file = File::open(&self.path).map_err(|source| Error::Read {
             path: self.path.clone(),
             source,
         })?;
         ParquetReader::new(file)
             .with_slice(Some((offset, len)))
+            .with_columns(columns)
             .finish()
             .map_err(|e| Error::file(&self.path, format!("cannot read the Parquet file: {e}")))
     }
@@ -654,11 +702,29 @@ mod tests {
             (copied.is_some(), converted.formula_cells)
         };
         let codes = ["40023203", "40025510", "50022137"];
-        assert_eq!(publish(write_stage("ordered", codes, 2.0, b',')), (true, 1));
-        // The CSV is written from the Parquet's rows, whatever the stage's.
+        // Written together by this process with the release's separator:
+        // the stage's CSV is copied (the same bytes as the conversion's).
+        let ordered = write_stage("ordered", codes, 2.0, b',');
+        assert_eq!(
+            written_together(&ordered, &ordered.with_extension("csv"), &csv),
+            Some(1)
+        );
+        assert_eq!(publish(ordered), (true, 1));
+        // Otherwise the CSV is written from the Parquet's rows, whatever the
+        // stage's: another separator, or a CSV changed since it was written.
         let semicolon = write_stage("semicolon", codes, 2.0, b';');
-        std::fs::write(semicolon.with_extension("csv"), "not the table").unwrap();
+        assert_eq!(
+            written_together(&semicolon, &semicolon.with_extension("csv"), &csv),
+            None
+        );
         assert_eq!(publish(semicolon), (true, 1));
+        let edited = write_stage("edited", codes, 2.0, b',');
+        std::fs::write(edited.with_extension("csv"), "not the table").unwrap();
+        assert_eq!(
+            written_together(&edited, &edited.with_extension("csv"), &csv),
+            None
+        );
+        assert_eq!(publish(edited), (true, 1));
         assert!(!publish(write_stage("nan", codes, f64::NAN, b',')).0, "NaN");
         let unordered = ["40025510", "40023203", "50022137"];
         assert!(
