@@ -260,11 +260,15 @@ fn place(row: &Indicateur) -> &str {
 /// level in its région and in all régions pooled, a national row with its
 /// level in the national rows.
 struct Pools<'k> {
-    regional: HashMap<PoolKey<'k>, Pool>,
+    regional: PoolMap<'k>,
     /// The national reference of a regional row: all régions pooled.
-    all_regions: HashMap<PoolKey<'k>, Pool>,
-    national: HashMap<PoolKey<'k>, Pool>,
+    all_regions: PoolMap<'k>,
+    national: PoolMap<'k>,
 }
+
+/// Pools by key, hashed with a fixed-seed foldhash: each row of `pilotage`
+/// looks up two (nothing depends on the map's order).
+type PoolMap<'k> = HashMap<PoolKey<'k>, Pool, foldhash::fast::FixedState>;
 
 impl<'k> Pools<'k> {
     fn build(
@@ -273,9 +277,9 @@ impl<'k> Pools<'k> {
         certifications: &'k [Indicateur],
     ) -> Self {
         let mut pools = Pools {
-            regional: HashMap::new(),
-            all_regions: HashMap::new(),
-            national: HashMap::new(),
+            regional: PoolMap::default(),
+            all_regions: PoolMap::default(),
+            national: PoolMap::default(),
         };
         let pooled =
             |rows: &'k [Indicateur]| rows.iter().filter_map(|r| Some((r, c.pooled_niveau(r)?)));
@@ -312,7 +316,7 @@ impl<'k> Pools<'k> {
         n: &'k str,
         seuil: i64,
     ) -> (Trois, Trois) {
-        let reference = |pools: &HashMap<PoolKey, Pool>, key: &PoolKey| {
+        let reference = |pools: &PoolMap, key: &PoolKey| {
             if key.3.is_empty() {
                 return Trois::default();
             }

@@ -5,6 +5,8 @@
 //! coverage both read them here.
 
 use std::collections::HashMap;
+
+use foldhash::fast::FixedState;
 use std::path::Path;
 
 use chrono::NaiveDate;
@@ -19,7 +21,10 @@ use crate::stages::continuum::{LinkType, Relation};
 /// tables of a power of two buckets leave up to half of them empty (×100:
 /// 2 million codes in 4.2 million buckets, 1.4 GB inline, issue 13).
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct Referentiel(HashMap<Code, Box<Certification>>);
+/// Hashed with a fixed-seed foldhash rather than SipHash: every row of every
+/// level looks its code up, several times (issue 13: SipHash and the probe
+/// were a tenth of ×100's `pilotage`); nothing depends on the map's order.
+pub struct Referentiel(HashMap<Code, Box<Certification>, FixedState>);
 
 impl Referentiel {
     pub fn get(&self, code: &str) -> Option<&Certification> {
@@ -69,7 +74,7 @@ pub struct Certification {
 }
 
 /// `continuum_lineage`, by code: each code's relatives.
-pub type Lineage = HashMap<Code, Vec<Relative>>;
+pub type Lineage = HashMap<Code, Vec<Relative>, FixedState>;
 
 /// A (code, relative) pair of `continuum_lineage`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -190,7 +195,7 @@ pub fn load_referentiel(bcn_out: &Path) -> Result<Referentiel> {
     let familles = t.text("familles_metiers_codes")?;
     let commune = t.boolean("seconde_commune")?;
     let text = |v: Option<&str>| Code::from(v.unwrap_or_default());
-    let mut out = HashMap::with_capacity(t.height());
+    let mut out = HashMap::with_capacity_and_hasher(t.height(), FixedState::default());
     for i in 0..t.height() {
         // Before `familles_metiers_codes`, the one family is the list.
         let all = if t.has("familles_metiers_codes") {
@@ -254,7 +259,7 @@ pub fn load_lineage(continuum_out: &Path) -> Result<Lineage> {
     let (code, related) = (t.text("code_certification")?, t.text("related_code")?);
     let hops = small_ints(&t, "hops")?;
     let strict = t.boolean("one_to_one_path")?;
-    let mut out = Lineage::new();
+    let mut out = Lineage::default();
     for i in 0..t.height() {
         let r = Relative {
             code_type: code_type[i],
