@@ -139,6 +139,13 @@ impl Identity {
         None
     }
 
+    /// Whether the two identities are of the same file with the same
+    /// content: all but the change time, which a new link moves.
+    fn same_content(&self, other: &Identity) -> bool {
+        (self.device, self.inode, self.len, self.modified)
+            == (other.device, other.inode, other.len, other.modified)
+    }
+
     /// The identity of the file at `path` now.
     pub(crate) fn of_path(path: &Path) -> Option<Identity> {
         Identity::of(&std::fs::metadata(path).ok()?)
@@ -172,11 +179,63 @@ fn recall_identity(identity: &Identity) -> Option<String> {
     known.get(identity).cloned()
 }
 
-/// Copies the file at `from` to `to` and returns the copy's digest: the
-/// one remembered for `from` when this process wrote it and nobody changed
-/// it before the copy ended (the kernel copies, nothing is read here),
-/// else the copy's bytes hashed as they pass.
-pub fn copy_file(from: &Path, to: &Path) -> Result<FileDigest> {
+/// Gives `to` the content of the file at `from` without reading it, when
+/// this process wrote `from` through a hashing writer and nobody changed
+/// it since: as a second name of the same file (a hard link: no byte is
+/// copied), or, where a link cannot be made (another file system), a copy
+/// the kernel makes. Returns the digest `from` was written with; `None`
+/// (and `to` possibly begun) when `from` is not such a file or changed
+/// meanwhile.
+///
+/// Linked, the two names share their content: a file edited in place under
+/// one name changes under the other. `ij` never edits a file in place (it
+/// writes a new one and renames it), and `ij publish` checks every file of
+/// a release against its manifest before sending it.
+pub fn link_known(from: &Path, to: &Path) -> Result<Option<FileDigest>> {
+    let write_error = |source| Error::Write {
+        path: to.to_path_buf(),
+        source,
+    };
+    let Some(before) = Identity::of_path(from) else {
+        return Ok(None);
+    };
+    let Some(sha256) = recall_identity(&before) else {
+        return Ok(None);
+    };
+    let digest = FileDigest {
+        sha256,
+        bytes: before.len,
+    };
+    // Replaced, not written into: it could be another file's second name.
+    if to.symlink_metadata().is_ok() {
+        std::fs::remove_file(to).map_err(write_error)?;
+    }
+    if std::fs::hard_link(from, to).is_ok() {
+        // A link moves the file's change time, not its content's.
+        let linked = std::fs::metadata(to).ok();
+        let now = linked.as_ref().and_then(Identity::of);
+        if now.is_some_and(|now| now.same_content(&before)) {
+            remember(linked.as_ref().expect("its identity was read"), &digest);
+            return Ok(Some(digest));
+        }
+        std::fs::remove_file(to).map_err(write_error)?;
+        return Ok(None);
+    }
+    let bytes = std::fs::copy(from, to).map_err(write_error)?;
+    if Identity::of_path(from) != Some(before) || bytes != before.len {
+        return Ok(None);
+    }
+    if let Ok(metadata) = std::fs::metadata(to) {
+        remember(&metadata, &digest);
+    }
+    Ok(Some(digest))
+}
+
+/// [`link_known`], else a copy whose bytes are hashed as they pass.
+pub fn link_or_copy(from: &Path, to: &Path) -> Result<FileDigest> {
+    if let Some(digest) = link_known(from, to)? {
+        return Ok(digest);
+    }
     let read_error = |source| Error::Read {
         path: from.to_path_buf(),
         source,
@@ -185,19 +244,6 @@ pub fn copy_file(from: &Path, to: &Path) -> Result<FileDigest> {
         path: to.to_path_buf(),
         source,
     };
-    if let Some(before) = Identity::of_path(from) {
-        if let Some(sha256) = recall_identity(&before) {
-            let bytes = std::fs::copy(from, to).map_err(write_error)?;
-            let unchanged = Identity::of_path(from) == Some(before) && bytes == before.len;
-            if unchanged {
-                let digest = FileDigest { sha256, bytes };
-                if let Ok(metadata) = std::fs::metadata(to) {
-                    remember(&metadata, &digest);
-                }
-                return Ok(digest);
-            }
-        }
-    }
     let mut source = File::open(from).map_err(read_error)?;
     let target = File::create(to).map_err(write_error)?;
     let mut target = HashingWriter::new(BufWriter::new(target));
@@ -296,30 +342,39 @@ mod tests {
         assert_eq!(sha256_file(&path).unwrap(), d.sha256);
     }
 
-    /// A copy takes the remembered digest of a file this process wrote,
-    /// and is remembered in turn; a file it did not write is hashed as it
-    /// is copied. Either way the digest is the copy's.
+    /// A file this process wrote gets a second name (the same file) and
+    /// keeps its digest, remembered for both names; a file it did not write
+    /// is copied, its bytes hashed as they pass. Either way the digest is
+    /// of the bytes under the new name.
     #[test]
-    fn a_copy_has_the_digest_of_its_bytes() {
+    fn a_link_or_a_copy_has_the_digest_of_its_bytes() {
+        use std::os::unix::fs::MetadataExt as _;
         let sha = |bytes: &[u8]| to_hex(&Sha256::digest(bytes));
         let dir = tempfile::tempdir().unwrap();
-        let (written, copy) = (dir.path().join("w.csv"), dir.path().join("c.csv"));
+        let (written, linked) = (dir.path().join("w.csv"), dir.path().join("l.csv"));
         let mut w = HashingWriter::new(BufWriter::new(File::create(&written).unwrap()));
         w.write_all(b"a,b\n1,2\n").unwrap();
         w.finish_file().unwrap();
-        let d = copy_file(&written, &copy).unwrap();
+        std::fs::write(&linked, b"an older file").unwrap();
+        let d = link_known(&written, &linked)
+            .unwrap()
+            .expect("written here");
         assert_eq!(
             (d.sha256.as_str(), d.bytes),
             (sha(b"a,b\n1,2\n").as_str(), 8)
         );
-        assert_eq!(std::fs::read(&copy).unwrap(), b"a,b\n1,2\n");
-        assert_eq!(recall(&copy), Some(d.sha256));
+        assert_eq!(std::fs::read(&linked).unwrap(), b"a,b\n1,2\n");
+        let inode = |p: &Path| std::fs::metadata(p).unwrap().ino();
+        assert_eq!(inode(&linked), inode(&written), "one file, two names");
+        assert_eq!(recall(&linked), Some(d.sha256.clone()));
+        assert_eq!(recall(&written), Some(d.sha256));
 
-        let (other, copy) = (dir.path().join("o.csv"), dir.path().join("d.csv"));
+        let (other, copy) = (dir.path().join("o.csv"), dir.path().join("c.csv"));
         std::fs::write(&other, b"x\n").unwrap();
-        assert_eq!(recall(&other), None);
-        let d = copy_file(&other, &copy).unwrap();
+        assert_eq!(link_known(&other, &copy).unwrap(), None, "not written here");
+        let d = link_or_copy(&other, &copy).unwrap();
         assert_eq!((d.sha256.as_str(), d.bytes), (sha(b"x\n").as_str(), 2));
         assert_eq!(std::fs::read(&copy).unwrap(), b"x\n");
+        assert_ne!(inode(&copy), inode(&other), "a copy");
     }
 }

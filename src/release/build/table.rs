@@ -9,7 +9,7 @@ use polars::prelude::*;
 
 use super::{json_bytes, parquet_shape, write_file, Source};
 use crate::error::{Error, Result};
-use crate::output::digest::copy_file;
+use crate::output::digest::{link_known, link_or_copy};
 use crate::output::table::{
     row_group_ranges, write_large_alone, written_together, Column as OutColumn, TableWriter,
     Values, Written,
@@ -154,18 +154,16 @@ fn copy_parquet(
     }
     let (csv, formula_cells) = match out {
         CsvOut::Write(writer) => writer.finish_csv()?,
-        CsvOut::Copy { formula_cells } => {
-            let copied = copy_file(&stage_csv, &release_csv)?;
-            // Changed while it was copied: written from the rows after all.
-            if written_together(&s.parquet, &stage_csv, csv).is_none() {
-                return Ok(None);
-            }
-            (copied, formula_cells)
-        }
+        CsvOut::Copy { formula_cells } => match link_known(&stage_csv, &release_csv)? {
+            Some(linked) => (linked, formula_cells),
+            // Changed since it was found written together: written from
+            // the rows after all.
+            None => return Ok(None),
+        },
     };
     Ok(Some(Written {
         csv,
-        parquet: copy_file(&s.parquet, &dir.join(format!("{}.parquet", s.name)))?,
+        parquet: link_or_copy(&s.parquet, &dir.join(format!("{}.parquet", s.name)))?,
         formula_cells,
     }))
 }
