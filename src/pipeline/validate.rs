@@ -104,25 +104,43 @@ impl Pipeline {
 }
 
 /// An input file must hold data: not empty, and (for a delimited file) not
-/// a header alone.
+/// a header alone. Read only as far as it takes to know: a real extract
+/// answers in its first lines (read whole, ×100's inputs were gigabytes
+/// read, and a file's size allocated, before the run began; issue 13).
 fn check_not_empty(path: &Path) -> std::result::Result<(), String> {
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read: {e}"))?;
-    if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Err("empty file: the extract may have failed".into());
-    }
+    use std::io::Read as _;
     let json = path
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("json"));
-    if !json {
-        let lines = bytes
-            .split(|&b| b == b'\n')
-            .filter(|l| l.iter().any(|b| !b.is_ascii_whitespace()))
-            .count();
-        if lines <= 1 {
-            return Err("has a header and no row: the extract may have failed".into());
+    // A JSON file needs one byte that is not blank; a delimited file two
+    // lines with one each (a header and a row).
+    let wanted = if json { 1 } else { 2 };
+    let mut file = std::fs::File::open(path).map_err(|e| format!("cannot read: {e}"))?;
+    let mut buffer = vec![0u8; 1 << 16];
+    let (mut lines, mut line_has_data) = (0, false);
+    loop {
+        let n = match file.read(&mut buffer) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(format!("cannot read: {e}")),
+        };
+        for &b in &buffer[..n] {
+            if b == b'\n' {
+                lines += usize::from(line_has_data);
+                line_has_data = false;
+            } else if !b.is_ascii_whitespace() {
+                line_has_data = true;
+            }
+            if lines + usize::from(line_has_data) >= wanted {
+                return Ok(());
+            }
         }
     }
-    Ok(())
+    match lines + usize::from(line_has_data) {
+        0 => Err("empty file: the extract may have failed".into()),
+        _ => Err("has a header and no row: the extract may have failed".into()),
+    }
 }
 
 #[cfg(test)]
@@ -194,6 +212,28 @@ mod tests {
             &[BCN, ("ij.csv", "\n")],
         );
         assert!(r.unwrap_err().to_string().contains("ij.csv: empty file"));
+    }
+
+    /// The check reads as far as it needs, in chunks: what decides may sit
+    /// past the first one, and a last line needs no line end.
+    #[test]
+    fn a_source_is_read_as_far_as_its_second_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let check = |name: &str, text: &str| {
+            let path = dir.path().join(name);
+            std::fs::write(&path, text).unwrap();
+            check_not_empty(&path)
+        };
+        let blanks = " \r\n\t".repeat(40_000);
+        assert_eq!(check("a.csv", &format!("a;b\n{blanks}1;2")), Ok(()));
+        assert_eq!(check("b.csv", "a;b\n1;2\n"), Ok(()));
+        let e = check("c.csv", &format!("{blanks}a;b{blanks}")).unwrap_err();
+        assert!(e.contains("header and no row"), "{e}");
+        let e = check("d.csv", &blanks).unwrap_err();
+        assert!(e.contains("empty file"), "{e}");
+        assert_eq!(check("e.json", &format!("{blanks}{{}}")), Ok(()));
+        let e = check("f.json", &blanks).unwrap_err();
+        assert!(e.contains("empty file"), "{e}");
     }
 
     #[test]
