@@ -1,10 +1,11 @@
-//! SHA-256 of files, computed once: while a table is written
-//! (`HashingWriter`), or by reading a file that was not (`sha256_file`).
+//! SHA-256 of files, computed once: while a table is written (on a thread
+//! of its own, `BackgroundFile`, or in line, `HashingWriter`), or by
+//! reading a file that was not (`sha256_file`).
 //! A release lists every file's hash three times (its version, the
 //! datapackage, the manifest); hashing as it writes spares reading each
 //! file back three times.
 //!
-//! A file written through a [`HashingWriter`] is also remembered by its
+//! A file written through either is also remembered by its
 //! identity (device, inode, size, modification and change times): `ij run`
 //! records every stage folder's hashes in `run.json` right after the stage,
 //! and its release checks them again, and neither reads back a file this
@@ -96,7 +97,7 @@ impl HashingWriter<BufWriter<File>> {
     /// [`HashingWriter::finish_file`], with the identity the file has now
     /// (`None` where there is none, or when its size disagrees with the
     /// bytes written).
-    pub(crate) fn finish_file_identified(self) -> std::io::Result<(FileDigest, Option<Identity>)> {
+    fn finish_file_identified(self) -> std::io::Result<(FileDigest, Option<Identity>)> {
         let (file, digest) = self.finish_with_inner()?;
         let identity = file
             .get_ref()
@@ -104,6 +105,122 @@ impl HashingWriter<BufWriter<File>> {
             .ok()
             .and_then(|metadata| remember(&metadata, &digest));
         Ok((digest, identity))
+    }
+}
+
+/// A file written and hashed on a thread of its own: the bytes written
+/// are gathered in blocks of [`BackgroundFile::BLOCK`] bytes, which the
+/// thread hashes and hands to the kernel while the writer goes on making
+/// the next ones. A table's CSV is made in parallel batches that polars
+/// then writes one after the other: written and hashed in line, each
+/// batch's write left a core idle (issue 13). A write error is returned by
+/// [`BackgroundFile::finish_file_identified`], the first one met.
+pub struct BackgroundFile {
+    block: Vec<u8>,
+    blocks: Option<std::sync::mpsc::SyncSender<Vec<u8>>>,
+    /// Blocks the thread is done with, to be filled again.
+    emptied: std::sync::mpsc::Receiver<Vec<u8>>,
+    worker: Option<std::thread::JoinHandle<std::io::Result<(File, FileDigest)>>>,
+}
+
+impl BackgroundFile {
+    /// The size of a block handed to the thread.
+    pub const BLOCK: usize = 1 << 20;
+    /// Blocks waiting for the thread, at most: the writer waits beyond.
+    const QUEUED: usize = 4;
+
+    pub fn new(file: File) -> BackgroundFile {
+        let (blocks, queue) = std::sync::mpsc::sync_channel::<Vec<u8>>(Self::QUEUED);
+        let (give_back, emptied) = std::sync::mpsc::channel::<Vec<u8>>();
+        let worker = std::thread::spawn(move || {
+            let (mut file, mut hasher, mut bytes) = (file, Sha256::new(), 0u64);
+            let mut failed = None;
+            // Every block is taken, even after an error, for the writer
+            // never to wait on a full queue.
+            for mut block in queue {
+                if failed.is_none() {
+                    match file.write_all(&block) {
+                        Ok(()) => {
+                            hasher.update(&block);
+                            bytes += block.len() as u64;
+                        }
+                        Err(e) => failed = Some(e),
+                    }
+                }
+                block.clear();
+                let _ = give_back.send(block);
+            }
+            match failed {
+                Some(e) => Err(e),
+                None => file.flush().map(|()| {
+                    let digest = FileDigest {
+                        sha256: to_hex(&hasher.finalize()),
+                        bytes,
+                    };
+                    (file, digest)
+                }),
+            }
+        });
+        BackgroundFile {
+            block: Vec::with_capacity(Self::BLOCK),
+            blocks: Some(blocks),
+            emptied,
+            worker: Some(worker),
+        }
+    }
+
+    /// Hands the block gathered so far to the thread.
+    fn hand_over(&mut self) -> std::io::Result<()> {
+        let next = self
+            .emptied
+            .try_recv()
+            .unwrap_or_else(|_| Vec::with_capacity(Self::BLOCK));
+        let full = std::mem::replace(&mut self.block, next);
+        let blocks = self.blocks.as_ref().expect("open until finished");
+        blocks.send(full).map_err(|_| {
+            std::io::Error::other("the thread writing the file stopped before its end")
+        })
+    }
+
+    /// [`BackgroundFile::finish_file_identified`], the digest alone.
+    pub fn finish_file(self) -> std::io::Result<FileDigest> {
+        self.finish_file_identified().map(|(digest, _)| digest)
+    }
+
+    /// Hands over the last block, waits for the thread, and returns the
+    /// file's digest and its identity (as [`HashingWriter::finish_file_identified`]).
+    pub(crate) fn finish_file_identified(
+        mut self,
+    ) -> std::io::Result<(FileDigest, Option<Identity>)> {
+        if !self.block.is_empty() {
+            self.hand_over()?;
+        }
+        drop(self.blocks.take());
+        let worker = self.worker.take().expect("finished once");
+        let (file, digest) = worker
+            .join()
+            .map_err(|_| std::io::Error::other("the thread writing the file panicked"))??;
+        let identity = file
+            .metadata()
+            .ok()
+            .and_then(|metadata| remember(&metadata, &digest));
+        Ok((digest, identity))
+    }
+}
+
+impl Write for BackgroundFile {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if !self.block.is_empty() && self.block.len() + buf.len() > Self::BLOCK {
+            self.hand_over()?;
+        }
+        self.block.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    /// The bytes reach the file when the thread takes them: only
+    /// [`BackgroundFile::finish_file_identified`] waits for that.
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
 
@@ -340,6 +457,35 @@ mod tests {
         std::fs::rename(&other, &path).unwrap();
         assert_eq!(recall(&path), None);
         assert_eq!(sha256_file(&path).unwrap(), d.sha256);
+    }
+
+    /// Written on its own thread, over several blocks and in writes of
+    /// any size, a file has its bytes and their digest, and is remembered;
+    /// a write the kernel refuses is the finish's error.
+    #[test]
+    fn a_file_written_on_its_own_thread_has_its_bytes_and_digest() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.csv");
+        let bytes: Vec<u8> = (0..3 * BackgroundFile::BLOCK + 12_345)
+            .map(|i| b"0123456789,\n"[i % 12])
+            .collect();
+        let mut w = BackgroundFile::new(File::create(&path).unwrap());
+        for part in bytes.chunks(BackgroundFile::BLOCK / 3 + 7) {
+            w.write_all(part).unwrap();
+        }
+        w.write_all(&[]).unwrap();
+        let (d, identity) = w.finish_file_identified().unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), bytes);
+        assert_eq!(d.sha256, to_hex(&Sha256::digest(&bytes)));
+        assert_eq!(d.bytes, bytes.len() as u64);
+        assert_eq!(identity, Identity::of_path(&path));
+        assert_eq!(recall(&path), Some(d.sha256));
+
+        // A file opened for reading only: the thread's write fails.
+        let read_only = File::open(&path).unwrap();
+        let mut w = BackgroundFile::new(read_only);
+        w.write_all(&bytes).unwrap();
+        assert!(w.finish_file().is_err());
     }
 
     /// A file this process wrote gets a second name (the same file) and

@@ -7,7 +7,7 @@
 
 use std::collections::HashMap;
 use std::fs::File;
-use std::io::{BufWriter, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -16,7 +16,7 @@ use polars::io::parquet::write::BatchedWriter as ParquetBatches;
 use polars::prelude::*;
 
 use crate::error::{Error, Result};
-use crate::output::digest::{FileDigest, HashingWriter, Identity};
+use crate::output::digest::{BackgroundFile, FileDigest, Identity};
 use crate::output::row_group::{self, RowGroupEncoder};
 use crate::rules::spreadsheet::{neutralise, starts_like_formula};
 
@@ -423,7 +423,7 @@ pub struct TableWriter {
     csv_path: PathBuf,
     parquet_path: PathBuf,
     separator: u8,
-    csv: HashingWriter<BufWriter<File>>,
+    csv: BackgroundFile,
     /// Shared with the Parquet writer, which owns its sink until the footer;
     /// `None` for a table whose CSV only is written ([`TableWriter::csv_only`]).
     parquet_sink: Option<SharedSink>,
@@ -438,8 +438,8 @@ impl TableWriter {
     pub fn create(dir: &Path, name: &str, csv: &CsvOptions) -> Result<TableWriter> {
         let parquet_path = dir.join(format!("{name}.parquet"));
         let mut writer = TableWriter::csv_only(dir, name, csv)?;
-        writer.parquet_sink = Some(SharedSink(Arc::new(Mutex::new(HashingWriter::new(
-            BufWriter::new(create(&parquet_path)?),
+        writer.parquet_sink = Some(SharedSink(Arc::new(Mutex::new(BackgroundFile::new(
+            create(&parquet_path)?,
         )))));
         Ok(writer)
     }
@@ -451,7 +451,7 @@ impl TableWriter {
         let csv_path = dir.join(format!("{name}.csv"));
         Ok(TableWriter {
             name: name.to_string(),
-            csv: HashingWriter::new(BufWriter::new(create(&csv_path)?)),
+            csv: BackgroundFile::new(create(&csv_path)?),
             parquet_sink: None,
             csv_path,
             parquet_path: dir.join(format!("{name}.parquet")),
@@ -626,7 +626,7 @@ pub fn written_together(parquet: &Path, csv: &Path, options: &CsvOptions) -> Opt
 /// The Parquet file's hashing writer, shared so that `TableWriter::finish`
 /// can take its digest back from polars' batched writer, which owns it.
 #[derive(Clone)]
-struct SharedSink(Arc<Mutex<HashingWriter<BufWriter<File>>>>);
+struct SharedSink(Arc<Mutex<BackgroundFile>>);
 
 impl Write for SharedSink {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
@@ -639,7 +639,7 @@ impl Write for SharedSink {
 }
 
 impl SharedSink {
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashingWriter<BufWriter<File>>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, BackgroundFile> {
         self.0
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
