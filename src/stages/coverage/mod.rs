@@ -19,6 +19,7 @@
 //! (`tables`), the HTML report (`report`), the CI gate (`check`).
 
 pub mod check;
+pub mod formations;
 pub mod index;
 pub mod model;
 pub mod report;
@@ -41,11 +42,11 @@ use std::time::Instant;
 use crate::error::{Error, Result};
 use crate::output::table::TableWriter;
 use crate::output::{OutTable, StagedDir};
-use crate::stages::indicators::upstream::{self};
 use crate::stages::{OutputFile, StageContext, StageReport};
 use crate::staging::catalogues::{for_each_offer_chunk, CatalogueColumns, CatalogueFormat, Offre};
 use crate::staging::reference::Reference;
 
+use formations::Formations;
 use model::{rate, CoverageSummary, Share, WaterfallStep};
 
 // ---- Running the stage -------------------------------------------------------
@@ -81,7 +82,7 @@ pub struct CatalogueInput {
 /// indicators were computed with.
 pub struct Upstream {
     reference: Reference,
-    referentiel: upstream::Referentiel,
+    referentiel: Formations,
     mef_to_code: MefToCode,
     indicators: IndicatorIndex,
     terminales: Terminales,
@@ -103,12 +104,7 @@ impl Upstream {
         } else {
             Some(crate::staging::annuaire::load_annuaire(annuaire, &reference)?.closed_uais())
         };
-        let referentiel = upstream::load_referentiel(bcn_out)?;
-        let mef_to_code: MefToCode = referentiel
-            .values()
-            .filter(|c| !c.mef.is_empty())
-            .map(|c| (c.mef.clone(), c.code.clone()))
-            .collect();
+        let (referentiel, mef_to_code) = Formations::load(bcn_out)?;
         let indicators = IndicatorIndex::load(indicators_out)?;
         let terminales = Terminales::load(indicators_out)?;
         let (seuil, continuum_policy) = indicators_settings(indicators_out)?;
@@ -355,24 +351,18 @@ mod tests {
     use crate::rules::millesime::Millesime;
     use crate::rules::niveau::NiveauGeographique;
     use crate::stages::indicators::model::DonneeSourceType;
-    use crate::stages::indicators::upstream::{Certification, Referentiel};
     use crate::staging::catalogues::OffreCodeType;
+    use formations::Formation;
     use model::Status;
 
-    fn cert(code: &str, cfd: &str, premiere: Option<i32>) -> (Code, Certification) {
+    fn cert(code: &str, cfd: &str, premiere: Option<i32>) -> (Code, Formation) {
         (
             code.into(),
-            Certification {
-                code: code.into(),
-                code_type: Some(if code.len() == 11 {
-                    CodeType::MefStat11
-                } else {
-                    CodeType::Cfd
-                }),
+            Formation {
                 code_formation_diplome: cfd.into(),
                 date_premiere_session: premiere,
                 libelle_niveau_diplome: "BAC".into(),
-                ..Certification::default()
+                ..Formation::default()
             },
         )
     }
@@ -412,7 +402,7 @@ mod tests {
     }
 
     struct World {
-        referentiel: Referentiel,
+        referentiel: Formations,
         mefs: MefToCode,
         index: IndicatorIndex,
         terminales: Terminales,
@@ -421,7 +411,7 @@ mod tests {
 
     impl World {
         fn new() -> World {
-            let referentiel: Referentiel = [
+            let referentiel: Formations = [
                 cert("23810025513", "40025513", Some(2019)),
                 cert("23830025513", "40025513", Some(2019)),
                 cert("23810099999", "40099999", Some(2019)),

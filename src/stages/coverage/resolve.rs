@@ -5,11 +5,11 @@
 
 use std::collections::{HashMap, HashSet};
 
+use super::formations::{Formation, Formations};
 use crate::rules::codes::{is_valid_uai, Code, CodeType};
 use crate::rules::filiere::Filiere;
 use crate::rules::millesime::Millesime;
 use crate::stages::indicators::model::DonneeSourceType;
-use crate::stages::indicators::upstream::{Certification, Referentiel};
 use crate::staging::catalogues::{Offre, OffreCodeType};
 use crate::staging::reference::Reference;
 
@@ -89,7 +89,7 @@ pub type MefToCode = HashMap<Code, Code, foldhash::fast::FixedState>;
 
 /// Everything the resolution reads.
 pub struct Context<'a> {
-    pub referentiel: &'a Referentiel,
+    pub referentiel: &'a Formations,
     pub mef_to_code: &'a MefToCode,
     pub indicators: &'a IndicatorIndex,
     pub terminales: &'a Terminales,
@@ -532,7 +532,7 @@ fn offer_terminal_key<'a>(offer: &'a Offre, ctx: &Context<'a>, data_code: &'a st
 }
 
 /// A formation whose first session comes after the latest millésime of its filière.
-fn is_new(cert: Option<&Certification>, latest: Option<&Millesime>) -> bool {
+fn is_new(cert: Option<&Formation>, latest: Option<&Millesime>) -> bool {
     match (cert.and_then(|c| c.date_premiere_session), latest) {
         (Some(first), Some(latest)) => first > i32::from(latest.last),
         _ => false,

@@ -31,7 +31,7 @@ pub(super) fn libelle_of(o: &Offre, out: &Outcome, ctx: &Context) -> String {
     }
     ctx.referentiel
         .get(out.code_certification.as_str())
-        .map(|c| c.libelle.clone())
+        .map(|c| c.libelle.to_string())
         .unwrap_or_default()
 }
 

@@ -117,7 +117,7 @@ fn small_ints(t: &StageTable, name: &str) -> Result<Vec<Option<u32>>> {
 }
 
 /// A year column (a first session): one that does not fit a year is an error.
-fn years(t: &StageTable, name: &str) -> Result<Vec<Option<i32>>> {
+pub(crate) fn years(t: &StageTable, name: &str) -> Result<Vec<Option<i32>>> {
     narrowed(t, name, "is not a year (expected YYYY)")
 }
 
