@@ -114,7 +114,7 @@ impl HashingWriter<BufWriter<File>> {
 /// the next ones. A table's CSV is made in parallel batches that polars
 /// then writes one after the other: written and hashed in line, each
 /// batch's write left a core idle (issue 13). A write error is returned by
-/// [`BackgroundFile::finish_file_identified`], the first one met.
+/// [`BackgroundFile::finish_file`], the first one met.
 pub struct BackgroundFile {
     block: Vec<u8>,
     blocks: Option<std::sync::mpsc::SyncSender<Vec<u8>>>,
@@ -182,7 +182,8 @@ impl BackgroundFile {
         })
     }
 
-    /// [`BackgroundFile::finish_file_identified`], the digest alone.
+    /// Waits for the thread and returns the file's digest (see
+    /// `finish_file_identified`).
     pub fn finish_file(self) -> std::io::Result<FileDigest> {
         self.finish_file_identified().map(|(digest, _)| digest)
     }
@@ -218,7 +219,7 @@ impl Write for BackgroundFile {
     }
 
     /// The bytes reach the file when the thread takes them: only
-    /// [`BackgroundFile::finish_file_identified`] waits for that.
+    /// [`BackgroundFile::finish_file`] waits for that.
     fn flush(&mut self) -> std::io::Result<()> {
         Ok(())
     }

@@ -345,7 +345,7 @@ pub fn level_shares(s: &CoverageSummary) -> BTreeMap<String, Share> {
 mod tests {
     use super::model::Via;
     use super::*;
-    use crate::rules::codes::{Code, CodeType};
+    use crate::rules::codes::Code;
     use crate::rules::filiere::Filiere;
     use crate::rules::masquage::Masked;
     use crate::rules::millesime::Millesime;
