@@ -5,14 +5,15 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use foldhash::fast::FixedState;
+
 use crate::rules::codes::{Code, CodeType};
 use crate::rules::continuum::{choose, Candidate, ContinuumPolicy, Direction, Via};
 use crate::rules::filiere::Filiere;
 use crate::rules::millesime::Millesime;
 use crate::stages::continuum::LinkType;
-use crate::stages::indicators::model::{
-    publish, sum_counts, DonneeSource, Indicateur, KeyRef, Taux,
-};
+use crate::stages::indicators::model::{publish, sum_counts, DonneeSource, Indicateur, Taux};
+use crate::stages::indicators::packed_text;
 use crate::stages::indicators::upstream::{Lineage, LinkRow};
 use crate::staging::mesures::Niveau;
 
@@ -28,12 +29,8 @@ pub fn fill(
     policy: ContinuumPolicy,
     seuil: i64,
 ) -> Added {
-    let own: Own = rows
-        .iter()
-        .enumerate()
-        .map(|(i, r)| (r.key_ref(), i))
-        .collect();
     let mut places = Places::default();
+    let own = Own::new(rows, &mut places);
     let mut candidates = strict_candidates(rows, &own, lineage, &mut places);
     if policy == ContinuumPolicy::Lineage {
         add_merge_and_split(rows, &own, links, &mut places, &mut candidates);
@@ -59,12 +56,11 @@ pub fn fill(
     let ranges: Vec<std::ops::Range<usize>> = candidates
         .iter()
         .map(|(key, best)| {
-            let niveau = places.niveau(key.2);
             let start = sources.len();
             sources.extend(
                 best.source_codes
                     .iter()
-                    .filter_map(|c| own.get(&(key.0, key.1, niveau, c.as_str())).copied()),
+                    .filter_map(|c| own.get(key.0, key.1, key.2, c)),
             );
             start..sources.len()
         })
@@ -84,11 +80,58 @@ pub fn fill(
     added
 }
 
-/// Where each row with figures of its own is, by its borrowed key: looked
-/// up for every candidate, so hashed with foldhash rather than SipHash (a
-/// fixed seed: nothing depends on a per-process state) and without copying
-/// a key's strings per row (issue 13).
-type Own<'r> = HashMap<KeyRef<'r>, usize, foldhash::fast::FixedState>;
+/// Where each row with figures of its own is, by its key as integers: its
+/// millésime, its filière, its place's number ([`Places`]) and its code
+/// packed in two words (`packed_text`; a longer code, which no checked
+/// code is, by a number of its own). Looked up for every candidate: a key
+/// held in the map is compared without following pointers into the rows,
+/// which at ×100 (eight million regional rows) missed the cache twice a
+/// probe (issue 13); hashed with a fixed-seed foldhash (nothing depends on
+/// a per-process state).
+struct Own {
+    rows: HashMap<OwnKey, usize, FixedState>,
+    /// Codes too long to pack, numbered from 1 (`[0, n]` is no packed
+    /// code's: a packed code's first word is 0 only for the empty code).
+    long_codes: HashMap<Code, u64, FixedState>,
+}
+
+type OwnKey = (Millesime, Filiere, u32, [u64; 2]);
+
+impl Own {
+    fn new(rows: &[Indicateur], places: &mut Places) -> Own {
+        let mut own = Own {
+            rows: HashMap::with_capacity_and_hasher(rows.len(), FixedState::default()),
+            long_codes: HashMap::default(),
+        };
+        for (i, r) in rows.iter().enumerate() {
+            let code = own.number(&r.code_certification);
+            let key = (r.millesime, r.filiere, places.id(&r.niveau), code);
+            own.rows.insert(key, i);
+        }
+        own
+    }
+
+    /// The code's words, a long code numbered if it is new.
+    fn number(&mut self, code: &str) -> [u64; 2] {
+        packed_text::<2>(code).unwrap_or_else(|| {
+            let next = self.long_codes.len() as u64 + 1;
+            [0, *self.long_codes.entry(code.into()).or_insert(next)]
+        })
+    }
+
+    /// The row of this key, if one has figures of its own.
+    fn get(&self, millesime: Millesime, filiere: Filiere, place: u32, code: &str) -> Option<usize> {
+        let code = packed_text::<2>(code).or_else(|| self.long_codes.get(code).map(|&n| [0, n]))?;
+        self.rows.get(&(millesime, filiere, place, code)).copied()
+    }
+
+    /// Whether the row `r`'s millésime, filière and place have a row of
+    /// their own for `code`.
+    fn has(&self, r: &Indicateur, places: &mut Places, code: &str) -> bool {
+        self.get(r.millesime, r.filiere, places.id(&r.niveau), code)
+            .is_some()
+    }
+}
 
 /// A key a candidate row would have: its code borrowed from the lineage
 /// or the links, its place by number ([`Places`]). Cloned keys (a place and
@@ -104,8 +147,7 @@ type Candidates<'l> = Vec<(CandidateKey<'l>, Candidate)>;
 /// The distinct places of a level's rows, numbered in the order met.
 #[derive(Default)]
 struct Places {
-    ids: HashMap<Niveau, u32>,
-    all: Vec<Niveau>,
+    ids: HashMap<Niveau, u32, FixedState>,
 }
 
 impl Places {
@@ -113,14 +155,9 @@ impl Places {
         if let Some(&id) = self.ids.get(niveau) {
             return id;
         }
-        let id = u32::try_from(self.all.len()).expect("fewer than 2³² places");
+        let id = u32::try_from(self.ids.len()).expect("fewer than 2³² places");
         self.ids.insert(niveau.clone(), id);
-        self.all.push(niveau.clone());
         id
-    }
-
-    fn niveau(&self, id: u32) -> &Niveau {
-        &self.all[id as usize]
     }
 }
 
@@ -145,13 +182,7 @@ fn strict_candidates<'l>(
             {
                 continue;
             }
-            let at = (
-                row.millesime,
-                row.filiere,
-                &row.niveau,
-                rel.related_code.as_str(),
-            );
-            if own.contains_key(&at) {
+            if own.has(row, places, &rel.related_code) {
                 continue;
             }
             let key = (
@@ -257,7 +288,7 @@ fn add_merge_and_split<'l>(
             .iter()
             .filter(|r| r.code_certification_type == *code_type)
         {
-            let has_own = |code: &str| own.contains_key(&(r.millesime, r.filiere, &r.niveau, code));
+            let mut has_own = |code: &str| own.has(r, places, code);
             if has_own(nouveau) || !anciens.iter().all(|a| has_own(a)) {
                 continue;
             }
@@ -275,8 +306,7 @@ fn add_merge_and_split<'l>(
             .iter()
             .filter(|r| r.code_certification_type == link.code_type)
         {
-            let at = (r.millesime, r.filiere, &r.niveau, link.nouveau.as_str());
-            if own.contains_key(&at) || !link.code_type.is_valid(&link.nouveau) {
+            if own.has(r, places, &link.nouveau) || !link.code_type.is_valid(&link.nouveau) {
                 continue;
             }
             let target = (
