@@ -155,6 +155,30 @@ fn release_of_the_sample_is_complete_reproducible_and_valid() {
         );
     }
 
+    // `ij run`'s own release took the stages' files as they are (the
+    // process wrote them: a second name of the same file, issue 13); this
+    // one, built by another process, wrote every CSV from the Parquet's
+    // rows: the same bytes.
+    let own = run.join("release").join(v1.file_name().unwrap());
+    assert_eq!(hashes(&own), h1, "ij run's own release");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt as _;
+        let inode = |p: &Path| std::fs::metadata(p).unwrap().ino();
+        for t in ["regionales.csv", "regionales.parquet"] {
+            assert_eq!(
+                inode(&own.join(t)),
+                inode(&run.join("indicators").join(t)),
+                "{t}: linked to the stage's"
+            );
+            assert_ne!(
+                inode(&v1.join(t)),
+                inode(&run.join("indicators").join(t)),
+                "{t}: written by another process"
+            );
+        }
+    }
+
     check_csv_rules(&v1, &tables);
     check_schemas(&v1, &tables);
     check_package_and_manifest(&v1, &tables, &run);
