@@ -31,9 +31,10 @@ pub fn fill(
 ) -> Added {
     let mut places = Places::default();
     let own = Own::new(rows, &mut places);
-    let mut candidates = strict_candidates(rows, &own, lineage, &mut places);
+    let mut codes = CodeWords::default();
+    let mut candidates = strict_candidates(rows, &own, lineage, &mut places, &mut codes);
     if policy == ContinuumPolicy::Lineage {
-        add_merge_and_split(rows, &own, links, &mut places, &mut candidates);
+        add_merge_and_split(rows, &own, links, &mut places, &mut codes, &mut candidates);
     }
     // Each key's chosen candidate, in key order: the candidates sorted by
     // key (stably: a tie goes to the first found), each run's chosen one
@@ -71,7 +72,7 @@ pub fn fill(
     for ((key, best), range) in candidates.into_iter().zip(ranges) {
         let via = best.via;
         let from: Vec<&Indicateur> = sources[range].iter().map(|&i| &rows[i]).collect();
-        let Some(row) = derived_row(&key, best, &from, seuil) else {
+        let Some(row) = derived_row(codes.text(key.3), best, &from, seuil) else {
             continue;
         };
         *added.entry(via.as_str()).or_default() += 1;
@@ -90,9 +91,7 @@ pub fn fill(
 /// a per-process state).
 struct Own {
     rows: HashMap<OwnKey, usize, FixedState>,
-    /// Codes too long to pack, numbered from 1 (`[0, n]` is no packed
-    /// code's: a packed code's first word is 0 only for the empty code).
-    long_codes: HashMap<Code, u64, FixedState>,
+    codes: CodeWords,
 }
 
 type OwnKey = (Millesime, Filiere, u32, [u64; 2]);
@@ -101,27 +100,19 @@ impl Own {
     fn new(rows: &[Indicateur], places: &mut Places) -> Own {
         let mut own = Own {
             rows: HashMap::with_capacity_and_hasher(rows.len(), FixedState::default()),
-            long_codes: HashMap::default(),
+            codes: CodeWords::default(),
         };
         for (i, r) in rows.iter().enumerate() {
-            let code = own.number(&r.code_certification);
+            let code = own.codes.number(&r.code_certification);
             let key = (r.millesime, r.filiere, places.id(&r.niveau), code);
             own.rows.insert(key, i);
         }
         own
     }
 
-    /// The code's words, a long code numbered if it is new.
-    fn number(&mut self, code: &str) -> [u64; 2] {
-        packed_text::<2>(code).unwrap_or_else(|| {
-            let next = self.long_codes.len() as u64 + 1;
-            [0, *self.long_codes.entry(code.into()).or_insert(next)]
-        })
-    }
-
     /// The row of this key, if one has figures of its own.
     fn get(&self, millesime: Millesime, filiere: Filiere, place: u32, code: &str) -> Option<usize> {
-        let code = packed_text::<2>(code).or_else(|| self.long_codes.get(code).map(|&n| [0, n]))?;
+        let code = self.codes.find(code)?;
         self.rows.get(&(millesime, filiere, place, code)).copied()
     }
 
@@ -133,16 +124,57 @@ impl Own {
     }
 }
 
-/// A key a candidate row would have: its code borrowed from the lineage
-/// or the links, its place by number ([`Places`]). Cloned keys (a place and
-/// a code, two allocations each) were the largest part of the fill's
-/// memory at ×10 (issue 13).
-type CandidateKey<'l> = (Millesime, Filiere, u32, &'l str);
+/// Codes as two words: packed (`packed_text`: compared as integers, in
+/// the codes' order), or, too long to pack (no checked code is), numbered
+/// from 1 as `[0, n]` (no packed code's: a packed code's first word is 0
+/// only for the empty code).
+#[derive(Default)]
+struct CodeWords {
+    numbers: HashMap<Code, u64, FixedState>,
+    long: Vec<Code>,
+}
+
+impl CodeWords {
+    /// The code's words, a long code numbered if it is new.
+    fn number(&mut self, code: &str) -> [u64; 2] {
+        if let Some(words) = self.find(code) {
+            return words;
+        }
+        self.long.push(code.into());
+        let n = self.long.len() as u64;
+        self.numbers.insert(code.into(), n);
+        [0, n]
+    }
+
+    /// The code's words; `None` for a long code never numbered.
+    fn find(&self, code: &str) -> Option<[u64; 2]> {
+        packed_text::<2>(code).or_else(|| self.numbers.get(code).map(|&n| [0, n]))
+    }
+
+    /// The code of these words.
+    fn text(&self, words: [u64; 2]) -> Code {
+        if words[0] == 0 && words[1] > 0 {
+            return self.long[words[1] as usize - 1].clone();
+        }
+        let mut bytes = [0u8; 16];
+        bytes[..8].copy_from_slice(&words[0].to_be_bytes());
+        bytes[8..].copy_from_slice(&words[1].to_be_bytes());
+        let len = bytes.iter().position(|&b| b == 0).unwrap_or(16);
+        Code::from(std::str::from_utf8(&bytes[..len]).expect("packed from a whole text"))
+    }
+}
+
+/// A key a candidate row would have: its place by number ([`Places`]), its
+/// code as two words ([`CodeWords`]). Cloned keys (a place and a code, two
+/// allocations each) were the largest part of the fill's memory at ×10;
+/// keys borrowing the lineage's codes made each comparison of the sort
+/// follow two pointers (issue 13).
+type CandidateKey = (Millesime, Filiere, u32, [u64; 2]);
 
 /// Every candidate found, with the key it would fill, in the order found.
 /// A flat vector sorted once by key: a map of keys to lists held a node
 /// and a list per key (a quarter of the fill's memory at ×100, issue 13).
-type Candidates<'l> = Vec<(CandidateKey<'l>, Candidate)>;
+type Candidates = Vec<(CandidateKey, Candidate)>;
 
 /// The distinct places of a level's rows, numbered in the order met.
 #[derive(Default)]
@@ -164,12 +196,13 @@ impl Places {
 /// Strict chains, both directions, any length: for each row with figures
 /// of its own, every code of its lineage along a one-to-one path (of the
 /// same code type) that has no row of its own at the same key.
-fn strict_candidates<'l>(
+fn strict_candidates(
     rows: &[Indicateur],
     own: &Own,
-    lineage: &'l Lineage,
+    lineage: &Lineage,
     places: &mut Places,
-) -> Candidates<'l> {
+    codes: &mut CodeWords,
+) -> Candidates {
     let mut candidates = Candidates::new();
     for row in rows.iter() {
         let Some(relatives) = lineage.get(row.code_certification.as_str()) else {
@@ -189,7 +222,7 @@ fn strict_candidates<'l>(
                 row.millesime,
                 row.filiere,
                 places.id(&row.niveau),
-                rel.related_code.as_str(),
+                codes.number(&rel.related_code),
             );
             candidates.push((
                 key,
@@ -215,14 +248,14 @@ fn strict_candidates<'l>(
 /// path, the sum of the counts through a merge, the predecessor's published
 /// rates through a split.
 fn derived_row(
-    key: &CandidateKey,
+    code: Code,
     best: Candidate,
     sources: &[&Indicateur],
     seuil: i64,
 ) -> Option<Indicateur> {
     let first = sources.first()?;
     let mut row = Indicateur {
-        code_certification: key.3.into(),
+        code_certification: code,
         donnee_source: DonneeSource::Continuum {
             direction: best.direction,
             via: best.via,
@@ -253,12 +286,13 @@ fn derived_row(
 /// The `lineage` policy's one-hop extras: a merged code takes the sum of all
 /// its predecessors when every one has figures; each code of a split takes
 /// its predecessor's rates.
-fn add_merge_and_split<'l>(
+fn add_merge_and_split(
     rows: &[Indicateur],
     own: &Own,
-    links: &'l [LinkRow],
+    links: &[LinkRow],
     places: &mut Places,
-    candidates: &mut Candidates<'l>,
+    codes: &mut CodeWords,
+    candidates: &mut Candidates,
 ) {
     let mut predecessors: BTreeMap<(CodeType, &str), Vec<&str>> = BTreeMap::new();
     for l in links.iter().filter(|l| l.link_type == LinkType::Merge) {
@@ -292,7 +326,12 @@ fn add_merge_and_split<'l>(
             if has_own(nouveau) || !anciens.iter().all(|a| has_own(a)) {
                 continue;
             }
-            let target = (r.millesime, r.filiere, places.id(&r.niveau), *nouveau);
+            let target = (
+                r.millesime,
+                r.filiere,
+                places.id(&r.niveau),
+                codes.number(nouveau),
+            );
             let mut sources: Vec<Code> = anciens.iter().map(|&a| a.into()).collect();
             sources.sort();
             push_one_hop(candidates, target, Via::Merge, sources);
@@ -313,7 +352,7 @@ fn add_merge_and_split<'l>(
                 r.millesime,
                 r.filiere,
                 places.id(&r.niveau),
-                link.nouveau.as_str(),
+                codes.number(&link.nouveau),
             );
             push_one_hop(
                 candidates,
@@ -327,9 +366,9 @@ fn add_merge_and_split<'l>(
 
 /// A one-hop candidate of the `lineage` policy: a merged code from its
 /// predecessors, or a split's code from its predecessor.
-fn push_one_hop<'l>(
-    candidates: &mut Candidates<'l>,
-    target: CandidateKey<'l>,
+fn push_one_hop(
+    candidates: &mut Candidates,
+    target: CandidateKey,
     via: Via,
     source_codes: Vec<Code>,
 ) {
@@ -342,4 +381,46 @@ fn push_one_hop<'l>(
             source_codes,
         },
     ));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A code's words give the code back, compare as the codes do (a
+    /// prefix first), and a code too long to pack is numbered, once.
+    #[test]
+    fn codes_as_words_keep_their_text_and_order() {
+        let mut codes = CodeWords::default();
+        let texts = [
+            "",
+            "1",
+            "40025510",
+            "40025511",
+            "4002551",
+            "23830025513",
+            "A1Z9999999999999",
+        ];
+        let words: Vec<[u64; 2]> = texts.iter().map(|t| codes.number(t)).collect();
+        for (t, w) in texts.iter().zip(&words) {
+            assert_eq!(codes.text(*w), *t);
+            assert_eq!(codes.find(t), Some(*w));
+        }
+        let mut by_words: Vec<_> = texts.iter().zip(&words).collect();
+        by_words.sort_by_key(|(_, w)| **w);
+        let mut by_text = texts.to_vec();
+        by_text.sort();
+        assert_eq!(
+            by_words.iter().map(|(t, _)| **t).collect::<Vec<_>>(),
+            by_text
+        );
+
+        let long = "A".repeat(17);
+        assert_eq!(codes.find(&long), None, "never numbered");
+        let n = codes.number(&long);
+        assert_eq!((n, codes.number(&long)), ([0, 1], [0, 1]));
+        assert_eq!(codes.number(&"B".repeat(20)), [0, 2]);
+        assert_eq!(codes.text(n), long);
+        assert_eq!(codes.find(&long), Some(n));
+    }
 }
