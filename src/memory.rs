@@ -65,10 +65,16 @@ fn cpu_seconds() -> Option<f64> {
 /// half the rows: the rows' places are sorted (4 bytes each), then the rows
 /// are moved to theirs, one cycle at a time. For vectors of wide rows, where
 /// that buffer was a step's peak (issue 13).
-pub fn sort_rows_stably<T>(rows: &mut [T], mut cmp: impl FnMut(&T, &T) -> std::cmp::Ordering) {
+pub fn sort_rows_stably<T: Sync>(
+    rows: &mut [T],
+    cmp: impl Fn(&T, &T) -> std::cmp::Ordering + Sync,
+) {
     let n = u32::try_from(rows.len()).expect("fewer than 2³² rows to sort");
     let mut order: Vec<u32> = (0..n).collect();
-    order.sort_by(|&a, &b| cmp(&rows[a as usize], &rows[b as usize]));
+    // On every thread: the steps that sort their rows have little else
+    // to do meanwhile (issue 13). rayon's sort is stable too.
+    use rayon::slice::ParallelSliceMut as _;
+    order.par_sort_by(|&a, &b| cmp(&rows[a as usize], &rows[b as usize]));
     move_to_order(rows, &mut order);
 }
 
@@ -77,12 +83,13 @@ pub fn sort_rows_stably<T>(rows: &mut [T], mut cmp: impl FnMut(&T, &T) -> std::c
 /// integers, not the rows' strings behind pointers), then the rows are moved
 /// to their places as [`sort_rows_stably`] moves them. For millions of wide
 /// rows, where comparing rows meant two cache misses per comparison.
-pub fn sort_rows_by_key<T, K: Ord>(rows: &mut [T], key: impl Fn(&T) -> K) {
+pub fn sort_rows_by_key<T, K: Ord + Send>(rows: &mut [T], key: impl Fn(&T) -> K) {
     let n = u32::try_from(rows.len()).expect("fewer than 2³² rows to sort");
     let mut keyed: Vec<(K, u32)> = rows.iter().zip(0..n).map(|(r, i)| (key(r), i)).collect();
     // Places are unique: an unstable sort of (key, place) is the stable
-    // order of the keys.
-    keyed.sort_unstable();
+    // order of the keys, on every thread.
+    use rayon::slice::ParallelSliceMut as _;
+    keyed.par_sort_unstable();
     let mut order: Vec<u32> = keyed.into_iter().map(|(_, i)| i).collect();
     move_to_order(rows, &mut order);
 }
