@@ -13,6 +13,8 @@
 //! rejected, per table.
 
 use std::collections::{BTreeMap, HashMap};
+
+use foldhash::fast::FixedState;
 use std::path::Path;
 use std::time::Instant;
 
@@ -166,7 +168,7 @@ struct Build<'a> {
 }
 
 /// NIVEAU_FORMATION_DIPLOME → (short label, long label).
-type Niveaux<'a> = HashMap<&'a str, (&'a str, &'a str)>;
+type Niveaux<'a> = HashMap<&'a str, (&'a str, &'a str), FixedState>;
 
 impl<'a> Build<'a> {
     /// The CFDs: N_ first, then the tables that only add codes N_ lacks.
@@ -189,7 +191,7 @@ impl<'a> Build<'a> {
                 rows_read: rows.len(),
                 ..TableAccount::default()
             };
-            let mut seen_here: HashMap<&str, u64> = HashMap::new();
+            let mut seen_here: HashMap<&str, u64, FixedState> = HashMap::default();
             for f in rows {
                 if let Some(first) = seen_here.get(f.cfd.as_str()) {
                     account.rows_rejected += 1;
@@ -343,7 +345,7 @@ impl<'a> Build<'a> {
             .iter()
             .any(|i| i.table == BcnTable::NDiplomeSise.name())
         {
-            let types: HashMap<&str, (&str, &str)> = bcn
+            let types: HashMap<&str, (&str, &str), FixedState> = bcn
                 .types_diplome_sise
                 .iter()
                 .map(|t| {
@@ -358,7 +360,7 @@ impl<'a> Build<'a> {
                 rows_read: bcn.diplomes_sise.len(),
                 ..TableAccount::default()
             };
-            let mut seen: HashMap<&str, u64> = HashMap::new();
+            let mut seen: HashMap<&str, u64, FixedState> = HashMap::default();
             for d in &bcn.diplomes_sise {
                 if let Some(first) = seen.get(d.sise.as_str()) {
                     account.rows_rejected += 1;
@@ -470,7 +472,10 @@ impl<'a> Build<'a> {
         // table one row group at a time rather than sorting it whole (issue
         // 13); the code type breaks the ties codes of different lengths
         // never leave.
-        formations.sort_by(|a, b| {
+        // Wide rows: their places sorted, on every thread, then the rows
+        // moved (a stable `sort_by` took a buffer of half of them, fresh
+        // pages the kernel cleared: ×100's largest cost here).
+        crate::memory::sort_rows_stably(&mut formations, |a, b| {
             (&a.code_certification, a.code_certification_type)
                 .cmp(&(&b.code_certification, b.code_certification_type))
         });
