@@ -6,6 +6,8 @@
 //! at the three levels at once (issue 6).
 
 use std::collections::HashSet;
+
+use foldhash::fast::FixedState;
 use std::ops::Range;
 
 use chrono::NaiveDate;
@@ -147,7 +149,7 @@ pub fn referentiel_for_tables(mut referentiel: Referentiel, result: &Indicators)
         &result.regionales,
         &result.formations,
     ];
-    let kept: HashSet<Code> = levels
+    let kept: HashSet<Code, FixedState> = levels
         .into_iter()
         .flatten()
         .map(|r| r.code_certification.as_str())
@@ -186,10 +188,10 @@ pub fn referentiel_for_fill(
     links: &[LinkRow],
     terminales: &[Terminale],
 ) -> Referentiel {
-    let mut kept: HashSet<Code> = famille_libelle_codes(&referentiel)
+    let mut kept: HashSet<Code, FixedState> = famille_libelle_codes(&referentiel)
         .map(Code::from)
         .collect();
-    let mut row_codes: HashSet<&str> = HashSet::new();
+    let mut row_codes: HashSet<&str, FixedState> = HashSet::default();
     for row in levels.into_iter().flatten() {
         let code = row.code_certification.as_str();
         if row_codes.insert(code) {
