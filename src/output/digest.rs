@@ -91,20 +91,11 @@ impl HashingWriter<BufWriter<File>> {
     /// [`HashingWriter::finish`] for a file: its digest is remembered, for
     /// [`sha256_file`] not to read the file back while it is unchanged.
     pub fn finish_file(self) -> std::io::Result<FileDigest> {
-        self.finish_file_identified().map(|(digest, _)| digest)
-    }
-
-    /// [`HashingWriter::finish_file`], with the identity the file has now
-    /// (`None` where there is none, or when its size disagrees with the
-    /// bytes written).
-    fn finish_file_identified(self) -> std::io::Result<(FileDigest, Option<Identity>)> {
         let (file, digest) = self.finish_with_inner()?;
-        let identity = file
-            .get_ref()
-            .metadata()
-            .ok()
-            .and_then(|metadata| remember(&metadata, &digest));
-        Ok((digest, identity))
+        if let Ok(metadata) = file.get_ref().metadata() {
+            remember(&metadata, &digest);
+        }
+        Ok(digest)
     }
 }
 
@@ -189,7 +180,8 @@ impl BackgroundFile {
     }
 
     /// Hands over the last block, waits for the thread, and returns the
-    /// file's digest and its identity (as [`HashingWriter::finish_file_identified`]).
+    /// file's digest, remembered, and its identity (`None` where there is
+    /// none, or when its size disagrees with the bytes written).
     pub(crate) fn finish_file_identified(
         mut self,
     ) -> std::io::Result<(FileDigest, Option<Identity>)> {

@@ -100,7 +100,8 @@ fn publish_table(s: &Source, dir: &Path, csv: &CsvOptions, seuil: i64) -> Result
     })
 }
 
-/// The stage's Parquet copied as it is, and the CSV written from its rows,
+/// The stage's Parquet taken as it is (a second name of the same file, or
+/// a copy: `digest::link_or_copy`), and the CSV written from its rows,
 /// when the Parquet holds what this release would write: the row groups a
 /// whole write cuts, zstd, the types a release publishes (numbers finite),
 /// rows in key order. The stages write their tables so (issue 13), with the
@@ -110,7 +111,8 @@ fn publish_table(s: &Source, dir: &Path, csv: &CsvOptions, seuil: i64) -> Result
 /// files agree whatever the stage's CSV says, unless this process wrote
 /// the stage's two files together with the release's separator and neither
 /// changed since (`output::table::written_together`): the stage's CSV is
-/// then what the rows would give, and is copied; only the columns the
+/// then what the rows would give, and is taken as it is too
+/// (`digest::link_known`); only the columns the
 /// conditions look at (the key, the numbers) are read. `None` when a
 /// condition fails (the CSV begun is then overwritten): the Parquet is
 /// written again too.
@@ -170,7 +172,7 @@ fn copy_parquet(
 
 /// How [`copy_parquet`] makes the release's CSV.
 enum CsvOut {
-    /// Copied from the stage, which neutralised that many cells.
+    /// Taken from the stage, which neutralised that many cells.
     Copy { formula_cells: usize },
     /// Written from the Parquet's rows.
     Write(Box<TableWriter>),
