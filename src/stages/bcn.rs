@@ -131,11 +131,20 @@ pub struct Referentiel {
 /// (N_, then V_ and ENQUETE_51 for the codes N_ lacks), per MEF_STAT_11 and
 /// per SISE code, with the accounts of every table read.
 pub fn build_referentiel(bcn: &Bcn) -> Referentiel {
+    // At most a formation per row of the tables that give codes: reserved
+    // once (grown by doubling, ×100's two million rows of ~400 bytes were
+    // copied and their fresh pages cleared again and again; the part never
+    // used is never touched, so never resident).
+    let most = bcn.formations_n.len()
+        + bcn.formations_v.len()
+        + bcn.formations_enquete_51.len()
+        + bcn.mefs.len()
+        + bcn.diplomes_sise.len();
     let mut b = Build {
         bcn,
         rejects: Vec::new(),
         accounts: Vec::new(),
-        formations: Vec::new(),
+        formations: Vec::with_capacity(most),
     };
     let cfds = b.cfds();
     let niveaux: Niveaux = bcn
