@@ -1,11 +1,11 @@
-//! SHA-256 of files, computed once: while a table is written (on a thread
-//! of its own, `BackgroundFile`, or in line, `HashingWriter`), or by
-//! reading a file that was not (`sha256_file`).
+//! SHA-256 of files, computed once: while a file is written (on a thread
+//! of its own, `BackgroundFile`), or by reading a file that was not
+//! (`sha256_file`).
 //! A release lists every file's hash three times (its version, the
 //! datapackage, the manifest); hashing as it writes spares reading each
 //! file back three times.
 //!
-//! A file written through either is also remembered by its
+//! A file written so is also remembered by its
 //! identity (device, inode, size, modification and change times): `ij run`
 //! records every stage folder's hashes in `run.json` right after the stage,
 //! and its release checks them again, and neither reads back a file this
@@ -16,7 +16,7 @@
 
 use std::collections::HashMap;
 use std::fs::File;
-use std::io::{BufWriter, Write};
+use std::io::Write;
 use std::path::Path;
 use std::sync::{Mutex, OnceLock};
 
@@ -39,63 +39,6 @@ impl FileDigest {
             sha256: sha256_file(path)?,
             bytes: file_len(path)?,
         })
-    }
-}
-
-/// Writes through to `inner` and hashes what passes.
-pub struct HashingWriter<W: Write> {
-    inner: W,
-    hasher: Sha256,
-    bytes: u64,
-}
-
-impl<W: Write> HashingWriter<W> {
-    pub fn new(inner: W) -> HashingWriter<W> {
-        HashingWriter {
-            inner,
-            hasher: Sha256::new(),
-            bytes: 0,
-        }
-    }
-
-    /// Flushes `inner` and returns the digest of everything written.
-    pub fn finish(self) -> std::io::Result<FileDigest> {
-        self.finish_with_inner().map(|(_, digest)| digest)
-    }
-
-    /// [`HashingWriter::finish`], `inner` handed back too.
-    fn finish_with_inner(mut self) -> std::io::Result<(W, FileDigest)> {
-        self.inner.flush()?;
-        let digest = FileDigest {
-            sha256: to_hex(&self.hasher.finalize()),
-            bytes: self.bytes,
-        };
-        Ok((self.inner, digest))
-    }
-}
-
-impl<W: Write> Write for HashingWriter<W> {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        let n = self.inner.write(buf)?;
-        self.hasher.update(&buf[..n]);
-        self.bytes += n as u64;
-        Ok(n)
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        self.inner.flush()
-    }
-}
-
-impl HashingWriter<BufWriter<File>> {
-    /// [`HashingWriter::finish`] for a file: its digest is remembered, for
-    /// [`sha256_file`] not to read the file back while it is unchanged.
-    pub fn finish_file(self) -> std::io::Result<FileDigest> {
-        let (file, digest) = self.finish_with_inner()?;
-        if let Ok(metadata) = file.get_ref().metadata() {
-            remember(&metadata, &digest);
-        }
-        Ok(digest)
     }
 }
 
@@ -262,7 +205,7 @@ impl Identity {
     }
 }
 
-/// The SHA-256 of the files this process wrote through a hashing writer.
+/// The SHA-256 of the files this process wrote through a `BackgroundFile`.
 fn written() -> &'static Mutex<HashMap<Identity, String>> {
     static WRITTEN: OnceLock<Mutex<HashMap<Identity, String>>> = OnceLock::new();
     WRITTEN.get_or_init(Default::default)
@@ -290,7 +233,7 @@ fn recall_identity(identity: &Identity) -> Option<String> {
 }
 
 /// Gives `to` the content of the file at `from` without reading it, when
-/// this process wrote `from` through a hashing writer and nobody changed
+/// this process wrote `from` through a `BackgroundFile` and nobody changed
 /// it since: as a second name of the same file (a hard link: no byte is
 /// copied), or, where a link cannot be made (another file system), a copy
 /// the kernel makes. Returns the digest `from` was written with; `None`
@@ -316,10 +259,7 @@ pub fn link_known(from: &Path, to: &Path) -> Result<Option<FileDigest>> {
         sha256,
         bytes: before.len,
     };
-    // Replaced, not written into: it could be another file's second name.
-    if to.symlink_metadata().is_ok() {
-        std::fs::remove_file(to).map_err(write_error)?;
-    }
+    remove_existing(to)?;
     if std::fs::hard_link(from, to).is_ok() {
         // A link moves the file's change time, not its content's.
         let linked = std::fs::metadata(to).ok();
@@ -341,6 +281,18 @@ pub fn link_known(from: &Path, to: &Path) -> Result<Option<FileDigest>> {
     Ok(Some(digest))
 }
 
+/// Removes the file at `to`, if any: a file given a new content is
+/// replaced, never written into, for it could be another file's second name.
+fn remove_existing(to: &Path) -> Result<()> {
+    match std::fs::remove_file(to) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(Error::Write {
+            path: to.to_path_buf(),
+            source: e,
+        }),
+        _ => Ok(()),
+    }
+}
+
 /// [`link_known`], else a copy whose bytes are hashed as they pass.
 pub fn link_or_copy(from: &Path, to: &Path) -> Result<FileDigest> {
     if let Some(digest) = link_known(from, to)? {
@@ -355,14 +307,15 @@ pub fn link_or_copy(from: &Path, to: &Path) -> Result<FileDigest> {
         source,
     };
     let mut source = File::open(from).map_err(read_error)?;
+    remove_existing(to)?;
     let target = File::create(to).map_err(write_error)?;
-    let mut target = HashingWriter::new(BufWriter::new(target));
+    let mut target = BackgroundFile::new(target);
     std::io::copy(&mut source, &mut target).map_err(write_error)?;
     target.finish_file().map_err(write_error)
 }
 
 /// The SHA-256 of a file: remembered if this process wrote it through a
-/// hashing writer and it is unchanged since, else read in full.
+/// `BackgroundFile` and it is unchanged since, else read in full.
 pub fn sha256_file(path: &Path) -> Result<String> {
     if let Some(sha256) = recall(path) {
         return Ok(sha256);
@@ -400,23 +353,24 @@ mod tests {
     #[test]
     fn hashing_while_writing_gives_the_files_hash() {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("t.csv");
-        let mut w = HashingWriter::new(File::create(&path).unwrap());
-        w.write_all(b"a,b\n").unwrap();
-        w.write_all(b"1,2\n").unwrap();
-        let d = w.finish().unwrap();
+        let write = |name: &str, parts: &[&[u8]]| {
+            let mut w = BackgroundFile::new(File::create(dir.path().join(name)).unwrap());
+            for part in parts {
+                w.write_all(part).unwrap();
+            }
+            w.finish_file().unwrap()
+        };
+        let d = write("t.csv", &[b"a,b\n", b"1,2\n"]);
         assert_eq!(d.bytes, 8);
-        assert_eq!(d.sha256, sha256_file(&path).unwrap());
+        assert_eq!(d.sha256, to_hex(&Sha256::digest(b"a,b\n1,2\n")));
         // The SHA-256 of "abc" (FIPS 180-2, appendix B.1).
-        let mut w = HashingWriter::new(Vec::new());
-        w.write_all(b"abc").unwrap();
         assert_eq!(
-            w.finish().unwrap().sha256,
+            write("abc", &[b"abc"]).sha256,
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
         );
     }
 
-    /// A file written through a hashing writer is not read back while it
+    /// A file written through a `BackgroundFile` is not read back while it
     /// is unchanged; changed in any way, even to the same size and with its
     /// modification time set back, it is read and hashed again.
     #[test]
@@ -425,7 +379,7 @@ mod tests {
         let sha = |bytes: &[u8]| to_hex(&Sha256::digest(bytes));
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("t.csv");
-        let mut w = HashingWriter::new(BufWriter::new(File::create(&path).unwrap()));
+        let mut w = BackgroundFile::new(File::create(&path).unwrap());
         w.write_all(b"a,b\n1,2\n").unwrap();
         let d = w.finish_file().unwrap();
         assert_eq!(d.sha256, sha(b"a,b\n1,2\n"));
@@ -491,7 +445,7 @@ mod tests {
         let sha = |bytes: &[u8]| to_hex(&Sha256::digest(bytes));
         let dir = tempfile::tempdir().unwrap();
         let (written, linked) = (dir.path().join("w.csv"), dir.path().join("l.csv"));
-        let mut w = HashingWriter::new(BufWriter::new(File::create(&written).unwrap()));
+        let mut w = BackgroundFile::new(File::create(&written).unwrap());
         w.write_all(b"a,b\n1,2\n").unwrap();
         w.finish_file().unwrap();
         std::fs::write(&linked, b"an older file").unwrap();

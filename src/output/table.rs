@@ -623,8 +623,9 @@ pub fn written_together(parquet: &Path, csv: &Path, options: &CsvOptions) -> Opt
     (pair.csv == csv && pair.separator == options.separator).then_some(pair.formula_cells)
 }
 
-/// The Parquet file's hashing writer, shared so that `TableWriter::finish`
-/// can take its digest back from polars' batched writer, which owns it.
+/// The Parquet file's writer (written and hashed on its own thread),
+/// shared so that `TableWriter::finish` can take its digest back from
+/// polars' batched writer, which owns it.
 #[derive(Clone)]
 struct SharedSink(Arc<Mutex<BackgroundFile>>);
 
