@@ -183,6 +183,14 @@ impl RawTable {
         self.rows.iter().map(move |raw| Row { table: self, raw })
     }
 
+    /// The rows, for a parallel iterator (`rayon`), in order.
+    pub fn par_rows(&self) -> impl rayon::iter::IndexedParallelIterator<Item = Row<'_>> {
+        use rayon::prelude::*;
+        self.rows
+            .par_iter()
+            .map(move |raw| Row { table: self, raw })
+    }
+
     fn headers_preview(&self) -> String {
         const MAX: usize = 12;
         let mut s = self
@@ -219,6 +227,11 @@ impl<'a> Row<'a> {
 
     pub fn position(&self) -> u64 {
         self.raw.position
+    }
+
+    /// The row as read.
+    pub fn raw(&self) -> &'a RawRow {
+        self.raw
     }
 
     pub fn path(&self) -> &'a Path {

@@ -117,8 +117,11 @@ fn load_certifications(path: &Path, level: Level) -> Result<Staged> {
     let mut seen = Keys::default();
     let open = |table: &RawTable| CertificationColumns::find(table, &level);
     load_in_chunks(path, open, |cols, table, out| {
-        for row in table.rows() {
-            let staged = stage_certification(&row, cols, &level, out.origin(&row));
+        let collector: &Collector = out;
+        let staged = stage_each_row(table, |row| {
+            stage_certification(&row, cols, &level, collector.origin(&row))
+        });
+        for (row, staged) in table.rows().zip(staged) {
             match staged {
                 Ok(m) => {
                     let what = || describe_key(&m);

@@ -23,30 +23,40 @@ pub fn load_etablissements(path: &Path, reference: &Reference) -> Result<Staged>
     let mut seen = Keys::default();
     let open = |table: &RawTable| EtablissementFile::open(path, &table.headers);
     load_in_chunks(path, open, |file, table, out| {
-        for (row, raw) in table.rows().zip(table.rows.iter()) {
-            match file.row_type(raw) {
-                RowType::Ensemble => {}
-                RowType::Breakdown(skipped) => {
-                    out.skip(skipped);
-                    continue;
-                }
-                RowType::Unknown(reason) => {
-                    out.reject(&row, reason);
-                    continue;
-                }
-            }
-            match file.stage_row(raw, &row, reference, out) {
-                Ok(e) => {
+        let collector: &Collector = out;
+        let staged = stage_each_row(table, |row| match file.row_type(row.raw()) {
+            RowType::Ensemble => match file.stage_row(row.raw(), &row, reference, collector) {
+                Ok(e) => Staging::Row(e),
+                Err(reason) => Staging::Reject(reason),
+            },
+            RowType::Breakdown(skipped) => Staging::Skip(skipped),
+            RowType::Unknown(reason) => Staging::Reject(reason),
+        });
+        for (row, staged) in table.rows().zip(staged) {
+            match staged {
+                Staging::Row(e) => {
                     let what = || format!("{} {} {}", e.millesime, e.filiere, e.uai);
                     match seen.first(&e, &out.staged.etablissements, what) {
                         Ok(()) => out.staged.etablissements.push(e),
                         Err(reason) => out.reject(&row, reason),
                     }
                 }
-                Err(reason) => out.reject(&row, reason),
+                Staging::Skip(reason) => out.skip(reason),
+                Staging::Reject(reason) => out.reject(&row, reason),
             }
         }
     })
+}
+
+/// What became of a row, before its key is checked against the rows
+/// before it. Nearly every row is staged: the variants' sizes differ, but
+/// a box would be an allocation per row.
+#[allow(clippy::large_enum_variant)]
+enum Staging {
+    Row(EtablissementRow),
+    /// A breakdown row, skipped for that reason.
+    Skip(String),
+    Reject(String),
 }
 
 /// What every row of one establishment file shares: where its columns are,

@@ -30,8 +30,10 @@ const FORMATION_CODE_COLUMNS: [(&str, Filiere); 4] = [
 pub fn load_formations_etablissement(path: &Path, reference: &Reference) -> Result<Staged> {
     let mut seen = Keys::default();
     load_in_chunks(path, FormationColumns::find, |cols, table, out| {
-        for row in table.rows() {
-            match cols.stage_row(&row, reference, out) {
+        let collector: &Collector = out;
+        let staged = stage_each_row(table, |row| cols.stage_row(&row, reference, collector));
+        for (row, staged) in table.rows().zip(staged) {
+            match staged {
                 Ok(m) => match seen.first(&m, &out.staged.rows, || describe_key(&m)) {
                     Ok(()) => out.staged.rows.push(m),
                     Err(reason) => out.reject(&row, reason),
