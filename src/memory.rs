@@ -94,6 +94,49 @@ pub fn sort_rows_by_key<T, K: Ord + Send>(rows: &mut [T], key: impl Fn(&T) -> K)
     move_to_order(rows, &mut order);
 }
 
+/// Sorts `rows` stably by `(bucket, key)`, as [`sort_rows_by_key`] would,
+/// with the keys of a few buckets held at a time: each bucket's places,
+/// in order, are sorted by their `key` (as many buckets side by side as
+/// there are threads), then the rows are moved once. For a level's rows,
+/// whose buckets (millésime and filière) are few and large: a key and a
+/// place for each of ×100's eleven million regional rows were the run's
+/// peak (issue 13).
+pub fn sort_rows_by_bucket_and_key<T: Sync, B: Ord, K: Ord + Send>(
+    rows: &mut [T],
+    bucket: impl Fn(&T) -> B,
+    key: impl Fn(&T) -> K + Sync,
+) {
+    use rayon::prelude::*;
+    let n = u32::try_from(rows.len()).expect("fewer than 2³² rows to sort");
+    let mut buckets: std::collections::BTreeMap<B, Vec<u32>> = std::collections::BTreeMap::new();
+    for (r, i) in rows.iter().zip(0..n) {
+        buckets.entry(bucket(r)).or_default().push(i);
+    }
+    let mut order: Vec<u32> = Vec::with_capacity(rows.len());
+    let buckets: Vec<Vec<u32>> = buckets.into_values().collect();
+    let rows_read: &[T] = rows;
+    for batch in buckets.chunks(rayon::current_num_threads().max(1)) {
+        let sorted: Vec<Vec<u32>> = batch
+            .par_iter()
+            .map(|places| {
+                let mut keyed: Vec<(K, u32)> = places
+                    .iter()
+                    .map(|&i| (key(&rows_read[i as usize]), i))
+                    .collect();
+                // Places are unique: an unstable sort of (key, place) is
+                // the stable order of the keys.
+                keyed.sort_unstable();
+                keyed.into_iter().map(|(_, i)| i).collect()
+            })
+            .collect();
+        for places in sorted {
+            order.extend(places);
+        }
+    }
+    drop(buckets);
+    move_to_order(rows, &mut order);
+}
+
 /// Moves the row at `order[i]` to `i`: each cycle of the permutation is
 /// followed once, a place marked done by pointing to itself.
 fn move_to_order<T>(rows: &mut [T], order: &mut [u32]) {
@@ -125,6 +168,23 @@ mod tests {
         assert_eq!(rows, expected);
         let mut none: Vec<(u32, usize)> = Vec::new();
         sort_rows_by_key(&mut none, |r| r.0);
+        assert!(none.is_empty());
+    }
+
+    /// By bucket, then key, ties in the rows' order: the order of one
+    /// stable sort by the pair.
+    #[test]
+    fn rows_sorted_by_bucket_and_key_are_sorted_stably() {
+        let n = 10_007usize;
+        let mut rows: Vec<(usize, usize, usize)> = (0..n)
+            .map(|i| ((i * 7_919) % 5, (i * 104_729) % 97, i))
+            .collect();
+        let mut expected = rows.clone();
+        expected.sort_by_key(|r| (r.0, r.1));
+        sort_rows_by_bucket_and_key(&mut rows, |r| r.0, |r| r.1);
+        assert_eq!(rows, expected);
+        let mut none: Vec<(usize, usize)> = Vec::new();
+        sort_rows_by_bucket_and_key(&mut none, |r| r.0, |r| r.1);
         assert!(none.is_empty());
     }
 

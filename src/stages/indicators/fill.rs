@@ -22,6 +22,14 @@ pub type Added = BTreeMap<&'static str, usize>;
 
 /// Adds the rows the continuum gives to `rows` (rows of one level), and says
 /// how many of each kind it added.
+///
+/// A row's candidates and sources share its millésime and filière, so each
+/// (millésime, filière) is filled on its own, as many at a time as there
+/// are threads, and their rows are added in that order: the order one pass
+/// over the whole level gave (its candidates sorted by millésime, filière,
+/// place, code), with a map of a part's rows instead of the level's (issue
+/// 13: ×100's regional fill, eight million rows, was one core's work and
+/// the run's peak).
 pub fn fill(
     rows: &mut Vec<Indicateur>,
     lineage: &Lineage,
@@ -29,98 +37,268 @@ pub fn fill(
     policy: ContinuumPolicy,
     seuil: i64,
 ) -> Added {
+    use rayon::prelude::*;
+    // Places numbered in the rows' order, as one pass met them.
     let mut places = Places::default();
-    let own = Own::new(rows, &mut places);
-    let mut codes = CodeWords::default();
-    let mut candidates = strict_candidates(rows, &own, lineage, &mut places, &mut codes);
-    if policy == ContinuumPolicy::Lineage {
-        add_merge_and_split(rows, &own, links, &mut places, &mut codes, &mut candidates);
+    let place_of: Vec<u32> = rows.iter().map(|r| places.id(&r.niveau)).collect();
+    drop(places);
+    let mut parts: BTreeMap<(Millesime, Filiere), Vec<usize>> = BTreeMap::new();
+    for (i, r) in rows.iter().enumerate() {
+        parts.entry((r.millesime, r.filiere)).or_default().push(i);
     }
-    // Each key's chosen candidate, in key order: the candidates sorted by
-    // key (stably: a tie goes to the first found), each run's chosen one
-    // moved to its front, the rest let go.
-    crate::memory::sort_rows_stably(&mut candidates, |a, b| a.0.cmp(&b.0));
-    for run in candidates.chunk_by_mut(|a, b| a.0 == b.0) {
-        let best = choose(run.iter().map(|(_, c)| c)).expect("a run is not empty");
-        let at = run
-            .iter()
-            .position(|(_, c)| std::ptr::eq(c, best))
-            .expect("chosen from the run");
-        run.swap(0, at);
-    }
-    candidates.dedup_by(|later, first| later.0 == first.0);
-    // Where each chosen candidate's sources' rows are, listed end to end,
-    // first: then the lookups' borrow of the rows ends, and the derived
-    // rows go straight into `rows`, reserved once, rather than into a
-    // second vector appended after (the stage's peak at ×10, issue 13).
-    let mut sources: Vec<usize> = Vec::new();
-    let ranges: Vec<std::ops::Range<usize>> = candidates
-        .iter()
-        .map(|(key, best)| {
-            let start = sources.len();
-            sources.extend(
-                best.source_codes
-                    .iter()
-                    .filter_map(|c| own.get(key.0, key.1, key.2, c)),
-            );
-            start..sources.len()
-        })
-        .collect();
-    drop(own);
-    rows.reserve_exact(candidates.len());
+    let parts: Vec<Vec<usize>> = parts.into_values().collect();
+    let one_hop = (policy == ContinuumPolicy::Lineage).then(|| OneHopLinks::new(links));
     let mut added = Added::new();
-    for ((key, best), range) in candidates.into_iter().zip(ranges) {
-        let via = best.via;
-        let from: Vec<&Indicateur> = sources[range].iter().map(|&i| &rows[i]).collect();
-        let Some(row) = derived_row(codes.text(key.3), best, &from, seuil) else {
-            continue;
-        };
-        *added.entry(via.as_str()).or_default() += 1;
-        rows.push(row);
+    // A few parts at a time: their derived rows are held until they join
+    // `rows`, in order.
+    for batch in parts.chunks(rayon::current_num_threads().max(1)) {
+        let filled: Vec<(Vec<Indicateur>, Added)> = batch
+            .par_iter()
+            .map(|part| {
+                let part = Part {
+                    rows,
+                    indices: part,
+                    place_of: &place_of,
+                };
+                part.fill(lineage, one_hop.as_ref(), seuil)
+            })
+            .collect();
+        let new_rows: usize = filled.iter().map(|(derived, _)| derived.len()).sum();
+        rows.reserve(new_rows);
+        for (derived, part_added) in filled {
+            rows.extend(derived);
+            for (via, n) in part_added {
+                *added.entry(via).or_default() += n;
+            }
+        }
     }
     added
 }
 
-/// Where each row with figures of its own is, by its key as integers: its
-/// millésime, its filière, its place's number ([`Places`]) and its code
-/// packed in two words (`packed_text`; a longer code, which no checked
-/// code is, by a number of its own). Looked up for every candidate: a key
-/// held in the map is compared without following pointers into the rows,
-/// which at ×100 (eight million regional rows) missed the cache twice a
-/// probe (issue 13); hashed with a fixed-seed foldhash (nothing depends on
-/// a per-process state).
+/// The rows of one millésime and filière: where they are in the level's
+/// rows, in order, and each row's place by number ([`Places`]).
+struct Part<'r> {
+    rows: &'r [Indicateur],
+    indices: &'r [usize],
+    place_of: &'r [u32],
+}
+
+impl Part<'_> {
+    /// The rows the continuum gives this part, in key order (place, code),
+    /// and how many of each kind.
+    fn fill(
+        &self,
+        lineage: &Lineage,
+        one_hop: Option<&OneHopLinks>,
+        seuil: i64,
+    ) -> (Vec<Indicateur>, Added) {
+        let own = Own::new(self);
+        let mut codes = CodeWords::default();
+        let mut candidates = self.strict_candidates(&own, lineage, &mut codes);
+        if let Some(links) = one_hop {
+            self.add_merge_and_split(&own, links, &mut codes, &mut candidates);
+        }
+        // Each key's chosen candidate, in key order: the candidates sorted
+        // by key (stably: a tie goes to the first found), each run's chosen
+        // one moved to its front, the rest let go.
+        crate::memory::sort_rows_stably(&mut candidates, |a, b| a.0.cmp(&b.0));
+        for run in candidates.chunk_by_mut(|a, b| a.0 == b.0) {
+            let best = choose(run.iter().map(|(_, c)| c)).expect("a run is not empty");
+            let at = run
+                .iter()
+                .position(|(_, c)| std::ptr::eq(c, best))
+                .expect("chosen from the run");
+            run.swap(0, at);
+        }
+        candidates.dedup_by(|later, first| later.0 == first.0);
+        let mut added = Added::new();
+        let mut derived = Vec::with_capacity(candidates.len());
+        for ((place, code), best) in candidates {
+            let via = best.via;
+            let from: Vec<&Indicateur> = best
+                .source_codes
+                .iter()
+                .filter_map(|c| own.get(place, c))
+                .map(|i| &self.rows[i])
+                .collect();
+            let Some(row) = derived_row(codes.text(code), best, &from, seuil) else {
+                continue;
+            };
+            *added.entry(via.as_str()).or_default() += 1;
+            derived.push(row);
+        }
+        (derived, added)
+    }
+
+    /// The part's rows, with their places.
+    fn rows(&self) -> impl Iterator<Item = (&Indicateur, u32)> + '_ {
+        self.indices
+            .iter()
+            .map(|&i| (&self.rows[i], self.place_of[i]))
+    }
+
+    /// Strict chains, both directions, any length: for each row with
+    /// figures of its own, every code of its lineage along a one-to-one
+    /// path (of the same code type) that has no row of its own at the same
+    /// key.
+    fn strict_candidates(&self, own: &Own, lineage: &Lineage, codes: &mut CodeWords) -> Candidates {
+        let mut candidates = Candidates::new();
+        for (row, place) in self.rows() {
+            let Some(relatives) = lineage.get(row.code_certification.as_str()) else {
+                continue;
+            };
+            for rel in relatives {
+                if !rel.one_to_one_path
+                    || rel.code_type != row.code_certification_type
+                    || !rel.code_type.is_valid(&rel.related_code)
+                {
+                    continue;
+                }
+                if own.get(place, &rel.related_code).is_some() {
+                    continue;
+                }
+                candidates.push((
+                    (place, codes.number(&rel.related_code)),
+                    Candidate {
+                        hops: rel.hops,
+                        // A descendant receives its ancestor's data: `ancienne`.
+                        direction: if rel.related_is_descendant {
+                            Direction::Ancienne
+                        } else {
+                            Direction::Nouvelle
+                        },
+                        via: Via::OneToOne,
+                        source_codes: vec![row.code_certification.clone()],
+                    },
+                ));
+            }
+        }
+        candidates
+    }
+
+    /// The `lineage` policy's one-hop extras: a merged code takes the sum
+    /// of all its predecessors when every one has figures; each code of a
+    /// split takes its predecessor's rates.
+    fn add_merge_and_split(
+        &self,
+        own: &Own,
+        links: &OneHopLinks,
+        codes: &mut CodeWords,
+        candidates: &mut Candidates,
+    ) {
+        // The part's places where a code has figures.
+        let mut contexts_of: HashMap<&str, Vec<(&Indicateur, u32)>> = HashMap::new();
+        for (r, place) in self.rows() {
+            contexts_of
+                .entry(&r.code_certification)
+                .or_default()
+                .push((r, place));
+        }
+        for ((code_type, nouveau), anciens) in &links.predecessors {
+            let Some(first_rows) = contexts_of.get(anciens[0]) else {
+                continue;
+            };
+            for &(_, place) in first_rows
+                .iter()
+                .filter(|(r, _)| r.code_certification_type == *code_type)
+            {
+                let has_own = |code: &str| own.get(place, code).is_some();
+                if has_own(nouveau) || !anciens.iter().all(|a| has_own(a)) {
+                    continue;
+                }
+                let mut sources: Vec<Code> = anciens.iter().map(|&a| a.into()).collect();
+                sources.sort();
+                push_one_hop(
+                    candidates,
+                    (place, codes.number(nouveau)),
+                    Via::Merge,
+                    sources,
+                );
+            }
+        }
+        for link in &links.split_successors {
+            let Some(source_rows) = contexts_of.get(link.ancien.as_str()) else {
+                continue;
+            };
+            for &(_, place) in source_rows
+                .iter()
+                .filter(|(r, _)| r.code_certification_type == link.code_type)
+            {
+                if own.get(place, &link.nouveau).is_some()
+                    || !link.code_type.is_valid(&link.nouveau)
+                {
+                    continue;
+                }
+                push_one_hop(
+                    candidates,
+                    (place, codes.number(&link.nouveau)),
+                    Via::Split,
+                    vec![link.ancien.as_str().into()],
+                );
+            }
+        }
+    }
+}
+
+/// The links the `lineage` policy follows one hop: each merged code's
+/// predecessors, and the splits.
+struct OneHopLinks<'l> {
+    predecessors: BTreeMap<(CodeType, &'l str), Vec<&'l str>>,
+    split_successors: Vec<&'l LinkRow>,
+}
+
+impl<'l> OneHopLinks<'l> {
+    fn new(links: &'l [LinkRow]) -> Self {
+        let mut predecessors: BTreeMap<(CodeType, &str), Vec<&str>> = BTreeMap::new();
+        for l in links.iter().filter(|l| l.link_type == LinkType::Merge) {
+            predecessors
+                .entry((l.code_type, l.nouveau.as_str()))
+                .or_default()
+                .push(l.ancien.as_str());
+        }
+        let split_successors = links
+            .iter()
+            .filter(|l| l.link_type == LinkType::Split)
+            .collect();
+        OneHopLinks {
+            predecessors,
+            split_successors,
+        }
+    }
+}
+
+/// Where each row of a part with figures of its own is, by its place's
+/// number ([`Places`]) and its code packed in two words (`packed_text`; a
+/// longer code, which no checked code is, by a number of its own). Looked
+/// up for every candidate: a key held in the map is compared without
+/// following pointers into the rows, which at ×100 (eight million regional
+/// rows) missed the cache twice a probe (issue 13); hashed with a
+/// fixed-seed foldhash (nothing depends on a per-process state).
 struct Own {
     rows: HashMap<OwnKey, usize, FixedState>,
     codes: CodeWords,
 }
 
-type OwnKey = (Millesime, Filiere, u32, [u64; 2]);
+/// A place's number and a code's words, within one millésime and filière.
+type OwnKey = (u32, [u64; 2]);
 
 impl Own {
-    fn new(rows: &[Indicateur], places: &mut Places) -> Own {
+    fn new(part: &Part) -> Own {
         let mut own = Own {
-            rows: HashMap::with_capacity_and_hasher(rows.len(), FixedState::default()),
+            rows: HashMap::with_capacity_and_hasher(part.indices.len(), FixedState::default()),
             codes: CodeWords::default(),
         };
-        for (i, r) in rows.iter().enumerate() {
-            let code = own.codes.number(&r.code_certification);
-            let key = (r.millesime, r.filiere, places.id(&r.niveau), code);
-            own.rows.insert(key, i);
+        for &i in part.indices {
+            let code = own.codes.number(&part.rows[i].code_certification);
+            own.rows.insert((part.place_of[i], code), i);
         }
         own
     }
 
     /// The row of this key, if one has figures of its own.
-    fn get(&self, millesime: Millesime, filiere: Filiere, place: u32, code: &str) -> Option<usize> {
+    fn get(&self, place: u32, code: &str) -> Option<usize> {
         let code = self.codes.find(code)?;
-        self.rows.get(&(millesime, filiere, place, code)).copied()
-    }
-
-    /// Whether the row `r`'s millésime, filière and place have a row of
-    /// their own for `code`.
-    fn has(&self, r: &Indicateur, places: &mut Places, code: &str) -> bool {
-        self.get(r.millesime, r.filiere, places.id(&r.niveau), code)
-            .is_some()
+        self.rows.get(&(place, code)).copied()
     }
 }
 
@@ -164,12 +342,13 @@ impl CodeWords {
     }
 }
 
-/// A key a candidate row would have: its place by number ([`Places`]), its
+/// A key a candidate row would have within its part (millésime and
+/// filière): its place by number ([`Places`]), its
 /// code as two words ([`CodeWords`]). Cloned keys (a place and a code, two
 /// allocations each) were the largest part of the fill's memory at ×10;
 /// keys borrowing the lineage's codes made each comparison of the sort
 /// follow two pointers (issue 13).
-type CandidateKey = (Millesime, Filiere, u32, [u64; 2]);
+type CandidateKey = (u32, [u64; 2]);
 
 /// Every candidate found, with the key it would fill, in the order found.
 /// A flat vector sorted once by key: a map of keys to lists held a node
@@ -191,56 +370,6 @@ impl Places {
         self.ids.insert(niveau.clone(), id);
         id
     }
-}
-
-/// Strict chains, both directions, any length: for each row with figures
-/// of its own, every code of its lineage along a one-to-one path (of the
-/// same code type) that has no row of its own at the same key.
-fn strict_candidates(
-    rows: &[Indicateur],
-    own: &Own,
-    lineage: &Lineage,
-    places: &mut Places,
-    codes: &mut CodeWords,
-) -> Candidates {
-    let mut candidates = Candidates::new();
-    for row in rows.iter() {
-        let Some(relatives) = lineage.get(row.code_certification.as_str()) else {
-            continue;
-        };
-        for rel in relatives {
-            if !rel.one_to_one_path
-                || rel.code_type != row.code_certification_type
-                || !rel.code_type.is_valid(&rel.related_code)
-            {
-                continue;
-            }
-            if own.has(row, places, &rel.related_code) {
-                continue;
-            }
-            let key = (
-                row.millesime,
-                row.filiere,
-                places.id(&row.niveau),
-                codes.number(&rel.related_code),
-            );
-            candidates.push((
-                key,
-                Candidate {
-                    hops: rel.hops,
-                    // A descendant receives its ancestor's data: `ancienne`.
-                    direction: if rel.related_is_descendant {
-                        Direction::Ancienne
-                    } else {
-                        Direction::Nouvelle
-                    },
-                    via: Via::OneToOne,
-                    source_codes: vec![row.code_certification.clone()],
-                },
-            ));
-        }
-    }
-    candidates
 }
 
 /// The row the chosen candidate gives `key`, from its sources' rows (none
@@ -281,87 +410,6 @@ fn derived_row(
         }
     }
     Some(row)
-}
-
-/// The `lineage` policy's one-hop extras: a merged code takes the sum of all
-/// its predecessors when every one has figures; each code of a split takes
-/// its predecessor's rates.
-fn add_merge_and_split(
-    rows: &[Indicateur],
-    own: &Own,
-    links: &[LinkRow],
-    places: &mut Places,
-    codes: &mut CodeWords,
-    candidates: &mut Candidates,
-) {
-    let mut predecessors: BTreeMap<(CodeType, &str), Vec<&str>> = BTreeMap::new();
-    for l in links.iter().filter(|l| l.link_type == LinkType::Merge) {
-        predecessors
-            .entry((l.code_type, l.nouveau.as_str()))
-            .or_default()
-            .push(l.ancien.as_str());
-    }
-    let split_successors: Vec<&LinkRow> = links
-        .iter()
-        .filter(|l| l.link_type == LinkType::Split)
-        .collect();
-
-    // Contexts (millésime, filière, level) where a code has figures.
-    let mut contexts_of: HashMap<&str, Vec<&Indicateur>> = HashMap::new();
-    for r in rows {
-        contexts_of
-            .entry(&r.code_certification)
-            .or_default()
-            .push(r);
-    }
-    for ((code_type, nouveau), anciens) in &predecessors {
-        let Some(first_rows) = contexts_of.get(anciens[0]) else {
-            continue;
-        };
-        for r in first_rows
-            .iter()
-            .filter(|r| r.code_certification_type == *code_type)
-        {
-            let mut has_own = |code: &str| own.has(r, places, code);
-            if has_own(nouveau) || !anciens.iter().all(|a| has_own(a)) {
-                continue;
-            }
-            let target = (
-                r.millesime,
-                r.filiere,
-                places.id(&r.niveau),
-                codes.number(nouveau),
-            );
-            let mut sources: Vec<Code> = anciens.iter().map(|&a| a.into()).collect();
-            sources.sort();
-            push_one_hop(candidates, target, Via::Merge, sources);
-        }
-    }
-    for link in split_successors {
-        let Some(source_rows) = contexts_of.get(link.ancien.as_str()) else {
-            continue;
-        };
-        for r in source_rows
-            .iter()
-            .filter(|r| r.code_certification_type == link.code_type)
-        {
-            if own.has(r, places, &link.nouveau) || !link.code_type.is_valid(&link.nouveau) {
-                continue;
-            }
-            let target = (
-                r.millesime,
-                r.filiere,
-                places.id(&r.niveau),
-                codes.number(&link.nouveau),
-            );
-            push_one_hop(
-                candidates,
-                target,
-                Via::Split,
-                vec![link.ancien.as_str().into()],
-            );
-        }
-    }
 }
 
 /// A one-hop candidate of the `lineage` policy: a merged code from its

@@ -548,6 +548,10 @@ fn fill_level(
         options.policy,
         options.seuil,
     );
+    // The fill's parts were filled on every thread, whose allocators keep
+    // what the parts freed (their maps' and candidates' small blocks):
+    // given back before the families' rows and the sort's keys.
+    crate::memory::return_free_memory();
     familles_specialites.extend(famille::add_family_rows(rows, specialites));
     sort_published(rows);
     debug_assert!(
@@ -566,13 +570,20 @@ fn fill_level(
 /// checked in one pass; where two packed keys tie (only where their texts
 /// do) or a code did not fit, the comparisons sort.
 fn sort_published(rows: &mut [Indicateur]) {
-    fn packed(r: &Indicateur) -> Option<(u64, u64, u64, u64)> {
+    fn packed(r: &Indicateur) -> Option<(u64, u64, u64)> {
         let [high, low] = packed_text::<2>(&r.code_certification)?;
         let [lieu] = packed_text::<1>(r.niveau.code())?;
-        Some((packed_head(r.millesime, r.filiere), high, low, lieu))
+        Some((high, low, lieu))
     }
     if rows.iter().all(|r| packed(r).is_some()) {
-        crate::memory::sort_rows_by_key(rows, |r| packed(r).expect("every key packs"));
+        // By millésime and filière first: a few large buckets, whose keys
+        // are sorted a few at a time (the keys of every row were the run's
+        // peak at ×100).
+        crate::memory::sort_rows_by_bucket_and_key(
+            rows,
+            |r| packed_head(r.millesime, r.filiere),
+            |r| packed(r).expect("every key packs"),
+        );
     }
     let published = |w: &[Indicateur]| w[0].cmp_published(&w[1]) == std::cmp::Ordering::Less;
     if !rows.windows(2).all(published) {
