@@ -226,124 +226,68 @@ impl<'a> Build<'a> {
         cfds
     }
 
+    /// A row per CFD, built on every thread straight into the reserved
+    /// rows (issue 13: at ×100 the rows' building, two million rows of
+    /// ~400 bytes into fresh pages, was one core's work).
     fn cfd_rows(
         &mut self,
         cfds: &BTreeMap<&str, &FormationDiplome>,
         niveaux: &Niveaux,
         familles: &Familles,
     ) {
-        for f in cfds.values() {
-            let (type_diplome, libelle_niveau) = niveaux
-                .get(f.niveau_formation_diplome.as_str())
-                .copied()
-                .unwrap_or(("", ""));
-            let (niveau, libelle_niveau_diplome) = niveau_diplome(&f.cfd).unwrap_or(("", ""));
-            let famille = familles.columns(&f.cfd);
-            self.formations.push(FormationReferentiel {
-                code_certification: f.cfd.clone(),
-                code_certification_type: CodeType::Cfd,
-                code_formation_diplome: f.cfd.clone(),
-                mef: Code::default(),
-                dispositif_formation: Code::default(),
-                libelle: Code::from(libelle_cfd(f)),
-                libelle_long: f.libelle_long.clone(),
-                niveau_formation_diplome: f.niveau_formation_diplome.clone(),
-                libelle_niveau_formation_diplome: Code::from(libelle_niveau),
-                type_diplome: Code::from(type_diplome),
-                niveau_diplome: Code::from(niveau),
-                libelle_niveau_diplome: Code::from(libelle_niveau_diplome),
-                date_ouverture: f.date_ouverture,
-                date_fermeture: f.date_fermeture,
-                date_premiere_session: f.date_premiere_session,
-                date_derniere_session: f.date_derniere_session,
-                duree_dispositif: None,
-                annee_dispositif: None,
-                famille_metiers_code: famille.code,
-                famille_metiers_libelle: famille.libelle,
-                familles_metiers_codes: famille.codes,
-                famille_metiers_code_spec_pro: famille.code_spec_pro,
-                seconde_commune: familles.is_commune_cfd(&f.cfd),
-                source_table: f.table.name(),
-            });
-        }
+        use rayon::prelude::*;
+        let cfds: Vec<&FormationDiplome> = cfds.values().copied().collect();
+        self.formations
+            .par_extend(cfds.par_iter().map(|f| cfd_row(f, niveaux, familles)));
     }
 
-    /// MEF_STAT_11: one row per code; a code on several N_MEF rows keeps one.
+    /// MEF_STAT_11: one row per code; a code on several N_MEF rows keeps
+    /// one. The rows of a code are found by sorting N_MEF's rows by code
+    /// (stably: in the file's order within a code), and built on every
+    /// thread (see [`Build::cfd_rows`]).
     fn mef_rows(
         &mut self,
         cfds: &BTreeMap<&str, &FormationDiplome>,
         niveaux: &Niveaux,
         familles: &Familles,
     ) {
+        use rayon::prelude::*;
         let bcn = self.bcn;
-        if bcn.inputs.iter().any(|i| i.table == BcnTable::NMef.name()) {
-            let mut account = TableAccount {
-                table: BcnTable::NMef.name().to_string(),
-                rows_read: bcn.mefs.len(),
-                ..TableAccount::default()
-            };
-            let mut by_code: BTreeMap<&str, Vec<&Mef>> = BTreeMap::new();
-            for m in &bcn.mefs {
-                by_code.entry(&m.mef_stat_11).or_default().push(m);
-            }
-            for (code, candidates) in by_code {
-                let kept = pick_mef(&candidates);
-                for other in candidates.iter().filter(|m| m.position != kept.position) {
-                    account.rows_rejected += 1;
-                    self.rejects.push(Reject {
-                        table: BcnTable::NMef.name().to_string(),
-                        line: other.position,
-                        code: code.to_string(),
-                        reason: format!(
+        if !bcn.inputs.iter().any(|i| i.table == BcnTable::NMef.name()) {
+            return;
+        }
+        let mut account = TableAccount {
+            table: BcnTable::NMef.name().to_string(),
+            rows_read: bcn.mefs.len(),
+            ..TableAccount::default()
+        };
+        let mut mefs: Vec<&Mef> = bcn.mefs.iter().collect();
+        mefs.par_sort_by(|a, b| a.mef_stat_11.cmp(&b.mef_stat_11));
+        let codes: Vec<&[&Mef]> = mefs
+            .chunk_by(|a, b| a.mef_stat_11 == b.mef_stat_11)
+            .collect();
+        for candidates in codes.iter().filter(|c| c.len() > 1) {
+            let kept = pick_mef(candidates);
+            for other in candidates.iter().filter(|m| m.position != kept.position) {
+                account.rows_rejected += 1;
+                self.rejects.push(Reject {
+                    table: BcnTable::NMef.name().to_string(),
+                    line: other.position,
+                    code: other.mef_stat_11.to_string(),
+                    reason: format!(
                         "duplicate MEF_STAT_11: line {} (MEF {}) kept, being open or opened later",
                         kept.position, kept.mef
                     ),
-                    });
-                }
-                account.rows_written += 1;
-                let cfd = cfds.get(kept.cfd.as_str()).copied();
-                let niveau_code = cfd
-                    .map(|f| f.niveau_formation_diplome.clone())
-                    .unwrap_or_else(|| Code::from(&kept.cfd[..3]));
-                let (type_diplome, libelle_niveau) = niveaux
-                    .get(niveau_code.as_str())
-                    .copied()
-                    .unwrap_or(("", ""));
-                let (niveau, libelle_niveau_diplome) =
-                    niveau_diplome(&kept.cfd).unwrap_or(("", ""));
-                let famille = familles.columns(&kept.cfd);
-                let seconde_commune = candidates
-                    .iter()
-                    .any(|m| familles.is_commune_mef(&kept.cfd, &m.mef, kept.annee_dispositif));
-                self.formations.push(FormationReferentiel {
-                    code_certification: Code::from(code),
-                    code_certification_type: CodeType::MefStat11,
-                    code_formation_diplome: kept.cfd.clone(),
-                    mef: kept.mef.clone(),
-                    dispositif_formation: kept.dispositif_formation.clone(),
-                    libelle: kept.libelle_long.clone(),
-                    libelle_long: cfd.map(|f| f.libelle_long.clone()).unwrap_or_default(),
-                    niveau_formation_diplome: niveau_code,
-                    libelle_niveau_formation_diplome: Code::from(libelle_niveau),
-                    type_diplome: Code::from(type_diplome),
-                    niveau_diplome: Code::from(niveau),
-                    libelle_niveau_diplome: Code::from(libelle_niveau_diplome),
-                    date_ouverture: kept.date_ouverture,
-                    date_fermeture: kept.date_fermeture,
-                    date_premiere_session: cfd.and_then(|f| f.date_premiere_session),
-                    date_derniere_session: cfd.and_then(|f| f.date_derniere_session),
-                    duree_dispositif: kept.duree_dispositif,
-                    annee_dispositif: kept.annee_dispositif,
-                    famille_metiers_code: famille.code,
-                    famille_metiers_libelle: famille.libelle,
-                    familles_metiers_codes: famille.codes,
-                    famille_metiers_code_spec_pro: famille.code_spec_pro,
-                    seconde_commune,
-                    source_table: BcnTable::NMef.name(),
                 });
             }
-            self.accounts.push(account);
         }
+        account.rows_written += codes.len();
+        self.formations.par_extend(
+            codes
+                .par_iter()
+                .map(|candidates| mef_row(candidates, cfds, niveaux, familles)),
+        );
+        self.accounts.push(account);
     }
 
     /// SISE codes (higher education), when N_DIPLOME_SISE is given.
@@ -527,6 +471,92 @@ impl<'a> Build<'a> {
             rejects,
             summary,
         }
+    }
+}
+
+/// The referential's row of a CFD.
+fn cfd_row(f: &FormationDiplome, niveaux: &Niveaux, familles: &Familles) -> FormationReferentiel {
+    let (type_diplome, libelle_niveau) = niveaux
+        .get(f.niveau_formation_diplome.as_str())
+        .copied()
+        .unwrap_or(("", ""));
+    let (niveau, libelle_niveau_diplome) = niveau_diplome(&f.cfd).unwrap_or(("", ""));
+    let famille = familles.columns(&f.cfd);
+    FormationReferentiel {
+        code_certification: f.cfd.clone(),
+        code_certification_type: CodeType::Cfd,
+        code_formation_diplome: f.cfd.clone(),
+        mef: Code::default(),
+        dispositif_formation: Code::default(),
+        libelle: Code::from(libelle_cfd(f)),
+        libelle_long: f.libelle_long.clone(),
+        niveau_formation_diplome: f.niveau_formation_diplome.clone(),
+        libelle_niveau_formation_diplome: Code::from(libelle_niveau),
+        type_diplome: Code::from(type_diplome),
+        niveau_diplome: Code::from(niveau),
+        libelle_niveau_diplome: Code::from(libelle_niveau_diplome),
+        date_ouverture: f.date_ouverture,
+        date_fermeture: f.date_fermeture,
+        date_premiere_session: f.date_premiere_session,
+        date_derniere_session: f.date_derniere_session,
+        duree_dispositif: None,
+        annee_dispositif: None,
+        famille_metiers_code: famille.code,
+        famille_metiers_libelle: famille.libelle,
+        familles_metiers_codes: famille.codes,
+        famille_metiers_code_spec_pro: famille.code_spec_pro,
+        seconde_commune: familles.is_commune_cfd(&f.cfd),
+        source_table: f.table.name(),
+    }
+}
+
+/// The referential's row of a MEF_STAT_11, from the N_MEF rows that have
+/// it (`pick_mef` keeps one).
+fn mef_row(
+    candidates: &[&Mef],
+    cfds: &BTreeMap<&str, &FormationDiplome>,
+    niveaux: &Niveaux,
+    familles: &Familles,
+) -> FormationReferentiel {
+    let kept = pick_mef(candidates);
+    let cfd = cfds.get(kept.cfd.as_str()).copied();
+    let niveau_code = cfd
+        .map(|f| f.niveau_formation_diplome.clone())
+        .unwrap_or_else(|| Code::from(&kept.cfd[..3]));
+    let (type_diplome, libelle_niveau) = niveaux
+        .get(niveau_code.as_str())
+        .copied()
+        .unwrap_or(("", ""));
+    let (niveau, libelle_niveau_diplome) = niveau_diplome(&kept.cfd).unwrap_or(("", ""));
+    let famille = familles.columns(&kept.cfd);
+    let seconde_commune = candidates
+        .iter()
+        .any(|m| familles.is_commune_mef(&kept.cfd, &m.mef, kept.annee_dispositif));
+    FormationReferentiel {
+        code_certification: kept.mef_stat_11.clone(),
+        code_certification_type: CodeType::MefStat11,
+        code_formation_diplome: kept.cfd.clone(),
+        mef: kept.mef.clone(),
+        dispositif_formation: kept.dispositif_formation.clone(),
+        libelle: kept.libelle_long.clone(),
+        libelle_long: cfd.map(|f| f.libelle_long.clone()).unwrap_or_default(),
+        niveau_formation_diplome: niveau_code,
+        libelle_niveau_formation_diplome: Code::from(libelle_niveau),
+        type_diplome: Code::from(type_diplome),
+        niveau_diplome: Code::from(niveau),
+        libelle_niveau_diplome: Code::from(libelle_niveau_diplome),
+        date_ouverture: kept.date_ouverture,
+        date_fermeture: kept.date_fermeture,
+        date_premiere_session: cfd.and_then(|f| f.date_premiere_session),
+        date_derniere_session: cfd.and_then(|f| f.date_derniere_session),
+        duree_dispositif: kept.duree_dispositif,
+        annee_dispositif: kept.annee_dispositif,
+        famille_metiers_code: famille.code,
+        famille_metiers_libelle: famille.libelle,
+        familles_metiers_codes: famille.codes,
+        famille_metiers_code_spec_pro: famille.code_spec_pro,
+        seconde_commune,
+        source_table: BcnTable::NMef.name(),
     }
 }
 
