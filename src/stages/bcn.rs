@@ -680,7 +680,13 @@ pub fn run(bcn_dir: &Path, ctx: &StageContext) -> Result<StageReport> {
     // the table is written, the stage's peak (issue 13).
     let inputs = bcn.inputs.clone();
     drop(bcn);
-    let table = referentiel_table(&std::mem::take(&mut referentiel.formations));
+    // Built in pieces on every thread (the pieces stay pieces: the writer
+    // takes them as they are).
+    let formations = std::mem::take(&mut referentiel.formations);
+    let table = crate::output::table::build_in_pieces(0..formations.len(), |rows| {
+        Ok(referentiel_table(&formations[rows]))
+    })?;
+    drop(formations);
     crate::memory::return_free_memory();
     crate::memory::trace("bcn: referential built, in its table");
 

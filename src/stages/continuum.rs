@@ -17,9 +17,12 @@
 //! dropped. Links to codes absent from the table are kept and flagged. Nothing
 //! here depends on row order: lineage ids are the smallest code of the lineage.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+
 use std::path::Path;
 use std::time::Instant;
+
+use foldhash::fast::FixedState;
 
 use crate::error::Result;
 use crate::output::{OutTable, StagedDir};
@@ -70,7 +73,9 @@ pub struct Continuum {
 pub fn build_continuum(bcn: &Bcn) -> Continuum {
     let mut notes = ContinuumNotes::default();
     let rows = bcn.formations_n.iter().chain(&bcn.formations_enquete_51);
-    let codes: BTreeSet<&str> = rows.clone().map(|f| f.cfd.as_str()).collect();
+    // Looked up for both ends of every link (a sorted set compared strings
+    // behind pointers, ×100: 800,000 codes; issue 13).
+    let codes: HashSet<&str, FixedState> = rows.clone().map(|f| f.cfd.as_str()).collect();
     let declarations = declarations(rows, &mut notes);
 
     let cfd_graph = Graph::new(declarations.keys().map(|(a, n)| (a.as_str(), n.as_str())));
@@ -172,7 +177,8 @@ fn declarations<'b>(
 /// The MEF links, from the projected pairs: typed and grouped into
 /// lineages by the MEFs' own graph, not the CFDs'.
 fn mef_links(pairs: &MefPairs, graph: &Graph, mefs: &[Mef]) -> Vec<Link> {
-    let mef_codes: BTreeSet<&str> = mefs.iter().map(|m| m.mef_stat_11.as_str()).collect();
+    let mef_codes: HashSet<&str, FixedState> =
+        mefs.iter().map(|m| m.mef_stat_11.as_str()).collect();
     pairs
         .iter()
         .map(
@@ -202,7 +208,11 @@ fn count_types(links: &[Link]) -> BTreeMap<String, usize> {
 }
 
 /// The summary's CFD figures (the caller fills the two MEF ones).
-fn summary(codes: &BTreeSet<&str>, links: &[Link], cfd_graph: &Graph) -> ContinuumSummary {
+fn summary(
+    codes: &HashSet<&str, FixedState>,
+    links: &[Link],
+    cfd_graph: &Graph,
+) -> ContinuumSummary {
     ContinuumSummary {
         codes: codes.len(),
         links: links.len(),
