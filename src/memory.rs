@@ -78,29 +78,16 @@ pub fn sort_rows_stably<T: Sync>(
     move_to_order(rows, &mut order);
 }
 
-/// Sorts `rows` stably by `key`, computed once per row: the keys and the
-/// rows' places are sorted side by side (`key` small and cheap to compare:
-/// integers, not the rows' strings behind pointers), then the rows are moved
-/// to their places as [`sort_rows_stably`] moves them. For millions of wide
-/// rows, where comparing rows meant two cache misses per comparison.
-pub fn sort_rows_by_key<T, K: Ord + Send>(rows: &mut [T], key: impl Fn(&T) -> K) {
-    let n = u32::try_from(rows.len()).expect("fewer than 2³² rows to sort");
-    let mut keyed: Vec<(K, u32)> = rows.iter().zip(0..n).map(|(r, i)| (key(r), i)).collect();
-    // Places are unique: an unstable sort of (key, place) is the stable
-    // order of the keys, on every thread.
-    use rayon::slice::ParallelSliceMut as _;
-    keyed.par_sort_unstable();
-    let mut order: Vec<u32> = keyed.into_iter().map(|(_, i)| i).collect();
-    move_to_order(rows, &mut order);
-}
-
-/// Sorts `rows` stably by `(bucket, key)`, as [`sort_rows_by_key`] would,
-/// with the keys of a few buckets held at a time: each bucket's places,
-/// in order, are sorted by their `key` (as many buckets side by side as
-/// there are threads), then the rows are moved once. For a level's rows,
-/// whose buckets (millésime and filière) are few and large: a key and a
-/// place for each of ×100's eleven million regional rows were the run's
-/// peak (issue 13).
+/// Sorts `rows` stably by `(bucket, key)`. `key` is computed once per row,
+/// small and cheap to compare (integers, not the rows' strings behind
+/// pointers: for millions of wide rows, comparing rows meant two cache
+/// misses per comparison). Each bucket's places, in order, are sorted by
+/// their keys, as many buckets side by side as there are threads, so that
+/// only a few buckets' keys are held at a time; then the rows are moved
+/// once, as [`sort_rows_stably`] moves them. Made for a level's rows, whose
+/// buckets (millésime and filière) are few and large: a key and a place
+/// for each of ×100's eleven million regional rows were the run's peak
+/// (issue 13).
 pub fn sort_rows_by_bucket_and_key<T: Sync, B: Ord, K: Ord + Send>(
     rows: &mut [T],
     bucket: impl Fn(&T) -> B,
@@ -157,19 +144,6 @@ fn move_to_order<T>(rows: &mut [T], order: &mut [u32]) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn rows_sorted_by_a_computed_key_are_sorted_stably() {
-        let keys = [3, 1, 2, 3, 0, 1, 2, 0, 3, 1, 5, 4, 4, 0];
-        let mut rows: Vec<(u32, usize)> = keys.iter().enumerate().map(|(i, &k)| (k, i)).collect();
-        let mut expected = rows.clone();
-        expected.sort_by_key(|r| r.0);
-        sort_rows_by_key(&mut rows, |r| r.0);
-        assert_eq!(rows, expected);
-        let mut none: Vec<(u32, usize)> = Vec::new();
-        sort_rows_by_key(&mut none, |r| r.0);
-        assert!(none.is_empty());
-    }
 
     /// By bucket, then key, ties in the rows' order: the order of one
     /// stable sort by the pair.

@@ -309,12 +309,17 @@ fn write_etablissements(
     // checked UAI has 8): the millésime and the filière ([`packed_head`]),
     // then the UAI ([`packed_text`]). Four million rows of ×100 compared
     // by their strings took seconds of cache misses.
-    fn packed(e: &EtablissementRow) -> Option<(u64, u64, &'static str)> {
+    fn packed(e: &EtablissementRow) -> Option<(u64, &'static str)> {
         let [uai] = packed_text::<1>(&e.uai)?;
-        Some((packed_head(e.millesime, e.filiere), uai, e.source))
+        Some((uai, e.source))
     }
     if rows.iter().all(|e| packed(e).is_some()) {
-        crate::memory::sort_rows_by_key(&mut rows, |e| packed(e).expect("every key packs"));
+        // By millésime and filière first, a few buckets' keys at a time.
+        crate::memory::sort_rows_by_bucket_and_key(
+            &mut rows,
+            |e| packed_head(e.millesime, e.filiere),
+            |e| packed(e).expect("every key packs"),
+        );
     } else {
         // Wide rows: sorted without a buffer of half of them.
         crate::memory::sort_rows_stably(&mut rows, |a, b| key(a).cmp(&key(b)));
