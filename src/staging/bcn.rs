@@ -336,21 +336,24 @@ impl RawTables {
                 raw
             }));
         }
-        let mut tables = tables.into_iter();
-        let mut next = || tables.next().expect("a slot per table");
         // In the order of `BcnTable::ALL`.
+        let Ok([n, v, e51, mef, niveaux, sise, types_sise, groupes, liens, familles, liens_mef]) =
+            <[Option<RawTable>; 11]>::try_from(tables)
+        else {
+            unreachable!("a slot per table of `BcnTable::ALL`");
+        };
         Ok(RawTables {
-            n: next(),
-            v: next(),
-            e51: next(),
-            mef: next(),
-            niveaux: next(),
-            sise: next(),
-            types_sise: next(),
-            groupes: next(),
-            liens: next(),
-            familles: next(),
-            liens_mef: next(),
+            n,
+            v,
+            e51,
+            mef,
+            niveaux,
+            sise,
+            types_sise,
+            groupes,
+            liens,
+            familles,
+            liens_mef,
         })
     }
 

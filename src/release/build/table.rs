@@ -132,11 +132,11 @@ fn copy_parquet(
     let stage_csv = s.parquet.with_extension("csv");
     let release_csv = dir.join(format!("{}.csv", s.name));
     let mut out = match written_together(&s.parquet, &stage_csv, csv) {
-        Some(formula_cells) => CsvOut::Copy { formula_cells },
+        Some(formula_cells) => CsvOut::Take { formula_cells },
         None => CsvOut::Write(Box::new(TableWriter::csv_only(dir, &s.name, csv)?)),
     };
     let checked = match &out {
-        CsvOut::Copy { .. } => checked_columns(&stage.read(0, 0)?, key),
+        CsvOut::Take { .. } => checked_columns(&stage.read(0, 0)?, key),
         CsvOut::Write(_) => None,
     };
     let mut boundary = GroupBoundary::default();
@@ -156,7 +156,7 @@ fn copy_parquet(
     }
     let (csv, formula_cells) = match out {
         CsvOut::Write(writer) => writer.finish_csv()?,
-        CsvOut::Copy { formula_cells } => match link_known(&stage_csv, &release_csv)? {
+        CsvOut::Take { formula_cells } => match link_known(&stage_csv, &release_csv)? {
             Some(linked) => (linked, formula_cells),
             // Changed since it was found written together: written from
             // the rows after all.
@@ -173,7 +173,7 @@ fn copy_parquet(
 /// How [`copy_parquet`] makes the release's CSV.
 enum CsvOut {
     /// Taken from the stage, which neutralised that many cells.
-    Copy { formula_cells: usize },
+    Take { formula_cells: usize },
     /// Written from the Parquet's rows.
     Write(Box<TableWriter>),
 }

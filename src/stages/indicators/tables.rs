@@ -6,11 +6,10 @@
 //! at the three levels at once (issue 6).
 
 use std::collections::HashSet;
-
-use foldhash::fast::FixedState;
 use std::ops::Range;
 
 use chrono::NaiveDate;
+use foldhash::fast::FixedState;
 
 use crate::output::table::row_group_ranges;
 use crate::output::OutTable;
