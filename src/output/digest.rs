@@ -23,6 +23,7 @@ use std::sync::{Mutex, OnceLock};
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
+use crate::output::page_cache::WriteBehind;
 
 /// A file's SHA-256 (lower-case hex) and size (`run.json` records them as
 /// `output::record::FileHash`).
@@ -48,7 +49,8 @@ impl FileDigest {
 /// the next ones. A table's CSV is made in parallel batches that polars
 /// then writes one after the other: written and hashed in line, each
 /// batch's write left a core idle (issue 13). A write error is returned by
-/// [`BackgroundFile::finish_file`], the first one met.
+/// [`BackgroundFile::finish_file`], the first one met. A large file is
+/// flushed behind its writing (`page_cache::WriteBehind`).
 pub struct BackgroundFile {
     block: Vec<u8>,
     blocks: Option<std::sync::mpsc::SyncSender<Vec<u8>>>,
@@ -68,12 +70,16 @@ impl BackgroundFile {
         let (give_back, emptied) = std::sync::mpsc::channel::<Vec<u8>>();
         let worker = std::thread::spawn(move || {
             let (mut file, mut hasher, mut bytes) = (file, Sha256::new(), 0u64);
+            let mut behind = WriteBehind::default();
             let mut failed = None;
             // Every block is taken, even after an error, for the writer
             // never to wait on a full queue.
             for mut block in queue {
                 if failed.is_none() {
-                    match file.write_all(&block) {
+                    let written = file
+                        .write_all(&block)
+                        .and_then(|()| behind.wrote(&file, block.len()));
+                    match written {
                         Ok(()) => {
                             hasher.update(&block);
                             bytes += block.len() as u64;

@@ -1,12 +1,14 @@
 //! The output layer: tables as typed columns (`table`), written as CSV and
 //! Parquet into a staged folder swapped into place as a whole (`staged`),
 //! the hashes that tie a run's stage folders together (`record`) and the
-//! SHA-256 they are made of (`digest`), and the lock that keeps two runs out
-//! of one folder (`lock`).
+//! SHA-256 they are made of (`digest`), the lock that keeps two runs out
+//! of one folder (`lock`), and large files kept from filling the page cache
+//! (`page_cache`).
 
 pub mod digest;
 pub mod html;
 pub mod lock;
+pub mod page_cache;
 pub mod record;
 pub mod row_group;
 pub mod staged;

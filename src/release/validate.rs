@@ -13,6 +13,7 @@ use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::path::Path;
 
+use crate::output::page_cache::DropBehind;
 use crate::release::pattern::Pattern;
 use crate::release::schema::{
     compile, field_of, Field, FieldType, TableSchema, COVERAGE_TABLE, DICTIONARY, TABLES,
@@ -113,7 +114,13 @@ pub fn validate_csv(
     separator: u8,
 ) -> Result<Outcome, String> {
     let read_error = |e: std::io::Error| format!("{}: cannot read: {e}", path.display());
-    let open = || std::fs::File::open(path).map_err(read_error);
+    // Read once, from start to end: its pages are let go behind the
+    // reader (a ×100 release's tables are gigabytes).
+    let open = || {
+        std::fs::File::open(path)
+            .map(DropBehind::new)
+            .map_err(read_error)
+    };
     let mut encoding = Encoding::default();
     let mut source = Checked {
         inner: open()?,
