@@ -27,6 +27,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use crate::output::OutTable;
+use crate::rules::codes::Code;
 use crate::rules::filiere::Filiere;
 use crate::rules::masquage::under_threshold;
 use crate::rules::millesime::Millesime;
@@ -104,10 +105,10 @@ fn q4_par_region(pilotage: &Classement) -> BTreeMap<String, Q4ParRegion> {
         pilotage
             .rows
             .iter()
-            .filter(|(row, _)| !place(row).is_empty())
+            .filter(|(row, ..)| !place(row).is_empty())
     };
     let mut latest: BTreeMap<Filiere, Millesime> = BTreeMap::new();
-    for (row, _) in regional() {
+    for (row, ..) in regional() {
         let m = latest.entry(row.filiere).or_insert(row.millesime);
         if row.millesime.last > m.last {
             *m = row.millesime;
@@ -117,11 +118,11 @@ fn q4_par_region(pilotage: &Classement) -> BTreeMap<String, Q4ParRegion> {
     for (filiere, millesime) in latest {
         let entry = out.entry(filiere.as_str().to_string()).or_default();
         entry.millesime = millesime.to_string();
-        for &(row, national) in regional().filter(|(row, _)| {
+        for &(row, national, certification) in regional().filter(|(row, ..)| {
             row.filiere == filiere && row.millesime == millesime && in_reference(row)
         }) {
             let n = entry.regions.entry(place(row).to_string()).or_default();
-            if pilotage.classify(row, national).position == Position::Q4 {
+            if pilotage.classify(row, national, certification).position == Position::Q4 {
                 *n += 1;
             }
         }
@@ -214,6 +215,24 @@ impl<'r> Classifier<'r> {
     /// What the referential says of the row's code.
     fn certification(&self, row: &Indicateur) -> Option<&'r Certification> {
         self.referentiel.get(&row.code_certification)
+    }
+
+    /// [`Classifier::certification`] for rows taken in a level's order,
+    /// where a code's rows follow each other (one per région): looked up
+    /// once per code.
+    fn certifications_in_turn<'row>(
+        &self,
+    ) -> impl FnMut(&'row Indicateur) -> Option<&'r Certification> {
+        let referentiel = self.referentiel;
+        let mut last: Option<(&'row Code, Option<&'r Certification>)> = None;
+        move |row| match last {
+            Some((code, certification)) if *code == row.code_certification => certification,
+            _ => {
+                let certification = referentiel.get(&row.code_certification);
+                last = Some((&row.code_certification, certification));
+                certification
+            }
+        }
     }
 
     /// The row's diploma level (`niveau_formation_diplome`, "" when
@@ -345,9 +364,10 @@ pub struct Classement<'a> {
     pools: Pools<'a>,
     /// The quartiles of each (millésime, filière, level), nationally.
     quartiles: BTreeMap<(Millesime, Filiere, &'a str), (f64, f64)>,
-    /// The rows of the table, in its order (regional, then national), and
-    /// whether each is national.
-    rows: Vec<(&'a Indicateur, bool)>,
+    /// The rows of the table, in its order (regional, then national),
+    /// whether each is national, and its code's certification (looked up
+    /// in the levels' order, see [`in_table_order`]).
+    rows: Vec<TableRow<'a>>,
 }
 
 /// The order of the `pilotage` table, the one the release publishes it in:
@@ -376,20 +396,31 @@ fn table_cmp(a: &Indicateur, b: &Indicateur) -> std::cmp::Ordering {
 /// of strings was a quarter of the tables' time. The order found is
 /// checked row by row; where it is not the table's (levels not sorted so),
 /// the rows are sorted.
+///
+/// Each row's certification is looked up as the rows come, in the levels'
+/// order: a code's rows follow each other there, where the table's order
+/// puts a région's codes together (at ×100, looked up in the table's
+/// order, each row missed the processor's caches).
 fn in_table_order<'a>(
     regionales: &'a [Indicateur],
     certifications: &'a [Indicateur],
-) -> Vec<(&'a Indicateur, bool)> {
-    if let Some(rows) = dealt_in_order(regionales, certifications) {
+    classifier: &Classifier<'a>,
+) -> Vec<TableRow<'a>> {
+    if let Some(rows) = dealt_in_order(regionales, certifications, classifier) {
         return rows;
     }
-    let mut rows: Vec<_> = classified(regionales)
+    let mut certification = classifier.certifications_in_turn();
+    let levels = classified(regionales)
         .map(|r| (r, false))
-        .chain(classified(certifications).map(|n| (n, true)))
-        .collect();
-    rows.sort_by(|(a, _), (b, _)| table_cmp(a, b));
+        .chain(classified(certifications).map(|n| (n, true)));
+    let mut rows: Vec<_> = levels.map(|(r, n)| (r, n, certification(r))).collect();
+    rows.sort_by(|(a, ..), (b, ..)| table_cmp(a, b));
     rows
 }
+
+/// A row of `pilotage`: the indicator row, whether it is national, and
+/// its code's certification.
+type TableRow<'a> = (&'a Indicateur, bool, Option<&'a Certification>);
 
 /// The rows of a level the pilotage classifies.
 fn classified(rows: &[Indicateur]) -> impl Iterator<Item = &Indicateur> {
@@ -401,7 +432,9 @@ fn classified(rows: &[Indicateur]) -> impl Iterator<Item = &Indicateur> {
 fn dealt_in_order<'a>(
     regionales: &'a [Indicateur],
     certifications: &'a [Indicateur],
-) -> Option<Vec<(&'a Indicateur, bool)>> {
+    classifier: &Classifier<'a>,
+) -> Option<Vec<TableRow<'a>>> {
+    let mut certification = classifier.certifications_in_turn();
     let group = |r: &Indicateur| (r.millesime, r.filiere.as_str());
     let mut regional = classified(regionales).peekable();
     let mut national = classified(certifications).peekable();
@@ -413,21 +446,22 @@ fn dealt_in_order<'a>(
             (None, Some(n)) => group(n),
             (Some(r), Some(n)) => group(r).min(group(n)),
         };
-        let mut by_place: BTreeMap<&str, Vec<&Indicateur>> = BTreeMap::new();
+        let mut by_place: BTreeMap<&str, Vec<TableRow>> = BTreeMap::new();
         while let Some(r) = regional.next_if(|r| group(r) == next) {
-            by_place.entry(r.niveau.code_lieu()).or_default().push(r);
+            let row = (r, false, certification(r));
+            by_place.entry(r.niveau.code_lieu()).or_default().push(row);
         }
         let mut nationals = Vec::new();
         while let Some(n) = national.next_if(|n| group(n) == next) {
-            nationals.push(n);
+            nationals.push((n, true, certification(n)));
         }
         let first_regional = by_place.values().next().and_then(|v| v.first());
         let national_first = match (nationals.first(), first_regional) {
-            (Some(n), Some(r)) => table_cmp(n, r).is_lt(),
+            (Some(n), Some(r)) => table_cmp(n.0, r.0).is_lt(),
             _ => true,
         };
-        let regionals = by_place.into_values().flatten().map(|r| (r, false));
-        let nationals = nationals.into_iter().map(|n| (n, true));
+        let regionals = by_place.into_values().flatten();
+        let nationals = nationals.into_iter();
         if national_first {
             rows.extend(nationals.chain(regionals));
         } else {
@@ -449,7 +483,7 @@ impl<'a> Classement<'a> {
     ) -> Classement<'a> {
         let classifier = Classifier { referentiel, seuil };
         let pools = Pools::build(&classifier, regionales, certifications);
-        let rows = in_table_order(regionales, certifications);
+        let rows = in_table_order(regionales, certifications, &classifier);
         let mut classement = Classement {
             classifier,
             pools,
@@ -473,8 +507,8 @@ impl<'a> Classement<'a> {
     pub fn rows(&self, range: std::ops::Range<usize>) -> Vec<Pilotage<'a>> {
         self.rows[range]
             .iter()
-            .map(|&(row, national)| {
-                let mut p = self.classify(row, national);
+            .map(|&(row, national, certification)| {
+                let mut p = self.classify(row, national, certification);
                 self.label(&mut p);
                 p
             })
@@ -488,9 +522,13 @@ impl<'a> Classement<'a> {
 
     /// One row's rates, references and position (its label comes after,
     /// from the national quartiles: `label`).
-    fn classify(&self, row: &'a Indicateur, national: bool) -> Pilotage<'a> {
+    fn classify(
+        &self,
+        row: &'a Indicateur,
+        national: bool,
+        certification: Option<&'a Certification>,
+    ) -> Pilotage<'a> {
         let c = &self.classifier;
-        let certification = c.certification(row);
         let n = niveau_of(certification);
         let (reference, reference_nationale) = self.pools.references(row, national, n, c.seuil);
         let counts = counts_of(row);
@@ -524,8 +562,9 @@ impl<'a> Classement<'a> {
     fn national_quartiles(&self) -> BTreeMap<(Millesime, Filiere, &'a str), (f64, f64)> {
         let mut rates: BTreeMap<(Millesime, Filiere, &'a str), Vec<i64>> = BTreeMap::new();
         let national = |row: &Indicateur| row.niveau == Niveau::National && in_reference(row);
-        for &(row, is_national) in self.rows.iter().filter(|(row, _)| national(row)) {
-            let p = self.classify(row, is_national);
+        for &(row, is_national, certification) in self.rows.iter().filter(|(row, ..)| national(row))
+        {
+            let p = self.classify(row, is_national, certification);
             let n = p.niveau_formation_diplome;
             if let (Some(e), false, false) = (
                 p.taux.emploi,
@@ -820,17 +859,32 @@ mod tests {
             });
             rows
         };
-        let keys = |rows: Vec<(&Indicateur, bool)>| -> Vec<_> {
-            rows.into_iter().map(|(r, n)| (r.key(), n)).collect()
+        // Two of the three codes in the referential: each row's
+        // certification, looked up in turn, is its own code's.
+        let referentiel = referentiel(&[("40025510", "400"), ("50025512", "500")]);
+        let classifier = Classifier {
+            referentiel: &referentiel,
+            seuil: 20,
+        };
+        let keys = |rows: Vec<TableRow>| -> Vec<_> {
+            for &(r, _, certification) in &rows {
+                let expected = referentiel.get(&r.code_certification);
+                assert_eq!(certification.map(|c| &c.code), expected.map(|c| &c.code));
+            }
+            rows.into_iter().map(|(r, n, _)| (r.key(), n)).collect()
         };
         let expected = sorted(&regionales, &certifications);
         assert_eq!(expected.len(), 60);
-        let dealt = dealt_in_order(&regionales, &certifications).expect("dealt without a sort");
+        let dealt = dealt_in_order(&regionales, &certifications, &classifier)
+            .expect("dealt without a sort");
         assert_eq!(keys(dealt), expected);
         // Not as the stage sorts them: sorted, to the same rows.
         regionales.reverse();
-        assert!(dealt_in_order(&regionales, &certifications).is_none());
-        assert_eq!(keys(in_table_order(&regionales, &certifications)), expected);
+        assert!(dealt_in_order(&regionales, &certifications, &classifier).is_none());
+        assert_eq!(
+            keys(in_table_order(&regionales, &certifications, &classifier)),
+            expected
+        );
     }
 
     fn referentiel(codes: &[(&str, &str)]) -> Referentiel {
