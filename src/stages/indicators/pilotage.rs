@@ -191,9 +191,12 @@ impl Pool {
 }
 
 /// A pool's key: millésime, filière, place ("" for the nation) and level.
-/// (millésime, filière, région or "" for the nation, diploma level), borrowed
-/// from the rows and the referential: no string is copied per row.
-type PoolKey<'k> = (Millesime, Filiere, &'k str, &'k str);
+/// (millésime, filière, région or "" for the nation, diploma level), the
+/// texts held inline (short codes): a probe compares the key's own bytes.
+/// Borrowed from the rows, the stored keys pointed into rows scattered
+/// over the level, and each of ×100's sixteen million probes missed the
+/// caches to compare them.
+type PoolKey = (Millesime, Filiere, Code, Code);
 
 fn is_classified(filiere: Filiere) -> bool {
     filiere != Filiere::Superieur
@@ -278,47 +281,49 @@ fn place(row: &Indicateur) -> &str {
 /// The pooled counts each row is compared with: a regional row with its
 /// level in its région and in all régions pooled, a national row with its
 /// level in the national rows.
-struct Pools<'k> {
-    regional: PoolMap<'k>,
+struct Pools {
+    regional: PoolMap,
     /// The national reference of a regional row: all régions pooled.
-    all_regions: PoolMap<'k>,
-    national: PoolMap<'k>,
+    all_regions: PoolMap,
+    national: PoolMap,
 }
 
 /// Pools by key, hashed with a fixed-seed foldhash: each row of `pilotage`
 /// looks up two (nothing depends on the map's order).
-type PoolMap<'k> = HashMap<PoolKey<'k>, Pool, foldhash::fast::FixedState>;
+type PoolMap = HashMap<PoolKey, Pool, foldhash::fast::FixedState>;
 
-impl<'k> Pools<'k> {
-    fn build(
-        c: &Classifier<'k>,
-        regionales: &'k [Indicateur],
-        certifications: &'k [Indicateur],
+impl Pools {
+    fn build<'a>(
+        c: &Classifier,
+        regionales: &'a [Indicateur],
+        certifications: &'a [Indicateur],
     ) -> Self {
         let mut pools = Pools {
             regional: PoolMap::default(),
             all_regions: PoolMap::default(),
             national: PoolMap::default(),
         };
-        let pooled =
-            |rows: &'k [Indicateur]| rows.iter().filter_map(|r| Some((r, c.pooled_niveau(r)?)));
+        let pooled = |rows: &'a [Indicateur]| {
+            rows.iter()
+                .filter_map(move |r| Some((r, Code::from(c.pooled_niveau(r)?))))
+        };
         for (row, n) in pooled(regionales) {
             let counts = counts_of(row);
             pools
                 .regional
-                .entry((row.millesime, row.filiere, place(row), n))
+                .entry((row.millesime, row.filiere, place(row).into(), n.clone()))
                 .or_default()
                 .add(&counts);
             pools
                 .all_regions
-                .entry((row.millesime, row.filiere, "", n))
+                .entry((row.millesime, row.filiere, Code::default(), n))
                 .or_default()
                 .add(&counts);
         }
         for (row, n) in pooled(certifications) {
             pools
                 .national
-                .entry((row.millesime, row.filiere, "", n))
+                .entry((row.millesime, row.filiere, Code::default(), n))
                 .or_default()
                 .add(&counts_of(row));
         }
@@ -328,21 +333,16 @@ impl<'k> Pools<'k> {
     /// The references of a row at level `n`: at its place, and nationally
     /// (the same for a row of `certifications`, `national`). A row of
     /// unknown level has none.
-    fn references(
-        &self,
-        row: &'k Indicateur,
-        national: bool,
-        n: &'k str,
-        seuil: i64,
-    ) -> (Trois, Trois) {
+    fn references(&self, row: &Indicateur, national: bool, n: &str, seuil: i64) -> (Trois, Trois) {
         let reference = |pools: &PoolMap, key: &PoolKey| {
             if key.3.is_empty() {
                 return Trois::default();
             }
             pools.get(key).map(|p| p.rates(seuil)).unwrap_or_default()
         };
-        let key = (row.millesime, row.filiere, place(row), n);
-        let national_key = (row.millesime, row.filiere, "", n);
+        let n = Code::from(n);
+        let national_key = (row.millesime, row.filiere, Code::default(), n.clone());
+        let key = (row.millesime, row.filiere, place(row).into(), n);
         if national {
             let r = reference(&self.national, &national_key);
             (r, r)
@@ -361,7 +361,7 @@ impl<'k> Pools<'k> {
 /// indicator rows was the stage's largest allocation (issue 13).
 pub struct Classement<'a> {
     classifier: Classifier<'a>,
-    pools: Pools<'a>,
+    pools: Pools,
     /// The quartiles of each (millésime, filière, level), nationally.
     quartiles: BTreeMap<(Millesime, Filiere, &'a str), (f64, f64)>,
     /// The rows of the table, in its order (regional, then national),
