@@ -78,8 +78,15 @@ pub fn read_bytes(path: &Path) -> Result<Bytes> {
     // past its new end would stop the process (SIGBUS), not give wrong
     // bytes: the risk every tool that maps its inputs takes (ripgrep,
     // polars).
-    let map = unsafe { memmap2::MmapOptions::new().populate().map(&file) }.map_err(error)?;
-    Ok(Bytes::Mapped(map))
+    match unsafe { memmap2::MmapOptions::new().populate().map(&file) } {
+        Ok(map) => Ok(Bytes::Mapped(map)),
+        // A file system that cannot map files: read as a small file is.
+        Err(_) => {
+            let mut bytes = Vec::new();
+            std::io::Read::read_to_end(&mut &file, &mut bytes).map_err(error)?;
+            Ok(Bytes::Read(bytes))
+        }
+    }
 }
 
 /// A file's bytes: read into memory, or, from [`Bytes::MAPPED_FROM`] on,
