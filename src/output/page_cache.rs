@@ -13,6 +13,10 @@
 //! what databases do for the same reason (PostgreSQL's `*_flush_after`).
 //! Files under a window (32 MiB) are left alone: the real run's largest
 //! table is 20 MB, and its release reads its tables back from the cache.
+//! The cost: a large file is written at the disk's pace (two windows
+//! ahead of it at most) rather than the cache's, which on a slow disk
+//! makes its writing slower, on its own thread; the kernel would make the
+//! writer wait in any case once a few gigabytes were waiting for the disk.
 //!
 //! Both are hints to the kernel: where they are not available (another
 //! system, a file system that does not flush ranges), files are written
