@@ -114,7 +114,6 @@ fn horizon_columns(table: &RawTable, pattern: &str) -> Result<[Col; 4]> {
 }
 
 fn load_certifications(path: &Path, level: Level) -> Result<Staged> {
-    let mut seen = Keys::default();
     let open = |table: &RawTable| CertificationColumns::find(table, &level);
     load_in_chunks(path, open, |cols, table, out| {
         let collector: &Collector = out;
@@ -125,7 +124,7 @@ fn load_certifications(path: &Path, level: Level) -> Result<Staged> {
             match staged {
                 Ok(m) => {
                     let what = || describe_key(&m);
-                    match seen.first(&m, &out.staged.rows, what) {
+                    match out.keys.first(&m, &out.staged.rows, what) {
                         Ok(()) => out.staged.rows.push(m),
                         Err(reason) => out.reject(&row, reason),
                     }

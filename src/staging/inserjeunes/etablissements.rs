@@ -20,7 +20,6 @@ use super::{PERCENT, VALEUR_AJOUTEE};
 /// (`fr-en-inserjeunes-cfa.csv`) or a DEPP "valeur ajoutée" file
 /// (`depp-2022-etablissements-2021_2022-pro.csv`), told apart by the header.
 pub fn load_etablissements(path: &Path, reference: &Reference) -> Result<Staged> {
-    let mut seen = Keys::default();
     let open = |table: &RawTable| EtablissementFile::open(path, &table.headers);
     load_in_chunks(path, open, |file, table, out| {
         let collector: &Collector = out;
@@ -36,7 +35,7 @@ pub fn load_etablissements(path: &Path, reference: &Reference) -> Result<Staged>
             match staged {
                 Staging::Row(e) => {
                     let what = || format!("{} {} {}", e.millesime, e.filiere, e.uai);
-                    match seen.first(&e, &out.staged.etablissements, what) {
+                    match out.keys.first(&e, &out.staged.etablissements, what) {
                         Ok(()) => out.staged.etablissements.push(e),
                         Err(reason) => out.reject(&row, reason),
                     }

@@ -28,13 +28,12 @@ const FORMATION_CODE_COLUMNS: [(&str, Filiere); 4] = [
 /// per millésime × establishment × certification, with the published rates
 /// and no counts.
 pub fn load_formations_etablissement(path: &Path, reference: &Reference) -> Result<Staged> {
-    let mut seen = Keys::default();
     load_in_chunks(path, FormationColumns::find, |cols, table, out| {
         let collector: &Collector = out;
         let staged = stage_each_row(table, |row| cols.stage_row(&row, reference, collector));
         for (row, staged) in table.rows().zip(staged) {
             match staged {
-                Ok(m) => match seen.first(&m, &out.staged.rows, || describe_key(&m)) {
+                Ok(m) => match out.keys.first(&m, &out.staged.rows, || describe_key(&m)) {
                     Ok(()) => out.staged.rows.push(m),
                     Err(reason) => out.reject(&row, reason),
                 },
