@@ -68,25 +68,20 @@ pub fn read_bytes(path: &Path) -> Result<Bytes> {
     };
     let file = std::fs::File::open(path).map_err(error)?;
     let len = file.metadata().map_err(error)?.len();
-    if len < Bytes::MAPPED_FROM {
-        let mut bytes = Vec::with_capacity(len as usize);
-        std::io::Read::read_to_end(&mut &file, &mut bytes).map_err(error)?;
-        return Ok(Bytes::Read(bytes));
-    }
-    // SAFETY: the map is read only, and the file an extract nobody writes
-    // while `ij` reads it. Were it truncated meanwhile, reading the pages
-    // past its new end would stop the process (SIGBUS), not give wrong
-    // bytes: the risk every tool that maps its inputs takes (ripgrep,
-    // polars).
-    match unsafe { memmap2::MmapOptions::new().populate().map(&file) } {
-        Ok(map) => Ok(Bytes::Mapped(map)),
-        // A file system that cannot map files: read as a small file is.
-        Err(_) => {
-            let mut bytes = Vec::new();
-            std::io::Read::read_to_end(&mut &file, &mut bytes).map_err(error)?;
-            Ok(Bytes::Read(bytes))
+    if len >= Bytes::MAPPED_FROM {
+        // SAFETY: the map is read only, and the file an extract nobody
+        // writes while `ij` reads it. Were it truncated meanwhile, reading
+        // the pages past its new end would stop the process (SIGBUS), not
+        // give wrong bytes: the risk every tool that maps its inputs takes
+        // (ripgrep, polars). A file system that cannot map files: the file
+        // is read as a small one is.
+        if let Ok(map) = unsafe { memmap2::MmapOptions::new().populate().map(&file) } {
+            return Ok(Bytes::Mapped(map));
         }
     }
+    let mut bytes = Vec::with_capacity(len as usize);
+    std::io::Read::read_to_end(&mut &file, &mut bytes).map_err(error)?;
+    Ok(Bytes::Read(bytes))
 }
 
 /// A file's bytes: read into memory, or, from [`Bytes::MAPPED_FROM`] on,

@@ -37,7 +37,7 @@ pub struct WriteBehind {
     window: u64,
     /// Bytes written so far.
     written: u64,
-    /// Bytes handed to the disk so far (a multiple of `WINDOW`).
+    /// Bytes handed to the disk so far (a whole number of windows).
     flushed: u64,
     /// Set when the file system refused a flush: the file is then written
     /// as any other.
@@ -146,7 +146,7 @@ pub struct DropBehind {
     window: u64,
     /// Bytes read so far.
     read: u64,
-    /// Bytes let go so far (a multiple of `WINDOW`).
+    /// Bytes let go so far (a whole number of windows).
     dropped: u64,
 }
 
