@@ -18,6 +18,7 @@ use polars::prelude::*;
 use crate::error::{Error, Result};
 use crate::output::digest::{BackgroundFile, FileDigest, Identity};
 use crate::output::row_group::{self, RowGroupEncoder};
+use crate::release::validate::{Checks, TypedRows};
 use crate::rules::spreadsheet::{neutralise, starts_like_formula};
 
 /// The values of one column, held as polars holds them, so that writing
@@ -428,6 +429,10 @@ pub struct TableWriter {
     /// `None` for a table whose CSV only is written ([`TableWriter::csv_only`]).
     parquet_sink: Option<SharedSink>,
     parquet: Option<(ParquetBatches<SharedSink>, RowGroupEncoder)>,
+    /// The rows checked against the table's release schema as they are
+    /// written, for a table the release publishes (so that its CSV need
+    /// not be read back, `release::validate::TypedRows`).
+    typed: Option<TypedRows>,
     chunks: usize,
     rows: usize,
     formula_cells: usize,
@@ -457,6 +462,7 @@ impl TableWriter {
             parquet_path: dir.join(format!("{name}.parquet")),
             separator: csv.separator,
             parquet: None,
+            typed: None,
             chunks: 0,
             rows: 0,
             formula_cells: 0,
@@ -483,7 +489,11 @@ impl TableWriter {
             None => df.clone(),
             Some(t) => t.into_frame_of_pieces()?,
         };
-        CsvWriter::new(&mut self.csv)
+        let mut sink = CarriageReturns {
+            inner: &mut self.csv,
+            seen: false,
+        };
+        CsvWriter::new(&mut sink)
             .include_header(self.chunks == 0)
             .with_separator(self.separator)
             .with_line_terminator("\n".into())
@@ -492,6 +502,16 @@ impl TableWriter {
             .finish(&mut csv_df)
             .map_err(|e| output_error(&self.csv_path, e))?;
         drop(csv_df);
+        if self.chunks == 0 && self.parquet_sink.is_some() {
+            self.typed = TypedRows::for_stage_table(&self.name, &df);
+        }
+        if sink.seen {
+            // Line ends must be `\n`: the CSV's own checks will say where.
+            self.typed = None;
+        }
+        if let Some(typed) = &mut self.typed {
+            typed.check(&df);
+        }
         self.chunks += 1;
         self.rows += rows;
         self.formula_cells += formula_cells;
@@ -537,6 +557,7 @@ impl TableWriter {
             csv,
             parquet_sink,
             parquet,
+            typed,
             formula_cells,
             ..
         } = self;
@@ -566,8 +587,11 @@ impl TableWriter {
                 parquet,
                 Pair {
                     csv,
-                    separator,
-                    formula_cells,
+                    together: Together {
+                        separator,
+                        formula_cells,
+                        checked: typed.and_then(TypedRows::finish),
+                    },
                 },
             );
         }
@@ -590,13 +614,24 @@ impl TableWriter {
 }
 
 /// A table's two files as a [`TableWriter`] of this process wrote them
-/// from the same rows: the CSV's identity, separator and formula-like cells,
+/// from the same rows: the CSV's identity, and what the two say of it,
 /// under the Parquet's identity.
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone)]
 struct Pair {
     csv: Identity,
-    separator: u8,
-    formula_cells: usize,
+    together: Together,
+}
+
+/// What a [`TableWriter`] of this process knows of a CSV it wrote with its
+/// Parquet, from the same rows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Together {
+    pub separator: u8,
+    /// The formula-like cells it neutralised.
+    pub formula_cells: usize,
+    /// What its rows were checked against, when they were all clear
+    /// (`release::validate::TypedRows`).
+    pub checked: Option<Checks>,
 }
 
 fn pairs() -> &'static Mutex<HashMap<Identity, Pair>> {
@@ -610,17 +645,37 @@ fn remember_pair(parquet: Identity, pair: Pair) {
 }
 
 /// When the CSV at `csv` is what a [`TableWriter`] with `options` writes
-/// from the rows of the Parquet at `parquet`: the number of formula-like
-/// cells it neutralised. That is, this process wrote both files in one
-/// `TableWriter`, with that separator, and neither has changed since (their
-/// identities, `output::digest`). A release copies such a CSV instead of
-/// writing it again from the Parquet's rows (issue 13: the same bytes).
-pub fn written_together(parquet: &Path, csv: &Path, options: &CsvOptions) -> Option<usize> {
+/// from the rows of the Parquet at `parquet`: what the writer knows of it.
+/// That is, this process wrote both files in one `TableWriter`, with that
+/// separator, and neither has changed since (their identities,
+/// `output::digest`). A release copies such a CSV instead of writing it
+/// again from the Parquet's rows (issue 13: the same bytes).
+pub fn written_together(parquet: &Path, csv: &Path, options: &CsvOptions) -> Option<Together> {
     let parquet = Identity::of_path(parquet)?;
     let csv = Identity::of_path(csv)?;
     let pairs = pairs().lock().unwrap_or_else(|p| p.into_inner());
     let pair = pairs.get(&parquet)?;
-    (pair.csv == csv && pair.separator == options.separator).then_some(pair.formula_cells)
+    (pair.csv == csv && pair.together.separator == options.separator).then(|| pair.together.clone())
+}
+
+/// A CSV's bytes on their way to its file, watched for a `\r` (in a text
+/// cell: the writer ends lines with `\n`), which only the CSV's own
+/// checks report (`release::validate::TypedRows` does not read texts).
+struct CarriageReturns<'a, W> {
+    inner: &'a mut W,
+    seen: bool,
+}
+
+impl<W: Write> Write for CarriageReturns<'_, W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.seen = self.seen || memchr::memchr(b'\r', &buf[..n]).is_some();
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
 }
 
 /// The Parquet file's writer (written and hashed on its own thread),
@@ -792,7 +847,9 @@ mod tests {
         writer.write(t).unwrap();
         writer.finish().unwrap();
         let (parquet, csv_path) = (dir.path().join("t.parquet"), dir.path().join("t.csv"));
-        assert_eq!(written_together(&parquet, &csv_path, &csv), Some(2));
+        let together = written_together(&parquet, &csv_path, &csv).unwrap();
+        assert_eq!(together.formula_cells, 2);
+        assert_eq!(together.checked, None, "`t` is no table of the release");
         assert_eq!(written_together(&parquet, &csv_path, &semicolon), None);
         assert_eq!(written_together(&csv_path, &parquet, &csv), None);
         std::fs::write(&csv_path, "libelle\n'=1+1\nCAP\n").unwrap();

@@ -5,6 +5,7 @@
 pub mod build;
 pub mod dictionary;
 pub mod diff;
+pub mod keys;
 pub mod package;
 pub mod pattern;
 pub mod publish;

@@ -58,6 +58,10 @@ pub struct Published {
     pub schema: TableSchema,
     /// The CSV and Parquet files' SHA-256 and sizes, taken as they were written.
     pub written: Written,
+    /// Its rows were checked against its schema on their typed values, and
+    /// found clear (`validate::TypedRows`): its CSV, which this process
+    /// wrote from those rows, need not be read back to be checked.
+    pub checked_typed: bool,
 }
 
 impl Published {

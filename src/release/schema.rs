@@ -10,6 +10,7 @@
 //!
 //! This module describes; `validate` checks the CSVs against what it writes.
 
+use polars::prelude::DataType;
 use serde::{Deserialize, Serialize};
 
 pub use crate::release::dictionary::{
@@ -196,6 +197,59 @@ pub(crate) fn field_of(d: &ColumnDoc, in_key: bool) -> Field {
             maximum: d.maximum,
         },
     }
+}
+
+/// A table keyed by its `code_certification`, for tests.
+#[cfg(test)]
+pub(crate) const TABLE_T: TableDoc = TableDoc {
+    source: "t",
+    stage: "indicators",
+    title: "t",
+    description: "t",
+    primary_key: &["code_certification"],
+    optional: &[],
+    overrides: &[],
+};
+
+/// The columns of a frame as a release publishes them: their names and
+/// Table Schema types; an error names a column of a type it cannot publish.
+pub fn source_columns(df: &polars::prelude::DataFrame) -> Result<Vec<SourceColumn>, String> {
+    df.columns()
+        .iter()
+        .map(|c| {
+            Ok(SourceColumn {
+                name: c.name().to_string(),
+                kind: field_type(c.dtype()).ok_or_else(|| {
+                    format!(
+                        "column `{}` has the Parquet type {}, which a release cannot publish",
+                        c.name(),
+                        c.dtype()
+                    )
+                })?,
+            })
+        })
+        .collect()
+}
+
+/// The Table Schema type of a Parquet column; `Some(None)` for a column of
+/// nulls only, `None` for a type a release does not publish.
+pub fn field_type(dtype: &DataType) -> Option<Option<FieldType>> {
+    Some(Some(match dtype {
+        DataType::String => FieldType::String,
+        DataType::Boolean => FieldType::Boolean,
+        DataType::Int8
+        | DataType::Int16
+        | DataType::Int32
+        | DataType::Int64
+        | DataType::UInt8
+        | DataType::UInt16
+        | DataType::UInt32
+        | DataType::UInt64 => FieldType::Integer,
+        DataType::Float32 | DataType::Float64 => FieldType::Number,
+        DataType::Date => FieldType::Date,
+        DataType::Null => return Some(None),
+        _ => return None,
+    }))
 }
 
 /// Compiles a field's pattern, if any.

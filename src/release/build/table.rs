@@ -15,8 +15,10 @@ use crate::output::table::{
     Values, Written,
 };
 use crate::output::{CsvOptions, OutTable};
+use crate::release::keys::{in_key_order, key_at_most, key_of};
 use crate::release::package::Published;
-use crate::release::schema::{self, FieldType, SourceColumn, TableSchema};
+use crate::release::schema::{self, source_columns, FieldType, TableSchema};
+use crate::release::validate::Checks;
 
 /// Publishes every table, in the sources' order, the large ones alone
 /// (`write_large_alone`: a table whose row groups are out of order is read
@@ -42,25 +44,7 @@ pub(super) fn publish_tables(
 fn publish_table(s: &Source, dir: &Path, csv: &CsvOptions, seuil: i64) -> Result<Published> {
     let stage = StageRowGroups::open(&s.parquet)?;
     let empty = stage.read(0, 0)?;
-    let columns: Vec<SourceColumn> = empty
-        .columns()
-        .iter()
-        .map(|c| {
-            Ok(SourceColumn {
-                name: c.name().to_string(),
-                kind: field_type(c.dtype()).ok_or_else(|| {
-                    Error::file(
-                        &s.parquet,
-                        format!(
-                            "column `{}` has the Parquet type {}, which a release cannot publish",
-                            c.name(),
-                            c.dtype()
-                        ),
-                    )
-                })?,
-            })
-        })
-        .collect::<Result<_>>()?;
+    let columns = source_columns(&empty).map_err(|m| Error::file(&s.parquet, m))?;
     let schema = schema::table_schema(
         &s.doc,
         &s.name,
@@ -71,16 +55,24 @@ fn publish_table(s: &Source, dir: &Path, csv: &CsvOptions, seuil: i64) -> Result
     .map_err(|m| Error::file(&s.parquet, format!("table {}: {m}", s.name)))?
     .with_seuil(seuil);
 
-    let (rows, written) = match copy_parquet(s, &stage, &schema, dir, csv)? {
-        Some(copied) => (stage.rows, copied),
+    let (rows, written, checked) = match copy_parquet(s, &stage, &schema, dir, csv)? {
+        Some((copied, checked)) => (stage.rows, copied, checked),
         None => {
             let writer = match publish_in_key_order(s, &stage, empty, &schema, dir, csv)? {
                 Some(writer) => writer,
                 None => publish_sorted_whole(s, &stage, &schema, dir, csv)?,
             };
-            (writer.rows(), writer.finish()?)
+            let rows = writer.rows();
+            let written = writer.finish()?;
+            let csv_path = dir.join(format!("{}.csv", s.name));
+            let parquet_path = dir.join(format!("{}.parquet", s.name));
+            let checked = written_together(&parquet_path, &csv_path, csv).and_then(|t| t.checked);
+            (rows, written, checked)
         }
     };
+    // The rows were checked as they were written, against what this schema
+    // checks: the CSV need not be read back (`validate::TypedRows`).
+    let checked_typed = checked.is_some_and(|c| c == Checks::of(&schema));
     let formula_cells = written.formula_cells;
     write_file(
         dir,
@@ -97,6 +89,7 @@ fn publish_table(s: &Source, dir: &Path, csv: &CsvOptions, seuil: i64) -> Result
         formula_cells,
         schema,
         written,
+        checked_typed,
     })
 }
 
@@ -113,16 +106,17 @@ fn publish_table(s: &Source, dir: &Path, csv: &CsvOptions, seuil: i64) -> Result
 /// changed since (`output::table::written_together`): the stage's CSV is
 /// then what the rows would give, and is taken as it is too
 /// (`digest::link_known`); only the columns the
-/// conditions look at (the key, the numbers) are read. `None` when a
-/// condition fails (the CSV begun is then overwritten): the Parquet is
-/// written again too.
+/// conditions look at (the key, the numbers) are read, and what its rows
+/// were checked against as they were written is said with the files. `None`
+/// when a condition fails (the CSV begun is then overwritten): the Parquet
+/// is written again too.
 fn copy_parquet(
     s: &Source,
     stage: &StageRowGroups,
     schema: &TableSchema,
     dir: &Path,
     csv: &CsvOptions,
-) -> Result<Option<Written>> {
+) -> Result<Option<(Written, Option<Checks>)>> {
     let cut: Vec<usize> = row_group_ranges(stage.rows).map(|r| r.len()).collect();
     let groups: Vec<usize> = stage.groups.iter().map(|&(_, rows)| rows).collect();
     if (stage.rows > 0 && cut != groups) || !stage.zstd {
@@ -132,7 +126,10 @@ fn copy_parquet(
     let stage_csv = s.parquet.with_extension("csv");
     let release_csv = dir.join(format!("{}.csv", s.name));
     let mut out = match written_together(&s.parquet, &stage_csv, csv) {
-        Some(formula_cells) => CsvOut::Take { formula_cells },
+        Some(together) => CsvOut::Take {
+            formula_cells: together.formula_cells,
+            checked: together.checked,
+        },
         None => CsvOut::Write(Box::new(TableWriter::csv_only(dir, &s.name, csv)?)),
     };
     let checked = match &out {
@@ -154,26 +151,37 @@ fn copy_parquet(
             write_rows(s, writer, &group, schema)?;
         }
     }
-    let (csv, formula_cells) = match out {
-        CsvOut::Write(writer) => writer.finish_csv()?,
-        CsvOut::Take { formula_cells } => match link_known(&stage_csv, &release_csv)? {
-            Some(linked) => (linked, formula_cells),
+    let (csv, formula_cells, checked) = match out {
+        CsvOut::Write(writer) => {
+            let (csv, formula_cells) = writer.finish_csv()?;
+            (csv, formula_cells, None)
+        }
+        CsvOut::Take {
+            formula_cells,
+            checked,
+        } => match link_known(&stage_csv, &release_csv)? {
+            Some(linked) => (linked, formula_cells, checked),
             // Changed since it was found written together: written from
             // the rows after all.
             None => return Ok(None),
         },
     };
-    Ok(Some(Written {
+    let written = Written {
         csv,
         parquet: link_or_copy(&s.parquet, &dir.join(format!("{}.parquet", s.name)))?,
         formula_cells,
-    }))
+    };
+    Ok(Some((written, checked)))
 }
 
 /// How [`copy_parquet`] makes the release's CSV.
 enum CsvOut {
-    /// Taken from the stage, which neutralised that many cells.
-    Take { formula_cells: usize },
+    /// Taken from the stage, which neutralised that many cells, and
+    /// checked its rows against `checked` as it wrote them.
+    Take {
+        formula_cells: usize,
+        checked: Option<Checks>,
+    },
     /// Written from the Parquet's rows.
     Write(Box<TableWriter>),
 }
@@ -313,43 +321,6 @@ fn write_rows(
     writer.write(table)
 }
 
-/// Whether each row's key is at most the next one's, in the order polars
-/// sorts them (missing first, text by bytes); `false` for a key column of
-/// a type this does not compare, so that the caller sorts.
-fn in_key_order(df: &DataFrame, key: &[&str]) -> bool {
-    use std::cmp::Ordering;
-    /// Decides the pairs of adjacent rows the earlier key columns left equal.
-    fn compare<I: Iterator<Item: Ord>>(decided: &mut [Ordering], values: impl Fn() -> I) {
-        let pairs = values().zip(values().skip(1));
-        for (d, (a, b)) in decided.iter_mut().zip(pairs) {
-            if *d == Ordering::Equal {
-                *d = a.cmp(&b);
-            }
-        }
-    }
-    let mut decided = vec![Ordering::Equal; df.height().saturating_sub(1)];
-    for &k in key {
-        let Ok(column) = df.column(k) else {
-            return false;
-        };
-        let series = column.as_materialized_series();
-        let compared = match series.dtype() {
-            DataType::String => series.str().map(|v| compare(&mut decided, || v.iter())),
-            DataType::Int64 => series.i64().map(|v| compare(&mut decided, || v.iter())),
-            DataType::Int32 => series.i32().map(|v| compare(&mut decided, || v.iter())),
-            DataType::Boolean => series.bool().map(|v| compare(&mut decided, || v.iter())),
-            DataType::Date => series
-                .date()
-                .map(|v| compare(&mut decided, || v.physical().iter())),
-            _ => return false,
-        };
-        if compared.is_err() {
-            return false;
-        }
-    }
-    !decided.contains(&Ordering::Greater)
-}
-
 /// The last key of the row groups read so far, to check that each sorted
 /// group starts at or after it: then sorting group by group gives the
 /// order of a whole sort.
@@ -377,32 +348,6 @@ impl GroupBoundary {
         self.last = Some(key_of(group, group.height() - 1, key));
         true
     }
-}
-
-/// The key of row `i`, owned; a missing column reads as missing.
-fn key_of(df: &DataFrame, i: usize, key: &[&str]) -> Vec<AnyValue<'static>> {
-    key.iter()
-        .map(|k| {
-            df.column(k)
-                .and_then(|c| c.get(i))
-                .map_or(AnyValue::Null, AnyValue::into_static)
-        })
-        .collect()
-}
-
-/// Whether key `a` comes at or before key `b` in the order polars sorts
-/// them (missing first); `false` when two values cannot be compared, so
-/// that the caller sorts the whole table.
-fn key_at_most(a: &[AnyValue], b: &[AnyValue]) -> bool {
-    use std::cmp::Ordering;
-    for (x, y) in a.iter().zip(b) {
-        match x.partial_cmp(y) {
-            Some(Ordering::Less) => return true,
-            Some(Ordering::Equal) => continue,
-            Some(Ordering::Greater) | None => return false,
-        }
-    }
-    true
 }
 
 /// A stage's Parquet table, read one row group at a time.
@@ -468,27 +413,6 @@ impl StageRowGroups {
             .finish()
             .map_err(|e| Error::file(&self.path, format!("cannot read the Parquet file: {e}")))
     }
-}
-
-/// The Table Schema type of a Parquet column; `Some(None)` for a column of
-/// nulls only, `None` for a type a release does not publish.
-fn field_type(dtype: &DataType) -> Option<Option<FieldType>> {
-    Some(Some(match dtype {
-        DataType::String => FieldType::String,
-        DataType::Boolean => FieldType::Boolean,
-        DataType::Int8
-        | DataType::Int16
-        | DataType::Int32
-        | DataType::Int64
-        | DataType::UInt8
-        | DataType::UInt16
-        | DataType::UInt32
-        | DataType::UInt64 => FieldType::Integer,
-        DataType::Float32 | DataType::Float64 => FieldType::Number,
-        DataType::Date => FieldType::Date,
-        DataType::Null => return Some(None),
-        _ => return None,
-    }))
 }
 
 /// The frame as an `OutTable`, each column in the type its schema gives:
@@ -571,15 +495,7 @@ mod tests {
         });
         // The second group's keys first.
         let swapped = write_stage("swapped", &|i| (i + groups[1].len()) % rows);
-        let doc = schema::TableDoc {
-            source: "t",
-            stage: "indicators",
-            title: "t",
-            description: "t",
-            primary_key: &["code_certification"],
-            optional: &[],
-            overrides: &[],
-        };
+        let doc = schema::TABLE_T;
         let source = |parquet: &Path| Source {
             doc,
             name: "t".into(),
@@ -587,7 +503,7 @@ mod tests {
             parquet: parquet.to_path_buf(),
             catalogue: None,
         };
-        let columns = ["code_certification", "millesime"].map(|name| SourceColumn {
+        let columns = ["code_certification", "millesime"].map(|name| schema::SourceColumn {
             name: name.into(),
             kind: Some(FieldType::String),
         });
@@ -651,15 +567,7 @@ mod tests {
             t.write(stage.path(), &CsvOptions { separator }).unwrap();
             stage.path().join(format!("{name}.parquet"))
         };
-        let doc = schema::TableDoc {
-            source: "t",
-            stage: "bcn",
-            title: "t",
-            description: "t",
-            primary_key: &["code_certification"],
-            optional: &[],
-            overrides: &[],
-        };
+        let doc = schema::TABLE_T;
         let csv = CsvOptions::default();
         // (copied, CSV, Parquet, formula cells) of a table published both ways.
         let publish = |parquet: PathBuf| {
@@ -672,14 +580,7 @@ mod tests {
             };
             let stage = StageRowGroups::open(&s.parquet).unwrap();
             let empty = stage.read(0, 0).unwrap();
-            let columns: Vec<SourceColumn> = empty
-                .columns()
-                .iter()
-                .map(|c| SourceColumn {
-                    name: c.name().to_string(),
-                    kind: field_type(c.dtype()).unwrap(),
-                })
-                .collect();
+            let columns = source_columns(&empty).unwrap();
             let schema = schema::table_schema(&doc, "t", "t", &columns, "0").unwrap();
             let (copy, convert) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
             let copied = copy_parquet(&s, &stage, &schema, copy.path(), &csv).unwrap();
@@ -688,7 +589,10 @@ mod tests {
                 .unwrap();
             let converted = writer.finish().unwrap();
             let read = |dir: &tempfile::TempDir, f: &str| std::fs::read(dir.path().join(f)).ok();
-            if let Some(copied) = &copied {
+            if let Some((copied, checked)) = &copied {
+                // `t` is no table of the release: its rows were not checked
+                // as they were written.
+                assert!(checked.is_none());
                 assert_eq!(copied.formula_cells, converted.formula_cells);
                 assert_eq!(copied.csv, converted.csv);
                 assert_eq!(copied.parquet, converted.parquet);
@@ -706,7 +610,8 @@ mod tests {
         // the stage's CSV is copied (the same bytes as the conversion's).
         let ordered = write_stage("ordered", codes, 2.0, b',');
         assert_eq!(
-            written_together(&ordered, &ordered.with_extension("csv"), &csv),
+            written_together(&ordered, &ordered.with_extension("csv"), &csv)
+                .map(|t| t.formula_cells),
             Some(1)
         );
         assert_eq!(publish(ordered), (true, 1));
@@ -743,51 +648,56 @@ mod tests {
         assert!(!publish(snappy).0, "snappy");
     }
 
+    /// A release table this process wrote is published with its rows
+    /// checked as they were written, unless one broke a check: its CSV is
+    /// then read back by the release's checks.
     #[test]
-    fn keys_in_order_as_polars_sorts_them() {
-        let df = |a: &[Option<&str>], b: &[Option<i64>]| {
-            DataFrame::new_infer_height(vec![
-                Column::new("a".into(), a),
-                Column::new("b".into(), b),
-            ])
-            .unwrap()
+    fn rows_checked_as_written_spare_the_csv_read_back() {
+        let doc = *crate::release::schema::TABLES
+            .iter()
+            .find(|t| t.source == "certifications_terminales")
+            .unwrap();
+        let published = |lien: &str, libelle: &str| {
+            let stage = tempfile::tempdir().unwrap();
+            let mut t = OutTable::new("certifications_terminales");
+            t.str("code_certification", ["40023203", "40025510"].into_iter())
+                .str("libelle", ["=CAP", "CAP"].into_iter())
+                .str(
+                    "code_formation_diplome",
+                    ["40023203", "40025510"].into_iter(),
+                )
+                .str(
+                    "code_certification_terminale",
+                    ["40023203", "40025510"].into_iter(),
+                )
+                .str("libelle_terminale", ["CAP", libelle].into_iter())
+                .str(
+                    "code_formation_diplome_terminale",
+                    ["40023203", "40025510"].into_iter(),
+                )
+                .str("lien", ["meme_formation", lien].into_iter())
+                .str("famille_metiers_code", ["", ""].into_iter())
+                .str("famille_metiers_libelle", ["", ""].into_iter());
+            t.write(stage.path(), &CsvOptions::default()).unwrap();
+            let s = Source {
+                doc,
+                name: doc.source.into(),
+                title: doc.title.into(),
+                parquet: stage.path().join("certifications_terminales.parquet"),
+                catalogue: None,
+            };
+            let out = tempfile::tempdir().unwrap();
+            publish_table(&s, out.path(), &CsvOptions::default(), 20).unwrap()
         };
-        let key = &["a", "b"];
-        assert!(in_key_order(
-            &df(&[None, Some("A"), Some("B")], &[Some(3), Some(2), Some(1)]),
-            key
-        ));
-        assert!(in_key_order(
-            &df(
-                &[Some("a"), Some("a"), Some("b")],
-                &[None, Some(1), Some(1)]
-            ),
-            key
-        ));
+        assert!(published("meme_formation", "CAP").checked_typed);
         assert!(
-            in_key_order(&df(&[Some("a"), Some("a")], &[Some(1), Some(1)]), key),
-            "ties"
+            !published("autre_chose", "CAP").checked_typed,
+            "an enum broken"
         );
-        assert!(!in_key_order(
-            &df(&[Some("a"), Some("a")], &[Some(2), Some(1)]),
-            key
-        ));
-        assert!(!in_key_order(
-            &df(&[Some("b"), Some("a")], &[Some(1), Some(2)]),
-            key
-        ));
+        // The encoding check reports a `\r`, wherever it is.
         assert!(
-            !in_key_order(&df(&[Some("a"), None], &[Some(1), Some(2)]), key),
-            "missing first"
+            !published("meme_formation", "CAP\r\nBEP").checked_typed,
+            "a carriage return"
         );
-        assert!(
-            !in_key_order(&df(&[Some("a")], &[Some(1)]), &["c"]),
-            "no such column"
-        );
-        let k = |a: &str, b: i64| vec![AnyValue::String(a).into_static(), AnyValue::Int64(b)];
-        assert!(key_at_most(&k("a", 2), &k("b", 1)));
-        assert!(key_at_most(&k("a", 1), &k("a", 1)));
-        assert!(!key_at_most(&k("a", 2), &k("a", 1)));
-        assert!(key_at_most(&[AnyValue::Null], &[AnyValue::String("a")]));
     }
 }
