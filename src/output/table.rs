@@ -433,6 +433,9 @@ pub struct TableWriter {
     /// written, for a table the release publishes (so that its CSV need
     /// not be read back, `release::validate::TypedRows`).
     typed: Option<TypedRows>,
+    /// The stage table whose schema checks the rows: the table's own name
+    /// unless [`TableWriter::checked_as`] says otherwise.
+    checked_as: Option<String>,
     chunks: usize,
     rows: usize,
     formula_cells: usize,
@@ -463,10 +466,18 @@ impl TableWriter {
             separator: csv.separator,
             parquet: None,
             typed: None,
+            checked_as: None,
             chunks: 0,
             rows: 0,
             formula_cells: 0,
         })
+    }
+
+    /// Checks the rows as the stage table `source`'s (a release's
+    /// `coverage_offers_<catalogue>` is a stage's `coverage_offers`).
+    pub fn checked_as(mut self, source: &str) -> TableWriter {
+        self.checked_as = Some(source.to_string());
+        self
     }
 
     /// Appends a chunk: the same columns, in the same order, as the first,
@@ -503,7 +514,8 @@ impl TableWriter {
             .map_err(|e| output_error(&self.csv_path, e))?;
         drop(csv_df);
         if self.chunks == 0 && self.parquet_sink.is_some() {
-            self.typed = TypedRows::for_stage_table(&self.name, &df);
+            let source = self.checked_as.as_deref().unwrap_or(&self.name);
+            self.typed = TypedRows::for_stage_table(source, &df);
         }
         if sink.seen {
             // Line ends must be `\n`: the CSV's own checks will say where.

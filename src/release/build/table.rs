@@ -237,7 +237,7 @@ fn publish_in_key_order(
     csv: &CsvOptions,
 ) -> Result<Option<TableWriter>> {
     let key = s.doc.primary_key;
-    let mut writer = TableWriter::create(dir, &s.name, csv)?;
+    let mut writer = TableWriter::create(dir, &s.name, csv)?.checked_as(s.doc.source);
     let mut targets = row_group_ranges(stage.rows).map(|r| r.len()).peekable();
     let mut pending = empty;
     let mut boundary = GroupBoundary::default();
@@ -284,7 +284,7 @@ fn publish_sorted_whole(
     csv: &CsvOptions,
 ) -> Result<TableWriter> {
     let df = sort_by_key(s, stage.read(0, stage.rows)?)?;
-    let mut writer = TableWriter::create(dir, &s.name, csv)?;
+    let mut writer = TableWriter::create(dir, &s.name, csv)?.checked_as(s.doc.source);
     for range in row_group_ranges(df.height()) {
         write_rows(
             s,
@@ -657,9 +657,8 @@ mod tests {
             .iter()
             .find(|t| t.source == "certifications_terminales")
             .unwrap();
-        let published = |lien: &str, libelle: &str| {
-            let stage = tempfile::tempdir().unwrap();
-            let mut t = OutTable::new("certifications_terminales");
+        let table = |name: &str, lien: &str, libelle: &str| {
+            let mut t = OutTable::new(name);
             t.str("code_certification", ["40023203", "40025510"].into_iter())
                 .str("libelle", ["=CAP", "CAP"].into_iter())
                 .str(
@@ -678,6 +677,11 @@ mod tests {
                 .str("lien", ["meme_formation", lien].into_iter())
                 .str("famille_metiers_code", ["", ""].into_iter())
                 .str("famille_metiers_libelle", ["", ""].into_iter());
+            t
+        };
+        let published = |lien: &str, libelle: &str| {
+            let stage = tempfile::tempdir().unwrap();
+            let t = table("certifications_terminales", lien, libelle);
             t.write(stage.path(), &CsvOptions::default()).unwrap();
             let s = Source {
                 doc,
@@ -698,6 +702,30 @@ mod tests {
         assert!(
             !published("meme_formation", "CAP\r\nBEP").checked_typed,
             "a carriage return"
+        );
+        // Under another name (a release's `coverage_offers_<catalogue>`),
+        // the rows are checked as the stage table it is said to be.
+        let checked = |checked_as: Option<&str>| {
+            let dir = tempfile::tempdir().unwrap();
+            let csv = CsvOptions::default();
+            let mut writer = TableWriter::create(dir.path(), "copie", &csv).unwrap();
+            if let Some(source) = checked_as {
+                writer = writer.checked_as(source);
+            }
+            writer
+                .write(table("copie", "meme_formation", "CAP"))
+                .unwrap();
+            writer.finish().unwrap();
+            let (parquet, csv_path) = (
+                dir.path().join("copie.parquet"),
+                dir.path().join("copie.csv"),
+            );
+            written_together(&parquet, &csv_path, &csv).and_then(|t| t.checked)
+        };
+        assert!(checked(Some("certifications_terminales")).is_some());
+        assert!(
+            checked(None).is_none(),
+            "`copie` is no table of the release"
         );
     }
 }
