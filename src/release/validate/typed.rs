@@ -117,15 +117,16 @@ impl TypedRows {
             return;
         }
         let columns = rows.columns();
-        let fields = &self.checks.fields;
-        let same_columns = columns.len() == fields.len()
-            && columns.iter().zip(fields).all(|(c, f)| c.name() == &f.name);
-        self.clear = same_columns && self.keys_ascend(rows);
-        let fields = &self.checks.fields;
-        self.clear = self.clear
+        let same_columns = columns.len() == self.checks.fields.len()
             && columns
                 .iter()
-                .zip(fields)
+                .zip(&self.checks.fields)
+                .all(|(c, f)| c.name() == &f.name);
+        self.clear = same_columns
+            && self.keys_ascend(rows)
+            && columns
+                .iter()
+                .zip(&self.checks.fields)
                 .zip(&self.patterns)
                 .zip(&self.in_key)
                 .all(|(((column, field), pattern), &in_key)| {
