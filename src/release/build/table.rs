@@ -55,8 +55,8 @@ fn publish_table(s: &Source, dir: &Path, csv: &CsvOptions, seuil: i64) -> Result
     .map_err(|m| Error::file(&s.parquet, format!("table {}: {m}", s.name)))?
     .with_seuil(seuil);
 
-    let (rows, written, checked) = match copy_parquet(s, &stage, &schema, dir, csv)? {
-        Some((copied, checked)) => (stage.rows, copied, checked),
+    let (rows, written, checked_typed) = match copy_parquet(s, &stage, &schema, dir, csv)? {
+        Some((copied, proven)) => (stage.rows, copied, proven),
         None => {
             let writer = match publish_in_key_order(s, &stage, empty, &schema, dir, csv)? {
                 Some(writer) => writer,
@@ -64,15 +64,18 @@ fn publish_table(s: &Source, dir: &Path, csv: &CsvOptions, seuil: i64) -> Result
             };
             let rows = writer.rows();
             let written = writer.finish()?;
+            // Its rows were checked as this writer wrote them, against what
+            // this schema checks: the CSV need not be read back.
             let csv_path = dir.join(format!("{}.csv", s.name));
             let parquet_path = dir.join(format!("{}.parquet", s.name));
             let checked = written_together(&parquet_path, &csv_path, csv).and_then(|t| t.checked);
-            (rows, written, checked)
+            (
+                rows,
+                written,
+                checked.is_some_and(|c| c == Checks::of(&schema)),
+            )
         }
     };
-    // The rows were checked as they were written, against what this schema
-    // checks: the CSV need not be read back (`validate::TypedRows`).
-    let checked_typed = checked.is_some_and(|c| c == Checks::of(&schema));
     let formula_cells = written.formula_cells;
     write_file(
         dir,
@@ -105,20 +108,19 @@ fn publish_table(s: &Source, dir: &Path, csv: &CsvOptions, seuil: i64) -> Result
 /// the stage's two files together with the release's separator and neither
 /// changed since (`output::table::written_together`): the stage's CSV is
 /// then what the rows would give, and is taken as it is too
-/// (`digest::link_known`); only the columns the
-/// conditions look at (the key, the numbers) are read, none when its rows
-/// were found clear as they were written against this schema (the
-/// conditions were among the checks), and what its rows were checked
-/// against is said with the files. `None`
-/// when a condition fails (the CSV begun is then overwritten): the Parquet
-/// is written again too.
+/// (`digest::link_known`); only the columns the conditions look at (the
+/// key, the numbers) are read, and none when its rows were found clear
+/// against this schema as they were written (the conditions were among
+/// the checks): `true` is then said with the files, for the release's
+/// checks not to read the CSV back. `None` when a condition fails (the
+/// CSV begun is then overwritten): the Parquet is written again too.
 fn copy_parquet(
     s: &Source,
     stage: &StageRowGroups,
     schema: &TableSchema,
     dir: &Path,
     csv: &CsvOptions,
-) -> Result<Option<(Written, Option<Checks>)>> {
+) -> Result<Option<(Written, bool)>> {
     let cut: Vec<usize> = row_group_ranges(stage.rows).map(|r| r.len()).collect();
     let groups: Vec<usize> = stage.groups.iter().map(|&(_, rows)| rows).collect();
     if (stage.rows > 0 && cut != groups) || !stage.zstd {
@@ -150,13 +152,13 @@ fn copy_parquet(
         CsvOut::Write(_) => None,
     };
     let mut boundary = GroupBoundary::default();
-    let mut read = stage.groups.clone();
-    if read.is_empty() {
-        read.push((0, 0));
-    }
-    if proven {
-        read.clear();
-    }
+    let read = if proven {
+        Vec::new()
+    } else if stage.groups.is_empty() {
+        vec![(0, 0)]
+    } else {
+        stage.groups.clone()
+    };
     for (offset, len) in read {
         let group = stage.read_columns(offset, len, checked.clone())?;
         if !published_types(&group) || !in_key_order(&group, key) || !boundary.follows(&group, key)
@@ -167,16 +169,10 @@ fn copy_parquet(
             write_rows(s, writer, &group, schema)?;
         }
     }
-    let (csv, formula_cells, checked) = match out {
-        CsvOut::Write(writer) => {
-            let (csv, formula_cells) = writer.finish_csv()?;
-            (csv, formula_cells, None)
-        }
-        CsvOut::Take {
-            formula_cells,
-            checked,
-        } => match link_known(&stage_csv, &release_csv)? {
-            Some(linked) => (linked, formula_cells, checked),
+    let (csv, formula_cells) = match out {
+        CsvOut::Write(writer) => writer.finish_csv()?,
+        CsvOut::Take { formula_cells, .. } => match link_known(&stage_csv, &release_csv)? {
+            Some(linked) => (linked, formula_cells),
             // Changed since it was found written together: written from
             // the rows after all.
             None => return Ok(None),
@@ -187,7 +183,7 @@ fn copy_parquet(
         parquet: link_or_copy(&s.parquet, &dir.join(format!("{}.parquet", s.name)))?,
         formula_cells,
     };
-    Ok(Some((written, checked)))
+    Ok(Some((written, proven)))
 }
 
 /// How [`copy_parquet`] makes the release's CSV.
@@ -605,10 +601,10 @@ mod tests {
                 .unwrap();
             let converted = writer.finish().unwrap();
             let read = |dir: &tempfile::TempDir, f: &str| std::fs::read(dir.path().join(f)).ok();
-            if let Some((copied, checked)) = &copied {
+            if let Some((copied, proven)) = &copied {
                 // `t` is no table of the release: its rows were not checked
                 // as they were written.
-                assert!(checked.is_none());
+                assert!(!proven);
                 assert_eq!(copied.formula_cells, converted.formula_cells);
                 assert_eq!(copied.csv, converted.csv);
                 assert_eq!(copied.parquet, converted.parquet);
