@@ -23,7 +23,7 @@ use std::sync::{Mutex, OnceLock};
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
-use crate::output::page_cache::WriteBehind;
+use crate::output::page_cache::{DirectFile, WriteBehind};
 
 /// A file's SHA-256 (lower-case hex) and size (`run.json` records them as
 /// `output::record::FileHash`).
@@ -65,21 +65,33 @@ impl BackgroundFile {
     /// Blocks waiting for the thread, at most: the writer waits beyond.
     const QUEUED: usize = 4;
 
+    /// A file later stages may read again: written through the page
+    /// cache, a large one flushed behind (`page_cache::WriteBehind`).
     pub fn new(file: File) -> BackgroundFile {
+        BackgroundFile::spawn(Sink::Cached(file, WriteBehind::default()))
+    }
+
+    /// A file this run does not read again (a table's CSV): written past
+    /// the page cache where the file system allows it
+    /// (`page_cache::DirectFile`).
+    pub fn past_cache(file: File) -> BackgroundFile {
+        BackgroundFile::spawn(match DirectFile::new(file) {
+            Ok(direct) => Sink::Direct(direct),
+            Err(file) => Sink::Cached(file, WriteBehind::default()),
+        })
+    }
+
+    fn spawn(sink: Sink) -> BackgroundFile {
         let (blocks, queue) = std::sync::mpsc::sync_channel::<Vec<u8>>(Self::QUEUED);
         let (give_back, emptied) = std::sync::mpsc::channel::<Vec<u8>>();
         let worker = std::thread::spawn(move || {
-            let (mut file, mut hasher, mut bytes) = (file, Sha256::new(), 0u64);
-            let mut behind = WriteBehind::default();
+            let (mut sink, mut hasher, mut bytes) = (sink, Sha256::new(), 0u64);
             let mut failed = None;
             // Every block is taken, even after an error, for the writer
             // never to wait on a full queue.
             for mut block in queue {
                 if failed.is_none() {
-                    let written = file
-                        .write_all(&block)
-                        .and_then(|()| behind.wrote(&file, block.len()));
-                    match written {
+                    match sink.write_all(&block) {
                         Ok(()) => {
                             hasher.update(&block);
                             bytes += block.len() as u64;
@@ -92,7 +104,7 @@ impl BackgroundFile {
             }
             match failed {
                 Some(e) => Err(e),
-                None => file.flush().map(|()| {
+                None => sink.finish().map(|file| {
                     let digest = FileDigest {
                         sha256: to_hex(&hasher.finalize()),
                         bytes,
@@ -147,6 +159,30 @@ impl BackgroundFile {
             .ok()
             .and_then(|metadata| remember(&metadata, &digest));
         Ok((digest, identity))
+    }
+}
+
+/// Where a [`BackgroundFile`]'s thread writes its blocks.
+enum Sink {
+    Cached(File, WriteBehind),
+    Direct(DirectFile),
+}
+
+impl Sink {
+    fn write_all(&mut self, block: &[u8]) -> std::io::Result<()> {
+        match self {
+            Sink::Cached(file, behind) => file
+                .write_all(block)
+                .and_then(|()| behind.wrote(file, block.len())),
+            Sink::Direct(direct) => direct.write_all(block),
+        }
+    }
+
+    fn finish(self) -> std::io::Result<File> {
+        match self {
+            Sink::Cached(mut file, _) => file.flush().map(|()| file),
+            Sink::Direct(direct) => direct.finish(),
+        }
     }
 }
 

@@ -2,7 +2,7 @@
 //! Parquet into a staged folder swapped into place as a whole (`staged`),
 //! the hashes that tie a run's stage folders together (`record`) and the
 //! SHA-256 they are made of (`digest`), the lock that keeps two runs out
-//! of one folder (`lock`), and large files kept from filling the page cache
+//! of one folder (`lock`), and files kept from filling the page cache
 //! (`page_cache`).
 
 pub mod digest;

@@ -459,7 +459,7 @@ impl TableWriter {
         let csv_path = dir.join(format!("{name}.csv"));
         Ok(TableWriter {
             name: name.to_string(),
-            csv: BackgroundFile::new(create(&csv_path)?),
+            csv: BackgroundFile::past_cache(create(&csv_path)?),
             parquet_sink: None,
             csv_path,
             parquet_path: dir.join(format!("{name}.parquet")),
