@@ -42,15 +42,7 @@ impl StageTable {
         required: impl Iterator<Item = &'c str>,
         optional: &[&str],
     ) -> Result<StageTable> {
-        let path = dir.join(format!("{table}.parquet"));
-        if !path.is_file() {
-            return Err(Error::usage(format!(
-                "{}: missing; run the `{stage}` stage first (ij {stage} … --out {})",
-                path.display(),
-                dir.display()
-            )));
-        }
-        StageTable::read_with(&path, required, optional)
+        StageTable::read_with(&stage_file(dir, table, stage)?, required, optional)
     }
 
     /// Reads the `required` columns (an error names the first one missing)
@@ -60,56 +52,56 @@ impl StageTable {
         required: impl Iterator<Item = &'c str>,
         optional: &[&str],
     ) -> Result<StageTable> {
-        let file = std::fs::File::open(path).map_err(|source| Error::Read {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        let unreadable = |e| Error::file(path, format!("cannot read the Parquet file: {e}"));
-        let mut reader = ParquetReader::new(file);
-        let schema = reader.schema().map_err(unreadable)?;
-        let mut columns = Vec::new();
-        for c in required {
-            // The table was written by another version of ij.
-            if !schema.contains(c) {
-                return Err(Error::file(
-                    path,
-                    format!(
-                        "missing column {c}: written by another version of ij; run its stage again"
-                    ),
-                ));
-            }
-            columns.push(c.to_string());
-        }
-        let (present, absent): (Vec<&str>, Vec<&str>) =
-            optional.iter().partition(|c| schema.contains(c));
-        columns.extend(present.into_iter().map(str::to_string));
+        let (reader, columns, absent) = open(path, required, optional)?;
         let df = reader
             .with_columns(Some(columns))
             .finish()
-            .map_err(unreadable)?;
+            .map_err(|e| unreadable(path, e))?;
         Ok(StageTable {
             path: path.to_path_buf(),
             df,
-            absent: absent.into_iter().map(str::to_string).collect(),
+            absent,
             first_row: 0,
         })
     }
 
-    /// The table in slices of at most `rows` rows, in order, each read as
-    /// a table of its own (its errors name the file's rows). A slice shares
-    /// the table's columns: what a reader builds from a slice's values
-    /// (vectors of 16 bytes a row and column) is a slice's, not the whole
-    /// table's (coverage's index of ×100's tables, issue 13).
-    pub fn slices(&self, rows: usize) -> impl Iterator<Item = StageTable> + '_ {
-        let rows = rows.max(1);
-        (0..self.height())
-            .step_by(rows)
-            .map(move |start| StageTable {
-                path: self.path.clone(),
-                df: self.df.slice(start as i64, rows),
-                absent: self.absent.clone(),
-                first_row: self.first_row + start,
-            })
+    /// [`StageTable::read_with`], a Parquet row group at a time: each group
+    /// a table of its own (its errors name the file's rows). Only one row
+    /// group's columns are held: a reader that keeps little of each row
+    /// (coverage's index) needs no more memory than that (issue 13: ×100's
+    /// regional table, 8.4 million rows, was 840 MB of columns read whole).
+    pub fn row_groups<'c>(
+        path: &Path,
+        required: impl Iterator<Item = &'c str>,
+        optional: &[&str],
+    ) -> Result<RowGroups> {
+        let (mut reader, columns, absent) = open(path, required, optional)?;
+        let metadata = reader
+            .get_metadata()
+            .map_err(|e| unreadable(path, e))?
+            .clone();
+        let groups = metadata.row_groups.iter().map(|g| g.num_rows()).collect();
+        Ok(RowGroups {
+            path: path.to_path_buf(),
+            metadata,
+            columns,
+            absent,
+            groups,
+            next: 0,
+            first_row: 0,
+        })
+    }
+
+    /// [`StageTable::row_groups`] of `<dir>/<table>.parquet`, written by
+    /// `stage` (see [`StageTable::of_stage`]).
+    pub fn row_groups_of_stage<'c>(
+        dir: &Path,
+        table: &str,
+        stage: &str,
+        required: impl Iterator<Item = &'c str>,
+        optional: &[&str],
+    ) -> Result<RowGroups> {
+        StageTable::row_groups(&stage_file(dir, table, stage)?, required, optional)
     }
 
     pub fn path(&self) -> &Path {
@@ -242,37 +234,153 @@ pub fn expected<const N: usize>(values: [&str; N]) -> String {
     }
 }
 
+/// A stage table's row groups, read one at a time
+/// ([`StageTable::row_groups`]).
+pub struct RowGroups {
+    path: PathBuf,
+    metadata: std::sync::Arc<polars::io::parquet::read::FileMetadata>,
+    columns: Vec<String>,
+    absent: Vec<String>,
+    /// Each row group's rows.
+    groups: Vec<usize>,
+    next: usize,
+    first_row: usize,
+}
+
+impl RowGroups {
+    /// The table's rows, in all its groups.
+    pub fn rows(&self) -> usize {
+        self.groups.iter().sum()
+    }
+}
+
+impl Iterator for RowGroups {
+    type Item = Result<StageTable>;
+
+    fn next(&mut self) -> Option<Result<StageTable>> {
+        let rows = *self.groups.get(self.next)?;
+        self.next += 1;
+        let first_row = self.first_row;
+        self.first_row += rows;
+        let read = || {
+            let mut reader = ParquetReader::new(open_file(&self.path)?);
+            reader.set_metadata(self.metadata.clone());
+            let df = reader
+                .with_columns(Some(self.columns.clone()))
+                .with_slice(Some((first_row, rows)))
+                .finish()
+                .map_err(|e| unreadable(&self.path, e))?;
+            Ok(StageTable {
+                path: self.path.clone(),
+                df,
+                absent: self.absent.clone(),
+                first_row,
+            })
+        };
+        Some(read())
+    }
+}
+
+/// `<dir>/<table>.parquet`, written by `stage`: a usage error naming the
+/// stage to run when the file is not there.
+fn stage_file(dir: &Path, table: &str, stage: &str) -> Result<PathBuf> {
+    let path = dir.join(format!("{table}.parquet"));
+    if !path.is_file() {
+        return Err(Error::usage(format!(
+            "{}: missing; run the `{stage}` stage first (ij {stage} … --out {})",
+            path.display(),
+            dir.display()
+        )));
+    }
+    Ok(path)
+}
+
+/// The file opened for reading.
+fn open_file(path: &Path) -> Result<std::fs::File> {
+    std::fs::File::open(path).map_err(|source| Error::Read {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+fn unreadable(path: &Path, e: polars::prelude::PolarsError) -> Error {
+    Error::file(path, format!("cannot read the Parquet file: {e}"))
+}
+
+/// A reader of the Parquet file, the columns to read (the `required`, an
+/// error naming the first one missing, then those of `optional` the file
+/// has) and the optional ones it lacks.
+fn open<'c>(
+    path: &Path,
+    required: impl Iterator<Item = &'c str>,
+    optional: &[&str],
+) -> Result<(ParquetReader<std::fs::File>, Vec<String>, Vec<String>)> {
+    let mut reader = ParquetReader::new(open_file(path)?);
+    let schema = reader.schema().map_err(|e| unreadable(path, e))?;
+    let mut columns = Vec::new();
+    for c in required {
+        // The table was written by another version of ij.
+        if !schema.contains(c) {
+            return Err(Error::file(
+                path,
+                format!(
+                    "missing column {c}: written by another version of ij; run its stage again"
+                ),
+            ));
+        }
+        columns.push(c.to_string());
+    }
+    let (present, absent): (Vec<&str>, Vec<&str>) =
+        optional.iter().partition(|c| schema.contains(c));
+    columns.extend(present.into_iter().map(str::to_string));
+    Ok((
+        reader,
+        columns,
+        absent.into_iter().map(str::to_string).collect(),
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::output::{CsvOptions, OutTable};
 
-    /// Slices give the table's rows in order, and their errors the file's
-    /// rows.
+    /// Row groups give the table's rows in order, each group's errors the
+    /// file's rows, and an optional column the file lacks reads as missing.
     #[test]
-    fn a_table_read_in_slices_gives_its_rows_and_their_places() {
+    fn a_table_read_by_row_group_gives_its_rows_and_their_places() {
         let dir = tempfile::tempdir().unwrap();
-        let codes = ["a", "b", "c", "d", "e"];
-        let mut t = OutTable::new("t");
-        t.str("code", codes.into_iter());
-        t.write(dir.path(), &CsvOptions::default()).unwrap();
-        let table = StageTable::read(&dir.path().join("t.parquet"), ["code"].into_iter()).unwrap();
-        let slices: Vec<StageTable> = table.slices(2).collect();
+        let mut writer =
+            crate::output::table::TableWriter::create(dir.path(), "t", &CsvOptions::default())
+                .unwrap();
+        for chunk in [["a", "b"].as_slice(), &["c", "d"], &["e"]] {
+            let mut t = OutTable::new("t");
+            t.str("code", chunk.iter().copied());
+            writer.write(t).unwrap();
+        }
+        writer.finish().unwrap();
+        let path = dir.path().join("t.parquet");
+        let groups = StageTable::row_groups(&path, ["code"].into_iter(), &["absent"]).unwrap();
+        assert_eq!(groups.rows(), 5);
+        let groups: Vec<StageTable> = groups.map(Result::unwrap).collect();
         assert_eq!(
-            slices.iter().map(StageTable::height).collect::<Vec<_>>(),
+            groups.iter().map(StageTable::height).collect::<Vec<_>>(),
             [2, 2, 1]
         );
-        let read: Vec<String> = slices
+        let read: Vec<String> = groups
             .iter()
-            .flat_map(|s| s.text("code").unwrap())
+            .flat_map(|g| g.text("code").unwrap())
             .map(|v| v.unwrap().to_string())
             .collect();
-        assert_eq!(read, codes);
-        let e = slices[2].error(0, "code", "bad").to_string();
+        assert_eq!(read, ["a", "b", "c", "d", "e"]);
+        assert_eq!(groups[1].text("absent").unwrap(), [None, None]);
+        let e = groups[2].error(0, "code", "bad").to_string();
         assert!(e.contains("row 5 (line 6 of the CSV)"), "{e}");
-        assert!(table
-            .error(0, "code", "bad")
-            .to_string()
-            .contains("row 1 (line 2"));
+        let missing = StageTable::row_groups(&path, ["other"].into_iter(), &[]);
+        let e = missing
+            .err()
+            .expect("a required column missing")
+            .to_string();
+        assert!(e.contains("missing column other"), "{e}");
     }
 }

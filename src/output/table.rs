@@ -414,6 +414,42 @@ pub fn build_in_pieces(
     Ok(table)
 }
 
+/// A table built and written a row group at a time
+/// ([`write_by_row_group`]): its name, its rows and its files.
+pub struct WrittenTable {
+    pub name: String,
+    pub rows: usize,
+    pub written: Written,
+}
+
+/// Builds a table of `rows` rows and writes it into `dir` a Parquet row
+/// group at a time ([`row_group_ranges`], each built by
+/// [`build_in_pieces`]): only one row group's columns are held, and the
+/// files have the bytes of the table built whole and written at once.
+pub fn write_by_row_group(
+    dir: &Path,
+    rows: usize,
+    csv: &CsvOptions,
+    build: impl Fn(std::ops::Range<usize>) -> Result<OutTable> + Sync,
+) -> Result<WrittenTable> {
+    let mut writer: Option<TableWriter> = None;
+    for range in row_group_ranges(rows) {
+        let chunk = build_in_pieces(range, &build)?;
+        let writer = match &mut writer {
+            Some(w) => w,
+            None => writer.insert(TableWriter::create(dir, &chunk.name, csv)?),
+        };
+        writer.write(chunk)?;
+    }
+    let writer = writer.expect("a table has at least one row group");
+    let (name, rows) = (writer.name().to_string(), writer.rows());
+    Ok(WrittenTable {
+        name,
+        rows,
+        written: writer.finish()?,
+    })
+}
+
 /// A table written chunk by chunk: its CSV and Parquet grow as chunks come,
 /// so a table larger than memory can be written (a national catalogue's
 /// offers, issue 13) while only one chunk is held. Each chunk is one

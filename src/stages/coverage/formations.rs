@@ -14,7 +14,6 @@ use foldhash::fast::FixedState;
 
 use crate::error::Result;
 use crate::input::stage_table::StageTable;
-use crate::output::table::ROW_GROUP_ROWS;
 use crate::rules::codes::Code;
 use crate::stages::indicators::upstream::years;
 
@@ -40,9 +39,9 @@ impl Formations {
     }
 
     /// The referential's codes and each MEF's code, from the `bcn` stage's
-    /// folder, a row group's worth of rows at a time.
+    /// folder, a row group at a time.
     pub fn load(bcn_out: &Path) -> Result<(Formations, MefToCode)> {
-        let table = StageTable::of_stage(
+        let groups = StageTable::row_groups_of_stage(
             bcn_out,
             "formations_referentiel",
             "bcn",
@@ -56,10 +55,11 @@ impl Formations {
             .into_iter(),
             &["date_premiere_session"],
         )?;
-        let rows = table.height();
+        let rows = groups.rows();
         let mut formations = HashMap::with_capacity_and_hasher(rows, FixedState::default());
         let mut mef_to_code = MefToCode::default();
-        for t in table.slices(ROW_GROUP_ROWS) {
+        for t in groups {
+            let t = t?;
             let s = |c: &str| t.text(c);
             let (code, cfd, mef) = (
                 s("code_certification")?,

@@ -105,8 +105,11 @@ impl Upstream {
             Some(crate::staging::annuaire::load_annuaire(annuaire, &reference)?.closed_uais())
         };
         let (referentiel, mef_to_code) = Formations::load(bcn_out)?;
+        crate::memory::trace("coverage: formations loaded");
         let indicators = IndicatorIndex::load(indicators_out)?;
+        crate::memory::trace("coverage: indicators loaded");
         let terminales = Terminales::load(indicators_out)?;
+        crate::memory::trace("coverage: terminales loaded");
         let (seuil, continuum_policy) = indicators_settings(indicators_out)?;
         Ok(Upstream {
             reference,

@@ -43,7 +43,7 @@ use std::time::Instant;
 use chrono::NaiveDate;
 
 use crate::error::{Error, Result};
-use crate::output::table::{build_in_pieces, TableWriter};
+use crate::output::table::{write_by_row_group, WrittenTable};
 use crate::output::StagedDir;
 use crate::rules::continuum::ContinuumPolicy;
 use crate::rules::filiere::Filiere;
@@ -969,31 +969,23 @@ fn write_table(
     ctx: &StageContext,
 ) -> Result<Written> {
     use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
-    let mut writer: Option<TableWriter> = None;
     let (found, unknown) = (AtomicUsize::new(0), AtomicUsize::new(0));
-    for range in builder.chunks() {
-        // A row group is built in pieces: what a row needs while its
-        // columns are built (its published figures, its place) is held for
-        // a piece at a time (issue 13).
-        let chunk = build_in_pieces(range, |piece| {
-            let mut piece = (builder.build)(piece);
-            if builder.per_etablissement {
-                let (f, u) = annuaire::complete_etablissements(&mut piece, annuaire);
-                found.fetch_add(f, Relaxed);
-                unknown.fetch_add(u, Relaxed);
-            }
-            Ok(piece)
-        })?;
-        let writer = match &mut writer {
-            Some(w) => w,
-            None => writer.insert(TableWriter::create(dir, &chunk.name, &ctx.csv)?),
-        };
-        writer.write(chunk)?;
-    }
-    let writer = writer.expect("a table has at least one chunk");
-    let name = writer.name().to_string();
-    let rows = writer.rows();
-    let written = writer.finish()?;
+    // A row group is built in pieces: what a row needs while its columns
+    // are built (its published figures, its place) is held for a piece at
+    // a time (issue 13).
+    let WrittenTable {
+        name,
+        rows,
+        written,
+    } = write_by_row_group(dir, builder.rows, &ctx.csv, |piece| {
+        let mut piece = (builder.build)(piece);
+        if builder.per_etablissement {
+            let (f, u) = annuaire::complete_etablissements(&mut piece, annuaire);
+            found.fetch_add(f, Relaxed);
+            unknown.fetch_add(u, Relaxed);
+        }
+        Ok(piece)
+    })?;
     let (found, unknown) = (found.into_inner(), unknown.into_inner());
     let detail = (builder.per_etablissement && !annuaire.inputs.is_empty()).then(|| {
         format!("{name}: {found} rows of a UAI the directory has, {unknown} of a UAI it lacks")

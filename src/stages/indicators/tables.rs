@@ -11,7 +11,6 @@ use std::ops::Range;
 use chrono::NaiveDate;
 use foldhash::fast::FixedState;
 
-use crate::output::table::row_group_ranges;
 use crate::output::OutTable;
 use crate::rules::codes::Code;
 use crate::rules::niveau::NiveauGeographique;
@@ -46,15 +45,6 @@ pub struct TableBuild<'a> {
     /// (`annuaire::complete_etablissements`). Said here, where each table is
     /// listed, rather than by comparing table names where they are written.
     pub per_etablissement: bool,
-}
-
-impl TableBuild<'_> {
-    /// The ranges of rows built and written one at a time: one Parquet row
-    /// group each, cut as a whole write cuts them, so a table gives the
-    /// bytes of a whole write.
-    pub fn chunks(&self) -> impl Iterator<Item = Range<usize>> {
-        row_group_ranges(self.rows)
-    }
 }
 
 /// The builders of the stage's tables, in the order the stage reports them,

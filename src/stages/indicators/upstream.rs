@@ -12,6 +12,7 @@ use std::path::Path;
 use chrono::NaiveDate;
 
 use crate::error::Result;
+use crate::input::stage_table::RowGroups;
 use crate::input::StageTable;
 use crate::rules::codes::{Code, CodeType};
 use crate::stages::continuum::{LinkType, Relation};
@@ -159,13 +160,25 @@ const REFERENTIEL_LATER: [&str; 3] = [
 
 /// `formations_referentiel` of the `bcn` stage (its Parquet), by code.
 pub fn load_referentiel(bcn_out: &Path) -> Result<Referentiel> {
-    let t = StageTable::of_stage(
+    let groups = StageTable::row_groups_of_stage(
         bcn_out,
         "formations_referentiel",
         "bcn",
         REFERENTIEL.into_iter(),
         &REFERENTIEL_LATER,
     )?;
+    let mut out = HashMap::with_capacity_and_hasher(groups.rows(), FixedState::default());
+    for t in groups {
+        add_referentiel_rows(&t?, &mut out)?;
+    }
+    Ok(Referentiel(out))
+}
+
+/// The certifications of a row group of `formations_referentiel`.
+fn add_referentiel_rows(
+    t: &StageTable,
+    out: &mut HashMap<Code, Box<Certification>, FixedState>,
+) -> Result<()> {
     let s = |c: &str| t.text(c);
     let (code, cfd, mef, dispositif) = (
         s("code_certification")?,
@@ -188,14 +201,13 @@ pub fn load_referentiel(bcn_out: &Path) -> Result<Referentiel> {
     )?;
     let fermeture = t.date("date_fermeture")?;
     let (duree, annee) = (
-        small_ints(&t, "duree_dispositif")?,
-        small_ints(&t, "annee_dispositif")?,
+        small_ints(t, "duree_dispositif")?,
+        small_ints(t, "annee_dispositif")?,
     );
-    let premiere = years(&t, "date_premiere_session")?;
+    let premiere = years(t, "date_premiere_session")?;
     let familles = t.text("familles_metiers_codes")?;
     let commune = t.boolean("seconde_commune")?;
     let text = |v: Option<&str>| Code::from(v.unwrap_or_default());
-    let mut out = HashMap::with_capacity_and_hasher(t.height(), FixedState::default());
     for i in 0..t.height() {
         // Before `familles_metiers_codes`, the one family is the list.
         let all = if t.has("familles_metiers_codes") {
@@ -230,7 +242,7 @@ pub fn load_referentiel(bcn_out: &Path) -> Result<Referentiel> {
         };
         out.insert(c.code.clone(), Box::new(c));
     }
-    Ok(Referentiel(out))
+    Ok(())
 }
 
 /// `continuum_lineage` of the `continuum` stage (its Parquet), by code.
@@ -243,35 +255,42 @@ pub fn load_lineage(continuum_out: &Path) -> Result<Lineage> {
         "hops",
         "one_to_one_path",
     ];
-    let t = StageTable::of_stage(
-        continuum_out,
-        "continuum_lineage",
-        "continuum",
-        columns.into_iter(),
-        &[],
-    )?;
-    let code_type = code_types(&t)?;
-    let relation = t.parsed_required(
-        "relation",
-        Relation::parse,
-        Relation::ALL.map(Relation::as_str),
-    )?;
-    let (code, related) = (t.text("code_certification")?, t.text("related_code")?);
-    let hops = small_ints(&t, "hops")?;
-    let strict = t.boolean("one_to_one_path")?;
     let mut out = Lineage::default();
-    for i in 0..t.height() {
-        let r = Relative {
-            code_type: code_type[i],
-            code: code[i].unwrap_or_default().into(),
-            related_is_descendant: relation[i] == Relation::Descendant,
-            related_code: related[i].unwrap_or_default().into(),
-            hops: hops[i].unwrap_or(0),
-            one_to_one_path: strict[i].unwrap_or(false),
-        };
-        out.entry(r.code.clone()).or_default().push(r);
+    for t in continuum_table(continuum_out, "continuum_lineage", &columns)? {
+        let t = t?;
+        let code_type = code_types(&t)?;
+        let relation = t.parsed_required(
+            "relation",
+            Relation::parse,
+            Relation::ALL.map(Relation::as_str),
+        )?;
+        let (code, related) = (t.text("code_certification")?, t.text("related_code")?);
+        let hops = small_ints(&t, "hops")?;
+        let strict = t.boolean("one_to_one_path")?;
+        for i in 0..t.height() {
+            let r = Relative {
+                code_type: code_type[i],
+                code: code[i].unwrap_or_default().into(),
+                related_is_descendant: relation[i] == Relation::Descendant,
+                related_code: related[i].unwrap_or_default().into(),
+                hops: hops[i].unwrap_or(0),
+                one_to_one_path: strict[i].unwrap_or(false),
+            };
+            out.entry(r.code.clone()).or_default().push(r);
+        }
     }
     Ok(out)
+}
+
+/// A table of the `continuum` stage (its Parquet), a row group at a time.
+fn continuum_table(continuum_out: &Path, table: &str, columns: &[&str]) -> Result<RowGroups> {
+    StageTable::row_groups_of_stage(
+        continuum_out,
+        table,
+        "continuum",
+        columns.iter().copied(),
+        &[],
+    )
 }
 
 /// `continuum_links` of the `continuum` stage (its Parquet).
@@ -282,28 +301,25 @@ pub fn load_links(continuum_out: &Path) -> Result<Vec<LinkRow>> {
         "nouveau_code",
         "link_type",
     ];
-    let t = StageTable::of_stage(
-        continuum_out,
-        "continuum_links",
-        "continuum",
-        columns.into_iter(),
-        &[],
-    )?;
-    let code_type = code_types(&t)?;
-    let link_type = t.parsed_required(
-        "link_type",
-        LinkType::parse,
-        LinkType::ALL.map(LinkType::as_str),
-    )?;
-    let (ancien, nouveau) = (t.text("ancien_code")?, t.text("nouveau_code")?);
-    Ok((0..t.height())
-        .map(|i| LinkRow {
+    let groups = continuum_table(continuum_out, "continuum_links", &columns)?;
+    let mut out = Vec::with_capacity(groups.rows());
+    for t in groups {
+        let t = t?;
+        let code_type = code_types(&t)?;
+        let link_type = t.parsed_required(
+            "link_type",
+            LinkType::parse,
+            LinkType::ALL.map(LinkType::as_str),
+        )?;
+        let (ancien, nouveau) = (t.text("ancien_code")?, t.text("nouveau_code")?);
+        out.extend((0..t.height()).map(|i| LinkRow {
             code_type: code_type[i],
             ancien: ancien[i].unwrap_or_default().into(),
             nouveau: nouveau[i].unwrap_or_default().into(),
             link_type: link_type[i],
-        })
-        .collect())
+        }));
+    }
+    Ok(out)
 }
 
 #[cfg(test)]
