@@ -986,6 +986,7 @@ fn write_table(
         }
         Ok(piece)
     })?;
+    crate::memory::trace(&format!("indicators: {name} written"));
     let (found, unknown) = (found.into_inner(), unknown.into_inner());
     let detail = (builder.per_etablissement && !annuaire.inputs.is_empty()).then(|| {
         format!("{name}: {found} rows of a UAI the directory has, {unknown} of a UAI it lacks")
