@@ -890,6 +890,7 @@ pub fn run(
         options.seuil,
     );
     let pilotage_q4 = classement.q4_par_region();
+    crate::memory::trace("indicators: pilotage classified");
 
     let tables = tables::builders(&result, &classement, &referentiel, &reference, options);
     let mut written = write_tables(&tables, &annuaire, &dir, ctx)?;
