@@ -70,6 +70,8 @@ pub struct IndicatorIndex {
 }
 
 impl IndicatorIndex {
+    /// Adds an indicator row by its names (tests build their index so).
+    #[cfg(test)]
     pub(super) fn insert(
         &mut self,
         level: NiveauGeographique,
@@ -78,6 +80,17 @@ impl IndicatorIndex {
         code: &str,
         shown: Shown,
     ) {
+        let k = (level, self.intern(key), filiere, self.intern(code));
+        self.insert_by_id(k, shown);
+    }
+
+    /// [`IndicatorIndex::insert`] of a row whose names are numbered: kept
+    /// unless the key has a row of this millésime or a later one. One
+    /// probe of the map (each of ×100's nine million rows missed the
+    /// caches there, issue 13).
+    fn insert_by_id(&mut self, k: (NiveauGeographique, u32, Filiere, u32), shown: Shown) {
+        use std::collections::hash_map::Entry;
+        let (level, _, filiere, _) = k;
         for latest in [
             self.latest
                 .entry((filiere, level))
@@ -88,11 +101,14 @@ impl IndicatorIndex {
                 *latest = shown.millesime;
             }
         }
-        let k = (level, self.intern(key), filiere, self.intern(code));
-        match self.rows.get(&k) {
-            Some(existing) if existing.millesime >= shown.millesime => {}
-            _ => {
-                self.rows.insert(k, shown);
+        match self.rows.entry(k) {
+            Entry::Occupied(mut existing) => {
+                if existing.get().millesime < shown.millesime {
+                    existing.insert(shown);
+                }
+            }
+            Entry::Vacant(place) => {
+                place.insert(shown);
             }
         }
     }
@@ -220,6 +236,7 @@ impl IndicatorIndex {
         // The last millésime read and its text: a table sorted by its key
         // repeats it row after row.
         let mut last_millesime: Option<(&str, Millesime)> = None;
+        let mut last_code: Option<(&str, u32)> = None;
         for i in 0..table.height() {
             let at = |column: &str, e: String| table.error(i, column, e);
             let text = millesime[i].unwrap_or("");
@@ -242,7 +259,19 @@ impl IndicatorIndex {
                 part_en_emploi_6_mois: part[i],
             };
             let k = key.as_ref().and_then(|c| c[i]).unwrap_or_default();
-            self.insert(level, k, f, code[i].unwrap_or_default(), shown);
+            let key_id = self.intern(k);
+            // A level sorted by code gives a code's rows one after the
+            // other: its number is looked up once.
+            let code_text = code[i].unwrap_or_default();
+            let code_id = match last_code {
+                Some((last, id)) if last == code_text => id,
+                _ => {
+                    let id = self.intern(code_text);
+                    last_code = Some((code_text, id));
+                    id
+                }
+            };
+            self.insert_by_id((level, key_id, f, code_id), shown);
         }
         Ok(())
     }
