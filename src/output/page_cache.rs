@@ -238,7 +238,9 @@ impl DirectFile {
             return Err(file);
         }
         let buffer = vec![0u8; DIRECT_BLOCK + ALIGN];
-        let start = buffer.as_ptr().align_offset(ALIGN);
+        // Computed rather than asked of `align_offset`, which may answer
+        // that it cannot.
+        let start = (ALIGN - buffer.as_ptr() as usize % ALIGN) % ALIGN;
         Ok(DirectFile {
             file,
             buffer,
