@@ -26,6 +26,8 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use rayon::prelude::*;
+
 use crate::output::OutTable;
 use crate::rules::codes::Code;
 use crate::rules::filiere::Filiere;
@@ -98,14 +100,17 @@ pub struct Q4ParRegion {
     pub regions: BTreeMap<String, usize>,
 }
 
+/// The rows a thread takes at a time where a pass over the table's rows
+/// is shared out (the pools, the Q4 counts): sums per block, merged in
+/// order.
+const BLOCK_ROWS: usize = 64 * 1024;
+
 /// Per filière, the Q4 count of each région in its latest millésime. Only
 /// the rows counted are classified. Two passes over the table's rows, each
 /// a block at a time on every thread (×100's nine million rows, read once
 /// per filière and a région's name copied for each, took 2 s on one
 /// thread, issue 13).
 fn q4_par_region(pilotage: &Classement) -> BTreeMap<String, Q4ParRegion> {
-    use rayon::prelude::*;
-    const BLOCK: usize = 64 * 1024;
     fn regional<'r, 'a>(rows: &'r [TableRow<'a>]) -> impl Iterator<Item = TableRow<'a>> + 'r {
         rows.iter()
             .filter(|(row, ..)| !place(row).is_empty())
@@ -121,7 +126,7 @@ fn q4_par_region(pilotage: &Classement) -> BTreeMap<String, Q4ParRegion> {
     };
     let latest: BTreeMap<Filiere, Millesime> = pilotage
         .rows
-        .par_chunks(BLOCK)
+        .par_chunks(BLOCK_ROWS)
         .map(|rows| {
             let mut latest = BTreeMap::new();
             for (row, ..) in regional(rows) {
@@ -137,7 +142,7 @@ fn q4_par_region(pilotage: &Classement) -> BTreeMap<String, Q4ParRegion> {
         });
     let q4: BTreeMap<(Filiere, &str), usize> = pilotage
         .rows
-        .par_chunks(BLOCK)
+        .par_chunks(BLOCK_ROWS)
         .map(|rows| {
             let mut q4 = BTreeMap::new();
             for (row, national, certification) in regional(rows) {
@@ -362,12 +367,10 @@ impl Pools {
     /// not change them). ×100's nine million rows, each looked up in the
     /// referential, took 5 s on one thread (issue 13).
     fn build(c: &Classifier, regionales: &[Indicateur], certifications: &[Indicateur]) -> Self {
-        use rayon::prelude::*;
-        const BLOCK: usize = 64 * 1024;
         let pooled = |row: &Indicateur| Some(Code::from(c.pooled_niveau(row)?));
         let empty = || (PoolMap::default(), PoolMap::default());
         let (regional, all_regions) = regionales
-            .par_chunks(BLOCK)
+            .par_chunks(BLOCK_ROWS)
             .map(|rows| {
                 let (mut regional, mut all_regions) = empty();
                 for row in rows {
@@ -390,7 +393,7 @@ impl Pools {
                 (regional, all_regions)
             });
         let national = certifications
-            .par_chunks(BLOCK)
+            .par_chunks(BLOCK_ROWS)
             .map(|rows| {
                 let mut national = PoolMap::default();
                 for row in rows {
@@ -552,7 +555,6 @@ fn dealt_in_order<'a>(
         }
     }
     // Checked on every thread: nine million comparisons of strings at ×100.
-    use rayon::prelude::*;
     rows.par_windows(2)
         .all(|w| table_cmp(w[0].0, w[1].0).is_lt())
         .then_some(rows)
