@@ -307,6 +307,10 @@ pub struct Staged {
     /// breakdown rows that are not the headline `ensemble` row), counted by reason.
     pub skipped: std::collections::BTreeMap<String, usize>,
     pub rows_read: usize,
+    /// No two `rows` share a key (millésime, filière, code, place): the
+    /// loader rejected each repeat. A level given by this file alone then
+    /// needs no check of its keys (`indicators::read_sources`).
+    pub rows_keys_unique: bool,
 }
 
 impl Staged {

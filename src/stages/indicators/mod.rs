@@ -171,8 +171,8 @@ pub struct Upstream<'a> {
     pub reference: &'a Reference,
 }
 
-fn own_row(m: MesureRow) -> Indicateur {
-    Indicateur {
+fn own_row(m: MesureRow) -> (Indicateur, Origin) {
+    let row = Indicateur {
         millesime: m.millesime,
         filiere: m.filiere,
         code_certification: m.code_certification,
@@ -185,6 +185,43 @@ fn own_row(m: MesureRow) -> Indicateur {
         libelle_etablissement: m.libelle_etablissement.map(String::into_boxed_str),
         origine: Origine::Source,
         donnee_source: Default::default(),
+    };
+    (row, m.origin)
+}
+
+// A staged row is at least as large as the row made of it: `own_rows`
+// makes the rows in the staged rows' memory.
+const _: () = assert!(std::mem::size_of::<MesureRow>() >= std::mem::size_of::<Indicateur>());
+const _: () = assert!(std::mem::align_of::<MesureRow>() == std::mem::align_of::<Indicateur>());
+
+/// A file's staged rows made rows, in order, each row and its origin shown
+/// to `each` as it is made. The rows are written over the staged rows'
+/// memory (the standard library collects a vector mapped from a vector of
+/// larger items in place): at ×100 the regional rows written into fresh
+/// memory were two gigabytes of pages faulted in, each page given back by
+/// the staged rows then taken again from the host (issue 13).
+fn own_rows(staged: Vec<MesureRow>, mut each: impl FnMut(&Indicateur, Origin)) -> Vec<Indicateur> {
+    let mut rows: Vec<Indicateur> = staged
+        .into_iter()
+        .map(|m| {
+            let (row, origin) = own_row(m);
+            each(&row, origin);
+            row
+        })
+        .collect();
+    // The memory past the rows, which the larger staged rows filled, goes
+    // back to the system (a large vector is mapped: it shrinks in place).
+    rows.shrink_to_fit();
+    rows
+}
+
+/// A level's place in `read_sources`' arrays: national, regional,
+/// establishment.
+fn level_index(niveau: &Niveau) -> usize {
+    match niveau {
+        Niveau::National => 0,
+        Niveau::Region(_) => 1,
+        Niveau::Etablissement(_) => 2,
     }
 }
 
@@ -362,10 +399,6 @@ struct Read {
     etablissement: Vec<Indicateur>,
 }
 
-/// The staged rows `read_sources` turns into rows before giving their
-/// memory back: 26 MB of them.
-const STAGED_ROWS_CHUNK: usize = 65_536;
-
 /// Step 1: every staged file's rows, put at their level. A key given by two
 /// files is rejected the second time (`duplicate_key`, naming the row
 /// kept), so each key has one row of its own and the file's account still
@@ -383,6 +416,9 @@ fn read_sources(sources: Vec<SourceFile>) -> (Read, Vec<EtablissementRow>) {
     // Where each row of each level comes from (its file's account, its
     // origin), beside the rows until their keys are checked.
     let mut origins: [Vec<(usize, Origin)>; 3] = Default::default();
+    // Per level, the files that gave it rows, and whether each of them
+    // vouched for its keys being unique.
+    let mut givers = [(0usize, true); 3];
     for source in sources {
         let staged = source.staged;
         let file = read.accounts.len();
@@ -396,28 +432,41 @@ fn read_sources(sources: Vec<SourceFile>) -> (Read, Vec<EtablissementRow>) {
             skipped: staged.skipped.clone(),
         });
         read.rejects.extend(staged.rejects);
-        // The staged rows are given back a chunk at a time as their rows
-        // are made: staged rows (408 bytes) and rows (280) of a whole file
-        // side by side were the stage's peak at ×100 (issue 13). Taken from
-        // the end of the reversed vector, they come in file order, and the
-        // vector shrinks in place (a large one is mapped: its tail pages go
-        // back to the system).
-        let mut staged_rows = staged.rows;
-        staged_rows.reverse();
-        while !staged_rows.is_empty() {
-            let rest = staged_rows.len().saturating_sub(STAGED_ROWS_CHUNK);
-            for m in staged_rows.drain(rest..).rev() {
-                let origin = m.origin.clone();
-                let row = own_row(m);
-                let (rows, from) = match row.niveau {
-                    Niveau::National => (&mut read.national, &mut origins[0]),
-                    Niveau::Region(_) => (&mut read.regional, &mut origins[1]),
-                    Niveau::Etablissement(_) => (&mut read.etablissement, &mut origins[2]),
-                };
-                rows.push(row);
-                from.push((file, origin));
+        let keys_unique = staged.rows_keys_unique;
+        let mut levels_met = [false; 3];
+        let rows = own_rows(staged.rows, |row, origin| {
+            let level = level_index(&row.niveau);
+            levels_met[level] = true;
+            origins[level].push((file, origin));
+        });
+        for (met, (files, unique)) in levels_met.iter().zip(&mut givers) {
+            if *met {
+                *files += 1;
+                *unique &= keys_unique;
             }
-            staged_rows.shrink_to_fit();
+        }
+        let levels = [
+            &mut read.national,
+            &mut read.regional,
+            &mut read.etablissement,
+        ];
+        match levels_met.iter().filter(|&&met| met).count() {
+            0 => {}
+            // A file gives one level (each loader's rows are of one): its
+            // rows are the level's, or follow the earlier files' rows.
+            1 => {
+                let level = levels_met.iter().position(|&met| met).expect("one met");
+                if levels[level].is_empty() {
+                    *levels[level] = rows;
+                } else {
+                    levels[level].extend(rows);
+                }
+            }
+            _ => {
+                for row in rows {
+                    levels[level_index(&row.niveau)].push(row);
+                }
+            }
         }
         etablissements.extend(staged.etablissements);
     }
@@ -426,8 +475,13 @@ fn read_sources(sources: Vec<SourceFile>) -> (Read, Vec<EtablissementRow>) {
         &mut read.regional,
         &mut read.etablissement,
     ];
-    for (rows, origins) in levels.into_iter().zip(origins) {
-        reject_repeated_keys(rows, &origins, &mut read.accounts, &mut read.rejects);
+    for ((rows, origins), (files, unique)) in levels.into_iter().zip(origins).zip(givers) {
+        // A file's loader may have rejected its repeated keys already: a
+        // level that file alone gives has none. At ×100 the check of the
+        // regional level hashed five million keys (issue 13).
+        if files > 1 || !unique {
+            reject_repeated_keys(rows, &origins, &mut read.accounts, &mut read.rejects);
+        }
     }
     (read, etablissements)
 }
@@ -1124,6 +1178,33 @@ mod tests {
             },
             staged,
         }
+    }
+
+    /// A file's rows are made in its staged rows' memory, in order, each
+    /// with its origin; a file giving two levels has each row at its own.
+    #[test]
+    fn staged_rows_become_rows_in_place_at_their_level() {
+        let staged = source("a.csv", &[("1", "84", 2), ("2", "11", 3)])
+            .staged
+            .rows;
+        let memory = staged.as_ptr() as usize;
+        let mut lines = Vec::new();
+        let rows = own_rows(staged, |row, origin| {
+            lines.push((row.code_certification.to_string(), origin.line));
+        });
+        assert_eq!(rows.as_ptr() as usize, memory, "made in place");
+        assert_eq!(lines, [("1".to_string(), 2), ("2".to_string(), 3)]);
+
+        let mut mixed = source("m.csv", &[("1", "84", 2), ("2", "84", 3)]);
+        mixed.staged.rows[0].niveau = Niveau::National;
+        let (read, _) = read_sources(vec![source("r.csv", &[("3", "84", 2)]), mixed]);
+        let codes = |rows: &[Indicateur]| -> Vec<String> {
+            rows.iter()
+                .map(|r| r.code_certification.to_string())
+                .collect()
+        };
+        assert_eq!(codes(&read.national), ["1"]);
+        assert_eq!(codes(&read.regional), ["3", "2"]);
     }
 
     /// A key a row already has is rejected, in file order, naming the row

@@ -122,13 +122,7 @@ fn load_certifications(path: &Path, level: Level) -> Result<Staged> {
         });
         for (row, staged) in table.rows().zip(staged) {
             match staged {
-                Ok(m) => {
-                    let what = || describe_key(&m);
-                    match out.keys.first(&m, &out.staged.rows, what) {
-                        Ok(()) => out.staged.rows.push(m),
-                        Err(reason) => out.reject(&row, reason),
-                    }
-                }
+                Ok(m) => out.push_row(&row, m),
                 Err(reason) => out.reject(&row, reason),
             }
         }

@@ -121,12 +121,25 @@ impl Collector {
         });
     }
 
+    /// Keeps a staged row whose key no earlier row of the file has, or
+    /// rejects it naming the row kept. Every row of a loader reading
+    /// through [`load_in_chunks`] comes this way: its rows' keys are unique.
+    pub(super) fn push_row(&mut self, row: &Row, m: MesureRow) {
+        let what = || super::certifications::describe_key(&m);
+        match self.keys.first(&m, &self.staged.rows, what) {
+            Ok(()) => self.staged.rows.push(m),
+            Err(reason) => self.reject(row, reason),
+        }
+    }
+
     pub(super) fn skip(&mut self, reason: String) {
         *self.staged.skipped.entry(reason).or_insert(0) += 1;
     }
 
-    pub(super) fn finish(self) -> Staged {
+    pub(super) fn finish(mut self) -> Staged {
         debug_assert!(self.staged.balances(), "every row read is accounted for");
+        // Its rows came through `push_row`.
+        self.staged.rows_keys_unique = true;
         self.staged
     }
 }

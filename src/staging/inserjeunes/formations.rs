@@ -11,7 +11,6 @@ use crate::rules::filiere::Filiere;
 use crate::staging::mesures::{Counts, MesureRow, Niveau, SourceRates, Staged};
 use crate::staging::reference::Reference;
 
-use super::certifications::describe_key;
 use super::fields::*;
 use super::PERCENT;
 
@@ -33,10 +32,7 @@ pub fn load_formations_etablissement(path: &Path, reference: &Reference) -> Resu
         let staged = stage_each_row(table, |row| cols.stage_row(&row, reference, collector));
         for (row, staged) in table.rows().zip(staged) {
             match staged {
-                Ok(m) => match out.keys.first(&m, &out.staged.rows, || describe_key(&m)) {
-                    Ok(()) => out.staged.rows.push(m),
-                    Err(reason) => out.reject(&row, reason),
-                },
+                Ok(m) => out.push_row(&row, m),
                 Err(reason) => out.reject(&row, reason),
             }
         }
