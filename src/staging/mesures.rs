@@ -259,7 +259,8 @@ pub struct MesureRow {
     pub code_certification: Code,
     pub code_certification_type: CodeType,
     pub niveau: Niveau,
-    pub counts: Counts,
+    /// Read with `counts.get()`.
+    pub counts: PackedCounts,
     /// Kept only where the row has no counts ([`kept_rates`]).
     pub source_rates: RatesOfSource,
     pub salaires: SalairesOfSource,

@@ -178,7 +178,7 @@ fn own_row(m: MesureRow) -> (Indicateur, Origin) {
         code_certification: m.code_certification,
         code_certification_type: m.code_certification_type,
         niveau: m.niveau,
-        counts: m.counts.into(),
+        counts: m.counts,
         salaires: m.salaires,
         // Beside counts, a source's rates were let go when staged (`kept_rates`).
         source_rates: m.source_rates,
@@ -1155,7 +1155,8 @@ mod tests {
                     counts: Counts {
                         nb_annee_term: Some(line as i64),
                         ..Counts::default()
-                    },
+                    }
+                    .into(),
                     source_rates: Default::default(),
                     salaires: Default::default(),
                     libelle_etablissement: None,

@@ -199,7 +199,7 @@ fn stage_certification(
         code_certification_type,
         niveau,
         source_rates: kept_rates(&counts, source_rates),
-        counts,
+        counts: counts.into(),
         salaires: salaires.into(),
         libelle_etablissement: None,
         origin,
@@ -302,10 +302,10 @@ mod tests {
         assert_eq!(m.code_certification, "40025510");
         assert_eq!(m.code_certification_type, CodeType::Cfd);
         assert_eq!(m.niveau, Niveau::Region("11".into()));
-        assert_eq!(m.counts.nb_annee_term, Some(40));
-        assert_eq!(m.counts.nb_sortant, Some(28));
-        assert_eq!(m.counts.nb_en_emploi_6_mois, Some(15));
-        assert_eq!(m.counts.nb_en_emploi_24_mois, Some(20));
+        assert_eq!(m.counts.get().nb_annee_term, Some(40));
+        assert_eq!(m.counts.get().nb_sortant, Some(28));
+        assert_eq!(m.counts.get().nb_en_emploi_6_mois, Some(15));
+        assert_eq!(m.counts.get().nb_en_emploi_24_mois, Some(20));
         // Beside counts, the source's rates are checked, then let go
         // (`kept_rates`): only a row without counts publishes them.
         assert!(m.source_rates.is_empty());
@@ -327,8 +327,8 @@ mod tests {
         assert_eq!(m.filiere, Filiere::Pro);
         assert_eq!(m.code_certification_type, CodeType::MefStat11);
         // nb_sortant empty stays empty: the stage fills it.
-        assert_eq!(m.counts.nb_sortant, None);
-        assert_eq!(m.counts.nb_poursuite_etudes, Some(25));
+        assert_eq!(m.counts.get().nb_sortant, None);
+        assert_eq!(m.counts.get().nb_poursuite_etudes, Some(25));
     }
 
     #[test]
@@ -406,7 +406,7 @@ mod tests {
         );
         // A re-saved file's `40.0` is still a whole number.
         let staged = regional(&[GOOD.replace(";40;18;", ";40.0;18;").as_str()]);
-        assert_eq!(staged.rows[0].counts.nb_annee_term, Some(40));
+        assert_eq!(staged.rows[0].counts.get().nb_annee_term, Some(40));
     }
 
     #[test]
@@ -498,7 +498,7 @@ mod tests {
         assert_eq!(tags, expected);
         // The source's rates are integer percentages, rounded half to even.
         for m in &staged.rows {
-            let c = &m.counts;
+            let c = m.counts.get();
             let pct = |n: Option<i64>, d: Option<i64>| {
                 crate::rules::rates::percentage(n, d).map(|p| p as f64)
             };

@@ -8,7 +8,7 @@ use crate::error::{Error, Result};
 use crate::input::{Col, RawTable, Row};
 use crate::rules::codes::{check_code, CodeType};
 use crate::rules::filiere::Filiere;
-use crate::staging::mesures::{Counts, MesureRow, Niveau, SourceRates, Staged};
+use crate::staging::mesures::{MesureRow, Niveau, SourceRates, Staged};
 use crate::staging::reference::Reference;
 
 use super::fields::*;
@@ -116,7 +116,7 @@ impl FormationColumns {
             code_certification: code.into(),
             code_certification_type: self.code_type,
             niveau: Niveau::Etablissement(uai.into()),
-            counts: Counts::default(),
+            counts: Default::default(),
             // No counts: the rates are the row's figures.
             source_rates: source_rates.into(),
             salaires: Default::default(),

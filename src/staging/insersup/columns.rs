@@ -147,7 +147,7 @@ impl Columns {
             code_certification_type: CodeType::Sise,
             niveau: Niveau::Etablissement(uai.into()),
             source_rates: kept_rates(&counts, source_rates),
-            counts,
+            counts: counts.into(),
             salaires: salaires.into(),
             libelle_etablissement: self
                 .libelle_etablissement
