@@ -112,7 +112,7 @@ pub fn read_text_in_chunks(
             fields: copy,
         });
         if rows.len() >= chunk_rows {
-            let chunk = std::mem::take(&mut rows);
+            let chunk = std::mem::replace(&mut rows, Vec::with_capacity(chunk_rows));
             each(RawTable::new(path, format(quoting), headers.clone(), chunk))?;
             handed_over = true;
         }
