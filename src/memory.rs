@@ -8,14 +8,35 @@
 //! resident through the step: the stage's peak (issue 13).
 
 /// Returns the allocator's free pages to the system (`malloc_trim`), where
-/// the allocator is glibc's; elsewhere, nothing.
+/// the allocator is glibc's and holds at least [`KEPT_FREE`] of them;
+/// elsewhere, nothing.
 pub fn return_free_memory() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: `malloc_trim` only releases pages the allocator holds free;
-    // it touches no memory the program owns.
+    // SAFETY: `mallinfo2` only reads the allocator's counts; `malloc_trim`
+    // only releases pages the allocator holds free, it touches no memory
+    // the program owns.
     unsafe {
-        libc::malloc_trim(0);
+        let free = libc::mallinfo2().fordblks;
+        if worth_returning(free) {
+            libc::malloc_trim(0);
+        }
     }
+}
+
+/// The free memory the allocator may keep for the next allocations rather
+/// than give back. Pages given back cost a fault when touched again, and
+/// on a virtual machine that hands freed pages to its host, a host fault:
+/// the real run's trims gave back, then faulted in again, half of the 320
+/// MiB it faulted in, and ×10's a third of its 2.1 GB. Kept below this,
+/// they weigh nothing on a peak (the real run's, ×10's and ×100's peaks did
+/// not move); above it (the staged rows' small blocks, the referential's
+/// strings at ×100), they would stay resident beside the next step's
+/// vectors (issue 13).
+pub const KEPT_FREE: usize = 256 << 20;
+
+/// Whether the allocator's free bytes are worth giving back.
+fn worth_returning(free_bytes: usize) -> bool {
+    free_bytes >= KEPT_FREE
 }
 
 /// With `IJ_TRACE_MEMORY` set, prints the process's resident memory and
@@ -155,6 +176,18 @@ fn move_to_order<T>(rows: &mut [T], order: &mut [u32]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A few free megabytes are kept for the next allocations; many are
+    /// given back.
+    #[test]
+    fn only_much_free_memory_is_given_back() {
+        assert!(!worth_returning(0));
+        assert!(!worth_returning(KEPT_FREE - 1));
+        assert!(worth_returning(KEPT_FREE));
+        assert!(worth_returning(2 << 30));
+        // Whatever the allocator holds, asking is harmless.
+        return_free_memory();
+    }
 
     /// By bucket, then key, ties in the rows' order: the order of one
     /// stable sort by the pair.
