@@ -705,6 +705,11 @@ fn rejects_by_reason(rejects: &[Reject]) -> BTreeMap<String, usize> {
     by_reason
 }
 
+/// The rows a thread takes at a time where a pass over a level's or a
+/// table's rows is shared out (the summaries, pilotage's pools and Q4
+/// counts): counts or sums per block, merged in order.
+const BLOCK_ROWS: usize = 64 * 1024;
+
 /// The summary of each table: rows, masked rows, rows from the continuum or
 /// a famille de métiers, rows by origine.
 fn table_summaries(
@@ -744,7 +749,7 @@ fn table_summaries(
             a
         };
         let ([masked, continuum, famille], by_origine) = rows
-            .par_chunks(65_536)
+            .par_chunks(BLOCK_ROWS)
             .map(count)
             .reduce(Counted::default, merge);
         TableSummary {

@@ -42,6 +42,7 @@ use crate::rules::rates::sortants;
 use crate::stages::indicators::columns::{perimetre_column, six_month_count_columns, source_of};
 use crate::stages::indicators::model::{publish, DonneeSource, Indicateur, Origine, Published};
 use crate::stages::indicators::upstream::{Certification, Referentiel};
+use crate::stages::indicators::BLOCK_ROWS;
 use crate::staging::mesures::{Counts, Niveau};
 use crate::staging::reference::Reference;
 
@@ -99,11 +100,6 @@ pub struct Q4ParRegion {
     /// Région code → Q4 formations there.
     pub regions: BTreeMap<String, usize>,
 }
-
-/// The rows a thread takes at a time where a pass over the table's rows
-/// is shared out (the pools, the Q4 counts): sums per block, merged in
-/// order.
-const BLOCK_ROWS: usize = 64 * 1024;
 
 /// Per filière, the Q4 count of each région in its latest millésime. Only
 /// the rows counted are classified. Two passes over the table's rows, each

@@ -129,18 +129,6 @@ fn load_certifications(path: &Path, level: Level) -> Result<Staged> {
     })
 }
 
-pub(super) fn describe_key(m: &MesureRow) -> String {
-    let niveau = match &m.niveau {
-        Niveau::National => "nationally".to_string(),
-        Niveau::Region(code) => format!("in région {code}"),
-        Niveau::Etablissement(uai) => format!("at {uai}"),
-    };
-    format!(
-        "{} {} {} {niveau}",
-        m.millesime, m.filiere, m.code_certification
-    )
-}
-
 fn stage_certification(
     row: &Row,
     cols: &CertificationColumns,

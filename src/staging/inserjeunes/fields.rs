@@ -125,7 +125,7 @@ impl Collector {
     /// rejects it naming the row kept. Every row of a loader reading
     /// through [`load_in_chunks`] comes this way: its rows' keys are unique.
     pub(super) fn push_row(&mut self, row: &Row, m: MesureRow) {
-        let what = || super::certifications::describe_key(&m);
+        let what = || describe_key(&m);
         match self.keys.first(&m, &self.staged.rows, what) {
             Ok(()) => self.staged.rows.push(m),
             Err(reason) => self.reject(row, reason),
@@ -142,6 +142,19 @@ impl Collector {
         self.staged.rows_keys_unique = true;
         self.staged
     }
+}
+
+/// A row's key in words, for the reject of a later row with the same key.
+fn describe_key(m: &MesureRow) -> String {
+    let niveau = match &m.niveau {
+        Niveau::National => "nationally".to_string(),
+        Niveau::Region(code) => format!("in région {code}"),
+        Niveau::Etablissement(uai) => format!("at {uai}"),
+    };
+    format!(
+        "{} {} {} {niveau}",
+        m.millesime, m.filiere, m.code_certification
+    )
 }
 
 /// A staged row whose key no earlier row of its file may have.
