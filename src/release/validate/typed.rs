@@ -122,24 +122,33 @@ impl TypedRows {
                 .iter()
                 .zip(&self.checks.fields)
                 .all(|(c, f)| c.name() == &f.name);
-        self.clear = same_columns
-            && self.keys_ascend(rows)
-            && columns
-                .iter()
-                .zip(&self.checks.fields)
-                .zip(&self.patterns)
-                .zip(&self.in_key)
-                .all(|(((column, field), pattern), &in_key)| {
-                    column_clear(column, field, pattern, in_key)
-                });
+        if !same_columns {
+            self.clear = false;
+            return;
+        }
+        // The columns on every thread, beside the keys: the check runs
+        // while the CSV and the Parquet are written, and one thread of it
+        // was the last to finish each of the large tables (issue 13).
+        use rayon::prelude::*;
+        let (fields, patterns, in_key) = (&self.checks.fields, &self.patterns, &self.in_key);
+        let (ascending, cells_clear) = rayon::join(
+            || self.keys_ascend_from(rows),
+            || {
+                (0..columns.len())
+                    .into_par_iter()
+                    .all(|i| column_clear(&columns[i], &fields[i], &patterns[i], in_key[i]))
+            },
+        );
+        self.last_key = ascending.1;
+        self.clear = ascending.0 && cells_clear;
     }
 
     /// Whether each row's key is strictly above the one before, from the
-    /// last row checked.
-    fn keys_ascend(&mut self, rows: &DataFrame) -> bool {
+    /// last row checked. With the key of the rows' last row, the next chunk's `last_key`.
+    fn keys_ascend_from(&self, rows: &DataFrame) -> (bool, Option<Vec<AnyValue<'static>>>) {
         let key: Vec<&str> = self.checks.primary_key.iter().map(String::as_str).collect();
         if key.is_empty() {
-            return true;
+            return (true, None);
         }
         let first = key_of(rows, 0, &key);
         let after_last = self
@@ -149,8 +158,7 @@ impl TypedRows {
         let ascending = after_last
             && adjacent_key_orders(rows, &key)
                 .is_some_and(|orders| orders.iter().all(|o| *o == Ordering::Less));
-        self.last_key = Some(key_of(rows, rows.height() - 1, &key));
-        ascending
+        (ascending, Some(key_of(rows, rows.height() - 1, &key)))
     }
 
     /// What the rows were checked against, when every one was clear.
