@@ -156,6 +156,76 @@ pub fn sort_rows_by_bucket_and_key<T: Sync, B: Ord, K: Ord + Send>(
     move_to_order(rows, &mut order);
 }
 
+/// Appends to `rows` the rows of every part, in the parts' order: a part
+/// `(n, part)` gives `n` rows, which `make(part, rows, slots)` pushes into
+/// `slots` from the rows already there; all parts at once, each straight
+/// into its place in `rows`' spare capacity. Rows made into vectors of their own and then
+/// copied after the others touched their memory twice: at a hundred times
+/// today's data, the regional fill's four million derived rows spent
+/// seconds in that copy, each page of it a first touch (issue 13).
+///
+/// Panics if a part gives another number of rows than its length says;
+/// `rows` is then as it was (the rows made so far are leaked, not
+/// dropped).
+pub fn extend_from_parts<T, P>(
+    rows: &mut Vec<T>,
+    parts: Vec<(usize, P)>,
+    make: impl Fn(P, &[T], &mut Slots<T>) + Sync,
+) where
+    T: Send + Sync,
+    P: Send,
+{
+    use rayon::prelude::*;
+    use std::mem::MaybeUninit;
+    let total: usize = parts.iter().map(|(n, _)| n).sum();
+    rows.reserve(total);
+    let len = rows.len();
+    let base = rows.as_mut_ptr();
+    // SAFETY: the first `len` slots are the initialised rows, only read
+    // here; the `total` slots after them lie within the capacity just
+    // reserved, are written once each (every part its own range, checked
+    // below) and are only counted as rows once all are written. `rows`
+    // itself is not touched until then.
+    let (existing, spare): (&[T], &mut [MaybeUninit<T>]) = unsafe {
+        (
+            std::slice::from_raw_parts(base, len),
+            std::slice::from_raw_parts_mut(base.add(len).cast::<MaybeUninit<T>>(), total),
+        )
+    };
+    let mut places = Vec::with_capacity(parts.len());
+    let mut rest = spare;
+    for (n, part) in parts {
+        let (place, after) = rest.split_at_mut(n);
+        places.push((place, part));
+        rest = after;
+    }
+    places.into_par_iter().for_each(|(place, part)| {
+        let mut slots = Slots {
+            free: place.iter_mut(),
+        };
+        make(part, existing, &mut slots);
+        assert!(slots.free.len() == 0, "a part gives the rows it counted");
+    });
+    // SAFETY: every slot of the `total` was written (each part filled its
+    // slots, or the panic left before this line).
+    unsafe { rows.set_len(len + total) };
+}
+
+/// The places a part of [`extend_from_parts`] fills, in order.
+pub struct Slots<'s, T> {
+    free: std::slice::IterMut<'s, std::mem::MaybeUninit<T>>,
+}
+
+impl<T> Slots<'_, T> {
+    /// Puts `row` in the next place. Panics when there is none left.
+    pub fn push(&mut self, row: T) {
+        self.free
+            .next()
+            .expect("a part gives the rows it counted")
+            .write(row);
+    }
+}
+
 /// Moves the row at `order[i]` to `i`: each cycle of the permutation is
 /// followed once, a place marked done by pointing to itself.
 fn move_to_order<T>(rows: &mut [T], order: &mut [u32]) {
@@ -187,6 +257,35 @@ mod tests {
         assert!(worth_returning(2 << 30));
         // Whatever the allocator holds, asking is harmless.
         return_free_memory();
+    }
+
+    /// Each part's rows land after the rows there, in the parts' order,
+    /// made from the rows already there; a part that miscounts leaves the
+    /// rows as they were.
+    #[test]
+    fn parts_are_appended_in_order_from_the_rows_there() {
+        let mut rows: Vec<String> = (0..5).map(|i| i.to_string()).collect();
+        let parts: Vec<(usize, (usize, usize))> = (0..40).map(|p| (p % 3, (p, p % 5))).collect();
+        let mut expected = rows.clone();
+        for &(n, (p, from)) in &parts {
+            expected.extend((0..n).map(|k| format!("{}-{p}-{k}", rows[from])));
+        }
+        extend_from_parts(&mut rows, parts, |(p, from), there, slots| {
+            for k in 0..p % 3 {
+                slots.push(format!("{}-{p}-{k}", there[from]));
+            }
+        });
+        assert_eq!(rows, expected);
+
+        let before = rows.clone();
+        let miscounted = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            extend_from_parts(&mut rows, vec![(2, ()), (3, ())], |(), _, slots| {
+                slots.push(String::from("x"));
+                slots.push(String::from("x"));
+            })
+        }));
+        assert!(miscounted.is_err());
+        assert_eq!(rows, before);
     }
 
     /// By bucket, then key, ties in the rows' order: the order of one

@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use foldhash::fast::FixedState;
 
+use crate::memory::Slots;
 use crate::rules::codes::{Code, CodeType};
 use crate::rules::continuum::{choose, Candidate, ContinuumPolicy, Direction, Via};
 use crate::rules::filiere::Filiere;
@@ -49,10 +50,10 @@ pub fn fill(
     let parts: Vec<Vec<usize>> = parts.into_values().collect();
     let one_hop = (policy == ContinuumPolicy::Lineage).then(|| OneHopLinks::new(links));
     let mut added = Added::new();
-    // A few parts at a time: their derived rows are held until they join
-    // `rows`, in order.
+    // A few parts at a time: each part's rows are chosen (their keys and
+    // sources), then made straight into their places after the level's.
     for batch in parts.chunks(rayon::current_num_threads().max(1)) {
-        let filled: Vec<(Vec<Indicateur>, Added)> = batch
+        let chosen: Vec<Chosen> = batch
             .par_iter()
             .map(|part| {
                 let part = Part {
@@ -60,17 +61,18 @@ pub fn fill(
                     indices: part,
                     place_of: &place_of,
                 };
-                part.fill(lineage, one_hop.as_ref(), seuil)
+                part.choose(lineage, one_hop.as_ref())
             })
             .collect();
-        let new_rows: usize = filled.iter().map(|(derived, _)| derived.len()).sum();
-        rows.reserve(new_rows);
-        for (derived, part_added) in filled {
-            rows.extend(derived);
-            for (via, n) in part_added {
+        for part in &chosen {
+            for (via, n) in &part.added {
                 *added.entry(via).or_default() += n;
             }
         }
+        let parts = chosen.into_iter().map(|c| (c.rows.len(), c)).collect();
+        crate::memory::extend_from_parts(rows, parts, |chosen, level, slots| {
+            chosen.make(level, seuil, slots)
+        });
     }
     added
 }
@@ -84,14 +86,10 @@ struct Part<'r> {
 }
 
 impl Part<'_> {
-    /// The rows the continuum gives this part, in key order (place, code),
-    /// and how many of each kind.
-    fn fill(
-        &self,
-        lineage: &Lineage,
-        one_hop: Option<&OneHopLinks>,
-        seuil: i64,
-    ) -> (Vec<Indicateur>, Added) {
+    /// The rows the continuum gives this part, in key order (place, code):
+    /// each key's chosen candidate and its sources' rows, and how many of
+    /// each kind.
+    fn choose(&self, lineage: &Lineage, one_hop: Option<&OneHopLinks>) -> Chosen {
         let own = Own::new(self);
         let mut codes = CodeWords::default();
         let mut candidates = self.strict_candidates(&own, lineage, &mut codes);
@@ -111,23 +109,26 @@ impl Part<'_> {
             run.swap(0, at);
         }
         candidates.dedup_by(|later, first| later.0 == first.0);
-        let mut added = Added::new();
-        let mut derived = Vec::with_capacity(candidates.len());
+        let mut chosen = Chosen {
+            rows: Vec::with_capacity(candidates.len()),
+            sources: Vec::new(),
+            added: Added::new(),
+        };
         for ((place, code), best) in candidates {
-            let via = best.via;
-            let from: Vec<&Indicateur> = best
-                .source_codes
-                .iter()
-                .filter_map(|c| own.get(place, c))
-                .map(|i| &self.rows[i])
-                .collect();
-            let Some(row) = derived_row(codes.text(code), best, &from, seuil) else {
+            let from = chosen.sources.len();
+            chosen
+                .sources
+                .extend(best.source_codes.iter().filter_map(|c| own.get(place, c)));
+            if chosen.sources.len() == from {
+                // None of its sources has a row here: no row.
                 continue;
-            };
-            *added.entry(via.as_str()).or_default() += 1;
-            derived.push(row);
+            }
+            *chosen.added.entry(best.via.as_str()).or_default() += 1;
+            chosen
+                .rows
+                .push((codes.text(code), best, from..chosen.sources.len()));
         }
-        (derived, added)
+        chosen
     }
 
     /// The part's rows, with their places.
@@ -236,6 +237,26 @@ impl Part<'_> {
                     vec![link.ancien.as_str().into()],
                 );
             }
+        }
+    }
+}
+
+/// The rows the continuum gives one part, before they are made: each
+/// one's code, chosen candidate and sources (where their rows are in the
+/// level, a range of `sources`), in key order.
+struct Chosen {
+    rows: Vec<(Code, Candidate, std::ops::Range<usize>)>,
+    sources: Vec<usize>,
+    added: Added,
+}
+
+impl Chosen {
+    /// Makes the rows into `slots`, from the level's rows (`level`, where
+    /// the sources are).
+    fn make(self, level: &[Indicateur], seuil: i64, slots: &mut Slots<Indicateur>) {
+        for (code, best, from) in self.rows {
+            let from: Vec<&Indicateur> = self.sources[from].iter().map(|&i| &level[i]).collect();
+            slots.push(derived_row(code, best, &from, seuil));
         }
     }
 }
@@ -372,17 +393,12 @@ impl Places {
     }
 }
 
-/// The row the chosen candidate gives `key`, from its sources' rows (none
-/// when none of them has a row): a copy of the first through a one-to-one
-/// path, the sum of the counts through a merge, the predecessor's published
-/// rates through a split.
-fn derived_row(
-    code: Code,
-    best: Candidate,
-    sources: &[&Indicateur],
-    seuil: i64,
-) -> Option<Indicateur> {
-    let first = sources.first()?;
+/// The row the chosen candidate gives `code`, from its sources' rows (at
+/// least one): a copy of the first through a one-to-one path, the sum of
+/// the counts through a merge, the predecessor's published rates through
+/// a split.
+fn derived_row(code: Code, best: Candidate, sources: &[&Indicateur], seuil: i64) -> Indicateur {
+    let first = sources.first().expect("a chosen row has a source");
     let mut row = Indicateur {
         code_certification: code,
         donnee_source: DonneeSource::Continuum {
@@ -409,7 +425,7 @@ fn derived_row(
             row.source_rates = Taux::to_source_rates(published.taux).into();
         }
     }
-    Some(row)
+    row
 }
 
 /// A one-hop candidate of the `lineage` policy: a merged code from its
