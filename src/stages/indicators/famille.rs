@@ -42,6 +42,8 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
+use foldhash::fast::FixedState;
+
 use crate::rules::codes::Code;
 use crate::rules::filiere::Filiere;
 use crate::rules::millesime::Millesime;
@@ -130,17 +132,43 @@ fn speciality_rows<'r>(
     rows: &'r [Indicateur],
     specialites: &Specialites,
 ) -> HashMap<&'r str, Vec<usize>> {
-    let wanted: HashSet<&str> = specialites
+    let wanted: HashSet<&str, FixedState> = specialites
         .values()
         .flat_map(|(_, codes)| codes.iter().copied())
         .collect();
     let mut by_code: HashMap<&str, Vec<usize>> = HashMap::new();
+    let mut is_wanted = ByRun::new(|code| wanted.contains(code));
     for (i, r) in rows.iter().enumerate() {
-        if wanted.contains(r.code_certification.as_str()) {
+        if is_wanted.test(&r.code_certification) {
             by_code.entry(&r.code_certification).or_default().push(i);
         }
     }
     by_code
+}
+
+/// A test of a row's code, made once per run of rows of the same code: a
+/// level's rows come a code's places after another, and ×100's regional
+/// level is eight million rows, each hashed here (issue 13).
+struct ByRun<'r, F> {
+    test: F,
+    last: Option<(&'r str, bool)>,
+}
+
+impl<'r, F: Fn(&str) -> bool> ByRun<'r, F> {
+    fn new(test: F) -> Self {
+        ByRun { test, last: None }
+    }
+
+    fn test(&mut self, code: &'r str) -> bool {
+        match self.last {
+            Some((last, answer)) if last == code => answer,
+            _ => {
+                let answer = (self.test)(code);
+                self.last = Some((code, answer));
+                answer
+            }
+        }
+    }
 }
 
 /// A common first year and the family its specialities are summed under.
@@ -226,8 +254,27 @@ fn replace_own_rows(
     specialites: &Specialites,
     listed: &mut Vec<FamilleSpecialite>,
 ) {
-    let replaced: HashSet<_> = new_rows.iter().map(Indicateur::key_ref).collect();
-    for r in rows.extract_if(.., |r| replaced.contains(&r.key_ref())) {
+    // Where a family row has the key of a row of the level (a common
+    // year's own row), the family row takes its place: the level is sorted
+    // by key next (`fill_level`), and taking rows out of its middle moved
+    // every row after them (issue 13).
+    let replaced: Vec<(usize, usize)> = {
+        let new_at: HashMap<_, usize, FixedState> = new_rows
+            .iter()
+            .enumerate()
+            .map(|(j, r)| (r.key_ref(), j))
+            .collect();
+        let mut is_common_year = ByRun::new(|code| specialites.contains_key(code));
+        rows.iter()
+            .enumerate()
+            .filter(|(_, r)| is_common_year.test(&r.code_certification))
+            .filter_map(|(i, r)| Some((i, *new_at.get(&r.key_ref())?)))
+            .collect()
+    };
+    let mut new_rows: Vec<Option<Indicateur>> = new_rows.into_iter().map(Some).collect();
+    for (i, j) in replaced {
+        let family = new_rows[j].take().expect("one level row per key");
+        let r = std::mem::replace(&mut rows[i], family);
         let Some((famille, _)) = specialites.get(r.code_certification.as_str()) else {
             unreachable!("a replaced row is a common year's");
         };
@@ -238,11 +285,11 @@ fn replace_own_rows(
             hors_somme: Some(HorsSomme::LignePropreRemplacee),
         });
     }
-    drop(replaced);
+    let added: Vec<Indicateur> = new_rows.into_iter().flatten().collect();
     // Reserved exactly: the continuum's rows were (`fill`), and doubling
     // the level's vector for a few family rows would reserve as much again.
-    rows.reserve_exact(new_rows.len());
-    rows.extend(new_rows);
+    rows.reserve_exact(added.len());
+    rows.extend(added);
 }
 
 /// The codes whose students a row counts: its own, or those the continuum
