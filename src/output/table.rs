@@ -83,6 +83,69 @@ impl Values {
     }
 }
 
+/// A text column as it is built: a text the same as the one before it is
+/// stored once, its view repeated. A table's texts come in runs (a
+/// certification's label on each of its régions' rows, a région's name on
+/// each of its codes'): stored once, they are a few pages instead of one
+/// copy a row, which the CSV, the Parquet and the checks then read
+/// (issue 13). An empty text is missing.
+struct TextColumn {
+    array: polars_arrow::array::MutableBinaryViewArray<str>,
+    /// Where the last text pushed is, when long enough to lie in the
+    /// buffer (a short one lies in its view, copied as cheaply as compared).
+    last_long: Option<usize>,
+    /// The length of the texts stored as a repeated view, which the
+    /// array's total length counts once the column is finished.
+    repeated_bytes: usize,
+}
+
+impl TextColumn {
+    fn with_capacity(rows: usize) -> TextColumn {
+        TextColumn {
+            array: polars_arrow::array::MutableBinaryViewArray::with_capacity(rows),
+            last_long: None,
+            repeated_bytes: 0,
+        }
+    }
+
+    fn push(&mut self, text: &str) {
+        if text.is_empty() {
+            self.array.push_null();
+            self.last_long = None;
+            return;
+        }
+        let repeated = self.last_long.is_some_and(|i| {
+            let last = self.array.value(i);
+            last.len() == text.len() && (last.as_ptr() == text.as_ptr() || last == text)
+        });
+        if repeated {
+            let view = *self.array.views().last().expect("a text was pushed");
+            // SAFETY: the view is the last one pushed, of the same text, in
+            // a buffer the array holds (its buffers are only ever added
+            // to). The array's total length, which only its freezing
+            // reads, is made whole in `finish`.
+            unsafe { self.array.views_mut().push(view) };
+            self.repeated_bytes += text.len();
+            if let Some(validity) = self.array.validity() {
+                validity.push(true);
+            }
+            self.last_long = Some(self.array.len() - 1);
+            return;
+        }
+        self.array.push_value(text);
+        let long = text.len() > polars_arrow::array::View::MAX_INLINE_SIZE as usize;
+        self.last_long = long.then(|| self.array.len() - 1);
+    }
+
+    fn finish(mut self, name: &str) -> StringChunked {
+        let total = self.array.total_bytes_len() + self.repeated_bytes;
+        // SAFETY: the total of the texts' lengths, the repeated ones
+        // counted as a push of each would have.
+        unsafe { self.array.set_total_bytes_len(total) };
+        StringChunked::with_chunk(PlSmallStr::from(name), self.array.freeze())
+    }
+}
+
 /// Days since 1970-01-01, the physical value of a date column.
 fn days_since_epoch(date: NaiveDate) -> i32 {
     let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid date");
@@ -158,16 +221,11 @@ impl OutTable {
     /// A text column; empty strings are written as missing.
     pub fn str<S: AsRef<str>>(&mut self, name: &str, values: impl Iterator<Item = S>) -> &mut Self {
         let values = values.into_iter();
-        let mut v = StringChunkedBuilder::new(PlSmallStr::from(name), values.size_hint().0);
+        let mut column = TextColumn::with_capacity(values.size_hint().0);
         for s in values {
-            let s = s.as_ref();
-            if s.is_empty() {
-                v.append_null();
-            } else {
-                v.append_value(s);
-            }
+            column.push(s.as_ref());
         }
-        self.push(name, Values::Str(v.finish()));
+        self.push(name, Values::Str(column.finish(name)));
         self
     }
 
@@ -827,6 +885,55 @@ mod tests {
         t.int("n", range.clone().map(|i| Some(i as i64 % 1000)))
             .str("label", range.map(|i| format!("row {}", i % 97)));
         t
+    }
+
+    /// A text column whose repeated texts are stored once holds the texts
+    /// a column of every text copied holds, in fewer bytes, and the table
+    /// has the same CSV and Parquet bytes.
+    #[test]
+    fn repeated_texts_are_stored_once_with_the_same_files() {
+        let long = "MC4 AGT CONTROL.NON DESTRUCTIF (MC4)".to_string();
+        let texts: Vec<String> = (0..5_000)
+            .map(|i| match i % 11 {
+                0 => String::new(),
+                1..=4 => long.clone(),
+                5 | 6 => "01022001".to_string(),
+                7 => format!("{long} {}", i / 50),
+                _ => format!("texte long numéro {}", i / 3),
+            })
+            .collect();
+        let mut deduplicated = OutTable::new("t");
+        deduplicated.str("texte", texts.iter());
+        let Values::Str(ours) = &deduplicated.columns[0].values else {
+            unreachable!("a text column")
+        };
+        let mut copied = StringChunkedBuilder::new("texte".into(), texts.len());
+        for t in &texts {
+            copied.append_option((!t.is_empty()).then_some(t.as_str()));
+        }
+        let copied = copied.finish();
+        assert!(ours.iter().eq(copied.iter()));
+        let (a, b) = (
+            ours.downcast_iter().next().unwrap(),
+            copied.downcast_iter().next().unwrap(),
+        );
+        assert_eq!(a.total_bytes_len(), b.total_bytes_len());
+        assert!(a.total_buffer_len() < b.total_buffer_len() / 2);
+
+        let mut whole = OutTable::new("t");
+        whole.columns.push(Column {
+            name: "texte".into(),
+            values: Values::Str(copied),
+        });
+        let (x, y) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        deduplicated
+            .write(x.path(), &CsvOptions::default())
+            .unwrap();
+        whole.write(y.path(), &CsvOptions::default()).unwrap();
+        for file in ["t.csv", "t.parquet"] {
+            let read = |dir: &tempfile::TempDir| std::fs::read(dir.path().join(file)).unwrap();
+            assert!(read(&x) == read(&y), "{file} differs");
+        }
     }
 
     /// Results come in the tables' order; the large tables are written
