@@ -65,6 +65,11 @@ impl Filiere {
     /// Reads the sources' words for a voie or filière: `scolaire`, `pro`,
     /// `voie_pro_sco_educ_nat`, `apprentissage`, `agricole`, `superieur`…
     pub fn parse(value: &str) -> Result<Filiere, String> {
+        // A filière as the tables write it, without a copy: a stage table
+        // gives one a row (×100's coverage read nine million).
+        if let Some(&f) = Filiere::ALL.iter().find(|f| f.as_str() == value) {
+            return Ok(f);
+        }
         match value.trim().to_lowercase().as_str() {
             "pro" | "scolaire" | "voie_pro_sco_educ_nat" | "voie scolaire" | "st" => {
                 Ok(Filiere::Pro)
@@ -109,6 +114,14 @@ mod tests {
             assert_eq!(Filiere::parse(word), Ok(filiere));
         }
         assert!(Filiere::parse("alternance").is_err());
+        // Each filière reads back from its own name, as written or not.
+        for f in Filiere::ALL {
+            assert_eq!(Filiere::parse(f.as_str()), Ok(f));
+            assert_eq!(
+                Filiere::parse(&format!(" {} ", f.as_str().to_uppercase())),
+                Ok(f)
+            );
+        }
         assert_eq!(Filiere::Pro.code_type(), CodeType::MefStat11);
         assert_eq!(Filiere::Apprentissage.code_type(), CodeType::Cfd);
     }
