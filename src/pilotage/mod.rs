@@ -245,7 +245,7 @@ pub fn resolve_region(
 pub fn q4_table(vues: &[Vue]) -> OutTable {
     let rows: Vec<&Ligne> = vues.iter().flat_map(|v| &v.q4).collect();
     let mut t = OutTable::new("pilotage_q4");
-    t.str("millesime", rows.iter().map(|r| r.millesime.to_string()))
+    t.str("millesime", rows.iter().map(|r| r.millesime.text()))
         .str("filiere", rows.iter().map(|r| r.filiere.as_str()))
         .str("region_code", rows.iter().map(|r| &r.region_code))
         .str(

@@ -69,13 +69,64 @@ impl Millesime {
     }
 }
 
+impl Millesime {
+    /// The canonical text, without an allocation: a table writes one a
+    /// row (issue 13: a `String` formatted for each was a tenth of the
+    /// time its text columns took).
+    pub fn text(self) -> MillesimeText {
+        let mut text = MillesimeText {
+            bytes: [0; 11],
+            len: 0,
+        };
+        text.push_year(self.first);
+        if self.is_cumulated() {
+            text.bytes[text.len] = b'_';
+            text.len += 1;
+            text.push_year(self.last);
+        }
+        text
+    }
+}
+
+/// A millésime's canonical text (`2023`, `2022_2023`), held inline: two
+/// years of at most five digits and the `_`.
+#[derive(Debug, Clone, Copy)]
+pub struct MillesimeText {
+    bytes: [u8; 11],
+    len: usize,
+}
+
+impl MillesimeText {
+    fn push_year(&mut self, year: u16) {
+        let mut digits = [0u8; 5];
+        let (mut n, mut at) = (year, digits.len());
+        loop {
+            at -= 1;
+            digits[at] = b'0' + (n % 10) as u8;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        let year = &digits[at..];
+        self.bytes[self.len..self.len + year.len()].copy_from_slice(year);
+        self.len += year.len();
+    }
+
+    pub fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.bytes[..self.len]).expect("digits and `_`")
+    }
+}
+
+impl AsRef<str> for MillesimeText {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+
 impl fmt::Display for Millesime {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.is_cumulated() {
-            write!(f, "{}_{}", self.first, self.last)
-        } else {
-            write!(f, "{}", self.first)
-        }
+        f.write_str(self.text().as_str())
     }
 }
 
@@ -100,6 +151,28 @@ mod tests {
                 canonical,
                 "{input}"
             );
+        }
+    }
+
+    /// The text without an allocation is the years as Rust writes them.
+    #[test]
+    fn the_text_is_the_years_written() {
+        for (first, last) in [
+            (2023, 2023),
+            (2022, 2023),
+            (0, 0),
+            (9, 10),
+            (999, 1000),
+            (65534, 65535),
+        ] {
+            let m = Millesime { first, last };
+            let expected = if first == last {
+                format!("{first}")
+            } else {
+                format!("{first}_{last}")
+            };
+            assert_eq!(m.text().as_str(), expected);
+            assert_eq!(m.to_string(), expected);
         }
     }
 

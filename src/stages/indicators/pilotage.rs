@@ -744,26 +744,23 @@ pub fn pilotage_table(rows: &[Pilotage], reference: &Reference) -> OutTable {
 
 /// The key (millésime, filière, place) and the place's label.
 fn key_columns(t: &mut OutTable, rows: &[Pilotage], reference: &Reference) {
-    t.str(
-        "millesime",
-        rows.iter().map(|p| p.row.millesime.to_string()),
-    )
-    .str("filiere", rows.iter().map(|p| p.row.filiere.as_str()))
-    .str(
-        "niveau_geographique",
-        rows.iter().map(|p| niveau_geographique(p.row).as_str()),
-    )
-    .str("code_lieu", rows.iter().map(|p| p.row.niveau.code_lieu()))
-    .str("region_code", rows.iter().map(Pilotage::region_code))
-    .str(
-        "region_libelle",
-        rows.iter().map(|p| {
-            reference
-                .region(p.region_code())
-                .map(|r| r.libelle.as_str())
-                .unwrap_or("")
-        }),
-    );
+    t.str("millesime", rows.iter().map(|p| p.row.millesime.text()))
+        .str("filiere", rows.iter().map(|p| p.row.filiere.as_str()))
+        .str(
+            "niveau_geographique",
+            rows.iter().map(|p| niveau_geographique(p.row).as_str()),
+        )
+        .str("code_lieu", rows.iter().map(|p| p.row.niveau.code_lieu()))
+        .str("region_code", rows.iter().map(Pilotage::region_code))
+        .str(
+            "region_libelle",
+            rows.iter().map(|p| {
+                reference
+                    .region(p.region_code())
+                    .map(|r| r.libelle.as_str())
+                    .unwrap_or("")
+            }),
+        );
 }
 
 /// The certification, what the referential says of it, and where its

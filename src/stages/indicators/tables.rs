@@ -237,7 +237,7 @@ fn indicateurs_table(
     let territoires = territoires_of(rows, ctx);
 
     let mut t = OutTable::new(name);
-    t.str("millesime", rows.iter().map(|r| r.millesime.to_string()))
+    t.str("millesime", rows.iter().map(|r| r.millesime.text()))
         .str("filiere", rows.iter().map(|r| r.filiere.as_str()))
         .str(
             "code_certification",
@@ -472,7 +472,7 @@ fn famille_key_columns(t: &mut OutTable, rows: &[FamilleSpecialite]) {
     let niveaux: Vec<_> = rows.iter().map(niveau).collect();
     t.str(
         "millesime",
-        rows.iter().map(|r| r.specialite.millesime.to_string()),
+        rows.iter().map(|r| r.specialite.millesime.text()),
     )
     .str(
         "filiere",
@@ -577,7 +577,7 @@ fn etablissements_table(rows: &[EtablissementRow], reference: &Reference) -> Out
         .collect();
     let round = |v: Option<f64>| v.map(crate::rules::rates::round_percent);
     let mut t = OutTable::new("etablissements");
-    t.str("millesime", rows.iter().map(|r| r.millesime.to_string()))
+    t.str("millesime", rows.iter().map(|r| r.millesime.text()))
         .str("filiere", rows.iter().map(|r| r.filiere.as_str()))
         .str("uai", rows.iter().map(|r| &r.uai))
         .str("source", rows.iter().map(|r| r.source))
