@@ -24,7 +24,7 @@ use crate::stages::indicators::terminales::{
 use crate::stages::indicators::upstream::{Certification, Lineage, LinkRow, Referentiel};
 use crate::stages::indicators::{Indicators, IndicatorsOptions};
 use crate::staging::mesures::{EtablissementRow, Niveau, Reject};
-use crate::staging::reference::{Reference, Territoire};
+use crate::staging::reference::{Reference, Region, Territoire};
 
 /// Builds the rows `range` of one output table. The stage builds and writes
 /// its tables one by one, each one Parquet row group at a time
@@ -234,8 +234,6 @@ fn indicateurs_table(
         Niveau::Region(code) => code.clone(),
         _ => Code::default(),
     };
-    let territoires = territoires_of(rows, ctx);
-
     let mut t = OutTable::new(name);
     t.str("millesime", rows.iter().map(|r| r.millesime.text()))
         .str("filiere", rows.iter().map(|r| r.filiere.as_str()))
@@ -259,27 +257,18 @@ fn indicateurs_table(
         }
     }
     certification_columns(&mut t, rows, &certs, ctx);
-    place_columns(&mut t, rows, level, &territoires, ctx);
+    place_columns(&mut t, rows, level, ctx);
     figure_columns(&mut t, rows, &published);
     perimetre_column(&mut t, rows.iter().map(|r| (r.filiere, r.millesime)));
     t
 }
 
-/// The territory of each row: its région's, or its establishment's.
+/// The territory of each establishment's row.
 fn territoires_of(rows: &[Indicateur], ctx: &Ctx) -> Vec<Territoire> {
     rows.iter()
         .map(|r| match &r.niveau {
             Niveau::Etablissement(uai) => ctx.reference.territoire_of_uai(uai).unwrap_or_default(),
-            Niveau::Region(code) => Territoire {
-                region_code: code.to_string(),
-                region_libelle: ctx
-                    .reference
-                    .region(code)
-                    .map(|x| x.libelle.clone())
-                    .unwrap_or_default(),
-                ..Territoire::default()
-            },
-            Niveau::National => Territoire::default(),
+            _ => Territoire::default(),
         })
         .collect()
 }
@@ -329,51 +318,63 @@ fn certification_columns(
 }
 
 /// The région, académie and département columns, by level.
-fn place_columns(
-    t: &mut OutTable,
-    rows: &[Indicateur],
-    level: NiveauGeographique,
-    territoires: &[Territoire],
-    ctx: &Ctx,
-) {
-    if level != NiveauGeographique::National {
-        let region_ij = |t: &Territoire| {
-            ctx.reference
-                .region(&t.region_code)
-                .map(|r| r.code_ij.clone())
-                .unwrap_or_default()
-        };
-        if level == NiveauGeographique::Etablissement {
-            t.str("region_code", territoires.iter().map(|x| &x.region_code));
+fn place_columns(t: &mut OutTable, rows: &[Indicateur], level: NiveauGeographique, ctx: &Ctx) {
+    match level {
+        NiveauGeographique::National => {}
+        NiveauGeographique::Region => {
+            // Each row's région, looked up once, its labels borrowed.
+            let regions: Vec<Option<&Region>> = rows
+                .iter()
+                .map(|r| match &r.niveau {
+                    Niveau::Region(code) => ctx.reference.region(code),
+                    _ => None,
+                })
+                .collect();
+            t.str(
+                "region_libelle",
+                regions.iter().map(|x| x.map_or("", |r| r.libelle.as_str())),
+            )
+            .str(
+                "region_code_ij",
+                regions.iter().map(|x| x.map_or("", |r| r.code_ij.as_str())),
+            );
         }
-        t.str(
-            "region_libelle",
-            territoires.iter().map(|x| &x.region_libelle),
-        )
-        .str("region_code_ij", territoires.iter().map(region_ij));
-    }
-    if level == NiveauGeographique::Etablissement {
-        t.str(
-            "libelle_etablissement",
-            rows.iter()
-                .map(|r| r.libelle_etablissement.as_deref().unwrap_or("")),
-        )
-        .str(
-            "academie_code",
-            territoires.iter().map(|x| &x.academie_code),
-        )
-        .str(
-            "academie_libelle",
-            territoires.iter().map(|x| &x.academie_libelle),
-        )
-        .str(
-            "departement_code",
-            territoires.iter().map(|x| &x.departement_code),
-        )
-        .str(
-            "departement_libelle",
-            territoires.iter().map(|x| &x.departement_libelle),
-        );
+        NiveauGeographique::Etablissement => {
+            let territoires = territoires_of(rows, ctx);
+            let region_ij = |t: &Territoire| {
+                ctx.reference
+                    .region(&t.region_code)
+                    .map(|r| r.code_ij.clone())
+                    .unwrap_or_default()
+            };
+            t.str("region_code", territoires.iter().map(|x| &x.region_code))
+                .str(
+                    "region_libelle",
+                    territoires.iter().map(|x| &x.region_libelle),
+                )
+                .str("region_code_ij", territoires.iter().map(region_ij))
+                .str(
+                    "libelle_etablissement",
+                    rows.iter()
+                        .map(|r| r.libelle_etablissement.as_deref().unwrap_or("")),
+                )
+                .str(
+                    "academie_code",
+                    territoires.iter().map(|x| &x.academie_code),
+                )
+                .str(
+                    "academie_libelle",
+                    territoires.iter().map(|x| &x.academie_libelle),
+                )
+                .str(
+                    "departement_code",
+                    territoires.iter().map(|x| &x.departement_code),
+                )
+                .str(
+                    "departement_libelle",
+                    territoires.iter().map(|x| &x.departement_libelle),
+                );
+        }
     }
 }
 
