@@ -1,4 +1,7 @@
-//! Giving freed memory back to the system between the steps of a stage.
+//! Memory as the large steps use it: freed memory given back to the
+//! system between the steps of a stage, what each step touched traced
+//! (`IJ_TRACE_MEMORY`), and wide rows sorted and appended without a
+//! second copy of them.
 //!
 //! glibc's allocator keeps the small blocks a program frees for its next
 //! allocations, and returns them to the system only from the top of its
@@ -159,10 +162,11 @@ pub fn sort_rows_by_bucket_and_key<T: Sync, B: Ord, K: Ord + Send>(
 /// Appends to `rows` the rows of every part, in the parts' order: a part
 /// `(n, part)` gives `n` rows, which `make(part, rows, slots)` pushes into
 /// `slots` from the rows already there; all parts at once, each straight
-/// into its place in `rows`' spare capacity. Rows made into vectors of their own and then
-/// copied after the others touched their memory twice: at a hundred times
-/// today's data, the regional fill's four million derived rows spent
-/// seconds in that copy, each page of it a first touch (issue 13).
+/// into its place in `rows`' spare capacity. Rows made into vectors of
+/// their own, then copied after the others, touched their memory twice:
+/// at a hundred times today's data, the regional fill's four million
+/// derived rows spent seconds in that copy, each page of it a first touch
+/// (issue 13).
 ///
 /// Panics if a part gives another number of rows than its length says;
 /// `rows` is then as it was (the rows made so far are leaked, not

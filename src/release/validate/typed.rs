@@ -144,7 +144,8 @@ impl TypedRows {
     }
 
     /// Whether each row's key is strictly above the one before, from the
-    /// last row checked. With the key of the rows' last row, the next chunk's `last_key`.
+    /// last row checked; and the key of the rows' last row, the next
+    /// chunk's `last_key`.
     fn keys_ascend_from(&self, rows: &DataFrame) -> (bool, Option<Vec<AnyValue<'static>>>) {
         let key: Vec<&str> = self.checks.primary_key.iter().map(String::as_str).collect();
         if key.is_empty() {
