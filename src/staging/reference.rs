@@ -204,9 +204,14 @@ impl Reference {
             .map(|&i| &self.departements[i])
     }
 
+    /// The département of a UAI, from its first three characters.
+    pub fn departement_of_uai(&self, uai: &str) -> Option<&Departement> {
+        self.departement(uai.get(..3)?)
+    }
+
     /// The territory of a UAI, from its first three characters.
     pub fn territoire_of_uai(&self, uai: &str) -> Option<Territoire> {
-        let dept = self.departement(uai.get(..3)?)?;
+        let dept = self.departement_of_uai(uai)?;
         let academie = self.academie(&dept.academie_code);
         let region = self.region(&dept.region_code);
         Some(Territoire {
@@ -276,5 +281,16 @@ mod tests {
         );
         assert_eq!(r.territoire_of_uai("9710001A").unwrap().region_code, "01");
         assert!(r.territoire_of_uai("X").is_none());
+        // The département alone, borrowed: the same codes.
+        let d = r.departement_of_uai("0630003L").unwrap();
+        assert_eq!(
+            (
+                d.code.as_str(),
+                d.academie_code.as_str(),
+                d.region_code.as_str()
+            ),
+            ("063", "06", "84")
+        );
+        assert!(r.departement_of_uai("X").is_none());
     }
 }

@@ -501,7 +501,7 @@ fn levels(offer: &Offre, ctx: &Context) -> Vec<Level> {
     }
     if let Some(r) = region_of(offer, ctx) {
         let needs = Steps::REGION;
-        out.push(level(NiveauGeographique::Region, &r, false, needs));
+        out.push(level(NiveauGeographique::Region, r, false, needs));
     }
     let needs = Steps::NATIONAL;
     out.push(level(NiveauGeographique::National, "", false, needs));
@@ -509,13 +509,13 @@ fn levels(offer: &Offre, ctx: &Context) -> Vec<Level> {
 }
 
 /// The région whose figures stand for the offer's: its own, or its UAI's.
-fn region_of<'a>(offer: &'a Offre, ctx: &Context) -> Option<std::borrow::Cow<'a, str>> {
+fn region_of<'a>(offer: &'a Offre, ctx: &Context<'a>) -> Option<&'a str> {
     match &offer.region_code {
-        Some(r) => Some(std::borrow::Cow::Borrowed(r)),
+        Some(r) => Some(r),
         None => ctx
             .reference
-            .territoire_of_uai(&offer.uai)
-            .map(|t| std::borrow::Cow::Owned(t.region_code)),
+            .departement_of_uai(&offer.uai)
+            .map(|d| d.region_code.as_str()),
     }
 }
 

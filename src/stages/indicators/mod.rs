@@ -565,8 +565,8 @@ fn add_sums(read: &mut Read, reference: &Reference) {
         Origine::SommeEtablissements,
         |r| match &r.niveau {
             Niveau::Etablissement(uai) => reference
-                .territoire_of_uai(uai)
-                .map(|t| Niveau::Region(t.region_code.into())),
+                .departement_of_uai(uai)
+                .map(|d| Niveau::Region(d.region_code.as_str().into())),
             _ => None,
         },
         &read.regional,

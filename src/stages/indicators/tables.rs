@@ -24,7 +24,7 @@ use crate::stages::indicators::terminales::{
 use crate::stages::indicators::upstream::{Certification, Lineage, LinkRow, Referentiel};
 use crate::stages::indicators::{Indicators, IndicatorsOptions};
 use crate::staging::mesures::{EtablissementRow, Niveau, Reject};
-use crate::staging::reference::{Reference, Region, Territoire};
+use crate::staging::reference::{Departement, Reference, Region, Territoire};
 
 /// Builds the rows `range` of one output table. The stage builds and writes
 /// its tables one by one, each one Parquet row group at a time
@@ -572,10 +572,13 @@ pub fn etablissements_builder<'a>(
 }
 
 fn etablissements_table(rows: &[EtablissementRow], reference: &Reference) -> OutTable {
-    let territoires: Vec<Territoire> = rows
+    // Each UAI's département, whose codes are the three the table shows,
+    // borrowed (a territory a row copied six strings, issue 13).
+    let departements: Vec<Option<&Departement>> = rows
         .iter()
-        .map(|r| reference.territoire_of_uai(&r.uai).unwrap_or_default())
+        .map(|r| reference.departement_of_uai(&r.uai))
         .collect();
+    let code = |f: fn(&Departement) -> &str| departements.iter().map(move |d| d.map_or("", f));
     let round = |v: Option<f64>| v.map(crate::rules::rates::round_percent);
     let mut t = OutTable::new("etablissements");
     t.str("millesime", rows.iter().map(|r| r.millesime.text()))
@@ -587,15 +590,9 @@ fn etablissements_table(rows: &[EtablissementRow], reference: &Reference) -> Out
             "region_libelle_source",
             rows.iter().map(|r| &r.region_libelle),
         )
-        .str("region_code", territoires.iter().map(|x| &x.region_code))
-        .str(
-            "academie_code",
-            territoires.iter().map(|x| &x.academie_code),
-        )
-        .str(
-            "departement_code",
-            territoires.iter().map(|x| &x.departement_code),
-        );
+        .str("region_code", code(|d| &d.region_code))
+        .str("academie_code", code(|d| &d.academie_code))
+        .str("departement_code", code(|d| &d.code));
     let taux: Vec<Taux> = rows.iter().map(|r| Taux::from_source(&r.rates)).collect();
     rate_columns(&mut t, &taux);
     t.int(

@@ -381,13 +381,15 @@ pub(super) fn finish(mut o: Offre, region_libelle: &str, reference: &Reference) 
         if !written.is_empty() {
             o.problems.push(problem::UNKNOWN_ACADEMIE.into());
         }
-        let territoire = [&o.uai, &o.uai_formateur, &o.uai_gestionnaire]
+        let departement = [&o.uai, &o.uai_formateur, &o.uai_gestionnaire]
             .into_iter()
-            .find_map(|u| reference.territoire_of_uai(u));
-        match territoire {
-            Some(t) => {
-                o.academie_code = Some(t.academie_code.into()).filter(|c: &Code| !c.is_empty());
-                o.region_code = Some(t.region_code.into()).filter(|r: &Code| !r.is_empty());
+            .find_map(|u| reference.departement_of_uai(u));
+        match departement {
+            Some(d) => {
+                o.academie_code =
+                    Some(d.academie_code.as_str().into()).filter(|c: &Code| !c.is_empty());
+                o.region_code =
+                    Some(d.region_code.as_str().into()).filter(|r: &Code| !r.is_empty());
             }
             None if written.is_empty() => o.problems.push(problem::UNKNOWN_ACADEMIE.into()),
             None => {}
