@@ -6,7 +6,10 @@
 //! for its table and `pilotage` called `tables` for its columns, an import
 //! loop. Both now import from here, and `tables` → `pilotage` only.
 
+use std::borrow::Cow;
+
 use crate::output::OutTable;
+use crate::rules::codes::Code;
 use crate::rules::filiere::Filiere;
 use crate::rules::millesime::Millesime;
 use crate::rules::perimetre::PerimetreEmploi;
@@ -23,13 +26,22 @@ pub(crate) fn perimetre_column(t: &mut OutTable, rows: impl Iterator<Item = (Fil
 }
 
 /// `donnee_source_type` and `donnee_source_code` of a row.
-pub(crate) fn source_of(r: &Indicateur) -> (&'static str, String) {
+pub(crate) fn source_of(r: &Indicateur) -> (&'static str, Cow<'_, str>) {
     let kind = r.donnee_source.kind().as_str();
     match &*r.donnee_source {
-        DonneeSource::Propre => (kind, String::new()),
+        DonneeSource::Propre => (kind, Cow::Borrowed("")),
         DonneeSource::Continuum { codes, .. } | DonneeSource::FamilleMetiers { codes, .. } => {
-            (kind, codes.join("|"))
+            (kind, joined_codes(codes))
         }
+    }
+}
+
+/// Source codes as `donnee_source_code` writes them, joined by `|`: a
+/// single code (most rows the continuum fills) borrowed, not copied.
+pub(crate) fn joined_codes(codes: &[Code]) -> Cow<'_, str> {
+    match codes {
+        [one] => Cow::Borrowed(one.as_str()),
+        _ => Cow::Owned(codes.join("|")),
     }
 }
 
@@ -45,4 +57,21 @@ pub(crate) fn six_month_count_columns<'c>(
         .int("nb_sortant", count(|c| c.nb_sortant))
         .int("nb_poursuite_etudes", count(|c| c.nb_poursuite_etudes))
         .int("nb_en_emploi_6_mois", count(|c| c.nb_en_emploi_6_mois));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One code as it is (borrowed), several joined by `|`, none empty.
+    #[test]
+    fn source_codes_are_joined_by_a_bar() {
+        let codes: Vec<Code> = ["40025510", "40025511"].map(Code::from).to_vec();
+        assert!(matches!(
+            joined_codes(&codes[..1]),
+            Cow::Borrowed("40025510")
+        ));
+        assert_eq!(joined_codes(&codes), "40025510|40025511");
+        assert_eq!(joined_codes(&[]), "");
+    }
 }

@@ -24,6 +24,7 @@
 //! formation is never compared with figures of another employment scope
 //! (`perimetre_emploi`).
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 
 use rayon::prelude::*;
@@ -771,7 +772,7 @@ fn certification_columns<'p>(t: &mut OutTable, rows: &[Pilotage<'p>]) {
     }
     let empty = Certification::default();
     let cert = |p: &Pilotage<'p>| or_empty(p.certification, &empty);
-    let sources: Vec<(&str, String)> = rows.iter().map(|p| source_of(p.row)).collect();
+    let sources: Vec<(&str, Cow<str>)> = rows.iter().map(|p| source_of(p.row)).collect();
     t.str(
         "code_certification",
         rows.iter().map(|p| &p.row.code_certification),

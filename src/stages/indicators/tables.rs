@@ -5,6 +5,7 @@
 //! `familles_specialites` lists the specialities of each common first year
 //! at the three levels at once (issue 6).
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 use std::ops::Range;
 
@@ -14,7 +15,9 @@ use foldhash::fast::FixedState;
 use crate::output::OutTable;
 use crate::rules::codes::Code;
 use crate::rules::niveau::NiveauGeographique;
-use crate::stages::indicators::columns::{perimetre_column, six_month_count_columns, source_of};
+use crate::stages::indicators::columns::{
+    joined_codes, perimetre_column, six_month_count_columns, source_of,
+};
 use crate::stages::indicators::famille::FamilleSpecialite;
 use crate::stages::indicators::model::{publish, DonneeSource, Indicateur, Published, Taux};
 use crate::stages::indicators::pilotage;
@@ -414,16 +417,21 @@ fn figure_columns(t: &mut OutTable, rows: &[Indicateur], published: &[Published]
         p.iter().map(|x| x.masked.map(|m| m.as_str()).unwrap_or("")),
     )
     .str("origine", rows.iter().map(|r| r.origine.as_str()));
-    let source = |r: &Indicateur| {
+    fn source(r: &Indicateur) -> (&'static str, Cow<'_, str>, Option<i64>, &'static str) {
         let kind = r.donnee_source.kind().as_str();
         match &*r.donnee_source {
-            DonneeSource::Propre => (kind, String::new(), None, ""),
+            DonneeSource::Propre => (kind, Cow::Borrowed(""), None, ""),
             DonneeSource::Continuum {
                 via, hops, codes, ..
-            } => (kind, codes.join("|"), Some(i64::from(*hops)), via.as_str()),
-            DonneeSource::FamilleMetiers { codes, .. } => (kind, codes.join("|"), None, ""),
+            } => (
+                kind,
+                joined_codes(codes),
+                Some(i64::from(*hops)),
+                via.as_str(),
+            ),
+            DonneeSource::FamilleMetiers { codes, .. } => (kind, joined_codes(codes), None, ""),
         }
-    };
+    }
     let sources: Vec<_> = rows.iter().map(source).collect();
     t.str("donnee_source_type", sources.iter().map(|s| &s.0))
         .str("donnee_source_code", sources.iter().map(|s| &s.1))
@@ -494,7 +502,7 @@ fn famille_key_columns(t: &mut OutTable, rows: &[FamilleSpecialite]) {
 fn famille_columns(t: &mut OutTable, rows: &[FamilleSpecialite], ctx: &Ctx) {
     let empty = Certification::default();
     let cert = |code: &str| ctx.referentiel.get(code).unwrap_or(&empty);
-    let sources: Vec<(&str, String)> = rows.iter().map(|r| source_of(&r.specialite)).collect();
+    let sources: Vec<(&str, Cow<str>)> = rows.iter().map(|r| source_of(&r.specialite)).collect();
     let libelle_famille = |r: &FamilleSpecialite| {
         // The family's label, from the common year's referential row when
         // it is its family, else from a speciality's.
