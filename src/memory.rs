@@ -96,6 +96,15 @@ fn cpu_and_faults() -> Option<(f64, u64)> {
     ))
 }
 
+/// Drops `value` on a thread of its own, so that the caller goes on while
+/// a large structure's blocks are freed one by one. Where no thread can be
+/// started, the closure is dropped here, and the value with it.
+pub fn drop_behind<T: Send + 'static>(value: T) {
+    let _ = std::thread::Builder::new()
+        .name("drop".into())
+        .spawn(move || drop(value));
+}
+
 /// Sorts `rows` stably, as `slice::sort_by` would, without its buffer of
 /// half the rows: the rows' places are sorted (4 bytes each), then the rows
 /// are moved to theirs, one cycle at a time. For vectors of wide rows, where
@@ -261,6 +270,23 @@ mod tests {
         assert!(worth_returning(2 << 30));
         // Whatever the allocator holds, asking is harmless.
         return_free_memory();
+    }
+
+    /// A value dropped behind is dropped, on another thread.
+    #[test]
+    fn a_value_dropped_behind_is_dropped_elsewhere() {
+        struct Told(std::sync::mpsc::Sender<std::thread::ThreadId>);
+        impl Drop for Told {
+            fn drop(&mut self) {
+                let _ = self.0.send(std::thread::current().id());
+            }
+        }
+        let (tell, told) = std::sync::mpsc::channel();
+        drop_behind(Told(tell));
+        let by = told
+            .recv_timeout(std::time::Duration::from_secs(10))
+            .expect("dropped");
+        assert_ne!(by, std::thread::current().id());
     }
 
     /// Each part's rows land after the rows there, in the parts' order,

@@ -1011,7 +1011,7 @@ pub fn run(
     }
     details.extend(report::rejects(s));
     details.extend(written_notes);
-    Ok(StageReport {
+    let report = StageReport {
         stage: "indicators".into(),
         inputs,
         outputs,
@@ -1021,7 +1021,12 @@ pub fn run(
         rows_merged: s.rows_skipped,
         details,
         elapsed: start.elapsed(),
-    })
+    };
+    // The rows and the referential are let go on a core of their own
+    // while the next stage starts reading (issue 13: ten million boxes
+    // freed one by one at ×100).
+    crate::memory::drop_behind((result, referentiel, annuaire));
+    Ok(report)
 }
 
 /// A table written: its output entry, the note of the formulas it escaped,
