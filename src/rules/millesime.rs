@@ -89,8 +89,9 @@ impl Millesime {
 }
 
 /// A millésime's canonical text (`2023`, `2022_2023`), held inline: two
-/// years of at most five digits and the `_`.
-#[derive(Debug, Clone, Copy)]
+/// years of at most five digits and the `_`. Empty by default (no
+/// millésime).
+#[derive(Debug, Clone, Copy, Default)]
 pub struct MillesimeText {
     bytes: [u8; 11],
     len: usize,
@@ -174,6 +175,7 @@ mod tests {
             assert_eq!(m.text().as_str(), expected);
             assert_eq!(m.to_string(), expected);
         }
+        assert_eq!(MillesimeText::default().as_str(), "", "no millésime");
     }
 
     #[test]

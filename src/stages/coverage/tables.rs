@@ -122,7 +122,7 @@ fn outcome_columns(measured: &[Measured]) -> OutTable {
         r.iter().map(|x| {
             x.shown
                 .as_ref()
-                .map(|s| s.millesime.to_string())
+                .map(|s| s.millesime.text())
                 .unwrap_or_default()
         }),
     )

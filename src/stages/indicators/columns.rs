@@ -38,7 +38,7 @@ pub(crate) fn source_of(r: &Indicateur) -> (&'static str, Cow<'_, str>) {
 
 /// Source codes as `donnee_source_code` writes them, joined by `|`: a
 /// single code (most rows the continuum fills) borrowed, not copied.
-pub(crate) fn joined_codes(codes: &[Code]) -> Cow<'_, str> {
+fn joined_codes(codes: &[Code]) -> Cow<'_, str> {
     match codes {
         [one] => Cow::Borrowed(one.as_str()),
         _ => Cow::Owned(codes.join("|")),

@@ -15,9 +15,7 @@ use foldhash::fast::FixedState;
 use crate::output::OutTable;
 use crate::rules::codes::Code;
 use crate::rules::niveau::NiveauGeographique;
-use crate::stages::indicators::columns::{
-    joined_codes, perimetre_column, six_month_count_columns, source_of,
-};
+use crate::stages::indicators::columns::{perimetre_column, six_month_count_columns, source_of};
 use crate::stages::indicators::famille::FamilleSpecialite;
 use crate::stages::indicators::model::{publish, DonneeSource, Indicateur, Published, Taux};
 use crate::stages::indicators::pilotage;
@@ -347,8 +345,7 @@ fn place_columns(t: &mut OutTable, rows: &[Indicateur], level: NiveauGeographiqu
             let region_ij = |t: &Territoire| {
                 ctx.reference
                     .region(&t.region_code)
-                    .map(|r| r.code_ij.clone())
-                    .unwrap_or_default()
+                    .map_or("", |r| r.code_ij.as_str())
             };
             t.str("region_code", territoires.iter().map(|x| &x.region_code))
                 .str(
@@ -417,26 +414,17 @@ fn figure_columns(t: &mut OutTable, rows: &[Indicateur], published: &[Published]
         p.iter().map(|x| x.masked.map(|m| m.as_str()).unwrap_or("")),
     )
     .str("origine", rows.iter().map(|r| r.origine.as_str()));
-    fn source(r: &Indicateur) -> (&'static str, Cow<'_, str>, Option<i64>, &'static str) {
-        let kind = r.donnee_source.kind().as_str();
-        match &*r.donnee_source {
-            DonneeSource::Propre => (kind, Cow::Borrowed(""), None, ""),
-            DonneeSource::Continuum {
-                via, hops, codes, ..
-            } => (
-                kind,
-                joined_codes(codes),
-                Some(i64::from(*hops)),
-                via.as_str(),
-            ),
-            DonneeSource::FamilleMetiers { codes, .. } => (kind, joined_codes(codes), None, ""),
-        }
-    }
-    let sources: Vec<_> = rows.iter().map(source).collect();
-    t.str("donnee_source_type", sources.iter().map(|s| &s.0))
+    // The type and codes as every table writes them; the continuum's hops
+    // and link besides.
+    let sources: Vec<_> = rows.iter().map(source_of).collect();
+    let link = |r: &Indicateur| match &*r.donnee_source {
+        DonneeSource::Continuum { via, hops, .. } => (Some(i64::from(*hops)), via.as_str()),
+        _ => (None, ""),
+    };
+    t.str("donnee_source_type", sources.iter().map(|s| s.0))
         .str("donnee_source_code", sources.iter().map(|s| &s.1))
-        .int("donnee_source_hops", sources.iter().map(|s| s.2))
-        .str("donnee_source_link", sources.iter().map(|s| &s.3));
+        .int("donnee_source_hops", rows.iter().map(|r| link(r).0))
+        .str("donnee_source_link", rows.iter().map(|r| link(r).1));
 }
 
 /// `familles_specialites`: one row per common first year, level key,
