@@ -57,8 +57,11 @@ impl Shown {
 pub struct IndicatorIndex {
     /// Keyed by interned UAI / région and code: an offer's keys are looked
     /// up once ([`IndicatorIndex::id`]), then each of its rows by integers
-    /// (issue 13: millions of offers in a national catalogue).
-    rows: HashMap<(NiveauGeographique, u32, Filiere, u32), Shown, FixedState>,
+    /// (issue 13: millions of offers in a national catalogue). In
+    /// [`SHARDS`] maps by the key's hash ([`shard_of`]), filled side by
+    /// side: each insert of ×100's nine million rows missed the caches,
+    /// one core waiting on memory while the other idled.
+    rows: [HashMap<Key, Shown, FixedState>; SHARDS],
     /// UAIs, régions and codes → their number in `rows`' keys.
     names: HashMap<String, u32, FixedState>,
     /// The latest millésime of each filière at each level: the one coverage
@@ -70,7 +73,8 @@ pub struct IndicatorIndex {
 }
 
 impl IndicatorIndex {
-    /// Adds an indicator row by its names (tests build their index so).
+    /// Adds an indicator row by its names (tests build their index so):
+    /// kept unless the key has a row of this millésime or a later one.
     #[cfg(test)]
     pub(super) fn insert(
         &mut self,
@@ -81,34 +85,18 @@ impl IndicatorIndex {
         shown: Shown,
     ) {
         let k = (level, self.intern(key), filiere, self.intern(code));
-        self.insert_by_id(k, shown);
+        self.saw_millesime(level, filiere, shown.millesime);
+        keep_newest(&mut self.rows[shard_of(&k)], k, shown);
     }
 
-    /// [`IndicatorIndex::insert`] of a row whose names are numbered: kept
-    /// unless the key has a row of this millésime or a later one. One
-    /// probe of the map (each of ×100's nine million rows missed the
-    /// caches there, issue 13).
-    fn insert_by_id(&mut self, k: (NiveauGeographique, u32, Filiere, u32), shown: Shown) {
-        use std::collections::hash_map::Entry;
-        let (level, _, filiere, _) = k;
+    /// Takes a millésime of a filière at a level into the latest ones.
+    fn saw_millesime(&mut self, level: NiveauGeographique, filiere: Filiere, m: Millesime) {
         for latest in [
-            self.latest
-                .entry((filiere, level))
-                .or_insert(shown.millesime),
-            self.latest_any.entry(filiere).or_insert(shown.millesime),
+            self.latest.entry((filiere, level)).or_insert(m),
+            self.latest_any.entry(filiere).or_insert(m),
         ] {
-            if shown.millesime.last > latest.last {
-                *latest = shown.millesime;
-            }
-        }
-        match self.rows.entry(k) {
-            Entry::Occupied(mut existing) => {
-                if existing.get().millesime < shown.millesime {
-                    existing.insert(shown);
-                }
-            }
-            Entry::Vacant(place) => {
-                place.insert(shown);
+            if m.last > latest.last {
+                *latest = m;
             }
         }
     }
@@ -135,8 +123,7 @@ impl IndicatorIndex {
         code: u32,
     ) -> Option<&Shown> {
         let latest = self.latest.get(&(filiere, level))?;
-        self.rows
-            .get(&(level, key, filiere, code))
+        self.newest_by_id(level, key, filiere, code)
             .filter(|s| s.millesime.last == latest.last)
     }
 
@@ -148,7 +135,8 @@ impl IndicatorIndex {
         filiere: Filiere,
         code: u32,
     ) -> Option<&Shown> {
-        self.rows.get(&(level, key, filiere, code))
+        let k = (level, key, filiere, code);
+        self.rows[shard_of(&k)].get(&k)
     }
 
     /// The latest millésime of a filière at a level: the one shown there.
@@ -210,17 +198,33 @@ impl IndicatorIndex {
         // table, 840 MB) and their values as vectors (about 130 bytes a
         // row) were most of coverage's peak.
         let columns = key_column.into_iter().chain(columns).chain(RATES);
+        let mut by_shard: [Vec<(Key, Shown)>; SHARDS] = Default::default();
         for group in StageTable::row_groups(path, columns, &[])? {
-            self.load_rows(&group?, level, key_column)?;
+            self.load_rows(&group?, level, key_column, &mut by_shard)?;
+            // Each shard's rows into its map, the shards side by side, in
+            // the table's order within each (the newest row of a key is
+            // the first of its millésime).
+            use rayon::prelude::*;
+            self.rows
+                .par_iter_mut()
+                .zip(by_shard.par_iter_mut())
+                .for_each(|(map, rows)| {
+                    for (k, shown) in rows.drain(..) {
+                        keep_newest(map, k, shown);
+                    }
+                });
         }
         Ok(())
     }
 
+    /// Reads a row group's rows into `by_shard`, their UAIs, régions and
+    /// codes numbered, their millésimes taken into the latest ones.
     fn load_rows(
         &mut self,
         table: &StageTable,
         level: NiveauGeographique,
         key_column: Option<&str>,
+        by_shard: &mut [Vec<(Key, Shown)>; SHARDS],
     ) -> Result<()> {
         let [millesime, filiere, code] = TEXT.map(|c| table.text(c));
         let [millesime, filiere, code] = [millesime?, filiere?, code?];
@@ -233,23 +237,26 @@ impl IndicatorIndex {
         let [emploi, poursuite, part] = RATES.map(|c| table.integer(c));
         let [emploi, poursuite, part] = [emploi?, poursuite?, part?];
         let key = key_column.map(|c| table.text(c)).transpose()?;
-        // The last millésime read and its text: a table sorted by its key
-        // repeats it row after row.
-        let mut last_millesime: Option<(&str, Millesime)> = None;
-        let mut last_code: Option<(&str, u32)> = None;
+        // A table sorted by its key repeats its millésime, its filière, its
+        // code (and, by establishment, its UAI) row after row: each is read
+        // or numbered once per run of it.
+        let mut last_millesime = Last::default();
+        let mut last_filiere = Last::default();
+        let mut last_key = Last::default();
+        let mut last_code = Last::default();
+        let mut last_seen: Option<(Filiere, Millesime)> = None;
         for i in 0..table.height() {
             let at = |column: &str, e: String| table.error(i, column, e);
-            let text = millesime[i].unwrap_or("");
-            let m = match last_millesime {
-                Some((last, m)) if last == text => m,
-                _ => {
-                    let m = Millesime::parse(text).map_err(|e| at("millesime", e.to_string()))?;
-                    last_millesime = Some((text, m));
-                    m
-                }
-            };
-            let f = Filiere::parse(filiere[i].unwrap_or(""))
-                .map_err(|e| at("filiere", e.to_string()))?;
+            let m = last_millesime.or_else(millesime[i].unwrap_or(""), |text| {
+                Millesime::parse(text).map_err(|e| at("millesime", e.to_string()))
+            })?;
+            let f = last_filiere.or_else(filiere[i].unwrap_or(""), |text| {
+                Filiere::parse(text).map_err(|e| at("filiere", e.to_string()))
+            })?;
+            if last_seen != Some((f, m)) {
+                self.saw_millesime(level, f, m);
+                last_seen = Some((f, m));
+            }
             let shown = Shown {
                 millesime: m,
                 masked: masked[i],
@@ -258,22 +265,70 @@ impl IndicatorIndex {
                 taux_poursuite_etudes: poursuite[i],
                 part_en_emploi_6_mois: part[i],
             };
-            let k = key.as_ref().and_then(|c| c[i]).unwrap_or_default();
-            let key_id = self.intern(k);
-            // A level sorted by code gives a code's rows one after the
-            // other: its number is looked up once.
-            let code_text = code[i].unwrap_or_default();
-            let code_id = match last_code {
-                Some((last, id)) if last == code_text => id,
-                _ => {
-                    let id = self.intern(code_text);
-                    last_code = Some((code_text, id));
-                    id
-                }
-            };
-            self.insert_by_id((level, key_id, f, code_id), shown);
+            let key_text = key.as_ref().and_then(|c| c[i]).unwrap_or_default();
+            let key_id = last_key.or_else(key_text, |text| Ok(self.intern(text)))?;
+            let code_id =
+                last_code.or_else(code[i].unwrap_or_default(), |text| Ok(self.intern(text)))?;
+            let k = (level, key_id, f, code_id);
+            by_shard[shard_of(&k)].push((k, shown));
         }
         Ok(())
+    }
+}
+
+/// The last text of a column read and what it gave: a sorted table's next
+/// row most often has the same.
+struct Last<'t, T>(Option<(&'t str, T)>);
+
+impl<T> Default for Last<'_, T> {
+    fn default() -> Self {
+        Last(None)
+    }
+}
+
+impl<'t, T: Copy> Last<'t, T> {
+    /// What `text` gives: the last value when it is the last text, else
+    /// `read(text)`, kept.
+    fn or_else(&mut self, text: &'t str, read: impl FnOnce(&str) -> Result<T>) -> Result<T> {
+        match self.0 {
+            Some((last, value)) if last == text => Ok(value),
+            _ => {
+                let value = read(text)?;
+                self.0 = Some((text, value));
+                Ok(value)
+            }
+        }
+    }
+}
+
+/// An indicator row's key: its level, the number of its UAI, région or
+/// nation (""), its filière and the number of its code.
+type Key = (NiveauGeographique, u32, Filiere, u32);
+
+/// The maps [`IndicatorIndex`] keeps its rows in.
+const SHARDS: usize = 8;
+
+/// The map of [`IndicatorIndex`] a key's row is in: by a hash of its own
+/// (the maps' hashes would put a shard's keys in a corner of each map).
+fn shard_of(k: &Key) -> usize {
+    use std::hash::BuildHasher;
+    let hash = FixedState::with_seed(0x5eed).hash_one(k);
+    (hash >> 32) as usize % SHARDS
+}
+
+/// Keeps a key's newest row: the row unless the key has one of this
+/// millésime or a later one. One probe of the map.
+fn keep_newest(rows: &mut HashMap<Key, Shown, FixedState>, k: Key, shown: Shown) {
+    use std::collections::hash_map::Entry;
+    match rows.entry(k) {
+        Entry::Occupied(mut existing) => {
+            if existing.get().millesime < shown.millesime {
+                existing.insert(shown);
+            }
+        }
+        Entry::Vacant(place) => {
+            place.insert(shown);
+        }
     }
 }
 
@@ -310,5 +365,95 @@ impl Terminales {
             e.1 |= lien[i] == Some(LIEN_FAMILLE_METIERS);
         }
         Ok(Terminales { by_code })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::output::{CsvOptions, OutTable};
+
+    /// An indicator table of `rows` (millésime, key, code, taux en emploi)
+    /// in the `pro` filière, with the columns coverage reads.
+    fn write_table(dir: &Path, name: &str, key: Option<&str>, rows: &[(&str, &str, String, i64)]) {
+        let mut t = OutTable::new(name);
+        if let Some(key) = key {
+            t.str(key, rows.iter().map(|r| r.1));
+        }
+        t.str("millesime", rows.iter().map(|r| r.0))
+            .str("filiere", rows.iter().map(|_| Filiere::Pro.as_str()))
+            .str("code_certification", rows.iter().map(|r| r.2.as_str()))
+            .str("masked", rows.iter().map(|_| ""))
+            .str(
+                "donnee_source_type",
+                rows.iter().map(|_| DonneeSourceType::Propre.as_str()),
+            )
+            .int("taux_en_emploi_6_mois", rows.iter().map(|r| Some(r.3)))
+            .int("taux_poursuite_etudes", rows.iter().map(|_| None::<i64>))
+            .int("part_en_emploi_6_mois", rows.iter().map(|_| None::<i64>));
+        t.write(dir, &CsvOptions::default()).unwrap();
+    }
+
+    /// Loaded from the stage's Parquet, spread over the maps: each key
+    /// keeps its newest row (the first of a millésime when two have it),
+    /// and only a row of the level's latest millésime is shown.
+    #[test]
+    fn load_keeps_each_keys_newest_row() {
+        let dir = tempfile::tempdir().unwrap();
+        let codes: Vec<String> = (0..60).map(|i| format!("{:08}", 40_000_000 + i)).collect();
+        let regions = ["11", "24", "84"];
+        let mut rows = Vec::new();
+        for (old, taux) in [("2020_2021", 10), ("2021_2022", 20)] {
+            for (i, code) in codes.iter().enumerate() {
+                // Every fifth code has no row of the latest millésime.
+                if old == "2021_2022" && i % 5 == 0 {
+                    continue;
+                }
+                for region in regions {
+                    rows.push((old, region, code.clone(), taux));
+                    if i == 1 && old == "2021_2022" {
+                        rows.push((old, region, code.clone(), 99));
+                    }
+                }
+            }
+        }
+        write_table(dir.path(), "regionales", Some("region_code"), &rows);
+        write_table(dir.path(), "formations", Some("uai"), &[]);
+        let national = [("2021_2022", "", codes[0].clone(), 30)];
+        write_table(dir.path(), "certifications", None, &national);
+
+        let index = IndicatorIndex::load(dir.path()).unwrap();
+        let region = NiveauGeographique::Region;
+        assert_eq!(
+            index.latest(Filiere::Pro, region).map(|m| m.to_string()),
+            Some("2021_2022".to_string())
+        );
+        let used: std::collections::HashSet<usize> = codes
+            .iter()
+            .flat_map(|c| regions.map(|r| (r, c)))
+            .map(|(r, c)| {
+                shard_of(&(
+                    region,
+                    index.id(r).unwrap(),
+                    Filiere::Pro,
+                    index.id(c).unwrap(),
+                ))
+            })
+            .collect();
+        assert!(used.len() > 1, "the keys spread over several maps");
+        for (i, code) in codes.iter().enumerate() {
+            let c = index.id(code).unwrap();
+            for r in regions.map(|r| index.id(r).unwrap()) {
+                let newest = index.newest_by_id(region, r, Filiere::Pro, c).unwrap();
+                let expected = if i % 5 == 0 { 10 } else { 20 };
+                assert_eq!(newest.taux_en_emploi_6_mois, Some(expected), "code {code}");
+                let shown = index.get_by_id(region, r, Filiere::Pro, c);
+                assert_eq!(shown.is_some(), i % 5 != 0, "code {code}");
+            }
+        }
+        let nation = index.id("").unwrap();
+        let c0 = index.id(&codes[0]).unwrap();
+        let national = index.get_by_id(NiveauGeographique::National, nation, Filiere::Pro, c0);
+        assert_eq!(national.and_then(|s| s.taux_en_emploi_6_mois), Some(30));
     }
 }
