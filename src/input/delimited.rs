@@ -127,6 +127,25 @@ pub fn read_text_in_chunks(
     Ok(())
 }
 
+/// The rows [`read_text_in_chunks`] hands over for `text`, counted without
+/// reading its fields, when no `"` can make a field span lines or hide a
+/// delimiter; `None` when the text holds one (only reading it tells then).
+/// Blank lines are not rows: reading skips them. A writer
+/// that must cut its output by the whole count before the last row comes
+/// (a catalogue's offers in Parquet row groups, issue 13) asks for it.
+pub fn count_rows(text: &str, options: &DelimitedOptions) -> Option<usize> {
+    if memchr::memchr(b'"', text.as_bytes()).is_some() {
+        return None;
+    }
+    let first_line = text.split('\n').next().unwrap_or("");
+    let d = detect_delimiter(first_line);
+    let records = text
+        .split('\n')
+        .filter(|line| !line.trim().is_empty() || line.as_bytes().contains(&d))
+        .count();
+    Some(records.saturating_sub(options.header_rows))
+}
+
 /// Splits delimited text into records and hands each one, with the line it
 /// starts on and whether one of its fields was quoted, to `each` (one
 /// reused record: no allocation per field). Quoting is decided **per
@@ -328,6 +347,43 @@ pub fn detect_delimiter(header_line: &str) -> u8 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The rows counted are the rows read, whatever the lines' ends, blank
+    /// lines, a last line without its end, a line of delimiters only or a
+    /// second header line; a `"` anywhere and only reading tells.
+    #[test]
+    fn count_rows_is_the_rows_read() {
+        let texts = [
+            "a;b\n1;2\n3;4\n",
+            "a;b\r\n1;2\r\n\r\n3;4",
+            "\n\na;b\n  \n1;2\n;\n\u{a0}\n3;4\n\n",
+            "a\tb\n\t\n \t \n1\t2\n",
+            "a,b\n\n",
+            "a|b\n1|2\n|\n",
+        ];
+        for header_rows in [1, 2] {
+            let options = DelimitedOptions { header_rows };
+            for text in texts {
+                let mut read = 0;
+                let outcome = read_text_in_chunks(
+                    Path::new("t.csv"),
+                    text,
+                    encoding::Encoding::Utf8,
+                    &options,
+                    2,
+                    |t| {
+                        read += t.len();
+                        Ok(())
+                    },
+                );
+                if outcome.is_ok() {
+                    assert_eq!(count_rows(text, &options), Some(read), "{text:?}");
+                }
+            }
+        }
+        let quoted = "a;b\n\"1\n2\";3\n";
+        assert_eq!(count_rows(quoted, &DelimitedOptions::default()), None);
+    }
 
     fn read(text: &str) -> Result<RawTable> {
         read_delimited(

@@ -60,6 +60,23 @@ impl Values {
         }
     }
 
+    /// Keeps the first `at` values and returns the others (slices of the
+    /// same arrays: nothing is copied).
+    fn split_off(&mut self, at: usize) -> Values {
+        fn split<T: PolarsDataType>(v: &mut ChunkedArray<T>, at: usize) -> ChunkedArray<T> {
+            let (head, tail) = v.split_at(at as i64);
+            *v = head;
+            tail
+        }
+        match self {
+            Values::Str(v) => Values::Str(split(v, at)),
+            Values::Int(v) => Values::Int(split(v, at)),
+            Values::Float(v) => Values::Float(split(v, at)),
+            Values::Bool(v) => Values::Bool(split(v, at)),
+            Values::Date(v) => Values::Date(split(v, at)),
+        }
+    }
+
     /// The values as one contiguous array, as a single Parquet row group
     /// needs them.
     fn rechunk(&mut self) {
@@ -295,6 +312,24 @@ impl OutTable {
                 })?;
         }
         Ok(())
+    }
+
+    /// Keeps the first `at` rows and returns the others, a table of the same
+    /// columns (slices: nothing is copied). `at` past the rows keeps them
+    /// all.
+    pub fn split_off(&mut self, at: usize) -> OutTable {
+        let at = at.min(self.rows());
+        OutTable {
+            name: self.name.clone(),
+            columns: self
+                .columns
+                .iter_mut()
+                .map(|c| Column {
+                    name: c.name.clone(),
+                    values: c.values.split_off(at),
+                })
+                .collect(),
+        }
     }
 
     /// The table as a polars frame, each column one contiguous array. The
@@ -1010,6 +1045,28 @@ mod tests {
         let mut other = OutTable::new("numbers");
         other.int("m", [Some(1)].into_iter());
         assert!(numbers(0..1).append(other).is_err());
+    }
+
+    /// A table split in two gives the two tables of its rows, with the
+    /// bytes they have built on their own; split past its end, it keeps
+    /// its rows.
+    #[test]
+    fn a_table_split_gives_the_tables_of_its_rows() {
+        let csv = CsvOptions::default();
+        let bytes = |t: OutTable| {
+            let dir = tempfile::tempdir().unwrap();
+            t.write(dir.path(), &csv).unwrap();
+            ["numbers.csv", "numbers.parquet"].map(|f| std::fs::read(dir.path().join(f)).unwrap())
+        };
+        let mut head = numbers(0..3);
+        head.append(numbers(3..10)).unwrap();
+        let tail = head.split_off(4);
+        assert_eq!((head.rows(), tail.rows()), (4, 6));
+        assert!(bytes(head) == bytes(numbers(0..4)));
+        assert!(bytes(tail) == bytes(numbers(4..10)));
+        let mut all = numbers(0..5);
+        assert_eq!(all.split_off(9).rows(), 0);
+        assert_eq!(all.rows(), 5);
     }
 
     /// A table's two files are known as written together while neither

@@ -69,19 +69,28 @@ impl Formations {
             let (libelle, niveau) = (s("libelle")?, s("libelle_niveau_diplome")?);
             let premiere = years(&t, "date_premiere_session")?;
             let text = |v: Option<&str>| Code::from(v.unwrap_or_default());
-            for i in 0..t.height() {
-                let code = text(code[i]);
-                if let Some(mef) = mef[i].filter(|m| !m.is_empty()) {
-                    mef_to_code.insert(mef.into(), code.clone());
-                }
-                let formation = Formation {
-                    code_formation_diplome: text(cfd[i]),
-                    libelle: text(libelle[i]),
-                    libelle_niveau_diplome: text(niveau[i]),
-                    date_premiere_session: premiere[i],
-                };
-                formations.insert(code, formation);
-            }
+            // The two maps side by side: each insert of ×100's millions of
+            // codes missed the caches, a core waiting on memory (issue 13).
+            rayon::join(
+                || {
+                    for i in 0..t.height() {
+                        let formation = Formation {
+                            code_formation_diplome: text(cfd[i]),
+                            libelle: text(libelle[i]),
+                            libelle_niveau_diplome: text(niveau[i]),
+                            date_premiere_session: premiere[i],
+                        };
+                        formations.insert(text(code[i]), formation);
+                    }
+                },
+                || {
+                    for (mef, code) in mef.iter().zip(&code) {
+                        if let Some(mef) = mef.filter(|m| !m.is_empty()) {
+                            mef_to_code.insert(mef.into(), text(*code));
+                        }
+                    }
+                },
+            );
         }
         Ok((Formations(formations), mef_to_code))
     }

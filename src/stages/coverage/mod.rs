@@ -40,7 +40,7 @@ use std::path::Path;
 use std::time::Instant;
 
 use crate::error::{Error, Result};
-use crate::output::table::{TableWriter, ROW_GROUP_ROWS};
+use crate::output::table::{row_group_ranges, TableWriter, ROW_GROUP_ROWS};
 use crate::output::{OutTable, StagedDir};
 use crate::stages::{OutputFile, StageContext, StageReport};
 use crate::staging::catalogues::{for_each_offer_chunk, CatalogueColumns, CatalogueFormat, Offre};
@@ -98,6 +98,7 @@ impl Upstream {
         indicators_out: &Path,
         annuaire: &[std::path::PathBuf],
     ) -> Result<Upstream> {
+        crate::memory::trace("coverage: upstream to load");
         let reference = Reference::embedded();
         let fermes = if annuaire.is_empty() {
             None
@@ -238,32 +239,28 @@ fn measure_catalogue(
 ) -> Result<(CatalogueFormat, usize)> {
     use rayon::prelude::*;
     use std::sync::mpsc::sync_channel;
+    // The offers the catalogue holds, when it tells before its first chunk.
+    let counted = std::sync::OnceLock::new();
+    let counted = &counted;
     std::thread::scope(|scope| {
         let (send_offers, offers_received) = sync_channel::<Vec<Offre>>(1);
         let (send_rows, rows_received) = sync_channel::<OutTable>(1);
         let writer = scope.spawn(move || -> Result<()> {
-            // Chunks gathered into row groups of the release's size: a
-            // catalogue of fewer offers is one row group, the cut of a whole
-            // write, so that the release takes the stage's files as they are
-            // (issue 13: ×10's Affelnet offers, three groups of 65,536, were
-            // read back and written again by the release).
-            let mut gathered: Option<OutTable> = None;
-            for rows in rows_received {
-                match &mut gathered {
-                    Some(g) => g.append(rows)?,
-                    None => gathered = Some(rows),
-                }
-                if gathered
-                    .as_ref()
-                    .is_some_and(|g| g.rows() >= ROW_GROUP_ROWS)
-                {
-                    table.write(gathered.take().expect("gathered"))?;
-                }
-            }
-            if let Some(rest) = gathered {
-                table.write(rest)?;
-            }
-            Ok(())
+            // Chunks gathered into the row groups a whole write of the
+            // offers cuts (`row_group_ranges` of their count), so that the
+            // release takes the stage's files as they are (issue 13: ×10's
+            // Affelnet offers, three groups of 65,536, then ×100's, nine of
+            // about 266,000 and some, were read back and written again by
+            // the release). A catalogue whose offers are not counted
+            // before they are read: groups of at least `ROW_GROUP_ROWS`.
+            let cut = || {
+                counted.get().map_or_else(Vec::new, |&offers| {
+                    row_group_ranges(offers).map(|r| r.len()).collect()
+                })
+            };
+            gather_groups(rows_received, cut, ROW_GROUP_ROWS, |group| {
+                table.write(group)
+            })
         });
         let measurer = scope.spawn(move || {
             for offers in offers_received {
@@ -287,6 +284,10 @@ fn measure_catalogue(
             ctx.reference,
             chunk_offers,
             |offers| {
+                // Told once, before the first chunk is sent.
+                let _ = counted.set(offers);
+            },
+            |offers| {
                 offers_in += offers.len();
                 // Fails only when the writer stopped on an error (the
                 // measurer then stops), reported below.
@@ -306,6 +307,48 @@ fn measure_catalogue(
         }
         Ok((read?, offers_in))
     })
+}
+
+/// Gathers chunks of rows into groups, each handed to `write`: of the
+/// sizes `cut` gives (asked once the first chunk has come), then, past
+/// them or without them, of at least `min_rows` rows; the rest last.
+fn gather_groups(
+    chunks: impl IntoIterator<Item = OutTable>,
+    cut: impl FnOnce() -> Vec<usize>,
+    min_rows: usize,
+    mut write: impl FnMut(OutTable) -> Result<()>,
+) -> Result<()> {
+    let mut gathered: Option<OutTable> = None;
+    let mut cut = Some(cut);
+    let mut sizes = Vec::new();
+    let mut groups = 0;
+    for rows in chunks {
+        match &mut gathered {
+            Some(g) => g.append(rows)?,
+            None => gathered = Some(rows),
+        }
+        if let Some(cut) = cut.take() {
+            sizes = cut();
+        }
+        while let Some(g) = &mut gathered {
+            match sizes.get(groups) {
+                Some(&size) if g.rows() >= size => {
+                    let rest = g.split_off(size);
+                    write(std::mem::replace(g, rest))?;
+                    groups += 1;
+                    if gathered.as_ref().is_some_and(|g| g.rows() == 0) {
+                        gathered = None;
+                    }
+                }
+                None if g.rows() >= min_rows => write(gathered.take().expect("gathered"))?,
+                _ => break,
+            }
+        }
+    }
+    match gathered {
+        Some(rest) => write(rest),
+        None => Ok(()),
+    }
 }
 
 /// What the terminal says about a measured catalogue.
@@ -375,6 +418,51 @@ mod tests {
     use crate::staging::catalogues::OffreCodeType;
     use formations::Formation;
     use model::Status;
+
+    /// The groups `gather_groups` writes from chunks of these sizes, with
+    /// that cut, and at least 5 rows past it; each group's rows in order.
+    fn groups(chunks: &[usize], cut: &[usize]) -> Vec<usize> {
+        let mut next = 0i64;
+        let chunks = chunks.iter().map(|&n| {
+            let mut t = OutTable::new("t");
+            t.int("n", (next..next + n as i64).map(Some));
+            next += n as i64;
+            t
+        });
+        let mut written = Vec::new();
+        let mut expected_first = 0;
+        gather_groups(
+            chunks,
+            || cut.to_vec(),
+            5,
+            |g| {
+                let df = g.into_dataframe().unwrap();
+                let n = df.column("n").unwrap().i64().unwrap();
+                let values: Vec<i64> = n.into_no_null_iter().collect();
+                let expected: Vec<i64> =
+                    (expected_first..expected_first + values.len() as i64).collect();
+                assert_eq!(values, expected);
+                expected_first += values.len() as i64;
+                written.push(values.len());
+                Ok(())
+            },
+        )
+        .unwrap();
+        written
+    }
+
+    /// Chunks are cut where the cut says, whatever their own sizes; past
+    /// the cut, or without one, gathered to at least the least size; an
+    /// empty catalogue is one empty group.
+    #[test]
+    fn chunks_gathered_into_the_cut() {
+        assert_eq!(groups(&[3, 3, 3, 3, 1], &[4, 4, 5]), [4, 4, 5]);
+        assert_eq!(groups(&[13], &[4, 4, 5]), [4, 4, 5]);
+        assert_eq!(groups(&[3, 3, 3, 3, 1], &[]), [6, 6, 1]);
+        assert_eq!(groups(&[3, 3, 3, 3, 1], &[4]), [4, 5, 4]);
+        assert_eq!(groups(&[2, 2], &[7]), [4]);
+        assert_eq!(groups(&[0], &[0]), [0]);
+    }
 
     fn cert(code: &str, cfd: &str, premiere: Option<i32>) -> (Code, Formation) {
         (

@@ -335,10 +335,11 @@ pub fn load_catalogue_with(
     reference: &Reference,
 ) -> Result<(CatalogueFormat, Vec<Offre>)> {
     let mut offres = Vec::new();
-    let format = for_each_offer_chunk(path, format, columns, reference, usize::MAX, |chunk| {
+    let each = |chunk| {
         offres.extend(chunk);
         Ok(())
-    })?;
+    };
+    let format = for_each_offer_chunk(path, format, columns, reference, usize::MAX, |_| {}, each)?;
     Ok((format, offres))
 }
 
@@ -346,12 +347,16 @@ pub fn load_catalogue_with(
 /// `each` in file order, at most `chunk_rows` at a time, so that a national
 /// catalogue is measured without holding every offer (issue 13). Returns the
 /// format read. The JSON cartographie comes in one chunk (it is small).
+/// Before the first chunk, `counted` is told the offers a delimited
+/// catalogue holds (a row each) when they can be counted without reading
+/// them (`delimited::count_rows`).
 pub fn for_each_offer_chunk(
     path: &Path,
     format: Option<CatalogueFormat>,
     columns: Option<&CatalogueColumns>,
     reference: &Reference,
     chunk_rows: usize,
+    counted: impl FnOnce(usize),
     mut each: impl FnMut(Vec<Offre>) -> Result<()>,
 ) -> Result<CatalogueFormat> {
     let catalogue = path.file_name().map_or_else(
@@ -408,6 +413,9 @@ pub fn for_each_offer_chunk(
         let (text, encoding) = input::encoding::decode(path, &bytes)?;
         let mac_roman = text_is_mac_roman(encoding, &text);
         let options = DelimitedOptions::default();
+        if let Some(rows) = delimited::count_rows(&text, &options) {
+            counted(rows);
+        }
         delimited::read_text_in_chunks(path, &text, encoding, &options, chunk_rows, |t| {
             stage(t, mac_roman)
         })?;
