@@ -802,12 +802,41 @@ fn aggregate<'r>(
     level_of: impl Fn(&Indicateur) -> Option<Niveau>,
     existing: &[Indicateur],
 ) -> Vec<Indicateur> {
+    use std::collections::hash_map::Entry;
     let mut groups: HashMap<Key, Vec<&Indicateur>, foldhash::fast::FixedState> = HashMap::default();
-    for r in rows.into_iter().filter(|r| !r.counts.is_empty()) {
-        if let Some(niveau) = level_of(r) {
-            let key = (r.millesime, r.filiere, niveau, r.code_certification.clone());
-            groups.entry(key).or_default().push(r);
+    let mut gather = |(key, members): (Key, Vec<&'r Indicateur>)| match groups.entry(key) {
+        Entry::Occupied(mut group) => group.get_mut().extend(members),
+        Entry::Vacant(group) => {
+            group.insert(members);
         }
+    };
+    // A group's rows most often come one after the other (a code's
+    // régions): each run of them is hashed once (×100: eight million
+    // regional rows summed into the nation, issue 13).
+    let mut run: Option<(Key, Vec<&Indicateur>)> = None;
+    for r in rows.into_iter().filter(|r| !r.counts.is_empty()) {
+        let Some(niveau) = level_of(r) else {
+            continue;
+        };
+        match &mut run {
+            Some(((millesime, filiere, n, code), members))
+                if *millesime == r.millesime
+                    && *filiere == r.filiere
+                    && *n == niveau
+                    && *code == r.code_certification =>
+            {
+                members.push(r);
+            }
+            _ => {
+                let key = (r.millesime, r.filiere, niveau, r.code_certification.clone());
+                if let Some(ended) = run.replace((key, vec![r])) {
+                    gather(ended);
+                }
+            }
+        }
+    }
+    if let Some(ended) = run {
+        gather(ended);
     }
     if !groups.is_empty() {
         for e in existing {

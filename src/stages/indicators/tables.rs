@@ -187,8 +187,15 @@ pub fn referentiel_for_fill(
         .map(Code::from)
         .collect();
     let mut row_codes: HashSet<&str, FixedState> = HashSet::default();
+    // A code's rows most often come one after the other (its régions, its
+    // establishments): each run of a code is hashed once (×100's thirteen
+    // million rows, issue 13).
+    let mut before = None;
     for row in levels.into_iter().flatten() {
         let code = row.code_certification.as_str();
+        if before.replace(code) == Some(code) {
+            continue;
+        }
         if row_codes.insert(code) {
             kept.insert(code.into());
             let relatives = lineage.get(code).into_iter().flatten();
