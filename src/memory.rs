@@ -1,7 +1,8 @@
 //! Memory as the large steps use it: freed memory given back to the
 //! system between the steps of a stage, what each step touched traced
-//! (`IJ_TRACE_MEMORY`), and wide rows sorted and appended without a
-//! second copy of them.
+//! (`IJ_TRACE_MEMORY`), wide rows sorted and appended without a second
+//! copy of them, and what a run of rows of the same text needs looked up
+//! once for the run ([`ByRun`]).
 //!
 //! glibc's allocator keeps the small blocks a program frees for its next
 //! allocations, and returns them to the system only from the top of its
@@ -256,9 +257,72 @@ fn move_to_order<T>(rows: &mut [T], order: &mut [u32]) {
     }
 }
 
+/// What a text gives, worked out once per run of rows of the same text: a
+/// table sorted by key repeats its millésime, its filière, its code row
+/// after row, and ×100's levels are millions of rows, each hashed or
+/// parsed where once per run will do (issue 13).
+pub struct ByRun<'t, T>(Option<(&'t str, T)>);
+
+impl<T> Default for ByRun<'_, T> {
+    fn default() -> Self {
+        ByRun(None)
+    }
+}
+
+impl<'t, T: Copy> ByRun<'t, T> {
+    /// What `text` gives: the last value when it is the last text, else
+    /// `work(text)`, kept for the next rows.
+    pub fn get(&mut self, text: &'t str, work: impl FnOnce(&str) -> T) -> T {
+        let ok: Result<T, std::convert::Infallible> = self.try_get(text, |t| Ok(work(t)));
+        match ok {
+            Ok(value) => value,
+        }
+    }
+
+    /// [`ByRun::get`] of a work that may fail: a failure is not kept.
+    pub fn try_get<E>(
+        &mut self,
+        text: &'t str,
+        work: impl FnOnce(&str) -> Result<T, E>,
+    ) -> Result<T, E> {
+        match self.0 {
+            Some((last, value)) if last == text => Ok(value),
+            _ => {
+                let value = work(text)?;
+                self.0 = Some((text, value));
+                Ok(value)
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A run of the same text is worked out once; another text, or the
+    /// first text again after it, again; a failure is not kept.
+    #[test]
+    fn by_run_works_each_run_out_once() {
+        let texts = ["a", "a", "b", "b", "b", "a"];
+        let mut calls = 0;
+        let mut by_run = ByRun::default();
+        let lengths: Vec<usize> = texts
+            .iter()
+            .map(|t| {
+                by_run.get(t, |t| {
+                    calls += 1;
+                    t.len()
+                })
+            })
+            .collect();
+        assert_eq!(lengths, [1; 6]);
+        assert_eq!(calls, 3);
+        let mut parsed = ByRun::default();
+        assert!(parsed.try_get("x", |t| t.parse::<u8>()).is_err());
+        assert_eq!(parsed.try_get("7", |t| t.parse::<u8>()), Ok(7));
+        assert_eq!(parsed.try_get("7", |_| "y".parse::<u8>()), Ok(7));
+    }
 
     /// A few free megabytes are kept for the next allocations; many are
     /// given back.

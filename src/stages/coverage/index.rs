@@ -9,6 +9,7 @@ use foldhash::fast::FixedState;
 
 use crate::error::{Error, Result};
 use crate::input::StageTable;
+use crate::memory::ByRun;
 use crate::rules::filiere::Filiere;
 use crate::rules::millesime::Millesime;
 use crate::stages::indicators::model::{DonneeSourceType, Masked};
@@ -240,17 +241,17 @@ impl IndicatorIndex {
         // A table sorted by its key repeats its millésime, its filière, its
         // code (and, by establishment, its UAI) row after row: each is read
         // or numbered once per run of it.
-        let mut last_millesime = Last::default();
-        let mut last_filiere = Last::default();
-        let mut last_key = Last::default();
-        let mut last_code = Last::default();
+        let mut last_millesime = ByRun::default();
+        let mut last_filiere = ByRun::default();
+        let mut last_key = ByRun::default();
+        let mut last_code = ByRun::default();
         let mut last_seen: Option<(Filiere, Millesime)> = None;
         for i in 0..table.height() {
             let at = |column: &str, e: String| table.error(i, column, e);
-            let m = last_millesime.or_else(millesime[i].unwrap_or(""), |text| {
+            let m = last_millesime.try_get(millesime[i].unwrap_or(""), |text| {
                 Millesime::parse(text).map_err(|e| at("millesime", e.to_string()))
             })?;
-            let f = last_filiere.or_else(filiere[i].unwrap_or(""), |text| {
+            let f = last_filiere.try_get(filiere[i].unwrap_or(""), |text| {
                 Filiere::parse(text).map_err(|e| at("filiere", e.to_string()))
             })?;
             if last_seen != Some((f, m)) {
@@ -266,38 +267,12 @@ impl IndicatorIndex {
                 part_en_emploi_6_mois: part[i],
             };
             let key_text = key.as_ref().and_then(|c| c[i]).unwrap_or_default();
-            let key_id = last_key.or_else(key_text, |text| Ok(self.intern(text)))?;
-            let code_id =
-                last_code.or_else(code[i].unwrap_or_default(), |text| Ok(self.intern(text)))?;
+            let key_id = last_key.get(key_text, |text| self.intern(text));
+            let code_id = last_code.get(code[i].unwrap_or_default(), |text| self.intern(text));
             let k = (level, key_id, f, code_id);
             by_shard[shard_of(&k)].push((k, shown));
         }
         Ok(())
-    }
-}
-
-/// The last text of a column read and what it gave: a sorted table's next
-/// row most often has the same.
-struct Last<'t, T>(Option<(&'t str, T)>);
-
-impl<T> Default for Last<'_, T> {
-    fn default() -> Self {
-        Last(None)
-    }
-}
-
-impl<'t, T: Copy> Last<'t, T> {
-    /// What `text` gives: the last value when it is the last text, else
-    /// `read(text)`, kept.
-    fn or_else(&mut self, text: &'t str, read: impl FnOnce(&str) -> Result<T>) -> Result<T> {
-        match self.0 {
-            Some((last, value)) if last == text => Ok(value),
-            _ => {
-                let value = read(text)?;
-                self.0 = Some((text, value));
-                Ok(value)
-            }
-        }
     }
 }
 

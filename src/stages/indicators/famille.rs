@@ -44,6 +44,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use foldhash::fast::FixedState;
 
+use crate::memory::ByRun;
 use crate::rules::codes::Code;
 use crate::rules::filiere::Filiere;
 use crate::rules::millesime::Millesime;
@@ -137,38 +138,15 @@ fn speciality_rows<'r>(
         .flat_map(|(_, codes)| codes.iter().copied())
         .collect();
     let mut by_code: HashMap<&str, Vec<usize>> = HashMap::new();
-    let mut is_wanted = ByRun::new(|code| wanted.contains(code));
+    // A level's rows come a code's places after another: each run of a
+    // code is looked up once (×100's regional level, issue 13).
+    let mut is_wanted = ByRun::default();
     for (i, r) in rows.iter().enumerate() {
-        if is_wanted.test(&r.code_certification) {
+        if is_wanted.get(&r.code_certification, |code| wanted.contains(code)) {
             by_code.entry(&r.code_certification).or_default().push(i);
         }
     }
     by_code
-}
-
-/// A test of a row's code, made once per run of rows of the same code: a
-/// level's rows come a code's places after another, and ×100's regional
-/// level is eight million rows, each hashed here (issue 13).
-struct ByRun<'r, F> {
-    test: F,
-    last: Option<(&'r str, bool)>,
-}
-
-impl<'r, F: Fn(&str) -> bool> ByRun<'r, F> {
-    fn new(test: F) -> Self {
-        ByRun { test, last: None }
-    }
-
-    fn test(&mut self, code: &'r str) -> bool {
-        match self.last {
-            Some((last, answer)) if last == code => answer,
-            _ => {
-                let answer = (self.test)(code);
-                self.last = Some((code, answer));
-                answer
-            }
-        }
-    }
 }
 
 /// A common first year and the family its specialities are summed under.
@@ -264,10 +242,12 @@ fn replace_own_rows(
             .enumerate()
             .map(|(j, r)| (r.key_ref(), j))
             .collect();
-        let mut is_common_year = ByRun::new(|code| specialites.contains_key(code));
+        let mut is_common_year = ByRun::default();
         rows.iter()
             .enumerate()
-            .filter(|(_, r)| is_common_year.test(&r.code_certification))
+            .filter(|(_, r)| {
+                is_common_year.get(&r.code_certification, |code| specialites.contains_key(code))
+            })
             .filter_map(|(i, r)| Some((i, *new_at.get(&r.key_ref())?)))
             .collect()
     };

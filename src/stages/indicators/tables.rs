@@ -142,12 +142,12 @@ pub fn referentiel_for_tables(mut referentiel: Referentiel, result: &Indicators)
     // A level's rows are in key order, a code's régions one after the
     // other: each run of a code is hashed once (at ×100, eight million
     // regional rows hashed into the set were a second on one core, issue 13).
-    let mut before = "";
+    let mut before = None;
     let kept: HashSet<Code, FixedState> = levels
         .into_iter()
         .flatten()
         .map(|r| r.code_certification.as_str())
-        .filter(|&code| std::mem::replace(&mut before, code) != code)
+        .filter(|&code| before.replace(code) != Some(code))
         .chain(result.familles_specialites.iter().flat_map(|f| {
             [
                 f.code_certification.as_str(),
