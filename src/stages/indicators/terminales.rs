@@ -26,6 +26,8 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+use foldhash::fast::FixedState;
+
 use crate::output::OutTable;
 use crate::rules::codes::{Code, CodeType};
 use crate::rules::famille::is_annee_commune;
@@ -54,14 +56,32 @@ fn is_terminal(c: &Certification) -> bool {
 /// The MEFs of the referential, sorted by code, and grouped by CFD.
 struct Mefs<'r> {
     all: Vec<&'r Certification>,
-    by_cfd: BTreeMap<&'r str, Vec<&'r Certification>>,
+    /// Looked up only: hashed (at ×100, 1.5 million MEFs put in a tree by
+    /// comparing their CFDs were a quarter of a second on one core, issue 13).
+    by_cfd: HashMap<&'r str, Vec<&'r Certification>, FixedState>,
 }
 
 /// (family, agricultural, duration) → the terminal MEFs of its specialities.
 type FamilyTerminals<'r> = BTreeMap<(&'r str, bool, Option<u32>), BTreeSet<&'r str>>;
 
-/// (first year, terminal) → the link; the first link found is kept.
-type Links = BTreeMap<(Code, Code), Terminale>;
+/// The links, sorted by (first year, terminal), one per pair: the first
+/// found ([`first_of_each_pair`]).
+type Links = Vec<Terminale>;
+
+/// The links found, in the order found, sorted by (first year, terminal),
+/// the first found of each pair kept: what a map of the pairs filled with
+/// "insert if vacant" gives, sorted once on every thread instead of a tree
+/// searched at each link (issue 13: ×100's half a million links).
+fn first_of_each_pair(mut found: Vec<Terminale>) -> Links {
+    use rayon::slice::ParallelSliceMut as _;
+    fn pair(t: &Terminale) -> (&str, &str) {
+        (&t.code_certification, &t.code_certification_terminale)
+    }
+    // Stable: of a pair's links, the first found stays first.
+    found.par_sort_by(|a, b| pair(a).cmp(&pair(b)));
+    found.dedup_by(|later, first| pair(later) == pair(first));
+    found
+}
 
 impl<'r> Mefs<'r> {
     fn of(referentiel: &'r Referentiel) -> Self {
@@ -74,7 +94,7 @@ impl<'r> Mefs<'r> {
         // comparing their codes behind pointers took half a second, issue 13).
         use rayon::slice::ParallelSliceMut as _;
         all.par_sort_unstable_by(|a, b| a.code.cmp(&b.code));
-        let mut by_cfd: BTreeMap<&str, Vec<&Certification>> = BTreeMap::new();
+        let mut by_cfd: HashMap<&str, Vec<&Certification>, FixedState> = HashMap::default();
         for m in &all {
             by_cfd.entry(&m.code_formation_diplome).or_default().push(m);
         }
@@ -148,15 +168,14 @@ pub fn build_terminales(referentiel: &Referentiel) -> Vec<Terminale> {
     let mefs = Mefs::of(referentiel);
     let family_terminals = mefs.family_terminals();
     // A pair reached through two families keeps the first (smallest) family.
-    let mut out = Links::new();
+    let mut found = Vec::new();
     let mut link = |m: &Certification, t: &str, lien, famille: &Code| {
-        out.entry((m.code.clone(), t.into()))
-            .or_insert_with(|| Terminale {
-                code_certification: m.code.clone(),
-                code_certification_terminale: t.into(),
-                lien,
-                famille_metiers_code: famille.clone(),
-            });
+        found.push(Terminale {
+            code_certification: m.code.clone(),
+            code_certification_terminale: t.into(),
+            lien,
+            famille_metiers_code: famille.clone(),
+        });
     };
     for m in &mefs.all {
         let (Some(annee), Some(duree)) = (m.annee_dispositif, m.duree_dispositif) else {
@@ -182,8 +201,9 @@ pub fn build_terminales(referentiel: &Referentiel) -> Vec<Terminale> {
             link(m, t, LIEN_MEME_FORMATION, &m.famille_metiers_code);
         }
     }
+    let mut out = first_of_each_pair(found);
     add_cfd_links(&mut out, referentiel);
-    out.into_values().collect()
+    out
 }
 
 /// The same family links between their CFDs, for figures keyed by CFD
@@ -196,7 +216,7 @@ fn add_cfd_links(out: &mut Links, referentiel: &Referentiel) {
             .unwrap_or_default()
     };
     let cfd_links: Vec<Terminale> = out
-        .values()
+        .iter()
         .filter(|t| t.lien == LIEN_FAMILLE_METIERS)
         .map(|t| Terminale {
             code_certification: cfd_of(&t.code_certification),
@@ -210,18 +230,13 @@ fn add_cfd_links(out: &mut Links, referentiel: &Referentiel) {
             .get(code)
             .is_some_and(|c| c.code_type == Some(CodeType::Cfd))
     };
-    for t in cfd_links {
-        if t.code_certification != t.code_certification_terminale
+    // After the links found: a pair already linked keeps its link.
+    out.extend(cfd_links.into_iter().filter(|t| {
+        t.code_certification != t.code_certification_terminale
             && is_cfd(&t.code_certification)
             && is_cfd(&t.code_certification_terminale)
-        {
-            out.entry((
-                t.code_certification.clone(),
-                t.code_certification_terminale.clone(),
-            ))
-            .or_insert(t);
-        }
-    }
+    }));
+    *out = first_of_each_pair(std::mem::take(out));
 }
 
 /// The specialities of each common first year: code → (family, terminal
@@ -468,6 +483,53 @@ mod tests {
         let codes = |c: &str| from(&t, c).into_iter().map(|x| x.0).collect::<Vec<_>>();
         assert_eq!(codes("23810020006"), vec!["23830023102"]);
         assert_eq!(codes("23811020006"), vec!["23831021004", "23831023102"]);
+    }
+
+    /// A common year in two families reaching one speciality through both
+    /// keeps one link, through the first family; the same links between
+    /// the CFDs follow, a CFD pair once; every pair once, in order.
+    #[test]
+    fn a_pair_reached_twice_is_linked_once_through_its_first_family() {
+        let cfd = |code: &str| Certification {
+            code: code.into(),
+            code_type: Some(CodeType::Cfd),
+            code_formation_diplome: code.into(),
+            ..Certification::default()
+        };
+        let r = referential(vec![
+            mef("23810020006", "40020006", 1, 3, "G0003|G0010"),
+            mef("23830023203", "40023203", 3, 3, "G0003|G0010"),
+            mef("23831023203", "40023203", 3, 3, "G0003"),
+            mef("23830023004", "40023004", 3, 3, "G0010"),
+            cfd("40020006"),
+            cfd("40023203"),
+            cfd("40023004"),
+        ]);
+        let t = build_terminales(&r);
+        assert_eq!(
+            from(&t, "23810020006"),
+            vec![
+                ("23830023004".to_string(), "G0010".to_string()),
+                ("23830023203".to_string(), "G0003".to_string()),
+            ]
+        );
+        assert_eq!(
+            from(&t, "40020006"),
+            vec![
+                ("40023004".to_string(), "G0010".to_string()),
+                ("40023203".to_string(), "G0003".to_string()),
+            ]
+        );
+        let pairs: Vec<(&str, &str)> = t
+            .iter()
+            .map(|t| {
+                (
+                    t.code_certification.as_str(),
+                    &*t.code_certification_terminale,
+                )
+            })
+            .collect();
+        assert!(pairs.windows(2).all(|w| w[0] < w[1]), "{pairs:?}");
     }
 
     #[test]
