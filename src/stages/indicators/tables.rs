@@ -140,32 +140,43 @@ pub fn referentiel_for_tables(mut referentiel: Referentiel, result: &Indicators)
         &result.formations,
     ];
     // A level's rows are in key order, a code's régions one after the
-    // other: each run of a code is hashed once (at ×100, eight million
-    // regional rows hashed into the set were a second on one core, issue 13).
+    // other, and the families' and terminal years' first years come in
+    // runs too: each run of a code is hashed once (at ×100, eight million
+    // regional rows hashed into the set were a second on one core, issue
+    // 13). The set borrows the codes; the few that label a family are the
+    // referential's own, kept apart.
+    let libelle_codes: HashSet<Code, FixedState> = famille_libelle_codes(&referentiel)
+        .map(Code::from)
+        .collect();
+    let familles = &result.familles_specialites;
     let mut before = None;
-    let kept: HashSet<Code, FixedState> = levels
+    let kept: HashSet<&str, FixedState> = levels
         .into_iter()
         .flatten()
         .map(|r| r.code_certification.as_str())
+        .chain(familles.iter().map(|f| f.code_certification.as_str()))
+        .chain(
+            familles
+                .iter()
+                .map(|f| f.specialite.code_certification.as_str()),
+        )
+        .chain(
+            result
+                .terminales
+                .iter()
+                .map(|t| t.code_certification.as_str()),
+        )
+        .chain(
+            result
+                .terminales
+                .iter()
+                .map(|t| t.code_certification_terminale.as_str()),
+        )
         .filter(|&code| before.replace(code) != Some(code))
-        .chain(result.familles_specialites.iter().flat_map(|f| {
-            [
-                f.code_certification.as_str(),
-                &f.specialite.code_certification,
-            ]
-        }))
-        .chain(result.terminales.iter().flat_map(|t| {
-            [
-                t.code_certification.as_str(),
-                &t.code_certification_terminale,
-            ]
-        }))
-        .chain(famille_libelle_codes(&referentiel))
-        .map(Code::from)
         .collect();
     // Not shrunk: a smaller table would be allocated beside this one at
     // the stage's peak (×10: 43 MB more), to save less than that later.
-    referentiel.retain(|code| kept.contains(code));
+    referentiel.retain(|code| kept.contains(code.as_str()) || libelle_codes.contains(code));
     referentiel
 }
 
@@ -183,9 +194,13 @@ pub fn referentiel_for_fill(
     links: &[LinkRow],
     terminales: &[Terminale],
 ) -> Referentiel {
-    let mut kept: HashSet<Code, FixedState> = famille_libelle_codes(&referentiel)
+    // The set borrows the codes (the rows', the lineage's, the links', the
+    // terminal years'); the few that label a family are the referential's
+    // own, kept apart.
+    let libelle_codes: HashSet<Code, FixedState> = famille_libelle_codes(&referentiel)
         .map(Code::from)
         .collect();
+    let mut kept: HashSet<&str, FixedState> = HashSet::default();
     let mut row_codes: HashSet<&str, FixedState> = HashSet::default();
     // A code's rows most often come one after the other (its régions, its
     // establishments): each run of a code is hashed once (×100's thirteen
@@ -197,21 +212,28 @@ pub fn referentiel_for_fill(
             continue;
         }
         if row_codes.insert(code) {
-            kept.insert(code.into());
+            kept.insert(code);
             let relatives = lineage.get(code).into_iter().flatten();
-            kept.extend(relatives.map(|r| r.related_code.clone()));
+            kept.extend(relatives.map(|r| r.related_code.as_str()));
         }
     }
     for link in links {
-        kept.extend([link.ancien.clone(), link.nouveau.clone()]);
+        kept.extend([link.ancien.as_str(), &link.nouveau]);
     }
-    for t in terminales {
-        kept.extend([
-            t.code_certification.clone(),
-            t.code_certification_terminale.clone(),
-        ]);
-    }
-    referentiel.retain(|code| kept.contains(code));
+    // The terminal years are sorted by first year: each run hashed once.
+    let mut before = None;
+    kept.extend(
+        terminales
+            .iter()
+            .map(|t| t.code_certification.as_str())
+            .filter(|&code| before.replace(code) != Some(code)),
+    );
+    kept.extend(
+        terminales
+            .iter()
+            .map(|t| t.code_certification_terminale.as_str()),
+    );
+    referentiel.retain(|code| kept.contains(code.as_str()) || libelle_codes.contains(code));
     referentiel
 }
 
