@@ -217,7 +217,8 @@ fn text_dictionary(texts: &Utf8ViewArray) -> Option<DictionaryArray<u32>> {
             _ => {
                 // SAFETY: `i` is a row of the array.
                 let text = unsafe { texts.value_unchecked(i) };
-                // A row group's distinct texts are fewer than its rows.
+                // Fewer distinct texts than rows, and a row group's rows
+                // are far fewer than 2³² (`ROW_GROUP_ROWS`).
                 let next = values.len() as u32;
                 let key = *index.entry(text).or_insert_with(|| {
                     values.push_value(text);
@@ -235,7 +236,9 @@ fn text_dictionary(texts: &Utf8ViewArray) -> Option<DictionaryArray<u32>> {
         Box::new(ArrowDataType::Utf8View),
         false,
     );
-    DictionaryArray::try_new(dtype, keys, values.freeze().boxed()).ok()
+    let dictionary = DictionaryArray::try_new(dtype, keys, values.freeze().boxed())
+        .expect("each key is the place of a text pushed before it");
+    Some(dictionary)
 }
 
 /// A data page holding its compressed bytes only: the compressor sizes a
