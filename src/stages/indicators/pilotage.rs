@@ -589,9 +589,22 @@ impl<'a> Classement<'a> {
 
     /// The rows `range` of the table, classified and labelled.
     pub fn rows(&self, range: std::ops::Range<usize>) -> Vec<Pilotage<'a>> {
-        self.rows[range]
+        // The table puts a région's codes together, the level a code's
+        // régions: each row read is far from the one before. The rows a few
+        // places ahead are asked for while this one is classified (at ×100,
+        // where the level is gigabytes, each row was a wait on memory).
+        const AHEAD: usize = 8;
+        let table = &self.rows[range];
+        table
             .iter()
-            .map(|&(row, national, certification)| {
+            .enumerate()
+            .map(|(i, &(row, national, certification))| {
+                if let Some(&(ahead, _, ahead_certification)) = table.get(i + AHEAD) {
+                    crate::memory::prefetch(ahead);
+                    if let Some(c) = ahead_certification {
+                        crate::memory::prefetch(c);
+                    }
+                }
                 let mut p = self.classify(row, national, certification);
                 self.label(&mut p);
                 p
