@@ -251,6 +251,9 @@ fn move_to_order<T>(rows: &mut [T], order: &mut [u32]) {
             if from == start {
                 break;
             }
+            // The cycle's next row, asked of the memory while this one
+            // moves: each is a cache miss in a level of gigabytes (×100).
+            prefetch(&rows[order[from] as usize]);
             rows.swap(at, from);
             at = from;
         }
