@@ -505,6 +505,24 @@ fn in_table_order<'a>(
 /// its code's certification.
 type TableRow<'a> = (&'a Indicateur, bool, Option<&'a Certification>);
 
+/// The rows of `table` in turn, each one's indicator row and certification
+/// asked of the memory a few places before it comes. The table puts a
+/// région's codes together, the level a code's régions: each row read is
+/// far from the one before, a wait on memory once the level is gigabytes
+/// (×100's `pilotage` written 20.2 → 18.2 s, issue 13).
+fn read_ahead<'r, 'a>(table: &'r [TableRow<'a>]) -> impl Iterator<Item = &'r TableRow<'a>> + 'r {
+    const AHEAD: usize = 8;
+    table.iter().enumerate().map(move |(i, row)| {
+        if let Some(&(ahead, _, certification)) = table.get(i + AHEAD) {
+            crate::memory::prefetch(ahead);
+            if let Some(c) = certification {
+                crate::memory::prefetch(c);
+            }
+        }
+        row
+    })
+}
+
 /// The rows of a level the pilotage classifies.
 fn classified(rows: &[Indicateur]) -> impl Iterator<Item = &Indicateur> {
     rows.iter().filter(|r| is_classified(r.filiere))
@@ -589,22 +607,8 @@ impl<'a> Classement<'a> {
 
     /// The rows `range` of the table, classified and labelled.
     pub fn rows(&self, range: std::ops::Range<usize>) -> Vec<Pilotage<'a>> {
-        // The table puts a région's codes together, the level a code's
-        // régions: each row read is far from the one before. The rows a few
-        // places ahead are asked for while this one is classified (at ×100,
-        // where the level is gigabytes, each row was a wait on memory).
-        const AHEAD: usize = 8;
-        let table = &self.rows[range];
-        table
-            .iter()
-            .enumerate()
-            .map(|(i, &(row, national, certification))| {
-                if let Some(&(ahead, _, ahead_certification)) = table.get(i + AHEAD) {
-                    crate::memory::prefetch(ahead);
-                    if let Some(c) = ahead_certification {
-                        crate::memory::prefetch(c);
-                    }
-                }
+        read_ahead(&self.rows[range])
+            .map(|&(row, national, certification)| {
                 let mut p = self.classify(row, national, certification);
                 self.label(&mut p);
                 p
