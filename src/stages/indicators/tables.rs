@@ -133,7 +133,7 @@ pub fn builders<'a>(
 /// rows are built, the rest of the BCN (most of it: 200,000 formations at
 /// ×10, for 30,000 codes with figures) is dead weight while every table is
 /// written (issue 13).
-pub fn referentiel_for_tables(mut referentiel: Referentiel, result: &Indicators) -> Referentiel {
+pub fn referentiel_for_tables(referentiel: Referentiel, result: &Indicators) -> Referentiel {
     let levels = [
         &result.certifications,
         &result.regionales,
@@ -143,11 +143,7 @@ pub fn referentiel_for_tables(mut referentiel: Referentiel, result: &Indicators)
     // other, and the families' and terminal years' first years come in
     // runs too: each run of a code is hashed once (at ×100, eight million
     // regional rows hashed into the set were a second on one core, issue
-    // 13). The set borrows the codes; the few that label a family are the
-    // referential's own, kept apart.
-    let libelle_codes: HashSet<Code, FixedState> = famille_libelle_codes(&referentiel)
-        .map(Code::from)
-        .collect();
+    // 13). The set borrows the codes.
     let familles = &result.familles_specialites;
     let mut before = None;
     let kept: HashSet<&str, FixedState> = levels
@@ -174,8 +170,19 @@ pub fn referentiel_for_tables(mut referentiel: Referentiel, result: &Indicators)
         )
         .filter(|&code| before.replace(code) != Some(code))
         .collect();
-    // Not shrunk: a smaller table would be allocated beside this one at
-    // the stage's peak (×10: 43 MB more), to save less than that later.
+    narrowed_to(referentiel, &kept)
+}
+
+/// The referential narrowed to the codes `kept` and to those that give
+/// families their labels (chosen on the whole referential, kept so that
+/// the choice stays; few, the referential's own, so apart from `kept`,
+/// which borrows the rest). Not shrunk: a smaller table would be allocated
+/// beside this one at the stage's peak (×10: 43 MB more), to save less
+/// than that later.
+fn narrowed_to(mut referentiel: Referentiel, kept: &HashSet<&str, FixedState>) -> Referentiel {
+    let libelle_codes: HashSet<Code, FixedState> = famille_libelle_codes(&referentiel)
+        .map(Code::from)
+        .collect();
     referentiel.retain(|code| kept.contains(code.as_str()) || libelle_codes.contains(code));
     referentiel
 }
@@ -188,18 +195,14 @@ pub fn referentiel_for_tables(mut referentiel: Referentiel, result: &Indicators)
 /// (chosen on the whole referential, kept so that the choice stays). A
 /// superset of what [`referentiel_for_tables`] keeps after the fill.
 pub fn referentiel_for_fill(
-    mut referentiel: Referentiel,
+    referentiel: Referentiel,
     levels: [&[Indicateur]; 3],
     lineage: &Lineage,
     links: &[LinkRow],
     terminales: &[Terminale],
 ) -> Referentiel {
     // The set borrows the codes (the rows', the lineage's, the links', the
-    // terminal years'); the few that label a family are the referential's
-    // own, kept apart.
-    let libelle_codes: HashSet<Code, FixedState> = famille_libelle_codes(&referentiel)
-        .map(Code::from)
-        .collect();
+    // terminal years').
     let mut kept: HashSet<&str, FixedState> = HashSet::default();
     let mut row_codes: HashSet<&str, FixedState> = HashSet::default();
     // A code's rows most often come one after the other (its régions, its
@@ -233,8 +236,7 @@ pub fn referentiel_for_fill(
             .iter()
             .map(|t| t.code_certification_terminale.as_str()),
     );
-    referentiel.retain(|code| kept.contains(code.as_str()) || libelle_codes.contains(code));
-    referentiel
+    narrowed_to(referentiel, &kept)
 }
 
 #[derive(Clone, Copy)]
