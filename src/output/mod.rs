@@ -5,6 +5,7 @@
 //! of one folder (`lock`), and files kept from filling the page cache
 //! (`page_cache`).
 
+pub mod csv;
 pub mod digest;
 pub mod html;
 pub mod lock;

@@ -1,5 +1,5 @@
 //! `OutTable`: an output table as named, typed columns, in the order they are
-//! published, written to CSV and Parquet through polars.
+//! published, written to CSV (`output::csv`) and Parquet (polars).
 //!
 //! Codes are strings, counts integers, dates dates, flags booleans: the
 //! Parquet file carries those types, and the CSV writes them plainly (ISO
@@ -16,6 +16,7 @@ use polars::io::parquet::write::BatchedWriter as ParquetBatches;
 use polars::prelude::*;
 
 use crate::error::{Error, Result};
+use crate::output::csv;
 use crate::output::digest::{BackgroundFile, FileDigest, Identity};
 use crate::output::row_group::{self, RowGroupEncoder};
 use crate::release::validate::{Checks, TypedRows};
@@ -675,14 +676,22 @@ impl TableWriter {
                     Ok(())
                 })
             });
-            let csv = CsvWriter::new(&mut sink)
-                .include_header(self.chunks == 0)
-                .with_separator(self.separator)
-                .with_line_terminator("\n".into())
-                .with_date_format(Some("%Y-%m-%d".into()))
-                .with_null_value("".into())
-                .finish(&mut csv_df)
-                .map_err(|e| output_error(&self.csv_path, e));
+            let layout = csv::Layout {
+                separator: self.separator,
+                header: self.chunks == 0,
+            };
+            let csv = match csv::write_frame(&csv_df, layout, &mut sink) {
+                Ok(true) => Ok(()),
+                Ok(false) => CsvWriter::new(&mut sink)
+                    .include_header(layout.header)
+                    .with_separator(layout.separator)
+                    .with_line_terminator("\n".into())
+                    .with_date_format(Some("%Y-%m-%d".into()))
+                    .with_null_value("".into())
+                    .finish(&mut csv_df),
+                Err(e) => Err(e),
+            }
+            .map_err(|e| output_error(&self.csv_path, e));
             let parquet = encoded.map_or(Ok(()), |encoding| {
                 encoding
                     .join()
