@@ -20,7 +20,7 @@ use crate::output::csv;
 use crate::output::digest::{BackgroundFile, FileDigest, Identity};
 use crate::output::row_group::{self, RowGroupEncoder};
 use crate::release::validate::{Checks, TypedRows};
-use crate::rules::spreadsheet::{neutralise, starts_like_formula};
+use crate::rules::spreadsheet::{may_start_formula, neutralise, starts_like_formula};
 
 /// The values of one column, held as polars holds them, so that writing
 /// the table copies nothing: text in one buffer (short strings inline), not
@@ -162,6 +162,29 @@ impl TextColumn {
         unsafe { self.array.set_total_bytes_len(total) };
         StringChunked::with_chunk(PlSmallStr::from(name), self.array.freeze())
     }
+}
+
+/// The formula-like cells of a text array. A text's first bytes are in its
+/// view, beside its length: only a text starting with a byte a formula
+/// may start with is read whole (issue 13: every text cell of a table was
+/// read before its CSV and Parquet were started).
+fn formula_cells_of(array: &polars_arrow::array::Utf8ViewArray) -> usize {
+    use polars_arrow::array::Array;
+    let first_byte = |view: &polars_arrow::array::View| {
+        // The first four bytes, the lowest first, inline or not.
+        view.prefix.to_le_bytes()[0]
+    };
+    array
+        .views()
+        .iter()
+        .enumerate()
+        .filter(|(i, view)| {
+            view.length > 0
+                && (cfg!(target_endian = "big") || may_start_formula(first_byte(view)))
+                && array.is_valid(*i)
+                && starts_like_formula(array.value(*i))
+        })
+        .count()
 }
 
 /// Days since 1970-01-01, the physical value of a date column.
@@ -376,11 +399,7 @@ impl OutTable {
         self.columns
             .iter()
             .map(|c| match &c.values {
-                Values::Str(v) => v
-                    .iter()
-                    .flatten()
-                    .filter(|s| starts_like_formula(s))
-                    .count(),
+                Values::Str(v) => v.downcast_iter().map(formula_cells_of).sum(),
                 _ => 0,
             })
             .sum()
@@ -912,6 +931,37 @@ fn create(path: &Path) -> Result<File> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn formula_like_cells_are_counted_from_their_first_byte_then_their_text() {
+        let texts = [
+            "=1",
+            "=HYPERLINK(\"http://x.example\",\"clic\")",
+            "-3",
+            "-x",
+            "+12345678901234.5",
+            "+ une option assez longue",
+            "",
+            "@",
+            "\tx",
+            "CAP cuisine",
+            "Île-de-France",
+            "a=b",
+        ];
+        // Runs of each text (stored once), in pieces, as tables are built.
+        let column: Vec<&str> = (0..60).map(|i| texts[(i / 2) % texts.len()]).collect();
+        let mut table = OutTable::new("t");
+        table.str("libelle", column[..25].iter());
+        let mut rest = OutTable::new("t");
+        rest.str("libelle", column[25..].iter());
+        table.append(rest).unwrap();
+        let expected = column.iter().filter(|t| starts_like_formula(t)).count();
+        // Thirty pairs of rows: the first six texts three times, the others
+        // twice; formula-like: the 1st, 2nd, 4th, 6th (3 pairs each), the
+        // 8th and 9th (2 pairs each).
+        assert_eq!(expected, (4 * 3 + 2 * 2) * 2);
+        assert_eq!(table.formula_cells(), expected);
+    }
 
     #[test]
     fn the_two_separators_and_nothing_else() {

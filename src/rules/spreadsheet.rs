@@ -16,14 +16,22 @@
 
 /// Whether a spreadsheet would run `text` as a formula.
 pub fn starts_like_formula(text: &str) -> bool {
-    let Some(first) = text.chars().next() else {
+    let Some(&first) = text.as_bytes().first() else {
         return false;
     };
     match first {
-        '=' | '@' | '\t' | '\r' => true,
-        '+' | '-' => !is_plain_number(text),
+        b'=' | b'@' | b'\t' | b'\r' => true,
+        b'+' | b'-' => !is_plain_number(text),
         _ => false,
     }
+}
+
+/// Whether a text starting with this byte may start like a formula: when
+/// not, the rest of the text need not be read (a text column's first bytes
+/// lie beside its lengths, `output::table`). Every byte a formula starts
+/// with is ASCII: no other character's UTF-8 starts with it.
+pub fn may_start_formula(first_byte: u8) -> bool {
+    matches!(first_byte, b'=' | b'@' | b'\t' | b'\r' | b'+' | b'-')
 }
 
 /// The text as a CSV cell: prefixed with `'` when it starts like a formula.
@@ -66,11 +74,15 @@ mod tests {
             "- option",
         ] {
             assert!(starts_like_formula(f), "{f:?}");
+            assert!(may_start_formula(f.as_bytes()[0]), "{f:?}");
             assert_eq!(neutralise(f), format!("'{f}"));
         }
         for t in ["-3", "+1.5", "-0,5", "", "CAP cuisine", "a=b", "'x"] {
             assert!(!starts_like_formula(t), "{t:?}");
             assert_eq!(neutralise(t), t);
+        }
+        for t in ["CAP cuisine", "a=b", "'x", "Île", "é=", "«=»"] {
+            assert!(!may_start_formula(t.as_bytes()[0]), "{t:?}");
         }
     }
 }
