@@ -118,7 +118,7 @@ pub fn builders<'a>(
         ),
         table(
             classement.len(),
-            Box::new(|range| pilotage::pilotage_table(&classement.rows(range), reference)),
+            Box::new(|range| classement.table(range, reference)),
         ),
         table(
             r.rejects.len(),
