@@ -757,7 +757,7 @@ fn position(
 const PART_ROWS: usize = 2048;
 
 impl<'a> Classement<'a> {
-    /// The rows `range` of the `pilotage` table, made [`PART_ROWS`] at a
+    /// The rows `range` of the `pilotage` table, made `PART_ROWS` at a
     /// time.
     pub fn table(&self, range: std::ops::Range<usize>, reference: &Reference) -> OutTable {
         let mut parts = (range.start..range.end.max(range.start + 1))
