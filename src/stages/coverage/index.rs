@@ -10,6 +10,7 @@ use foldhash::fast::FixedState;
 use crate::error::{Error, Result};
 use crate::input::StageTable;
 use crate::memory::ByRun;
+use crate::rules::codes::Code;
 use crate::rules::filiere::Filiere;
 use crate::rules::millesime::Millesime;
 use crate::stages::indicators::model::{DonneeSourceType, Masked};
@@ -63,8 +64,11 @@ pub struct IndicatorIndex {
     /// side: each insert of ×100's nine million rows missed the caches,
     /// one core waiting on memory while the other idled.
     rows: [HashMap<Key, Shown, FixedState>; SHARDS],
-    /// UAIs, régions and codes → their number in `rows`' keys.
-    names: HashMap<String, u32, FixedState>,
+    /// UAIs, régions and codes → their number in `rows`' keys. Held inline
+    /// (`Code`: every UAI, région and code fits): a name looked up is
+    /// compared where the map holds it, not behind a pointer (each offer
+    /// looks up its UAI and its candidates, a cache miss each at ×100).
+    names: HashMap<Code, u32, FixedState>,
     /// The latest millésime of each filière at each level: the one coverage
     /// resolves against there.
     latest: BTreeMap<(Filiere, NiveauGeographique), Millesime>,
@@ -110,7 +114,7 @@ impl IndicatorIndex {
             return id;
         }
         let next = u32::try_from(self.names.len()).expect("fewer than 2^32 names");
-        self.names.insert(name.to_string(), next);
+        self.names.insert(Code::from(name), next);
         next
     }
 
@@ -321,7 +325,9 @@ const RATES: [&str; 3] = [
 /// First year → its terminal certifications, and whether through a famille de métiers.
 #[derive(Debug, Default)]
 pub struct Terminales {
-    pub(super) by_code: HashMap<String, (Vec<String>, bool), FixedState>,
+    /// Inline codes (`Code`), looked up and read where the map and its
+    /// vectors hold them: once per offer (issue 13).
+    pub(super) by_code: HashMap<Code, (Vec<Code>, bool), FixedState>,
 }
 
 impl Terminales {
@@ -331,12 +337,10 @@ impl Terminales {
         let table = StageTable::read(&path, columns.into_iter())?;
         let [code, terminale, lien] = columns.map(|c| table.text(c));
         let [code, terminale, lien] = [code?, terminale?, lien?];
-        let mut by_code: HashMap<String, (Vec<String>, bool), FixedState> = HashMap::default();
+        let mut by_code: HashMap<Code, (Vec<Code>, bool), FixedState> = HashMap::default();
         for i in 0..table.height() {
-            let e = by_code
-                .entry(code[i].unwrap_or_default().to_string())
-                .or_default();
-            e.0.push(terminale[i].unwrap_or_default().to_string());
+            let e = by_code.entry(code[i].unwrap_or_default().into()).or_default();
+            e.0.push(terminale[i].unwrap_or_default().into());
             e.1 |= lien[i] == Some(LIEN_FAMILLE_METIERS);
         }
         Ok(Terminales { by_code })

@@ -446,7 +446,7 @@ fn candidates<'a>(
         via,
         needs,
     };
-    let (terminals, famille): (&[String], bool) = ctx
+    let (terminals, famille): (&[Code], bool) = ctx
         .terminales
         .by_code
         .get(offer_terminal_key(offer, ctx, code))
