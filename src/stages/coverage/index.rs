@@ -339,7 +339,9 @@ impl Terminales {
         let [code, terminale, lien] = [code?, terminale?, lien?];
         let mut by_code: HashMap<Code, (Vec<Code>, bool), FixedState> = HashMap::default();
         for i in 0..table.height() {
-            let e = by_code.entry(code[i].unwrap_or_default().into()).or_default();
+            let e = by_code
+                .entry(code[i].unwrap_or_default().into())
+                .or_default();
             e.0.push(terminale[i].unwrap_or_default().into());
             e.1 |= lien[i] == Some(LIEN_FAMILLE_METIERS);
         }
