@@ -460,5 +460,14 @@ mod tests {
         let mut rows: Vec<usize> = (0..n).map(|i| (i * 7_919) % n).collect();
         sort_rows_stably(&mut rows, usize::cmp);
         assert!(rows.iter().enumerate().all(|(i, &r)| i == r));
+        // Rows owning memory are moved, not copied: each freed once, each
+        // where it belongs (a duplicated or lost row would fail here, or
+        // free twice).
+        let mut owned: Vec<String> = (0..n).map(|i| format!("{:05}", (i * 7_919) % n)).collect();
+        sort_rows_stably(&mut owned, String::cmp);
+        assert!(owned
+            .iter()
+            .enumerate()
+            .all(|(i, r)| *r == format!("{i:05}")));
     }
 }
