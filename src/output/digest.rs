@@ -46,8 +46,8 @@ impl FileDigest {
 /// A file written and hashed on a thread of its own: the bytes written
 /// are gathered in blocks of [`BackgroundFile::BLOCK`] bytes, which the
 /// thread hashes and hands to the kernel while the writer goes on making
-/// the next ones. A table's CSV is made in parallel batches that polars
-/// then writes one after the other: written and hashed in line, each
+/// the next ones. A table's CSV is made in parallel batches that
+/// `output::csv` then writes one after the other: written and hashed in line, each
 /// batch's write left a core idle (issue 13). A write error is returned by
 /// [`BackgroundFile::finish_file`], the first one met. A large file is
 /// flushed behind its writing (`page_cache::WriteBehind`).
