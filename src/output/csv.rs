@@ -117,10 +117,10 @@ impl<'a> Cells<'a> {
         Ok(Some(Cells { kind, starts }))
     }
 
-    /// The array holding `row`, and the row's place in it.
-    fn locate(&self, row: usize) -> (usize, usize) {
-        let chunk = self.starts.partition_point(|&s| s <= row).saturating_sub(1);
-        (chunk, row - self.starts.get(chunk).copied().unwrap_or(0))
+    /// The array holding `row` (the last of those starting at or before
+    /// it: arrays may be empty).
+    fn chunk_of(&self, row: usize) -> usize {
+        self.starts.partition_point(|&s| s <= row).saturating_sub(1)
     }
 }
 
@@ -207,7 +207,7 @@ impl Cells<'_> {
         cells: &mut Vec<u8>,
         ends: &mut Vec<u32>,
     ) {
-        let (first, _) = self.locate(rows.start);
+        let first = self.chunk_of(rows.start);
         let mut end = |cells: &Vec<u8>| {
             ends.push(u32::try_from(cells.len()).expect("a batch's column under 4 GiB"))
         };
