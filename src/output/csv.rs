@@ -316,12 +316,12 @@ fn write_text(out: &mut Vec<u8>, text: &[u8], separator: u8) {
 fn write_date(out: &mut Vec<u8>, days_since_epoch: i32) {
     use chrono::Datelike;
     const DAYS_FROM_CE_TO_EPOCH: i32 = 719_163;
-    let Some(date) = days_since_epoch
+    // A date column's days are made from a `NaiveDate` (`OutTable::date`):
+    // always a date chrono holds.
+    let date = days_since_epoch
         .checked_add(DAYS_FROM_CE_TO_EPOCH)
         .and_then(chrono::NaiveDate::from_num_days_from_ce_opt)
-    else {
-        return;
-    };
+        .expect("a date column holds days of a date");
     let year = date.year();
     if (0..=9999).contains(&year) {
         let (month, day) = (date.month() as u8, date.day() as u8);
