@@ -258,7 +258,7 @@ fn shrunk(mut page: CompressedPage) -> CompressedPage {
 mod tests {
     use super::*;
     use crate::output::table::{
-        build_in_pieces, CsvOptions, OutTable, TableWriter, ROW_GROUP_ROWS,
+        build_in_pieces, CsvOptions, OutTable, TableWriter, PIECE_ROWS, ROW_GROUP_ROWS,
     };
 
     /// Every kind of column the tool writes, in both of polars' encodings:
@@ -324,7 +324,8 @@ mod tests {
                 .finish(&mut df)
                 .unwrap();
             let theirs = std::fs::read(&polars_path).unwrap();
-            let in_pieces = build_in_pieces(0..rows, |range| Ok(every_kind(range))).unwrap();
+            let in_pieces =
+                build_in_pieces(0..rows, PIECE_ROWS, |range| Ok(every_kind(range))).unwrap();
             for (how, table) in [("whole", every_kind(0..rows)), ("in pieces", in_pieces)] {
                 let csv = CsvOptions::default();
                 let mut ours = TableWriter::create(dir.path(), "kinds", &csv).unwrap();

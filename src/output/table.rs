@@ -497,27 +497,29 @@ pub fn write_large_alone<T: Sync, R: Send>(
         .collect())
 }
 
-/// The rows of a table built at a time by [`build_in_pieces`]: small enough
-/// that what a piece needs while it is built is a few megabytes, large
-/// enough that joining the pieces costs nothing measurable.
+/// The rows of a table built at a time by [`build_in_pieces`], unless its
+/// rows say otherwise: small enough that what a piece needs while it is
+/// built is a few megabytes, large enough that joining the pieces costs
+/// nothing measurable.
 pub const PIECE_ROWS: usize = 16 * 1024;
 
-/// Builds the rows `range` of a table piece by piece (of [`PIECE_ROWS`]
-/// rows, the last one shorter; an empty range is built once, for its
-/// columns), the pieces on every thread, and appends them in order. A
-/// table built so uses both cores by itself, so tables can be written one
-/// at a time: only one table's row group is held.
+/// Builds the rows `range` of a table piece by piece (of `piece_rows` rows,
+/// the last one shorter; an empty range is built once, for its columns),
+/// the pieces on every thread, and appends them in order. A table built so
+/// uses both cores by itself, so tables can be written one at a time: only
+/// one table's row group is held.
 pub fn build_in_pieces(
     range: std::ops::Range<usize>,
+    piece_rows: usize,
     build: impl Fn(std::ops::Range<usize>) -> Result<OutTable> + Sync,
 ) -> Result<OutTable> {
     use rayon::prelude::*;
     let starts: Vec<usize> = (range.start..range.end.max(range.start + 1))
-        .step_by(PIECE_ROWS)
+        .step_by(piece_rows)
         .collect();
     let pieces: Vec<OutTable> = starts
         .into_par_iter()
-        .map(|start| build(start..range.end.min(start + PIECE_ROWS)))
+        .map(|start| build(start..range.end.min(start + piece_rows)))
         .collect::<Result<_>>()?;
     let mut pieces = pieces.into_iter();
     let mut table = pieces.next().expect("at least one piece");
@@ -537,17 +539,19 @@ pub struct WrittenTable {
 
 /// Builds a table of `rows` rows and writes it into `dir` a Parquet row
 /// group at a time ([`row_group_ranges`], each built by
-/// [`build_in_pieces`]): only one row group's columns are held, and the
-/// files have the bytes of the table built whole and written at once.
+/// [`build_in_pieces`] in pieces of `piece_rows`): only one row group's
+/// columns are held, and the files have the bytes of the table built whole
+/// and written at once.
 pub fn write_by_row_group(
     dir: &Path,
     rows: usize,
+    piece_rows: usize,
     csv: &CsvOptions,
     build: impl Fn(std::ops::Range<usize>) -> Result<OutTable> + Sync,
 ) -> Result<WrittenTable> {
     let mut writer: Option<TableWriter> = None;
     for range in row_group_ranges(rows) {
-        let chunk = build_in_pieces(range, &build)?;
+        let chunk = build_in_pieces(range, piece_rows, &build)?;
         let writer = match &mut writer {
             Some(w) => w,
             None => writer.insert(TableWriter::create(dir, &chunk.name, csv)?),
@@ -1085,7 +1089,7 @@ mod tests {
             let pieces = tempfile::tempdir().unwrap();
             numbers(0..rows).write(whole.path(), &csv).unwrap();
             let calls = std::sync::atomic::AtomicUsize::new(0);
-            let built = build_in_pieces(0..rows, |range| {
+            let built = build_in_pieces(0..rows, PIECE_ROWS, |range| {
                 calls.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 assert!(range.len() <= PIECE_ROWS);
                 Ok(numbers(range))

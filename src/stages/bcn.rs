@@ -683,7 +683,8 @@ pub fn run(bcn_dir: &Path, ctx: &StageContext) -> Result<StageReport> {
     // Built in pieces on every thread (the pieces stay pieces: the writer
     // takes them as they are).
     let formations = std::mem::take(&mut referentiel.formations);
-    let table = crate::output::table::build_in_pieces(0..formations.len(), |rows| {
+    use crate::output::table::{build_in_pieces, PIECE_ROWS};
+    let table = build_in_pieces(0..formations.len(), PIECE_ROWS, |rows| {
         Ok(referentiel_table(&formations[rows]))
     })?;
     drop(formations);

@@ -1096,7 +1096,7 @@ fn write_table(
         name,
         rows,
         written,
-    } = write_by_row_group(dir, builder.rows, &ctx.csv, |piece| {
+    } = write_by_row_group(dir, builder.rows, builder.piece_rows, &ctx.csv, |piece| {
         let mut piece = (builder.build)(piece);
         if builder.per_etablissement {
             let (f, u) = annuaire::complete_etablissements(&mut piece, annuaire);

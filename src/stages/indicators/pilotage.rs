@@ -744,40 +744,18 @@ fn position(
     }
 }
 
+/// The rows of the `pilotage` table built at a time. The table puts a
+/// région's codes together where the levels put a code's régions: its rows,
+/// their certifications, lie all over the levels, and each column made
+/// reads them again. A piece's rows and certifications (about 300 bytes
+/// each) stay within a core's own cache while its columns are made; a
+/// piece of the other tables' size (`output::table::PIECE_ROWS`) did not,
+/// and at ×100 every column read every row from farther away (issue 13:
+/// `OutTable::str` alone, reading the rows, was 14 % of the table's
+/// writing).
+pub const PIECE_ROWS: usize = 2048;
+
 /// The `pilotage` output table: its columns in publication order, by group.
-/// The rows of the table classified and made into columns at a time. The
-/// table puts a région's codes together where the levels put a code's
-/// régions: its rows, their certifications, lie all over the levels, and
-/// each column made reads them again. A part's rows and certifications
-/// (about 300 bytes each) stay within a core's own cache while its
-/// columns are made; a piece of the table's (`output::table::PIECE_ROWS`)
-/// did not, and at ×100 every column read every row from farther away
-/// (issue 13: `OutTable::str` alone, reading the rows, was 14 % of the
-/// table's writing).
-const PART_ROWS: usize = 2048;
-
-impl<'a> Classement<'a> {
-    /// The rows `range` of the `pilotage` table, made `PART_ROWS` at a
-    /// time.
-    pub fn table(&self, range: std::ops::Range<usize>, reference: &Reference) -> OutTable {
-        let mut parts = (range.start..range.end.max(range.start + 1))
-            .step_by(PART_ROWS)
-            .map(|start| {
-                pilotage_table(
-                    &self.rows(start..range.end.min(start + PART_ROWS)),
-                    reference,
-                )
-            });
-        let mut table = parts.next().expect("at least one part");
-        for part in parts {
-            table
-                .append(part)
-                .expect("the parts of one table have its columns");
-        }
-        table
-    }
-}
-
 pub fn pilotage_table(rows: &[Pilotage], reference: &Reference) -> OutTable {
     let mut t = OutTable::new("pilotage");
     key_columns(&mut t, rows, reference);
@@ -1018,10 +996,10 @@ mod tests {
         );
     }
 
-    /// The table made a part at a time is the table made at once: the
-    /// same rows, in order, the parts' seams included.
+    /// The table made a piece at a time is the table made at once: the
+    /// same rows, in order, the pieces' seams included.
     #[test]
-    fn the_table_made_in_parts_is_the_table_made_whole() {
+    fn the_table_made_in_pieces_is_the_table_made_whole() {
         let codes: Vec<String> = (0..1200)
             .map(|i| format!("{:08}", 40_000_000 + i))
             .collect();
@@ -1036,18 +1014,22 @@ mod tests {
         let niveaux: Vec<(&str, &str)> = codes.iter().map(|c| (c.as_str(), "500")).collect();
         let referentiel = referentiel(&niveaux);
         let classement = Classement::new(&regionales, &[], &referentiel, 20);
-        assert!(classement.len() > 2 * PART_ROWS, "parts and a seam or more");
+        assert!(
+            classement.len() > 2 * PIECE_ROWS,
+            "pieces and a seam or more"
+        );
         let reference = Reference::embedded();
-        for range in [0..classement.len(), 3..PART_ROWS + 5, 0..0] {
-            let parts = classement
-                .table(range.clone(), &reference)
-                .into_dataframe()
-                .unwrap();
-            let whole = pilotage_table(&classement.rows(range.clone()), &reference)
-                .into_dataframe()
-                .unwrap();
-            assert_eq!(parts.height(), range.len());
-            assert!(parts.equals_missing(&whole), "{range:?}");
+        let table =
+            |range: std::ops::Range<usize>| pilotage_table(&classement.rows(range), &reference);
+        for range in [0..classement.len(), 3..PIECE_ROWS + 5, 0..0] {
+            let pieces =
+                crate::output::table::build_in_pieces(range.clone(), PIECE_ROWS, |r| Ok(table(r)))
+                    .unwrap()
+                    .into_dataframe()
+                    .unwrap();
+            let whole = table(range.clone()).into_dataframe().unwrap();
+            assert_eq!(pieces.height(), range.len());
+            assert!(pieces.equals_missing(&whole), "{range:?}");
         }
     }
 

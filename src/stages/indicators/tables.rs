@@ -12,6 +12,7 @@ use std::ops::Range;
 use chrono::NaiveDate;
 use foldhash::fast::FixedState;
 
+use crate::output::table::PIECE_ROWS;
 use crate::output::OutTable;
 use crate::rules::codes::Code;
 use crate::rules::niveau::NiveauGeographique;
@@ -46,6 +47,8 @@ pub struct TableBuild<'a> {
     /// (`annuaire::complete_etablissements`). Said here, where each table is
     /// listed, rather than by comparing table names where they are written.
     pub per_etablissement: bool,
+    /// The rows built at a time (`output::table::build_in_pieces`).
+    pub piece_rows: usize,
 }
 
 /// The builders of the stage's tables, in the order the stage reports them,
@@ -67,11 +70,11 @@ pub fn builders<'a>(
         rows,
         build,
         per_etablissement: false,
+        piece_rows: PIECE_ROWS,
     };
     let per_etablissement = |rows: usize, build: Builder<'a>| TableBuild {
-        rows,
-        build,
         per_etablissement: true,
+        ..table(rows, build)
     };
     let r = result;
     vec![
@@ -116,10 +119,13 @@ pub fn builders<'a>(
             r.familles_specialites.len(),
             Box::new(move |range| familles_specialites_table(&r.familles_specialites[range], &ctx)),
         ),
-        table(
-            classement.len(),
-            Box::new(|range| classement.table(range, reference)),
-        ),
+        TableBuild {
+            piece_rows: pilotage::PIECE_ROWS,
+            ..table(
+                classement.len(),
+                Box::new(|range| pilotage::pilotage_table(&classement.rows(range), reference)),
+            )
+        },
         table(
             r.rejects.len(),
             Box::new(|range| rejects_table(&r.rejects[range])),
@@ -595,6 +601,7 @@ pub fn etablissements_builder<'a>(
         rows: rows.len(),
         build: Box::new(|range| etablissements_table(&rows[range], reference)),
         per_etablissement: true,
+        piece_rows: PIECE_ROWS,
     }
 }
 
