@@ -112,9 +112,10 @@ struct TextColumn {
     /// Where the last text pushed is, when long enough to lie in the
     /// buffer (a short one lies in its view, copied as cheaply as compared).
     last_long: Option<usize>,
-    /// The length of the texts stored as a repeated view, which the
-    /// array's total length counts once the column is finished.
-    repeated_bytes: usize,
+    /// The length of the texts whose view was pushed here rather than by
+    /// the array (a repeated text, a short one), which the array's total
+    /// length counts once the column is finished.
+    bytes_pushed_here: usize,
 }
 
 impl TextColumn {
@@ -122,7 +123,7 @@ impl TextColumn {
         TextColumn {
             array: polars_arrow::array::MutableBinaryViewArray::with_capacity(rows),
             last_long: None,
-            repeated_bytes: 0,
+            bytes_pushed_here: 0,
         }
     }
 
@@ -143,25 +144,74 @@ impl TextColumn {
             // to). The array's total length, which only its freezing
             // reads, is made whole in `finish`.
             unsafe { self.array.views_mut().push(view) };
-            self.repeated_bytes += text.len();
+            self.bytes_pushed_here += text.len();
             if let Some(validity) = self.array.validity() {
                 validity.push(true);
             }
             self.last_long = Some(self.array.len() - 1);
             return;
         }
+        if let Some(view) = inline_view(text.as_bytes()) {
+            // Most cells are codes of 12 bytes or fewer, held in their view:
+            // made here without a call per cell (polars' `push_value` copied
+            // each through `memcpy`, issue 13).
+            // SAFETY: an inline view refers to no buffer; the array's
+            // total length is made whole in `finish`.
+            unsafe { self.array.views_mut().push(view) };
+            self.bytes_pushed_here += text.len();
+            if let Some(validity) = self.array.validity() {
+                validity.push(true);
+            }
+            self.last_long = None;
+            return;
+        }
         self.array.push_value(text);
-        let long = text.len() > polars_arrow::array::View::MAX_INLINE_SIZE as usize;
-        self.last_long = long.then(|| self.array.len() - 1);
+        self.last_long = Some(self.array.len() - 1);
     }
 
     fn finish(mut self, name: &str) -> StringChunked {
-        let total = self.array.total_bytes_len() + self.repeated_bytes;
-        // SAFETY: the total of the texts' lengths, the repeated ones
-        // counted as a push of each would have.
+        let total = self.array.total_bytes_len() + self.bytes_pushed_here;
+        // SAFETY: the total of the texts' lengths, those pushed here
+        // counted as the array's own push would have.
         unsafe { self.array.set_total_bytes_len(total) };
         StringChunked::with_chunk(PlSmallStr::from(name), self.array.freeze())
     }
+}
+
+/// The view of a text of 1 to 12 bytes, held inline as Arrow lays it out
+/// (length, then the bytes, zero-padded), read with a few overlapping
+/// loads rather than a copy of variable length; `None` for a longer or
+/// empty text.
+fn inline_view(bytes: &[u8]) -> Option<polars_arrow::array::View> {
+    let len = bytes.len();
+    let load = |at: usize, n: usize| -> u128 {
+        let mut v = 0u128;
+        for (i, b) in bytes[at..at + n].iter().enumerate() {
+            v |= u128::from(*b) << (8 * i);
+        }
+        v
+    };
+    let payload = match len {
+        // Two loads that overlap where `len` is under 8 (resp. 4): the
+        // bytes they share are the same, so or-ing them is exact.
+        8..=12 => {
+            let head = u128::from(u64::from_le_bytes(bytes[..8].try_into().ok()?));
+            let tail = u128::from(u32::from_le_bytes(bytes[len - 4..].try_into().ok()?));
+            head | tail << (8 * (len - 4))
+        }
+        4..=7 => {
+            let head = u128::from(u32::from_le_bytes(bytes[..4].try_into().ok()?));
+            let tail = u128::from(u32::from_le_bytes(bytes[len - 4..].try_into().ok()?));
+            head | tail << (8 * (len - 4))
+        }
+        1..=3 => load(0, len),
+        _ => return None,
+    };
+    let raw = u128::from(len as u32) | payload << 32;
+    // SAFETY: `View` is `repr(C)`, 16 bytes (length, prefix, buffer index,
+    // offset, little-endian u32s on the platforms polars supports): the
+    // length and the bytes in the twelve after it is an inline view.
+    Some(unsafe { std::mem::transmute::<[u8; 16], polars_arrow::array::View>(raw.to_le_bytes()) })
 }
 
 /// The formula-like cells of a text array. A text's first bytes are in its
@@ -988,6 +1038,28 @@ mod tests {
     /// A text column whose repeated texts are stored once holds the texts
     /// a column of every text copied holds, in fewer bytes, and the table
     /// has the same CSV and Parquet bytes.
+    /// A short text's view made by loads is the view Arrow makes of it,
+    /// at every length and whatever its bytes (UTF-8 of several bytes too).
+    #[test]
+    fn inline_views_are_arrows() {
+        use polars_arrow::array::View;
+        let alphabet = "aZ09é€ \";\"\n;".as_bytes();
+        for len in 1..=12 {
+            for start in 0..alphabet.len() {
+                let bytes: Vec<u8> = (0..len)
+                    .map(|i| alphabet[(start + i * 7) % alphabet.len()] ^ (i as u8 & 1))
+                    .collect();
+                assert_eq!(
+                    inline_view(&bytes),
+                    Some(View::new_inline(&bytes)),
+                    "{bytes:?}"
+                );
+            }
+        }
+        assert_eq!(inline_view(b""), None);
+        assert_eq!(inline_view(b"1234567890123"), None);
+    }
+
     #[test]
     fn repeated_texts_are_stored_once_with_the_same_files() {
         let long = "MC4 AGT CONTROL.NON DESTRUCTIF (MC4)".to_string();

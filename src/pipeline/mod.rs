@@ -394,13 +394,36 @@ impl Pipeline {
                     &self.stage_dir(Stage::Indicators),
                     &self.annuaire,
                 )?;
+                // The catalogues measured side by side, each on a thread of
+                // its own (not a rayon task: each waits on its own reader and
+                // writer threads, while its measuring asks rayon's), their
+                // reports merged in the pipeline's order. One after the
+                // other, each left part of the second core idle (issue 13).
+                let reports: Vec<Result<StageReport>> = std::thread::scope(|scope| {
+                    let runs: Vec<_> = self
+                        .catalogues
+                        .iter()
+                        .map(|catalogue| {
+                            let sub = StageContext {
+                                out_dir: staged.dir().join(&catalogue.name),
+                                csv: ctx.csv.clone(),
+                            };
+                            let upstream = &upstream;
+                            scope.spawn(move || {
+                                stages::coverage::run_with(catalogue, upstream, &sub)
+                            })
+                        })
+                        .collect();
+                    runs.into_iter()
+                        .map(|run| {
+                            run.join()
+                                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+                        })
+                        .collect()
+                });
                 let mut merged: Option<StageReport> = None;
-                for catalogue in &self.catalogues {
-                    let sub = StageContext {
-                        out_dir: staged.dir().join(&catalogue.name),
-                        csv: ctx.csv.clone(),
-                    };
-                    let report = stages::coverage::run_with(catalogue, &upstream, &sub)?;
+                for report in reports {
+                    let report = report?;
                     merged = Some(match merged {
                         None => report,
                         Some(mut m) => {
