@@ -3,6 +3,7 @@
 //! and, for an offer not covered, its one reason. The waterfall's steps
 //! switch parts of this on one after the other.
 
+use smallvec::SmallVec;
 use std::collections::{HashMap, HashSet};
 
 use super::formations::{Formation, Formations};
@@ -166,12 +167,15 @@ pub struct Prepared<'a> {
     filiere: Filiere,
     /// A first year leading to several terminal years (not a family).
     ambiguous: bool,
-    levels: Vec<Level>,
-    candidates: Vec<Candidate<'a>>,
+    // Held inline (an offer has at most five levels and most have one or
+    // two candidates): four vectors allocated and freed per offer were a
+    // tenth of a national catalogue's measuring (issue 13).
+    levels: SmallVec<[Level; 5]>,
+    candidates: SmallVec<[Candidate<'a>; 2]>,
     /// `found[l * candidates.len() + c]`.
-    found: Vec<Option<Found<'a>>>,
+    found: SmallVec<[Option<Found<'a>>; 8]>,
     /// For each published row of the latest millésime, the steps it needs.
-    covering: Vec<u8>,
+    covering: SmallVec<[u8; 8]>,
 }
 
 impl<'a> Prepared<'a> {
@@ -184,10 +188,10 @@ impl<'a> Prepared<'a> {
             code: "",
             filiere: offer.filiere.unwrap_or(Filiere::Pro),
             ambiguous: false,
-            levels: Vec::new(),
-            candidates: Vec::new(),
-            found: Vec::new(),
-            covering: Vec::new(),
+            levels: SmallVec::new(),
+            candidates: SmallVec::new(),
+            found: SmallVec::new(),
+            covering: SmallVec::new(),
         };
         let Some((code, filiere)) = data_code(offer, ctx) else {
             p.decided = Some(not_covered(Status::UnknownCode, "", offer.filiere, None));
@@ -438,7 +442,7 @@ fn candidates<'a>(
     code: &'a str,
     filiere: Filiere,
     ambiguous: &mut bool,
-) -> Vec<Candidate<'a>> {
+) -> SmallVec<[Candidate<'a>; 2]> {
     let index = ctx.indicators;
     let candidate = |code: &'a str, via, needs| Candidate {
         code,
@@ -451,7 +455,7 @@ fn candidates<'a>(
         .by_code
         .get(offer_terminal_key(offer, ctx, code))
         .map_or((&[], false), |(t, f)| (t.as_slice(), *f));
-    let mut out = Vec::with_capacity(1 + terminals.len());
+    let mut out = SmallVec::with_capacity(1 + terminals.len());
     out.push(candidate(code, Via::Direct, 0));
     *ambiguous = !famille && terminals.len() > 1;
     if famille {
@@ -470,7 +474,7 @@ fn candidates<'a>(
 
 /// The levels an offer's indicator is looked for at, in order: its own UAI,
 /// its formateur's and gestionnaire's, its région, the nation.
-fn levels(offer: &Offre, ctx: &Context) -> Vec<Level> {
+fn levels(offer: &Offre, ctx: &Context) -> SmallVec<[Level; 5]> {
     let index = ctx.indicators;
     let etablissement = Steps::ETABLISSEMENT;
     let reconciliation = etablissement | Steps::UAI_RECONCILIATION;
@@ -480,7 +484,7 @@ fn levels(offer: &Offre, ctx: &Context) -> Vec<Level> {
         reconciled,
         needs,
     };
-    let mut out = Vec::with_capacity(5);
+    let mut out = SmallVec::new();
     if is_valid_uai(&offer.uai) {
         out.push(level(
             NiveauGeographique::Etablissement,
