@@ -2,12 +2,14 @@
 //! waterfall steps that cover it), then tallied in file order into the
 //! summary, so a catalogue read in chunks gives the figures of a whole read.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+
+use foldhash::fast::FixedState;
 
 use crate::rules::filiere::Filiere;
 use crate::staging::catalogues::{CatalogueFormat, Offre};
 
-use super::model::{rate, CoverageSummary, Example, Status, WaterfallStep};
+use super::model::{rate, CoverageSummary, Example, Share, Status, WaterfallStep};
 use super::resolve::{
     regional_waterfall_steps, waterfall_steps, Context, Outcome, Prepared, Steps,
 };
@@ -122,7 +124,8 @@ impl Tally {
 
     /// Counts one offer.
     pub fn add(&mut self, o: &Offre, m: &Measured, ctx: &Context) {
-        self.counts.add(o, m, ctx);
+        self.counts
+            .add_all(std::slice::from_ref(o), std::slice::from_ref(m), ctx);
     }
 
     /// Counts consecutive offers (`measured[i]` is `offers[i]`'s), in
@@ -132,9 +135,7 @@ impl Tally {
     pub fn add_all(&mut self, offers: &[Offre], measured: &[Measured], ctx: &Context) {
         use rayon::prelude::*;
         if offers.len() <= self.piece {
-            for (o, m) in offers.iter().zip(measured) {
-                self.counts.add(o, m, ctx);
-            }
+            self.counts.add_all(offers, measured, ctx);
             return;
         }
         let waterfalls = &self.waterfalls;
@@ -143,9 +144,7 @@ impl Tally {
             .zip(measured.par_chunks(self.piece))
             .map(|(offers, measured)| {
                 let mut counts = Counts::new(waterfalls);
-                for (o, m) in offers.iter().zip(measured) {
-                    counts.add(o, m, ctx);
-                }
+                counts.add_all(offers, measured, ctx);
                 counts
             })
             .collect();
@@ -208,8 +207,19 @@ impl Counts {
         }
     }
 
-    /// Counts one offer (the shares' rates are left to `Tally::finish`).
-    fn add(&mut self, o: &Offre, m: &Measured, ctx: &Context) {
+    /// Counts consecutive offers: by name in a [`Names`] of their own,
+    /// then into the summary's maps.
+    fn add_all(&mut self, offers: &[Offre], measured: &[Measured], ctx: &Context) {
+        let mut names = Names::default();
+        for (o, m) in offers.iter().zip(measured) {
+            self.add(o, m, ctx, &mut names);
+        }
+        self.take(names);
+    }
+
+    /// Counts one offer, its counts by name into `names` (the shares'
+    /// rates are left to `Tally::finish`).
+    fn add<'a>(&mut self, o: &'a Offre, m: &'a Measured, ctx: &'a Context, names: &mut Names<'a>) {
         for (counts, bits) in [(&mut self.main, m.main), (&mut self.regional, m.regional)] {
             for (i, n) in counts.iter_mut().enumerate() {
                 *n += usize::from(bits & (1 << i) != 0);
@@ -222,19 +232,24 @@ impl Counts {
         if covered {
             s.covered += 1;
         }
-        bump(&mut s.by_status, out.status.as_str(), |n| *n += 1);
+        let [by_status, by_via, by_level] = &mut names.counts;
+        *by_status.entry(out.status.as_str()).or_default() += 1;
         if let Some(v) = out.via {
-            bump(&mut s.by_via, v.as_str(), |n| *n += 1);
+            *by_via.entry(v.as_str()).or_default() += 1;
         }
         if let Some(l) = out.level {
-            bump(&mut s.by_level, l.as_str(), |n| *n += 1);
+            *by_level.entry(l.as_str()).or_default() += 1;
         }
+        let [by_filiere, by_niveau_diplome, by_academie, by_region] = &mut names.shares;
         let filiere = o
             .filiere
             .or(out.filiere)
             .map_or("inconnue", Filiere::as_str);
-        bump(&mut s.by_filiere, filiere, |n| n.count(covered));
-        bump(&mut s.by_niveau_diplome, m.niveau, |n| n.count(covered));
+        by_filiere.entry(filiere).or_default().count(covered);
+        by_niveau_diplome
+            .entry(m.niveau)
+            .or_default()
+            .count(covered);
         let academie = match (
             &o.academie_code,
             ctx.reference
@@ -244,24 +259,59 @@ impl Counts {
             _ if !o.academie_libelle.is_empty() => o.academie_libelle.as_str(),
             _ => "inconnue",
         };
-        bump(&mut s.by_academie, academie, |n| n.count(covered));
+        by_academie.entry(academie).or_default().count(covered);
         let region = o
             .region_code
             .as_deref()
             .and_then(|r| ctx.reference.region(r))
             .map_or("inconnue", |r| r.libelle.as_str());
-        bump(&mut s.by_region, region, |n| n.count(covered));
+        by_region.entry(region).or_default().count(covered);
         if !covered {
-            bump(&mut s.examples, out.status.as_str(), |examples| {
-                if examples.len() < MAX_EXAMPLES {
-                    examples.push(Example {
-                        line: o.line,
-                        uai: o.uai.to_string(),
-                        code: o.code.to_string(),
-                        libelle: libelle_of(o, out, ctx),
-                        academie: academie.to_string(),
-                    });
-                }
+            let examples = names.examples.entry(out.status.as_str()).or_default();
+            if examples.len() < MAX_EXAMPLES {
+                examples.push(Example {
+                    line: o.line,
+                    uai: o.uai.to_string(),
+                    code: o.code.to_string(),
+                    libelle: libelle_of(o, out, ctx),
+                    academie: academie.to_string(),
+                });
+            }
+        }
+    }
+
+    /// Moves the counts by name of offers that follow the ones counted
+    /// so far into the summary's maps.
+    fn take(&mut self, names: Names) {
+        let s = &mut self.summary;
+        for (total, counts) in [&mut s.by_status, &mut s.by_via, &mut s.by_level]
+            .into_iter()
+            .zip(names.counts)
+        {
+            for (key, count) in counts {
+                bump(total, key, |n| *n += count);
+            }
+        }
+        for (total, shares) in [
+            &mut s.by_filiere,
+            &mut s.by_niveau_diplome,
+            &mut s.by_academie,
+            &mut s.by_region,
+        ]
+        .into_iter()
+        .zip(names.shares)
+        {
+            for (key, share) in shares {
+                bump(total, key, |t| {
+                    t.offers += share.offers;
+                    t.covered += share.covered;
+                });
+            }
+        }
+        for (status, examples) in names.examples {
+            bump(&mut s.examples, status, |kept| {
+                let room = MAX_EXAMPLES.saturating_sub(kept.len());
+                kept.extend(examples.into_iter().take(room));
             });
         }
     }
@@ -308,6 +358,23 @@ impl Counts {
 
 /// Example offers kept per uncovered status, the first in file order.
 const MAX_EXAMPLES: usize = 5;
+
+/// Consecutive offers' counts by name, keyed by the names they borrow
+/// (from the offers, the referential, the reference), taken into the
+/// summary's ordered maps once they are counted ([`Counts::take`]): a
+/// name is then searched for in the summary once per piece of offers
+/// rather than once per offer (issue 13: seven searches of ordered maps
+/// of `String`s per offer, each comparing names by `memcmp`, were most of
+/// a national catalogue's tally).
+#[derive(Default)]
+struct Names<'a> {
+    /// By status, by via, by level.
+    counts: [HashMap<&'a str, usize, FixedState>; 3],
+    /// By filière, by diploma level, by académie, by région.
+    shares: [HashMap<&'a str, Share, FixedState>; 4],
+    /// The first uncovered offers of each status, in file order.
+    examples: HashMap<&'a str, Vec<Example>, FixedState>,
+}
 
 /// Applies `f` to `map[key]`, created empty the first time: a name is
 /// allocated once per map, not once per offer, and looked up once (the
