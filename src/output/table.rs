@@ -140,14 +140,8 @@ impl TextColumn {
         if repeated {
             let view = *self.array.views().last().expect("a text was pushed");
             // SAFETY: the view is the last one pushed, of the same text, in
-            // a buffer the array holds (its buffers are only ever added
-            // to). The array's total length, which only its freezing
-            // reads, is made whole in `finish`.
-            unsafe { self.array.views_mut().push(view) };
-            self.bytes_pushed_here += text.len();
-            if let Some(validity) = self.array.validity() {
-                validity.push(true);
-            }
+            // a buffer the array holds (its buffers are only ever added to).
+            unsafe { self.push_view(view) };
             self.last_long = Some(self.array.len() - 1);
             return;
         }
@@ -155,18 +149,28 @@ impl TextColumn {
             // Most cells are codes of 12 bytes or fewer, held in their view:
             // made here without a call per cell (polars' `push_value` copied
             // each through `memcpy`, issue 13).
-            // SAFETY: an inline view refers to no buffer; the array's
-            // total length is made whole in `finish`.
-            unsafe { self.array.views_mut().push(view) };
-            self.bytes_pushed_here += text.len();
-            if let Some(validity) = self.array.validity() {
-                validity.push(true);
-            }
+            // SAFETY: an inline view refers to no buffer.
+            unsafe { self.push_view(view) };
             self.last_long = None;
             return;
         }
         self.array.push_value(text);
         self.last_long = Some(self.array.len() - 1);
+    }
+
+    /// Pushes a valid text's view made here rather than by the array; the
+    /// array's total length, which only its freezing reads, is made whole
+    /// in `finish`.
+    ///
+    /// # Safety
+    /// The view is inline, or refers to bytes of a buffer the array holds.
+    unsafe fn push_view(&mut self, view: polars_arrow::array::View) {
+        // SAFETY: the caller's.
+        unsafe { self.array.views_mut().push(view) };
+        self.bytes_pushed_here += view.length as usize;
+        if let Some(validity) = self.array.validity() {
+            validity.push(true);
+        }
     }
 
     fn finish(mut self, name: &str) -> StringChunked {
@@ -1035,9 +1039,6 @@ mod tests {
         t
     }
 
-    /// A text column whose repeated texts are stored once holds the texts
-    /// a column of every text copied holds, in fewer bytes, and the table
-    /// has the same CSV and Parquet bytes.
     /// A short text's view made by loads is the view Arrow makes of it,
     /// at every length and whatever its bytes (UTF-8 of several bytes too).
     #[test]
@@ -1060,6 +1061,9 @@ mod tests {
         assert_eq!(inline_view(b"1234567890123"), None);
     }
 
+    /// A text column whose repeated texts are stored once holds the texts
+    /// a column of every text copied holds, in fewer bytes, and the table
+    /// has the same CSV and Parquet bytes.
     #[test]
     fn repeated_texts_are_stored_once_with_the_same_files() {
         let long = "MC4 AGT CONTROL.NON DESTRUCTIF (MC4)".to_string();

@@ -16,12 +16,11 @@
 
 /// Whether a spreadsheet would run `text` as a formula.
 pub fn starts_like_formula(text: &str) -> bool {
-    let Some(&first) = text.as_bytes().first() else {
-        return false;
-    };
-    match first {
-        b'=' | b'@' | b'\t' | b'\r' => true,
-        b'+' | b'-' => !is_plain_number(text),
+    match text.as_bytes().first() {
+        Some(&first) if may_start_formula(first) => {
+            // A sign may start a plain number instead.
+            !matches!(first, b'+' | b'-') || !is_plain_number(text)
+        }
         _ => false,
     }
 }

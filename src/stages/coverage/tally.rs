@@ -122,12 +122,6 @@ impl Tally {
         &self.waterfalls
     }
 
-    /// Counts one offer.
-    pub fn add(&mut self, o: &Offre, m: &Measured, ctx: &Context) {
-        self.counts
-            .add_all(std::slice::from_ref(o), std::slice::from_ref(m), ctx);
-    }
-
     /// Counts consecutive offers (`measured[i]` is `offers[i]`'s), in
     /// pieces side by side: the same figures as adding them one by one
     /// (a national catalogue's tally was a third of the measuring
@@ -395,15 +389,14 @@ pub fn build_coverage(
     ctx: &Context,
 ) -> Coverage {
     let mut tally = Tally::new(name, Waterfalls::default());
-    let mut outcomes = Vec::with_capacity(offers.len());
-    for o in &offers {
-        let m = tally.waterfalls().measure(o, ctx);
-        tally.add(o, &m, ctx);
-        outcomes.push(m.outcome);
-    }
+    let measured: Vec<Measured> = offers
+        .iter()
+        .map(|o| tally.waterfalls().measure(o, ctx))
+        .collect();
+    tally.add_all(&offers, &measured, ctx);
     Coverage {
         offers,
-        outcomes,
+        outcomes: measured.into_iter().map(|m| m.outcome).collect(),
         summary: tally.finish(format, ctx),
     }
 }
